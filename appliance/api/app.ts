@@ -1,0 +1,44 @@
+/**
+ * @module The HTTP application: error mapping, limits and auth first, then one plugin per feature,
+ * and the OpenAPI document (/openapi.json) with its docs page (/docs).
+ */
+import { Elysia } from 'elysia';
+import { openapi } from '@elysiajs/openapi';
+import type { Runtime } from '../runtime';
+import type { Logger } from '../shared/log';
+import { VERSION } from '../version';
+import { errorHandler } from './errors';
+import { authGuard, bodyLimit } from './auth';
+import { imagesApi } from './images';
+import { searchApi } from './search';
+import { healthApi } from './health';
+
+/** Multipart framing around a file is small; this much on top of the file limit is allowed. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number } = {}) {
+  const c = rt.config.api;
+  const baseUrl = (req: Request) => c.public_url.replace(/\/$/, '') || new URL(req.url).origin;
+  const upload = c.max_upload_bytes + MULTIPART_OVERHEAD;
+  return new Elysia({ serve: { maxRequestBodySize: upload + 1024 } })
+    .use(errorHandler(log))
+    .use(bodyLimit([
+      { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
+      { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
+    ], 1024 * 1024))
+    .use(authGuard({ required: c.auth, perMinute: c.rate_limit_per_minute, verify: (tok) => rt.keys.verify(tok), now: opts.now }))
+    .use(openapi({
+      path: '/docs',
+      specPath: '/openapi.json',
+      documentation: {
+        info: { title: 'fovea appliance API', version: VERSION, description: 'Local image registry and similarity search of one fovea box.' },
+        components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' }, bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ apiKey: [] }, { bearer: [] }],
+      },
+    }))
+    .use(healthApi(rt))
+    .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl }))
+    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl }));
+}
+
+export type App = ReturnType<typeof createApp>;

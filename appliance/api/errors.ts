@@ -1,0 +1,42 @@
+/**
+ * @module The one mapping from errors to HTTP: every failure leaves as
+ * `{error: {code, message, details}}` with the status of its code. Unknown errors are logged and
+ * answered as `internal` without their message (it may hold paths or data).
+ */
+import { Elysia } from 'elysia';
+import { AppError, isAppError, type ErrorCode } from '../shared/errors';
+import type { Logger } from '../shared/log';
+
+export interface ErrorBody { error: { code: ErrorCode; message: string; details: unknown } }
+
+export function errorResponse(e: AppError): Response {
+  const body: ErrorBody = { error: { code: e.code, message: e.message, details: e.details } };
+  return new Response(JSON.stringify(body), { status: e.status, headers: { 'content-type': 'application/json', ...e.headers } });
+}
+
+/** Elysia's own error kinds, as AppErrors. */
+function fromFramework(code: string | number, error: unknown): AppError | null {
+  switch (code) {
+    case 'VALIDATION': {
+      const v = error as { all?: Array<{ path?: string; summary?: string; message?: string }>; message?: string };
+      const details = (v.all ?? []).map((x) => ({ path: x.path ?? '', message: x.summary ?? x.message ?? '' }));
+      const first = details[0];
+      return new AppError('validation_failed', first ? `${first.path || 'request'}: ${first.message}` : 'the request is not valid', { details });
+    }
+    case 'PARSE':
+      return new AppError('bad_request', 'the request body could not be parsed (malformed JSON or multipart)');
+    case 'NOT_FOUND':
+      return new AppError('not_found', 'no such route');
+    default:
+      return null;
+  }
+}
+
+export const errorHandler = (log: Logger) =>
+  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request }) => {
+    if (isAppError(error)) return errorResponse(error);
+    const mapped = fromFramework(code, error);
+    if (mapped) return errorResponse(mapped);
+    log.error('unhandled error', { method: request.method, path: new URL(request.url).pathname, error });
+    return errorResponse(new AppError('internal', 'internal error'));
+  });

@@ -1,0 +1,49 @@
+/**
+ * @module POST /api/search: by an uploaded image (multipart `file`) or a registered one (JSON
+ * `{image_id}`), with limit, a minimum similarity and tag/date filters.
+ */
+import { Elysia, t } from 'elysia';
+import type { ImageService, SearchQuery } from '../images/service';
+import { AppError } from '../shared/errors';
+import { parseDate, parseTags, searchResult, SearchResult } from './views';
+import { uploadedBytes } from './images';
+
+export interface SearchDeps { images: ImageService; maxUploadBytes: number; exactBelow: number; baseUrl: (req: Request) => string }
+
+const num = (v: unknown, field: string, min: number, max: number, dflt: number): number => {
+  if (v === undefined || v === '') return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new AppError('validation_failed', `${field}: expected a number from ${min} to ${max}`);
+  return n;
+};
+
+export const searchApi = (d: SearchDeps) =>
+  new Elysia({ name: 'api-search', detail: { tags: ['search'] } })
+    .post('/api/search', async ({ body, request }) => {
+      const limit = Math.floor(num(body.limit, 'limit', 1, 100, 10));
+      const threshold = num(body.threshold, 'threshold', -1, 1, -1);
+      let q: SearchQuery;
+      if (body.file !== undefined) {
+        q = { kind: 'file', data: (await uploadedBytes(body.file, d.maxUploadBytes)).data };
+      } else if (typeof body.image_id === 'string' && body.image_id) {
+        q = { kind: 'id', id: body.image_id };
+      } else {
+        throw new AppError('validation_failed', 'give either a file (multipart) or an image_id');
+      }
+      const filters = { tags: parseTags(body.tags), from: parseDate(body.from, 'from'), to: parseDate(body.to, 'to') };
+      const hits = await d.images.search(q, { limit, threshold, filters, exactBelow: d.exactBelow });
+      const base = d.baseUrl(request);
+      return { results: hits.map((h) => searchResult(h.row, h.score, base)) };
+    }, {
+      body: t.Object({
+        file: t.Optional(t.Any({ description: 'Query image (multipart).' })),
+        image_id: t.Optional(t.String({ description: 'Or the id of a registered image (JSON).' })),
+        limit: t.Optional(t.Union([t.Number(), t.String()], { description: '1..100, default 10.' })),
+        threshold: t.Optional(t.Union([t.Number(), t.String()], { description: 'Minimum cosine similarity, -1..1.' })),
+        tags: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'Only images with all these tags.' })),
+        from: t.Optional(t.String()),
+        to: t.Optional(t.String()),
+      }),
+      response: t.Object({ results: t.Array(SearchResult) }),
+      detail: { summary: 'Find the most similar images, best first' },
+    });

@@ -1,0 +1,68 @@
+/**
+ * @module Response shapes of images (TypeBox models, used for validation and OpenAPI) and the pure
+ * functions that turn stored rows into them.
+ */
+import { t } from 'elysia';
+import type { ImageRow } from '../store/images';
+import { AppError } from '../shared/errors';
+
+export const ImageView = t.Object({
+  image_id: t.String({ format: 'uuid' }),
+  image_url: t.String(),
+  thumbnail_url: t.String(),
+  file_name: t.Nullable(t.String()),
+  mime: t.String(),
+  size_bytes: t.Number(),
+  width: t.Integer(),
+  height: t.Integer(),
+  name: t.Nullable(t.String()),
+  description: t.Nullable(t.String()),
+  tags: t.Array(t.String()),
+  taken_at: t.Nullable(t.String()),
+  camera_model: t.Nullable(t.String()),
+  model_id: t.String(),
+  created_at: t.String(),
+  updated_at: t.String(),
+});
+export type ImageView = typeof ImageView.static;
+
+export const SearchResult = t.Object({
+  image_id: t.String(),
+  image_url: t.String(),
+  thumbnail_url: t.String(),
+  similarity_score: t.Number(),
+  metadata: t.Object({ name: t.Nullable(t.String()), description: t.Nullable(t.String()), tags: t.Array(t.String()), created_at: t.String() }),
+});
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function imageView(r: ImageRow, base: string): ImageView {
+  return {
+    image_id: r.id, image_url: `${base}/api/images/${r.id}/file`, thumbnail_url: `${base}/api/images/${r.id}/thumbnail`,
+    file_name: r.file_name, mime: r.mime, size_bytes: Number(r.size_bytes), width: r.width, height: r.height, name: r.name,
+    description: r.description, tags: [...r.tags], taken_at: iso(r.taken_at), camera_model: r.camera_model, model_id: r.model_id,
+    created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!,
+  };
+}
+
+export function searchResult(r: ImageRow, score: number, base: string): typeof SearchResult.static {
+  const v = imageView(r, base);
+  return {
+    image_id: v.image_id, image_url: v.image_url, thumbnail_url: v.thumbnail_url, similarity_score: Math.round(score * 1e6) / 1e6,
+    metadata: { name: v.name, description: v.description, tags: v.tags, created_at: v.created_at },
+  };
+}
+
+/** Tags from a form or query: repeated fields or one comma-separated string; trimmed, unique. */
+export function parseTags(raw: string | string[] | undefined): string[] {
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return [...new Set(list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))];
+}
+
+/** An ISO date or date-time, or undefined; throws a readable message otherwise. */
+export function parseDate(raw: string | undefined, field: string): Date | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime())) throw new AppError('validation_failed', `${field}: '${raw}' is not an ISO 8601 date`);
+  return d;
+}

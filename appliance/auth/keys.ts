@@ -1,0 +1,96 @@
+/**
+ * @module API keys. A key is `fov_<id8>_<secret>` with 256 bits of randomness; only its SHA-256 is
+ * stored. SHA-256 (not argon2) is the right hash here: the secret is random, not a human password, so
+ * there is nothing to brute-force, and every request must be checked in microseconds.
+ *
+ * Keys live in `<state_dir>/api-keys.json` (mode 0600), not in DuckDB: DuckDB lets one process write
+ * a file, and `fovea apikey create` must work while the appliance runs. The server re-reads the file
+ * when its modification time changes.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AppError } from '../shared/errors';
+
+export interface ApiKeyRecord { id: string; name: string; sha256: string; created_at: string; revoked_at: string | null }
+export interface KeyIdentity { id: string; name: string }
+
+const TOKEN = /^fov_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Make a new key: the token (shown once) and the record to store. Pure but for the randomness. */
+export function mintKey(name: string, now: Date, random: (n: number) => Buffer = randomBytes): { token: string; record: ApiKeyRecord } {
+  const id = random(4).toString('hex');
+  const token = `fov_${id}_${random(32).toString('base64url')}`;
+  return { token, record: { id, name, sha256: hash(token), created_at: now.toISOString(), revoked_at: null } };
+}
+
+/** The key a token belongs to, or null; the hash comparison is constant-time. */
+export function matchKey(records: ApiKeyRecord[], token: string): ApiKeyRecord | null {
+  const m = TOKEN.exec(token);
+  if (!m) return null;
+  const rec = records.find((r) => r.id === m[1] && r.revoked_at === null);
+  if (!rec) return null;
+  const a = Buffer.from(rec.sha256, 'hex');
+  const b = Buffer.from(hash(token), 'hex');
+  return a.length === b.length && timingSafeEqual(a, b) ? rec : null;
+}
+
+export class KeyFile {
+  private cache: ApiKeyRecord[] = [];
+  private mtime = -1;
+
+  constructor(readonly path: string) {}
+
+  private load(): ApiKeyRecord[] {
+    if (!existsSync(this.path)) { this.cache = []; this.mtime = 0; return this.cache; }
+    const m = statSync(this.path).mtimeMs;
+    if (m !== this.mtime) {
+      try {
+        this.cache = JSON.parse(readFileSync(this.path, 'utf8')).keys as ApiKeyRecord[];
+      } catch (e) {
+        throw new AppError('internal', `cannot read the API key file ${this.path}`, { cause: e });
+      }
+      this.mtime = m;
+    }
+    return this.cache;
+  }
+
+  list(): ApiKeyRecord[] {
+    return [...this.load()];
+  }
+
+  verify(token: string): KeyIdentity | null {
+    const rec = matchKey(this.load(), token);
+    return rec ? { id: rec.id, name: rec.name } : null;
+  }
+
+  async create(name: string): Promise<string> {
+    const records = this.load();
+    if (records.some((r) => r.name === name && r.revoked_at === null)) {
+      throw new AppError('bad_request', `an active API key named '${name}' exists; revoke it first or choose another name`);
+    }
+    const { token, record } = mintKey(name, new Date());
+    await this.write([...records, record]);
+    return token;
+  }
+
+  async revoke(nameOrId: string): Promise<boolean> {
+    const records = this.load();
+    const target = records.find((r) => (r.name === nameOrId || r.id === nameOrId) && r.revoked_at === null);
+    if (!target) return false;
+    target.revoked_at = new Date().toISOString();
+    await this.write(records);
+    return true;
+  }
+
+  private async write(records: ApiKeyRecord[]): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    await Bun.write(tmp, JSON.stringify({ keys: records }, null, 2));
+    await chmod(tmp, 0o600);
+    await rename(tmp, this.path);
+    this.mtime = -1;
+  }
+}

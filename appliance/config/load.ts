@@ -1,0 +1,41 @@
+/**
+ * @module Loads the appliance config: YAML file (optional) -> FOVEA_* environment overrides ->
+ * defaults -> validation with file:line errors -> secret placeholders resolved. With no file, the
+ * embedded defaults run the appliance (state in ./data, API on 127.0.0.1:8080).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Config } from './schema';
+import { applyOverrides, envOverrides } from './env';
+import { decode, parseYaml } from './validate';
+import { realSources, resolveSecrets, type SecretSources } from './secrets';
+import { AppError } from '../shared/errors';
+
+export interface Loaded { config: Config; file: string | null; warnings: string[] }
+
+export interface LoadOptions {
+  file?: string | null;
+  env?: Record<string, string | undefined>;
+  secrets?: SecretSources;
+}
+
+/** Load from YAML text (already read); the pure core of loadConfig. */
+export function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Loaded {
+  const env = opts.env ?? process.env;
+  const parsed = parseYaml(text, file);
+  if (parsed.data === null || typeof parsed.data !== 'object' || Array.isArray(parsed.data)) {
+    throw new AppError('config_invalid', `${file}: the top level must be a mapping of keys`);
+  }
+  const { overrides, unknown } = envOverrides(Config, env);
+  applyOverrides(parsed.data as Record<string, unknown>, overrides);
+  const config = decode(Config, parsed, file);
+  const resolved = resolveSecrets(config, opts.secrets ?? realSources) as Config;
+  const warnings = unknown.map((n) => `environment variable ${n} names no config key; ignored`);
+  return { config: resolved, file, warnings };
+}
+
+export function loadConfig(opts: LoadOptions = {}): Loaded {
+  const file = opts.file ?? (opts.env ?? process.env).FOVEA_CONFIG ?? null;
+  if (file === null) return { ...loadConfigText('{}', '<defaults>', opts), file: null };
+  if (!existsSync(file)) throw new AppError('config_invalid', `config file ${file} does not exist`);
+  return loadConfigText(readFileSync(file, 'utf8'), file, opts);
+}

@@ -1,0 +1,56 @@
+/**
+ * @module The configuration schema: the single source of truth for the YAML file, its defaults and
+ * bounds, the TypeScript type (Config) and the JSON Schema that editors use (fovea.schema.json).
+ * Every object forbids unknown keys, so a typo is an error with its line, not a silent default.
+ */
+import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+
+const obj = <P extends TProperties>(description: string, props: P): TObject<P> =>
+  Type.Object(props, { additionalProperties: false, description, default: {} });
+
+export const ApiConfig = obj('Local HTTP API.', {
+  host: Type.String({ default: '127.0.0.1', description: 'Address to listen on. Keep loopback unless a firewall protects the box.' }),
+  port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
+  public_url: Type.String({ default: '', description: 'Base URL put in image_url links; empty derives it from the request.' }),
+  auth: Type.Boolean({ default: true, description: 'Require an API key on /api routes (/health stays open).' }),
+  max_upload_bytes: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1024, maximum: 512 * 1024 * 1024, description: 'Largest accepted image upload in bytes.' }),
+  max_pixels: Type.Integer({ default: 100_000_000, minimum: 1, maximum: 1_000_000_000, description: 'Largest accepted image in pixels (width x height): rejects decompression bombs before decoding.' }),
+  rate_limit_per_minute: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Requests a minute allowed per API key and per client IP.' }),
+});
+
+export const ModelsConfig = obj('Model catalog, files and inference.', {
+  dir: Type.String({ default: '', description: 'Where model files live; empty means <state_dir>/models.' }),
+  mirror: Type.String({ default: '', description: 'Directory holding model files to use instead of their upstream URLs (offline boxes).' }),
+  embed: Type.String({ default: 'mobilenetv2-embed@1', description: 'Catalog id@version of the image embedding model.' }),
+  providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu')]), {
+    default: ['cuda', 'cpu'], minItems: 1, description: 'onnxruntime execution providers, tried in order.',
+  }),
+  threads: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'Intra-op threads per session (0 lets onnxruntime choose).' }),
+});
+
+export const SearchConfig = obj('Vector similarity search.', {
+  connectivity: Type.Integer({ default: 16, minimum: 4, maximum: 128, description: 'HNSW graph degree (M).' }),
+  expansion_add: Type.Integer({ default: 128, minimum: 8, maximum: 4096, description: 'HNSW ef at insert time.' }),
+  expansion_search: Type.Integer({ default: 128, minimum: 8, maximum: 4096, description: 'HNSW ef at query time: higher is slower and more exact.' }),
+  exact_below: Type.Integer({ default: 2000, minimum: 0, maximum: 10_000_000, description: 'Below this many vectors, search exactly in DuckDB instead of the index.' }),
+});
+
+export const LogConfig = obj('Logging.', {
+  level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Lowest level written.' }),
+});
+
+export const Config = Type.Object(
+  {
+    $schema: Type.Optional(Type.String({ description: 'Path of the JSON Schema, for editors.' })),
+    state_dir: Type.String({ default: './data', description: 'Directory for the database, index, images and models.' }),
+    device_id: Type.String({ default: '', description: 'This box in the fleet; empty means the host name.' }),
+    api: ApiConfig,
+    models: ModelsConfig,
+    search: SearchConfig,
+    log: LogConfig,
+  },
+  { additionalProperties: false, title: 'fovea configuration', description: 'Configuration of one fovea appliance.' },
+);
+
+export type Config = Static<typeof Config>;
+export type AnySchema = TSchema;

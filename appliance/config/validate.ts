@@ -1,0 +1,90 @@
+/**
+ * @module Validates YAML text against a TypeBox schema and reports each problem with its JSON path
+ * and the line it stands on in the file. Shared by the config, the model catalog and (later) the
+ * pipelines and the fleet repo, so every YAML file of the appliance fails the same readable way.
+ */
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { AppError } from '../shared/errors';
+
+export interface Problem { path: string; line: number | null; message: string }
+
+function lineOf(doc: Document, lc: LineCounter, path: string): number | null {
+  const keys = path.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
+  // Walk up until a node exists: a missing key points at its parent object.
+  for (let n = keys.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+  }
+  return null;
+}
+
+/** Line of the key itself for an unknown property (the value node may not exist as a scalar). */
+function lineOfKey(doc: Document, lc: LineCounter, path: string): number | null {
+  const parts = path.split('/');
+  const key = parts.pop()!;
+  const parentPath = parts.join('/');
+  const parentKeys = parentPath.split('/').slice(1);
+  const parent = parentKeys.length ? doc.getIn(parentKeys, true) : doc.contents;
+  if (parent && typeof parent === 'object' && 'items' in parent) {
+    for (const item of (parent as { items: Array<{ key?: unknown }> }).items) {
+      const k = item.key;
+      if (isNode(k) && (k as { value?: unknown }).value === key && k.range) return lc.linePos(k.range[0]).line;
+    }
+  }
+  return lineOf(doc, lc, path);
+}
+
+export function formatProblems(file: string, problems: Problem[]): string {
+  return problems
+    .map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.path || '/'}: ${p.message}`)
+    .join('\n');
+}
+
+export interface Parsed { doc: Document; lc: LineCounter; data: unknown }
+
+/** Parse YAML, failing with the file and line of a syntax error. */
+export function parseYaml(text: string, file: string): Parsed {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? null, message: e.message.split('\n')[0]! }));
+    throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
+  }
+  return { doc, lc, data: doc.toJS() ?? {} };
+}
+
+/** A message that names the allowed values of an enum-like union instead of "Expected union value". */
+function describe(schema: TSchema, message: string, value: unknown): string {
+  const got = value !== undefined && typeof value !== 'object' ? ` (got ${JSON.stringify(value)})` : '';
+  const options = (schema as { anyOf?: Array<{ const?: unknown }> }).anyOf;
+  if (options?.every((o) => o.const !== undefined)) {
+    return `expected one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}${got}`;
+  }
+  return `${message.charAt(0).toLowerCase()}${message.slice(1)}${got}`;
+}
+
+/** Problems of a value against a schema, each located in the YAML document when one is given. */
+export function check(schema: TSchema, value: unknown, where?: { doc: Document; lc: LineCounter }): Problem[] {
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    // Unions report one error per branch; the first per path is the useful one.
+    if (seen.has(e.path)) continue;
+    seen.add(e.path);
+    const unknownKey = e.type === ValueErrorType.ObjectAdditionalProperties;
+    const message = unknownKey ? `unknown key '${e.path.split('/').pop()}'` : describe(e.schema, e.message, e.value);
+    const line = where ? (unknownKey ? lineOfKey(where.doc, where.lc, e.path) : lineOf(where.doc, where.lc, e.path)) : null;
+    problems.push({ path: e.path, line, message });
+  }
+  return problems;
+}
+
+/** Fill defaults then validate; throws config_invalid listing every problem with file:line. */
+export function decode<S extends TSchema>(schema: S, parsed: Parsed | { data: unknown }, file: string): Static<S> {
+  const value = Value.Default(schema, structuredClone(parsed.data ?? {}));
+  const problems = check(schema, value, 'doc' in parsed ? parsed : undefined);
+  if (problems.length > 0) throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
+  return value as Static<S>;
+}

@@ -1,0 +1,115 @@
+/**
+ * @module Registering, finding and deleting images. Validation and embedding happen before anything
+ * is written, so a bad upload changes nothing; objects are written before the row, and removed again
+ * if the row cannot be written, so a row never points at a missing file.
+ */
+import type { ObjectStore } from '../objects/port';
+import type { Db } from '../store/duckdb';
+import { Batcher } from '../store/batcher';
+import { deleteImage, getEmbedding, getImage, insertImages, listImages, refCount, type Filters, type ImageRow, type NewImage } from '../store/images';
+import type { Embedder } from '../inference/embedder';
+import type { SearchIndex, Scored } from '../search/service';
+import { probe, readExif, thumbnail } from '../imaging/sharp';
+import { AppError } from '../shared/errors';
+import type { Logger } from '../shared/log';
+
+export interface Upload { data: Uint8Array; fileName: string | null; name: string | null; description: string | null; tags: string[] }
+export interface Limits { maxPixels: number; thumbSize: number }
+
+export type SearchQuery =
+  | { kind: 'file'; data: Uint8Array }
+  | { kind: 'id'; id: string };
+
+export class ImageService {
+  private readonly inserts: Batcher<NewImage & { done?: (key: bigint) => void }>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly objects: ObjectStore,
+    private readonly embedder: Embedder,
+    private readonly index: SearchIndex,
+    private readonly limits: Limits,
+    private readonly log: Logger,
+  ) {
+    this.inserts = new Batcher(async (rows) => {
+      const keys = await this.db.transaction((tx) => insertImages(tx, rows));
+      for (const r of rows) r.done?.(keys.get(r.id)!);
+    }, { delayMs: 5, max: 64 });
+  }
+
+  async register(u: Upload): Promise<ImageRow> {
+    const meta = await probe(u.data, this.limits.maxPixels);
+    const thumb = await thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels);
+    const [exif, embedding] = await Promise.all([readExif(u.data), this.embedder.embed(u.data)]);
+    const original = await this.objects.put(u.data, meta.ext);
+    const small = await this.objects.put(thumb, 'jpg');
+    const now = new Date();
+    const row: NewImage = {
+      id: Bun.randomUUIDv7(), storage_key: original.key, thumb_key: small.key, file_name: u.fileName, size_bytes: u.data.byteLength,
+      mime: meta.mime, width: meta.width, height: meta.height, name: u.name, description: u.description, tags: u.tags,
+      taken_at: exif.taken_at, camera_model: exif.camera_model, embedding, model_id: this.embedder.modelRef, created_at: now, updated_at: now,
+    };
+    let vecKey = 0n;
+    try {
+      await this.inserts.add({ ...row, done: (k) => { vecKey = k; } });
+    } catch (e) {
+      await this.dropUnreferenced([original.key, small.key]);
+      throw new AppError('store_failed', 'the image could not be recorded', { cause: e });
+    }
+    this.index.add(vecKey, embedding);
+    this.log.debug('image registered', { id: row.id, bytes: row.size_bytes });
+    const { embedding: _e, ...rest } = row;
+    return { ...rest, vec_key: vecKey };
+  }
+
+  async get(id: string): Promise<ImageRow> {
+    const row = await getImage(this.db, id);
+    if (!row) throw new AppError('not_found', `image ${id} not found`);
+    return row;
+  }
+
+  list(filters: Filters, page: number, limit: number) {
+    return listImages(this.db, filters, page, limit);
+  }
+
+  async search(q: SearchQuery, opts: { limit: number; threshold: number; filters: Filters; exactBelow: number }): Promise<Scored[]> {
+    let vector: Float32Array;
+    if (q.kind === 'file') {
+      await probe(q.data, this.limits.maxPixels);
+      vector = await this.embedder.embed(q.data);
+    } else {
+      const found = await getEmbedding(this.db, q.id);
+      if (!found) throw new AppError('not_found', `image ${q.id} not found`);
+      if (found.model_id !== this.embedder.modelRef) {
+        throw new AppError('validation_failed', `image ${q.id} was embedded with ${found.model_id}, the index holds ${this.embedder.modelRef}`);
+      }
+      vector = Float32Array.from(found.embedding);
+    }
+    return this.index.search(vector, opts);
+  }
+
+  async delete(id: string): Promise<void> {
+    const row = await this.get(id);
+    await this.db.transaction((tx) => deleteImage(tx, id));
+    this.index.remove(row.vec_key);
+    await this.dropUnreferenced([row.storage_key, row.thumb_key]);
+  }
+
+  async open(key: string): Promise<Blob> {
+    const blob = await this.objects.get(key);
+    if (!blob) throw new AppError('not_found', 'the stored file is missing');
+    return blob;
+  }
+
+  /** Delete objects that no row references any more (identical uploads share one object). */
+  private async dropUnreferenced(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      if ((await refCount(this.db, key)) === 0) await this.objects.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.inserts.flush();
+    await this.index.flush();
+  }
+}

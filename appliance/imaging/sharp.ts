@@ -1,0 +1,94 @@
+/**
+ * @module Image decoding with sharp (the only importer of sharp) and EXIF with exifr. Uploads are
+ * validated by their content: the header is probed first and the pixel count checked before any
+ * decode, so a 50000x50000 PNG bomb costs a header read, not gigabytes.
+ */
+import sharp, { type Metadata } from 'sharp';
+import exifr from 'exifr';
+import { AppError } from '../shared/errors';
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp';
+const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
+
+export interface Probe { format: ImageFormat; mime: string; ext: string; width: number; height: number }
+export interface Exif { taken_at: Date | null; camera_model: string | null }
+export interface Rgb { data: Uint8Array; width: number; height: number }
+
+sharp.cache(false);
+
+/** Read format and size from the header; reject unknown formats and images over maxPixels. */
+export async function probe(data: Uint8Array, maxPixels: number): Promise<Probe> {
+  if (data.byteLength === 0) throw new AppError('unsupported_media_type', 'the file is empty');
+  let meta: Metadata;
+  try {
+    meta = await sharp(data, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new AppError('unsupported_media_type', 'the file is not a JPEG, PNG or WebP image', { cause: e });
+  }
+  const format = meta.format as string;
+  if (format !== 'jpeg' && format !== 'png' && format !== 'webp') {
+    throw new AppError('unsupported_media_type', `image format ${format} is not accepted (JPEG, PNG or WebP)`);
+  }
+  const width = meta.autoOrient?.width ?? meta.width ?? 0;
+  const height = meta.autoOrient?.height ?? meta.height ?? 0;
+  if (width * height > maxPixels) {
+    throw new AppError('payload_too_large', `image is ${width}x${height} pixels, over the limit of ${maxPixels}`, { details: { width, height, max_pixels: maxPixels } });
+  }
+  return { format, mime: MIME[format], ext: EXT[format], width, height };
+}
+
+function decodeFail(e: unknown): never {
+  throw new AppError('unprocessable_image', `the image data is corrupt or truncated: ${(e as Error).message}`, { cause: e });
+}
+
+/** Fully decode once (catches truncated files) and make a JPEG thumbnail no larger than size. */
+export async function thumbnail(data: Uint8Array, size: number, maxPixels: number): Promise<Uint8Array> {
+  try {
+    return await sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .rotate()
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 80 })
+      .toBuffer();
+  } catch (e) {
+    decodeFail(e);
+  }
+}
+
+/** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
+export async function centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb> {
+  try {
+    const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
+    const meta = await sharp(data, { limitInputPixels: maxPixels }).rotate().metadata();
+    const w0 = meta.autoOrient?.width ?? meta.width!;
+    const h0 = meta.autoOrient?.height ?? meta.height!;
+    const scale = shortSide / Math.min(w0, h0);
+    const w = Math.max(cropW, Math.round(w0 * scale));
+    const h = Math.max(cropH, Math.round(h0 * scale));
+    const { data: px, info } = await img
+      .resize(w, h, { fit: 'fill', kernel: 'linear' })
+      .extract({ left: Math.floor((w - cropW) / 2), top: Math.floor((h - cropH) / 2), width: cropW, height: cropH })
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength), width: info.width, height: info.height };
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    decodeFail(e);
+  }
+}
+
+/** EXIF capture time and camera model, when the file has them; never fails the upload. */
+export async function readExif(data: Uint8Array): Promise<Exif> {
+  try {
+    const tags = await exifr.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { pick: ['DateTimeOriginal', 'CreateDate', 'Make', 'Model'] });
+    const taken = tags?.DateTimeOriginal ?? tags?.CreateDate;
+    const model = [tags?.Make, tags?.Model].filter((s) => typeof s === 'string' && s.trim()).join(' ').trim();
+    return { taken_at: taken instanceof Date && !Number.isNaN(taken.getTime()) ? taken : null, camera_model: model || null };
+  } catch {
+    return { taken_at: null, camera_model: null };
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * @module onnxruntime-node adapter (its only importer). Opens a session on the first execution
+ * provider that works, in the configured order (cuda, then cpu), and says which one it got: a CPU-only
+ * onnxruntime build (the npm package here) simply falls through to cpu.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Logger } from '../shared/log';
+import { AppError } from '../shared/errors';
+
+export type Provider = 'cuda' | 'cpu';
+
+export interface TensorIn { data: Float32Array; dims: number[] }
+export interface TensorOut { data: Float32Array; dims: number[] }
+
+export interface InferenceSession {
+  readonly provider: Provider;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(inputs: Record<string, TensorIn>, outputs?: string[]): Promise<Record<string, TensorOut>>;
+  close(): Promise<void>;
+}
+
+export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string }): Promise<InferenceSession> {
+  const failures: string[] = [];
+  for (const provider of opts.providers) {
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        executionProviders: [provider],
+        ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+        graphOptimizationLevel: 'all',
+        // A provider that cannot load (CUDA on a CPU box) is expected; its reason goes into our log.
+        ...(provider !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
+      });
+      opts.log.info('model session open', { model: opts.ref, provider, tried: failures });
+      return wrap(session, provider);
+    } catch (e) {
+      failures.push(`${provider}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new AppError('model_unavailable', `model ${opts.ref}: no execution provider could open it (${failures.join('; ')})`);
+}
+
+function wrap(session: ort.InferenceSession, provider: Provider): InferenceSession {
+  return {
+    provider,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(inputs, outputs) {
+      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)]));
+      const res = outputs ? await session.run(feeds, outputs) : await session.run(feeds);
+      return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]));
+    },
+    close: () => session.release(),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * @module Builds the running appliance from a config: opens the store (migrating it), the object
+ * store, the embedding model and the vector index, and the services on top. main.ts and the tests
+ * both start the appliance through here, so what is tested is what runs.
+ */
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Config } from './config/schema';
+import { Db } from './store/duckdb';
+import { migrate } from './store/migrate';
+import { LocalObjectStore } from './objects/local';
+import { builtinCatalog, findModel, type Catalog } from './models/catalog';
+import { verifiedPath } from './models/pull';
+import { openSession, type InferenceSession } from './inference/onnx';
+import { createEmbedder, type Embedder } from './inference/embedder';
+import { centerCropRgb } from './imaging/sharp';
+import { SearchIndex } from './search/service';
+import { ImageService } from './images/service';
+import { KeyFile } from './auth/keys';
+import type { Logger } from './shared/log';
+
+export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string }
+
+export function pathsOf(config: Config): Paths {
+  const state = resolve(config.state_dir);
+  return {
+    state,
+    db: join(state, 'fovea.duckdb'),
+    objects: join(state, 'objects'),
+    models: config.models.dir ? resolve(config.models.dir) : join(state, 'models'),
+    index: join(state, 'index'),
+    keys: join(state, 'api-keys.json'),
+  };
+}
+
+export interface Runtime {
+  config: Config;
+  paths: Paths;
+  db: Db;
+  objects: LocalObjectStore;
+  catalog: Catalog;
+  embedder: Embedder;
+  index: SearchIndex;
+  images: ImageService;
+  keys: KeyFile;
+  startedAt: Date;
+  close(): Promise<void>;
+}
+
+export async function openDb(config: Config, log: Logger): Promise<Db> {
+  const paths = pathsOf(config);
+  await mkdir(paths.state, { recursive: true });
+  const db = await Db.open(paths.db);
+  const applied = await migrate(db);
+  if (applied.length) log.info('database migrated', { applied });
+  return db;
+}
+
+export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const paths = pathsOf(config);
+  const db = await openDb(config, log.child({ mod: 'store' }));
+  let session: InferenceSession | null = null;
+  try {
+    const objects = new LocalObjectStore(paths.objects);
+    const catalog = builtinCatalog();
+    const model = findModel(catalog, config.models.embed);
+    const file = await verifiedPath(model, paths.models);
+    session = await openSession(file, { providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), ref: config.models.embed });
+    const embedder = createEmbedder(model, session, (d, s, w, h) => centerCropRgb(d, s, w, h, config.api.max_pixels));
+    const indexPath = join(paths.index, `${embedder.modelRef.replace(/[^a-z0-9.-]/gi, '_')}.usearch`);
+    const index = await SearchIndex.open(db, embedder.modelRef, {
+      dims: embedder.dims, connectivity: config.search.connectivity, expansionAdd: config.search.expansion_add, expansionSearch: config.search.expansion_search,
+    }, indexPath, log.child({ mod: 'search' }));
+    const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }));
+    const keys = new KeyFile(paths.keys);
+    const s = session;
+    return {
+      config, paths, db, objects, catalog, embedder, index, images, keys, startedAt: new Date(),
+      async close() {
+        await images.close();
+        await db.checkpoint().catch(() => undefined);
+        db.close();
+        await s.close();
+      },
+    };
+  } catch (e) {
+    await session?.close();
+    db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * @module Keeps the HNSW index of one embedding model in step with DuckDB: loads it at start when its
+ * fingerprint (count, key sum) matches the table, rebuilds it from DuckDB otherwise, saves it a short
+ * while after changes and on close, and answers searches. Small collections and filtered searches that
+ * the index cannot fill are answered exactly in DuckDB.
+ */
+import type { Db } from '../store/duckdb';
+import { embeddings, exactSearch, fingerprint, imagesByKeys, type Filters, type ImageRow } from '../store/images';
+import { VectorIndex, type IndexParams } from './usearch';
+import type { Logger } from '../shared/log';
+
+export interface Scored { row: ImageRow; score: number }
+
+export interface SearchOptions { limit: number; threshold: number; filters: Filters; exactBelow: number }
+
+const OVERSAMPLE = 4;
+
+export class SearchIndex {
+  private dirty = false;
+  private saveTimer: Timer | null = null;
+  lastRebuild: { at: string; count: number; ms: number } | null = null;
+
+  private constructor(private readonly db: Db, readonly modelId: string, readonly index: VectorIndex, private readonly path: string, private readonly log: Logger) {}
+
+  static async open(db: Db, modelId: string, params: IndexParams, path: string, log: Logger): Promise<SearchIndex> {
+    const s = new SearchIndex(db, modelId, new VectorIndex(params), path, log);
+    const [saved, want] = await Promise.all([s.index.load(path), fingerprint(db, modelId)]);
+    if (saved && saved.count === want.count && saved.keySum === want.keySum) {
+      log.info('vector index loaded', { count: saved.count });
+    } else {
+      log.warn('vector index missing or out of date; rebuilding from the database', { saved, want });
+      await s.rebuild();
+    }
+    return s;
+  }
+
+  async rebuild(): Promise<void> {
+    const t0 = performance.now();
+    this.index.clear();
+    const d = this.index.params.dims;
+    for await (const page of embeddings(this.db, this.modelId)) {
+      const keys = new BigUint64Array(page.map((r) => r.vec_key));
+      const matrix = new Float32Array(page.length * d);
+      page.forEach((r, i) => matrix.set(r.embedding, i * d));
+      this.index.addMany(keys, matrix);
+    }
+    await this.index.save(this.path);
+    this.lastRebuild = { at: new Date().toISOString(), count: this.index.size, ms: Math.round(performance.now() - t0) };
+    this.log.info('vector index rebuilt', this.lastRebuild);
+  }
+
+  /** Whether the index agrees with the table now (for /health). */
+  async consistent(): Promise<boolean> {
+    const want = await fingerprint(this.db, this.modelId);
+    const have = this.index.fingerprint();
+    return want.count === have.count && want.keySum === have.keySum;
+  }
+
+  add(key: bigint, vector: Float32Array): void {
+    this.index.add(key, vector);
+    this.scheduleSave();
+  }
+
+  remove(key: bigint): void {
+    this.index.remove(key);
+    this.scheduleSave();
+  }
+
+  async search(q: Float32Array, o: SearchOptions): Promise<Scored[]> {
+    const filtered = !!(o.filters.tags?.length || o.filters.from || o.filters.to);
+    if (this.index.size < o.exactBelow) return this.exact(q, o);
+    const k = filtered ? o.limit * OVERSAMPLE : o.limit;
+    const hits = this.index.search(q, k);
+    const rows = await imagesByKeys(this.db, hits.map((h) => h.key), o.filters);
+    const byKey = new Map(rows.map((r) => [r.vec_key, r]));
+    const out = hits.flatMap((h) => (byKey.has(h.key) ? [{ row: byKey.get(h.key)!, score: h.score }] : []));
+    // A filter can reject most of the candidates; when it leaves too few, ask DuckDB exactly.
+    if (filtered && out.length < o.limit && hits.length === k) return this.exact(q, o);
+    return out.filter((s) => s.score >= o.threshold).slice(0, o.limit);
+  }
+
+  private async exact(q: Float32Array, o: SearchOptions): Promise<Scored[]> {
+    const rows = await exactSearch(this.db, q, this.modelId, o.filters, o.limit);
+    return rows.filter((r) => r.score >= o.threshold).map(({ score, ...row }) => ({ row, score }));
+  }
+
+  private scheduleSave(): void {
+    this.dirty = true;
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => { this.saveTimer = null; void this.flush(); }, 2000);
+  }
+
+  async flush(): Promise<void> {
+    if (this.saveTimer) { clearTimeout(this.saveTimer); this.saveTimer = null; }
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      await this.index.save(this.path);
+    } catch (e) {
+      this.dirty = true;
+      this.log.error('vector index save failed; it will be rebuilt at next start if needed', { error: e });
+    }
+  }
+}

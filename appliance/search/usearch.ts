@@ -1,0 +1,104 @@
+/**
+ * @module HNSW vector index on usearch (its only importer), cosine metric. Persisted beside the
+ * database as `<name>.usearch` plus a sidecar `<name>.json` holding the count and key sum it was saved
+ * with, so start-up can tell a stale or missing index from a current one and rebuild from DuckDB.
+ */
+import usearch, { type Index, type IndexConfig, type MetricKind, type ScalarKind } from 'usearch';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface IndexParams { dims: number; connectivity: number; expansionAdd: number; expansionSearch: number }
+export interface Hit { key: bigint; score: number }
+export interface Fingerprint { count: number; keySum: string }
+
+export class VectorIndex {
+  private index: Index;
+  private keySum = 0n;
+
+  constructor(readonly params: IndexParams) {
+    this.index = VectorIndex.make(params);
+  }
+
+  private static make(p: IndexParams): Index {
+    return new usearch.Index({
+      dimensions: p.dims, metric: 'cos' as MetricKind, connectivity: p.connectivity,
+      expansion_add: p.expansionAdd, expansion_search: p.expansionSearch, quantization: 'f32' as ScalarKind, multi: false,
+    } as unknown as IndexConfig);
+  }
+
+  get size(): number {
+    return this.index.size();
+  }
+
+  fingerprint(): Fingerprint {
+    return { count: this.size, keySum: this.keySum.toString() };
+  }
+
+  add(key: bigint, vector: Float32Array): void {
+    if (this.index.contains(key)) return;
+    this.index.add(key, vector);
+    this.keySum += key;
+  }
+
+  /** Bulk load (rebuild): many vectors packed in one matrix, with their keys. */
+  addMany(keys: BigUint64Array, matrix: Float32Array, threads = 0): void {
+    if (keys.length === 0) return;
+    this.index.add(keys, matrix, threads);
+    for (const k of keys) this.keySum += k;
+  }
+
+  remove(key: bigint): void {
+    if (this.index.remove(key) as number > 0) this.keySum -= key;
+  }
+
+  search(vector: Float32Array, k: number): Hit[] {
+    if (this.size === 0 || k <= 0) return [];
+    const m = this.index.search(vector, Math.min(k, this.size), 0);
+    const hits: Hit[] = [];
+    for (let i = 0; i < m.keys.length; i++) {
+      // usearch pads a short result with the max key; a real hit has a finite distance.
+      if (!Number.isFinite(m.distances[i]!) || m.distances[i]! > 2) continue;
+      hits.push({ key: m.keys[i]!, score: 1 - m.distances[i]! });
+    }
+    return hits;
+  }
+
+  clear(): void {
+    this.index = VectorIndex.make(this.params);
+    this.keySum = 0n;
+  }
+
+  /** Save atomically: index then sidecar, each written to a temp file and renamed. */
+  async save(path: string): Promise<void> {
+    await mkdir(dirname(path), { recursive: true });
+    this.index.save(`${path}.tmp`);
+    await rename(`${path}.tmp`, path);
+    await Bun.write(`${sidecar(path)}.tmp`, JSON.stringify({ ...this.fingerprint(), dims: this.params.dims }));
+    await rename(`${sidecar(path)}.tmp`, sidecar(path));
+  }
+
+  /** Load a saved index; returns its fingerprint, or null when missing, unreadable or of other dims. */
+  async load(path: string): Promise<Fingerprint | null> {
+    if (!existsSync(path) || !existsSync(sidecar(path))) return null;
+    try {
+      const meta = JSON.parse(await Bun.file(sidecar(path)).text()) as Fingerprint & { dims: number };
+      if (meta.dims !== this.params.dims) return null;
+      const fresh = VectorIndex.make(this.params);
+      fresh.load(path);
+      if (fresh.size() !== meta.count) return null;
+      this.index = fresh;
+      this.keySum = BigInt(meta.keySum);
+      return { count: meta.count, keySum: meta.keySum };
+    } catch {
+      return null;
+    }
+  }
+
+  static async remove(path: string): Promise<void> {
+    await rm(path, { force: true });
+    await rm(sidecar(path), { force: true });
+  }
+}
+
+const sidecar = (path: string) => path.replace(/\.usearch$/, '') + '.json';

@@ -1,0 +1,71 @@
+/**
+ * @module The one error type of the appliance. Every failure that crosses a module boundary is an
+ * AppError with a code from a closed list; the HTTP layer maps it to a status and body in one place
+ * (api/errors.ts), the CLI prints its message and exits non-zero.
+ */
+
+export type ErrorCode =
+  | 'config_invalid'
+  | 'not_found'
+  | 'bad_request'
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unprocessable_image'
+  | 'rate_limited'
+  | 'model_unavailable'
+  | 'model_checksum_mismatch'
+  | 'store_failed'
+  | 'unavailable'
+  | 'internal';
+
+/** HTTP status for each code: the single mapping the API uses. */
+export const statusOf: Record<ErrorCode, number> = {
+  config_invalid: 500,
+  not_found: 404,
+  bad_request: 400,
+  validation_failed: 422,
+  unauthorized: 401,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable_image: 422,
+  rate_limited: 429,
+  model_unavailable: 503,
+  model_checksum_mismatch: 500,
+  store_failed: 500,
+  unavailable: 503,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  /** Extra response headers, e.g. Retry-After for rate_limited. */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { cause?: unknown; details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = opts.details ?? null;
+    this.headers = opts.headers ?? {};
+  }
+
+  get status(): number {
+    return statusOf[this.code];
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** A short human message for any thrown value, for logs and CLI output. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

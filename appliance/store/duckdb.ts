@@ -1,0 +1,108 @@
+/**
+ * @module The DuckDB adapter: the only importer of @duckdb/node-api. One read-write connection per
+ * process (DuckDB allows one writing process per file); transactions are serialised through a queue
+ * because a connection runs one transaction at a time.
+ */
+import { DuckDBInstance, type DuckDBConnection, FLOAT, LIST, VARCHAR, listValue, type DuckDBValue, type DuckDBType } from '@duckdb/node-api';
+import { AppError } from '../shared/errors';
+
+/** Parameter values the repositories may bind; converted here so they never import DuckDB. */
+export type SqlParam = string | number | bigint | boolean | null | Float32Array | readonly string[];
+export type Row = Record<string, unknown>;
+
+export interface Sql {
+  all<T = Row>(sql: string, params?: SqlParam[]): Promise<T[]>;
+  run(sql: string, params?: SqlParam[]): Promise<void>;
+}
+
+function convert(params: SqlParam[]): { values: DuckDBValue[]; types: Array<DuckDBType | undefined> } {
+  const values: DuckDBValue[] = [];
+  const types: Array<DuckDBType | undefined> = [];
+  for (const p of params) {
+    if (p instanceof Float32Array) {
+      values.push(listValue(Array.from(p)));
+      types.push(LIST(FLOAT));
+    } else if (Array.isArray(p)) {
+      values.push(listValue(p as string[]));
+      types.push(LIST(VARCHAR));
+    } else {
+      values.push(p as DuckDBValue);
+      types.push(undefined);
+    }
+  }
+  return { values, types };
+}
+
+function sqlOn(conn: DuckDBConnection): Sql {
+  return {
+    async all<T>(sql: string, params: SqlParam[] = []) {
+      const { values, types } = convert(params);
+      const reader = await conn.runAndReadAll(sql, values, types as DuckDBType[]);
+      return reader.getRowObjectsJS() as T[];
+    },
+    async run(sql: string, params: SqlParam[] = []) {
+      const { values, types } = convert(params);
+      await conn.run(sql, values, types as DuckDBType[]);
+    },
+  };
+}
+
+export class Db implements Sql {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly sql: Sql;
+
+  private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection, readonly path: string) {
+    this.sql = sqlOn(conn);
+  }
+
+  static async open(path: string): Promise<Db> {
+    try {
+      const instance = await DuckDBInstance.create(path);
+      const conn = await instance.connect();
+      return new Db(instance, conn, path);
+    } catch (e) {
+      const msg = String((e as Error).message ?? e);
+      const hint = /lock/i.test(msg) ? ' (another fovea process holds this database: stop it first)' : '';
+      throw new AppError('store_failed', `cannot open database ${path}${hint}: ${msg.split('\n')[0]}`, { cause: e });
+    }
+  }
+
+  all<T = Row>(sql: string, params?: SqlParam[]): Promise<T[]> {
+    return this.serial(() => this.sql.all<T>(sql, params));
+  }
+
+  run(sql: string, params?: SqlParam[]): Promise<void> {
+    return this.serial(() => this.sql.run(sql, params));
+  }
+
+  /** Run fn inside BEGIN/COMMIT; ROLLBACK and rethrow on any error. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      await this.sql.run('BEGIN TRANSACTION');
+      try {
+        const out = await fn(this.sql);
+        await this.sql.run('COMMIT');
+        return out;
+      } catch (e) {
+        await this.sql.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /** Write the WAL into the main file (before a backup or a clean stop). */
+  checkpoint(): Promise<void> {
+    return this.run('CHECKPOINT');
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * @module The ordered list of migrations. Files are imported as text so they are embedded in the
+ * compiled binary. Append only: an applied migration is never edited (its checksum is recorded and
+ * checked at every start).
+ */
+import m001 from './001_images.sql' with { type: 'text' };
+
+export interface Migration { version: number; name: string; sql: string }
+
+export const migrations: Migration[] = [
+  { version: 1, name: 'images', sql: m001 },
+];
