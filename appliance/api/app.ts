@@ -20,7 +20,9 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
   const c = rt.config.api;
   const baseUrl = (req: Request) => c.public_url.replace(/\/$/, '') || new URL(req.url).origin;
   const upload = c.max_upload_bytes + MULTIPART_OVERHEAD;
-  return new Elysia({ serve: { maxRequestBodySize: upload + 1024 } })
+  // Bun's own cap answers 413 with no body; keep it above the per-route limits so a declared
+  // Content-Length gets our JSON error, and let it stop only bodies that send no length.
+  return new Elysia({ serve: { maxRequestBodySize: upload * 2 } })
     .use(errorHandler(log))
     .use(bodyLimit([
       { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },

@@ -1,0 +1,80 @@
+/**
+ * @module Test fixtures: the shared material (FOVEA_SHARED, default ../shared), temp dirs cleaned up
+ * with `await using`, and a real appliance (runtime + HTTP server on 127.0.0.1, port 0).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { Config } from '../../appliance/config/schema';
+import { openRuntime, type Runtime } from '../../appliance/runtime';
+import { createApp } from '../../appliance/api/app';
+import { builtinCatalog, findModel } from '../../appliance/models/catalog';
+import { pullModel } from '../../appliance/models/pull';
+import { configureLogs, createLogger } from '../../appliance/shared/log';
+
+export const SHARED = resolve(process.env.FOVEA_SHARED ?? join(import.meta.dir, '../../../shared'));
+export const IMAGES = join(SHARED, 'media/images');
+export const COCO = join(IMAGES, 'coco');
+if (!existsSync(IMAGES)) throw new Error(`shared material not found at ${SHARED} (set FOVEA_SHARED)`);
+
+/** Model files are pulled once per test run into one cache dir, from the shared mirror. */
+export const MODELS_DIR = join(tmpdir(), 'fovea-test-models');
+
+export async function ensureModel(ref = 'mobilenetv2-embed@1'): Promise<void> {
+  const catalog = builtinCatalog();
+  await pullModel(findModel(catalog, ref), catalog, { dir: MODELS_DIR, mirror: join(SHARED, 'models') });
+}
+
+export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } & AsyncDisposable> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+export function testConfig(stateDir: string, overrides: Record<string, unknown> = {}): Config {
+  const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0 }, log: { level: 'error' } })) as Config;
+  const merged = { ...base, ...overrides, api: { ...base.api, ...(overrides.api as object) }, search: { ...base.search, ...(overrides.search as object) } };
+  if (!Value.Check(Config, merged)) throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
+  return merged;
+}
+
+export interface Appliance extends AsyncDisposable {
+  url: string;
+  key: string;
+  rt: Runtime;
+  state: string;
+  /** fetch with the API key set. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export async function startAppliance(overrides: Record<string, unknown> = {}, state?: string): Promise<Appliance> {
+  configureLogs({ level: 'error' });
+  await ensureModel();
+  const dir = state ? { path: state, [Symbol.asyncDispose]: async () => {} } : await tempDir();
+  const rt = await openRuntime(testConfig(dir.path, overrides), createLogger({ test: true }));
+  const app = createApp(rt, createLogger({ mod: 'api' }));
+  app.listen({ hostname: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${app.server!.port}`;
+  const key = await rt.keys.create(`test-${Math.random().toString(36).slice(2)}`);
+  return {
+    url, key, rt, state: dir.path,
+    api: (path, init = {}) => fetch(url + path, { ...init, headers: { 'x-api-key': key, ...(init.headers as object) } }),
+    async [Symbol.asyncDispose]() {
+      await app.stop();
+      await rt.close();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+export function form(fields: Record<string, string | Blob | [Blob, string]>): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) {
+    if (Array.isArray(v)) f.append(k, v[0], v[1]);
+    else f.append(k, v);
+  }
+  return f;
+}
+
+export const fileBlob = async (path: string, type = 'application/octet-stream') => new Blob([await Bun.file(path).arrayBuffer()], { type });
