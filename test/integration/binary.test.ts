@@ -1,0 +1,62 @@
+/**
+ * The single binary, as an operator gets it: built with `bun run build`, copied alone into an empty
+ * directory, run with an empty environment (no Bun, no node_modules on PATH), it serves a search.
+ */
+import { describe, expect, test } from 'bun:test';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IMAGES, SHARED, fileBlob, form, tempDir } from '../helpers/fixtures';
+
+const root = join(import.meta.dir, '../..');
+
+async function run(cmd: string[], cwd: string, env: Record<string, string>): Promise<{ code: number; out: string }> {
+  const p = Bun.spawn(cmd, { cwd, env, stdout: 'pipe', stderr: 'pipe' });
+  const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+  return { code: await p.exited, out: out + err };
+}
+
+async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, ms: number): Promise<string> {
+  const reader = stream.getReader();
+  let text = '';
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+    const m = pattern.exec(text);
+    if (m) { reader.releaseLock(); return m[1]!; }
+  }
+  throw new Error(`no line matching ${pattern} in: ${text}`);
+}
+
+describe('single binary', () => {
+  test('copied alone to an empty directory, it pulls, serves, registers and searches', async () => {
+    await using build = await tempDir('fovea-build-');
+    const built = await run([process.execPath, 'scripts/build.ts', join(build.path, 'fovea')], root, { ...process.env as Record<string, string> });
+    expect(built.code).toBe(0);
+
+    await using empty = await tempDir('fovea-empty-');
+    const bin = join(empty.path, 'fovea');
+    await copyFile(join(build.path, 'fovea'), bin);
+    await mkdir(join(empty.path, 'home'));
+    const env = { HOME: join(empty.path, 'home'), PATH: '/usr/bin:/bin', FOVEA_API_PORT: '0', FOVEA_MODELS_PROVIDERS: 'cpu' };
+
+    expect((await run([bin, 'version'], empty.path, env)).out).toMatch(/^fovea \d+\.\d+\.\d+ \(bun/);
+    expect((await run([bin, 'models', 'pull', '--from', join(SHARED, 'models')], empty.path, env)).code).toBe(0);
+    const key = (await run([bin, 'apikey', 'create', '--name', 'ci'], empty.path, env)).out.trim();
+
+    const server = Bun.spawn([bin, 'serve'], { cwd: empty.path, env, stdout: 'pipe', stderr: 'pipe' });
+    try {
+      const url = await waitForLine(server.stdout, /"url":"(http:\/\/[^"]+)"/, 60_000);
+      const headers = { 'x-api-key': key };
+      const reg = await fetch(`${url}/api/images`, { method: 'POST', headers, body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
+      const { image_id } = (await reg.json()) as { image_id: string };
+      const res = await fetch(`${url}/api/search`, { method: 'POST', headers, body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
+      const { results } = (await res.json()) as { results: Array<{ image_id: string; similarity_score: number }> };
+      expect([reg.status, res.status, results[0]?.image_id, results[0]!.similarity_score > 0.999]).toEqual([201, 200, image_id, true]);
+    } finally {
+      server.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    }
+  }, 180_000);
+});

@@ -1,0 +1,77 @@
+import { describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { Db } from '../../appliance/store/duckdb';
+import { migrate, status } from '../../appliance/store/migrate';
+import { migrations } from '../../appliance/store/migrations';
+import { IMAGES, form, fileBlob, startAppliance, tempDir } from '../helpers/fixtures';
+
+describe('migrations', () => {
+  test('apply in order once, are recorded, and a second run applies nothing', async () => {
+    await using dir = await tempDir();
+    const db = await Db.open(join(dir.path, 'm.duckdb'));
+    const extra = [...migrations, { version: 2, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER);' }];
+    const first = await migrate(db, extra);
+    const second = await migrate(db, extra);
+    const st = (await status(db, extra)).map((m) => [m.version, m.status]);
+    db.close();
+    expect([first, second, st]).toEqual([[1, 2], [], [[1, 'applied'], [2, 'applied']]]);
+  });
+
+  test('an edited applied migration and an unknown newer one are refused', async () => {
+    await using dir = await tempDir();
+    const db = await Db.open(join(dir.path, 'm.duckdb'));
+    await migrate(db, [...migrations, { version: 2, name: 'x', sql: 'CREATE TABLE x (a INT);' }]);
+    const edited = migrate(db, [...migrations, { version: 2, name: 'x', sql: 'CREATE TABLE x (a BIGINT);' }]);
+    await expect(edited).rejects.toThrow('migration 2 (x) was edited after it was applied');
+    await expect(migrate(db, migrations)).rejects.toThrow('database is at migration 2, which this build does not know');
+    db.close();
+  });
+
+  test('a second process on the same file gets a clear error', async () => {
+    await using dir = await tempDir();
+    const path = join(dir.path, 'lock.duckdb');
+    const db = await Db.open(path);
+    const proc = Bun.spawn([process.execPath, '-e', `import { Db } from '${join(import.meta.dir, '../../appliance/store/duckdb')}'; try { await Db.open('${path}'); console.log('opened') } catch (e) { console.log(e.message) }`], { stdout: 'pipe' });
+    const out = await new Response(proc.stdout).text();
+    db.close();
+    expect(out).toContain('another fovea process holds this database');
+  });
+});
+
+describe('vector index consistency', () => {
+  test('a stale or missing index is rebuilt from DuckDB at start and answers the same', async () => {
+    await using dir = await tempDir();
+    const ids: string[] = [];
+    {
+      await using app = await startAppliance({}, dir.path);
+      for (const f of ['dog.jpg', 'person.jpg']) {
+        const res = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(IMAGES, f)) }) });
+        ids.push(((await res.json()) as { image_id: string }).image_id);
+      }
+    }
+    // Simulate a crash that lost the index file: the sidecar no longer matches.
+    await writeFile(join(dir.path, 'index', 'mobilenetv2-embed_1.json'), JSON.stringify({ count: 1, keySum: '1', dims: 1280 }));
+    {
+      await using app = await startAppliance({}, dir.path);
+      const res = await app.api('/api/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: ids[1] }) });
+      const top = ((await res.json()) as { results: Array<{ image_id: string }> }).results.map((r) => r.image_id);
+      expect([app.rt.index.lastRebuild?.count, app.rt.index.index.size, await app.rt.index.consistent(), top[0]]).toEqual([2, 2, true, ids[1]]);
+    }
+    await rm(join(dir.path, 'index'), { recursive: true });
+    {
+      await using app = await startAppliance({}, dir.path);
+      expect([app.rt.index.lastRebuild?.count, await app.rt.index.consistent()]).toEqual([2, true]);
+    }
+  });
+
+  test('a current index is loaded, not rebuilt', async () => {
+    await using dir = await tempDir();
+    {
+      await using app = await startAppliance({}, dir.path);
+      await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
+    }
+    await using app = await startAppliance({}, dir.path);
+    expect([app.rt.index.lastRebuild, app.rt.index.index.size]).toEqual([null, 1]);
+  });
+});

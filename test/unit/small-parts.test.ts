@@ -1,0 +1,92 @@
+import { describe, expect, test } from 'bun:test';
+import { Batcher, type Timers } from '../../appliance/store/batcher';
+import { RateLimiter } from '../../appliance/auth/ratelimit';
+import { matchKey, mintKey } from '../../appliance/auth/keys';
+import { contentKey, isValidKey } from '../../appliance/objects/port';
+import { appendNodeAndOutput } from '../../appliance/models/derive';
+import { parseTags } from '../../appliance/api/views';
+import { tokenOf } from '../../appliance/api/auth';
+import { builtinCatalog, findModel, parseCatalog } from '../../appliance/models/catalog';
+
+function fakeTimers() {
+  const due: Array<() => void> = [];
+  const timers: Timers = { set: (fn) => { due.push(fn); return due.length; }, clear: () => { due.length = 0; } };
+  return { timers, fire: () => due.splice(0).forEach((f) => f()) };
+}
+
+describe('Batcher', () => {
+  test('items of one burst are flushed together in one call', async () => {
+    const calls: number[][] = [];
+    const t = fakeTimers();
+    const b = new Batcher<number>(async (items) => { calls.push(items); }, { delayMs: 5, max: 10, timers: t.timers });
+    const done = [b.add(1), b.add(2), b.add(3)];
+    expect(calls).toEqual([]);
+    t.fire();
+    await Promise.all(done);
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
+  test('a full batch flushes at once, and a failed flush rejects each of its callers', async () => {
+    const t = fakeTimers();
+    const b = new Batcher<number>(async (items) => { if (items.includes(2)) throw new Error('disk full'); }, { delayMs: 5, max: 2, timers: t.timers });
+    const results = await Promise.allSettled([b.add(1), b.add(2)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});
+
+describe('RateLimiter', () => {
+  test('allows the budget, refuses with Retry-After, refills over time', () => {
+    let now = 0;
+    const r = new RateLimiter(3, () => now);
+    const first = [r.take('k'), r.take('k'), r.take('k'), r.take('k')].map((d) => d.ok);
+    const refused = r.take('k');
+    now += 20_000;
+    expect([first, refused.retryAfterS, r.take('k').ok, r.take('other').ok]).toEqual([[true, true, true, false], 20, true, true]);
+  });
+});
+
+describe('API keys', () => {
+  test('a minted key matches its record only, and a revoked key never matches', () => {
+    const a = mintKey('a', new Date(0));
+    const b = mintKey('b', new Date(0));
+    expect(a.record.sha256).not.toContain(a.token.slice(13));
+    expect([matchKey([a.record, b.record], a.token)?.name, matchKey([b.record], a.token), matchKey([{ ...a.record, revoked_at: 'x' }], a.token), matchKey([a.record], 'nope')]).toEqual(['a', null, null, null]);
+  });
+
+  test('tokens are read from X-API-Key or Authorization: Bearer', () => {
+    expect([tokenOf(new Headers({ 'x-api-key': 'k1' })), tokenOf(new Headers({ authorization: 'Bearer k2' })), tokenOf(new Headers({ authorization: 'Basic k3' }))]).toEqual(['k1', 'k2', null]);
+  });
+});
+
+describe('object keys', () => {
+  test('content keys are sharded by the sha prefix, and foreign keys are refused', () => {
+    const sha = 'ab' + 'c'.repeat(62);
+    expect([contentKey(sha, '.JPG'), isValidKey(contentKey(sha, 'jpg')), isValidKey('../etc/passwd'), isValidKey(`cd/${sha}.jpg`)]).toEqual([`ab/${sha}.jpg`, true, false, false]);
+  });
+});
+
+describe('derive', () => {
+  test('the appended ModelProto bytes encode graph(7){node(1), output(12)}', () => {
+    const bytes = appendNodeAndOutput({ inputs: ['x'], output: 'y', op: 'Op', name: 'n' }, [3]);
+    // field 7, wire type 2 = 0x3a; node = field 1 (0x0a); the output ValueInfo = field 12 (0x62).
+    expect([bytes[0], bytes[2]]).toEqual([0x3a, 0x0a]);
+    expect(Array.from(bytes)).toContain(0x62);
+    expect(new TextDecoder().decode(bytes)).toContain('Op');
+  });
+});
+
+describe('model catalog', () => {
+  test('the built-in catalog parses and finds models by id and id@version', () => {
+    const c = builtinCatalog();
+    expect([findModel(c, 'mobilenetv2-embed').output.dims, findModel(c, 'yolox-nano@1').input.width, findModel(c, 'clip-vit-b32').available]).toEqual([1280, 416, false]);
+    expect(() => findModel(c, 'nope@1')).toThrow('model nope@1 is not in the catalog');
+  });
+
+  test('a bad catalog entry is reported with its line', () => {
+    expect(() => parseCatalog('models:\n  - id: x\n    version: 0\n', 'cat.yaml')).toThrow(/cat\.yaml:3: \/models\/0\/version/);
+  });
+});
+
+test('tags come from repeated fields or commas, trimmed and unique', () => {
+  expect(parseTags(['a, b', 'b', ' c '])).toEqual(['a', 'b', 'c']);
+});
