@@ -34,13 +34,15 @@ export class ImageService {
     this.inserts = new Batcher(async (rows) => {
       const keys = await this.db.transaction((tx) => insertImages(tx, rows));
       for (const r of rows) r.done?.(keys.get(r.id)!);
-    }, { delayMs: 5, max: 64 });
+    }, { max: 64 });
   }
 
   async register(u: Upload): Promise<ImageRow> {
     const meta = await probe(u.data, this.limits.maxPixels);
-    const thumb = await thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels);
-    const [exif, embedding] = await Promise.all([readExif(u.data), this.embedder.embed(u.data)]);
+    // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
+    const [thumb, exif, embedding] = await Promise.all([
+      thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels), readExif(u.data), this.embedder.embed(u.data),
+    ]);
     const original = await this.objects.put(u.data, meta.ext);
     const small = await this.objects.put(thumb, 'jpg');
     const now = new Date();

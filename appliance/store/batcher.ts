@@ -1,53 +1,42 @@
 /**
- * @module Groups writes that arrive in a burst into one transaction: the first item opens a window
- * of `delayMs` (or the batch fills to `max`), then all items are flushed together and each caller's
- * promise settles with the outcome of the flush. Timers are injected so tests use fake time.
+ * @module Group commit: writes that arrive while a flush is running are gathered and written together
+ * by the next flush, in one transaction. An idle batcher flushes at once, so a lone write waits for
+ * nothing; under a burst, the batch grows to at most `max` items. Each caller's promise settles with
+ * the outcome of the flush that carried its item.
  */
-
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-export const realTimers: Timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as Timer) };
 
 interface Pending<T> { item: T; resolve: () => void; reject: (e: unknown) => void }
 
 export class Batcher<T> {
   private pending: Pending<T>[] = [];
-  private timer: unknown = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private running: Promise<void> | null = null;
 
-  constructor(
-    private readonly flushFn: (items: T[]) => Promise<void>,
-    private readonly opts: { delayMs: number; max: number; timers?: Timers },
-  ) {}
+  constructor(private readonly flushFn: (items: T[]) => Promise<void>, private readonly opts: { max: number }) {}
 
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.opts.max) this.flush();
-      else if (this.timer === null) this.timer = (this.opts.timers ?? realTimers).set(() => this.flush(), this.opts.delayMs);
+      if (!this.running) this.running = this.drain();
     });
   }
 
-  /** Flush what is pending now; resolves when that flush (and any before it) is done. */
-  flush(): Promise<void> {
-    if (this.timer !== null) {
-      (this.opts.timers ?? realTimers).clear(this.timer);
-      this.timer = null;
-    }
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(async () => {
+  /** Resolves when everything added so far has been written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the writes of the current tick join the first batch.
+    await Promise.resolve();
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.opts.max);
       try {
         await this.flushFn(batch.map((p) => p.item));
         batch.forEach((p) => p.resolve());
       } catch (e) {
         batch.forEach((p) => p.reject(e));
       }
-    });
-    return this.flushing;
+    }
+    this.running = null;
   }
 }

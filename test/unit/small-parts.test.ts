@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { Batcher, type Timers } from '../../appliance/store/batcher';
+import { Batcher } from '../../appliance/store/batcher';
 import { RateLimiter } from '../../appliance/auth/ratelimit';
 import { matchKey, mintKey } from '../../appliance/auth/keys';
 import { contentKey, isValidKey } from '../../appliance/objects/port';
@@ -8,29 +8,25 @@ import { parseTags } from '../../appliance/api/views';
 import { tokenOf } from '../../appliance/api/auth';
 import { builtinCatalog, findModel, parseCatalog } from '../../appliance/models/catalog';
 
-function fakeTimers() {
-  const due: Array<() => void> = [];
-  const timers: Timers = { set: (fn) => { due.push(fn); return due.length; }, clear: () => { due.length = 0; } };
-  return { timers, fire: () => due.splice(0).forEach((f) => f()) };
-}
-
 describe('Batcher', () => {
-  test('items of one burst are flushed together in one call', async () => {
+  test('a lone write is flushed at once; writes arriving during a flush go together in the next', async () => {
     const calls: number[][] = [];
-    const t = fakeTimers();
-    const b = new Batcher<number>(async (items) => { calls.push(items); }, { delayMs: 5, max: 10, timers: t.timers });
-    const done = [b.add(1), b.add(2), b.add(3)];
-    expect(calls).toEqual([]);
-    t.fire();
-    await Promise.all(done);
-    expect(calls).toEqual([[1, 2, 3]]);
+    let release: () => void = () => {};
+    const b = new Batcher<number>(async (items) => { calls.push(items); if (items[0] === 1) await new Promise<void>((r) => { release = r; }); }, { max: 10 });
+    const first = b.add(1);
+    await Promise.resolve(); await Promise.resolve();
+    const later = [b.add(2), b.add(3), b.add(4)];
+    expect(calls).toEqual([[1]]);
+    release();
+    await Promise.all([first, ...later]);
+    expect(calls).toEqual([[1], [2, 3, 4]]);
   });
 
-  test('a full batch flushes at once, and a failed flush rejects each of its callers', async () => {
-    const t = fakeTimers();
-    const b = new Batcher<number>(async (items) => { if (items.includes(2)) throw new Error('disk full'); }, { delayMs: 5, max: 2, timers: t.timers });
-    const results = await Promise.allSettled([b.add(1), b.add(2)]);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  test('batches are capped at max, and a failed flush rejects each of its callers only', async () => {
+    const calls: number[][] = [];
+    const b = new Batcher<number>(async (items) => { calls.push(items); if (items.includes(2)) throw new Error('disk full'); }, { max: 2 });
+    const results = await Promise.allSettled([b.add(1), b.add(2), b.add(3)]);
+    expect([calls, results.map((r) => r.status)]).toEqual([[[1, 2], [3]], ['rejected', 'rejected', 'fulfilled']]);
   });
 });
 

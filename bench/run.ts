@@ -1,0 +1,27 @@
+/**
+ * @module `bun run bench [suite ...]`: prints markdown tables of medians and p95 with the bare
+ * baselines in the same run. Suites: images (real photos), synthetic (10k, 100k vectors).
+ * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imageSearch } from './search-images';
+import { syntheticSearch } from './search-synthetic';
+
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic'];
+const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
+console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
+console.log(header.join('\n'));
+if (suites.includes('images')) for (const l of await imageSearch()) console.log(l);
+if (suites.includes('synthetic')) {
+  const sizes = (process.env.FOVEA_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+  for (const n of sizes) {
+    const dir = await mkdtemp(join(tmpdir(), 'fovea-bench-'));
+    try {
+      for (const l of await syntheticSearch(n, 200, join(dir, 'v.duckdb'))) console.log(l);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
