@@ -4,7 +4,7 @@
  * exact brute force (usearch's SIMD exactSearch) and exact DuckDB (array_cosine_similarity), the
  * appliance's reference. Reports build time, p50/p95 latency and recall@10 against exact.
  */
-import usearch from 'usearch';
+import usearch, { type MetricKind, type Matches } from 'usearch';
 import { Db } from '../appliance/store/duckdb';
 import { VectorIndex } from '../appliance/search/usearch';
 import { median, percentile, ms, row, timeEach } from './lib/stats';
@@ -46,8 +46,8 @@ export async function syntheticSearch(n: number, queries: number, dbPath: string
   const tHnsw = await timeEach(qs, (q) => { hnswHits.push(index.search(q, 10).map((h) => h.key)); });
   const bruteHits: bigint[][] = [];
   const tBrute = await timeEach(qs, (q) => {
-    const m = usearch.exactSearch(all, q, D, 10, 'cos' as usearch.MetricKind);
-    bruteHits.push(Array.from((m as usearch.Matches).keys));
+    const m = usearch.exactSearch(all, q, D, 10, 'cos' as MetricKind);
+    bruteHits.push(Array.from((m as Matches).keys));
   });
   const duckQs = qs.slice(0, Math.min(qs.length, n >= 100_000 ? 20 : 50));
   const duckHits: bigint[][] = [];

@@ -4,7 +4,7 @@
 import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
-import { Config } from '../config/schema';
+import { editorSchema } from '../config/schema';
 import { VERSION } from '../version';
 import { AppError } from '../shared/errors';
 
@@ -30,7 +30,7 @@ check exits non-zero with file:line errors; print shows the effective config (de
 FOVEA_* overrides applied, secrets masked); schema prints the JSON Schema for editors.`,
   options: { ...CONFIG_OPTION },
   async run(values, [action]) {
-    if (action === 'schema') { print(JSON.stringify(Config, null, 2)); return 0; }
+    if (action === 'schema') { print(JSON.stringify(editorSchema(), null, 2)); return 0; }
     const { config } = setup(values);
     if (action === 'check') { print('config ok'); return 0; }
     if (action === 'print') { print(JSON.stringify(config, null, 2)); return 0; }

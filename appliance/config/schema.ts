@@ -54,3 +54,23 @@ export const Config = Type.Object(
 
 export type Config = Static<typeof Config>;
 export type AnySchema = TSchema;
+
+/**
+ * The JSON Schema for editors: the same schema, minus `required` for keys that have a default (the
+ * loader fills them, so an editor must not flag a short file).
+ */
+export function editorSchema(schema: TSchema = Config): unknown {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+    const props = out.properties as Record<string, { default?: unknown }> | undefined;
+    if (Array.isArray(out.required) && props) {
+      out.required = (out.required as string[]).filter((k) => props[k]?.default === undefined);
+      if ((out.required as string[]).length === 0) delete out.required;
+    }
+    return out;
+  };
+  return walk(JSON.parse(JSON.stringify(schema)));
+}

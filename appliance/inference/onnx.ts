@@ -4,6 +4,8 @@
  * onnxruntime build (the npm package here) simply falls through to cpu.
  */
 import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../shared/log';
 import { AppError } from '../shared/errors';
 
@@ -20,9 +22,27 @@ export interface InferenceSession {
   close(): Promise<void>;
 }
 
+/** Where the CUDA provider library would be: beside libonnxruntime (from source or the binary). */
+function cudaLibraryPresent(): boolean {
+  const dirs = [process.env.FOVEA_NATIVE_DIR ? join(process.env.FOVEA_NATIVE_DIR, 'ort') : null];
+  try { dirs.push(join(dirname(require.resolve('onnxruntime-node')), '../bin/napi-v6/linux/x64')); } catch { /* compiled binary */ }
+  return dirs.some((d) => d !== null && existsSync(join(d, 'libonnxruntime_providers_cuda.so')));
+}
+
+/** Why a provider cannot be used here, or null when it may be tried. */
+export function unavailableReason(provider: Provider): string | null {
+  if (provider === 'cpu') return null;
+  const listed = ort.listSupportedBackends().find((b) => b.name === provider);
+  if (!listed) return 'not supported by this onnxruntime build';
+  if (!listed.bundled && !cudaLibraryPresent()) return 'CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)';
+  return null;
+}
+
 export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string }): Promise<InferenceSession> {
   const failures: string[] = [];
   for (const provider of opts.providers) {
+    const reason = unavailableReason(provider);
+    if (reason) { failures.push(`${provider}: ${reason}`); continue; }
     try {
       const session = await ort.InferenceSession.create(path, {
         executionProviders: [provider],

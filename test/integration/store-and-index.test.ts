@@ -75,3 +75,16 @@ describe('vector index consistency', () => {
     expect([app.rt.index.lastRebuild, app.rt.index.index.size]).toEqual([null, 1]);
   });
 });
+
+describe('health', () => {
+  test('is 503 and names the part when the index disagrees with the database', async () => {
+    await using app = await startAppliance();
+    const ok = await fetch(`${app.url}/health`);
+    // A row the index never saw: what a crash between commit and index update leaves.
+    await app.rt.db.run(`INSERT INTO images (id, storage_key, thumb_key, size_bytes, mime, width, height, embedding, model_id, created_at, updated_at)
+      VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, [0.5, 0.5]::FLOAT[], 'mobilenetv2-embed@1', now(), now())`);
+    const bad = await fetch(`${app.url}/health`);
+    const body = (await bad.json()) as { status: string; checks: { index: { ok: boolean }; db: { ok: boolean } } };
+    expect([ok.status, bad.status, body.status, body.checks.index.ok, body.checks.db.ok]).toEqual([200, 503, 'degraded', false, true]);
+  });
+});

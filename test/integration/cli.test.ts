@@ -1,0 +1,85 @@
+/**
+ * The `fovea` command as a user runs it: a separate process, real files, the demo serving a search.
+ */
+import { describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { editorSchema } from '../../appliance/config/schema';
+import { IMAGES, MODELS_DIR, SHARED, ensureModel, fileBlob, form, tempDir } from '../helpers/fixtures';
+
+const main = join(import.meta.dir, '../../appliance/main.ts');
+
+async function fovea(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, main, ...args], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+  return { code: await p.exited, out, err };
+}
+
+describe('fovea CLI', () => {
+  test('every command answers --help with its usage and exit 0', async () => {
+    const codes: Record<string, [number, boolean]> = {};
+    for (const c of ['serve', 'demo', 'apikey', 'models', 'db', 'config', 'version']) {
+      const r = await fovea([c, '--help'], {});
+      codes[c] = [r.code, r.out.startsWith(`Usage: fovea ${c}`)];
+    }
+    expect(Object.values(codes).every(([code, usage]) => code === 0 && usage)).toBe(true);
+    const unknown = await fovea(['frobnicate'], {});
+    expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining("unknown command 'frobnicate'")]);
+  });
+
+  test('config check fails with file:line for a bad file and passes for a good one', async () => {
+    await using dir = await tempDir();
+    const bad = join(dir.path, 'bad.yaml');
+    const good = join(dir.path, 'good.yaml');
+    await writeFile(bad, 'api:\n  port: eighty\n');
+    await writeFile(good, 'api:\n  port: 9000\n');
+    const b = await fovea(['config', 'check', '--config', bad], {});
+    const g = await fovea(['config', 'check', '--config', good], {});
+    expect([b.code, b.err.trim(), g.code]).toEqual([1, `fovea config: ${bad}:2: /api/port: expected integer (got "eighty")`, 0]);
+  });
+
+  test('the committed JSON Schema for editors matches the config schema', async () => {
+    const committed = await Bun.file(join(import.meta.dir, '../../appliance/config/fovea.schema.json')).json();
+    expect(committed).toEqual(editorSchema());
+  });
+
+  test('db status and migrate; apikey create, list, revoke', async () => {
+    await using dir = await tempDir();
+    const env = { FOVEA_STATE_DIR: dir.path };
+    const migrate = await fovea(['db', 'migrate'], env);
+    const st = await fovea(['db', 'status'], env);
+    const key = (await fovea(['apikey', 'create', '--name', 'ops'], env)).out.trim();
+    const dup = await fovea(['apikey', 'create', '--name', 'ops'], env);
+    const revoke = await fovea(['apikey', 'revoke', 'ops'], env);
+    const list = await fovea(['apikey', 'list'], env);
+    expect([migrate.out.split('\n')[0], st.out.trim().split(/\s+/).slice(0, 3), /^fov_[0-9a-f]{8}_/.test(key), dup.code, revoke.code, list.out.includes('revoked')]).toEqual(['applied: 1', ['0001', 'images', 'applied'], true, 2, 0, true]);
+    expect(await Bun.file(join(dir.path, 'api-keys.json')).text()).not.toContain(key);
+  });
+
+  test('demo pulls the model, registers the samples, prints a working key and serves', async () => {
+    await ensureModel();
+    await using dir = await tempDir();
+    const p = Bun.spawn([process.execPath, main, 'demo'], {
+      env: { ...process.env, FOVEA_STATE_DIR: dir.path, FOVEA_API_PORT: '0', FOVEA_MODELS_DIR: MODELS_DIR, FOVEA_SHARED: SHARED, FOVEA_LOG_LEVEL: 'warn' },
+      stdout: 'pipe', stderr: 'pipe',
+    });
+    try {
+      const reader = p.stdout.getReader();
+      let text = '';
+      while (!/API key \(shown once\): (\S+)/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`demo ended early: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+      const key = /API key \(shown once\): (\S+)/.exec(text)![1]!;
+      const url = /serving at (http:\/\/\S+)/.exec(text)![1]!;
+      const list = (await (await fetch(`${url}/api/images?tag=sample`, { headers: { 'x-api-key': key } })).json()) as { total: number };
+      const search = await fetch(`${url}/api/search`, { method: 'POST', headers: { 'x-api-key': key }, body: form({ file: await fileBlob(join(IMAGES, 'coco', '000000000139.jpg')), limit: '1' }) });
+      const top = ((await search.json()) as { results: Array<{ metadata: { name: string } }> }).results[0]!.metadata.name;
+      expect([list.total, top]).toEqual([12, 'COCO 000000000139']);
+    } finally {
+      p.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    }
+  }, 120_000);
+});
