@@ -1,0 +1,60 @@
+/**
+ * @module The ffmpeg command line for one stream, built as data (unit-tested argument by argument).
+ * ffmpeg samples to the pipeline's fps, scales and letterboxes to the model input, and writes raw
+ * BGR/RGB frames to stdout; `showinfo` prints each frame's pts on stderr, read beside the frames.
+ */
+import type { Source } from './source';
+
+export interface OutputSpec {
+  width: number;
+  height: number;
+  pixfmt: 'bgr24' | 'rgb24';
+  /** Frames per second to sample; 0 keeps the source rate. */
+  fps: number;
+  /** How the picture fits the output: letterbox keeps the aspect ratio and pads. */
+  fit: { mode: 'letterbox'; align: 'top-left' | 'center'; pad: number } | { mode: 'stretch' };
+}
+
+export interface DecodeOptions {
+  hwaccel: 'none' | 'cuda';
+  /** Files: play at their native rate (as a camera would) and loop. */
+  realtime: boolean;
+  loop: boolean;
+  /** RTSP socket timeout in seconds. */
+  timeoutS: number;
+  threads: number;
+}
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+
+/** The -vf chain: sample, scale to fit, pad, convert, then report each frame's pts. */
+export function filterChain(out: OutputSpec): string {
+  const f: string[] = [];
+  if (out.fps > 0) f.push(`fps=${out.fps}`);
+  if (out.fit.mode === 'letterbox') {
+    const c = `0x${hex2(out.fit.pad).repeat(3)}`;
+    const [x, y] = out.fit.align === 'center' ? ['(ow-iw)/2', '(oh-ih)/2'] : ['0', '0'];
+    f.push(`scale=${out.width}:${out.height}:force_original_aspect_ratio=decrease:flags=bilinear`);
+    f.push(`pad=${out.width}:${out.height}:${x}:${y}:color=${c}`);
+  } else {
+    f.push(`scale=${out.width}:${out.height}:flags=bilinear`);
+  }
+  f.push(`format=${out.pixfmt}`);
+  f.push('showinfo');
+  return f.join(',');
+}
+
+export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): string[] {
+  const a = ['-hide_banner', '-nostdin', '-loglevel', 'info'];
+  if (o.hwaccel === 'cuda') a.push('-hwaccel', 'cuda');
+  if (src.kind === 'rtsp') {
+    a.push('-rtsp_transport', 'tcp', '-timeout', String(o.timeoutS * 1_000_000), '-fflags', '+genpts+discardcorrupt');
+    a.push('-i', src.url);
+  } else {
+    if (o.realtime) a.push('-re');
+    if (o.loop) a.push('-stream_loop', '-1');
+    a.push('-i', src.path);
+  }
+  a.push('-an', '-sn', '-dn', '-threads', String(o.threads), '-vf', filterChain(out), '-f', 'rawvideo', '-pix_fmt', out.pixfmt, 'pipe:1');
+  return a;
+}
