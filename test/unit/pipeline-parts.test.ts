@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'bun:test';
+import { Tracker } from '../../appliance/pipeline/tracker';
+import { checkGraph } from '../../appliance/pipeline/dag';
+import { anchorOf, crossing, inPolygon } from '../../appliance/pipeline/geometry';
+import type { Detection } from '../../appliance/inference/detect/types';
+
+const person = (x: number, score = 0.9): Detection => ({ label: 'person', classId: 0, score, box: [x, 10, x + 20, 60] });
+const opts = { highScore: 0.5, lowScore: 0.1, matchIou: 0.3, maxAge: 2, minHits: 2 };
+
+describe('Tracker', () => {
+  test('a moving object keeps one id; it is confirmed after minHits and ends after maxAge', () => {
+    const t = new Tracker(opts);
+    const f1 = t.update([person(0)], 1);
+    const f2 = t.update([person(3)], 2);
+    const f3 = t.update([person(6)], 3);
+    const gone = [t.update([], 4), t.update([], 5), t.update([], 6)];
+    expect([f1.tracked[0]!.trackId, f1.started.length, f2.tracked[0]!.trackId, f2.started.map((s) => s.id), f3.tracked[0]!.trackId]).toEqual([null, 0, 1, [1], 1]);
+    expect(gone.map((g) => g.ended.map((e) => e.id))).toEqual([[], [], [1]]);
+  });
+
+  test('a weak detection keeps a track alive but does not start one', () => {
+    const t = new Tracker(opts);
+    t.update([person(0)], 1);
+    t.update([person(2)], 2);
+    const weak = t.update([person(4, 0.2), person(200, 0.2)], 3);
+    expect([weak.tracked.map((d) => d.trackId), t.active.length]).toEqual([[1, null], 1]);
+  });
+
+  test('two objects far apart get two ids, and classes never mix', () => {
+    const t = new Tracker({ ...opts, minHits: 1 });
+    const car: Detection = { label: 'car', classId: 2, score: 0.9, box: [0, 10, 20, 60] };
+    const u = t.update([person(0), person(100), car], 1);
+    expect(u.tracked.map((d) => d.trackId)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('checkGraph', () => {
+  test('orders stages by needs, keeping file order among equals', () => {
+    expect(checkGraph([{ name: 'detect', needs: [] }, { name: 'track', needs: ['detect'] }, { name: 'embed', needs: ['detect'] }, { name: 'store', needs: ['track', 'embed'] }])).toEqual({ order: ['detect', 'track', 'embed', 'store'], problems: [] });
+  });
+
+  test('reports a missing need, a duplicate and a cycle', () => {
+    expect(checkGraph([{ name: 'a', needs: ['x'] }]).problems).toEqual([{ stage: 'a', message: "needs 'x', which is not a stage of this pipeline" }]);
+    expect(checkGraph([{ name: 'a', needs: [] }, { name: 'a', needs: [] }]).problems[0]!.message).toBe("stage 'a' is defined twice");
+    expect(checkGraph([{ name: 'a', needs: ['c'] }, { name: 'b', needs: ['a'] }, { name: 'c', needs: ['b'] }]).problems).toEqual([{ stage: 'a', message: 'cycle among stages a -> b -> c' }]);
+  });
+});
+
+describe('geometry', () => {
+  const square: Array<[number, number]> = [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8]];
+  test('points inside and outside a polygon', () => {
+    expect([inPolygon([0.5, 0.5], square), inPolygon([0.1, 0.5], square), inPolygon([0.9, 0.9], square)]).toEqual([true, false, false]);
+  });
+
+  test('crossing a line gives its direction; moving alongside or short of it gives 0', () => {
+    const a: [number, number] = [0.5, 0];
+    const b: [number, number] = [0.5, 1];
+    expect([crossing([0.4, 0.5], [0.6, 0.5], a, b), crossing([0.6, 0.5], [0.4, 0.5], a, b), crossing([0.4, 0.5], [0.45, 0.6], a, b), crossing([0.4, 1.5], [0.6, 1.5], a, b)]).toEqual([-1, 1, 0, 0]);
+  });
+
+  test('the anchor is the bottom centre, normalised', () => {
+    expect(anchorOf([100, 50, 200, 250], 400, 500)).toEqual([0.375, 0.5]);
+  });
+});
