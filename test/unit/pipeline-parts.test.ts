@@ -62,3 +62,40 @@ describe('geometry', () => {
     expect(anchorOf([100, 50, 200, 250], 400, 500)).toEqual([0.375, 0.5]);
   });
 });
+
+import { EventEngine } from '../../appliance/pipeline/events';
+
+describe('EventEngine', () => {
+  // Frame 100x100; an object's anchor is the bottom centre of its box.
+  const at = (trackId: number, x: number, y: number, label = 'person') => ({ trackId, label, score: 0.9, box: [x - 5, y - 20, x + 5, y] as [number, number, number, number] });
+  const rules = {
+    zones: [{ name: 'table', polygon: [[0.4, 0.4], [0.8, 0.4], [0.8, 0.8], [0.4, 0.8]] as Array<[number, number]>, dwell_s: 2 }],
+    lines: [{ name: 'door', a: [0.2, 0] as [number, number], b: [0.2, 1] as [number, number], labels: ['person'] }],
+    count: true,
+  };
+
+  test('a person walks in through the door, dwells at the table and walks out of view', () => {
+    const e = new EventEngine(rules, { width: 100, height: 100 });
+    const log = [
+      e.update([at(1, 10, 50)], [], 0),
+      e.update([at(1, 30, 50)], [], 1),
+      e.update([at(1, 50, 60)], [], 2),
+      e.update([at(1, 52, 61)], [], 3),
+      e.update([at(1, 51, 60)], [], 5),
+      e.update([], [1], 6),
+    ].map((evs) => evs.map((ev) => ev.type === 'count' ? `count ${ev.label}=${ev.count}` : `${ev.type} ${'zone' in ev ? ev.zone : ev.line}${'direction' in ev ? ` ${ev.direction}` : ''}`));
+    expect(log).toEqual([['count person=1'], ['cross door right_to_left'], ['enter table'], [], ['dwell table'], ['leave table', 'count person=0']]);
+  });
+
+  test('jitter on a zone edge gives one enter and one leave per track', () => {
+    const e = new EventEngine({ ...rules, lines: [], count: false }, { width: 100, height: 100 });
+    const evs = [39, 41, 39, 41, 39].flatMap((x, i) => e.update([at(7, x, 60)], [], i));
+    expect(evs.map((ev) => ev.type)).toEqual(['enter', 'leave']);
+  });
+
+  test('a label filter keeps other classes from crossing', () => {
+    const e = new EventEngine({ ...rules, zones: [], count: false }, { width: 100, height: 100 });
+    const evs = [e.update([at(3, 10, 50, 'car')], [], 0), e.update([at(3, 30, 50, 'car')], [], 1)];
+    expect(evs.flat()).toEqual([]);
+  });
+});
