@@ -10,7 +10,7 @@ import { AppError } from '../shared/errors';
 
 export interface Problem { path: string; line: number | null; message: string }
 
-function lineOf(doc: Document, lc: LineCounter, path: string): number | null {
+export function lineOf(doc: Document, lc: LineCounter, path: string): number | null {
   const keys = path.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
   // Walk up until a node exists: a missing key points at its parent object.
   for (let n = keys.length; n >= 0; n--) {
@@ -66,17 +66,18 @@ function describe(schema: TSchema, message: string, value: unknown): string {
 }
 
 /** Problems of a value against a schema, each located in the YAML document when one is given. */
-export function check(schema: TSchema, value: unknown, where?: { doc: Document; lc: LineCounter }): Problem[] {
+export function check(schema: TSchema, value: unknown, where?: { doc: Document; lc: LineCounter }, prefix = ''): Problem[] {
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of Value.Errors(schema, value)) {
     // Unions report one error per branch; the first per path is the useful one.
     if (seen.has(e.path)) continue;
     seen.add(e.path);
+    const path = prefix + e.path;
     const unknownKey = e.type === ValueErrorType.ObjectAdditionalProperties;
     const message = unknownKey ? `unknown key '${e.path.split('/').pop()}'` : describe(e.schema, e.message, e.value);
-    const line = where ? (unknownKey ? lineOfKey(where.doc, where.lc, e.path) : lineOf(where.doc, where.lc, e.path)) : null;
-    problems.push({ path: e.path, line, message });
+    const line = where ? (unknownKey ? lineOfKey(where.doc, where.lc, path) : lineOf(where.doc, where.lc, path)) : null;
+    problems.push({ path, line, message });
   }
   return problems;
 }

@@ -1,0 +1,70 @@
+/**
+ * @module Pipeline files (`pipelines/<name>.yaml`): schema, validation and per-run overrides. All of
+ * it happens before anything runs: an unknown stage type or version, a bad option, a missing need or
+ * a cycle is reported with file and line, and a running pipeline is never touched by a bad file.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { check, formatProblems, lineOf, parseYaml, type Problem } from '../config/validate';
+import { AppError } from '../shared/errors';
+import { checkGraph } from './dag';
+import { lookupStage, stageRefs } from './registry';
+import type { StageDef } from './types';
+
+export const PipelineFile = Type.Object({
+  description: Type.String({ default: '' }),
+  input: Type.Object({
+    fps: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 120, description: 'Frames per second to analyse.' }),
+  }, { additionalProperties: false, default: {} }),
+  stages: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), Type.Object({
+    type: Type.String({ description: 'Stage type, optionally pinned: detect or detect@1.' }),
+    // Optional rather than defaulted: Value.Default does not reach into Record values.
+    needs: Type.Optional(Type.Array(Type.String())),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }, { additionalProperties: false }), { minProperties: 1 }),
+}, { additionalProperties: false });
+
+export interface CompiledStage { name: string; def: StageDef; options: unknown; needs: string[] }
+export interface Pipeline { name: string; file: string; fps: number; stages: CompiledStage[]; text: string }
+
+/** `{'detect.score': 0.5}`: stage name, then an option path. */
+export type Overrides = Record<string, unknown>;
+
+function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides): Problem[] {
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(overrides)) {
+    const [stage, ...path] = key.split('.');
+    const s = stage ? data.stages[stage] : undefined;
+    if (!s || path.length === 0) { problems.push({ path: `override ${key}`, line: null, message: `no stage '${stage}' to override (use stage.option=value)` }); continue; }
+    let node = s.options as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = value;
+  }
+  return problems;
+}
+
+export function parsePipeline(text: string, file: string, overrides: Overrides = {}): Pipeline {
+  const parsed = parseYaml(text, file);
+  const data = Value.Default(PipelineFile, structuredClone(parsed.data ?? {})) as Static<typeof PipelineFile>;
+  const shape = check(PipelineFile, data, parsed);
+  if (shape.length) throw new AppError('config_invalid', formatProblems(file, shape), { details: shape });
+  for (const s of Object.values(data.stages)) { s.needs ??= []; s.options ??= {}; }
+  const problems = applyOverrides(data, overrides);
+  const stages: CompiledStage[] = [];
+  for (const [name, s] of Object.entries(data.stages)) {
+    const def = lookupStage(s.type);
+    if (!def) {
+      problems.push({ path: `/stages/${name}/type`, line: lineOf(parsed.doc, parsed.lc, `/stages/${name}/type`), message: `unknown stage type '${s.type}' (known: ${stageRefs().join(', ')})` });
+      continue;
+    }
+    const options = Value.Default(def.options, structuredClone(s.options));
+    problems.push(...check(def.options, options, parsed, `/stages/${name}/options`));
+    stages.push({ name, def, options, needs: s.needs ?? [] });
+  }
+  const graph = checkGraph(Object.entries(data.stages).map(([name, s]) => ({ name, needs: s.needs ?? [] })));
+  for (const g of graph.problems) problems.push({ path: `/stages/${g.stage}/needs`, line: lineOf(parsed.doc, parsed.lc, `/stages/${g.stage}/needs`), message: g.message });
+  if (problems.length) throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const name = file.split('/').pop()!.replace(/\.ya?ml$/, '');
+  return { name, file, fps: data.input.fps, stages: graph.order.map((n) => byName.get(n)!), text };
+}

@@ -1,0 +1,50 @@
+/**
+ * @module Model sessions shared by every stream: a model is opened once, on first use, whichever
+ * pipelines and streams need it (onnxruntime sessions are safe to run concurrently).
+ */
+import cocoText from '../../models/labels/coco.txt' with { type: 'text' };
+import { findModel, refOf, type Catalog, type ModelEntry } from '../models/catalog';
+import { verifiedPath } from '../models/pull';
+import { openSession, type InferenceSession, type Provider } from '../inference/onnx';
+import type { Logger } from '../shared/log';
+
+export const LABELS: Record<string, readonly string[]> = {
+  coco: cocoText.split('\n').map((s) => s.trim()).filter(Boolean),
+};
+
+export interface LoadedModel { entry: ModelEntry; session: InferenceSession; labels: readonly string[] }
+
+export class ModelPool {
+  private open = new Map<string, Promise<LoadedModel>>();
+
+  constructor(private readonly o: { catalog: Catalog; dir: string; providers: Provider[]; threads: number; log: Logger }) {}
+
+  get catalog(): Catalog {
+    return this.o.catalog;
+  }
+
+  get(ref: string): Promise<LoadedModel> {
+    const entry = findModel(this.o.catalog, ref);
+    const key = refOf(entry);
+    let p = this.open.get(key);
+    if (!p) {
+      p = (async () => {
+        const session = await openSession(await verifiedPath(entry, this.o.dir), { providers: this.o.providers, threads: this.o.threads, log: this.o.log, ref: key });
+        return { entry, session, labels: entry.labels ? LABELS[entry.labels] ?? [] : [] };
+      })();
+      p.catch(() => this.open.delete(key));
+      this.open.set(key, p);
+    }
+    return p;
+  }
+
+  /** Register an already-open session (the embedder's) so it is not opened twice. */
+  adopt(entry: ModelEntry, session: InferenceSession): void {
+    this.open.set(refOf(entry), Promise.resolve({ entry, session, labels: [] }));
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.open.values()) await p.then((m) => m.session.close(), () => undefined);
+    this.open.clear();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * @module `detect@1`: an ONNX object detector from the catalog (YOLOX-nano by default) on the frame,
+ * which ffmpeg already letterboxed to the model's input. Score threshold, NMS, class allow-list.
+ */
+import { Type } from '@sinclair/typebox';
+import { defineStage } from '../types';
+import { toTensor } from '../../inference/preprocess';
+import { decodeYolox } from '../../inference/detect/yolox';
+import { AppError } from '../../shared/errors';
+
+export const detectStage = defineStage({
+  type: 'detect',
+  version: 1,
+  description: 'Detect objects with a catalog model (YOLOX decoder).',
+  options: Type.Object({
+    model: Type.String({ default: 'yolox-nano@1', description: 'Catalog id@version of a detect model.' }),
+    score: Type.Number({ default: 0.3, minimum: 0, maximum: 1, description: 'Minimum score (objectness x class).' }),
+    nms_iou: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Overrides the model default.' })),
+    classes: Type.Array(Type.String(), { default: [], description: 'Keep only these labels (empty: all).' }),
+  }, { additionalProperties: false }),
+  async create(o, deps) {
+    const m = await deps.models.get(o.model);
+    const { input, output } = m.entry;
+    if (m.entry.task !== 'detect' || output.decoder !== 'yolox') {
+      throw new AppError('config_invalid', `detect: model ${o.model} is not a YOLOX detector (decoder ${output.decoder})`);
+    }
+    const unknown = o.classes.filter((c) => !m.labels.includes(c));
+    if (unknown.length) throw new AppError('config_invalid', `detect: unknown classes ${unknown.join(', ')} for ${o.model}`);
+    const allow = o.classes.length ? new Set(o.classes.map((c) => m.labels.indexOf(c))) : undefined;
+    const dims = [1, 3, input.height, input.width];
+    return {
+      async run(frame) {
+        if (frame.width !== input.width || frame.height !== input.height) {
+          throw new AppError('internal', `detect: frame is ${frame.width}x${frame.height}, model wants ${input.width}x${input.height}`);
+        }
+        // Frames arrive in the model's own channel order (ffmpeg converts), so no swap: 'RGB' = as is.
+        const tensor = toTensor(frame.pixels, frame.width, frame.height, { ...input, color: 'RGB' });
+        const out = await m.session.run({ [input.name]: { data: tensor, dims } }, [output.name]);
+        const t = out[output.name]!;
+        frame.detections = decodeYolox(t.data, t.dims, frame.letterbox, {
+          inputWidth: input.width, inputHeight: input.height, strides: output.strides ?? [8, 16, 32],
+          scoreThreshold: o.score, nmsIou: o.nms_iou ?? output.nms_iou ?? 0.45, labels: m.labels, allow,
+        });
+      },
+    };
+  },
+});

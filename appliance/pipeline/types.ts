@@ -1,0 +1,71 @@
+/**
+ * @module What flows through a pipeline: one Frame per sampled video frame, enriched by each stage
+ * (detections, tracks, events), and the definition every stage type provides to the registry.
+ */
+import type { TSchema, Static } from '@sinclair/typebox';
+import type { Detection, Letterbox } from '../inference/detect/types';
+import type { ObjectEvent } from './events';
+
+export interface Frame {
+  stream: string;
+  /** Sequence number of this frame since the stream (re)started. */
+  seq: number;
+  /** Presentation time in the source, seconds. */
+  ptsS: number;
+  /** Wall-clock time the frame was decoded, ms since epoch. */
+  decodedAt: number;
+  width: number;
+  height: number;
+  pixfmt: 'bgr24' | 'rgb24';
+  /** Interleaved pixels at the decode size (the model input, letterboxed). */
+  pixels: Uint8Array;
+  /** Maps decode-size pixels back to the source frame. */
+  letterbox: Letterbox;
+  detections: Detection[];
+  tracked: Array<Detection & { trackId: number | null }>;
+  endedTracks: number[];
+  events: FrameEvent[];
+  /** Stage outputs that are not detections (an embedding, a class list), by stage name. */
+  outputs: Record<string, unknown>;
+}
+
+export interface FrameEvent {
+  id: string;
+  event: ObjectEvent;
+  snapshotKey: string | null;
+  imageId: string | null;
+}
+
+/** Best-frame snapshots of tracked objects: JPEG with the box drawn, stored and indexed. */
+export interface SnapshotPort {
+  take(frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>, box: [number, number, number, number], meta: { label: string; eventType: string; eventId: string }): Promise<{ key: string; imageId: string | null }>;
+}
+
+export interface StageInstance {
+  run(frame: Frame): Promise<void> | void;
+  close?(): Promise<void> | void;
+}
+
+/** Services a stage may use; handed in by the runtime, faked in unit tests. */
+export interface StageDeps {
+  models: import('./models').ModelPool;
+  sink: import('./sink').ResultSink;
+  streamId: string;
+  sessionId: string;
+  snapshots: SnapshotPort | null;
+  log: import('../shared/log').Logger;
+}
+
+export interface StageDef<S extends TSchema = TSchema> {
+  type: string;
+  version: number;
+  description: string;
+  options: S;
+  create(options: Static<S>, deps: StageDeps): Promise<StageInstance> | StageInstance;
+}
+
+export const defineStage = <S extends TSchema>(d: StageDef<S>): StageDef<S> => d;
+
+export function emptyFrame(base: Pick<Frame, 'stream' | 'seq' | 'ptsS' | 'decodedAt' | 'width' | 'height' | 'pixfmt' | 'pixels' | 'letterbox'>): Frame {
+  return { ...base, detections: [], tracked: [], endedTracks: [], events: [], outputs: {} };
+}

@@ -1,0 +1,69 @@
+import { describe, expect, test } from 'bun:test';
+import { parsePipeline } from '../../appliance/pipeline/file';
+
+const good = `description: people at the table
+input:
+  fps: 5
+stages:
+  detect:
+    type: detect@1
+    options:
+      score: 0.3
+      classes: [person]
+  track:
+    type: track
+    needs: [detect]
+  events:
+    type: event@1
+    needs: [track]
+    options:
+      zones:
+        - name: table
+          polygon: [[0.3, 0.4], [0.7, 0.4], [0.7, 0.9], [0.3, 0.9]]
+  store:
+    type: store@1
+    needs: [events]
+`;
+
+const message = (text: string, overrides = {}) => {
+  try { parsePipeline(text, 'pipelines/p.yaml', overrides); } catch (e) { return (e as Error).message; }
+  return 'accepted';
+};
+
+describe('pipeline files', () => {
+  test('a valid file compiles in run order with defaults filled', () => {
+    const p = parsePipeline(good, 'pipelines/people.yaml');
+    expect([p.name, p.fps, p.stages.map((s) => `${s.name}:${s.def.type}@${s.def.version}`), (p.stages[0]!.options as { model: string }).model]).toEqual(['people', 5, ['detect:detect@1', 'track:track@1', 'events:event@1', 'store:store@1'], 'yolox-nano@1']);
+  });
+
+  test('an unknown type, a pinned version that does not exist, and a bad option are reported with lines', () => {
+    const bad = good.replace('type: track\n', 'type: tracker\n').replace('type: store@1', 'type: store@9').replace('score: 0.3', 'score: 3');
+    expect(message(bad)).toBe([
+      'pipelines/p.yaml:8: /stages/detect/options/score: expected number to be less or equal to 1 (got 3)',
+      "pipelines/p.yaml:11: /stages/track/type: unknown stage type 'tracker' (known: detect@1, filter@1, track@1, event@1, store@1)",
+      "pipelines/p.yaml:21: /stages/store/type: unknown stage type 'store@9' (known: detect@1, filter@1, track@1, event@1, store@1)",
+    ].join('\n'));
+  });
+
+  test('a missing need and a cycle are reported at the stage', () => {
+    expect(message(good.replace('needs: [events]', 'needs: [evnts]'))).toBe("pipelines/p.yaml:22: /stages/store/needs: needs 'evnts', which is not a stage of this pipeline");
+    expect(message(good.replace('    type: detect@1\n', '    type: detect@1\n    needs: [store]\n'))).toContain('cycle among stages detect -> track -> events -> store');
+  });
+
+  test('an unknown option key and a bad zone point are reported', () => {
+    expect(message(good.replace('classes: [person]', 'clases: [person]'))).toBe("pipelines/p.yaml:9: /stages/detect/options/clases: unknown key 'clases'");
+    expect(message(good.replace('[0.3, 0.4], [0.7, 0.4]', '[0.3, 1.4], [0.7, 0.4]'))).toContain('/stages/events/options/zones/0/polygon/0/1: expected number to be less or equal to 1 (got 1.4)');
+  });
+
+  test('per-run overrides change options and are validated like the file', () => {
+    const p = parsePipeline(good, 'p.yaml', { 'detect.score': 0.6, 'track.max_age': 3 });
+    expect([(p.stages[0]!.options as { score: number }).score, (p.stages[1]!.options as { max_age: number }).max_age]).toEqual([0.6, 3]);
+    expect(message(good, { 'detect.score': 'high' })).toContain('/stages/detect/options/score: expected number');
+    expect(message(good, { 'nope.score': 1 })).toContain("no stage 'nope' to override");
+  });
+
+  test('YAML errors and empty stages are refused', () => {
+    expect(message('stages: {}\n')).toContain('/stages: expected object to have at least 1 properties');
+    expect(message('stages:\n  a: [\n')).toMatch(/^pipelines\/p\.yaml:\d+: /);
+  });
+});
