@@ -1,0 +1,55 @@
+/**
+ * @module The ffmpeg process (Bun.spawn; the only place that runs ffmpeg): raw frames from stdout cut
+ * at exact boundaries and paired with their pts from showinfo lines on stderr; the last stderr lines
+ * kept (scrubbed) for the log when it dies.
+ */
+import { FrameSplitter, parseShowinfo, RingBuffer } from './frames';
+import { scrub } from '../shared/scrub';
+
+export interface RawFrame { pixels: Uint8Array; n: number; ptsS: number }
+
+export interface DecoderHandlers {
+  frame(f: RawFrame): void;
+  exit(info: { code: number | null; signal: string | null; stderr: string[]; partialBytes: number }): void;
+}
+
+export interface DecoderProcess { kill(): void; readonly pid: number }
+
+export type SpawnDecoder = (args: string[], frameBytes: number, h: DecoderHandlers) => DecoderProcess;
+
+const FFMPEG = process.env.FOVEA_FFMPEG ?? 'ffmpeg';
+
+export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
+  const proc = Bun.spawn([FFMPEG, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const splitter = new FrameSplitter(frameBytes);
+  const ring = new RingBuffer(40);
+  // stdout and stderr race: pair the n-th frame with the n-th showinfo pts, whichever comes first.
+  const frames: Uint8Array[] = [];
+  const pts: number[] = [];
+  let n = 0;
+  const pair = () => {
+    while (frames.length && pts.length) h.frame({ pixels: frames.shift()!, n: n++, ptsS: pts.shift()! });
+    // showinfo missing or far behind: do not hold frames forever.
+    while (frames.length > 8) h.frame({ pixels: frames.shift()!, n: n++, ptsS: NaN });
+  };
+  const readOut = (async () => {
+    for await (const chunk of proc.stdout) { frames.push(...splitter.push(chunk)); pair(); }
+  })();
+  const readErr = (async () => {
+    let rest = '';
+    for await (const chunk of proc.stderr) {
+      const lines = (rest + new TextDecoder().decode(chunk)).split(/\r?\n|\r/);
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const info = parseShowinfo(line);
+        if (info) { pts.push(info.ptsS); pair(); } else if (line.trim()) ring.push(scrub(line));
+      }
+    }
+    if (rest.trim()) ring.push(scrub(rest));
+  })();
+  void Promise.all([readOut, readErr, proc.exited]).then(() => {
+    pair();
+    h.exit({ code: proc.exitCode, signal: proc.signalCode ? String(proc.signalCode) : null, stderr: ring.all, partialBytes: splitter.pending });
+  });
+  return { kill: () => proc.kill('SIGKILL'), pid: proc.pid };
+};

@@ -1,0 +1,126 @@
+/**
+ * @module Keeps one stream's decoder alive: starts ffmpeg, watches for frames, restarts it with
+ * backoff when it dies or stalls, waits longer after a refused login, and keeps the state and
+ * counters that GET /api/streams shows. Timers and the process are injected, so the whole state
+ * machine is unit-tested without ffmpeg.
+ */
+import { classify, HEALTHY_RUN_S, nextDelayS, serverAnswer, UNAUTHORIZED_S, type Failure } from './backoff';
+import type { DecoderProcess, RawFrame, SpawnDecoder } from './ffmpeg';
+import type { Timers } from '../shared/timers';
+import type { Logger } from '../shared/log';
+
+export type StreamState = 'stopped' | 'connecting' | 'running' | 'backoff' | 'unauthorized' | 'failed';
+
+export interface StreamStatus {
+  state: StreamState;
+  since: string;
+  frames_decoded: number;
+  restarts: number;
+  last_error: string | null;
+  next_retry_at: string | null;
+}
+
+export interface SupervisorOptions {
+  args: string[];
+  frameBytes: number;
+  stallS: number;
+  /** A file that ended and does not loop: stop (true) or restart (false, e.g. a live source). */
+  finite: boolean;
+}
+
+export class Supervisor {
+  private proc: DecoderProcess | null = null;
+  private timer: unknown = null;
+  private lastFrameAt = 0;
+  private startedAt = 0;
+  private failures = 0;
+  private stopped = true;
+  readonly status: StreamStatus = { state: 'stopped', since: new Date(0).toISOString(), frames_decoded: 0, restarts: 0, last_error: null, next_retry_at: null };
+
+  constructor(
+    private readonly o: SupervisorOptions,
+    private readonly spawn: SpawnDecoder,
+    private readonly onFrame: (f: RawFrame) => void,
+    private readonly timers: Timers,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.launch();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimer();
+    this.proc?.kill();
+    this.proc = null;
+    this.set('stopped');
+  }
+
+  private set(state: StreamState): void {
+    if (this.status.state !== state) this.status.since = new Date(this.timers.now()).toISOString();
+    this.status.state = state;
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) this.timers.clear(this.timer);
+    this.timer = null;
+  }
+
+  private launch(): void {
+    this.set('connecting');
+    this.status.next_retry_at = null;
+    this.startedAt = this.timers.now();
+    this.lastFrameAt = this.startedAt;
+    const proc = this.spawn(this.o.args, this.o.frameBytes, {
+      frame: (f) => {
+        if (this.proc !== proc) return;
+        this.lastFrameAt = this.timers.now();
+        this.status.frames_decoded++;
+        if (this.status.state !== 'running') { this.set('running'); this.status.last_error = null; }
+        this.onFrame(f);
+      },
+      exit: (info) => {
+        if (this.proc !== proc) return;
+        this.proc = null;
+        this.clearTimer();
+        if (this.stopped) return;
+        const kind = classify(info.stderr, info.code);
+        const detail = serverAnswer(info.stderr) ?? info.stderr.slice(-3).join(' | ');
+        this.log.warn('decoder exited', { kind, code: info.code, signal: info.signal, stderr: info.stderr.slice(-10) });
+        this.failed(kind, detail || `ffmpeg exited with code ${info.code}`);
+      },
+    });
+    this.proc = proc;
+    this.watch();
+  }
+
+  private watch(): void {
+    this.timer = this.timers.set(() => {
+      this.timer = null;
+      if (!this.proc) return;
+      if (this.timers.now() - this.lastFrameAt > this.o.stallS * 1000) {
+        const p = this.proc;
+        this.proc = null;
+        p.kill();
+        this.log.warn('decoder stalled; restarting', { stall_s: this.o.stallS });
+        this.failed('stalled', `no frame for ${this.o.stallS} s`);
+        return;
+      }
+      this.watch();
+    }, 1000);
+  }
+
+  private failed(kind: Failure | 'stalled', detail: string): void {
+    if (kind === 'ended' && this.o.finite) { this.set('stopped'); this.stopped = true; return; }
+    if (this.timers.now() - this.startedAt >= HEALTHY_RUN_S * 1000) this.failures = 0;
+    this.status.restarts++;
+    this.status.last_error = `${kind}: ${detail}`;
+    const delayS = kind === 'unauthorized' ? Math.max(UNAUTHORIZED_S, nextDelayS(this.failures)) : nextDelayS(this.failures);
+    this.failures++;
+    this.set(kind === 'unauthorized' ? 'unauthorized' : 'backoff');
+    this.status.next_retry_at = new Date(this.timers.now() + delayS * 1000).toISOString();
+    this.timer = this.timers.set(() => { this.timer = null; if (!this.stopped) this.launch(); }, delayS * 1000);
+  }
+}

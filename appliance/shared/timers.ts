@@ -1,0 +1,34 @@
+/** @module The clock and timers port: real ones here, fake ones in unit tests (no real waiting). */
+
+export interface Timers {
+  now(): number;
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  now: () => Date.now(),
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** Fake time for tests: advance() fires what falls due, in order. */
+export class FakeTimers implements Timers {
+  private t = 0;
+  private seq = 0;
+  private due = new Map<number, { at: number; fn: () => void }>();
+  now() { return this.t; }
+  set(fn: () => void, ms: number) { const id = ++this.seq; this.due.set(id, { at: this.t + ms, fn }); return id; }
+  clear(h: unknown) { this.due.delete(h as number); }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const next = [...this.due.entries()].filter(([, d]) => d.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (!next) break;
+      this.due.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}

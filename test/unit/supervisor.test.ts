@@ -1,0 +1,108 @@
+import { describe, expect, test } from 'bun:test';
+import { Supervisor } from '../../appliance/decode/supervisor';
+import type { DecoderHandlers, SpawnDecoder } from '../../appliance/decode/ffmpeg';
+import { FakeTimers } from '../../appliance/shared/timers';
+import { DropOldestQueue } from '../../appliance/pipeline/queue';
+import { createLogger, configureLogs } from '../../appliance/shared/log';
+
+configureLogs({ level: 'error' });
+
+/** A fake ffmpeg: the test decides when it sends frames and how it dies. */
+function fakeSpawn() {
+  const runs: Array<{ h: DecoderHandlers; killed: boolean }> = [];
+  const spawn: SpawnDecoder = (_args, _bytes, h) => {
+    const run = { h, killed: false };
+    runs.push(run);
+    return { pid: runs.length, kill: () => { run.killed = true; } };
+  };
+  const frame = () => runs.at(-1)!.h.frame({ pixels: new Uint8Array(1), n: 0, ptsS: 0 });
+  const die = (stderr: string[], code = 1) => runs.at(-1)!.h.exit({ code, signal: null, stderr, partialBytes: 0 });
+  return { spawn, runs, frame, die };
+}
+
+function make(finite = false) {
+  const t = new FakeTimers();
+  const f = fakeSpawn();
+  const frames: number[] = [];
+  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite }, f.spawn, () => frames.push(t.now()), t, createLogger());
+  return { t, f, s, frames };
+}
+
+describe('Supervisor', () => {
+  test('connecting -> running on the first frame; a crash backs off 1, 2, 5 s and restarts', () => {
+    const { t, f, s } = make();
+    s.start();
+    const seen = [s.status.state];
+    f.frame();
+    seen.push(s.status.state);
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      f.die(['Connection refused']);
+      seen.push(s.status.state);
+      const before = f.runs.length;
+      const t0 = t.now();
+      while (f.runs.length === before) t.advance(100);
+      delays.push((t.now() - t0) / 1000);
+    }
+    expect([seen, delays, s.status.restarts, s.status.last_error]).toEqual([['connecting', 'running', 'backoff', 'backoff', 'backoff'], [1, 2, 5], 3, 'unreachable: Connection refused']);
+  });
+
+  test('wrong credentials: state unauthorized with the server answer, retried after 60 s, not in a loop', () => {
+    const { t, f, s } = make();
+    s.start();
+    f.die(['[rtsp @ 0x5] method DESCRIBE failed: 401 Unauthorized']);
+    const state = [s.status.state, s.status.last_error];
+    t.advance(59_000);
+    const before = f.runs.length;
+    t.advance(1_000);
+    expect([state, before, f.runs.length]).toEqual([['unauthorized', 'unauthorized: 401 Unauthorized'], 1, 2]);
+  });
+
+  test('a stall (no frame for stall_s) kills the decoder and restarts it', () => {
+    const { t, f, s } = make();
+    s.start();
+    f.frame();
+    t.advance(11_000);
+    expect([f.runs[0]!.killed, s.status.state, s.status.last_error]).toEqual([true, 'backoff', 'stalled: no frame for 10 s']);
+    t.advance(1_000);
+    expect(f.runs.length).toBe(2);
+  });
+
+  test('a finite file that ends stops; stop() kills and never restarts', () => {
+    const a = make(true);
+    a.s.start();
+    a.f.frame();
+    a.f.die([], 0);
+    expect(a.s.status.state).toBe('stopped');
+    const b = make();
+    b.s.start();
+    b.s.stop();
+    b.t.advance(120_000);
+    expect([b.f.runs[0]!.killed, b.f.runs.length, b.s.status.state]).toEqual([true, 1, 'stopped']);
+  });
+
+  test('after a healthy run, the backoff schedule starts again at 1 s', () => {
+    const { t, f, s } = make();
+    s.start();
+    f.die(['x']);
+    t.advance(1_000);
+    f.die(['x']);
+    t.advance(2_000);
+    for (let i = 0; i < 7; i++) { f.frame(); t.advance(5_000); }
+    expect(f.runs.length).toBe(3);
+    f.die(['x']);
+    expect(s.status.next_retry_at).toBe(new Date(t.now() + 1000).toISOString());
+  });
+});
+
+describe('DropOldestQueue', () => {
+  test('drops the oldest when full and counts it; take waits for the next item', async () => {
+    const q = new DropOldestQueue<number>(2);
+    [1, 2, 3, 4].forEach((n) => q.push(n));
+    const got = [await q.take(), await q.take()];
+    const pending = q.take();
+    q.push(5);
+    q.close();
+    expect([got, await pending, q.dropped, await q.take()]).toEqual([[3, 4], 5, 2, null]);
+  });
+});
