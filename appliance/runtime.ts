@@ -18,8 +18,14 @@ import { SearchIndex } from './search/service';
 import { ImageService } from './images/service';
 import { KeyFile } from './auth/keys';
 import type { Logger } from './shared/log';
+import { ModelPool } from './pipeline/models';
+import { DuckDbSink } from './store/results';
+import { snapshotter } from './pipeline/snapshots';
+import { Streams } from './ingest/streams';
+import { spawnFfmpeg } from './decode/ffmpeg';
+import { realTimers } from './shared/timers';
 
-export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string }
+export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
 export function pathsOf(config: Config): Paths {
   const state = resolve(config.state_dir);
@@ -30,6 +36,7 @@ export function pathsOf(config: Config): Paths {
     models: config.models.dir ? resolve(config.models.dir) : join(state, 'models'),
     index: join(state, 'index'),
     keys: join(state, 'api-keys.json'),
+    pipelines: config.pipelines.dir ? resolve(config.pipelines.dir) : join(state, 'pipelines'),
   };
 }
 
@@ -43,6 +50,9 @@ export interface Runtime {
   index: SearchIndex;
   images: ImageService;
   keys: KeyFile;
+  models: ModelPool;
+  sink: DuckDbSink;
+  streams: Streams;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -73,10 +83,16 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     }, indexPath, log.child({ mod: 'search' }));
     const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }));
     const keys = new KeyFile(paths.keys);
+    const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
+    const sink = new DuckDbSink(db);
+    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, startedAt: new Date(),
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, startedAt: new Date(),
       async close() {
+        await streams.stop();
+        await sink.flush();
+        await models.close();
         await images.close();
         await db.checkpoint().catch(() => undefined);
         db.close();

@@ -12,6 +12,8 @@ import { authGuard, bodyLimit } from './auth';
 import { imagesApi } from './images';
 import { searchApi } from './search';
 import { healthApi } from './health';
+import { streamsApi } from './streams';
+import { eventsApi } from './events';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -40,7 +42,9 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
     }))
     .use(healthApi(rt))
     .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl }))
-    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl }));
+    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl }))
+    .use(streamsApi(rt.streams))
+    .use(eventsApi(rt.db, baseUrl));
 }
 
 export type App = ReturnType<typeof createApp>;

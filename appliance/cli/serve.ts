@@ -11,6 +11,7 @@ import type { Logger } from '../shared/log';
 import { VERSION } from '../version';
 
 export async function startServer(rt: Runtime, log: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
+  await rt.streams.start(rt.config.streams);
   const app = createApp(rt, log.child({ mod: 'api' }));
   app.listen({ hostname: rt.config.api.host, port: rt.config.api.port });
   const url = `http://${rt.config.api.host.includes(':') ? `[${rt.config.api.host}]` : rt.config.api.host}:${app.server!.port}`;

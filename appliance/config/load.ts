@@ -9,6 +9,7 @@ import { applyOverrides, envOverrides } from './env';
 import { decode, parseYaml } from './validate';
 import { realSources, resolveSecrets, type SecretSources } from './secrets';
 import { AppError } from '../shared/errors';
+import { registerSecret } from '../shared/scrub';
 
 export interface Loaded { config: Config; file: string | null; warnings: string[] }
 
@@ -29,6 +30,8 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   applyOverrides(parsed.data as Record<string, unknown>, overrides);
   const config = decode(Config, parsed, file);
   const resolved = resolveSecrets(config, opts.secrets ?? realSources) as Config;
+  // A password typed into the file (not a placeholder) is still a secret: keep it out of logs.
+  for (const s of resolved.streams) if (s.password) registerSecret(s.password);
   const warnings = unknown.map((n) => `environment variable ${n} names no config key; ignored`);
   return { config: resolved, file, warnings };
 }

@@ -35,6 +35,28 @@ export const SearchConfig = obj('Vector similarity search.', {
   exact_below: Type.Integer({ default: 2000, minimum: 0, maximum: 10_000_000, description: 'Below this many vectors, search exactly in DuckDB instead of the index.' }),
 });
 
+export const StreamConfig = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Stream name, used in topics and the API.' }),
+  url: Type.String({ minLength: 1, description: 'rtsp://host[:port]/path (port 554 when absent) or a video file path.' }),
+  auth: Type.Union([Type.Literal('none'), Type.Literal('basic'), Type.Literal('digest')], { default: 'none', description: 'RTSP authentication (ffmpeg answers Basic or Digest, as the camera asks).' }),
+  username: Type.String({ default: '', description: 'RTSP user; may be a secret placeholder.' }),
+  password: Type.String({ default: '', description: 'RTSP password: use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
+  pipeline: Type.String({ minLength: 1, description: 'Pipeline name: pipelines/<name>.yaml, or a built-in one.' }),
+  fps: Type.Number({ default: 0, minimum: 0, maximum: 120, description: 'Frames per second to analyse; 0 takes the pipeline input.fps.' }),
+  enabled: Type.Boolean({ default: true }),
+  loop: Type.Boolean({ default: false, description: 'Files: start again at the end.' }),
+  realtime: Type.Boolean({ default: true, description: 'Files: decode at their native rate, as a camera would.' }),
+  hwaccel: Type.Union([Type.Literal('none'), Type.Literal('cuda')], { default: 'none', description: 'cuda decodes with NVDEC.' }),
+  stall_s: Type.Integer({ default: 10, minimum: 1, maximum: 600, description: 'Restart the decoder after this long without a frame.' }),
+  queue: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Frames held between decode and inference; the oldest is dropped when full.' }),
+  overrides: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'Per-run pipeline option overrides, e.g. {"detect.score": 0.5}.' }),
+}, { additionalProperties: false });
+export type StreamConfig = Static<typeof StreamConfig>;
+
+export const PipelinesConfig = obj('Pipeline files.', {
+  dir: Type.String({ default: '', description: 'Directory of <name>.yaml pipelines; empty means <state_dir>/pipelines. Built-in pipelines are always available.' }),
+});
+
 export const LogConfig = obj('Logging.', {
   level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Lowest level written.' }),
 });
@@ -47,6 +69,8 @@ export const Config = Type.Object(
     api: ApiConfig,
     models: ModelsConfig,
     search: SearchConfig,
+    pipelines: PipelinesConfig,
+    streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     log: LogConfig,
   },
   { additionalProperties: false, title: 'fovea configuration', description: 'Configuration of one fovea appliance.' },

@@ -3,13 +3,15 @@
  * at exact boundaries and paired with their pts from showinfo lines on stderr; the last stderr lines
  * kept (scrubbed) for the log when it dies.
  */
-import { FrameSplitter, parseShowinfo, RingBuffer } from './frames';
+import { FrameSplitter, parseInputSize, parseShowinfo, RingBuffer } from './frames';
 import { scrub } from '../shared/scrub';
 
 export interface RawFrame { pixels: Uint8Array; n: number; ptsS: number }
 
 export interface DecoderHandlers {
   frame(f: RawFrame): void;
+  /** The source picture size, once ffmpeg has described its input (before the first frame). */
+  source?(size: { width: number; height: number }): void;
   exit(info: { code: number | null; signal: string | null; stderr: string[]; partialBytes: number }): void;
 }
 
@@ -42,7 +44,10 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
       rest = lines.pop() ?? '';
       for (const line of lines) {
         const info = parseShowinfo(line);
-        if (info) { pts.push(info.ptsS); pair(); } else if (line.trim()) ring.push(scrub(line));
+        if (info) { pts.push(info.ptsS); pair(); continue; }
+        const size = parseInputSize(line);
+        if (size) h.source?.(size);
+        if (line.trim()) ring.push(scrub(line));
       }
     }
     if (rest.trim()) ring.push(scrub(rest));

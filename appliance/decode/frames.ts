@@ -55,3 +55,12 @@ export class RingBuffer {
     return [...this.lines];
   }
 }
+
+const INPUT_VIDEO = /Stream #0:\d+[^:]*: Video: .*?, (\d{2,5})x(\d{2,5})[,\s]/;
+
+/** The source picture size from ffmpeg's input description, e.g. "Stream #0:0: Video: h264 ..., 768x432". */
+export function parseInputSize(line: string): { width: number; height: number } | null {
+  if (!line.includes('Stream #0:') || line.includes('rawvideo')) return null;
+  const m = INPUT_VIDEO.exec(line);
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : null;
+}

@@ -41,6 +41,7 @@ export class Supervisor {
     private readonly o: SupervisorOptions,
     private readonly spawn: SpawnDecoder,
     private readonly onFrame: (f: RawFrame) => void,
+    private readonly onSource: (size: { width: number; height: number }) => void,
     private readonly timers: Timers,
     private readonly log: Logger,
   ) {}
@@ -81,6 +82,7 @@ export class Supervisor {
         if (this.status.state !== 'running') { this.set('running'); this.status.last_error = null; }
         this.onFrame(f);
       },
+      source: (size) => { if (this.proc === proc) this.onSource(size); },
       exit: (info) => {
         if (this.proc !== proc) return;
         this.proc = null;

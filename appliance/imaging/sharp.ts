@@ -92,3 +92,27 @@ export async function readExif(data: Uint8Array): Promise<Exif> {
     return { taken_at: null, camera_model: null };
   }
 }
+
+export interface RawImage { pixels: Uint8Array; width: number; height: number; pixfmt: 'bgr24' | 'rgb24' }
+
+/**
+ * JPEG of the region `crop` of a raw frame with one box drawn (box in frame pixels), for event
+ * snapshots. BGR frames are swapped to RGB first (sharp reads raw input as RGB).
+ */
+export async function snapshotJpeg(img: RawImage, crop: { left: number; top: number; width: number; height: number }, box: [number, number, number, number], label: string): Promise<Uint8Array> {
+  let rgb = img.pixels;
+  if (img.pixfmt === 'bgr24') {
+    rgb = new Uint8Array(img.pixels.length);
+    for (let i = 0; i < rgb.length; i += 3) { rgb[i] = img.pixels[i + 2]!; rgb[i + 1] = img.pixels[i + 1]!; rgb[i + 2] = img.pixels[i]!; }
+  }
+  const [x1, y1, x2, y2] = box.map((v) => Math.round(v));
+  const esc = label.replace(/[<>&"]/g, '');
+  const svg = `<svg width="${img.width}" height="${img.height}" xmlns="http://www.w3.org/2000/svg">
+    <rect x="${x1}" y="${y1}" width="${Math.max(1, x2! - x1!)}" height="${Math.max(1, y2! - y1!)}" fill="none" stroke="#00ff66" stroke-width="2"/>
+    <text x="${x1! + 2}" y="${Math.max(10, y1! - 3)}" font-family="sans-serif" font-size="11" fill="#00ff66">${esc}</text></svg>`;
+  return sharp(rgb, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .extract(crop)
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}

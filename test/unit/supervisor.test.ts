@@ -24,7 +24,7 @@ function make(finite = false) {
   const t = new FakeTimers();
   const f = fakeSpawn();
   const frames: number[] = [];
-  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite }, f.spawn, () => frames.push(t.now()), t, createLogger());
+  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite }, f.spawn, () => frames.push(t.now()), () => undefined, t, createLogger());
   return { t, f, s, frames };
 }
 

@@ -1,0 +1,129 @@
+/**
+ * @module One stream at work: its decoder (supervised ffmpeg) feeds a bounded queue, and one loop
+ * takes frames from it and runs the pipeline. A slow pipeline makes the queue drop its oldest frames
+ * (counted), never grow. The pipeline can be swapped between two frames without stopping decode
+ * when the decode size stays the same.
+ */
+import { resolveSource } from '../decode/source';
+import { ffmpegArgs, type OutputSpec } from '../decode/ffmpeg-args';
+import { Supervisor, type StreamStatus } from '../decode/supervisor';
+import type { RawFrame, SpawnDecoder } from '../decode/ffmpeg';
+import { DropOldestQueue } from '../pipeline/queue';
+import { emptyFrame } from '../pipeline/types';
+import type { RunningPipeline } from '../pipeline/compile';
+import { letterboxOf, type Letterbox } from '../inference/detect/types';
+import { RateMeter } from './rate';
+import type { StreamConfig } from '../config/schema';
+import type { Timers } from '../shared/timers';
+import type { Logger } from '../shared/log';
+
+export interface StreamView extends StreamStatus {
+  id: string;
+  url: string;
+  pipeline: string;
+  fps_in: number;
+  fps_out: number;
+  frames_analysed: number;
+  dropped: number;
+  queue_depth: number;
+  stage_ms: Record<string, number>;
+  last_pipeline_error: string | null;
+}
+
+export class StreamRunner {
+  private readonly queue: DropOldestQueue<RawFrame & { at: number }>;
+  private readonly sup: Supervisor;
+  private readonly inRate = new RateMeter();
+  private readonly outRate = new RateMeter();
+  private analysed = 0;
+  private pipelineError: string | null = null;
+  private loop: Promise<void> | null = null;
+  private srcSize: { width: number; height: number } | null = null;
+  private letterbox: Letterbox;
+  private readonly display: string;
+
+  constructor(
+    readonly config: StreamConfig,
+    private running: RunningPipeline,
+    private readonly out: OutputSpec,
+    private readonly deps: { spawn: SpawnDecoder; timers: Timers; log: Logger },
+  ) {
+    const src = resolveSource(config);
+    this.display = src.display;
+    this.queue = new DropOldestQueue(config.queue);
+    this.letterbox = letterboxOf(out.width, out.height, out.width, out.height, 'top-left');
+    const finite = src.kind === 'file' && !config.loop;
+    this.sup = new Supervisor(
+      { args: ffmpegArgs(src, out, { hwaccel: config.hwaccel, realtime: config.realtime, loop: config.loop, timeoutS: config.stall_s, threads: 2 }), frameBytes: out.width * out.height * 3, stallS: config.stall_s, finite },
+      deps.spawn, (f) => { const at = deps.timers.now(); this.inRate.mark(at); this.queue.push({ ...f, at }); },
+      (size) => this.setSource(size), deps.timers, deps.log,
+    );
+  }
+
+  start(): void {
+    this.sup.start();
+    this.loop = this.work();
+  }
+
+  /** The source size fixes how boxes map back from the model input (ffmpeg says it before frame 0). */
+  private setSource(size: { width: number; height: number }): void {
+    this.srcSize = size;
+    const fit = this.out.fit;
+    this.letterbox = fit.mode === 'letterbox'
+      ? letterboxOf(size.width, size.height, this.out.width, this.out.height, fit.align)
+      : { ratio: 1, padX: 0, padY: 0, srcWidth: this.out.width, srcHeight: this.out.height };
+  }
+
+  /** Replace the pipeline between two frames; the old one is closed after its last frame. */
+  async swap(next: RunningPipeline): Promise<void> {
+    const old = this.running;
+    this.running = next;
+    await old.close();
+  }
+
+  get pipeline(): RunningPipeline {
+    return this.running;
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const f = await this.queue.take();
+      if (!f) return;
+      const running = this.running;
+      const frame = emptyFrame({
+        stream: this.config.id, seq: f.n, ptsS: f.ptsS, decodedAt: f.at, width: this.out.width, height: this.out.height,
+        pixfmt: this.out.pixfmt, pixels: f.pixels, letterbox: this.letterbox,
+      });
+      try {
+        await running.run(frame);
+        this.analysed++;
+        this.outRate.mark(this.deps.timers.now());
+      } catch (e) {
+        this.pipelineError = (e as Error).message;
+        this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.sup.stop();
+    this.queue.close();
+    await this.loop;
+    await this.running.close();
+  }
+
+  view(): StreamView {
+    const now = this.deps.timers.now();
+    return {
+      id: this.config.id, url: this.display, pipeline: this.running.pipeline.name, ...this.sup.status,
+      fps_in: Math.round(this.inRate.rate(now) * 10) / 10, fps_out: Math.round(this.outRate.rate(now) * 10) / 10,
+      frames_analysed: this.analysed, dropped: this.queue.dropped, queue_depth: this.queue.depth,
+      stage_ms: Object.fromEntries(Object.entries(this.running.timings).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+      last_pipeline_error: this.pipelineError,
+    };
+  }
+
+  get sourceSize() {
+    return this.srcSize;
+  }
+}

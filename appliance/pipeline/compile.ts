@@ -1,0 +1,55 @@
+/**
+ * @module From a validated pipeline to running stage instances, and the decode size the pipeline
+ * needs: the input of its detect model (ffmpeg scales and letterboxes to it, in the model's channel
+ * order).
+ */
+import type { Pipeline } from './file';
+import type { StageDeps, StageInstance, Frame } from './types';
+import type { OutputSpec } from '../decode/ffmpeg-args';
+import { findModel, type Catalog } from '../models/catalog';
+import { AppError } from '../shared/errors';
+
+export function decodeSpecOf(p: Pipeline, catalog: Catalog, fps: number): OutputSpec {
+  const detect = p.stages.find((s) => s.def.type === 'detect');
+  if (!detect) throw new AppError('config_invalid', `${p.file}: a pipeline needs a detect stage (it sets the decode size)`);
+  const m = findModel(catalog, (detect.options as { model: string }).model);
+  const lb = m.input.letterbox ?? { align: 'top-left' as const, pad: 0 };
+  return {
+    width: m.input.width, height: m.input.height, pixfmt: m.input.color === 'BGR' ? 'bgr24' : 'rgb24', fps,
+    fit: m.input.resize === 'letterbox' ? { mode: 'letterbox', align: lb.align, pad: lb.pad } : { mode: 'stretch' },
+  };
+}
+
+export interface RunningPipeline {
+  pipeline: Pipeline;
+  /** Mean milliseconds per stage over recent frames. */
+  timings: Record<string, number>;
+  run(frame: Frame): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function instantiate(p: Pipeline, deps: StageDeps): Promise<RunningPipeline> {
+  const stages: Array<{ name: string; inst: StageInstance }> = [];
+  try {
+    for (const s of p.stages) stages.push({ name: s.name, inst: await s.def.create(s.options as never, deps) });
+  } catch (e) {
+    for (const s of stages) await s.inst.close?.();
+    throw e;
+  }
+  const timings: Record<string, number> = Object.fromEntries(p.stages.map((s) => [s.name, 0]));
+  return {
+    pipeline: p,
+    timings,
+    async run(frame) {
+      for (const s of stages) {
+        const t0 = performance.now();
+        await s.inst.run(frame);
+        const dt = performance.now() - t0;
+        timings[s.name] = timings[s.name]! === 0 ? dt : timings[s.name]! * 0.9 + dt * 0.1;
+      }
+    },
+    async close() {
+      for (const s of stages) await s.inst.close?.();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * @module Event snapshots: the best frame of a track as a JPEG with its box, stored in the object store
+ * and registered in the image index (with its embedding), so a user can find video events by
+ * uploading a photo. Snapshots are at the analysis resolution (the frame the model saw).
+ */
+import type { SnapshotPort } from './types';
+import type { ImageService } from '../images/service';
+import { snapshotJpeg } from '../imaging/sharp';
+
+export function snapshotter(images: ImageService): SnapshotPort {
+  return {
+    async take(frame, box, meta) {
+      const lb = frame.letterbox;
+      // The part of the frame that is picture, not letterbox padding.
+      const crop = {
+        left: lb.padX, top: lb.padY,
+        width: Math.min(frame.width - lb.padX, Math.round(lb.srcWidth * lb.ratio)),
+        height: Math.min(frame.height - lb.padY, Math.round(lb.srcHeight * lb.ratio)),
+      };
+      const inFrame = box.map((v, i) => v * lb.ratio + (i % 2 === 0 ? lb.padX : lb.padY)) as [number, number, number, number];
+      const jpeg = await snapshotJpeg(frame, crop, inFrame, meta.label);
+      const row = await images.register({
+        data: jpeg, fileName: `${meta.eventId}.jpg`, name: `${frame.stream} ${meta.label} ${meta.eventType}`,
+        description: `snapshot of event ${meta.eventId}`, tags: ['snapshot', frame.stream, meta.label, meta.eventType],
+      });
+      return { key: row.storage_key, imageId: row.id };
+    },
+  };
+}

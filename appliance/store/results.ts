@@ -1,0 +1,104 @@
+/**
+ * @module Video results in DuckDB: the ResultSink the pipeline's store stage writes to (frames with
+ * their detections, and events), batched by group commit through the appender, and the event
+ * queries behind /api/events.
+ */
+import type { Db, AppendValue, ColumnKind } from './duckdb';
+import { Batcher } from './batcher';
+import type { EventRecord, FrameResult, ResultSink } from '../pipeline/sink';
+import { whereOf } from './images';
+
+/** The published envelope of an analysed frame (the real-time analytics spec's shape). */
+export function frameEnvelope(r: FrameResult) {
+  return {
+    sessionId: r.sessionId,
+    timestamp: r.timestamp.toISOString(),
+    event: 'frameAnalyzed' as const,
+    payload: {
+      stream: r.stream, frame: r.seq, pts: Number.isFinite(r.ptsS) ? r.ptsS : null,
+      detections: r.detections.map((d) => ({ label: d.label, score: Math.round(d.score * 1e4) / 1e4, box: d.box.map((v) => Math.round(v * 10) / 10), track_id: d.trackId })),
+    },
+  };
+}
+
+const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', 'double', 'timestamptz', 'varchar', 'varchar'];
+const DETECTION_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'float', 'float', 'float', 'float', 'float', 'bigint'];
+const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar'];
+
+type Item = { kind: 'frame'; r: FrameResult } | { kind: 'event'; e: EventRecord };
+
+export class DuckDbSink implements ResultSink {
+  private readonly batch: Batcher<Item>;
+  written = { frames: 0, detections: 0, events: 0 };
+
+  constructor(private readonly db: Db) {
+    this.batch = new Batcher((items) => this.write(items), { max: 256 });
+  }
+
+  frame(r: FrameResult): Promise<void> {
+    return this.batch.add({ kind: 'frame', r });
+  }
+
+  event(e: EventRecord): Promise<void> {
+    return this.batch.add({ kind: 'event', e });
+  }
+
+  flush(): Promise<void> {
+    return this.batch.flush();
+  }
+
+  private async write(items: Item[]): Promise<void> {
+    const results: AppendValue[][] = [];
+    const dets: AppendValue[][] = [];
+    const events: AppendValue[][] = [];
+    for (const it of items) {
+      if (it.kind === 'frame') {
+        const id = Bun.randomUUIDv7();
+        const env = frameEnvelope(it.r);
+        results.push([id, it.r.sessionId, it.r.stream, it.r.seq, Number.isFinite(it.r.ptsS) ? it.r.ptsS : null, it.r.timestamp, env.event, JSON.stringify(env.payload)]);
+        for (const d of it.r.detections) dets.push([id, it.r.sessionId, it.r.stream, it.r.timestamp, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3], d.trackId]);
+      } else {
+        const { e } = it;
+        const ev = e.event;
+        events.push([e.id, e.sessionId, e.stream, e.timestamp, ev.type, ev.label, 'trackId' in ev ? ev.trackId : null,
+          'zone' in ev ? ev.zone : null, 'line' in ev ? ev.line : null, 'direction' in ev ? ev.direction : null,
+          'count' in ev ? ev.count : null, e.snapshotKey, e.imageId, JSON.stringify(ev)]);
+      }
+    }
+    await this.db.append('analysis_results', RESULT_KINDS, results);
+    await this.db.append('detections', DETECTION_KINDS, dets);
+    await this.db.append('events', EVENT_KINDS, events);
+    this.written.frames += results.length;
+    this.written.detections += dets.length;
+    this.written.events += events.length;
+  }
+}
+
+export interface EventRow {
+  id: string; session_id: string; stream: string; timestamp: Date; type: string; label: string; track_id: bigint | null;
+  zone: string | null; line: string | null; direction: string | null; count: number | null; snapshot_key: string | null; image_id: string | null; payload: string;
+}
+
+export interface EventFilters { stream?: string; label?: string; type?: string; from?: Date; to?: Date }
+
+const EVENT_COLUMNS = `CAST(id AS VARCHAR) AS id, CAST(session_id AS VARCHAR) AS session_id, stream, timestamp, type, label, track_id, zone, line,
+  direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload`;
+
+export async function listEvents(db: Db, f: EventFilters, page: number, limit: number): Promise<{ items: EventRow[]; total: number }> {
+  const parts: string[] = [];
+  const params: Array<string> = [];
+  for (const k of ['stream', 'label', 'type'] as const) {
+    if (f[k]) { params.push(f[k]!); parts.push(`${k} = $${params.length}`); }
+  }
+  const dates = whereOf({ from: f.from, to: f.to }, params.length + 1);
+  const where = [...parts, dates.sql].join(' AND ').replace(/created_at/g, 'timestamp');
+  const all = [...params, ...(dates.params as string[])];
+  const total = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE ${where}`, all);
+  const items = await db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY timestamp DESC, id DESC LIMIT ${limit} OFFSET ${(page - 1) * limit}`, all);
+  return { items, total: Number(total[0]!.n) };
+}
+
+export async function getEvent(db: Db, id: string): Promise<EventRow | null> {
+  const rows = await db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = TRY_CAST($1 AS UUID)`, [id]);
+  return rows[0] ?? null;
+}
