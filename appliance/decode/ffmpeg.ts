@@ -9,7 +9,8 @@ import { scrub } from '../shared/scrub';
 export interface RawFrame { pixels: Uint8Array; n: number; ptsS: number }
 
 export interface DecoderHandlers {
-  frame(f: RawFrame): void;
+  /** May return a promise: reading stdout waits for it (backpressure on a pausable source). */
+  frame(f: RawFrame): void | Promise<void>;
   /** The source picture size, once ffmpeg has described its input (before the first frame). */
   source?(size: { width: number; height: number }): void;
   exit(info: { code: number | null; signal: string | null; stderr: string[]; partialBytes: number }): void;
@@ -29,13 +30,17 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
   const frames: Uint8Array[] = [];
   const pts: number[] = [];
   let n = 0;
+  let pairing: Promise<void> = Promise.resolve();
   const pair = () => {
-    while (frames.length && pts.length) h.frame({ pixels: frames.shift()!, n: n++, ptsS: pts.shift()! });
-    // showinfo missing or far behind: do not hold frames forever.
-    while (frames.length > 8) h.frame({ pixels: frames.shift()!, n: n++, ptsS: NaN });
+    pairing = pairing.then(async () => {
+      while (frames.length && pts.length) await h.frame({ pixels: frames.shift()!, n: n++, ptsS: pts.shift()! });
+      // showinfo missing or far behind: do not hold frames forever.
+      while (frames.length > 8) await h.frame({ pixels: frames.shift()!, n: n++, ptsS: NaN });
+    });
+    return pairing;
   };
   const readOut = (async () => {
-    for await (const chunk of proc.stdout) { frames.push(...splitter.push(chunk)); pair(); }
+    for await (const chunk of proc.stdout) { frames.push(...splitter.push(chunk)); await pair(); }
   })();
   const readErr = (async () => {
     let rest = '';
@@ -52,8 +57,8 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
     }
     if (rest.trim()) ring.push(scrub(rest));
   })();
-  void Promise.all([readOut, readErr, proc.exited]).then(() => {
-    pair();
+  void Promise.all([readOut, readErr, proc.exited]).then(async () => {
+    await pair();
     h.exit({ code: proc.exitCode, signal: proc.signalCode ? String(proc.signalCode) : null, stderr: ring.all, partialBytes: splitter.pending });
   });
   return { kill: () => proc.kill('SIGKILL'), pid: proc.pid };

@@ -40,7 +40,7 @@ export class Supervisor {
   constructor(
     private readonly o: SupervisorOptions,
     private readonly spawn: SpawnDecoder,
-    private readonly onFrame: (f: RawFrame) => void,
+    private readonly onFrame: (f: RawFrame) => void | Promise<void>,
     private readonly onSource: (size: { width: number; height: number }) => void,
     private readonly timers: Timers,
     private readonly log: Logger,
@@ -80,7 +80,7 @@ export class Supervisor {
         this.lastFrameAt = this.timers.now();
         this.status.frames_decoded++;
         if (this.status.state !== 'running') { this.set('running'); this.status.last_error = null; }
-        this.onFrame(f);
+        return this.onFrame(f);
       },
       source: (size) => { if (this.proc === proc) this.onSource(size); },
       exit: (info) => {

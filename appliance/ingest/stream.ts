@@ -53,9 +53,16 @@ export class StreamRunner {
     this.queue = new DropOldestQueue(config.queue);
     this.letterbox = letterboxOf(out.width, out.height, out.width, out.height, 'top-left');
     const finite = src.kind === 'file' && !config.loop;
+    // A file read faster than real time can wait for inference; a camera cannot.
+    const pausable = src.kind === 'file' && !config.realtime;
     this.sup = new Supervisor(
       { args: ffmpegArgs(src, out, { hwaccel: config.hwaccel, realtime: config.realtime, loop: config.loop, timeoutS: config.stall_s, threads: 2 }), frameBytes: out.width * out.height * 3, stallS: config.stall_s, finite },
-      deps.spawn, (f) => { const at = deps.timers.now(); this.inRate.mark(at); this.queue.push({ ...f, at }); },
+      deps.spawn, (f) => {
+        const at = deps.timers.now();
+        this.inRate.mark(at);
+        if (pausable) return this.queue.pushWait({ ...f, at });
+        this.queue.push({ ...f, at });
+      },
       (size) => this.setSource(size), deps.timers, deps.log,
     );
   }

@@ -7,6 +7,7 @@
 export class DropOldestQueue<T> {
   private items: T[] = [];
   private waiters: Array<(v: T | null) => void> = [];
+  private spaceWaiters: Array<() => void> = [];
   private closed = false;
   dropped = 0;
 
@@ -24,9 +25,22 @@ export class DropOldestQueue<T> {
     this.items.push(item);
   }
 
+  /**
+   * Add without dropping: waits while the queue is full. For sources that can be paused (a file
+   * read faster than real time), so every frame is analysed.
+   */
+  async pushWait(item: T): Promise<void> {
+    while (!this.closed && this.items.length >= this.capacity) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    this.push(item);
+  }
+
   /** The next item, waiting for one; null once closed and empty. */
   take(): Promise<T | null> {
-    if (this.items.length) return Promise.resolve(this.items.shift()!);
+    if (this.items.length) {
+      const item = this.items.shift()!;
+      this.spaceWaiters.shift()?.();
+      return Promise.resolve(item);
+    }
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -34,5 +48,6 @@ export class DropOldestQueue<T> {
   close(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(null);
+    for (const w of this.spaceWaiters.splice(0)) w();
   }
 }

@@ -24,7 +24,7 @@ function make(finite = false) {
   const t = new FakeTimers();
   const f = fakeSpawn();
   const frames: number[] = [];
-  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite }, f.spawn, () => frames.push(t.now()), () => undefined, t, createLogger());
+  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite }, f.spawn, () => { frames.push(t.now()); }, () => undefined, t, createLogger());
   return { t, f, s, frames };
 }
 
@@ -105,4 +105,16 @@ describe('DropOldestQueue', () => {
     q.close();
     expect([got, await pending, q.dropped, await q.take()]).toEqual([[3, 4], 5, 2, null]);
   });
+});
+
+test('pushWait holds the producer while the queue is full, and loses nothing', async () => {
+  const q = new DropOldestQueue<number>(1);
+  await q.pushWait(1);
+  let second = false;
+  const p = q.pushWait(2).then(() => { second = true; });
+  await Promise.resolve();
+  const before = second;
+  const a = await q.take();
+  await p;
+  expect([before, a, await q.take(), q.dropped]).toEqual([false, 1, 2, 0]);
 });
