@@ -16,27 +16,44 @@ import { startServer, untilSignal } from './serve';
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/log';
 
-interface Samples { base_url: string; photos: Array<{ file: string; sha256: string }> }
+interface Pinned { file: string; sha256: string }
+interface Samples { base_url: string; photos: Pinned[]; video_base_url: string; videos: Pinned[] }
 
-async function samplePhoto(s: Samples, p: Samples['photos'][number], mirror: string | null): Promise<Uint8Array> {
+/** A pinned sample file: from the mirror directory when it holds a verified copy, else downloaded. */
+async function pinned(baseUrl: string, p: Pinned, mirror: string | null): Promise<Uint8Array> {
   if (mirror) {
     const local = await readIfValid(join(mirror, p.file), [p.sha256]);
     if (local) return local;
   }
-  const data = await download(`sample ${p.file}`, s.base_url + p.file, fetch);
+  const data = await download(`sample ${p.file}`, baseUrl + p.file, fetch);
   if (new Bun.CryptoHasher('sha256').update(data).digest('hex') !== p.sha256) throw new AppError('model_checksum_mismatch', `sample ${p.file}: sha256 mismatch`);
   return data;
+}
+
+const samples = parseYamlText(samplesText) as Samples;
+
+function mirrorDir(sub: string): string | null {
+  const shared = sharedDir();
+  return shared && existsSync(join(shared, sub)) ? join(shared, sub) : null;
+}
+
+/** The demo video as a local file (the mirror's copy, or one downloaded into the state dir). */
+async function demoVideo(stateDir: string): Promise<string> {
+  const v = samples.videos[0]!;
+  const mirror = mirrorDir('media/videos');
+  if (mirror && (await readIfValid(join(mirror, v.file), [v.sha256]))) return join(mirror, v.file);
+  const target = join(stateDir, 'samples', v.file);
+  if (!(await readIfValid(target, [v.sha256]))) await Bun.write(target, await pinned(samples.video_base_url, v, null));
+  return target;
 }
 
 async function registerSamples(rt: Runtime, log: Logger): Promise<number> {
   const { total } = await rt.images.list({ tags: ['sample'] }, 1, 1);
   if (total > 0) return 0;
-  const samples = parseYamlText(samplesText) as Samples;
-  const shared = sharedDir();
-  const mirror = shared && existsSync(join(shared, 'media/images/coco')) ? join(shared, 'media/images/coco') : null;
+  const mirror = mirrorDir('media/images/coco');
   let n = 0;
   for (const p of samples.photos) {
-    const data = await samplePhoto(samples, p, mirror);
+    const data = await pinned(samples.base_url, p, mirror);
     await rt.images.register({ data, fileName: p.file, name: `COCO ${p.file.replace(/\.jpg$/, '')}`, description: 'COCO val2017 sample photo', tags: ['sample', 'coco'] });
     n++;
   }
@@ -49,14 +66,23 @@ export const demo: Command = {
   summary: 'pull the default model, register sample photos, serve, print a key and curl examples',
   usage: `Usage: fovea demo [--config FILE]
 
-Everything a first try needs: pulls the embedding model (from ../shared/models or upstream),
-registers the sample photos once, creates an API key 'demo' (replacing an earlier one), serves
-the API and prints curl commands that work against it.`,
+Everything a first try needs: pulls the embedding and detection models (from ../shared/models or
+upstream), registers the sample photos once, plays the sample person video in a loop through the
+built-in 'people' pipeline (when the config has no streams), creates an API key 'demo' (replacing
+an earlier one), serves the API and prints curl commands that work against it.`,
   options: { ...CONFIG_OPTION },
   async run(values) {
     const { config, log } = setup(values);
     const catalog = builtinCatalog();
-    await pullModel(findModel(catalog, config.models.embed), catalog, { dir: pathsOf(config).models, mirror: modelMirror(config) });
+    for (const ref of [config.models.embed, 'yolox-nano@1']) {
+      await pullModel(findModel(catalog, ref), catalog, { dir: pathsOf(config).models, mirror: modelMirror(config) });
+    }
+    if (config.streams.length === 0) {
+      config.streams.push({
+        id: 'demo', url: await demoVideo(pathsOf(config).state), pipeline: 'people', auth: 'none', username: '', password: '', fps: 0,
+        enabled: true, loop: true, realtime: true, hwaccel: 'none', stall_s: 10, queue: 4, overrides: {},
+      });
+    }
     const rt = await openRuntime(config, log);
     await registerSamples(rt, log);
     await rt.keys.revoke('demo');
@@ -73,6 +99,8 @@ API key (shown once): ${key}
   curl -s -H "X-API-Key: $FOVEA_KEY" -F file=@photo.jpg -F name=mine -F tags=test ${server.url}/api/images
   curl -s -H "X-API-Key: $FOVEA_KEY" -F file=@photo.jpg -F limit=5 ${server.url}/api/search
   curl -s -H "X-API-Key: $FOVEA_KEY" -H 'content-type: application/json' -d '{"image_id":"${someId}","limit":3}' ${server.url}/api/search
+  curl -s -H "X-API-Key: $FOVEA_KEY" ${server.url}/api/streams
+  curl -s -H "X-API-Key: $FOVEA_KEY" "${server.url}/api/events?limit=5"     # person events within seconds
   API docs: ${server.url}/docs
 `);
     return untilSignal(server.stop, log);

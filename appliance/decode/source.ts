@@ -4,6 +4,7 @@
  * the URL with credentials exists only in ffmpeg's argv, never in a log line or an API answer.
  */
 import { AppError } from '../shared/errors';
+import { registerSecret } from '../shared/scrub';
 
 export type Auth = 'none' | 'basic' | 'digest';
 
@@ -33,6 +34,7 @@ export function resolveSource(spec: SourceSpec): Source {
   const display = u.toString();
   if (spec.auth !== 'none') {
     if (!spec.username) throw new AppError('config_invalid', `auth ${spec.auth} needs a username`);
+    if (spec.password) { registerSecret(spec.password); registerSecret(encodeURIComponent(spec.password)); }
     u.username = encodeURIComponent(spec.username);
     u.password = encodeURIComponent(spec.password ?? '');
   }

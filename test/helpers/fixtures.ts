@@ -22,9 +22,11 @@ if (!existsSync(IMAGES)) throw new Error(`shared material not found at ${SHARED}
 /** Model files are pulled once per test run into one cache dir, from the shared mirror. */
 export const MODELS_DIR = join(tmpdir(), 'fovea-test-models');
 
-export async function ensureModel(ref = 'mobilenetv2-embed@1'): Promise<void> {
+export async function ensureModel(...refs: string[]): Promise<void> {
   const catalog = builtinCatalog();
-  await pullModel(findModel(catalog, ref), catalog, { dir: MODELS_DIR, mirror: join(SHARED, 'models') });
+  for (const ref of refs.length ? refs : ['mobilenetv2-embed@1', 'yolox-nano@1']) {
+    await pullModel(findModel(catalog, ref), catalog, { dir: MODELS_DIR, mirror: join(SHARED, 'models') });
+  }
 }
 
 export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } & AsyncDisposable> {
@@ -34,7 +36,7 @@ export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } 
 
 export function testConfig(stateDir: string, overrides: Record<string, unknown> = {}): Config {
   const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0 }, log: { level: 'error' } })) as Config;
-  const merged = { ...base, ...overrides, api: { ...base.api, ...(overrides.api as object) }, search: { ...base.search, ...(overrides.search as object) } };
+  const merged = { ...base, ...overrides, api: { ...base.api, ...(overrides.api as object) }, search: { ...base.search, ...(overrides.search as object) }, pipelines: { ...base.pipelines, ...(overrides.pipelines as object) } };
   if (!Value.Check(Config, merged)) throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
   return merged;
 }
@@ -53,6 +55,7 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
   await ensureModel();
   const dir = state ? { path: state, [Symbol.asyncDispose]: async () => {} } : await tempDir();
   const rt = await openRuntime(testConfig(dir.path, overrides), createLogger({ test: true }));
+  await rt.streams.start(rt.config.streams);
   const app = createApp(rt, createLogger({ mod: 'api' }));
   app.listen({ hostname: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${app.server!.port}`;
@@ -78,3 +81,22 @@ export function form(fields: Record<string, string | Blob | [Blob, string]>): Fo
 }
 
 export const fileBlob = async (path: string, type = 'application/octet-stream') => new Blob([await Bun.file(path).arrayBuffer()], { type });
+
+export const VIDEOS = join(SHARED, 'media/videos');
+
+/** Wait until cond() is truthy (checked every 50 ms), or fail after ms with what was last seen. */
+export async function waitFor<T>(cond: () => T | Promise<T>, ms: number, what: string): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
+  const deadline = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await cond();
+    if (last) return last as Exclude<T, false | null | undefined | 0 | ''>;
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** A stream config with its defaults, for tests. */
+export function stream(over: Record<string, unknown> & { id: string; url: string; pipeline: string }) {
+  return { auth: 'none', username: '', password: '', fps: 0, enabled: true, loop: false, realtime: false, hwaccel: 'none', stall_s: 10, queue: 8, overrides: {}, ...over };
+}

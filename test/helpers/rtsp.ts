@@ -1,0 +1,28 @@
+/** @module A real RTSP server on loopback (GStreamer, ../shared/tools/rtsp-server.py) for tests. */
+import { join } from 'node:path';
+import { SHARED } from './fixtures';
+
+export async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+export interface RtspServer extends AsyncDisposable { url: string; port: number; stop(): Promise<void> }
+
+export async function startRtsp(o: { auth: 'none' | 'basic' | 'digest'; user?: string; password?: string; port?: number; file?: string }): Promise<RtspServer> {
+  const port = o.port ?? (await freePort());
+  const args = ['/usr/bin/python3', join(SHARED, 'tools/rtsp-server.py'), '--port', String(port), '--auth', o.auth, '--user', o.user ?? 'admin', '--password', o.password ?? 'secret'];
+  args.push(...(o.file ? ['--file', o.file] : ['--pattern', '--size', '320x240', '--fps', '10']));
+  const proc = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' });
+  const reader = proc.stdout.getReader();
+  let text = '';
+  while (!text.includes('ready')) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`rtsp-server did not start: ${await new Response(proc.stderr).text()}`);
+    text += new TextDecoder().decode(value);
+  }
+  const stop = async () => { proc.kill('SIGTERM'); await proc.exited; };
+  return { url: `rtsp://127.0.0.1:${port}/stream`, port, stop, [Symbol.asyncDispose]: stop };
+}
