@@ -50,6 +50,7 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
       for (const line of lines) {
         const info = parseShowinfo(line);
         if (info) { pts.push(info.ptsS); pair(); continue; }
+        if (line.startsWith('[Parsed_showinfo')) continue;
         const size = parseInputSize(line);
         if (size) h.source?.(size);
         if (line.trim()) ring.push(scrub(line));

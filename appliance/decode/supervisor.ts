@@ -90,7 +90,8 @@ export class Supervisor {
         if (this.stopped) return;
         const kind = classify(info.stderr, info.code);
         const detail = serverAnswer(info.stderr) ?? info.stderr.slice(-3).join(' | ');
-        this.log.warn('decoder exited', { kind, code: info.code, signal: info.signal, stderr: info.stderr.slice(-10) });
+        const level = kind === 'ended' ? 'info' : 'warn';
+        this.log[level]('decoder exited', { kind, code: info.code, signal: info.signal, stderr: info.stderr.slice(-10) });
         this.failed(kind, detail || `ffmpeg exited with code ${info.code}`);
       },
     });

@@ -105,14 +105,15 @@ export async function snapshotJpeg(img: RawImage, crop: { left: number; top: num
     rgb = new Uint8Array(img.pixels.length);
     for (let i = 0; i < rgb.length; i += 3) { rgb[i] = img.pixels[i + 2]!; rgb[i + 1] = img.pixels[i + 1]!; rgb[i + 2] = img.pixels[i]!; }
   }
-  const [x1, y1, x2, y2] = box.map((v) => Math.round(v));
+  // sharp composites after extracting, so the overlay is the crop's size, in the crop's coordinates.
+  const [x1, y1, x2, y2] = box.map((v, i) => Math.round(v - (i % 2 === 0 ? crop.left : crop.top)));
   const esc = label.replace(/[<>&"]/g, '');
-  const svg = `<svg width="${img.width}" height="${img.height}" xmlns="http://www.w3.org/2000/svg">
+  const svg = `<svg width="${crop.width}" height="${crop.height}" xmlns="http://www.w3.org/2000/svg">
     <rect x="${x1}" y="${y1}" width="${Math.max(1, x2! - x1!)}" height="${Math.max(1, y2! - y1!)}" fill="none" stroke="#00ff66" stroke-width="2"/>
-    <text x="${x1! + 2}" y="${Math.max(10, y1! - 3)}" font-family="sans-serif" font-size="11" fill="#00ff66">${esc}</text></svg>`;
+    <text x="${x1! + 2}" y="${y1! < 12 ? y1! + 12 : y1! - 3}" font-family="sans-serif" font-size="11" fill="#00ff66">${esc}</text></svg>`;
   return sharp(rgb, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .extract(crop)
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .jpeg({ quality: 85 })
     .toBuffer();
 }

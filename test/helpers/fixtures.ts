@@ -36,7 +36,7 @@ export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } 
 
 export function testConfig(stateDir: string, overrides: Record<string, unknown> = {}): Config {
   const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0 }, log: { level: 'error' } })) as Config;
-  const merged = { ...base, ...overrides, api: { ...base.api, ...(overrides.api as object) }, search: { ...base.search, ...(overrides.search as object) }, pipelines: { ...base.pipelines, ...(overrides.pipelines as object) } };
+  const merged = { ...base, ...overrides, api: { ...base.api, ...(overrides.api as object) }, search: { ...base.search, ...(overrides.search as object) }, pipelines: { ...base.pipelines, ...(overrides.pipelines as object) }, log: { ...base.log, ...(overrides.log as object) } };
   if (!Value.Check(Config, merged)) throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
   return merged;
 }
@@ -51,10 +51,11 @@ export interface Appliance extends AsyncDisposable {
 }
 
 export async function startAppliance(overrides: Record<string, unknown> = {}, state?: string): Promise<Appliance> {
-  configureLogs({ level: 'error' });
   await ensureModel();
   const dir = state ? { path: state, [Symbol.asyncDispose]: async () => {} } : await tempDir();
-  const rt = await openRuntime(testConfig(dir.path, overrides), createLogger({ test: true }));
+  const config = testConfig(dir.path, overrides);
+  configureLogs({ level: config.log.level });
+  const rt = await openRuntime(config, createLogger({ test: true }));
   await rt.streams.start(rt.config.streams);
   const app = createApp(rt, createLogger({ mod: 'api' }));
   app.listen({ hostname: '127.0.0.1', port: 0 });
