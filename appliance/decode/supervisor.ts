@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   stallS: number;
   /** A file that ended and does not loop: stop (true) or restart (false, e.g. a live source). */
   finite: boolean;
+  /** A missing file will not appear by retrying: fail for good (a camera's 404 is retried). */
+  missingIsFinal: boolean;
 }
 
 export class Supervisor {
@@ -117,6 +119,12 @@ export class Supervisor {
 
   private failed(kind: Failure | 'stalled', detail: string): void {
     if (kind === 'ended' && this.o.finite) { this.set('stopped'); this.stopped = true; return; }
+    if (kind === 'not_found' && this.o.missingIsFinal) {
+      this.status.last_error = `${kind}: ${detail}`;
+      this.set('failed');
+      this.stopped = true;
+      return;
+    }
     if (this.timers.now() - this.startedAt >= HEALTHY_RUN_S * 1000) this.failures = 0;
     this.status.restarts++;
     this.status.last_error = `${kind}: ${detail}`;

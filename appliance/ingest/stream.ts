@@ -43,9 +43,9 @@ export class StreamRunner {
   private readonly display: string;
 
   constructor(
-    readonly config: StreamConfig,
+    public config: StreamConfig,
     private running: RunningPipeline,
-    private readonly out: OutputSpec,
+    readonly out: OutputSpec,
     private readonly deps: { spawn: SpawnDecoder; timers: Timers; log: Logger },
   ) {
     const src = resolveSource(config);
@@ -56,7 +56,7 @@ export class StreamRunner {
     // A file read faster than real time can wait for inference; a camera cannot.
     const pausable = src.kind === 'file' && !config.realtime;
     this.sup = new Supervisor(
-      { args: ffmpegArgs(src, out, { hwaccel: config.hwaccel, realtime: config.realtime, loop: config.loop, timeoutS: config.stall_s, threads: 2 }), frameBytes: out.width * out.height * 3, stallS: config.stall_s, finite },
+      { args: ffmpegArgs(src, out, { hwaccel: config.hwaccel, realtime: config.realtime, loop: config.loop, timeoutS: config.stall_s, threads: 2 }), frameBytes: out.width * out.height * 3, stallS: config.stall_s, finite, missingIsFinal: src.kind === 'file' },
       deps.spawn, (f) => {
         const at = deps.timers.now();
         this.inRate.mark(at);
@@ -81,10 +81,15 @@ export class StreamRunner {
       : { ratio: 1, padX: 0, padY: 0, srcWidth: this.out.width, srcHeight: this.out.height };
   }
 
-  /** Replace the pipeline between two frames; the old one is closed after its last frame. */
-  async swap(next: RunningPipeline): Promise<void> {
+  /**
+   * Replace the pipeline between two frames: the frame in flight finishes on the old one (the work
+   * loop took its reference), the next frame runs on the new one; then the old one is closed.
+   */
+  async swap(next: RunningPipeline, config: StreamConfig): Promise<void> {
     const old = this.running;
     this.running = next;
+    this.config = config;
+    this.pipelineError = null;
     await old.close();
   }
 

@@ -55,6 +55,33 @@ export class Streams {
     }
   }
 
+  /**
+   * Change one stream's pipeline or overrides. Everything is validated before anything changes; a
+   * valid change swaps the pipeline between two frames when the decode size stays, else restarts
+   * only this stream. Other streams are not touched.
+   */
+  async update(id: string, patch: { pipeline?: string; overrides?: Record<string, unknown> }): Promise<StreamRunner> {
+    const current = this.runners.get(id);
+    if (!current) throw new AppError('not_found', `stream ${id} not found`);
+    const cfg: StreamConfig = { ...current.config, ...patch };
+    const pipeline = loadPipeline(this.deps.pipelinesDir, cfg.pipeline, cfg.overrides);
+    const out = decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps);
+    if (JSON.stringify(out) === JSON.stringify(current.out)) {
+      const running = await instantiate(pipeline, {
+        models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, streamId: id, sessionId: Bun.randomUUIDv7(), log: this.deps.log.child({ stream: id }),
+      });
+      await current.swap(running, cfg);
+      this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
+      return current;
+    }
+    const next = await this.build(cfg);
+    await current.stop();
+    this.runners.set(id, next);
+    next.start();
+    this.deps.log.info('stream restarted for a new decode size', { stream: id, pipeline: cfg.pipeline });
+    return next;
+  }
+
   get(id: string): StreamRunner | undefined {
     return this.runners.get(id);
   }

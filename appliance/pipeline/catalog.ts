@@ -14,8 +14,8 @@ export const BUILTIN: Record<string, string> = { people, objects };
 export function loadPipeline(dir: string, name: string, overrides: Overrides = {}): Pipeline {
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new AppError('config_invalid', `pipeline name '${name}' is not valid`);
   const file = join(dir, `${name}.yaml`);
-  if (existsSync(file)) return parsePipeline(readFileSync(file, 'utf8'), file, overrides);
+  if (existsSync(file)) return parsePipeline(readFileSync(file, 'utf8'), file, overrides, name);
   const text = BUILTIN[name];
   if (text === undefined) throw new AppError('config_invalid', `pipeline '${name}' not found: no ${file} and no built-in of that name (built-in: ${Object.keys(BUILTIN).join(', ')})`);
-  return parsePipeline(text, `builtin:${name}.yaml`, overrides);
+  return parsePipeline(text, `builtin:${name}.yaml`, overrides, name);
 }

@@ -43,7 +43,7 @@ function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides)
   return problems;
 }
 
-export function parsePipeline(text: string, file: string, overrides: Overrides = {}): Pipeline {
+export function parsePipeline(text: string, file: string, overrides: Overrides = {}, name = file.split('/').pop()!.replace(/\.ya?ml$/, '')): Pipeline {
   const parsed = parseYaml(text, file);
   const data = Value.Default(PipelineFile, structuredClone(parsed.data ?? {})) as Static<typeof PipelineFile>;
   const shape = check(PipelineFile, data, parsed);
@@ -65,6 +65,5 @@ export function parsePipeline(text: string, file: string, overrides: Overrides =
   for (const g of graph.problems) problems.push({ path: `/stages/${g.stage}/needs`, line: lineOf(parsed.doc, parsed.lc, `/stages/${g.stage}/needs`), message: g.message });
   if (problems.length) throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   const byName = new Map(stages.map((s) => [s.name, s]));
-  const name = file.split('/').pop()!.replace(/\.ya?ml$/, '');
   return { name, file, fps: data.input.fps, stages: graph.order.map((n) => byName.get(n)!), text };
 }

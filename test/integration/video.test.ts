@@ -39,3 +39,73 @@ describe('video pipelines', () => {
     expect([res.state, res.url, res.frames_decoded > 50]).toEqual(['stopped', join(VIDEOS, 'bottle-detection.mp4'), true]);
   }, 180_000);
 });
+
+describe('zones, lines and pipeline changes', () => {
+  const custom = `input:
+  fps: 2
+stages:
+  detect:
+    type: detect@1
+    options: { classes: [person] }
+  track:
+    type: track@1
+    needs: [detect]
+    options: { min_hits: 3 }
+  events:
+    type: event@1
+    needs: [track]
+    options:
+      count: false
+      snapshots: false
+      zones:
+        - name: table
+          polygon: [[0.5, 0.8], [0.75, 0.8], [0.75, 1], [0.5, 1]]
+      lines:
+        - name: right
+          a: [0.7, 0.5]
+          b: [0.7, 1]
+  store:
+    type: store@1
+    needs: [events]
+`;
+
+  test('a zone and a line from a pipeline file produce the events the tracks imply', async () => {
+    await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
+    await Bun.write(join(dir.path, 'table.yaml'), custom);
+    await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'table' })] });
+    await finished(app, 'table');
+    await app.rt.sink.flush();
+    const events = await app.rt.db.all<{ type: string; zone: string | null; line: string | null; direction: string | null; track_id: bigint }>('SELECT type, zone, line, direction, track_id FROM events ORDER BY timestamp');
+    const enters = events.filter((e) => e.type === 'enter');
+    const leaves = events.filter((e) => e.type === 'leave');
+    const crosses = events.filter((e) => e.type === 'cross');
+    // Every crossing track has boxes on both sides of x = 0.7 in the stored detections.
+    const sides = await app.rt.db.all<{ track_id: bigint; lo: number; hi: number }>(
+      `SELECT track_id, min((x1 + x2) / 2 / 768) AS lo, max((x1 + x2) / 2 / 768) AS hi FROM detections WHERE track_id IS NOT NULL GROUP BY track_id`);
+    const spans = new Map(sides.map((s) => [s.track_id, s.lo < 0.7 && s.hi > 0.7]));
+    expect([enters.length >= 3, enters.every((e) => e.zone === 'table'), new Set(enters.map((e) => e.track_id)).size, leaves.length]).toEqual([true, true, enters.length, enters.length]);
+    expect(crosses.length >= 1).toBe(true);
+    expect(crosses.every((c) => c.line === 'right' && spans.get(c.track_id) === true && c.direction === 'right_to_left')).toBe(true);
+  }, 180_000);
+
+  test('an invalid change is refused with its exact error; a valid one swaps one stream and leaves the other running', async () => {
+    await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
+    await Bun.write(join(dir.path, 'table.yaml'), custom);
+    await Bun.write(join(dir.path, 'broken.yaml'), custom.replace('type: track@1', 'type: track@7'));
+    const loop = (id: string) => stream({ id, url: join(VIDEOS, 'people-detection_from-gif.mp4'), pipeline: 'people', fps: 4, loop: true, realtime: true });
+    await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [loop('a'), loop('b')] });
+    const view = (id: string) => app.rt.streams.get(id)!.view();
+    await waitFor(() => view('a').frames_analysed > 3 && view('b').frames_analysed > 3, 30_000, 'both running');
+    const patch = (body: object) => app.api('/api/streams/a', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const badOverride = await patch({ overrides: { 'detect.score': 7 } });
+    const badFile = await patch({ pipeline: 'broken' });
+    const badBody = (await badFile.json()) as { error: { code: string; message: string } };
+    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: detect@1, filter@1, track@1, event@1, store@1)`]);
+    expect([view('a').pipeline, app.rt.streams.get('a')!.config.overrides]).toEqual(['people', {}]);
+    const bBefore = view('b').frames_analysed;
+    const ok = await patch({ pipeline: 'table', overrides: { 'detect.score': 0.5 } });
+    const after = (await ok.json()) as { pipeline: string; restarts: number; state: string };
+    await waitFor(() => view('a').frames_analysed > 3 && view('b').frames_analysed > bBefore + 3, 30_000, 'both still analysing');
+    expect([ok.status, after.pipeline, after.restarts, view('a').state, view('b').restarts, view('b').pipeline]).toEqual([200, 'table', 0, 'running', 0, 'people']);
+  }, 120_000);
+});

@@ -24,7 +24,7 @@ function make(finite = false) {
   const t = new FakeTimers();
   const f = fakeSpawn();
   const frames: number[] = [];
-  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite }, f.spawn, () => { frames.push(t.now()); }, () => undefined, t, createLogger());
+  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite, missingIsFinal: finite }, f.spawn, () => { frames.push(t.now()); }, () => undefined, t, createLogger());
   return { t, f, s, frames };
 }
 
@@ -117,4 +117,15 @@ test('pushWait holds the producer while the queue is full, and loses nothing', a
   const a = await q.take();
   await p;
   expect([before, a, await q.take(), q.dropped]).toEqual([false, 1, 2, 0]);
+});
+
+test('a missing file fails for good; a camera 404 keeps retrying', () => {
+  const file = make(true);
+  file.s.start();
+  file.f.die(['/videos/gone.mp4: No such file or directory']);
+  file.t.advance(120_000);
+  const cam = make(false);
+  cam.s.start();
+  cam.f.die(['method DESCRIBE failed: 404 Not Found']);
+  expect([file.s.status.state, file.s.status.last_error, file.f.runs.length, cam.s.status.state]).toEqual(['failed', 'not_found: /videos/gone.mp4: No such file or directory', 1, 'backoff']);
 });
