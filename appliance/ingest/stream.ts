@@ -36,6 +36,7 @@ export class StreamRunner {
   private readonly inRate = new RateMeter();
   private readonly outRate = new RateMeter();
   private analysed = 0;
+  private inFlight = false;
   private pipelineError: string | null = null;
   private loop: Promise<void> | null = null;
   private srcSize: { width: number; height: number } | null = null;
@@ -101,6 +102,7 @@ export class StreamRunner {
     for (;;) {
       const f = await this.queue.take();
       if (!f) return;
+      this.inFlight = true;
       const running = this.running;
       const frame = emptyFrame({
         stream: this.config.id, seq: f.n, ptsS: f.ptsS, decodedAt: f.at, width: this.out.width, height: this.out.height,
@@ -113,6 +115,8 @@ export class StreamRunner {
       } catch (e) {
         this.pipelineError = (e as Error).message;
         this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
+      } finally {
+        this.inFlight = false;
       }
     }
   }
@@ -126,8 +130,11 @@ export class StreamRunner {
 
   view(): StreamView {
     const now = this.deps.timers.now();
+    const status = { ...this.sup.status };
+    // A file that has ended is still being analysed while frames are queued or in flight.
+    if (status.state === 'stopped' && (this.queue.depth > 0 || this.inFlight)) status.state = 'running';
     return {
-      id: this.config.id, url: this.display, pipeline: this.running.pipeline.name, ...this.sup.status,
+      id: this.config.id, url: this.display, pipeline: this.running.pipeline.name, ...status,
       fps_in: Math.round(this.inRate.rate(now) * 10) / 10, fps_out: Math.round(this.outRate.rate(now) * 10) / 10,
       frames_analysed: this.analysed, dropped: this.queue.dropped, queue_depth: this.queue.depth,
       stage_ms: Object.fromEntries(Object.entries(this.running.timings).map(([k, v]) => [k, Math.round(v * 100) / 100])),
