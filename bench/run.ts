@@ -1,6 +1,7 @@
 /**
  * @module `bun run bench [suite ...]`: prints markdown tables of medians and p95 with the bare
- * baselines in the same run. Suites: images (real photos), synthetic (10k, 100k vectors).
+ * baselines in the same run. Suites: images (real photos), synthetic (10k, 100k vectors), pipeline
+ * (video throughput against bare ffmpeg and onnxruntime).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageSearch } from './search-images';
 import { syntheticSearch } from './search-synthetic';
+import { pipelineBench } from './pipeline';
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
-console.log(header.join('\n'));
+if (suites.some((s) => s !== 'pipeline')) console.log(header.join('\n'));
 if (suites.includes('images')) for (const l of await imageSearch()) console.log(l);
 if (suites.includes('synthetic')) {
   const sizes = (process.env.FOVEA_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
@@ -24,4 +26,9 @@ if (suites.includes('synthetic')) {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+if (suites.includes('pipeline')) {
+  console.log('\n| input | what | frames/s | vs (c) | vs slower of (a), (b) | decoded -> stored p50 / p99 ms | CPU % (of 200) | peak RSS MB (with ffmpeg) |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const l of await pipelineBench()) console.log(l);
 }

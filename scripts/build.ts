@@ -20,7 +20,8 @@ const bootSource = readFileSync(join(import.meta.dir, 'native-boot.ts.txt'), 'ut
 
 const applied = new Set<number>();
 const result = await Bun.build({
-  entrypoints: [join(root, 'appliance/main.ts')],
+  // The inference worker is bundled as its own entrypoint (Bun's rule for workers in executables).
+  entrypoints: [join(root, 'appliance/main.ts'), join(root, 'appliance/inference/onnx-host.ts')],
   compile: { outfile },
   minify: { syntax: true, whitespace: true, identifiers: false },
   sourcemap: 'none',

@@ -1,75 +1,73 @@
 /**
- * @module onnxruntime-node adapter (its only importer). Opens a session on the first execution
- * provider that works, in the configured order (cuda, then cpu), and says which one it got: a CPU-only
- * onnxruntime build (the npm package here) simply falls through to cpu.
+ * @module Inference sessions as the appliance uses them: each one runs in its own worker thread
+ * (onnx-host.ts), so inference overlaps with decoding, storing and serving instead of blocking the
+ * event loop. Input tensors are transferred to the worker (zero-copy) and outputs come back the same
+ * way. The API is that of a plain session.
  */
-import * as ort from 'onnxruntime-node';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { InferenceSession, Provider, TensorIn, TensorOut } from './onnx-session';
+import { unavailableReason } from './onnx-session';
 import type { Logger } from '../shared/log';
 import { AppError } from '../shared/errors';
+import { ONNX_HOST_URL } from '../workers';
 
-export type Provider = 'cuda' | 'cpu';
+export type { InferenceSession, Provider, TensorIn, TensorOut };
+export { unavailableReason };
 
-export interface TensorIn { data: Float32Array; dims: number[] }
-export interface TensorOut { data: Float32Array; dims: number[] }
+type Reply =
+  | { op: 'opened'; provider: Provider; tried: string[]; inputNames: string[]; outputNames: string[] }
+  | { op: 'result'; id: number; outputs: Record<string, TensorOut> }
+  | { op: 'error'; id: number | null; message: string }
+  | { op: 'closed' };
 
-export interface InferenceSession {
-  readonly provider: Provider;
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(inputs: Record<string, TensorIn>, outputs?: string[]): Promise<Record<string, TensorOut>>;
-  close(): Promise<void>;
-}
-
-/** Where the CUDA provider library would be: beside libonnxruntime (from source or the binary). */
-function cudaLibraryPresent(): boolean {
-  const dirs = [process.env.FOVEA_NATIVE_DIR ? join(process.env.FOVEA_NATIVE_DIR, 'ort') : null];
-  try { dirs.push(join(dirname(require.resolve('onnxruntime-node')), '../bin/napi-v6/linux/x64')); } catch { /* compiled binary */ }
-  return dirs.some((d) => d !== null && existsSync(join(d, 'libonnxruntime_providers_cuda.so')));
-}
-
-/** Why a provider cannot be used here, or null when it may be tried. */
-export function unavailableReason(provider: Provider): string | null {
-  if (provider === 'cpu') return null;
-  const listed = ort.listSupportedBackends().find((b) => b.name === provider);
-  if (!listed) return 'not supported by this onnxruntime build';
-  if (!listed.bundled && !cudaLibraryPresent()) return 'CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)';
-  return null;
-}
 
 export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string }): Promise<InferenceSession> {
-  const failures: string[] = [];
-  for (const provider of opts.providers) {
-    const reason = unavailableReason(provider);
-    if (reason) { failures.push(`${provider}: ${reason}`); continue; }
-    try {
-      const session = await ort.InferenceSession.create(path, {
-        executionProviders: [provider],
-        ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-        graphOptimizationLevel: 'all',
-        // A provider that cannot load (CUDA on a CPU box) is expected; its reason goes into our log.
-        ...(provider !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
-      });
-      opts.log.info('model session open', { model: opts.ref, provider, tried: failures });
-      return wrap(session, provider);
-    } catch (e) {
-      failures.push(`${provider}: ${(e as Error).message.split('\n')[0]}`);
-    }
+  // Workers see the environment they are given; FOVEA_NATIVE_DIR is set at run time by native.ts.
+  const worker = new Worker(ONNX_HOST_URL, { env: { ...process.env } as Record<string, string> });
+  const pending = new Map<number, { resolve: (o: Record<string, TensorOut>) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let onOpen: ((r: Reply) => void) | null = null;
+  let onClosed: (() => void) | null = null;
+  const fail = (message: string) => {
+    for (const p of pending.values()) p.reject(new AppError('model_unavailable', `model ${opts.ref}: ${message}`));
+    pending.clear();
+  };
+  worker.onmessage = (ev: MessageEvent<Reply>) => {
+    const r = ev.data;
+    if (r.op === 'result') { pending.get(r.id)?.resolve(r.outputs); pending.delete(r.id); return; }
+    if (r.op === 'error' && r.id !== null && pending.has(r.id)) { pending.get(r.id)!.reject(new AppError('internal', `model ${opts.ref}: ${r.message}`)); pending.delete(r.id); return; }
+    if (r.op === 'closed') { onClosed?.(); return; }
+    onOpen?.(r);
+  };
+  worker.onerror = (e) => {
+    fail(`inference worker failed: ${e.message}`);
+    // A worker that dies before answering 'open' must fail the open, not leave it waiting.
+    onOpen?.({ op: 'error', id: null, message: `inference worker failed: ${e.message}` });
+  };
+  const opened = await new Promise<Reply>((resolve) => {
+    onOpen = resolve;
+    worker.postMessage({ op: 'open', path, providers: opts.providers, threads: opts.threads, ref: opts.ref });
+  });
+  if (opened.op !== 'opened') {
+    worker.terminate();
+    throw new AppError('model_unavailable', `model ${opts.ref}: ${opened.op === 'error' ? opened.message : 'worker did not open it'}`);
   }
-  throw new AppError('model_unavailable', `model ${opts.ref}: no execution provider could open it (${failures.join('; ')})`);
-}
-
-function wrap(session: ort.InferenceSession, provider: Provider): InferenceSession {
+  opts.log.info('model session open', { model: opts.ref, provider: opened.provider, tried: opened.tried, thread: 'worker' });
+  const send = (inputs: Record<string, TensorIn>, outputs: string[] | undefined, transfer: ArrayBuffer[]) => {
+    const id = nextId++;
+    return new Promise<Record<string, TensorOut>>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ op: 'run', id, inputs, outputs }, transfer);
+    });
+  };
   return {
-    provider,
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(inputs, outputs) {
-      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)]));
-      const res = outputs ? await session.run(feeds, outputs) : await session.run(feeds);
-      return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]));
+    provider: opened.provider,
+    inputNames: opened.inputNames,
+    outputNames: opened.outputNames,
+    // Input tensors are transferred (the caller's buffers are detached): each call needs fresh ones.
+    run: (inputs, outputs) => send(inputs, outputs, Object.values(inputs).map((t) => t.data.buffer as ArrayBuffer)),
+    async close() {
+      await new Promise<void>((resolve) => { onClosed = resolve; worker.postMessage({ op: 'close' }); });
+      worker.terminate();
     },
-    close: () => session.release(),
   };
 }

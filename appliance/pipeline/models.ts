@@ -38,11 +38,6 @@ export class ModelPool {
     return p;
   }
 
-  /** Register an already-open session (the embedder's) so it is not opened twice. */
-  adopt(entry: ModelEntry, session: InferenceSession): void {
-    this.open.set(refOf(entry), Promise.resolve({ entry, session, labels: [] }));
-  }
-
   async close(): Promise<void> {
     for (const p of this.open.values()) await p.then((m) => m.session.close(), () => undefined);
     this.open.clear();

@@ -44,8 +44,9 @@ describe('models pull', () => {
     await pullModel(embed, catalog, { dir: dir.path, fetcher: async () => new Response(Bun.file(join(dir.path, 'base.onnx'))) });
     const a = await openSession(join(dir.path, embed.file), { providers: ['cpu'], threads: 1, log, ref: 'a' });
     const b = await openSession(join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx'), { providers: ['cpu'], threads: 1, log, ref: 'b' });
-    const x = { input: { data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)), dims: [1, 3, 224, 224] } };
-    const [ra, rb] = [await a.run(x, ['embedding']), await b.run(x, ['embedding'])];
+    // Input tensors are handed over to the inference worker (transferred), so each run gets its own.
+    const x = () => ({ input: { data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)), dims: [1, 3, 224, 224] } });
+    const [ra, rb] = [await a.run(x(), ['embedding']), await b.run(x(), ['embedding'])];
     expect(Array.from(ra.embedding!.data)).toEqual(Array.from(rb.embedding!.data));
     await a.close(); await b.close();
   });
