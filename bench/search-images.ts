@@ -8,10 +8,9 @@ import sharp from 'sharp';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { COCO, form, startAppliance } from '../test/helpers/fixtures';
-import { openSession } from '../appliance/inference/onnx';
+import { openLocalSession } from '../appliance/inference/onnx-session';
 import { verifiedPath } from '../appliance/models/pull';
 import { findModel } from '../appliance/models/catalog';
-import { createLogger } from '../appliance/shared/log';
 import { median, percentile, ms, row, timeEach } from './lib/stats';
 
 async function variants(): Promise<{ originals: Buffer[]; copies: Buffer[]; hd: Buffer[] }> {
@@ -34,8 +33,9 @@ export async function imageSearch(): Promise<string[]> {
 
   // Baseline: onnxruntime alone, one prepared tensor, no decode.
   const model = findModel(rt.catalog, rt.config.models.embed);
-  const bare = await openSession(await verifiedPath(model, rt.paths.models), { providers: ['cpu'], threads: 0, log: createLogger(), ref: 'bare' });
-  // Inputs are transferred to the inference worker, so each run gets a fresh tensor (made outside the timing).
+  // Bare: onnxruntime in this thread, no worker.
+  const { session: bare } = await openLocalSession(await verifiedPath(model, rt.paths.models), { providers: ['cpu'], threads: 0, ref: 'bare' });
+  // Fresh tensors per run (made outside the timing), as the appliance's worker sessions need.
   const tensors = Array.from({ length: 105 }, () => ({ input: { data: new Float32Array(3 * 224 * 224).fill(0.1), dims: [1, 3, 224, 224] } }));
   for (let i = 0; i < 5; i++) await bare.run(tensors.pop()!, ['embedding']);
   const tOrt = await timeEach(tensors, (t) => bare.run(t, ['embedding']));
