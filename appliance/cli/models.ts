@@ -8,6 +8,7 @@ import { modelMirror, print, setup } from './context';
 import { builtinCatalog, findModel, refOf } from '../models/catalog';
 import { pullModel, readIfValid, acceptedHashes } from '../models/pull';
 import { pathsOf } from '../runtime';
+import { AppError } from '../shared/errors';
 import { join } from 'node:path';
 
 function progressBar(label: string, done: number, total: number | null): void {
@@ -47,6 +48,6 @@ Each file is checked against its sha256. Default mirror: models.mirror, else ../
       }
       return 0;
     }
-    throw new (await import('../shared/errors')).AppError('bad_request', models.usage);
+    throw new AppError('bad_request', models.usage);
   },
 };

@@ -30,14 +30,14 @@ export interface Filters { tags?: string[]; from?: Date; to?: Date }
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
   width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at`;
 
-/** WHERE clause and parameters for the filters, numbered from `start`. */
-export function whereOf(f: Filters, start: number): { sql: string; params: SqlParam[] } {
+/** WHERE clause and parameters for the filters, numbered from `start`; dates apply to `dateColumn`. */
+export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): { sql: string; params: SqlParam[] } {
   const parts: string[] = [];
   const params: SqlParam[] = [];
   let n = start;
   if (f.tags && f.tags.length > 0) { parts.push(`list_has_all(tags, $${n++})`); params.push(f.tags); }
-  if (f.from) { parts.push(`created_at >= $${n++}::TIMESTAMPTZ`); params.push(f.from.toISOString()); }
-  if (f.to) { parts.push(`created_at <= $${n++}::TIMESTAMPTZ`); params.push(f.to.toISOString()); }
+  if (f.from) { parts.push(`${dateColumn} >= $${n++}::TIMESTAMPTZ`); params.push(f.from.toISOString()); }
+  if (f.to) { parts.push(`${dateColumn} <= $${n++}::TIMESTAMPTZ`); params.push(f.to.toISOString()); }
   return { sql: parts.length ? parts.join(' AND ') : 'TRUE', params };
 }
 

@@ -90,8 +90,8 @@ export async function listEvents(db: Db, f: EventFilters, page: number, limit: n
   for (const k of ['stream', 'label', 'type'] as const) {
     if (f[k]) { params.push(f[k]!); parts.push(`${k} = $${params.length}`); }
   }
-  const dates = whereOf({ from: f.from, to: f.to }, params.length + 1);
-  const where = [...parts, dates.sql].join(' AND ').replace(/created_at/g, 'timestamp');
+  const dates = whereOf({ from: f.from, to: f.to }, params.length + 1, 'timestamp');
+  const where = [...parts, dates.sql].join(' AND ');
   const all = [...params, ...(dates.params as string[])];
   const total = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE ${where}`, all);
   const items = await db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY timestamp DESC, id DESC LIMIT ${limit} OFFSET ${(page - 1) * limit}`, all);

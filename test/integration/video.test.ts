@@ -109,3 +109,14 @@ stages:
     expect([ok.status, after.pipeline, after.restarts, view('a').state, view('b').restarts, view('b').pipeline]).toEqual([200, 'table', 0, 'running', 0, 'people']);
   }, 120_000);
 });
+
+test('events can be filtered by date and fetched one by one', async () => {
+  await using app = await startAppliance({ streams: [stream({ id: 'bottles', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'objects', fps: 1 })] });
+  await finished(app, 'bottles');
+  await app.rt.sink.flush();
+  const all = (await (await app.api('/api/events?stream=bottles&limit=500')).json()) as { total: number; items: Array<{ id: string; timestamp: string }> };
+  const future = (await (await app.api('/api/events?from=2999-01-01T00:00:00Z')).json()) as { total: number };
+  const past = (await (await app.api(`/api/events?to=${encodeURIComponent(all.items.at(-1)!.timestamp)}`)).json()) as { total: number };
+  const one = (await (await app.api(`/api/events/${all.items[0]!.id}`)).json()) as { id: string };
+  expect([all.total > 0, future.total, past.total >= 1, past.total <= all.total, one.id, (await app.api('/api/events/nope')).status]).toEqual([true, 0, true, true, all.items[0]!.id, 404]);
+}, 120_000);
