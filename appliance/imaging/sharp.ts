@@ -117,3 +117,20 @@ export async function snapshotJpeg(img: RawImage, crop: { left: number; top: num
     .jpeg({ quality: 85 })
     .toBuffer();
 }
+
+/**
+ * RGB pixels of a region of a raw frame, resized to w x h (stretch), for embedding crops. BGR frames
+ * come out as RGB.
+ */
+export async function rawRegionRgb(img: RawImage, region: { left: number; top: number; width: number; height: number }, w: number, h: number): Promise<Uint8Array> {
+  const out = await sharp(img.pixels, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .extract(region)
+    .resize(w, h, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  const px = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  if (img.pixfmt === 'bgr24') {
+    for (let i = 0; i < px.length; i += 3) { const b = px[i]!; px[i] = px[i + 2]!; px[i + 2] = b; }
+  }
+  return px;
+}

@@ -9,8 +9,9 @@ import { filterStage } from './stages/filter';
 import { trackStage } from './stages/track';
 import { eventStage } from './stages/event';
 import { storeStage } from './stages/store';
+import { embedStage } from './stages/embed';
 
-const all: StageDef[] = [detectStage, filterStage, trackStage, eventStage, storeStage] as unknown as StageDef[];
+const all: StageDef[] = [detectStage, filterStage, trackStage, embedStage, eventStage, storeStage] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));
 

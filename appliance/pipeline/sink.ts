@@ -26,14 +26,27 @@ export interface EventRecord {
   imageId: string | null;
 }
 
+export interface EmbeddingRecord {
+  sessionId: string;
+  stream: string;
+  timestamp: Date;
+  trackId: number | null;
+  label: string | null;
+  modelId: string;
+  vector: Float32Array;
+}
+
 export interface ResultSink {
   frame(r: FrameResult): Promise<void>;
   event(e: EventRecord): Promise<void>;
+  embedding(e: EmbeddingRecord): Promise<void>;
 }
 
 export class MemorySink implements ResultSink {
   frames: FrameResult[] = [];
   events: EventRecord[] = [];
+  embeddings: EmbeddingRecord[] = [];
   async frame(r: FrameResult) { this.frames.push(r); }
   async event(e: EventRecord) { this.events.push(e); }
+  async embedding(e: EmbeddingRecord) { this.embeddings.push(e); }
 }

@@ -11,8 +11,8 @@ export type SqlParam = string | number | bigint | boolean | null | Float32Array 
 export type Row = Record<string, unknown>;
 
 /** Column kinds for bulk appends (the appender needs to know how to write each value). */
-export type ColumnKind = 'varchar' | 'double' | 'float' | 'bigint' | 'integer' | 'timestamptz';
-export type AppendValue = string | number | bigint | Date | null;
+export type ColumnKind = 'varchar' | 'double' | 'float' | 'bigint' | 'integer' | 'timestamptz' | 'floats';
+export type AppendValue = string | number | bigint | Date | Float32Array | null;
 
 function appendOne(a: DuckDBAppender, kind: ColumnKind, v: AppendValue): void {
   if (v === null) { a.appendNull(); return; }
@@ -23,6 +23,7 @@ function appendOne(a: DuckDBAppender, kind: ColumnKind, v: AppendValue): void {
     case 'bigint': a.appendBigInt(BigInt(v as number | bigint)); break;
     case 'integer': a.appendInteger(Number(v)); break;
     case 'timestamptz': a.appendTimestampTZ(timestampTZValue(BigInt((v as Date).getTime()) * 1000n)); break;
+    case 'floats': a.appendList(listValue(Array.from(v as Float32Array)), LIST(FLOAT)); break;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Db, AppendValue, ColumnKind } from './duckdb';
 import { Batcher } from './batcher';
-import type { EventRecord, FrameResult, ResultSink } from '../pipeline/sink';
+import type { EmbeddingRecord, EventRecord, FrameResult, ResultSink } from '../pipeline/sink';
 import { whereOf } from './images';
 
 /** The published envelope of an analysed frame (the real-time analytics spec's shape). */
@@ -25,11 +25,13 @@ const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', '
 const DETECTION_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'float', 'float', 'float', 'float', 'float', 'bigint'];
 const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar'];
 
-type Item = { kind: 'frame'; r: FrameResult } | { kind: 'event'; e: EventRecord };
+const EMBEDDING_KINDS: ColumnKind[] = ['varchar', 'varchar', 'timestamptz', 'bigint', 'varchar', 'varchar', 'floats'];
+
+type Item = { kind: 'frame'; r: FrameResult } | { kind: 'event'; e: EventRecord } | { kind: 'embedding'; x: EmbeddingRecord };
 
 export class DuckDbSink implements ResultSink {
   private readonly batch: Batcher<Item>;
-  written = { frames: 0, detections: 0, events: 0 };
+  written = { frames: 0, detections: 0, events: 0, embeddings: 0 };
 
   constructor(private readonly db: Db) {
     this.batch = new Batcher((items) => this.write(items), { max: 256 });
@@ -43,6 +45,10 @@ export class DuckDbSink implements ResultSink {
     return this.batch.add({ kind: 'event', e });
   }
 
+  embedding(x: EmbeddingRecord): Promise<void> {
+    return this.batch.add({ kind: 'embedding', x });
+  }
+
   flush(): Promise<void> {
     return this.batch.flush();
   }
@@ -51,8 +57,12 @@ export class DuckDbSink implements ResultSink {
     const results: AppendValue[][] = [];
     const dets: AppendValue[][] = [];
     const events: AppendValue[][] = [];
+    const embeddings: AppendValue[][] = [];
     for (const it of items) {
-      if (it.kind === 'frame') {
+      if (it.kind === 'embedding') {
+        const { x } = it;
+        embeddings.push([x.sessionId, x.stream, x.timestamp, x.trackId, x.label, x.modelId, x.vector]);
+      } else if (it.kind === 'frame') {
         const id = Bun.randomUUIDv7();
         const env = frameEnvelope(it.r);
         results.push([id, it.r.sessionId, it.r.stream, it.r.seq, Number.isFinite(it.r.ptsS) ? it.r.ptsS : null, it.r.timestamp, env.event, JSON.stringify(env.payload)]);
@@ -68,9 +78,11 @@ export class DuckDbSink implements ResultSink {
     await this.db.append('analysis_results', RESULT_KINDS, results);
     await this.db.append('detections', DETECTION_KINDS, dets);
     await this.db.append('events', EVENT_KINDS, events);
+    await this.db.append('embeddings', EMBEDDING_KINDS, embeddings);
     this.written.frames += results.length;
     this.written.detections += dets.length;
     this.written.events += events.length;
+    this.written.embeddings += embeddings.length;
   }
 }
 

@@ -100,7 +100,7 @@ stages:
     const badOverride = await patch({ overrides: { 'detect.score': 7 } });
     const badFile = await patch({ pipeline: 'broken' });
     const badBody = (await badFile.json()) as { error: { code: string; message: string } };
-    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: detect@1, filter@1, track@1, event@1, store@1)`]);
+    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: detect@1, filter@1, track@1, embed@1, event@1, store@1)`]);
     expect([view('a').pipeline, app.rt.streams.get('a')!.config.overrides]).toEqual(['people', {}]);
     const bBefore = view('b').frames_analysed;
     const ok = await patch({ pipeline: 'table', overrides: { 'detect.score': 0.5 } });
@@ -120,3 +120,27 @@ test('events can be filtered by date and fetched one by one', async () => {
   const one = (await (await app.api(`/api/events/${all.items[0]!.id}`)).json()) as { id: string };
   expect([all.total > 0, future.total, past.total >= 1, past.total <= all.total, one.id, (await app.api('/api/events/nope')).status]).toEqual([true, 0, true, true, all.items[0]!.id, 404]);
 }, 120_000);
+
+test('embed@1 stores one embedding per track every few seconds; a track resembles itself more than others', async () => {
+  await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
+  await Bun.write(join(dir.path, 'reid.yaml'), `input:
+  fps: 2
+stages:
+  detect: { type: detect@1, options: { classes: [person] } }
+  track: { type: track@1, needs: [detect], options: { min_hits: 3 } }
+  embed: { type: embed@1, needs: [track], options: { target: tracks, every_s: 2 } }
+`);
+  await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'reid' })] });
+  await finished(app, 'table');
+  await app.rt.sink.flush();
+  const rows = await app.rt.db.all<{ track_id: bigint; embedding: number[]; model_id: string; label: string }>('SELECT track_id, embedding, model_id, label FROM embeddings ORDER BY timestamp');
+  const norm = Math.hypot(...rows[0]!.embedding);
+  const cos = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
+  let within = 0, nw = 0, across = 0, na = 0;
+  for (let i = 0; i < rows.length; i++) for (let j = i + 1; j < rows.length; j++) {
+    const c = cos(rows[i]!.embedding, rows[j]!.embedding);
+    if (rows[i]!.track_id === rows[j]!.track_id) { within += c; nw++; } else { across += c; na++; }
+  }
+  expect([rows.length > 10, rows[0]!.embedding.length, Math.abs(norm - 1) < 1e-3, rows[0]!.model_id, rows.every((r) => r.label === 'person'), nw > 0 && na > 0]).toEqual([true, 1280, true, 'mobilenetv2-embed@1', true, true]);
+  expect(within / nw).toBeGreaterThan(across / na);
+}, 180_000);

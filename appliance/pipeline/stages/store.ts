@@ -7,6 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '../types';
+import { BoundedWrites } from '../writes';
 
 export const storeStage = defineStage({
   type: 'store',
@@ -18,30 +19,19 @@ export const storeStage = defineStage({
     max_pending: Type.Integer({ default: 64, minimum: 1, maximum: 10_000, description: 'Writes in flight before the frame loop waits.' }),
   }, { additionalProperties: false }),
   create(o, deps) {
-    const pending = new Set<Promise<void>>();
-    let failures = 0;
-    const track = (p: Promise<void>) => {
-      const q = p.catch((e) => {
-        failures++;
-        deps.log.error('result write failed', { error: e, failures });
-      }).finally(() => pending.delete(q));
-      pending.add(q);
-    };
+    const writes = new BoundedWrites(o.max_pending, deps.log);
     return {
       async run(frame) {
         const detections = frame.tracked.length || frame.detections.length === 0 ? frame.tracked : frame.detections.map((d) => ({ ...d, trackId: null }));
         const timestamp = new Date(frame.decodedAt);
         if (o.frames && (o.empty_frames || detections.length > 0)) {
-          track(deps.sink.frame({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp, detections }));
+          await writes.add(deps.sink.frame({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp, detections }));
         }
         for (const e of frame.events) {
-          track(deps.sink.event({ id: e.id, sessionId: deps.sessionId, stream: frame.stream, timestamp, event: e.event, snapshotKey: e.snapshotKey, imageId: e.imageId }));
+          await writes.add(deps.sink.event({ id: e.id, sessionId: deps.sessionId, stream: frame.stream, timestamp, event: e.event, snapshotKey: e.snapshotKey, imageId: e.imageId }));
         }
-        while (pending.size >= o.max_pending) await Promise.race(pending);
       },
-      async close() {
-        await Promise.all(pending);
-      },
+      close: () => writes.close(),
     };
   },
 });
