@@ -11,7 +11,7 @@ import type { RawFrame, SpawnDecoder } from '../decode/ffmpeg';
 import { DropOldestQueue } from '../pipeline/queue';
 import { emptyFrame } from '../pipeline/types';
 import type { RunningPipeline } from '../pipeline/compile';
-import { letterboxOf, type Letterbox } from '../inference/detect/types';
+import { letterboxOf, stretchOf, type Letterbox } from '../inference/detect/types';
 import { RateMeter } from './rate';
 import type { StreamConfig } from '../config/schema';
 import type { Timers } from '../shared/timers';
@@ -79,7 +79,7 @@ export class StreamRunner {
     const fit = this.out.fit;
     this.letterbox = fit.mode === 'letterbox'
       ? letterboxOf(size.width, size.height, this.out.width, this.out.height, fit.align)
-      : { ratio: 1, padX: 0, padY: 0, srcWidth: this.out.width, srcHeight: this.out.height };
+      : stretchOf(size.width, size.height, this.out.width, this.out.height);
   }
 
   /**

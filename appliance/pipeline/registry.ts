@@ -4,6 +4,7 @@
  * A new version of a stage is a new row; old rows stay so pinned pipelines keep working.
  */
 import type { StageDef } from './types';
+import { preprocessStage } from './stages/preprocess';
 import { detectStage } from './stages/detect';
 import { filterStage } from './stages/filter';
 import { trackStage } from './stages/track';
@@ -11,7 +12,7 @@ import { eventStage } from './stages/event';
 import { storeStage } from './stages/store';
 import { embedStage } from './stages/embed';
 
-const all: StageDef[] = [detectStage, filterStage, trackStage, embedStage, eventStage, storeStage] as unknown as StageDef[];
+const all: StageDef[] = [preprocessStage, detectStage, filterStage, trackStage, embedStage, eventStage, storeStage] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));
 

@@ -6,18 +6,14 @@
 import type { SnapshotPort } from './types';
 import type { ImageService } from '../images/service';
 import { snapshotJpeg } from '../imaging/sharp';
+import { pictureRegion, toInput } from '../inference/detect/types';
 
 export function snapshotter(images: ImageService): SnapshotPort {
   return {
     async take(frame, box, meta) {
-      const lb = frame.letterbox;
-      // The part of the frame that is picture, not letterbox padding.
-      const crop = {
-        left: lb.padX, top: lb.padY,
-        width: Math.min(frame.width - lb.padX, Math.round(lb.srcWidth * lb.ratio)),
-        height: Math.min(frame.height - lb.padY, Math.round(lb.srcHeight * lb.ratio)),
-      };
-      const inFrame = box.map((v, i) => v * lb.ratio + (i % 2 === 0 ? lb.padX : lb.padY)) as [number, number, number, number];
+      // The part of the frame that is picture, not letterbox padding, and the box in frame pixels.
+      const crop = pictureRegion(frame.letterbox, frame.width, frame.height);
+      const inFrame = toInput(box, frame.letterbox);
       const jpeg = await snapshotJpeg(frame, crop, inFrame, meta.label);
       const row = await images.register({
         data: jpeg, fileName: `${meta.eventId}.jpg`, name: `${frame.stream} ${meta.label} ${meta.eventType}`,

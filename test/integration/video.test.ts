@@ -100,7 +100,7 @@ stages:
     const badOverride = await patch({ overrides: { 'detect.score': 7 } });
     const badFile = await patch({ pipeline: 'broken' });
     const badBody = (await badFile.json()) as { error: { code: string; message: string } };
-    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: detect@1, filter@1, track@1, embed@1, event@1, store@1)`]);
+    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: preprocess@1, detect@1, filter@1, track@1, embed@1, event@1, store@1)`]);
     expect([view('a').pipeline, app.rt.streams.get('a')!.config.overrides]).toEqual(['people', {}]);
     const bBefore = view('b').frames_analysed;
     const ok = await patch({ pipeline: 'table', overrides: { 'detect.score': 0.5 } });
@@ -144,3 +144,20 @@ stages:
   expect([rows.length > 10, rows[0]!.embedding.length, Math.abs(norm - 1) < 1e-3, rows[0]!.model_id, rows.every((r) => r.label === 'person'), nw > 0 && na > 0]).toEqual([true, 1280, true, 'mobilenetv2-embed@1', true, true]);
   expect(within / nw).toBeGreaterThan(across / na);
 }, 180_000);
+
+test('preprocess@1 with stretch: ffmpeg stretches, detect uses its tensor, boxes land in source pixels', async () => {
+  await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
+  await Bun.write(join(dir.path, 'stretch.yaml'), `input:
+  fps: 2
+stages:
+  pre: { type: preprocess@1, options: { fit: stretch } }
+  detect: { type: detect@1, needs: [pre], options: { classes: [bottle] } }
+  store: { type: store@1, needs: [detect] }
+`);
+  await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'b', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'stretch' })] });
+  const view = await finished(app, 'b');
+  await app.rt.sink.flush();
+  const d = await app.rt.db.all<{ n: bigint; maxx: number; maxy: number }>('SELECT count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections');
+  // bottle-detection.mp4 is 640x360: stretched boxes mapped back must fit it, and use its height.
+  expect([Object.keys(view.stage_ms), Number(d[0]!.n) > 20, d[0]!.maxx <= 640, d[0]!.maxy <= 360, d[0]!.maxy > 200]).toEqual([['pre', 'detect', 'store'], true, true, true, true]);
+}, 120_000);

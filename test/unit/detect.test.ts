@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { iou, nms } from '../../appliance/inference/detect/nms';
 import { decodeYolox } from '../../appliance/inference/detect/yolox';
-import { letterboxOf, unletterbox, type Detection } from '../../appliance/inference/detect/types';
+import { letterboxOf, pictureRegion, stretchOf, toInput, unletterbox, type Detection } from '../../appliance/inference/detect/types';
 
 const det = (classId: number, score: number, box: [number, number, number, number]): Detection => ({ label: String(classId), classId, score, box });
 
@@ -43,5 +43,13 @@ describe('decodeYolox', () => {
 
   test('a grid that does not match the output size is an error', () => {
     expect(() => decodeYolox(new Float32Array(7), [1, 1, 7], letterboxOf(64, 64, 64, 64, 'top-left'), { inputWidth: 64, inputHeight: 64, strides: [32], scoreThreshold: 0.5, nmsIou: 0.5, labels: [] })).toThrow('cover 4 anchors, the output has 1');
+  });
+});
+
+describe('stretch geometry', () => {
+  test('boxes map back with separate x and y scales, and toInput inverts unletterbox', () => {
+    const lb = stretchOf(768, 432, 416, 416);
+    const box: [number, number, number, number] = [100, 50, 300, 400];
+    expect([unletterbox(toInput(box, lb), lb).map((v) => +v.toFixed(6)), pictureRegion(lb, 416, 416)]).toEqual([box, { left: 0, top: 0, width: 416, height: 416 }]);
   });
 });

@@ -40,8 +40,8 @@ describe('pipeline files', () => {
     const bad = good.replace('type: track\n', 'type: tracker\n').replace('type: store@1', 'type: store@9').replace('score: 0.3', 'score: 3');
     expect(message(bad)).toBe([
       'pipelines/p.yaml:8: /stages/detect/options/score: expected number to be less or equal to 1 (got 3)',
-      "pipelines/p.yaml:11: /stages/track/type: unknown stage type 'tracker' (known: detect@1, filter@1, track@1, embed@1, event@1, store@1)",
-      "pipelines/p.yaml:21: /stages/store/type: unknown stage type 'store@9' (known: detect@1, filter@1, track@1, embed@1, event@1, store@1)",
+      "pipelines/p.yaml:11: /stages/track/type: unknown stage type 'tracker' (known: preprocess@1, detect@1, filter@1, track@1, embed@1, event@1, store@1)",
+      "pipelines/p.yaml:21: /stages/store/type: unknown stage type 'store@9' (known: preprocess@1, detect@1, filter@1, track@1, embed@1, event@1, store@1)",
     ].join('\n'));
   });
 
@@ -65,5 +65,24 @@ describe('pipeline files', () => {
   test('YAML errors and empty stages are refused', () => {
     expect(message('stages: {}\n')).toContain('/stages: expected object to have at least 1 properties');
     expect(message('stages:\n  a: [\n')).toMatch(/^pipelines\/p\.yaml:\d+: /);
+  });
+});
+
+import { decodeSpecOf } from '../../appliance/pipeline/compile';
+import { builtinCatalog } from '../../appliance/models/catalog';
+
+describe('decode geometry', () => {
+  const catalog = builtinCatalog();
+  test('from the detect model by default; preprocess options override it', () => {
+    const plain = parsePipeline(good, 'p.yaml');
+    const stretched = parsePipeline(good.replace('stages:\n', 'stages:\n  pre:\n    type: preprocess@1\n    options: { fit: stretch }\n').replace('  detect:\n    type: detect@1\n', '  detect:\n    type: detect@1\n    needs: [pre]\n'), 'p.yaml');
+    expect([decodeSpecOf(plain, catalog, 5), decodeSpecOf(stretched, catalog, 5).fit]).toEqual([
+      { width: 416, height: 416, pixfmt: 'bgr24', fps: 5, fit: { mode: 'letterbox', align: 'top-left', pad: 114 } }, { mode: 'stretch' },
+    ]);
+  });
+
+  test('a preprocess for another model than detect runs is refused', () => {
+    const p = parsePipeline(good.replace('stages:\n', 'stages:\n  pre:\n    type: preprocess@1\n    options: { model: nanodet-m@1 }\n'), 'p.yaml');
+    expect(() => decodeSpecOf(p, catalog, 5)).toThrow('preprocess prepares nanodet-m@1 but detect runs yolox-nano@1');
   });
 });

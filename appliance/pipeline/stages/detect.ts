@@ -7,6 +7,7 @@ import { defineStage } from '../types';
 import { toTensor } from '../../inference/preprocess';
 import { decodeYolox } from '../../inference/detect/yolox';
 import { AppError } from '../../shared/errors';
+import type { PreparedTensor } from './preprocess';
 
 export const detectStage = defineStage({
   type: 'detect',
@@ -33,8 +34,10 @@ export const detectStage = defineStage({
         if (frame.width !== input.width || frame.height !== input.height) {
           throw new AppError('internal', `detect: frame is ${frame.width}x${frame.height}, model wants ${input.width}x${input.height}`);
         }
-        // Frames arrive in the model's own channel order (ffmpeg converts), so no swap: 'RGB' = as is.
-        const tensor = toTensor(frame.pixels, frame.width, frame.height, { ...input, color: 'RGB' });
+        // A preprocess stage may have made the tensor already; else make it here. Frames arrive in the
+        // model's own channel order (ffmpeg converts), so no swap: 'RGB' = as is.
+        const prepared = frame.outputs.tensor as PreparedTensor | undefined;
+        const tensor = prepared && prepared.model === o.model ? prepared.data : toTensor(frame.pixels, frame.width, frame.height, { ...input, color: 'RGB' });
         const out = await m.session.run({ [input.name]: { data: tensor, dims } }, [output.name]);
         const t = out[output.name]!;
         frame.detections = decodeYolox(t.data, t.dims, frame.letterbox, {

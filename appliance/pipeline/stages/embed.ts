@@ -9,6 +9,7 @@ import { defineStage, type Frame } from '../types';
 import { rawRegionRgb } from '../../imaging/sharp';
 import { l2normalize, toTensor } from '../../inference/preprocess';
 import { refOf } from '../../models/catalog';
+import { pictureRegion, toInput } from '../../inference/detect/types';
 import { AppError } from '../../shared/errors';
 import { BoundedWrites } from '../writes';
 
@@ -50,17 +51,18 @@ export const embedStage = defineStage({
         const results: FrameEmbedding[] = [];
         if (o.target === 'frame') {
           if (due('frame', frame.ptsS)) {
-            const region = { left: lb.padX, top: lb.padY, width: Math.min(frame.width - lb.padX, Math.round(lb.srcWidth * lb.ratio)), height: Math.min(frame.height - lb.padY, Math.round(lb.srcHeight * lb.ratio)) };
+            const region = pictureRegion(lb, frame.width, frame.height);
             results.push({ trackId: null, label: null, vector: await embed(frame, region) });
           }
         } else {
           for (const d of frame.tracked) {
             if (d.trackId === null || (o.classes.length && !o.classes.includes(d.label))) continue;
             // Box from source pixels to frame pixels, clipped to the frame.
-            const x1 = Math.max(0, Math.floor(d.box[0] * lb.ratio + lb.padX));
-            const y1 = Math.max(0, Math.floor(d.box[1] * lb.ratio + lb.padY));
-            const x2 = Math.min(frame.width, Math.ceil(d.box[2] * lb.ratio + lb.padX));
-            const y2 = Math.min(frame.height, Math.ceil(d.box[3] * lb.ratio + lb.padY));
+            const b = toInput(d.box, lb);
+            const x1 = Math.max(0, Math.floor(b[0]));
+            const y1 = Math.max(0, Math.floor(b[1]));
+            const x2 = Math.min(frame.width, Math.ceil(b[2]));
+            const y2 = Math.min(frame.height, Math.ceil(b[3]));
             if (x2 - x1 < o.min_size || y2 - y1 < o.min_size || !due(d.trackId, frame.ptsS)) continue;
             results.push({ trackId: d.trackId, label: d.label, vector: await embed(frame, { left: x1, top: y1, width: x2 - x1, height: y2 - y1 }) });
           }
