@@ -50,8 +50,9 @@ export async function openLocalSession(path: string, opts: { providers: Provider
         executionProviders: [provider],
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
         graphOptimizationLevel: 'all',
-        // A provider that cannot load (CUDA on a CPU box) is expected; its reason goes into our log.
-        ...(provider !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
+        // Errors only: some exported models (NanoDet) warn once per initializer at load. A provider
+        // that cannot load (CUDA on a CPU box) is expected; its reason goes into our log.
+        logSeverityLevel: provider !== 'cpu' ? 4 as const : 3 as const,
       });
       return { session: wrap(session, provider), tried: failures };
     } catch (e) {

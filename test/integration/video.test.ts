@@ -161,3 +161,19 @@ stages:
   // bottle-detection.mp4 is 640x360: stretched boxes mapped back must fit it, and use its height.
   expect([Object.keys(view.stage_ms), Number(d[0]!.n) > 20, d[0]!.maxx <= 640, d[0]!.maxy <= 360, d[0]!.maxy > 200]).toEqual([['pre', 'detect', 'store'], true, true, true, true]);
 }, 120_000);
+
+test('NanoDet-m, the second detector, finds the bottles too', async () => {
+  await (await import('../helpers/fixtures')).ensureModel('nanodet-m@1');
+  await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
+  await Bun.write(join(dir.path, 'nano.yaml'), `input:
+  fps: 2
+stages:
+  detect: { type: detect@1, options: { model: nanodet-m@1, score: 0.35 } }
+  store: { type: store@1, needs: [detect] }
+`);
+  await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'n', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'nano' })] });
+  await finished(app, 'n');
+  await app.rt.sink.flush();
+  const top = await app.rt.db.all<{ label: string; n: bigint; maxx: number; maxy: number }>('SELECT label, count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections GROUP BY label ORDER BY n DESC LIMIT 1');
+  expect([top[0]!.label, Number(top[0]!.n) > 20, top[0]!.maxx <= 640, top[0]!.maxy <= 360]).toEqual(['bottle', true, true, true]);
+}, 120_000);

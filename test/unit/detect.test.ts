@@ -53,3 +53,23 @@ describe('stretch geometry', () => {
     expect([unletterbox(toInput(box, lb), lb).map((v) => +v.toFixed(6)), pictureRegion(lb, 416, 416)]).toEqual([box, { left: 0, top: 0, width: 416, height: 416 }]);
   });
 });
+
+import { decodeNanodet, distance } from '../../appliance/inference/detect/nanodet';
+
+describe('decodeNanodet', () => {
+  test('the distance is the softmax expectation over the bins', () => {
+    const v = new Float32Array(8).fill(-100);
+    v[3] = 100;
+    expect([distance(v, 0, 8), +distance(new Float32Array(8), 0, 8).toFixed(6)]).toEqual([3, 3.5]);
+  });
+
+  test('one confident cell decodes to a box around its centre, in source pixels', () => {
+    // 32x32 input, stride 16: a 2x2 grid; cell 3 is (1, 1), centre (23.5, 23.5); every side = 0.5 bins x 16.
+    const cls = new Float32Array(4 * 2);
+    cls[3 * 2 + 1] = 0.9;
+    const dis = new Float32Array(4 * 4 * 2);
+    const out = { cls_pred_stride_16: { data: cls, dims: [1, 4, 2] }, dis_pred_stride_16: { data: dis, dims: [1, 4, 8] } };
+    const dets = decodeNanodet(out, { ratio: 1, padX: 0, padY: 0, srcWidth: 32, srcHeight: 32 }, { inputWidth: 32, inputHeight: 32, strides: [16], bins: 2, scoreThreshold: 0.5, nmsIou: 0.6, labels: ['a', 'b'] });
+    expect(dets.map((d) => ({ ...d, score: +d.score.toFixed(3) }))).toEqual([{ label: 'b', classId: 1, score: 0.9, box: [15.5, 15.5, 31.5, 31.5] }]);
+  });
+});

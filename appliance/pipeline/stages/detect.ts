@@ -6,13 +6,14 @@ import { Type } from '@sinclair/typebox';
 import { defineStage } from '../types';
 import { toTensor } from '../../inference/preprocess';
 import { decodeYolox } from '../../inference/detect/yolox';
+import { decodeNanodet } from '../../inference/detect/nanodet';
 import { AppError } from '../../shared/errors';
 import type { PreparedTensor } from './preprocess';
 
 export const detectStage = defineStage({
   type: 'detect',
   version: 1,
-  description: 'Detect objects with a catalog model (YOLOX decoder).',
+  description: 'Detect objects with a catalog model (YOLOX or NanoDet decoder).',
   options: Type.Object({
     model: Type.String({ default: 'yolox-nano@1', description: 'Catalog id@version of a detect model.' }),
     score: Type.Number({ default: 0.3, minimum: 0, maximum: 1, description: 'Minimum score (objectness x class).' }),
@@ -22,9 +23,11 @@ export const detectStage = defineStage({
   async create(o, deps) {
     const m = await deps.models.get(o.model);
     const { input, output } = m.entry;
-    if (m.entry.task !== 'detect' || output.decoder !== 'yolox') {
-      throw new AppError('config_invalid', `detect: model ${o.model} is not a YOLOX detector (decoder ${output.decoder})`);
+    if (m.entry.task !== 'detect' || (output.decoder !== 'yolox' && output.decoder !== 'nanodet')) {
+      throw new AppError('config_invalid', `detect: model ${o.model} is not a YOLOX or NanoDet detector (decoder ${output.decoder})`);
     }
+    const strides = output.strides ?? [8, 16, 32];
+    const outNames = output.decoder === 'yolox' ? [output.name] : strides.flatMap((s) => [`cls_pred_stride_${s}`, `dis_pred_stride_${s}`]);
     const unknown = o.classes.filter((c) => !m.labels.includes(c));
     if (unknown.length) throw new AppError('config_invalid', `detect: unknown classes ${unknown.join(', ')} for ${o.model}`);
     const allow = o.classes.length ? new Set(o.classes.map((c) => m.labels.indexOf(c))) : undefined;
@@ -38,12 +41,11 @@ export const detectStage = defineStage({
         // model's own channel order (ffmpeg converts), so no swap: 'RGB' = as is.
         const prepared = frame.outputs.tensor as PreparedTensor | undefined;
         const tensor = prepared && prepared.model === o.model ? prepared.data : toTensor(frame.pixels, frame.width, frame.height, { ...input, color: 'RGB' });
-        const out = await m.session.run({ [input.name]: { data: tensor, dims } }, [output.name]);
-        const t = out[output.name]!;
-        frame.detections = decodeYolox(t.data, t.dims, frame.letterbox, {
-          inputWidth: input.width, inputHeight: input.height, strides: output.strides ?? [8, 16, 32],
-          scoreThreshold: o.score, nmsIou: o.nms_iou ?? output.nms_iou ?? 0.45, labels: m.labels, allow,
-        });
+        const out = await m.session.run({ [input.name]: { data: tensor, dims } }, outNames);
+        const common = { inputWidth: input.width, inputHeight: input.height, strides, scoreThreshold: o.score, labels: m.labels, allow };
+        frame.detections = output.decoder === 'yolox'
+          ? decodeYolox(out[output.name]!.data, out[output.name]!.dims, frame.letterbox, { ...common, nmsIou: o.nms_iou ?? output.nms_iou ?? 0.45 })
+          : decodeNanodet(out, frame.letterbox, { ...common, bins: 8, nmsIou: o.nms_iou ?? output.nms_iou ?? 0.6 });
       },
     };
   },
