@@ -36,7 +36,7 @@ export class StreamRunner {
   private readonly inRate = new RateMeter();
   private readonly outRate = new RateMeter();
   private analysed = 0;
-  private inFlight = false;
+  private inFlight = 0;
   private pipelineError: string | null = null;
   private loop: Promise<void> | null = null;
   private srcSize: { width: number; height: number } | null = null;
@@ -98,26 +98,37 @@ export class StreamRunner {
     return this.running;
   }
 
+  /** Frames in the pipeline at once: 2 lets the next frame be prepared while one is inferred. */
+  static readonly DEPTH = 2;
+
   private async work(): Promise<void> {
+    const inflight = new Set<Promise<void>>();
     for (;;) {
       const f = await this.queue.take();
-      if (!f) return;
-      this.inFlight = true;
-      const running = this.running;
-      const frame = emptyFrame({
-        stream: this.config.id, seq: f.n, ptsS: f.ptsS, decodedAt: f.at, width: this.out.width, height: this.out.height,
-        pixfmt: this.out.pixfmt, pixels: f.pixels, letterbox: this.letterbox,
-      });
-      try {
-        await running.run(frame);
-        this.analysed++;
-        this.outRate.mark(this.deps.timers.now());
-      } catch (e) {
-        this.pipelineError = (e as Error).message;
-        this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
-      } finally {
-        this.inFlight = false;
-      }
+      if (!f) break;
+      const p: Promise<void> = this.process(f).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= StreamRunner.DEPTH) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+  }
+
+  private async process(f: RawFrame & { at: number }): Promise<void> {
+    this.inFlight++;
+    const running = this.running;
+    const frame = emptyFrame({
+      stream: this.config.id, seq: f.n, ptsS: f.ptsS, decodedAt: f.at, width: this.out.width, height: this.out.height,
+      pixfmt: this.out.pixfmt, pixels: f.pixels, letterbox: this.letterbox,
+    });
+    try {
+      await running.run(frame);
+      this.analysed++;
+      this.outRate.mark(this.deps.timers.now());
+    } catch (e) {
+      this.pipelineError = (e as Error).message;
+      this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
+    } finally {
+      this.inFlight--;
     }
   }
 
@@ -132,7 +143,7 @@ export class StreamRunner {
     const now = this.deps.timers.now();
     const status = { ...this.sup.status };
     // A file that has ended is still being analysed while frames are queued or in flight.
-    if (status.state === 'stopped' && (this.queue.depth > 0 || this.inFlight)) status.state = 'running';
+    if (status.state === 'stopped' && (this.queue.depth > 0 || this.inFlight > 0)) status.state = 'running';
     return {
       id: this.config.id, url: this.display, pipeline: this.running.pipeline.name, ...status,
       fps_in: Math.round(this.inRate.rate(now) * 10) / 10, fps_out: Math.round(this.outRate.rate(now) * 10) / 10,

@@ -48,15 +48,26 @@ export async function instantiate(p: Pipeline, deps: StageDeps): Promise<Running
     throw e;
   }
   const timings: Record<string, number> = Object.fromEntries(p.stages.map((s) => [s.name, 0]));
+  // The completion of the latest frame in each stage: a frame finishes a stage only after the frame
+  // before it did, so stages see frames in order even when two are in flight.
+  const last: Array<Promise<void>> = stages.map(() => Promise.resolve());
+  const concurrent = p.stages.map((s) => s.def.concurrent === true);
   return {
     pipeline: p,
     timings,
     async run(frame) {
-      for (const s of stages) {
-        const t0 = performance.now();
-        await s.inst.run(frame);
-        const dt = performance.now() - t0;
-        timings[s.name] = timings[s.name]! === 0 ? dt : timings[s.name]! * 0.9 + dt * 0.1;
+      for (const [i, s] of stages.entries()) {
+        const prev = last[i]!;
+        const mine = (async () => {
+          if (!concurrent[i]) await prev;
+          const t0 = performance.now();
+          await s.inst.run(frame);
+          const dt = performance.now() - t0;
+          timings[s.name] = timings[s.name]! === 0 ? dt : timings[s.name]! * 0.9 + dt * 0.1;
+          if (concurrent[i]) await prev;
+        })();
+        last[i] = mine.catch(() => undefined);
+        await mine;
       }
     },
     async close() {

@@ -60,6 +60,11 @@ export interface StageDef<S extends TSchema = TSchema> {
   type: string;
   version: number;
   description: string;
+  /**
+   * Runs for two frames may overlap (the stage keeps no state across frames). They still complete in
+   * frame order. Lets a stream prepare frame N+1 while frame N is in the inference worker.
+   */
+  concurrent?: boolean;
   options: S;
   create(options: Static<S>, deps: StageDeps): Promise<StageInstance> | StageInstance;
 }

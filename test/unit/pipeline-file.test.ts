@@ -86,3 +86,25 @@ describe('decode geometry', () => {
     expect(() => decodeSpecOf(p, catalog, 5)).toThrow('preprocess prepares nanodet-m@1 but detect runs yolox-nano@1');
   });
 });
+
+import { instantiate } from '../../appliance/pipeline/compile';
+import { emptyFrame, type StageDef } from '../../appliance/pipeline/types';
+import { Type } from '@sinclair/typebox';
+
+test('with two frames in flight, concurrent stages overlap but every stage completes in frame order', async () => {
+  const log: string[] = [];
+  const gate: Array<() => void> = [];
+  const slow: StageDef = { type: 'slow', version: 1, description: '', concurrent: true, options: Type.Object({}), create: () => ({ run: async (f) => { log.push(`slow start ${f.seq}`); await new Promise<void>((r) => gate.push(r)); log.push(`slow end ${f.seq}`); } }) };
+  const after: StageDef = { type: 'after', version: 1, description: '', options: Type.Object({}), create: () => ({ run: (f) => { log.push(`after ${f.seq}`); } }) };
+  const running = await instantiate({ name: 'p', file: 'p', fps: 1, text: '', stages: [{ name: 's', def: slow, options: {}, needs: [] }, { name: 'a', def: after, options: {}, needs: ['s'] }] }, {} as never);
+  const frame = (seq: number) => emptyFrame({ stream: 'x', seq, ptsS: seq, decodedAt: 0, width: 1, height: 1, pixfmt: 'rgb24', pixels: new Uint8Array(3), letterbox: { ratio: 1, padX: 0, padY: 0, srcWidth: 1, srcHeight: 1 } });
+  const a = running.run(frame(1));
+  const b = running.run(frame(2));
+  await Bun.sleep(0);
+  gate[1]!(); // frame 2's slow stage finishes first...
+  await Bun.sleep(0);
+  gate[0]!();
+  await Promise.all([a, b]);
+  // ...but both started at once, and frame 1 completes each stage before frame 2.
+  expect(log).toEqual(['slow start 1', 'slow start 2', 'slow end 2', 'slow end 1', 'after 1', 'after 2']);
+});

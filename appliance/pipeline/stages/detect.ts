@@ -13,6 +13,7 @@ import type { PreparedTensor } from './preprocess';
 export const detectStage = defineStage({
   type: 'detect',
   version: 1,
+  concurrent: true,
   description: 'Detect objects with a catalog model (YOLOX or NanoDet decoder).',
   options: Type.Object({
     model: Type.String({ default: 'yolox-nano@1', description: 'Catalog id@version of a detect model.' }),

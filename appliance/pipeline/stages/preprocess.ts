@@ -15,6 +15,7 @@ export interface PreparedTensor { model: string; data: Float32Array; dims: numbe
 export const preprocessStage = defineStage({
   type: 'preprocess',
   version: 1,
+  concurrent: true,
   description: 'Resize / letterbox / colour order (in ffmpeg) and normalise to the model tensor.',
   options: Type.Object({
     model: Type.String({ default: 'yolox-nano@1', description: 'The model whose input this prepares (size, colour order, mean/std from the catalog).' }),
