@@ -4,7 +4,21 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { VIDEOS, form, startAppliance, stream, waitFor, type Appliance } from '../helpers/fixtures';
+import { VIDEOS, ensureModel, form, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+
+/**
+ * A pipeline file `name.yaml` (in a temp pipelines dir) run once over a video to its end, results
+ * flushed. Disposing it stops the appliance and removes the dir.
+ */
+async function runPipeline(name: string, yaml: string, video: string): Promise<Appliance> {
+  const dir = await tempDir();
+  await Bun.write(join(dir.path, `${name}.yaml`), yaml);
+  const app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: name, url: join(VIDEOS, video), pipeline: name })] });
+  await finished(app, name);
+  await app.rt.sink.flush();
+  const dispose = app[Symbol.asyncDispose];
+  return Object.assign(app, { [Symbol.asyncDispose]: async () => { await dispose(); await dir[Symbol.asyncDispose](); } });
+}
 
 const finished = (app: Appliance, id: string) => waitFor(() => app.rt.streams.get(id)?.view().state === 'stopped' && app.rt.streams.get(id)!.view(), 120_000, `stream ${id} to finish`);
 
@@ -70,11 +84,7 @@ stages:
 `;
 
   test('a zone and a line from a pipeline file produce the events the tracks imply', async () => {
-    await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
-    await Bun.write(join(dir.path, 'table.yaml'), custom);
-    await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'table' })] });
-    await finished(app, 'table');
-    await app.rt.sink.flush();
+    await using app = await runPipeline('table', custom, 'one-by-one-person-detection.mp4');
     const events = await app.rt.db.all<{ type: string; zone: string | null; line: string | null; direction: string | null; track_id: bigint }>('SELECT type, zone, line, direction, track_id FROM events ORDER BY timestamp');
     const enters = events.filter((e) => e.type === 'enter');
     const leaves = events.filter((e) => e.type === 'leave');
@@ -89,7 +99,7 @@ stages:
   }, 180_000);
 
   test('an invalid change is refused with its exact error; a valid one swaps one stream and leaves the other running', async () => {
-    await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
+    await using dir = await tempDir();
     await Bun.write(join(dir.path, 'table.yaml'), custom);
     await Bun.write(join(dir.path, 'broken.yaml'), custom.replace('type: track@1', 'type: track@7'));
     const loop = (id: string) => stream({ id, url: join(VIDEOS, 'people-detection_from-gif.mp4'), pipeline: 'people', fps: 4, loop: true, realtime: true });
@@ -122,17 +132,13 @@ test('events can be filtered by date and fetched one by one', async () => {
 }, 120_000);
 
 test('embed@1 stores one embedding per track every few seconds; a track resembles itself more than others', async () => {
-  await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
-  await Bun.write(join(dir.path, 'reid.yaml'), `input:
+  await using app = await runPipeline('reid', `input:
   fps: 2
 stages:
   detect: { type: detect@1, options: { classes: [person] } }
   track: { type: track@1, needs: [detect], options: { min_hits: 3 } }
   embed: { type: embed@1, needs: [track], options: { target: tracks, every_s: 2 } }
-`);
-  await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'reid' })] });
-  await finished(app, 'table');
-  await app.rt.sink.flush();
+`, 'one-by-one-person-detection.mp4');
   const rows = await app.rt.db.all<{ track_id: bigint; embedding: number[]; model_id: string; label: string }>('SELECT track_id, embedding, model_id, label FROM embeddings ORDER BY timestamp');
   const norm = Math.hypot(...rows[0]!.embedding);
   const cos = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
@@ -146,34 +152,27 @@ stages:
 }, 180_000);
 
 test('preprocess@1 with stretch: ffmpeg stretches, detect uses its tensor, boxes land in source pixels', async () => {
-  await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
-  await Bun.write(join(dir.path, 'stretch.yaml'), `input:
+  await using app = await runPipeline('stretch', `input:
   fps: 2
 stages:
   pre: { type: preprocess@1, options: { fit: stretch } }
   detect: { type: detect@1, needs: [pre], options: { classes: [bottle] } }
   store: { type: store@1, needs: [detect] }
-`);
-  await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'b', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'stretch' })] });
-  const view = await finished(app, 'b');
-  await app.rt.sink.flush();
+`, 'bottle-detection.mp4');
+  const view = app.rt.streams.get('stretch')!.view();
   const d = await app.rt.db.all<{ n: bigint; maxx: number; maxy: number }>('SELECT count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections');
   // bottle-detection.mp4 is 640x360: stretched boxes mapped back must fit it, and use its height.
   expect([Object.keys(view.stage_ms), Number(d[0]!.n) > 20, d[0]!.maxx <= 640, d[0]!.maxy <= 360, d[0]!.maxy > 200]).toEqual([['pre', 'detect', 'store'], true, true, true, true]);
 }, 120_000);
 
 test('NanoDet-m, the second detector, finds the bottles too', async () => {
-  await (await import('../helpers/fixtures')).ensureModel('nanodet-m@1');
-  await using dir = await import('../helpers/fixtures').then((f) => f.tempDir());
-  await Bun.write(join(dir.path, 'nano.yaml'), `input:
+  await ensureModel('nanodet-m@1');
+  await using app = await runPipeline('nano', `input:
   fps: 2
 stages:
   detect: { type: detect@1, options: { model: nanodet-m@1, score: 0.35 } }
   store: { type: store@1, needs: [detect] }
-`);
-  await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: 'n', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'nano' })] });
-  await finished(app, 'n');
-  await app.rt.sink.flush();
+`, 'bottle-detection.mp4');
   const top = await app.rt.db.all<{ label: string; n: bigint; maxx: number; maxy: number }>('SELECT label, count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections GROUP BY label ORDER BY n DESC LIMIT 1');
   expect([top[0]!.label, Number(top[0]!.n) > 20, top[0]!.maxx <= 640, top[0]!.maxy <= 360]).toEqual(['bottle', true, true, true]);
 }, 120_000);
