@@ -1,0 +1,51 @@
+/**
+ * @module MQTT topics and payloads, following the conventions Frigate users already wire into home
+ * automation: `fovea/<device>/events` (new/update/end with before/after), per-stream detections,
+ * a retained count per label, a retained `available` with `offline` as the Last Will, and stats.
+ * Pure: what to publish, never how.
+ */
+
+export interface Message {
+  topic: string;
+  payload: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  /** Events are never dropped; per-frame messages may be, oldest first, when the outbox is full. */
+  kind: 'event' | 'frame' | 'state';
+}
+
+/** MQTT topic levels may not contain wildcards or separators; ids are validated elsewhere, this is a guard. */
+export function level(s: string): string {
+  return s.replace(/[#+/\u0000]/g, '_');
+}
+
+export const topics = (prefix: string, device: string) => {
+  const base = `${level(prefix)}/${level(device)}`;
+  return {
+    events: `${base}/events`,
+    detections: (stream: string) => `${base}/${level(stream)}/detections`,
+    count: (stream: string, label: string) => `${base}/${level(stream)}/${level(label)}`,
+    available: `${base}/available`,
+    stats: `${base}/stats`,
+  };
+};
+
+export interface TrackedObjectState {
+  id: string;
+  stream: string;
+  label: string;
+  score: number;
+  box: number[];
+  zones: string[];
+  track_id: number;
+  snapshot_url: string | null;
+}
+
+/** The events topic payload: Frigate's shape (`type`, `before`, `after`) plus fovea's own event. */
+export function eventMessage(t: ReturnType<typeof topics>, type: 'new' | 'update' | 'end', before: TrackedObjectState | null, after: TrackedObjectState, qos: 0 | 1 | 2, revision: string | null): Message {
+  return { topic: t.events, payload: JSON.stringify({ type, before, after, revision }), qos, retain: false, kind: 'event' };
+}
+
+export function countMessage(t: ReturnType<typeof topics>, stream: string, label: string, count: number, qos: 0 | 1 | 2): Message {
+  return { topic: t.count(stream, label), payload: String(count), qos, retain: true, kind: 'state' };
+}
