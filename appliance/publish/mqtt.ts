@@ -1,0 +1,98 @@
+/**
+ * @module The MQTT publisher (the only importer of mqtt). While connected and the outbox is empty,
+ * messages go straight to the broker; otherwise they are queued in the durable outbox and drained in
+ * order after the next connect, so a broker restart loses nothing and keeps the order. Publishes
+ * `available: online` (retained) on connect, with `offline` as the Last Will. QoS 1 is at least once:
+ * a message in flight when the link drops may arrive twice.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Message } from './topics';
+import type { Outbox } from '../store/outbox';
+import type { Logger } from '../shared/log';
+
+export interface MqttOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  availableTopic: string;
+  qos: 0 | 1 | 2;
+}
+
+export interface PublisherStatus { connected: boolean; outbox_depth: number; outbox_bytes: number; dropped_frames: number; published: number; last_error: string | null }
+
+export class MqttPublisher {
+  private client: MqttClient;
+  private draining: Promise<void> | null = null;
+  private published = 0;
+  private lastError: string | null = null;
+
+  constructor(private readonly o: MqttOptions, private readonly outbox: Outbox, private readonly log: Logger) {
+    this.client = mqtt.connect(o.url, {
+      clientId: o.clientId, username: o.username || undefined, password: o.password || undefined,
+      reconnectPeriod: 1000, connectTimeout: 5000, clean: true, queueQoSZero: false,
+      will: { topic: o.availableTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    this.client.on('connect', () => {
+      this.lastError = null;
+      this.log.info('mqtt connected', { url: o.url });
+      void this.client.publishAsync(o.availableTopic, 'online', { qos: 1, retain: true }).catch(() => undefined);
+      this.kick();
+    });
+    this.client.on('close', () => { if (this.lastError === null) this.lastError = 'connection closed'; });
+    this.client.on('error', (e) => { this.lastError = e.message; this.log.warn('mqtt error', { error: e }); });
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  async publish(m: Message): Promise<void> {
+    if (this.client.connected && this.outbox.depth === 0 && !this.draining) {
+      try {
+        await this.client.publishAsync(m.topic, m.payload, { qos: m.qos, retain: m.retain });
+        this.published++;
+        return;
+      } catch (e) {
+        this.lastError = (e as Error).message;
+      }
+    }
+    await this.outbox.enqueue(m);
+    this.kick();
+  }
+
+  /** Drain the outbox in order while connected; one drain at a time. */
+  private kick(): void {
+    if (this.draining || !this.client.connected || this.outbox.depth === 0) return;
+    this.draining = (async () => {
+      try {
+        while (this.client.connected && this.outbox.depth > 0) {
+          for (const row of await this.outbox.oldest(100)) {
+            if (!this.client.connected) return;
+            await this.client.publishAsync(row.topic, row.payload, { qos: row.qos, retain: row.retain });
+            await this.outbox.delivered(row.seq);
+            this.published++;
+          }
+        }
+      } catch (e) {
+        this.lastError = (e as Error).message;
+      } finally {
+        this.draining = null;
+      }
+    })();
+  }
+
+  /** Resolves once the outbox is empty and nothing is draining (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  status(): PublisherStatus {
+    return { connected: this.client.connected, outbox_depth: this.outbox.depth, outbox_bytes: this.outbox.bytes, dropped_frames: this.outbox.dropped.frames, published: this.published, last_error: this.lastError };
+  }
+
+  async close(): Promise<void> {
+    await this.client.publishAsync(this.o.availableTopic, 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    await this.client.endAsync();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * @module The durable outbox in DuckDB: enqueue under the overflow policy, read the oldest in order,
+ * delete what was delivered. An in-memory summary (seq, kind, bytes) mirrors the table so the policy
+ * does not read every row on each enqueue.
+ */
+import type { Db } from './duckdb';
+import type { Message } from '../publish/topics';
+import { makeRoom, type Limits, type Queued } from '../publish/outbox-policy';
+
+export interface OutboxRow extends Message { seq: number; createdAt: Date }
+
+export class Outbox {
+  private summary: Queued[] = [];
+  dropped = { frames: 0 };
+  overLimit = false;
+
+  private constructor(private readonly db: Db, private readonly limits: Limits) {}
+
+  static async open(db: Db, limits: Limits): Promise<Outbox> {
+    const o = new Outbox(db, limits);
+    const rows = await db.all<{ seq: bigint; kind: string; bytes: number }>('SELECT seq, kind, bytes FROM outbox ORDER BY seq');
+    o.summary = rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as Queued['kind'], bytes: r.bytes }));
+    return o;
+  }
+
+  get depth(): number {
+    return this.summary.length;
+  }
+
+  get bytes(): number {
+    return this.summary.reduce((s, q) => s + q.bytes, 0);
+  }
+
+  async oldestAgeS(now = Date.now()): Promise<number | null> {
+    if (this.summary.length === 0) return null;
+    const r = await this.db.all<{ t: Date }>('SELECT created_at AS t FROM outbox ORDER BY seq LIMIT 1');
+    return r[0] ? Math.round((now - new Date(r[0].t).getTime()) / 1000) : null;
+  }
+
+  /** Queue a message; returns false when the policy dropped it (a per-frame message, outbox full). */
+  async enqueue(m: Message): Promise<boolean> {
+    const bytes = Buffer.byteLength(m.topic) + Buffer.byteLength(m.payload);
+    const d = makeRoom(this.summary, { kind: m.kind, bytes }, this.limits);
+    this.overLimit = d.overLimit;
+    if (d.drop.length) {
+      await this.db.run('DELETE FROM outbox WHERE seq IN (SELECT unnest($1::BIGINT[]))', [d.drop.map(String)]);
+      const gone = new Set(d.drop);
+      this.summary = this.summary.filter((q) => !gone.has(q.seq));
+      this.dropped.frames += d.drop.length;
+    }
+    if (d.dropIncoming) { this.dropped.frames++; return false; }
+    const r = await this.db.all<{ seq: bigint }>(
+      'INSERT INTO outbox (topic, payload, qos, retain, kind, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING seq',
+      [m.topic, m.payload, m.qos, m.retain, m.kind, bytes]);
+    this.summary.push({ seq: Number(r[0]!.seq), kind: m.kind, bytes });
+    return true;
+  }
+
+  async oldest(limit: number): Promise<OutboxRow[]> {
+    const rows = await this.db.all<{ seq: bigint; topic: string; payload: string; qos: number; retain: boolean; kind: string; created_at: Date }>(
+      `SELECT seq, topic, payload, qos, retain, kind, created_at FROM outbox ORDER BY seq LIMIT ${limit}`);
+    return rows.map((r) => ({ seq: Number(r.seq), topic: r.topic, payload: r.payload, qos: r.qos as 0 | 1 | 2, retain: r.retain, kind: r.kind as Message['kind'], createdAt: r.created_at }));
+  }
+
+  async delivered(seq: number): Promise<void> {
+    await this.db.run('DELETE FROM outbox WHERE seq = $1', [seq]);
+    this.summary = this.summary.filter((q) => q.seq !== seq);
+  }
+}
