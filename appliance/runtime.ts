@@ -24,6 +24,10 @@ import { snapshotter } from './pipeline/snapshots';
 import { Streams } from './ingest/streams';
 import { spawnFfmpeg } from './decode/ffmpeg';
 import { realTimers } from './shared/timers';
+import { hostname } from 'node:os';
+import { Outbox } from './store/outbox';
+import { MqttPublisher } from './publish/mqtt';
+import { topics } from './publish/topics';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
@@ -53,6 +57,7 @@ export interface Runtime {
   models: ModelPool;
   sink: DuckDbSink;
   streams: Streams;
+  mqtt: MqttPublisher | null;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -85,12 +90,20 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     const keys = new KeyFile(paths.keys);
     const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
     const sink = new DuckDbSink(db);
-    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
+    const m = config.mqtt;
+    const device = config.device_id || hostname();
+    const mqttPub = m.url ? new MqttPublisher(
+      { url: m.url, clientId: m.client_id || `fovea-${device}`, username: m.username, password: m.password, availableTopic: topics(m.topic_prefix, device).available, qos: m.qos },
+      await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }), log.child({ mod: 'publish' }), topics(m.topic_prefix, device),
+    ) : null;
+    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: mqttPub, spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, startedAt: new Date(),
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, startedAt: new Date(),
       async close() {
         await streams.stop();
+        await mqttPub?.idle();
+        await mqttPub?.close();
         await sink.flush();
         await models.close();
         await images.close();

@@ -14,6 +14,7 @@ import { searchApi } from './search';
 import { healthApi } from './health';
 import { streamsApi } from './streams';
 import { eventsApi } from './events';
+import { publishApi } from './publish';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -44,7 +45,8 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
     .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl }))
     .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl }))
     .use(streamsApi(rt.streams))
-    .use(eventsApi(rt.db, baseUrl));
+    .use(eventsApi(rt.db, baseUrl))
+    .use(publishApi(rt));
 }
 
 export type App = ReturnType<typeof createApp>;

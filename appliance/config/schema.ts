@@ -57,6 +57,17 @@ export const PipelinesConfig = obj('Pipeline files.', {
   dir: Type.String({ default: '', description: 'Directory of <name>.yaml pipelines; empty means <state_dir>/pipelines. Built-in pipelines are always available.' }),
 });
 
+export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
+  url: Type.String({ default: '', description: 'Broker URL: mqtt://host:1883 or mqtts://host:8883; empty turns MQTT off.' }),
+  client_id: Type.String({ default: '', description: 'Client id; empty means fovea-<device_id>.' }),
+  username: Type.String({ default: '' }),
+  password: Type.String({ default: '', description: 'Use a secret placeholder (${env:…}, ${file:…}, ${cred:…}).' }),
+  topic_prefix: Type.String({ default: 'fovea', pattern: '^[^#+/]+$' }),
+  qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
+  outbox_max_messages: Type.Integer({ default: 100_000, minimum: 10, description: 'Outbox bound while the broker is away (per-frame messages dropped first).' }),
+  outbox_max_bytes: Type.Integer({ default: 100 * 1024 * 1024, minimum: 1024 }),
+});
+
 export const LogConfig = obj('Logging.', {
   level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Lowest level written.' }),
 });
@@ -71,6 +82,7 @@ export const Config = Type.Object(
     search: SearchConfig,
     pipelines: PipelinesConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
+    mqtt: MqttConfig,
     log: LogConfig,
   },
   { additionalProperties: false, title: 'fovea configuration', description: 'Configuration of one fovea appliance.' },

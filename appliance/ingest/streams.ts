@@ -20,6 +20,7 @@ export interface StreamDeps {
   models: ModelPool;
   sink: ResultSink;
   snapshots: SnapshotPort | null;
+  publisher: import('../publish/port').Publisher | null;
   spawn: SpawnDecoder;
   timers: Timers;
   log: Logger;
@@ -36,7 +37,7 @@ export class Streams {
     const out = decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps);
     const log = this.deps.log.child({ stream: cfg.id });
     const running = await instantiate(pipeline, {
-      models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, streamId: cfg.id, sessionId: Bun.randomUUIDv7(), log,
+      models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, publisher: this.deps.publisher, streamId: cfg.id, sessionId: Bun.randomUUIDv7(), log,
     });
     return new StreamRunner(cfg, running, out, { spawn: this.deps.spawn, timers: this.deps.timers, log });
   }
@@ -68,7 +69,7 @@ export class Streams {
     const out = decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps);
     if (JSON.stringify(out) === JSON.stringify(current.out)) {
       const running = await instantiate(pipeline, {
-        models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, streamId: id, sessionId: Bun.randomUUIDv7(), log: this.deps.log.child({ stream: id }),
+        models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, publisher: this.deps.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), log: this.deps.log.child({ stream: id }),
       });
       await current.swap(running, cfg);
       this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });

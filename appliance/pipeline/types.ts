@@ -53,6 +53,7 @@ export interface StageDeps {
   streamId: string;
   sessionId: string;
   snapshots: SnapshotPort | null;
+  publisher: import('../publish/port').Publisher | null;
   log: import('../shared/log').Logger;
 }
 

@@ -6,7 +6,8 @@
  * a message in flight when the link drops may arrive twice.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Message } from './topics';
+import type { Message, Topics } from './topics';
+import type { Publisher } from './port';
 import type { Outbox } from '../store/outbox';
 import type { Logger } from '../shared/log';
 
@@ -21,13 +22,16 @@ export interface MqttOptions {
 
 export interface PublisherStatus { connected: boolean; outbox_depth: number; outbox_bytes: number; dropped_frames: number; published: number; last_error: string | null }
 
-export class MqttPublisher {
+export class MqttPublisher implements Publisher {
   private client: MqttClient;
   private draining: Promise<void> | null = null;
   private published = 0;
   private lastError: string | null = null;
 
-  constructor(private readonly o: MqttOptions, private readonly outbox: Outbox, private readonly log: Logger) {
+  readonly qos: 0 | 1 | 2;
+
+  constructor(private readonly o: MqttOptions, private readonly outbox: Outbox, private readonly log: Logger, readonly topics: Topics) {
+    this.qos = o.qos;
     this.client = mqtt.connect(o.url, {
       clientId: o.clientId, username: o.username || undefined, password: o.password || undefined,
       reconnectPeriod: 1000, connectTimeout: 5000, clean: true, queueQoSZero: false,

@@ -30,6 +30,8 @@ export const topics = (prefix: string, device: string) => {
   };
 };
 
+export type Topics = ReturnType<typeof topics>;
+
 export interface TrackedObjectState {
   id: string;
   stream: string;

@@ -36,9 +36,12 @@ export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } 
 
 export function testConfig(stateDir: string, overrides: Record<string, unknown> = {}): Config {
   const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0 }, log: { level: 'error' } })) as Config;
-  const merged = { ...base, ...overrides, api: { ...base.api, ...(overrides.api as object) }, search: { ...base.search, ...(overrides.search as object) }, pipelines: { ...base.pipelines, ...(overrides.pipelines as object) }, log: { ...base.log, ...(overrides.log as object) } };
+  // Sections (api, mqtt, …) merge one level deep, so a test names only the keys it changes.
+  const isSection = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const merged: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) merged[k] = isSection(v) && isSection(merged[k]) ? { ...(merged[k] as object), ...(v as object) } : v;
   if (!Value.Check(Config, merged)) throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
-  return merged;
+  return merged as Config;
 }
 
 export interface Appliance extends AsyncDisposable {

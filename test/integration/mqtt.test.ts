@@ -20,7 +20,7 @@ test('a broker restart mid-run loses no event and keeps the order; the outbox dr
   const db = await Db.open(join(dir.path, 'o.duckdb'));
   await migrate(db);
   const t = topics('fovea', 'box-1');
-  const pub = new MqttPublisher({ url: broker.url, clientId: 'fovea-box-1', availableTopic: t.available, qos: 1 }, await Outbox.open(db, { maxMessages: 1000, maxBytes: 1e7 }), createLogger());
+  const pub = new MqttPublisher({ url: broker.url, clientId: 'fovea-box-1', availableTopic: t.available, qos: 1 }, await Outbox.open(db, { maxMessages: 1000, maxBytes: 1e7 }), createLogger(), t);
   // A subscriber with a persistent session, so the broker keeps its messages across the restart.
   const got: number[] = [];
   const sub = mqtt.connect(broker.url, { clientId: 'watcher', clean: false, reconnectPeriod: 200 });
@@ -54,3 +54,32 @@ test('a broker restart mid-run loses no event and keeps the order; the outbox dr
   await pub.close();
   db.close();
 }, 90_000);
+
+import { VIDEOS, startAppliance, stream } from '../helpers/fixtures';
+
+test('the person video reaches an MQTT subscriber as new/update/end per track, counts and rate-limited detections', async () => {
+  await using broker = await startMosquitto();
+  const msgs: Array<{ topic: string; body: string; retain: boolean }> = [];
+  const sub = mqtt.connect(broker.url, { clientId: 'watcher2' });
+  sub.on('message', (topic, payload, packet) => msgs.push({ topic, body: payload.toString(), retain: packet.retain }));
+  await new Promise<void>((r) => sub.on('connect', () => r()));
+  await sub.subscribeAsync('fovea/box-test/#', { qos: 1 });
+  await using app = await startAppliance({ device_id: 'box-test', mqtt: { url: broker.url }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })] });
+  await waitFor(() => app.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'video analysed');
+  await app.rt.mqtt!.idle();
+  const events = () => msgs.filter((m) => m.topic === 'fovea/box-test/events').map((m) => JSON.parse(m.body) as { type: string; after: { track_id: number; zones: string[] } });
+  // Tracks still in view when the file ends are not ended yet (no tracker flush at end of file).
+  await waitFor(() => events().filter((x) => x.type === 'end').length >= 2, 20_000, 'ends of the tracks that left');
+  const byTrack = new Map<number, string[]>();
+  for (const e of events()) byTrack.set(e.after.track_id, [...(byTrack.get(e.after.track_id) ?? []), e.type]);
+  const detections = msgs.filter((m) => m.topic === 'fovea/box-test/table/detections');
+  const counts = msgs.filter((m) => m.topic === 'fovea/box-test/table/person');
+  const status = (await (await app.api('/api/publish/status')).json()) as { mqtt: { connected: boolean; outbox_depth: number } };
+  // Every track starts with 'new'; an 'end' comes last; tracks that left had an update (entering the scene zone).
+  const tracks = [...byTrack.values()];
+  expect([tracks.every((t) => t[0] === 'new'), tracks.every((t) => !t.includes('end') || (t.at(-1) === 'end' && t.indexOf('end') === t.length - 1)), tracks.filter((t) => t.includes('end')).every((t) => t.includes('update'))]).toEqual([true, true, true]);
+  // The video is 139 s: at most one detections message per second of video.
+  expect([byTrack.size >= 3, detections.length > 20, detections.length <= 140, counts.length > 0, counts.every((c) => /^\d+$/.test(c.body)), status.mqtt.connected, status.mqtt.outbox_depth]).toEqual([true, true, true, true, true, true, 0]);
+  expect(msgs.some((m) => m.topic === 'fovea/box-test/available' && m.body === 'online')).toBe(true);
+  await sub.endAsync();
+}, 180_000);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { stageRefs } from '../../appliance/pipeline/registry';
 import { VIDEOS, ensureModel, form, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
 
 /**
@@ -110,7 +111,7 @@ stages:
     const badOverride = await patch({ overrides: { 'detect.score': 7 } });
     const badFile = await patch({ pipeline: 'broken' });
     const badBody = (await badFile.json()) as { error: { code: string; message: string } };
-    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: preprocess@1, detect@1, filter@1, track@1, embed@1, event@1, store@1)`]);
+    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: ${stageRefs().join(', ')})`]);
     expect([view('a').pipeline, app.rt.streams.get('a')!.config.overrides]).toEqual(['people', {}]);
     const bBefore = view('b').frames_analysed;
     const ok = await patch({ pipeline: 'table', overrides: { 'detect.score': 0.5 } });
