@@ -44,6 +44,8 @@ export class Supervisor {
     private readonly spawn: SpawnDecoder,
     private readonly onFrame: (f: RawFrame) => void | Promise<void>,
     private readonly onSource: (size: { width: number; height: number }) => void,
+    /** A finite source (a file) reached its end. */
+    private readonly onEnded: () => void,
     private readonly timers: Timers,
     private readonly log: Logger,
   ) {}
@@ -118,7 +120,7 @@ export class Supervisor {
   }
 
   private failed(kind: Failure | 'stalled', detail: string): void {
-    if (kind === 'ended' && this.o.finite) { this.set('stopped'); this.stopped = true; return; }
+    if (kind === 'ended' && this.o.finite) { this.set('stopped'); this.stopped = true; this.onEnded(); return; }
     if (kind === 'not_found' && this.o.missingIsFinal) {
       this.status.last_error = `${kind}: ${detail}`;
       this.set('failed');

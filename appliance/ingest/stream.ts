@@ -31,7 +31,8 @@ export interface StreamView extends StreamStatus {
 }
 
 export class StreamRunner {
-  private readonly queue: DropOldestQueue<RawFrame & { at: number }>;
+  private readonly queue: DropOldestQueue<RawFrame & { at: number; final?: boolean }>;
+  private lastPts = 0;
   private readonly sup: Supervisor;
   private readonly inRate = new RateMeter();
   private readonly outRate = new RateMeter();
@@ -61,10 +62,14 @@ export class StreamRunner {
       deps.spawn, (f) => {
         const at = deps.timers.now();
         this.inRate.mark(at);
+        if (Number.isFinite(f.ptsS)) this.lastPts = f.ptsS;
         if (pausable) return this.queue.pushWait({ ...f, at });
         this.queue.push({ ...f, at });
       },
-      (size) => this.setSource(size), deps.timers, deps.log,
+      (size) => this.setSource(size),
+      // The end of a file goes through the pipeline as one last frame, after every real one.
+      () => { void this.queue.pushWait({ pixels: new Uint8Array(0), n: -1, ptsS: this.lastPts, at: deps.timers.now(), final: true }); },
+      deps.timers, deps.log,
     );
   }
 
@@ -113,16 +118,17 @@ export class StreamRunner {
     await Promise.all(inflight);
   }
 
-  private async process(f: RawFrame & { at: number }): Promise<void> {
+  private async process(f: RawFrame & { at: number; final?: boolean }): Promise<void> {
     this.inFlight++;
     const running = this.running;
     const frame = emptyFrame({
       stream: this.config.id, seq: f.n, ptsS: f.ptsS, decodedAt: f.at, width: this.out.width, height: this.out.height,
       pixfmt: this.out.pixfmt, pixels: f.pixels, letterbox: this.letterbox,
     });
+    if (f.final) frame.final = true;
     try {
       await running.run(frame);
-      this.analysed++;
+      if (!f.final) this.analysed++;
       this.outRate.mark(this.deps.timers.now());
     } catch (e) {
       this.pipelineError = (e as Error).message;

@@ -45,6 +45,13 @@ export class Tracker {
 
   constructor(private readonly o: TrackerOptions) {}
 
+  /** End every live track (the stream is over); returns the confirmed ones. */
+  endAll(): Track[] {
+    const all = this.tracks.filter((t) => t.hits >= this.o.minHits);
+    this.tracks = [];
+    return all;
+  }
+
   get active(): readonly Track[] {
     return this.tracks;
   }

@@ -27,6 +27,11 @@ export interface Frame {
   events: FrameEvent[];
   /** Stage outputs that are not detections (an embedding, a class list), by stage name. */
   outputs: Record<string, unknown>;
+  /**
+   * The stream has ended (a file reached its end): no pixels. Stages that look at pixels skip it;
+   * the tracker ends every live track, so their leave and end events are not lost.
+   */
+  final?: boolean;
 }
 
 export interface FrameEvent {

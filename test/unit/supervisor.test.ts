@@ -24,7 +24,7 @@ function make(finite = false) {
   const t = new FakeTimers();
   const f = fakeSpawn();
   const frames: number[] = [];
-  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite, missingIsFinal: finite }, f.spawn, () => { frames.push(t.now()); }, () => undefined, t, createLogger());
+  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite, missingIsFinal: finite }, f.spawn, () => { frames.push(t.now()); }, () => undefined, () => undefined, t, createLogger());
   return { t, f, s, frames };
 }
 
@@ -128,4 +128,18 @@ test('a missing file fails for good; a camera 404 keeps retrying', () => {
   cam.s.start();
   cam.f.die(['method DESCRIBE failed: 404 Not Found']);
   expect([file.s.status.state, file.s.status.last_error, file.f.runs.length, cam.s.status.state]).toEqual(['failed', 'not_found: /videos/gone.mp4: No such file or directory', 1, 'backoff']);
+});
+
+test('the end of a finite file is signalled once; a crash of a live source is not an end', () => {
+  const t = new FakeTimers();
+  const f = fakeSpawn();
+  let ended = 0;
+  const file = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite: true, missingIsFinal: true }, f.spawn, () => undefined, () => undefined, () => { ended++; }, t, createLogger());
+  file.start();
+  f.frame();
+  f.die([], 0);
+  const live = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite: false, missingIsFinal: false }, f.spawn, () => undefined, () => undefined, () => { ended += 10; }, t, createLogger());
+  live.start();
+  f.die(['Connection refused']);
+  expect(ended).toBe(1);
 });

@@ -35,6 +35,7 @@ export const detectStage = defineStage({
     const dims = [1, 3, input.height, input.width];
     return {
       async run(frame) {
+        if (frame.final) return;
         if (frame.width !== input.width || frame.height !== input.height) {
           throw new AppError('internal', `detect: frame is ${frame.width}x${frame.height}, model wants ${input.width}x${input.height}`);
         }

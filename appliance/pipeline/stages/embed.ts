@@ -47,6 +47,7 @@ export const embedStage = defineStage({
     };
     return {
       async run(frame) {
+        if (frame.final) return;
         const lb = frame.letterbox;
         const results: FrameEmbedding[] = [];
         if (o.target === 'frame') {

@@ -29,6 +29,7 @@ export const preprocessStage = defineStage({
     const dims = [1, 3, entry.input.height, entry.input.width];
     return {
       run(frame) {
+        if (frame.final) return;
         // Pixels come out of ffmpeg in the model's channel order already: no swap here.
         const data = toTensor(frame.pixels, frame.width, frame.height, { ...entry.input, color: 'RGB' });
         frame.outputs.tensor = { model: o.model, data, dims } satisfies PreparedTensor;

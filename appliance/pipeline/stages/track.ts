@@ -18,6 +18,11 @@ export const trackStage = defineStage({
     const tracker = new Tracker({ highScore: o.high_score, lowScore: o.low_score, matchIou: o.match_iou, maxAge: o.max_age, minHits: o.min_hits });
     return {
       run(frame) {
+        if (frame.final) {
+          frame.tracked = [];
+          frame.endedTracks = tracker.endAll().map((t) => t.id);
+          return;
+        }
         const u = tracker.update(frame.detections, frame.ptsS);
         frame.tracked = u.tracked;
         frame.endedTracks = u.ended.map((t) => t.id);
