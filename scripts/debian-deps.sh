@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fovea needs, when they are missing: `run` (ffmpeg, for video) or
+# `test` (also mosquitto and GStreamer's RTSP server, which the tests start on loopback). Called by
+# `npm run demo` and `npm test` (npm pre-scripts) and by .ci/run, so the Quick start works on a fresh
+# Debian box with only Node.js and npm. Needs root or sudo to install; otherwise it names what to
+# install and stops.
+set -euo pipefail
+case "${1:-run}" in
+  run) PACKAGES=(ffmpeg) ;;
+  test) PACKAGES=(ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav) ;;
+  *) echo "usage: debian-deps.sh run|test" >&2; exit 2 ;;
+esac
+missing=()
+# 'install ok installed' only: a removed package keeps its config files and still answers dpkg -s.
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "fovea: these Debian packages are needed: ${missing[*]} (no apt-get here: install their equivalents)" >&2
+  exit 1
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "fovea: as root, run: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "fovea: installing Debian packages: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
