@@ -28,6 +28,7 @@ import { hostname } from 'node:os';
 import { Outbox } from './store/outbox';
 import { MqttPublisher } from './publish/mqtt';
 import { topics } from './publish/topics';
+import { startStats } from './publish/stats';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
@@ -97,10 +98,17 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }), log.child({ mod: 'publish' }), topics(m.topic_prefix, device),
     ) : null;
     const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: mqttPub, spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
+    const startedAt = new Date();
+    const stats = mqttPub ? startStats(mqttPub, {
+      streams: () => streams.list(),
+      outbox: () => { const st = mqttPub.status(); return { depth: st.outbox_depth, bytes: st.outbox_bytes, dropped_frames: st.dropped_frames }; },
+      uptimeS: () => Math.round((Date.now() - startedAt.getTime()) / 1000),
+    }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, startedAt: new Date(),
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, startedAt,
       async close() {
+        stats?.stop();
         await streams.stop();
         await mqttPub?.idle();
         await mqttPub?.close();

@@ -66,6 +66,7 @@ export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
   qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
   outbox_max_messages: Type.Integer({ default: 100_000, minimum: 10, description: 'Outbox bound while the broker is away (per-frame messages dropped first).' }),
   outbox_max_bytes: Type.Integer({ default: 100 * 1024 * 1024, minimum: 1024 }),
+  stats_interval_s: Type.Integer({ default: 60, minimum: 1, maximum: 3600, description: 'Seconds between two messages on the stats topic.' }),
 });
 
 export const LogConfig = obj('Logging.', {

@@ -64,7 +64,7 @@ test('the person video reaches an MQTT subscriber as new/update/end per track, c
   sub.on('message', (topic, payload, packet) => msgs.push({ topic, body: payload.toString(), retain: packet.retain }));
   await new Promise<void>((r) => sub.on('connect', () => r()));
   await sub.subscribeAsync('fovea/box-test/#', { qos: 1 });
-  await using app = await startAppliance({ device_id: 'box-test', mqtt: { url: broker.url }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })] });
+  await using app = await startAppliance({ device_id: 'box-test', mqtt: { url: broker.url, stats_interval_s: 1 }, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })] });
   await waitFor(() => app.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'video analysed');
   await app.rt.mqtt!.idle();
   const events = () => msgs.filter((m) => m.topic === 'fovea/box-test/events').map((m) => JSON.parse(m.body) as { type: string; after: { track_id: number; zones: string[] } });
@@ -81,5 +81,7 @@ test('the person video reaches an MQTT subscriber as new/update/end per track, c
   // The video is 139 s: at most one detections message per second of video.
   expect([byTrack.size >= 3, detections.length > 20, detections.length <= 140, counts.length > 0, counts.every((c) => /^\d+$/.test(c.body)), status.mqtt.connected, status.mqtt.outbox_depth]).toEqual([true, true, true, true, true, true, 0]);
   expect(msgs.some((m) => m.topic === 'fovea/box-test/available' && m.body === 'online')).toBe(true);
+  const stats = msgs.filter((m) => m.topic === 'fovea/box-test/stats').map((m) => JSON.parse(m.body) as { streams: Record<string, { fps_out: number }> });
+  expect([stats.length >= 1, 'table' in stats[0]!.streams]).toEqual([true, true]);
   await sub.endAsync();
 }, 180_000);

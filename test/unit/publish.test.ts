@@ -37,3 +37,24 @@ describe('outbox policy', () => {
     expect(makeRoom([q(1, 'frame', 600), q(2, 'frame', 300)], { kind: 'frame', bytes: 300 }, { maxMessages: 100, maxBytes: 1000 })).toEqual({ drop: [1], dropIncoming: false, overLimit: false });
   });
 });
+
+import { startStats, type StatsSource } from '../../appliance/publish/stats';
+import { FakeTimers } from '../../appliance/shared/timers';
+import type { Message } from '../../appliance/publish/topics';
+
+test('stats are published every interval with each stream and the outbox', () => {
+  const sent: Message[] = [];
+  const pub = { topics: topics('fovea', 'b'), qos: 1 as const, publish: async (m: Message) => { sent.push(m); } };
+  const view = { id: 'door', state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, stage_ms: { detect: 16.2 }, restarts: 0 };
+  const src: StatsSource = { streams: () => [view as never], outbox: () => ({ depth: 0, bytes: 0, dropped_frames: 0 }), uptimeS: () => 120 };
+  const t = new FakeTimers();
+  const s = startStats(pub, src, 60, t);
+  t.advance(59_000);
+  const before = sent.length;
+  t.advance(62_000);
+  s.stop();
+  t.advance(600_000);
+  expect([before, sent.length, sent[0]!.topic, JSON.parse(sent[0]!.payload)]).toEqual([0, 2, 'fovea/b/stats', {
+    uptime_s: 120, streams: { door: { state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, inference_ms: 16.2, restarts: 0 } }, outbox: { depth: 0, bytes: 0, dropped_frames: 0 },
+  }]);
+});

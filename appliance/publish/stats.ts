@@ -1,0 +1,32 @@
+/**
+ * @module The `stats` topic: every `intervalS` seconds, the state of each stream (fps in and out,
+ * dropped frames, queue depth, inference milliseconds) and of the outbox, as Frigate publishes
+ * camera_fps, skipped_fps and detector inference speed. Timers are injected (fake time in tests).
+ */
+import type { Publisher } from './port';
+import type { StreamView } from '../ingest/stream';
+import type { Timers } from '../shared/timers';
+
+export interface StatsSource {
+  streams(): StreamView[];
+  outbox(): { depth: number; bytes: number; dropped_frames: number } | null;
+  uptimeS(): number;
+}
+
+export function statsPayload(src: StatsSource): string {
+  const streams = Object.fromEntries(src.streams().map((s) => [s.id, {
+    state: s.state, fps_in: s.fps_in, fps_out: s.fps_out, dropped: s.dropped, queue_depth: s.queue_depth,
+    inference_ms: s.stage_ms.detect ?? null, restarts: s.restarts,
+  }]));
+  return JSON.stringify({ uptime_s: src.uptimeS(), streams, outbox: src.outbox() });
+}
+
+export function startStats(pub: Publisher, src: StatsSource, intervalS: number, timers: Timers): { stop(): void } {
+  let handle: unknown = null;
+  const tick = () => {
+    void pub.publish({ topic: pub.topics.stats, payload: statsPayload(src), qos: 0, retain: false, kind: 'frame' }).catch(() => undefined);
+    handle = timers.set(tick, intervalS * 1000);
+  };
+  handle = timers.set(tick, intervalS * 1000);
+  return { stop: () => timers.clear(handle) };
+}
