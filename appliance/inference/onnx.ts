@@ -5,20 +5,17 @@
  * way. The API is that of a plain session.
  */
 import type { InferenceSession, Provider, TensorIn, TensorOut } from './onnx-session';
-import { unavailableReason } from './onnx-session';
 import type { Logger } from '../shared/log';
 import { AppError } from '../shared/errors';
 import { ONNX_HOST_URL } from '../workers';
 
 export type { InferenceSession, Provider, TensorIn, TensorOut };
-export { unavailableReason };
 
 type Reply =
   | { op: 'opened'; provider: Provider; tried: string[]; inputNames: string[]; outputNames: string[] }
   | { op: 'result'; id: number; outputs: Record<string, TensorOut> }
   | { op: 'error'; id: number | null; message: string }
   | { op: 'closed' };
-
 
 export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string }): Promise<InferenceSession> {
   // Workers see the environment they are given; FOVEA_NATIVE_DIR is set at run time by native.ts.
@@ -52,19 +49,18 @@ export async function openSession(path: string, opts: { providers: Provider[]; t
     throw new AppError('model_unavailable', `model ${opts.ref}: ${opened.op === 'error' ? opened.message : 'worker did not open it'}`);
   }
   opts.log.info('model session open', { model: opts.ref, provider: opened.provider, tried: opened.tried, thread: 'worker' });
-  const send = (inputs: Record<string, TensorIn>, outputs: string[] | undefined, transfer: ArrayBuffer[]) => {
-    const id = nextId++;
-    return new Promise<Record<string, TensorOut>>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ op: 'run', id, inputs, outputs }, transfer);
-    });
-  };
   return {
     provider: opened.provider,
     inputNames: opened.inputNames,
     outputNames: opened.outputNames,
     // Input tensors are transferred (the caller's buffers are detached): each call needs fresh ones.
-    run: (inputs, outputs) => send(inputs, outputs, Object.values(inputs).map((t) => t.data.buffer as ArrayBuffer)),
+    run(inputs: Record<string, TensorIn>, outputs?: string[]) {
+      const id = nextId++;
+      return new Promise<Record<string, TensorOut>>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ op: 'run', id, inputs, outputs }, Object.values(inputs).map((t) => t.data.buffer as ArrayBuffer));
+      });
+    },
     async close() {
       await new Promise<void>((resolve) => { onClosed = resolve; worker.postMessage({ op: 'close' }); });
       worker.terminate();
