@@ -5,7 +5,9 @@
  */
 import type { StreamConfig } from '../config/schema';
 import { loadPipeline } from '../pipeline/catalog';
-import { decodeSpecOf, instantiate } from '../pipeline/compile';
+import { decodeSpecOf, instantiate, type RunningPipeline } from '../pipeline/compile';
+import type { Pipeline } from '../pipeline/file';
+import type { OutputSpec } from '../decode/ffmpeg-args';
 import type { ModelPool } from '../pipeline/models';
 import type { ResultSink } from '../pipeline/sink';
 import type { SnapshotPort } from '../pipeline/types';
@@ -31,15 +33,28 @@ export class Streams {
 
   constructor(private readonly deps: StreamDeps) {}
 
-  /** Build a stream without starting it: everything that can fail on config fails here. */
-  async build(cfg: StreamConfig): Promise<StreamRunner> {
+  /** Load and validate a stream's pipeline and derive its decode geometry (no side effects). */
+  private plan(cfg: StreamConfig): { pipeline: Pipeline; out: OutputSpec } {
     const pipeline = loadPipeline(this.deps.pipelinesDir, cfg.pipeline, cfg.overrides);
-    const out = decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps);
-    const log = this.deps.log.child({ stream: cfg.id });
-    const running = await instantiate(pipeline, {
-      models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, publisher: this.deps.publisher, streamId: cfg.id, sessionId: Bun.randomUUIDv7(), log,
+    return { pipeline, out: decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps) };
+  }
+
+  /** Stage instances for one stream, with a new session id. */
+  private instantiate(id: string, pipeline: Pipeline): Promise<RunningPipeline> {
+    const d = this.deps;
+    return instantiate(pipeline, {
+      models: d.models, sink: d.sink, snapshots: d.snapshots, publisher: d.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), log: d.log.child({ stream: id }),
     });
-    return new StreamRunner(cfg, running, out, { spawn: this.deps.spawn, timers: this.deps.timers, log });
+  }
+
+  private async runner(cfg: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<StreamRunner> {
+    const running = await this.instantiate(cfg.id, plan.pipeline);
+    return new StreamRunner(cfg, running, plan.out, { spawn: this.deps.spawn, timers: this.deps.timers, log: this.deps.log.child({ stream: cfg.id }) });
+  }
+
+  /** Build a stream without starting it: everything that can fail on config fails here. */
+  build(cfg: StreamConfig): Promise<StreamRunner> {
+    return this.runner(cfg, this.plan(cfg));
   }
 
   async start(configs: StreamConfig[]): Promise<void> {
@@ -65,17 +80,13 @@ export class Streams {
     const current = this.runners.get(id);
     if (!current) throw new AppError('not_found', `stream ${id} not found`);
     const cfg: StreamConfig = { ...current.config, ...patch };
-    const pipeline = loadPipeline(this.deps.pipelinesDir, cfg.pipeline, cfg.overrides);
-    const out = decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps);
-    if (JSON.stringify(out) === JSON.stringify(current.out)) {
-      const running = await instantiate(pipeline, {
-        models: this.deps.models, sink: this.deps.sink, snapshots: this.deps.snapshots, publisher: this.deps.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), log: this.deps.log.child({ stream: id }),
-      });
-      await current.swap(running, cfg);
+    const plan = this.plan(cfg);
+    if (JSON.stringify(plan.out) === JSON.stringify(current.out)) {
+      await current.swap(await this.instantiate(id, plan.pipeline), cfg);
       this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
       return current;
     }
-    const next = await this.build(cfg);
+    const next = await this.runner(cfg, plan);
     await current.stop();
     this.runners.set(id, next);
     next.start();
