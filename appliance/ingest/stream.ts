@@ -40,7 +40,6 @@ export class StreamRunner {
   private inFlight = 0;
   private pipelineError: string | null = null;
   private loop: Promise<void> | null = null;
-  private srcSize: { width: number; height: number } | null = null;
   private letterbox: Letterbox;
   private readonly display: string;
 
@@ -80,7 +79,6 @@ export class StreamRunner {
 
   /** The source size fixes how boxes map back from the model input (ffmpeg says it before frame 0). */
   private setSource(size: { width: number; height: number }): void {
-    this.srcSize = size;
     const fit = this.out.fit;
     this.letterbox = fit.mode === 'letterbox'
       ? letterboxOf(size.width, size.height, this.out.width, this.out.height, fit.align)
@@ -128,8 +126,10 @@ export class StreamRunner {
     if (f.final) frame.final = true;
     try {
       await running.run(frame);
-      if (!f.final) this.analysed++;
-      this.outRate.mark(this.deps.timers.now());
+      if (!f.final) {
+        this.analysed++;
+        this.outRate.mark(this.deps.timers.now());
+      }
     } catch (e) {
       this.pipelineError = (e as Error).message;
       this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
@@ -157,9 +157,5 @@ export class StreamRunner {
       stage_ms: Object.fromEntries(Object.entries(this.running.timings).map(([k, v]) => [k, Math.round(v * 100) / 100])),
       last_pipeline_error: this.pipelineError,
     };
-  }
-
-  get sourceSize() {
-    return this.srcSize;
   }
 }
