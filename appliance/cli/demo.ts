@@ -14,6 +14,8 @@ import { download, pullModel, readIfValid } from '../models/pull';
 import { openRuntime, pathsOf, type Runtime } from '../runtime';
 import { startServer, untilSignal } from './serve';
 import { AppError } from '../shared/errors';
+import { Value } from '@sinclair/typebox/value';
+import { StreamConfig } from '../config/schema';
 import type { Logger } from '../shared/log';
 
 interface Pinned { file: string; sha256: string }
@@ -78,10 +80,8 @@ an earlier one), serves the API and prints curl commands that work against it.`,
       await pullModel(findModel(catalog, ref), catalog, { dir: pathsOf(config).models, mirror: modelMirror(config) });
     }
     if (config.streams.length === 0) {
-      config.streams.push({
-        id: 'demo', url: await demoVideo(pathsOf(config).state), pipeline: 'people', auth: 'none', username: '', password: '', fps: 0,
-        enabled: true, loop: true, realtime: true, hwaccel: 'none', stall_s: 10, queue: 4, overrides: {},
-      });
+      // The schema's defaults, so a new stream option needs no edit here.
+      config.streams.push(Value.Default(StreamConfig, { id: 'demo', url: await demoVideo(pathsOf(config).state), pipeline: 'people', loop: true }) as StreamConfig);
     }
     const rt = await openRuntime(config, log);
     await registerSamples(rt, log);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { Config } from '../../appliance/config/schema';
+import { Config, StreamConfig } from '../../appliance/config/schema';
 import { openRuntime, type Runtime } from '../../appliance/runtime';
 import { createApp } from '../../appliance/api/app';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
@@ -100,7 +100,7 @@ export async function waitFor<T>(cond: () => T | Promise<T>, ms: number, what: s
   throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-/** A stream config with its defaults, for tests. */
+/** A stream config with the schema's defaults; tests read files as fast as inference allows. */
 export function stream(over: Record<string, unknown> & { id: string; url: string; pipeline: string }) {
-  return { auth: 'none', username: '', password: '', fps: 0, enabled: true, loop: false, realtime: false, hwaccel: 'none', stall_s: 10, queue: 8, overrides: {}, ...over };
+  return Value.Default(StreamConfig, { realtime: false, queue: 8, ...over }) as StreamConfig;
 }
