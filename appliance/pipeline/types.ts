@@ -80,3 +80,8 @@ export const defineStage = <S extends TSchema>(d: StageDef<S>): StageDef<S> => d
 export function emptyFrame(base: Pick<Frame, 'stream' | 'seq' | 'ptsS' | 'decodedAt' | 'width' | 'height' | 'pixfmt' | 'pixels' | 'letterbox'>): Frame {
   return { ...base, detections: [], tracked: [], endedTracks: [], events: [], outputs: {} };
 }
+
+/** The detections a frame reports: with track ids when a track stage ran, else untracked (null ids). */
+export function frameDetections(frame: Frame): Array<Detection & { trackId: number | null }> {
+  return frame.tracked.length > 0 || frame.detections.length === 0 ? frame.tracked : frame.detections.map((d) => ({ ...d, trackId: null }));
+}

@@ -46,7 +46,6 @@ export const eventStage = defineStage({
           let snapshotKey: string | null = null;
           let imageId: string | null = null;
           const b = 'trackId' in ev ? best.get(ev.trackId) : undefined;
-
           if (b && deps.snapshots) {
             b.snap ??= deps.snapshots.take(b.frame, b.box, { label: ev.label, eventType: ev.type, eventId: id });
             try {

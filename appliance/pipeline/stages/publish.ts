@@ -5,7 +5,7 @@
  * rate-limited per stream; counts are retained state. Does nothing when no publisher is configured.
  */
 import { Type } from '@sinclair/typebox';
-import { defineStage } from '../types';
+import { defineStage, frameDetections } from '../types';
 import { countMessage, eventMessage, type TrackedObjectState } from '../../publish/topics';
 import { frameEnvelope } from '../../store/results';
 import { BoundedWrites } from '../writes';
@@ -59,7 +59,7 @@ export const publishStage = defineStage({
         }
         if (o.detections_per_s > 0 && frame.ptsS - lastDetections >= 1 / o.detections_per_s) {
           lastDetections = frame.ptsS;
-          const env = frameEnvelope({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp: new Date(frame.decodedAt), detections: frame.tracked.length ? frame.tracked : frame.detections.map((d) => ({ ...d, trackId: null })) });
+          const env = frameEnvelope({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp: new Date(frame.decodedAt), detections: frameDetections(frame) });
           await writes.add(pub.publish({ topic: pub.topics.detections(frame.stream), payload: JSON.stringify(env), qos: 0, retain: false, kind: 'frame' }));
         }
       },

@@ -6,7 +6,7 @@
  * the stage waits for every write.
  */
 import { Type } from '@sinclair/typebox';
-import { defineStage } from '../types';
+import { defineStage, frameDetections } from '../types';
 import { BoundedWrites } from '../writes';
 
 export const storeStage = defineStage({
@@ -22,7 +22,7 @@ export const storeStage = defineStage({
     const writes = new BoundedWrites(o.max_pending, deps.log);
     return {
       async run(frame) {
-        const detections = frame.tracked.length || frame.detections.length === 0 ? frame.tracked : frame.detections.map((d) => ({ ...d, trackId: null }));
+        const detections = frameDetections(frame);
         const timestamp = new Date(frame.decodedAt);
         if (o.frames && (o.empty_frames || detections.length > 0)) {
           await writes.add(deps.sink.frame({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp, detections }));
