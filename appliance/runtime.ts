@@ -90,7 +90,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }));
     const keys = new KeyFile(paths.keys);
     const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
-    const sink = new DuckDbSink(db);
+    const sink = await DuckDbSink.open(db);
     const m = config.mqtt;
     const device = config.device_id || hostname();
     const mqttPub = m.url ? new MqttPublisher(

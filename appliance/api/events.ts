@@ -1,17 +1,10 @@
 /** @module /api/events: object events from video, newest first, with their snapshot links. */
 import { Elysia, t } from 'elysia';
 import type { Db } from '../store/duckdb';
-import { getEvent, listEvents, type EventRow } from '../store/results';
+import { getEvent, listEvents } from '../store/results';
+import { eventView } from '../publish/envelope';
 import { AppError } from '../shared/errors';
 import { parseDate } from './views';
-
-export function eventView(r: EventRow, base: string) {
-  return {
-    id: r.id, session_id: r.session_id, stream: r.stream, timestamp: new Date(r.timestamp).toISOString(), type: r.type, label: r.label,
-    track_id: r.track_id === null ? null : Number(r.track_id), zone: r.zone, line: r.line, direction: r.direction, count: r.count,
-    snapshot_url: r.image_id ? `${base}/api/images/${r.image_id}/file` : null, image_id: r.image_id, detail: JSON.parse(r.payload),
-  };
-}
 
 export const eventsApi = (db: Db, baseUrl: (r: Request) => string) =>
   new Elysia({ name: 'api-events', prefix: '/api/events', detail: { tags: ['events'] } })

@@ -3,7 +3,7 @@
  * their detections, and events), batched by group commit through the appender, and the event
  * queries behind /api/events.
  */
-import type { Db, AppendValue, ColumnKind } from './duckdb';
+import type { Db, AppendValue, ColumnKind, SqlParam } from './duckdb';
 import { Batcher } from './batcher';
 import type { EmbeddingRecord, EventRecord, FrameResult, ResultSink } from '../pipeline/sink';
 import { whereOf } from './images';
@@ -23,18 +23,51 @@ export function frameEnvelope(r: FrameResult) {
 
 const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', 'double', 'timestamptz', 'varchar', 'varchar'];
 const DETECTION_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'float', 'float', 'float', 'float', 'float', 'bigint'];
-const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar'];
+const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar', 'bigint'];
 
 const EMBEDDING_KINDS: ColumnKind[] = ['varchar', 'varchar', 'timestamptz', 'bigint', 'varchar', 'varchar', 'floats'];
 
 type Item = { kind: 'frame'; r: FrameResult } | { kind: 'event'; e: EventRecord } | { kind: 'embedding'; x: EmbeddingRecord };
 
+/** The stored row of an event, as the writer commits it (and as listEvents reads it back). */
+export function eventRowOf(e: EventRecord, seq: number): EventRow {
+  const ev = e.event;
+  return {
+    id: e.id, session_id: e.sessionId, stream: e.stream, timestamp: e.timestamp, type: ev.type, label: ev.label,
+    track_id: 'trackId' in ev ? BigInt(ev.trackId) : null, zone: 'zone' in ev ? ev.zone : null, line: 'line' in ev ? ev.line : null,
+    direction: 'direction' in ev ? ev.direction : null, count: 'count' in ev ? ev.count : null,
+    snapshot_key: e.snapshotKey, image_id: e.imageId, payload: JSON.stringify(ev), seq: BigInt(seq),
+  };
+}
+
+export type CommitListener = (events: EventRow[]) => void;
+
 export class DuckDbSink implements ResultSink {
   private readonly batch: Batcher<Item>;
+  private readonly listeners = new Set<CommitListener>();
   written = { frames: 0, detections: 0, events: 0, embeddings: 0 };
 
-  constructor(private readonly db: Db) {
+  private constructor(private readonly db: Db, private lastSeq: number) {
     this.batch = new Batcher((items) => this.write(items), { max: 256 });
+  }
+
+  static async open(db: Db): Promise<DuckDbSink> {
+    const r = await db.all<{ s: bigint | null }>('SELECT max(seq) AS s FROM events');
+    return new DuckDbSink(db, Number(r[0]?.s ?? 0));
+  }
+
+  /** The seq of the newest committed event (0 when none). */
+  get committedSeq(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * Called with each batch's events after it is committed, in seq order. Listeners run
+   * synchronously and must not throw; a subscriber that needs older events reads them from the table.
+   */
+  onCommitted(fn: CommitListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   frame(r: FrameResult): Promise<void> {
@@ -58,6 +91,8 @@ export class DuckDbSink implements ResultSink {
     const dets: AppendValue[][] = [];
     const events: AppendValue[][] = [];
     const embeddings: AppendValue[][] = [];
+    const rows: EventRow[] = [];
+    let seq = this.lastSeq;
     for (const it of items) {
       if (it.kind === 'embedding') {
         const { x } = it;
@@ -68,11 +103,9 @@ export class DuckDbSink implements ResultSink {
         results.push([id, it.r.sessionId, it.r.stream, it.r.seq, Number.isFinite(it.r.ptsS) ? it.r.ptsS : null, it.r.timestamp, env.event, JSON.stringify(env.payload)]);
         for (const d of it.r.detections) dets.push([id, it.r.sessionId, it.r.stream, it.r.timestamp, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3], d.trackId]);
       } else {
-        const { e } = it;
-        const ev = e.event;
-        events.push([e.id, e.sessionId, e.stream, e.timestamp, ev.type, ev.label, 'trackId' in ev ? ev.trackId : null,
-          'zone' in ev ? ev.zone : null, 'line' in ev ? ev.line : null, 'direction' in ev ? ev.direction : null,
-          'count' in ev ? ev.count : null, e.snapshotKey, e.imageId, JSON.stringify(ev)]);
+        const r = eventRowOf(it.e, ++seq);
+        rows.push(r);
+        events.push([r.id, r.session_id, r.stream, r.timestamp, r.type, r.label, r.track_id, r.zone, r.line, r.direction, r.count, r.snapshot_key, r.image_id, r.payload, r.seq]);
       }
     }
     await this.db.append('analysis_results', RESULT_KINDS, results);
@@ -83,18 +116,22 @@ export class DuckDbSink implements ResultSink {
     this.written.detections += dets.length;
     this.written.events += events.length;
     this.written.embeddings += embeddings.length;
+    // Numbers of a failed batch are not reused: seq is increasing, not dense.
+    this.lastSeq = seq;
+    if (rows.length) for (const fn of this.listeners) fn(rows);
   }
 }
 
 export interface EventRow {
   id: string; session_id: string; stream: string; timestamp: Date; type: string; label: string; track_id: bigint | null;
   zone: string | null; line: string | null; direction: string | null; count: number | null; snapshot_key: string | null; image_id: string | null; payload: string;
+  seq: bigint;
 }
 
 export interface EventFilters { stream?: string; label?: string; type?: string; from?: Date; to?: Date }
 
 const EVENT_COLUMNS = `CAST(id AS VARCHAR) AS id, CAST(session_id AS VARCHAR) AS session_id, stream, timestamp, type, label, track_id, zone, line,
-  direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload`;
+  direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload, seq`;
 
 export async function listEvents(db: Db, f: EventFilters, page: number, limit: number): Promise<{ items: EventRow[]; total: number }> {
   const parts: string[] = [];
@@ -113,4 +150,21 @@ export async function listEvents(db: Db, f: EventFilters, page: number, limit: n
 export async function getEvent(db: Db, id: string): Promise<EventRow | null> {
   const rows = await db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = TRY_CAST($1 AS UUID)`, [id]);
   return rows[0] ?? null;
+}
+
+export interface EventSelector { streams?: string[]; types?: string[] }
+
+/** Events committed after `afterSeq`, oldest first, at most `limit`: the replay of a resuming subscriber. */
+export async function eventsAfter(db: Db, afterSeq: number, sel: EventSelector, limit: number): Promise<EventRow[]> {
+  const parts = ['seq > $1'];
+  const params: SqlParam[] = [afterSeq];
+  if (sel.streams?.length) { params.push(sel.streams); parts.push(`stream = ANY($${params.length}::VARCHAR[])`); }
+  if (sel.types?.length) { params.push(sel.types); parts.push(`type = ANY($${params.length}::VARCHAR[])`); }
+  return db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT ${limit}`, params);
+}
+
+/** The seq of an event id, or null when no such event is stored. */
+export async function seqOfEvent(db: Db, id: string): Promise<number | null> {
+  const r = await db.all<{ seq: bigint | null }>('SELECT seq FROM events WHERE id = TRY_CAST($1 AS UUID)', [id]);
+  return r[0]?.seq == null ? null : Number(r[0].seq);
 }

@@ -7,6 +7,7 @@ import m001 from './001_images.sql' with { type: 'text' };
 import m002 from './002_results.sql' with { type: 'text' };
 import m003 from './003_embeddings.sql' with { type: 'text' };
 import m004 from './004_outbox.sql' with { type: 'text' };
+import m005 from './005_event_seq.sql' with { type: 'text' };
 
 export interface Migration { version: number; name: string; sql: string }
 
@@ -15,4 +16,5 @@ export const migrations: Migration[] = [
   { version: 2, name: 'results', sql: m002 },
   { version: 3, name: 'embeddings', sql: m003 },
   { version: 4, name: 'outbox', sql: m004 },
+  { version: 5, name: 'event_seq', sql: m005 },
 ];
