@@ -5,6 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { editorSchema } from '../../appliance/config/schema';
+import { migrations } from '../../appliance/store/migrations';
 import { IMAGES, MODELS_DIR, SHARED, ensureModel, fileBlob, form, tempDir } from '../helpers/fixtures';
 
 const main = join(import.meta.dir, '../../appliance/main.ts');
@@ -52,7 +53,11 @@ describe('fovea CLI', () => {
     const dup = await fovea(['apikey', 'create', '--name', 'ops'], env);
     const revoke = await fovea(['apikey', 'revoke', 'ops'], env);
     const list = await fovea(['apikey', 'list'], env);
-    expect([migrate.out.split('\n')[0], st.out.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' ')), /^fov_[0-9a-f]{8}_/.test(key), dup.code, revoke.code, list.out.includes('revoked')]).toEqual(['applied: 1, 2, 3, 4', ['0001 images applied', '0002 results applied', '0003 embeddings applied', '0004 outbox applied'], true, 2, 0, true]);
+    expect([migrate.out.split('\n')[0], st.out.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' ')), /^fov_[0-9a-f]{8}_/.test(key), dup.code, revoke.code, list.out.includes('revoked')]).toEqual([
+      `applied: ${migrations.map((m) => m.version).join(', ')}`,
+      migrations.map((m) => `${String(m.version).padStart(4, '0')} ${m.name} applied`),
+      true, 2, 0, true,
+    ]);
     expect(await Bun.file(join(dir.path, 'api-keys.json')).text()).not.toContain(key);
   });
 
