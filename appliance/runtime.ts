@@ -19,16 +19,19 @@ import { ImageService } from './images/service';
 import { KeyFile } from './auth/keys';
 import type { Logger } from './shared/log';
 import { ModelPool } from './pipeline/models';
-import { DuckDbSink } from './store/results';
+import { DuckDbSink, eventsAfter, seqOfEvent } from './store/results';
 import { snapshotter } from './pipeline/snapshots';
 import { Streams } from './ingest/streams';
 import { spawnFfmpeg } from './decode/ffmpeg';
-import { realTimers } from './shared/timers';
+import { every, realTimers } from './shared/timers';
 import { hostname } from 'node:os';
 import { Outbox } from './store/outbox';
 import { MqttPublisher } from './publish/mqtt';
 import { topics } from './publish/topics';
 import { startStats } from './publish/stats';
+import { WsHub } from './publish/ws-hub';
+import { fanout } from './publish/port';
+import { JwtVerifier } from './auth/jwt';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
@@ -59,6 +62,8 @@ export interface Runtime {
   sink: DuckDbSink;
   streams: Streams;
   mqtt: MqttPublisher | null;
+  hub: WsHub;
+  jwt: JwtVerifier | null;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -97,7 +102,15 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       { url: m.url, clientId: m.client_id || `fovea-${device}`, username: m.username, password: m.password, availableTopic: topics(m.topic_prefix, device).available, qos: m.qos },
       await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }), log.child({ mod: 'publish' }), topics(m.topic_prefix, device),
     ) : null;
-    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: mqttPub, spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
+    const ws = config.api.ws;
+    const hub = new WsHub({
+      replay: (after, sel, limit) => eventsAfter(db, after, sel, limit), seqOf: (id) => seqOfEvent(db, id), committedSeq: () => sink.committedSeq,
+      maxBufferBytes: ws.max_buffer_bytes, maxClients: ws.max_clients, log: log.child({ mod: 'ws' }),
+    });
+    sink.onCommitted((rows) => hub.events(rows));
+    const heartbeat = every(realTimers, () => hub.heartbeat(), ws.ping_interval_s * 1000);
+    const jwt = await JwtVerifier.create(config.api.jwt);
+    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
     const startedAt = new Date();
     const stats = mqttPub ? startStats(mqttPub, {
       streams: () => streams.list(),
@@ -106,10 +119,13 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, startedAt,
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, jwt, startedAt,
       async close() {
         stats?.stop();
         await streams.stop();
+        heartbeat.stop();
+        await sink.flush();
+        hub.shutdown();
         await mqttPub?.idle();
         await mqttPub?.close();
         await sink.flush();

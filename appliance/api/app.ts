@@ -15,6 +15,7 @@ import { healthApi } from './health';
 import { streamsApi } from './streams';
 import { eventsApi } from './events';
 import { publishApi } from './publish';
+import { wsApi } from './ws';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -25,7 +26,10 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
   const upload = c.max_upload_bytes + MULTIPART_OVERHEAD;
   // Bun's own cap answers 413 with no body; keep it above the per-route limits so a declared
   // Content-Length gets our JSON error, and let it stop only bodies that send no length.
-  return new Elysia({ serve: { maxRequestBodySize: upload * 2 } })
+  // WebSocket: our hub cuts a lagging client at api.ws.max_buffer_bytes; Bun's own limit sits above
+  // it so Bun never drops a message silently, and Bun's idle timer is off (the hub pings).
+  const websocket = { backpressureLimit: c.ws.max_buffer_bytes * 4, closeOnBackpressureLimit: true, idleTimeout: 0, sendPings: false, maxPayloadLength: 64 * 1024 };
+  return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
     .use(errorHandler(log))
     .use(bodyLimit([
       { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
@@ -46,7 +50,8 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
     .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl }))
     .use(streamsApi(rt.streams))
     .use(eventsApi(rt.db, baseUrl))
-    .use(publishApi(rt));
+    .use(publishApi(rt))
+    .use(wsApi({ hub: rt.hub, required: c.auth, jwt: rt.jwt, verifyKey: (tok) => rt.keys.verify(tok) }));
 }
 
 export type App = ReturnType<typeof createApp>;

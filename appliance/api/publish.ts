@@ -6,4 +6,5 @@ export const publishApi = (rt: Runtime) =>
   new Elysia({ name: 'api-publish', detail: { tags: ['publish'] } })
     .get('/api/publish/status', async () => ({
       mqtt: rt.mqtt ? { ...rt.mqtt.status(), url: rt.config.mqtt.url.replace(/\/\/[^@/]*@/, '//***@') } : null,
-    }), { detail: { summary: 'MQTT connection and outbox' } });
+      websocket: rt.hub.status(),
+    }), { detail: { summary: 'MQTT, WebSocket and webhook delivery' } });

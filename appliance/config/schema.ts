@@ -16,6 +16,18 @@ export const ApiConfig = obj('Local HTTP API.', {
   max_upload_bytes: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1024, maximum: 512 * 1024 * 1024, description: 'Largest accepted image upload in bytes.' }),
   max_pixels: Type.Integer({ default: 100_000_000, minimum: 1, maximum: 1_000_000_000, description: 'Largest accepted image in pixels (width x height): rejects decompression bombs before decoding.' }),
   rate_limit_per_minute: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Requests a minute allowed per API key and per client IP.' }),
+  jwt: obj('JSON Web Tokens accepted besides API keys (WebSocket /ws/analysis). Off while no key is set.', {
+    hs256_secret: Type.String({ default: '', description: 'Shared HS256 secret (at least 32 bytes): use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
+    eddsa_public_keys: Type.Array(Type.String(), { default: [], description: 'Ed25519 public keys (PEM, SPKI) whose EdDSA tokens are accepted; e.g. ${file:/etc/fovea/issuer.pub}.' }),
+    audience: Type.String({ default: 'fovea', minLength: 1, description: 'Required aud claim.' }),
+    issuer: Type.String({ default: '', description: 'Required iss claim; empty accepts any issuer.' }),
+    clock_tolerance_s: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Leeway for exp and nbf.' }),
+  }),
+  ws: obj('WebSocket /ws/analysis.', {
+    ping_interval_s: Type.Integer({ default: 30, minimum: 1, maximum: 600, description: 'Ping every client this often; one that has not answered the previous ping is dropped.' }),
+    max_buffer_bytes: Type.Integer({ default: 1024 * 1024, minimum: 1024, maximum: 256 * 1024 * 1024, description: 'Bytes queued for a client before it is sent `lagged` and cut.' }),
+    max_clients: Type.Integer({ default: 256, minimum: 1, maximum: 100_000 }),
+  }),
 });
 
 export const ModelsConfig = obj('Model catalog, files and inference.', {

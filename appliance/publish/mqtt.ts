@@ -6,8 +6,8 @@
  * a message in flight when the link drops may arrive twice.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Message, Topics } from './topics';
-import type { Publisher } from './port';
+import { countMessage, eventMessage, type Message, type Topics, type TrackedObjectState } from './topics';
+import type { FrameEnvelope, ObjectChange, Publisher } from './port';
 import type { Outbox } from '../store/outbox';
 import type { Logger } from '../shared/log';
 
@@ -49,6 +49,18 @@ export class MqttPublisher implements Publisher {
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState): Promise<void> {
+    return this.publish(eventMessage(this.topics, type, before, after, this.qos, null));
+  }
+
+  detections(env: FrameEnvelope): Promise<void> {
+    return this.publish({ topic: this.topics.detections(env.payload.stream), payload: JSON.stringify(env), qos: 0, retain: false, kind: 'frame' });
+  }
+
+  count(stream: string, label: string, count: number): Promise<void> {
+    return this.publish(countMessage(this.topics, stream, label, count, this.qos));
   }
 
   async publish(m: Message): Promise<void> {

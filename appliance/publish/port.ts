@@ -1,9 +1,30 @@
-/** @module The port a pipeline publishes through (MQTT now; WebSocket and webhooks later). */
-import type { Message, Topics } from './topics';
+/**
+ * @module The port the `publish` stage hands results to: tracked-object changes, per-frame
+ * detections (already rate-limited by the stage) and counts. MQTT and WebSocket implement it, each
+ * keeping what its subscribers expect; `fanout` hands every result to all of them. Stored events
+ * reach WebSocket and webhook subscribers from the store instead (after commit, so they can replay).
+ */
+import type { TrackedObjectState } from './topics';
+import type { frameEnvelope } from '../store/results';
+
+export type FrameEnvelope = ReturnType<typeof frameEnvelope>;
+export type ObjectChange = 'new' | 'update' | 'end';
 
 export interface Publisher {
-  /** Device-level topics (prefix and device id applied). */
-  readonly topics: Topics;
-  readonly qos: 0 | 1 | 2;
-  publish(m: Message): Promise<void>;
+  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState): Promise<void>;
+  detections(env: FrameEnvelope): Promise<void>;
+  count(stream: string, label: string, count: number): Promise<void>;
+}
+
+/** One publisher for many; null when there are none, so the stage can skip its work. */
+export function fanout(pubs: Array<Publisher | null>): Publisher | null {
+  const all = pubs.filter((p): p is Publisher => p !== null);
+  if (all.length === 0) return null;
+  if (all.length === 1) return all[0]!;
+  const each = async (f: (p: Publisher) => Promise<void>) => { await Promise.all(all.map(f)); };
+  return {
+    object: (t, b, a) => each((p) => p.object(t, b, a)),
+    detections: (env) => each((p) => p.detections(env)),
+    count: (s, l, c) => each((p) => p.count(s, l, c)),
+  };
 }

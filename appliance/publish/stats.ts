@@ -3,9 +3,9 @@
  * dropped frames, queue depth, inference milliseconds) and of the outbox, as Frigate publishes
  * camera_fps, skipped_fps and detector inference speed. Timers are injected (fake time in tests).
  */
-import type { Publisher } from './port';
+import type { MqttPublisher } from './mqtt';
 import type { StreamView } from '../ingest/stream';
-import type { Timers } from '../shared/timers';
+import { every, type Timers } from '../shared/timers';
 
 export interface StatsSource {
   streams(): StreamView[];
@@ -21,12 +21,8 @@ export function statsPayload(src: StatsSource): string {
   return JSON.stringify({ uptime_s: src.uptimeS(), streams, outbox: src.outbox() });
 }
 
-export function startStats(pub: Publisher, src: StatsSource, intervalS: number, timers: Timers): { stop(): void } {
-  let handle: unknown = null;
-  const tick = () => {
+export function startStats(pub: Pick<MqttPublisher, 'publish' | 'topics'>, src: StatsSource, intervalS: number, timers: Timers): { stop(): void } {
+  return every(timers, () => {
     void pub.publish({ topic: pub.topics.stats, payload: statsPayload(src), qos: 0, retain: false, kind: 'frame' }).catch(() => undefined);
-    handle = timers.set(tick, intervalS * 1000);
-  };
-  handle = timers.set(tick, intervalS * 1000);
-  return { stop: () => timers.clear(handle) };
+  }, intervalS * 1000);
 }

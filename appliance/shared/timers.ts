@@ -32,3 +32,15 @@ export class FakeTimers implements Timers {
     this.t = end;
   }
 }
+
+/** Run fn every ms on the given timers until stop(). */
+export function every(timers: Timers, fn: () => void, ms: number): { stop(): void } {
+  let handle: unknown = null;
+  let stopped = false;
+  const tick = () => {
+    fn();
+    if (!stopped) handle = timers.set(tick, ms);
+  };
+  handle = timers.set(tick, ms);
+  return { stop: () => { stopped = true; timers.clear(handle); } };
+}

@@ -4,14 +4,8 @@ import { Db } from '../../appliance/store/duckdb';
 import { migrate } from '../../appliance/store/migrate';
 import { migrations } from '../../appliance/store/migrations';
 import { DuckDbSink, eventsAfter, seqOfEvent, type EventRow } from '../../appliance/store/results';
-import type { EventRecord } from '../../appliance/pipeline/sink';
 import { tempDir } from '../helpers/fixtures';
-
-export const eventRecord = (i: number, stream = 'cam'): EventRecord => ({
-  id: Bun.randomUUIDv7(), sessionId: Bun.randomUUIDv7(), stream, timestamp: new Date(1_700_000_000_000 + i),
-  event: i % 3 === 0 ? { type: 'count', label: 'person', count: i, ts: i } : { type: 'enter', zone: 'door', trackId: i, label: 'person', ts: i },
-  snapshotKey: null, imageId: null,
-});
+import { eventRecord } from '../helpers/events';
 
 describe('event sequence', () => {
   test('seq follows commit order across batches; listeners see each committed event once, in order', async () => {

@@ -1,19 +1,19 @@
 /**
- * @module `publish@1`: results to subscribers (MQTT). Tracked objects become Frigate-style events:
+ * @module `publish@1`: results to subscribers (MQTT, WebSocket). Tracked objects become Frigate-style events:
  * `new` when a track is confirmed, `update` when it enters or leaves a zone, crosses a line or
  * dwells, `end` when it is gone, each with `before` and `after`. Per-frame detections are
  * rate-limited per stream; counts are retained state. Does nothing when no publisher is configured.
  */
 import { Type } from '@sinclair/typebox';
 import { defineStage, frameDetections } from '../types';
-import { countMessage, eventMessage, type TrackedObjectState } from '../../publish/topics';
+import type { TrackedObjectState } from '../../publish/topics';
 import { frameEnvelope } from '../../store/results';
 import { BoundedWrites } from '../writes';
 
 export const publishStage = defineStage({
   type: 'publish',
   version: 1,
-  description: 'Publish events, detections and counts (MQTT).',
+  description: 'Publish tracked objects, detections and counts (MQTT, WebSocket).',
   options: Type.Object({
     events: Type.Boolean({ default: true }),
     detections_per_s: Type.Number({ default: 1, minimum: 0, description: 'Per-frame detection messages per second and stream (0: none).' }),
@@ -29,7 +29,7 @@ export const publishStage = defineStage({
         if (!pub) return;
         if (o.events) {
           const send = (type: 'new' | 'update' | 'end', before: TrackedObjectState | null, after: TrackedObjectState) =>
-            writes.add(pub.publish(eventMessage(pub.topics, type, before, after, pub.qos, null)));
+            writes.add(pub.object(type, before, after));
           for (const d of frame.tracked) {
             if (d.trackId === null) continue;
             const prev = objects.get(d.trackId);
@@ -54,13 +54,13 @@ export const publishStage = defineStage({
         }
         if (o.counts) {
           for (const e of frame.events) {
-            if (e.event.type === 'count') await writes.add(pub.publish(countMessage(pub.topics, frame.stream, e.event.label, e.event.count, pub.qos)));
+            if (e.event.type === 'count') await writes.add(pub.count(frame.stream, e.event.label, e.event.count));
           }
         }
         if (o.detections_per_s > 0 && frame.ptsS - lastDetections >= 1 / o.detections_per_s) {
           lastDetections = frame.ptsS;
           const env = frameEnvelope({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp: new Date(frame.decodedAt), detections: frameDetections(frame) });
-          await writes.add(pub.publish({ topic: pub.topics.detections(frame.stream), payload: JSON.stringify(env), qos: 0, retain: false, kind: 'frame' }));
+          await writes.add(pub.detections(env));
         }
       },
       close: () => writes.close(),

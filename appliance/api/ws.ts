@@ -1,0 +1,99 @@
+/**
+ * @module GET /ws/analysis: the WebSocket feed (subprotocol `json`). Authentication happens before
+ * the upgrade, from `Authorization: Bearer <token>`, a `token` query parameter, or a
+ * `Sec-WebSocket-Protocol` entry `bearer.<token>` (browsers can set neither headers nor, safely,
+ * URLs that end up in logs: prefer the subprotocol). A token is a JWT (HS256/EdDSA, when keys are
+ * configured) or an API key. The fan-out itself is the WsHub.
+ */
+import { Elysia } from 'elysia';
+import type { ServerWebSocket } from 'bun';
+import { AppError } from '../shared/errors';
+import type { KeyIdentity } from '../auth/keys';
+import { looksLikeJwt, type JwtVerifier } from '../auth/jwt';
+import type { WsHub } from '../publish/ws-hub';
+import { errorResponse } from './errors';
+import { tokenOf } from './auth';
+
+export const WS_PATH = '/ws/analysis';
+const BEARER_PROTOCOL = 'bearer.';
+/** How long a client cut for lagging may hold its socket before it is terminated. */
+const CLOSE_GRACE_MS = 5000;
+
+export interface WsOptions {
+  hub: WsHub;
+  required: boolean;
+  jwt: JwtVerifier | null;
+  verifyKey: (token: string) => KeyIdentity | null;
+}
+
+const protocolsOf = (req: Request) => (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+
+/** The token of a WebSocket upgrade: header first, then the bearer.<token> subprotocol, then ?token=. */
+export function wsTokenOf(req: Request): string | null {
+  const fromHeader = tokenOf(req.headers);
+  if (fromHeader) return fromHeader;
+  const proto = protocolsOf(req).find((p) => p.startsWith(BEARER_PROTOCOL));
+  if (proto) return proto.slice(BEARER_PROTOCOL.length);
+  return new URL(req.url).searchParams.get('token');
+}
+
+async function authenticate(req: Request, o: WsOptions): Promise<Response | undefined> {
+  const offered = protocolsOf(req);
+  if (offered.length && !offered.includes('json')) {
+    return errorResponse(new AppError('bad_request', 'the only WebSocket subprotocol is json'));
+  }
+  if (!o.required) return undefined;
+  const token = wsTokenOf(req);
+  if (!token) return errorResponse(new AppError('unauthorized', 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token=', { headers: { 'www-authenticate': 'Bearer' } }));
+  if (looksLikeJwt(token)) {
+    if (!o.jwt) return errorResponse(new AppError('unauthorized', 'JWTs are not accepted here: no key is configured (api.jwt)'));
+    try { await o.jwt.verify(token); } catch (e) { return errorResponse(e as AppError); }
+    return undefined;
+  }
+  if (!o.verifyKey(token)) return errorResponse(new AppError('unauthorized', 'the API key is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }));
+  return undefined;
+}
+
+type Raw = ServerWebSocket<unknown>;
+
+export const wsApi = (o: WsOptions) => {
+  const ids = new WeakMap<Raw, number>();
+  return new Elysia({ name: 'api-ws' })
+    .onRequest(async ({ request }) => {
+      if (new URL(request.url).pathname !== WS_PATH) return;
+      return authenticate(request, o);
+    })
+    .ws(WS_PATH, {
+      detail: { summary: 'Live events and analysed frames (subprotocol json); see the README' },
+      upgrade: (ctx) => {
+        if (protocolsOf(ctx.request).includes('json')) ctx.set.headers['sec-websocket-protocol'] = 'json';
+      },
+      open(ws) {
+        const raw = ws.raw as Raw;
+        const origin = new URL(ws.data.request.url).origin;
+        const id = o.hub.open({
+          send: (t) => { raw.send(t); },
+          bufferedAmount: () => raw.getBufferedAmount(),
+          close: (code, reason) => {
+            raw.close(code, reason);
+            setTimeout(() => { if (raw.readyState !== 3) raw.terminate(); }, CLOSE_GRACE_MS).unref?.();
+          },
+          terminate: () => raw.terminate(),
+          ping: () => { raw.ping(); },
+        }, origin);
+        if (id !== null) ids.set(raw, id);
+      },
+      message(ws, message) {
+        const id = ids.get(ws.raw as Raw);
+        if (id !== undefined) void o.hub.message(id, message);
+      },
+      pong(ws) {
+        const id = ids.get(ws.raw as Raw);
+        if (id !== undefined) o.hub.pong(id);
+      },
+      close(ws) {
+        const id = ids.get(ws.raw as Raw);
+        if (id !== undefined) o.hub.close(id);
+      },
+    });
+};
