@@ -114,7 +114,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     const startedAt = new Date();
     const stats = mqttPub ? startStats(mqttPub, {
       streams: () => streams.list(),
-      outbox: () => { const st = mqttPub.status(); return { depth: st.outbox_depth, bytes: st.outbox_bytes, dropped_frames: st.dropped_frames }; },
+      outbox: () => { const st = mqttPub.status(); return { depth: st.outbox_depth, bytes: st.outbox_bytes, oldest_age_s: st.outbox_oldest_age_s, dropped_frames: st.dropped_frames }; },
       uptimeS: () => Math.round((Date.now() - startedAt.getTime()) / 1000),
     }, m.stats_interval_s, realTimers) : null;
     const s = session;

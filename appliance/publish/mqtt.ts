@@ -20,7 +20,7 @@ export interface MqttOptions {
   qos: 0 | 1 | 2;
 }
 
-export interface PublisherStatus { connected: boolean; outbox_depth: number; outbox_bytes: number; dropped_frames: number; published: number; last_error: string | null }
+export interface PublisherStatus { connected: boolean; outbox_depth: number; outbox_bytes: number; outbox_oldest_age_s: number | null; dropped_frames: number; published: number; last_error: string | null }
 
 export class MqttPublisher implements Publisher {
   private client: MqttClient;
@@ -104,7 +104,7 @@ export class MqttPublisher implements Publisher {
   }
 
   status(): PublisherStatus {
-    return { connected: this.client.connected, outbox_depth: this.outbox.depth, outbox_bytes: this.outbox.bytes, dropped_frames: this.outbox.dropped.frames, published: this.published, last_error: this.lastError };
+    return { connected: this.client.connected, outbox_depth: this.outbox.depth, outbox_bytes: this.outbox.bytes, outbox_oldest_age_s: this.outbox.oldestAgeS(), dropped_frames: this.outbox.dropped.frames, published: this.published, last_error: this.lastError };
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import { every, type Timers } from '../shared/timers';
 
 export interface StatsSource {
   streams(): StreamView[];
-  outbox(): { depth: number; bytes: number; dropped_frames: number } | null;
+  outbox(): { depth: number; bytes: number; oldest_age_s: number | null; dropped_frames: number } | null;
   uptimeS(): number;
 }
 

@@ -9,8 +9,11 @@ import { makeRoom, type Limits, type Queued } from '../publish/outbox-policy';
 
 export interface OutboxRow extends Message { seq: number; createdAt: Date }
 
+/** A queued message as the policy sees it, with when it was queued (ms since epoch). */
+type Entry = Queued & { at: number };
+
 export class Outbox {
-  private summary: Queued[] = [];
+  private summary: Entry[] = [];
   dropped = { frames: 0 };
   overLimit = false;
 
@@ -18,8 +21,8 @@ export class Outbox {
 
   static async open(db: Db, limits: Limits): Promise<Outbox> {
     const o = new Outbox(db, limits);
-    const rows = await db.all<{ seq: bigint; kind: string; bytes: number }>('SELECT seq, kind, bytes FROM outbox ORDER BY seq');
-    o.summary = rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as Queued['kind'], bytes: r.bytes }));
+    const rows = await db.all<{ seq: bigint; kind: string; bytes: number; created_at: Date }>('SELECT seq, kind, bytes, created_at FROM outbox ORDER BY seq');
+    o.summary = rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as Queued['kind'], bytes: r.bytes, at: new Date(r.created_at).getTime() }));
     return o;
   }
 
@@ -31,10 +34,10 @@ export class Outbox {
     return this.summary.reduce((s, q) => s + q.bytes, 0);
   }
 
-  async oldestAgeS(now = Date.now()): Promise<number | null> {
-    if (this.summary.length === 0) return null;
-    const r = await this.db.all<{ t: Date }>('SELECT created_at AS t FROM outbox ORDER BY seq LIMIT 1');
-    return r[0] ? Math.round((now - new Date(r[0].t).getTime()) / 1000) : null;
+  /** Seconds since the oldest queued message was queued; null when empty. */
+  oldestAgeS(now = Date.now()): number | null {
+    const first = this.summary[0];
+    return first ? Math.max(0, Math.round((now - first.at) / 1000)) : null;
   }
 
   /** Queue a message; returns false when the policy dropped it (a per-frame message, outbox full). */
@@ -49,10 +52,11 @@ export class Outbox {
       this.dropped.frames += d.drop.length;
     }
     if (d.dropIncoming) { this.dropped.frames++; return false; }
+    const at = Date.now();
     const r = await this.db.all<{ seq: bigint }>(
-      'INSERT INTO outbox (topic, payload, qos, retain, kind, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING seq',
-      [m.topic, m.payload, m.qos, m.retain, m.kind, bytes]);
-    this.summary.push({ seq: Number(r[0]!.seq), kind: m.kind, bytes });
+      'INSERT INTO outbox (topic, payload, qos, retain, kind, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::DOUBLE / 1000)) RETURNING seq',
+      [m.topic, m.payload, m.qos, m.retain, m.kind, bytes, at]);
+    this.summary.push({ seq: Number(r[0]!.seq), kind: m.kind, bytes, at });
     return true;
   }
 

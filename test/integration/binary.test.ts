@@ -7,6 +7,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { IMAGES, SHARED, VIDEOS, fileBlob, form, tempDir, waitFor } from '../helpers/fixtures';
+import { waitForLine } from '../helpers/process';
 
 const root = join(import.meta.dir, '../..');
 
@@ -14,20 +15,6 @@ async function run(cmd: string[], cwd: string, env: Record<string, string>): Pro
   const p = Bun.spawn(cmd, { cwd, env, stdout: 'pipe', stderr: 'pipe' });
   const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
   return { code: await p.exited, out: out + err };
-}
-
-async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, ms: number): Promise<string> {
-  const reader = stream.getReader();
-  let text = '';
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-    const m = pattern.exec(text);
-    if (m) { reader.releaseLock(); return m[1]!; }
-  }
-  throw new Error(`no line matching ${pattern} in: ${text}`);
 }
 
 describe('single binary', () => {

@@ -36,12 +36,14 @@ test('a broker restart mid-run loses no event and keeps the order; the outbox dr
   await waitFor(() => !pub.connected, 10_000, 'publisher to notice');
   for (let n = 6; n <= 15; n++) await pub.publish(ev(n));
   const held = pub.status().outbox_depth;
+  await Bun.sleep(1100);
+  const heldAge = pub.status().outbox_oldest_age_s;
   await broker.start();
   await waitFor(() => pub.status().outbox_depth === 0 && pub.connected, 20_000, 'outbox drained');
   await pub.idle();
   await waitFor(() => new Set(got).size >= 15, 20_000, 'all fifteen at the subscriber');
   const firstSeen = got.filter((n, i) => got.indexOf(n) === i);
-  expect([held, firstSeen]).toEqual([10, Array.from({ length: 15 }, (_, i) => i + 1)]);
+  expect([held, heldAge! >= 1, pub.status().outbox_oldest_age_s, firstSeen]).toEqual([10, true, null, Array.from({ length: 15 }, (_, i) => i + 1)]);
 
   // Availability is retained: a newcomer sees 'online'.
   const late = mqtt.connect(broker.url, { clientId: 'late' });
@@ -85,3 +87,51 @@ test('the person video reaches an MQTT subscriber as new/update/end per track, c
   expect([stats.length >= 1, 'table' in stats[0]!.streams]).toEqual([true, true]);
   await sub.endAsync();
 }, 180_000);
+
+import { spawnFovea } from '../helpers/process';
+
+test('SIGKILL: the broker publishes offline (the will); an outbox left by a kill is delivered, in order, after restart', async () => {
+  await using state = await tempDir();
+  await using broker = await startMosquitto();
+  const got: Array<{ topic: string; body: string }> = [];
+  // A persistent session, so the broker keeps what it is sent while this subscriber reconnects.
+  const sub = mqtt.connect(broker.url, { clientId: 'kill-watcher', clean: false, reconnectPeriod: 200 });
+  sub.on('message', (topic, payload) => got.push({ topic, body: payload.toString() }));
+  await new Promise<void>((r) => sub.on('connect', () => r()));
+  await sub.subscribeAsync('fovea/box-kill/#', { qos: 1 });
+  const availability = () => got.filter((m) => m.topic === 'fovea/box-kill/available').at(-1)?.body;
+  const config = { device_id: 'box-kill', api: { auth: false }, mqtt: { url: broker.url, stats_interval_s: 3600 } };
+  const status = async (url: string) => (await (await fetch(`${url}/api/publish/status`)).json()) as { mqtt: { connected: boolean; outbox_depth: number } };
+
+  // 1. Connected, then killed: the broker publishes the will.
+  const a = await spawnFovea(state.path, config);
+  await waitFor(() => availability() === 'online', 20_000, 'online');
+  await a.kill('SIGKILL');
+  await waitFor(() => availability() === 'offline', 20_000, 'offline from the will');
+
+  // 2. The broker is away: a video run queues its messages in the outbox; killed with them queued.
+  await broker.stop();
+  const b = await spawnFovea(state.path, { ...config, streams: [{ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2, realtime: false }] });
+  await waitFor(async () => ((await (await fetch(`${b.url}/api/streams/table`)).json()) as { state: string }).state === 'stopped', 150_000, 'video analysed');
+  const queued = (await status(b.url)).mqtt.outbox_depth;
+  await b.kill('SIGKILL');
+  const before = got.length;
+
+  // 3. Broker back, appliance restarted (without the stream): online again, and the outbox drains.
+  await broker.start();
+  const c = await spawnFovea(state.path, config);
+  await waitFor(async () => { const s = await status(c.url); return s.mqtt.connected && s.mqtt.outbox_depth === 0; }, 30_000, 'outbox drained');
+  await waitFor(() => got.length - before >= queued, 20_000, 'the queued messages at the subscriber');
+  await Bun.sleep(500);
+  const after = got.slice(before);
+  const delivered = after.filter((m) => m.topic !== 'fovea/box-kill/available');
+  const byTrack = new Map<number, string[]>();
+  for (const m of delivered.filter((x) => x.topic === 'fovea/box-kill/events')) {
+    const e = JSON.parse(m.body) as { type: string; after: { track_id: number } };
+    byTrack.set(e.after.track_id, [...(byTrack.get(e.after.track_id) ?? []), e.type]);
+  }
+  expect([queued > 20, delivered.length, availability(), byTrack.size >= 3]).toEqual([true, queued, 'online', true]);
+  expect([...byTrack.values()].every((t) => t[0] === 'new' && t.at(-1) === 'end' && t.indexOf('end') === t.length - 1)).toBe(true);
+  await c.kill('SIGTERM');
+  await sub.endAsync();
+}, 300_000);

@@ -46,7 +46,7 @@ test('stats are published every interval with each stream and the outbox', () =>
   const sent: Message[] = [];
   const pub = { topics: topics('fovea', 'b'), qos: 1 as const, publish: async (m: Message) => { sent.push(m); } };
   const view = { id: 'door', state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, stage_ms: { detect: 16.2 }, restarts: 0 };
-  const src: StatsSource = { streams: () => [view as never], outbox: () => ({ depth: 0, bytes: 0, dropped_frames: 0 }), uptimeS: () => 120 };
+  const src: StatsSource = { streams: () => [view as never], outbox: () => ({ depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 }), uptimeS: () => 120 };
   const t = new FakeTimers();
   const s = startStats(pub, src, 60, t);
   t.advance(59_000);
@@ -55,6 +55,6 @@ test('stats are published every interval with each stream and the outbox', () =>
   s.stop();
   t.advance(600_000);
   expect([before, sent.length, sent[0]!.topic, JSON.parse(sent[0]!.payload)]).toEqual([0, 2, 'fovea/b/stats', {
-    uptime_s: 120, streams: { door: { state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, inference_ms: 16.2, restarts: 0 } }, outbox: { depth: 0, bytes: 0, dropped_frames: 0 },
+    uptime_s: 120, streams: { door: { state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, inference_ms: 16.2, restarts: 0 } }, outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 },
   }]);
 });

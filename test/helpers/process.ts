@@ -1,0 +1,54 @@
+/**
+ * @module The appliance as a separate process (`fovea serve` from source), for what only a real
+ * process shows: SIGKILL, restarts, what a broker sees when the TCP connection just goes.
+ */
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { MODELS_DIR } from './fixtures';
+
+const main = join(import.meta.dir, '../../appliance/main.ts');
+
+/** Read a stream until a line matches; returns the first capture group. */
+export async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, ms: number): Promise<string> {
+  const reader = stream.getReader();
+  let text = '';
+  let timer: Timer | undefined;
+  const timeout = new Promise<{ done: true; value: undefined }>((r) => { timer = setTimeout(() => r({ done: true, value: undefined }), ms); });
+  try {
+    for (;;) {
+      const { value, done } = await Promise.race([reader.read(), timeout]);
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      const m = pattern.exec(text);
+      if (m) return m[1]!;
+    }
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
+  throw new Error(`no line matching ${pattern} in: ${text}`);
+}
+
+export interface FoveaProcess extends AsyncDisposable {
+  url: string;
+  proc: ReturnType<typeof Bun.spawn>;
+  kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<number>;
+}
+
+/**
+ * `fovea serve` on a config written to `<state>/fovea.yaml` (models from the test cache, CPU, a
+ * free port), with stdout drained so the process never blocks on a full pipe. Log level info at
+ * least: the URL is read from the 'fovea serving' line.
+ */
+export async function spawnFovea(state: string, config: Record<string, unknown>): Promise<FoveaProcess> {
+  const file = join(state, 'fovea.yaml');
+  await Bun.write(file, stringify({
+    state_dir: state, models: { dir: MODELS_DIR, providers: ['cpu'] }, ...config,
+    api: { port: 0, ...(config.api as object) }, log: { level: 'info', ...(config.log as object) },
+  }));
+  const proc = Bun.spawn([process.execPath, main, 'serve', '--config', file], { stdout: 'pipe', stderr: 'inherit' });
+  const url = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000);
+  void (async () => { for await (const _ of proc.stdout as ReadableStream<Uint8Array>) { /* drain */ } })().catch(() => undefined);
+  const kill = async (signal: 'SIGKILL' | 'SIGTERM') => { proc.kill(signal); return proc.exited; };
+  return { url, proc, kill, [Symbol.asyncDispose]: async () => { if (proc.exitCode === null && !proc.killed) await kill('SIGTERM'); } };
+}
