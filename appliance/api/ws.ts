@@ -88,7 +88,8 @@ export const wsApi = (o: WsOptions) => {
         if (id !== undefined) void o.hub.message(id, message);
       },
       pong(ws) {
-        const id = ids.get(ws.raw as Raw);
+        // Elysia passes Bun's own socket to pong (an ElysiaWS wrapper to the other handlers).
+        const id = ids.get(((ws as unknown as { raw?: Raw }).raw ?? ws) as Raw);
         if (id !== undefined) o.hub.pong(id);
       },
       close(ws) {

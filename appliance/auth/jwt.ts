@@ -45,7 +45,9 @@ export class JwtVerifier {
         });
         return identityOf(payload);
       } catch (e) {
-        last = e;
+        // Report the most telling failure: a key of the token's algorithm whose signature does not
+        // match says more than the keys of another algorithm.
+        if (last === null || !(e instanceof errors.JOSEAlgNotAllowed)) last = e;
         // Only a signature or algorithm mismatch may be another key's token; anything else is final.
         if (!(e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JOSEAlgNotAllowed)) break;
       }

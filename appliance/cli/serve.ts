@@ -16,7 +16,8 @@ export async function startServer(rt: Runtime, log: Logger): Promise<{ url: stri
   app.listen({ hostname: rt.config.api.host, port: rt.config.api.port });
   const url = `http://${rt.config.api.host.includes(':') ? `[${rt.config.api.host}]` : rt.config.api.host}:${app.server!.port}`;
   log.info('fovea serving', { url, version: VERSION, state_dir: rt.paths.state, embed_model: rt.embedder.modelRef, provider: rt.embedder.provider });
-  return { url, stop: async () => { await app.stop(); await rt.close(); } };
+  // WebSocket clients are closed first (1001): the server's stop waits for every open connection.
+  return { url, stop: async () => { rt.hub.shutdown(); await app.stop(); await rt.close(); } };
 }
 
 export function untilSignal(stop: () => Promise<void>, log: Logger): Promise<number> {

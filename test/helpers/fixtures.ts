@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { Config, StreamConfig } from '../../appliance/config/schema';
 import { openRuntime, type Runtime } from '../../appliance/runtime';
-import { createApp } from '../../appliance/api/app';
+import { startServer } from '../../appliance/cli/serve';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel } from '../../appliance/models/pull';
 import { configureLogs, createLogger } from '../../appliance/shared/log';
@@ -59,17 +59,13 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
   const config = testConfig(dir.path, overrides);
   configureLogs({ level: config.log.level });
   const rt = await openRuntime(config, createLogger({ test: true }));
-  await rt.streams.start(rt.config.streams);
-  const app = createApp(rt, createLogger({ mod: 'api' }));
-  app.listen({ hostname: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${app.server!.port}`;
+  const { url, stop } = await startServer(rt, createLogger({ mod: 'api' }));
   const key = await rt.keys.create(`test-${Math.random().toString(36).slice(2)}`);
   return {
     url, key, rt, state: dir.path,
     api: (path, init = {}) => fetch(url + path, { ...init, headers: { 'x-api-key': key, ...(init.headers as object) } }),
     async [Symbol.asyncDispose]() {
-      await app.stop();
-      await rt.close();
+      await stop();
       await dir[Symbol.asyncDispose]();
     },
   };
