@@ -11,10 +11,11 @@ import { models } from './cli/models';
 import { db } from './cli/db';
 import { demo } from './cli/demo';
 import { version, configCmd } from './cli/misc';
+import { watch, token } from './cli/watch';
 import { isAppError, messageOf } from './shared/errors';
 import { scrub } from './shared/scrub';
 
-const commands: Command[] = [serve, demo, apikey, models, db, configCmd, version];
+const commands: Command[] = [serve, demo, apikey, models, db, watch, token, configCmd, version];
 
 const usage = `Usage: fovea <command> [options]
 

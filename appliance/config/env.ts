@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { AppError } from '../shared/errors';
 
 /** Variables with the prefix that are not config keys (read elsewhere). */
-export const RESERVED = new Set(['FOVEA_CONFIG', 'FOVEA_SHARED', 'FOVEA_NATIVE_DIR']);
+export const RESERVED = new Set(['FOVEA_CONFIG', 'FOVEA_SHARED', 'FOVEA_NATIVE_DIR', 'FOVEA_TOKEN']);
 
 const snake = (key: string) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 

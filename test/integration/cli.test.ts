@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { editorSchema } from '../../appliance/config/schema';
 import { migrations } from '../../appliance/store/migrations';
+import { JwtVerifier } from '../../appliance/auth/jwt';
 import { IMAGES, MODELS_DIR, SHARED, ensureModel, fileBlob, form, tempDir } from '../helpers/fixtures';
 
 const main = join(import.meta.dir, '../../appliance/main.ts');
@@ -18,12 +19,9 @@ async function fovea(args: string[], env: Record<string, string>): Promise<{ cod
 
 describe('fovea CLI', () => {
   test('every command answers --help with its usage and exit 0', async () => {
-    const codes: Record<string, [number, boolean]> = {};
-    for (const c of ['serve', 'demo', 'apikey', 'models', 'db', 'config', 'version']) {
-      const r = await fovea([c, '--help'], {});
-      codes[c] = [r.code, r.out.startsWith(`Usage: fovea ${c}`)];
-    }
-    expect(Object.values(codes).every(([code, usage]) => code === 0 && usage)).toBe(true);
+    const names = ['serve', 'demo', 'apikey', 'models', 'db', 'watch', 'token', 'config', 'version'];
+    const runs = await Promise.all(names.map((c) => fovea([c, '--help'], {})));
+    expect(runs.map((r, i) => [r.code, r.out.startsWith(`Usage: fovea ${names[i]}`)])).toEqual(names.map(() => [0, true]));
     const unknown = await fovea(['frobnicate'], {});
     expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining("unknown command 'frobnicate'")]);
   });
@@ -59,6 +57,15 @@ describe('fovea CLI', () => {
       true, 2, 0, true,
     ]);
     expect(await Bun.file(join(dir.path, 'api-keys.json')).text()).not.toContain(key);
+  });
+
+  test('token signs an HS256 JWT the appliance accepts; without a secret it says so', async () => {
+    const secret = 'cli-test-secret-that-is-at-least-32-bytes';
+    const ok = await fovea(['token', '--sub', 'dashboard', '--ttl', '60', '--scope', 'events:read'], { FOVEA_API_JWT_HS256_SECRET: secret });
+    const verifier = (await JwtVerifier.create({ hs256_secret: secret, eddsa_public_keys: [], audience: 'fovea', issuer: '', clock_tolerance_s: 0 }))!;
+    const none = await fovea(['token', '--sub', 'x'], {});
+    expect([ok.code, await verifier.verify(ok.out.trim()), none.code, none.err]).toEqual([0, { subject: 'dashboard', scopes: ['events:read'] }, 2, expect.stringContaining('no api.jwt.hs256_secret')]);
+    expect(ok.err).not.toContain(secret);
   });
 
   test('demo pulls the model, registers the samples, prints a working key and serves', async () => {
