@@ -32,6 +32,8 @@ import { startStats } from './publish/stats';
 import { WsHub } from './publish/ws-hub';
 import { fanout } from './publish/port';
 import { JwtVerifier } from './auth/jwt';
+import { WebhookWorker } from './publish/webhooks';
+import { AppError } from './shared/errors';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
@@ -63,9 +65,23 @@ export interface Runtime {
   streams: Streams;
   mqtt: MqttPublisher | null;
   hub: WsHub;
+  webhooks: WebhookWorker[];
   jwt: JwtVerifier | null;
   startedAt: Date;
   close(): Promise<void>;
+}
+
+async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
+  const names = config.webhooks.map((w) => w.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new AppError('config_invalid', `/webhooks: the name ${dup} is used twice`);
+  const a = config.api;
+  const base = a.public_url.replace(/\/$/, '') || `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+  const workers: WebhookWorker[] = [];
+  for (const w of config.webhooks) {
+    workers.push((await WebhookWorker.open(w, { db, committedSeq: () => sink.committedSeq, base, log: log.child({ mod: 'webhooks' }) })).start());
+  }
+  return workers;
 }
 
 export async function openDb(config: Config, log: Logger): Promise<Db> {
@@ -108,6 +124,8 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       maxBufferBytes: ws.max_buffer_bytes, maxClients: ws.max_clients, log: log.child({ mod: 'ws' }),
     });
     sink.onCommitted((rows) => hub.events(rows));
+    const webhooks = await openWebhooks(config, db, sink, log);
+    sink.onCommitted(() => { for (const w of webhooks) w.kick(); });
     const heartbeat = every(realTimers, () => hub.heartbeat(), ws.ping_interval_s * 1000);
     const jwt = await JwtVerifier.create(config.api.jwt);
     const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
@@ -119,9 +137,11 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, jwt, startedAt,
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, webhooks, jwt, startedAt,
       async close() {
         stats?.stop();
+        // In-flight deliveries are aborted; their events are delivered after the next start.
+        await Promise.all(webhooks.map((w) => w.stop()));
         await streams.stop();
         heartbeat.stop();
         await sink.flush();

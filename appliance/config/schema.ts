@@ -69,6 +69,16 @@ export const PipelinesConfig = obj('Pipeline files.', {
   dir: Type.String({ default: '', description: 'Directory of <name>.yaml pipelines; empty means <state_dir>/pipelines. Built-in pipelines are always available.' }),
 });
 
+export const WebhookConfig = Type.Object({
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Webhook name: its cursor and its status entry.' }),
+  url: Type.String({ pattern: '^https?://', description: 'Receiver URL; one POST per event. Redirects are not followed.' }),
+  secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Fovea-Signature: use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
+  streams: Type.Array(Type.String(), { default: [], description: 'Only events of these streams; empty means all.' }),
+  events: Type.Array(Type.String(), { default: [], description: 'Only these event types (enter, leave, cross, dwell, count); empty means all.' }),
+  timeout_ms: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000, description: 'A delivery that takes longer is retried.' }),
+}, { additionalProperties: false });
+export type WebhookConfig = Static<typeof WebhookConfig>;
+
 export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
   url: Type.String({ default: '', description: 'Broker URL: mqtt://host:1883 or mqtts://host:8883; empty turns MQTT off.' }),
   client_id: Type.String({ default: '', description: 'Client id; empty means fovea-<device_id>.' }),
@@ -96,6 +106,7 @@ export const Config = Type.Object(
     pipelines: PipelinesConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     mqtt: MqttConfig,
+    webhooks: Type.Array(WebhookConfig, { default: [], description: 'Event webhooks: signed JSON POSTs, retried until delivered.' }),
     log: LogConfig,
   },
   { additionalProperties: false, title: 'fovea configuration', description: 'Configuration of one fovea appliance.' },

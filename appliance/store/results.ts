@@ -154,13 +154,25 @@ export async function getEvent(db: Db, id: string): Promise<EventRow | null> {
 
 export interface EventSelector { streams?: string[]; types?: string[] }
 
-/** Events committed after `afterSeq`, oldest first, at most `limit`: the replay of a resuming subscriber. */
-export async function eventsAfter(db: Db, afterSeq: number, sel: EventSelector, limit: number): Promise<EventRow[]> {
+function afterSeqWhere(afterSeq: number, sel: EventSelector): { where: string; params: SqlParam[] } {
   const parts = ['seq > $1'];
   const params: SqlParam[] = [afterSeq];
   if (sel.streams?.length) { params.push(sel.streams); parts.push(`stream = ANY($${params.length}::VARCHAR[])`); }
   if (sel.types?.length) { params.push(sel.types); parts.push(`type = ANY($${params.length}::VARCHAR[])`); }
-  return db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT ${limit}`, params);
+  return { where: parts.join(' AND '), params };
+}
+
+/** Events committed after `afterSeq`, oldest first, at most `limit`: the replay of a resuming subscriber. */
+export async function eventsAfter(db: Db, afterSeq: number, sel: EventSelector, limit: number): Promise<EventRow[]> {
+  const { where, params } = afterSeqWhere(afterSeq, sel);
+  return db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY seq LIMIT ${limit}`, params);
+}
+
+/** How many events after `afterSeq` match, and when the oldest of them happened (a subscriber's backlog). */
+export async function backlogAfter(db: Db, afterSeq: number, sel: EventSelector): Promise<{ count: number; oldest: Date | null }> {
+  const { where, params } = afterSeqWhere(afterSeq, sel);
+  const r = await db.all<{ n: bigint; oldest: Date | null }>(`SELECT count(*) AS n, min(timestamp) AS oldest FROM events WHERE ${where}`, params);
+  return { count: Number(r[0]?.n ?? 0), oldest: r[0]?.oldest ?? null };
 }
 
 /** The seq of an event id, or null when no such event is stored. */
