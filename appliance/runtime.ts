@@ -71,6 +71,19 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** The mqtts files named in the config, read once at start; a missing one is a config error. */
+async function mqttTls(m: Config['mqtt']): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+  const read = async (key: 'ca_file' | 'cert_file' | 'key_file') => {
+    if (!m[key]) return undefined;
+    try { return Buffer.from(await Bun.file(m[key]).arrayBuffer()); } catch (e) {
+      throw new AppError('config_invalid', `/mqtt/${key}: cannot read ${m[key]}: ${(e as Error).message}`);
+    }
+  };
+  const [ca, cert, key] = [await read('ca_file'), await read('cert_file'), await read('key_file')];
+  if (!cert !== !key) throw new AppError('config_invalid', '/mqtt: cert_file and key_file go together');
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
   const names = config.webhooks.map((w) => w.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -115,7 +128,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     const m = config.mqtt;
     const device = config.device_id || hostname();
     const mqttPub = m.url ? new MqttPublisher(
-      { url: m.url, clientId: m.client_id || `fovea-${device}`, username: m.username, password: m.password, availableTopic: topics(m.topic_prefix, device).available, qos: m.qos },
+      { url: m.url, clientId: m.client_id || `fovea-${device}`, username: m.username, password: m.password, availableTopic: topics(m.topic_prefix, device).available, qos: m.qos, tls: await mqttTls(m) },
       await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }), log.child({ mod: 'publish' }), topics(m.topic_prefix, device),
     ) : null;
     const ws = config.api.ws;
@@ -146,7 +159,6 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
         heartbeat.stop();
         await sink.flush();
         hub.shutdown();
-        await mqttPub?.idle();
         await mqttPub?.close();
         await sink.flush();
         await models.close();

@@ -82,6 +82,9 @@ export type WebhookConfig = Static<typeof WebhookConfig>;
 export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
   url: Type.String({ default: '', description: 'Broker URL: mqtt://host:1883 or mqtts://host:8883; empty turns MQTT off.' }),
   client_id: Type.String({ default: '', description: 'Client id; empty means fovea-<device_id>.' }),
+  ca_file: Type.String({ default: '', description: 'mqtts: PEM file of the CA that signed the broker certificate; empty trusts the system CAs.' }),
+  cert_file: Type.String({ default: '', description: 'mqtts: client certificate (PEM), for brokers that require one.' }),
+  key_file: Type.String({ default: '', description: 'mqtts: the client certificate key (PEM).' }),
   username: Type.String({ default: '' }),
   password: Type.String({ default: '', description: 'Use a secret placeholder (${env:…}, ${file:…}, ${cred:…}).' }),
   topic_prefix: Type.String({ default: 'fovea', pattern: '^[^#+/]+$' }),

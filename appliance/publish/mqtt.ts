@@ -10,6 +10,7 @@ import { countMessage, eventMessage, type Message, type Topics, type TrackedObje
 import type { FrameEnvelope, ObjectChange, Publisher } from './port';
 import type { Outbox } from '../store/outbox';
 import type { Logger } from '../shared/log';
+import { within } from '../shared/timers';
 
 export interface MqttOptions {
   url: string;
@@ -18,6 +19,8 @@ export interface MqttOptions {
   password?: string;
   availableTopic: string;
   qos: 0 | 1 | 2;
+  /** mqtts: CA, client certificate and key (PEM); the server certificate is always verified. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export interface PublisherStatus { connected: boolean; outbox_depth: number; outbox_bytes: number; outbox_oldest_age_s: number | null; dropped_frames: number; published: number; last_error: string | null }
@@ -34,6 +37,7 @@ export class MqttPublisher implements Publisher {
     this.qos = o.qos;
     this.client = mqtt.connect(o.url, {
       clientId: o.clientId, username: o.username || undefined, password: o.password || undefined,
+      ...o.tls, rejectUnauthorized: true,
       reconnectPeriod: 1000, connectTimeout: 5000, clean: true, queueQoSZero: false,
       will: { topic: o.availableTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
@@ -107,8 +111,13 @@ export class MqttPublisher implements Publisher {
     return { connected: this.client.connected, outbox_depth: this.outbox.depth, outbox_bytes: this.outbox.bytes, outbox_oldest_age_s: this.outbox.oldestAgeS(), dropped_frames: this.outbox.dropped.frames, published: this.published, last_error: this.lastError };
   }
 
+  /**
+   * Say `offline` and disconnect, never waiting on a broker that is away: what is still queued
+   * stays in the outbox for the next start.
+   */
   async close(): Promise<void> {
-    await this.client.publishAsync(this.o.availableTopic, 'offline', { qos: 1, retain: true }).catch(() => undefined);
-    await this.client.endAsync();
+    if (this.client.connected) await within(this.client.publishAsync(this.o.availableTopic, 'offline', { qos: 1, retain: true }), 2000);
+    await within(this.draining ?? Promise.resolve(), 3000);
+    await this.client.endAsync(true);
   }
 }

@@ -44,3 +44,14 @@ export function every(timers: Timers, fn: () => void, ms: number): { stop(): voi
   handle = timers.set(tick, ms);
   return { stop: () => { stopped = true; timers.clear(handle); } };
 }
+
+/** Wait for p, but no longer than ms; true when p settled in time. For bounded shutdown steps. */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -135,3 +135,21 @@ test('SIGKILL: the broker publishes offline (the will); an outbox left by a kill
   await c.kill('SIGTERM');
   await sub.endAsync();
 }, 300_000);
+
+test('mqtts: with the broker CA in ca_file the appliance connects and publishes; without it, the error says why', async () => {
+  await using broker = await startMosquitto({ tls: true });
+  const got: string[] = [];
+  const sub = mqtt.connect(broker.url, { clientId: 'tls-watcher', ca: await Bun.file(broker.caFile!).text() });
+  sub.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+  await new Promise<void>((r, j) => { sub.on('connect', () => r()); sub.on('error', j); });
+  await sub.subscribeAsync('fovea/box-tls/available', { qos: 1 });
+  {
+    await using app = await startAppliance({ device_id: 'box-tls', mqtt: { url: broker.url, ca_file: broker.caFile } });
+    await waitFor(() => app.rt.mqtt!.connected, 10_000, 'TLS connection');
+    await waitFor(() => got.includes('fovea/box-tls/available online'), 10_000, 'online over TLS');
+  }
+  await using untrusted = await startAppliance({ device_id: 'box-tls2', mqtt: { url: broker.url } });
+  const st = await waitFor(() => untrusted.rt.mqtt!.status().last_error, 10_000, 'a TLS error');
+  expect([untrusted.rt.mqtt!.connected, st]).toEqual([false, expect.stringMatching(/self[- ]signed|unable to verify|certificate/i)]);
+  await sub.endAsync();
+}, 60_000);
