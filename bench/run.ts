@@ -1,7 +1,8 @@
 /**
  * @module `bun run bench [suite ...]`: prints markdown tables of medians and p95 with the bare
  * baselines in the same run. Suites: images (real photos), synthetic (10k, 100k vectors), pipeline
- * (video throughput against bare ffmpeg and onnxruntime).
+ * (video throughput against bare ffmpeg and onnxruntime), publish (MQTT and WebSocket against bare
+ * mqtt.js and a bare Bun WebSocket broadcast; decoded-to-received latency).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,11 +11,12 @@ import { join } from 'node:path';
 import { imageSearch } from './search-images';
 import { syntheticSearch } from './search-synthetic';
 import { pipelineBench } from './pipeline';
+import { publishBench } from './publish';
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline', 'publish'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
-if (suites.some((s) => s !== 'pipeline')) console.log(header.join('\n'));
+if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
 if (suites.includes('images')) for (const l of await imageSearch()) console.log(l);
 if (suites.includes('synthetic')) {
   const sizes = (process.env.FOVEA_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
@@ -31,4 +33,9 @@ if (suites.includes('pipeline')) {
   console.log('\n| input | what | frames/s | vs (c) | vs slower of (a), (b) | decoded -> stored p50 / p99 ms | CPU % (of 200) | peak RSS MB (with ffmpeg) |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const l of await pipelineBench()) console.log(l);
+}
+if (suites.includes('publish')) {
+  console.log('\n| case | what | messages/s | vs bare | latency p99 |');
+  console.log('|---|---|---|---|---|');
+  for (const l of await publishBench()) console.log(l);
 }

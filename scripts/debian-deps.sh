@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fovea needs, when they are missing: `run` (ffmpeg, for video) or
-# `test` (also mosquitto and GStreamer's RTSP server, which the tests start on loopback). Called by
-# `npm run demo` and `npm test` (npm pre-scripts) and by .ci/run, so the Quick start works on a fresh
-# Debian box with only Node.js and npm. Needs root or sudo to install; otherwise it names what to
+# `test` (also mosquitto and GStreamer's RTSP server, which the tests start on loopback, and
+# openssl for the broker's test certificates). Called by `npm run demo` and `npm test` (npm
+# pre-scripts) and by .ci/run, so the Quick start works on a fresh Debian box with only Node.js and
+# npm. Needs root or sudo to install; otherwise it names what to
 # install and stops.
 set -euo pipefail
 case "${1:-run}" in
   run) PACKAGES=(ffmpeg) ;;
-  test) PACKAGES=(ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav) ;;
+  test) PACKAGES=(ffmpeg mosquitto openssl python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav) ;;
   *) echo "usage: debian-deps.sh run|test" >&2; exit 2 ;;
 esac
 missing=()
