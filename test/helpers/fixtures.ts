@@ -34,8 +34,9 @@ export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } 
   return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
 }
 
+/** Tests poll the API many times a second: no rate limit unless a test sets one. */
 export function testConfig(stateDir: string, overrides: Record<string, unknown> = {}): Config {
-  const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0 }, log: { level: 'error' } })) as Config;
+  const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0, rate_limit_per_minute: 1_000_000 }, log: { level: 'error' } })) as Config;
   // Sections (api, mqtt, …) merge one level deep, so a test names only the keys it changes.
   const isSection = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
   const merged: Record<string, unknown> = { ...base };

@@ -50,5 +50,6 @@ export async function spawnFovea(state: string, config: Record<string, unknown>)
   const url = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000);
   void (async () => { for await (const _ of proc.stdout as ReadableStream<Uint8Array>) { /* drain */ } })().catch(() => undefined);
   const kill = async (signal: 'SIGKILL' | 'SIGTERM') => { proc.kill(signal); return proc.exited; };
-  return { url, proc, kill, [Symbol.asyncDispose]: async () => { if (proc.exitCode === null && !proc.killed) await kill('SIGTERM'); } };
+  // On dispose (also when a test fails half way), whatever still runs is killed.
+  return { url, proc, kill, [Symbol.asyncDispose]: async () => { if (proc.exitCode === null && proc.signalCode === null) await kill('SIGKILL'); } };
 }

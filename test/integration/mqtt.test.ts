@@ -100,18 +100,23 @@ test('SIGKILL: the broker publishes offline (the will); an outbox left by a kill
   await new Promise<void>((r) => sub.on('connect', () => r()));
   await sub.subscribeAsync('fovea/box-kill/#', { qos: 1 });
   const availability = () => got.filter((m) => m.topic === 'fovea/box-kill/available').at(-1)?.body;
-  const config = { device_id: 'box-kill', api: { auth: false }, mqtt: { url: broker.url, stats_interval_s: 3600 } };
-  const status = async (url: string) => (await (await fetch(`${url}/api/publish/status`)).json()) as { mqtt: { connected: boolean; outbox_depth: number } };
+  // No key and no rate limit: the test polls the API many times a second.
+  const config = { device_id: 'box-kill', api: { auth: false, rate_limit_per_minute: 1_000_000 }, mqtt: { url: broker.url, stats_interval_s: 3600 } };
+  const status = async (url: string) => {
+    const res = await fetch(`${url}/api/publish/status`);
+    if (!res.ok) throw new Error(`/api/publish/status: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { mqtt: { connected: boolean; outbox_depth: number } };
+  };
 
   // 1. Connected, then killed: the broker publishes the will.
-  const a = await spawnFovea(state.path, config);
+  await using a = await spawnFovea(state.path, config);
   await waitFor(() => availability() === 'online', 20_000, 'online');
   await a.kill('SIGKILL');
   await waitFor(() => availability() === 'offline', 20_000, 'offline from the will');
 
   // 2. The broker is away: a video run queues its messages in the outbox; killed with them queued.
   await broker.stop();
-  const b = await spawnFovea(state.path, { ...config, streams: [{ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2, realtime: false }] });
+  await using b = await spawnFovea(state.path, { ...config, streams: [{ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2, realtime: false }] });
   await waitFor(async () => ((await (await fetch(`${b.url}/api/streams/table`)).json()) as { state: string }).state === 'stopped', 150_000, 'video analysed');
   const queued = (await status(b.url)).mqtt.outbox_depth;
   await b.kill('SIGKILL');
@@ -119,7 +124,7 @@ test('SIGKILL: the broker publishes offline (the will); an outbox left by a kill
 
   // 3. Broker back, appliance restarted (without the stream): online again, and the outbox drains.
   await broker.start();
-  const c = await spawnFovea(state.path, config);
+  await using c = await spawnFovea(state.path, config);
   await waitFor(async () => { const s = await status(c.url); return s.mqtt.connected && s.mqtt.outbox_depth === 0; }, 30_000, 'outbox drained');
   await waitFor(() => got.length - before >= queued, 20_000, 'the queued messages at the subscriber');
   await Bun.sleep(500);
