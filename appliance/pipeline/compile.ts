@@ -69,6 +69,8 @@ export async function instantiate(p: Pipeline, deps: StageDeps): Promise<Running
         last[i] = mine.catch(() => undefined);
         await mine;
       }
+      // A file's end is reported once its results are recorded, not while writes still run.
+      if (frame.final) for (const s of stages) await s.inst.settle?.();
     },
     async close() {
       for (const s of stages) await s.inst.close?.();

@@ -18,6 +18,7 @@ export function snapshotter(images: ImageService): SnapshotPort {
       const row = await images.register({
         data: jpeg, fileName: `${meta.eventId}.jpg`, name: `${frame.stream} ${meta.label} ${meta.eventType}`,
         description: `snapshot of event ${meta.eventId}`, tags: ['snapshot', frame.stream, meta.label, meta.eventType],
+        origin: { kind: 'snapshot', stream: frame.stream, eventId: meta.eventId },
       });
       return { key: row.storage_key, imageId: row.id };
     },

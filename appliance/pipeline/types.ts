@@ -48,6 +48,8 @@ export interface SnapshotPort {
 
 export interface StageInstance {
   run(frame: Frame): Promise<void> | void;
+  /** Wait for work the stage left running behind the frame loop (after a file's final frame). */
+  settle?(): Promise<void> | void;
   close?(): Promise<void> | void;
 }
 

@@ -25,9 +25,9 @@ async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: 
 export async function startMosquitto(opts: { tls?: boolean } = {}): Promise<Broker> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'fovea-mqtt-'));
-  // Started as root, mosquitto drops to its own user, which must read the certificates and the
-  // persistence directory.
-  await chmod(dir, 0o755);
+  // Started as root, mosquitto drops to its own user, which must read the certificates and write
+  // its persistence file (sessions and subscriptions survive a restart only then).
+  await chmod(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
   const certs = opts.tls ? await makeCerts(dir) : null;
   const tls = certs ? `cafile ${certs.ca}\ncertfile ${certs.cert}\nkeyfile ${certs.key}\n` : '';

@@ -75,6 +75,7 @@ export const embedStage = defineStage({
           await writes.add(deps.sink.embedding({ sessionId: deps.sessionId, stream: frame.stream, timestamp, trackId: r.trackId, label: r.label, modelId: refOf(m.entry), vector: r.vector }));
         }
       },
+      settle: () => writes.close(),
       close: () => writes.close(),
     };
   },

@@ -63,6 +63,7 @@ export const publishStage = defineStage({
           await writes.add(pub.detections(env));
         }
       },
+      settle: () => writes.close(),
       close: () => writes.close(),
     };
   },

@@ -31,6 +31,7 @@ export const storeStage = defineStage({
           await writes.add(deps.sink.event({ id: e.id, sessionId: deps.sessionId, stream: frame.stream, timestamp, event: e.event, snapshotKey: e.snapshotKey, imageId: e.imageId }));
         }
       },
+      settle: () => writes.close(),
       close: () => writes.close(),
     };
   },
