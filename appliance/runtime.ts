@@ -33,6 +33,9 @@ import { WsHub } from './publish/ws-hub';
 import { fanout } from './publish/port';
 import { JwtVerifier } from './auth/jwt';
 import { WebhookWorker } from './publish/webhooks';
+import { S3Bucket } from './objects/s3';
+import { SyncWorker } from './sync/worker';
+import { SyncQueue } from './sync/service';
 import { AppError } from './shared/errors';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
@@ -66,6 +69,7 @@ export interface Runtime {
   mqtt: MqttPublisher | null;
   hub: WsHub;
   webhooks: WebhookWorker[];
+  sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue } | null;
   jwt: JwtVerifier | null;
   startedAt: Date;
   close(): Promise<void>;
@@ -82,6 +86,14 @@ async function mqttTls(m: Config['mqtt']): Promise<{ ca?: Buffer; cert?: Buffer;
   const [ca, cert, key] = [await read('ca_file'), await read('cert_file'), await read('key_file')];
   if (!cert !== !key) throw new AppError('config_invalid', '/mqtt: cert_file and key_file go together');
   return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
+function openSync(config: Config, db: Db, objects: LocalObjectStore, device: string, log: Logger) {
+  const c = config.sync;
+  if (!c.bucket) return null;
+  const bucket = new S3Bucket(c);
+  const worker = new SyncWorker({ db, bucket, pathOf: (k) => objects.pathOf(k), concurrency: c.concurrency, log: log.child({ mod: 'sync' }) });
+  return { bucket, worker, queue: new SyncQueue(db, c.prefix, device, worker) };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
@@ -121,12 +133,18 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     const index = await SearchIndex.open(db, embedder.modelRef, {
       dims: embedder.dims, connectivity: config.search.connectivity, expansionAdd: config.search.expansion_add, expansionSearch: config.search.expansion_search,
     }, indexPath, log.child({ mod: 'search' }));
-    const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }));
+    const device = config.device_id || hostname();
+    const sync = openSync(config, db, objects, device, log);
+    const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }), sync?.queue ?? null);
+    if (sync) {
+      const queued = await sync.queue.backfill();
+      if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
+      sync.worker.start();
+    }
     const keys = new KeyFile(paths.keys);
     const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
     const sink = await DuckDbSink.open(db);
     const m = config.mqtt;
-    const device = config.device_id || hostname();
     const mqttPub = m.url ? new MqttPublisher(
       { url: m.url, clientId: m.client_id || `fovea-${device}`, username: m.username, password: m.password, availableTopic: topics(m.topic_prefix, device).available, qos: m.qos, tls: await mqttTls(m) },
       await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }), log.child({ mod: 'publish' }), topics(m.topic_prefix, device),
@@ -150,9 +168,12 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, webhooks, jwt, startedAt,
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, startedAt,
       async close() {
         stats?.stop();
+        // Uploads in flight are aborted; they start again after the next start (same keys).
+        await sync?.worker.stop();
+        sync?.bucket.close();
         // In-flight deliveries are aborted; their events are delivered after the next start.
         await Promise.all(webhooks.map((w) => w.stop()));
         await streams.stop();

@@ -15,6 +15,7 @@ import { healthApi } from './health';
 import { streamsApi } from './streams';
 import { eventsApi } from './events';
 import { publishApi } from './publish';
+import { syncApi } from './sync';
 import { wsApi } from './ws';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
@@ -51,6 +52,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
     .use(streamsApi(rt.streams))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))
+    .use(syncApi(rt))
     .use(wsApi({ hub: rt.hub, required: c.auth, jwt: rt.jwt, verifyKey: (tok) => rt.keys.verify(tok) }));
 }
 

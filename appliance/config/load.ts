@@ -32,7 +32,7 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   const resolved = resolveSecrets(config, opts.secrets ?? realSources) as Config;
   // A password typed into the file (not a placeholder) is still a secret: keep it out of logs.
   for (const s of resolved.streams) if (s.password) registerSecret(s.password);
-  for (const v of [resolved.mqtt.password, resolved.api.jwt.hs256_secret, ...resolved.webhooks.map((w) => w.secret)]) if (v) registerSecret(v);
+  for (const v of [resolved.mqtt.password, resolved.api.jwt.hs256_secret, resolved.sync.secret_access_key, ...resolved.webhooks.map((w) => w.secret)]) if (v) registerSecret(v);
   const warnings = unknown.map((n) => `environment variable ${n} names no config key; ignored`);
   return { config: resolved, file, warnings };
 }

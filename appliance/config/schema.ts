@@ -69,6 +69,20 @@ export const PipelinesConfig = obj('Pipeline files.', {
   dir: Type.String({ default: '', description: 'Directory of <name>.yaml pipelines; empty means <state_dir>/pipelines. Built-in pipelines are always available.' }),
 });
 
+export const SyncConfig = obj('Upload of images and snapshots to a central S3 bucket (off while bucket is empty).', {
+  endpoint: Type.String({ default: '', description: 'S3 endpoint URL for MinIO and other S3-compatible servers; empty means AWS for the region.' }),
+  region: Type.String({ default: 'us-east-1' }),
+  bucket: Type.String({ default: '', description: 'Bucket name; empty turns sync off.' }),
+  prefix: Type.String({ default: 'fovea', pattern: '^[A-Za-z0-9._/-]*$', description: 'Key prefix: objects go to <prefix>/<device>/<yyyy>/<mm>/<dd>/<sha256>.<ext>.' }),
+  path_style: Type.Boolean({ default: false, description: 'Path-style URLs (MinIO and most S3-compatible servers).' }),
+  access_key_id: Type.String({ default: '', description: 'Empty uses the standard AWS chain (environment, shared files, instance role).' }),
+  secret_access_key: Type.String({ default: '', description: 'Use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
+  concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Uploads at once.' }),
+  multipart_threshold_bytes: Type.Integer({ default: 16 * 1024 * 1024, minimum: 5 * 1024 * 1024, description: 'Files this large go up in parts.' }),
+  part_size_bytes: Type.Integer({ default: 8 * 1024 * 1024, minimum: 5 * 1024 * 1024, maximum: 5 * 1024 * 1024 * 1024 }),
+  presign_expiry_s: Type.Integer({ default: 3600, minimum: 60, maximum: 604_800, description: 'Lifetime of the presigned image_url of uploaded objects.' }),
+});
+
 export const WebhookConfig = Type.Object({
   name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Webhook name: its cursor and its status entry.' }),
   url: Type.String({ pattern: '^https?://', description: 'Receiver URL; one POST per event. Redirects are not followed.' }),
@@ -109,6 +123,7 @@ export const Config = Type.Object(
     pipelines: PipelinesConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     mqtt: MqttConfig,
+    sync: SyncConfig,
     webhooks: Type.Array(WebhookConfig, { default: [], description: 'Event webhooks: signed JSON POSTs, retried until delivered.' }),
     log: LogConfig,
   },

@@ -4,7 +4,8 @@
  * if the row cannot be written, so a row never points at a missing file.
  */
 import type { ObjectStore } from '../objects/port';
-import type { Db } from '../store/duckdb';
+import type { Db, Sql } from '../store/duckdb';
+import type { ObjectToSync } from '../sync/service';
 import { Batcher } from '../store/batcher';
 import { deleteImage, getEmbedding, getImage, insertImages, listImages, refCount, type Filters, type ImageRow, type NewImage } from '../store/images';
 import type { Embedder } from '../inference/embedder';
@@ -13,7 +14,18 @@ import { probe, readExif, thumbnail } from '../imaging/sharp';
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/log';
 
-export interface Upload { data: Uint8Array; fileName: string | null; name: string | null; description: string | null; tags: string[] }
+export interface Upload {
+  data: Uint8Array; fileName: string | null; name: string | null; description: string | null; tags: string[];
+  /** Where it comes from, for the sync order and the bucket object's metadata. */
+  origin?: { kind: 'snapshot'; stream: string; eventId: string } | { kind: 'image' };
+}
+
+/** What the image service needs of sync (absent when sync is off). */
+export interface SyncHook {
+  enqueue(tx: Sql, objects: ObjectToSync[]): Promise<void>;
+  committed(): void;
+  forget(localKey: string): Promise<void>;
+}
 export interface Limits { maxPixels: number; thumbSize: number }
 
 export type SearchQuery =
@@ -21,7 +33,7 @@ export type SearchQuery =
   | { kind: 'id'; id: string };
 
 export class ImageService {
-  private readonly inserts: Batcher<NewImage & { done?: (key: bigint) => void }>;
+  private readonly inserts: Batcher<NewImage & { done?: (key: bigint) => void; sync: ObjectToSync[] }>;
 
   constructor(
     private readonly db: Db,
@@ -30,9 +42,16 @@ export class ImageService {
     private readonly index: SearchIndex,
     private readonly limits: Limits,
     private readonly log: Logger,
+    private readonly sync: SyncHook | null = null,
   ) {
     this.inserts = new Batcher(async (rows) => {
-      const keys = await this.db.transaction((tx) => insertImages(tx, rows));
+      // The objects are queued for upload in the same transaction that records them.
+      const keys = await this.db.transaction(async (tx) => {
+        const k = await insertImages(tx, rows);
+        if (this.sync) await this.sync.enqueue(tx, rows.flatMap((r) => r.sync));
+        return k;
+      });
+      this.sync?.committed();
       for (const r of rows) r.done?.(keys.get(r.id)!);
     }, { max: 64 });
   }
@@ -51,9 +70,15 @@ export class ImageService {
       mime: meta.mime, width: meta.width, height: meta.height, name: u.name, description: u.description, tags: u.tags,
       taken_at: exif.taken_at, camera_model: exif.camera_model, embedding, model_id: this.embedder.modelRef, created_at: now, updated_at: now,
     };
+    const origin = u.origin ?? { kind: 'image' };
+    const objMeta: Record<string, string> = { model: this.embedder.modelRef, ...(origin.kind === 'snapshot' ? { stream: origin.stream, event_id: origin.eventId } : {}) };
+    const sync: ObjectToSync[] = [
+      { key: original.key, size: original.size, origin: origin.kind, meta: objMeta, at: now },
+      { key: small.key, size: small.size, origin: 'thumbnail', meta: objMeta, at: now },
+    ];
     let vecKey = 0n;
     try {
-      await this.inserts.add({ ...row, done: (k) => { vecKey = k; } });
+      await this.inserts.add({ ...row, sync, done: (k) => { vecKey = k; } });
     } catch (e) {
       await this.dropUnreferenced([original.key, small.key]);
       throw new AppError('store_failed', 'the image could not be recorded', { cause: e });
@@ -106,7 +131,10 @@ export class ImageService {
   /** Delete objects that no row references any more (identical uploads share one object). */
   private async dropUnreferenced(keys: string[]): Promise<void> {
     for (const key of keys) {
-      if ((await refCount(this.db, key)) === 0) await this.objects.delete(key);
+      if ((await refCount(this.db, key)) === 0) {
+        await this.sync?.forget(key);
+        await this.objects.delete(key);
+      }
     }
   }
 

@@ -11,7 +11,8 @@ import { AppError } from '../shared/errors';
 export class LocalObjectStore implements ObjectStore {
   constructor(readonly root: string) {}
 
-  private pathOf(key: string): string {
+  /** The file of a key (the sync worker uploads from it). */
+  pathOf(key: string): string {
     if (!isValidKey(key)) throw new AppError('bad_request', `invalid object key ${JSON.stringify(key)}`);
     return join(this.root, key);
   }

@@ -1,0 +1,58 @@
+/** @module The sync outbox table (sync_objects): enqueue in the caller's transaction, claim, mark. */
+import type { Sql } from './duckdb';
+
+export interface SyncItem {
+  local_key: string; remote_key: string; sha256: string; size: number; content_type: string; priority: number; meta: Record<string, string>; created_at: Date;
+}
+
+export interface PendingRow { local_key: string; remote_key: string; sha256: string; size: number; content_type: string; priority: number; meta: string; attempts: number }
+
+/** Queue objects for upload; an object already queued (same content) is left as it is. */
+export async function enqueueSync(tx: Sql, items: SyncItem[]): Promise<void> {
+  for (const i of items) {
+    await tx.run(
+      `INSERT INTO sync_objects (local_key, remote_key, sha256, size, content_type, priority, meta, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::TIMESTAMPTZ) ON CONFLICT (local_key) DO NOTHING`,
+      [i.local_key, i.remote_key, i.sha256, i.size, i.content_type, i.priority, JSON.stringify(i.meta), i.created_at.toISOString()]);
+  }
+}
+
+/** Pending objects due now, most urgent first, leaving out those already in flight. */
+export async function duePending(sql: Sql, limit: number, exclude: string[]): Promise<PendingRow[]> {
+  const rows = await sql.all<PendingRow & { size: bigint }>(
+    `SELECT local_key, remote_key, sha256, size, content_type, priority, meta, attempts FROM sync_objects
+     WHERE uploaded_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now()) AND NOT list_contains($1::VARCHAR[], local_key)
+     ORDER BY priority, created_at, local_key LIMIT ${limit}`, [exclude]);
+  return rows.map((r) => ({ ...r, size: Number(r.size) }));
+}
+
+/** When the next pending object becomes due (null: none pending). */
+export async function nextDue(sql: Sql): Promise<Date | null> {
+  const r = await sql.all<{ t: Date | null }>('SELECT min(coalesce(next_attempt_at, created_at)) AS t FROM sync_objects WHERE uploaded_at IS NULL');
+  return r[0]?.t ? new Date(r[0].t) : null;
+}
+
+export async function markUploaded(sql: Sql, key: string): Promise<void> {
+  await sql.run('UPDATE sync_objects SET uploaded_at = now(), attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL WHERE local_key = $1', [key]);
+}
+
+export async function markFailed(sql: Sql, key: string, error: string, retryAt: Date): Promise<void> {
+  await sql.run('UPDATE sync_objects SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3::TIMESTAMPTZ WHERE local_key = $1', [key, error, retryAt.toISOString()]);
+}
+
+export interface SyncCounts { pending: number; pending_bytes: number; oldest_pending: Date | null; uploaded: number; uploaded_bytes: number }
+
+export async function syncCounts(sql: Sql): Promise<SyncCounts> {
+  const r = await sql.all<{ p: bigint; pb: bigint | null; o: Date | null; u: bigint; ub: bigint | null }>(
+    `SELECT count(*) FILTER (WHERE uploaded_at IS NULL) AS p, sum(size) FILTER (WHERE uploaded_at IS NULL) AS pb,
+            min(created_at) FILTER (WHERE uploaded_at IS NULL) AS o,
+            count(*) FILTER (WHERE uploaded_at IS NOT NULL) AS u, sum(size) FILTER (WHERE uploaded_at IS NOT NULL) AS ub FROM sync_objects`);
+  const x = r[0]!;
+  return { pending: Number(x.p), pending_bytes: Number(x.pb ?? 0), oldest_pending: x.o ? new Date(x.o) : null, uploaded: Number(x.u), uploaded_bytes: Number(x.ub ?? 0) };
+}
+
+/** The bucket key of an uploaded object (for presigned URLs), or null while it is pending. */
+export async function uploadedRemoteKey(sql: Sql, localKey: string): Promise<string | null> {
+  const r = await sql.all<{ k: string }>('SELECT remote_key AS k FROM sync_objects WHERE local_key = $1 AND uploaded_at IS NOT NULL', [localKey]);
+  return r[0]?.k ?? null;
+}

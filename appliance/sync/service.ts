@@ -1,0 +1,49 @@
+/**
+ * @module Sync as the rest of the appliance sees it: objects are queued in the transaction that
+ * records their image (see ImageService), the worker is woken after the commit, images stored
+ * before sync was turned on are queued at start, and a pending object whose image is deleted is
+ * dropped from the queue (an uploaded one stays in the bucket: the bucket is the archive).
+ */
+import type { Db, Sql } from '../store/duckdb';
+import { enqueueSync, type SyncItem } from '../store/sync-objects';
+import { PRIORITY, contentTypeOf, parseLocalKey, remoteKey, type Origin } from './policy';
+import type { SyncWorker } from './worker';
+
+export interface ObjectToSync { key: string; size: number; origin: Origin; meta: Record<string, string>; at: Date }
+
+export class SyncQueue {
+  constructor(private readonly db: Db, private readonly prefix: string, private readonly device: string, private readonly worker: SyncWorker) {}
+
+  itemOf(o: ObjectToSync): SyncItem {
+    const { sha256, ext } = parseLocalKey(o.key);
+    return {
+      local_key: o.key, remote_key: remoteKey(this.prefix, this.device, o.at, sha256, ext), sha256, size: o.size,
+      content_type: contentTypeOf(ext), priority: PRIORITY[o.origin], meta: { device: this.device, ...o.meta }, created_at: o.at,
+    };
+  }
+
+  /** Inside the caller's transaction. */
+  enqueue(tx: Sql, objects: ObjectToSync[]): Promise<void> {
+    return enqueueSync(tx, objects.map((o) => this.itemOf(o)));
+  }
+
+  /** After the caller's commit. */
+  committed(): void {
+    this.worker.kick();
+  }
+
+  async forget(localKey: string): Promise<void> {
+    await this.db.run('DELETE FROM sync_objects WHERE local_key = $1 AND uploaded_at IS NULL', [localKey]);
+  }
+
+  /** Queue the objects of images recorded before sync was on (or before this table existed). */
+  async backfill(): Promise<number> {
+    const rows = await this.db.all<{ key: string; size: bigint; at: Date; origin: Origin; model: string }>(
+      `SELECT storage_key AS key, size_bytes AS size, created_at AS at, CASE WHEN list_contains(tags, 'snapshot') THEN 'snapshot' ELSE 'image' END AS origin, model_id AS model
+         FROM images WHERE storage_key NOT IN (SELECT local_key FROM sync_objects)`);
+    if (rows.length === 0) return 0;
+    await this.db.transaction((tx) => this.enqueue(tx, rows.map((r) => ({ key: r.key, size: Number(r.size), origin: r.origin, meta: { model: r.model }, at: new Date(r.at) }))));
+    this.committed();
+    return rows.length;
+  }
+}

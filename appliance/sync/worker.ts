@@ -1,0 +1,167 @@
+/**
+ * @module The sync worker: uploads pending objects from the local store to the bucket, most urgent
+ * first (event snapshots, then images, then thumbnails), a few at a time, each under its stable
+ * content-derived key, so an upload repeated after a crash writes the same object again and never
+ * a second one. A failed object waits with backoff and jitter (its own schedule, kept in DuckDB);
+ * a bucket that is unreachable, refuses the credentials or does not exist pauses all uploads and
+ * is probed again with backoff (state offline, unauthorized or no_bucket), rather than failing
+ * every object in turn; when it answers, the backlog drains in priority order. Nothing is deleted
+ * here.
+ */
+import { stat } from 'node:fs/promises';
+import type { Db } from '../store/duckdb';
+import { duePending, markFailed, markUploaded, nextDue, syncCounts, type PendingRow } from '../store/sync-objects';
+import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s3';
+import { retryDelayMs } from './policy';
+import type { Logger } from '../shared/log';
+
+export type SyncState = 'idle' | 'uploading' | 'offline' | 'unauthorized' | 'no_bucket';
+
+export interface SyncDeps {
+  db: Db;
+  bucket: S3Bucket;
+  /** The local file of a content key. */
+  pathOf(key: string): string;
+  concurrency: number;
+  log: Logger;
+  random?: () => number;
+}
+
+/** The longest a worker sleeps without looking at the table (new rows also wake it). */
+const MAX_IDLE_MS = 30_000;
+
+export class SyncWorker {
+  private state: SyncState = 'idle';
+  private readonly inFlight = new Set<string>();
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly abort = new AbortController();
+  private blockedFailures = 0;
+  private lastError: { message: string; at: string; kind: S3FailureKind | 'local' } | null = null;
+  /** Completed uploads of the last minute, for throughput. */
+  private recent: Array<{ at: number; bytes: number }> = [];
+
+  constructor(private readonly d: SyncDeps) {}
+
+  start(): this {
+    this.loop ??= this.run().catch((e) => this.d.log.error('sync worker failed', { error: e }));
+    return this;
+  }
+
+  /** Something was queued: look now. */
+  kick(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  async status() {
+    const c = await syncCounts(this.d.db);
+    const now = Date.now();
+    this.recent = this.recent.filter((r) => now - r.at < 60_000);
+    const bytes = this.recent.reduce((s, r) => s + r.bytes, 0);
+    return {
+      state: this.state, bucket: this.d.bucket.bucket,
+      pending: c.pending, pending_bytes: c.pending_bytes,
+      oldest_pending_age_s: c.oldest_pending ? Math.max(0, Math.round((now - c.oldest_pending.getTime()) / 1000)) : null,
+      uploaded: c.uploaded, uploaded_bytes: c.uploaded_bytes, in_flight: this.inFlight.size,
+      last_minute: { objects: this.recent.length, bytes, bytes_per_s: Math.round(bytes / 60) },
+      last_error: this.lastError,
+    };
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.blocked()) {
+        await this.probeBucket();
+        continue;
+      }
+      const free = this.d.concurrency - this.inFlight.size;
+      const rows = free > 0 ? await duePending(this.d.db, free, [...this.inFlight]) : [];
+      for (const r of rows) void this.upload(r);
+      if (rows.length === 0) {
+        if (this.inFlight.size === 0 && this.state === 'uploading') this.state = 'idle';
+        const due = this.inFlight.size ? null : await nextDue(this.d.db);
+        const wait = due ? Math.min(MAX_IDLE_MS, Math.max(50, due.getTime() - Date.now())) : MAX_IDLE_MS;
+        await this.sleep(wait);
+      } else if (this.inFlight.size >= this.d.concurrency) {
+        await this.sleep(MAX_IDLE_MS);
+      }
+    }
+    while (this.inFlight.size) await this.sleep(50);
+  }
+
+  private async upload(r: PendingRow): Promise<void> {
+    this.inFlight.add(r.local_key);
+    if (this.state === 'idle') this.state = 'uploading';
+    try {
+      const path = this.d.pathOf(r.local_key);
+      const size = await stat(path).then((s) => s.size, () => null);
+      if (size === null) {
+        // The local copy is gone (removed by hand?): nothing can be uploaded; say so, look again in a day.
+        this.lastError = { message: `local copy of ${r.local_key} is missing`, at: new Date().toISOString(), kind: 'local' };
+        await markFailed(this.d.db, r.local_key, this.lastError.message, new Date(Date.now() + 86_400_000));
+        return;
+      }
+      await this.d.bucket.putFile(r.remote_key, path, size, { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> }, this.abort.signal);
+      await markUploaded(this.d.db, r.local_key);
+      this.recent.push({ at: Date.now(), bytes: size });
+      this.state = 'uploading';
+    } catch (e) {
+      if (this.stopped) return;
+      const err = classifyS3Error(e);
+      this.lastError = { message: err.message, at: new Date().toISOString(), kind: err.kind };
+      const bucketWide = err.kind === 'unreachable' || err.kind === 'unauthorized' || err.kind === 'no_bucket';
+      if (bucketWide) {
+        // Not this object's fault: it stays due, and uploads pause until a probe of the bucket
+        // passes, so the backlog then drains in priority order without a failure count per object.
+        await markFailed(this.d.db, r.local_key, err.message, new Date()).catch(() => undefined);
+        const state = err.kind === 'unreachable' ? 'offline' : err.kind;
+        if (this.state !== state) this.d.log.warn('sync paused: the bucket does not take uploads', { state, error: err.message });
+        this.state = state;
+      } else {
+        const delay = retryDelayMs(r.attempts + 1, (this.d.random ?? Math.random)());
+        await markFailed(this.d.db, r.local_key, err.message, new Date(Date.now() + delay)).catch(() => undefined);
+        this.d.log.warn('sync: upload failed; will retry', { key: r.remote_key, error: err.message, retry_in_ms: delay });
+      }
+    } finally {
+      this.inFlight.delete(r.local_key);
+      this.kick();
+    }
+  }
+
+  private blocked(): boolean {
+    return this.state === 'offline' || this.state === 'unauthorized' || this.state === 'no_bucket';
+  }
+
+  /** While the bucket is away or refuses us: probe it with backoff (1 s … 5 min), resume when it answers. */
+  private async probeBucket(): Promise<void> {
+    // Let the uploads in flight finish failing first.
+    while (this.inFlight.size && !this.stopped) await this.sleep(50);
+    await this.sleep(retryDelayMs(++this.blockedFailures, (this.d.random ?? Math.random)()));
+    if (this.stopped) return;
+    try {
+      await this.d.bucket.probe();
+      this.d.log.info('sync: the bucket accepts uploads again', { after_probes: this.blockedFailures });
+      this.state = 'uploading';
+      this.blockedFailures = 0;
+    } catch (e) {
+      const err = classifyS3Error(e);
+      this.lastError = { message: err.message, at: new Date().toISOString(), kind: err.kind };
+      this.state = err.kind === 'unauthorized' || err.kind === 'no_bucket' ? err.kind : 'offline';
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
+    });
+  }
+}
