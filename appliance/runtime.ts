@@ -93,7 +93,7 @@ function openSync(config: Config, db: Db, objects: LocalObjectStore, device: str
   if (!c.bucket) return null;
   const bucket = new S3Bucket(c);
   const worker = new SyncWorker({ db, bucket, pathOf: (k) => objects.pathOf(k), concurrency: c.concurrency, log: log.child({ mod: 'sync' }) });
-  return { bucket, worker, queue: new SyncQueue(db, c.prefix, device, worker) };
+  return { bucket, worker, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s) };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {

@@ -24,6 +24,7 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number } = {}) {
   const c = rt.config.api;
   const baseUrl = (req: Request) => c.public_url.replace(/\/$/, '') || new URL(req.url).origin;
+  const remoteUrls = async (keys: string[]) => (rt.sync ? rt.sync.queue.urls(keys) : new Map<string, string>());
   const upload = c.max_upload_bytes + MULTIPART_OVERHEAD;
   // Bun's own cap answers 413 with no body; keep it above the per-route limits so a declared
   // Content-Length gets our JSON error, and let it stop only bodies that send no length.
@@ -47,8 +48,8 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
       },
     }))
     .use(healthApi(rt))
-    .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl }))
-    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl }))
+    .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls }))
+    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl, remoteUrls }))
     .use(streamsApi(rt.streams))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))

@@ -5,9 +5,13 @@
 import { Elysia, t } from 'elysia';
 import type { ImageService } from '../images/service';
 import { AppError } from '../shared/errors';
-import { ImageView, imageView, parseDate, parseTags } from './views';
+import { ImageView, imageView, parseDate, parseTags, type RemoteUrls } from './views';
 
-export interface ImagesDeps { images: ImageService; maxUploadBytes: number; baseUrl: (req: Request) => string }
+export interface ImagesDeps {
+  images: ImageService; maxUploadBytes: number; baseUrl: (req: Request) => string;
+  /** Presigned bucket URLs of uploaded originals (sync on); absent keys keep the local URL. */
+  remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls>;
+}
 
 const Tags = t.Optional(t.Union([t.String({ maxLength: 2000 }), t.Array(t.String({ maxLength: 200 }), { maxItems: 50 })]));
 
@@ -42,7 +46,8 @@ export const imagesApi = (d: ImagesDeps) =>
       const limit = query.limit ?? 20;
       const tag = parseTags(query.tag);
       const { items, total } = await d.images.list({ tags: tag, from: parseDate(query.from, 'from'), to: parseDate(query.to, 'to') }, page, limit);
-      return { items: items.map((r) => imageView(r, d.baseUrl(request))), page, limit, total };
+      const remote = await d.remoteUrls(items.map((r) => r.storage_key));
+      return { items: items.map((r) => imageView(r, d.baseUrl(request), remote)), page, limit, total };
     }, {
       query: t.Object({
         page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000 })),
@@ -54,7 +59,10 @@ export const imagesApi = (d: ImagesDeps) =>
       response: t.Object({ items: t.Array(ImageView), page: t.Integer(), limit: t.Integer(), total: t.Integer() }),
       detail: { summary: 'List images, newest first' },
     })
-    .get('/:id', async ({ params, request }) => imageView(await d.images.get(params.id), d.baseUrl(request)), {
+    .get('/:id', async ({ params, request }) => {
+      const row = await d.images.get(params.id);
+      return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]));
+    }, {
       response: ImageView, detail: { summary: 'One image' },
     })
     .get('/:id/file', async ({ params }) => {

@@ -5,10 +5,10 @@
 import { Elysia, t } from 'elysia';
 import type { ImageService, SearchQuery } from '../images/service';
 import { AppError } from '../shared/errors';
-import { parseDate, parseTags, searchResult, SearchResult } from './views';
+import { parseDate, parseTags, searchResult, SearchResult, type RemoteUrls } from './views';
 import { uploadedBytes } from './images';
 
-export interface SearchDeps { images: ImageService; maxUploadBytes: number; exactBelow: number; baseUrl: (req: Request) => string }
+export interface SearchDeps { images: ImageService; maxUploadBytes: number; exactBelow: number; baseUrl: (req: Request) => string; remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls> }
 
 const num = (v: unknown, field: string, min: number, max: number, dflt: number): number => {
   if (v === undefined || v === '') return dflt;
@@ -33,7 +33,8 @@ export const searchApi = (d: SearchDeps) =>
       const filters = { tags: parseTags(body.tags), from: parseDate(body.from, 'from'), to: parseDate(body.to, 'to') };
       const hits = await d.images.search(q, { limit, threshold, filters, exactBelow: d.exactBelow });
       const base = d.baseUrl(request);
-      return { results: hits.map((h) => searchResult(h.row, h.score, base)) };
+      const remote = await d.remoteUrls(hits.map((h) => h.row.storage_key));
+      return { results: hits.map((h) => searchResult(h.row, h.score, base, remote)) };
     }, {
       body: t.Object({
         file: t.Optional(t.Any({ description: 'Query image (multipart).' })),

@@ -36,17 +36,20 @@ export const SearchResult = t.Object({
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-export function imageView(r: ImageRow, base: string): ImageView {
+/** Presigned bucket URLs by local storage key, for images already uploaded (empty when sync is off). */
+export type RemoteUrls = Map<string, string>;
+
+export function imageView(r: ImageRow, base: string, remote: RemoteUrls = new Map()): ImageView {
   return {
-    image_id: r.id, image_url: `${base}/api/images/${r.id}/file`, thumbnail_url: `${base}/api/images/${r.id}/thumbnail`,
+    image_id: r.id, image_url: remote.get(r.storage_key) ?? `${base}/api/images/${r.id}/file`, thumbnail_url: `${base}/api/images/${r.id}/thumbnail`,
     file_name: r.file_name, mime: r.mime, size_bytes: Number(r.size_bytes), width: r.width, height: r.height, name: r.name,
     description: r.description, tags: [...r.tags], taken_at: iso(r.taken_at), camera_model: r.camera_model, model_id: r.model_id,
     created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!,
   };
 }
 
-export function searchResult(r: ImageRow, score: number, base: string): typeof SearchResult.static {
-  const v = imageView(r, base);
+export function searchResult(r: ImageRow, score: number, base: string, remote: RemoteUrls = new Map()): typeof SearchResult.static {
+  const v = imageView(r, base, remote);
   return {
     image_id: v.image_id, image_url: v.image_url, thumbnail_url: v.thumbnail_url, similarity_score: Math.round(score * 1e6) / 1e6,
     metadata: { name: v.name, description: v.description, tags: v.tags, created_at: v.created_at },

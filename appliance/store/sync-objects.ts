@@ -51,8 +51,10 @@ export async function syncCounts(sql: Sql): Promise<SyncCounts> {
   return { pending: Number(x.p), pending_bytes: Number(x.pb ?? 0), oldest_pending: x.o ? new Date(x.o) : null, uploaded: Number(x.u), uploaded_bytes: Number(x.ub ?? 0) };
 }
 
-/** The bucket key of an uploaded object (for presigned URLs), or null while it is pending. */
-export async function uploadedRemoteKey(sql: Sql, localKey: string): Promise<string | null> {
-  const r = await sql.all<{ k: string }>('SELECT remote_key AS k FROM sync_objects WHERE local_key = $1 AND uploaded_at IS NOT NULL', [localKey]);
-  return r[0]?.k ?? null;
+/** The bucket keys of those local keys that are uploaded (pending ones are left out). */
+export async function uploadedRemoteKeys(sql: Sql, localKeys: string[]): Promise<Map<string, string>> {
+  if (localKeys.length === 0) return new Map();
+  const r = await sql.all<{ l: string; k: string }>(
+    'SELECT local_key AS l, remote_key AS k FROM sync_objects WHERE list_contains($1::VARCHAR[], local_key) AND uploaded_at IS NOT NULL', [localKeys]);
+  return new Map(r.map((x) => [x.l, x.k]));
 }

@@ -5,14 +5,26 @@
  * dropped from the queue (an uploaded one stays in the bucket: the bucket is the archive).
  */
 import type { Db, Sql } from '../store/duckdb';
-import { enqueueSync, type SyncItem } from '../store/sync-objects';
+import { enqueueSync, uploadedRemoteKeys, type SyncItem } from '../store/sync-objects';
+import type { S3Bucket } from '../objects/s3';
 import { PRIORITY, contentTypeOf, parseLocalKey, remoteKey, type Origin } from './policy';
 import type { SyncWorker } from './worker';
 
 export interface ObjectToSync { key: string; size: number; origin: Origin; meta: Record<string, string>; at: Date }
 
 export class SyncQueue {
-  constructor(private readonly db: Db, private readonly prefix: string, private readonly device: string, private readonly worker: SyncWorker) {}
+  constructor(
+    private readonly db: Db, private readonly prefix: string, private readonly device: string, private readonly worker: SyncWorker,
+    private readonly bucket: S3Bucket, private readonly presignS: number,
+  ) {}
+
+  /** Presigned GET URLs of the local keys already uploaded; the others are not in the map. */
+  async urls(localKeys: string[]): Promise<Map<string, string>> {
+    const remote = await uploadedRemoteKeys(this.db, localKeys);
+    const out = new Map<string, string>();
+    for (const [local, key] of remote) out.set(local, await this.bucket.presign(key, this.presignS));
+    return out;
+  }
 
   itemOf(o: ObjectToSync): SyncItem {
     const { sha256, ext } = parseLocalKey(o.key);

@@ -46,6 +46,12 @@ describe('S3 sync', () => {
     }
     const st = await syncStatus(app);
     expect([st.state, st.uploaded, st.pending, st.last_error]).toEqual(['idle', objects.length, 0, null]);
+    // Uploaded: image_url is a presigned bucket URL that downloads the original without credentials.
+    const list = (await (await app.api('/api/images')).json()) as { items: Array<{ image_url: string; thumbnail_url: string }> };
+    const url = list.items[0]!.image_url;
+    const got = await fetch(url);
+    const downloaded = sha(new Uint8Array(await got.arrayBuffer()));
+    expect([url.startsWith(`${s3.endpoint}/fovea/site/box-s3/`), url.includes('X-Amz-Signature='), got.status, objects.some((o) => o.storage_key.includes(downloaded))]).toEqual([true, true, 200, true]);
     bucket.close();
   }, 60_000);
 
@@ -60,6 +66,9 @@ describe('S3 sync', () => {
       await app.rt.images.register({ data: new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer()), fileName: f, name: null, description: null, tags: ['snapshot'], origin: { kind: 'snapshot', stream: 'door', eventId: `e-${f}` } });
     }
     const down = await waitFor(async () => { const s = await syncStatus(app); return s.state === 'offline' && s.pending === 8 && s; }, 15_000, 'offline with 8 pending');
+    // Not uploaded yet: the local URL.
+    const pendingUrls = ((await (await app.api('/api/images')).json()) as { items: Array<{ image_url: string }> }).items.map((i) => i.image_url);
+    expect(pendingUrls.every((u) => u.startsWith(app.url))).toBe(true);
     await s3.start();
     await waitFor(async () => (await syncStatus(app)).pending === 0, 90_000, 'the backlog drained');
     const order = await app.rt.db.all<{ priority: number; attempts: number }>('SELECT priority, attempts FROM sync_objects ORDER BY uploaded_at');
