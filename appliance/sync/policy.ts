@@ -33,3 +33,15 @@ export function retryDelayMs(attempts: number, random: number): number {
   const base = BACKOFF_S[Math.min(Math.max(attempts, 1) - 1, BACKOFF_S.length - 1)]! * 1000;
   return Math.round(base * (1 + 0.25 * random));
 }
+
+/**
+ * Between two probes of a bucket that does not take uploads: an unreachable one every 30 s at
+ * most (cheap, and the backlog should move soon after the link is back), one that refuses the
+ * credentials or does not exist every 5 min at most (a person has to fix it).
+ */
+export const PROBE_OFFLINE_S = [1, 2, 5, 10, 20, 30];
+
+export function probeDelayMs(failures: number, offline: boolean, random: number): number {
+  const steps = offline ? PROBE_OFFLINE_S : BACKOFF_S;
+  return Math.round(steps[Math.min(Math.max(failures, 1) - 1, steps.length - 1)]! * 1000 * (1 + 0.25 * random));
+}

@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import type { Db } from '../store/duckdb';
 import { duePending, markFailed, markUploaded, nextDue, syncCounts, type PendingRow } from '../store/sync-objects';
 import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s3';
-import { retryDelayMs } from './policy';
+import { probeDelayMs, retryDelayMs } from './policy';
 import type { Logger } from '../shared/log';
 
 export type SyncState = 'idle' | 'uploading' | 'offline' | 'unauthorized' | 'no_bucket';
@@ -140,11 +140,11 @@ export class SyncWorker {
     return this.state === 'offline' || this.state === 'unauthorized' || this.state === 'no_bucket';
   }
 
-  /** While the bucket is away or refuses us: probe it with backoff (1 s … 5 min), resume when it answers. */
+  /** While the bucket is away or refuses us: probe it with backoff (see probeDelayMs), resume when it answers. */
   private async probeBucket(): Promise<void> {
     // Let the uploads in flight finish failing first.
     while (this.inFlight.size && !this.stopped) await this.sleep(50);
-    await this.sleep(retryDelayMs(++this.blockedFailures, (this.d.random ?? Math.random)()));
+    await this.sleep(probeDelayMs(++this.blockedFailures, this.state === 'offline', (this.d.random ?? Math.random)()));
     if (this.stopped) return;
     try {
       await this.d.bucket.probe();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { contentTypeOf, parseLocalKey, remoteKey, retryDelayMs } from '../../appliance/sync/policy';
+import { contentTypeOf, parseLocalKey, probeDelayMs, remoteKey, retryDelayMs } from '../../appliance/sync/policy';
 
 const SHA = 'ab'.padEnd(64, '0');
 
@@ -20,5 +20,10 @@ describe('sync policy', () => {
   test('an object that failed waits 1, 2, 5 … 300 s, with at most 25% jitter', () => {
     expect([1, 2, 3, 8, 20].map((a) => retryDelayMs(a, 0))).toEqual([1000, 2000, 5000, 300_000, 300_000]);
     expect(retryDelayMs(1, 1)).toBe(1250);
+  });
+
+  test('an unreachable bucket is probed every 30 s at most; a refusing one every 5 min at most', () => {
+    expect([1, 6, 50].map((f) => probeDelayMs(f, true, 0))).toEqual([1000, 30_000, 30_000]);
+    expect([1, 50].map((f) => probeDelayMs(f, false, 0))).toEqual([1000, 300_000]);
   });
 });
