@@ -36,6 +36,7 @@ import { WebhookWorker } from './publish/webhooks';
 import { S3Bucket } from './objects/s3';
 import { SyncWorker } from './sync/worker';
 import { SyncQueue } from './sync/service';
+import { Retention } from './sync/retention';
 import { AppError } from './shared/errors';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
@@ -69,7 +70,7 @@ export interface Runtime {
   mqtt: MqttPublisher | null;
   hub: WsHub;
   webhooks: WebhookWorker[];
-  sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue } | null;
+  sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention } | null;
   jwt: JwtVerifier | null;
   startedAt: Date;
   close(): Promise<void>;
@@ -93,7 +94,9 @@ function openSync(config: Config, db: Db, objects: LocalObjectStore, device: str
   if (!c.bucket) return null;
   const bucket = new S3Bucket(c);
   const worker = new SyncWorker({ db, bucket, pathOf: (k) => objects.pathOf(k), concurrency: c.concurrency, log: log.child({ mod: 'sync' }) });
-  return { bucket, worker, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s) };
+  const r = c.retention;
+  const retention = new Retention({ db, stateDir: pathsOf(config).state, pathOf: (k) => objects.pathOf(k), budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent }, intervalS: r.check_interval_s, log: log.child({ mod: 'retention' }) });
+  return { bucket, worker, retention, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s) };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
@@ -140,6 +143,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       const queued = await sync.queue.backfill();
       if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
       sync.worker.start();
+      sync.retention.start();
     }
     const keys = new KeyFile(paths.keys);
     const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
@@ -172,6 +176,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       async close() {
         stats?.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).
+        await sync?.retention.stop();
         await sync?.worker.stop();
         sync?.bucket.close();
         // In-flight deliveries are aborted; their events are delivered after the next start.

@@ -23,6 +23,19 @@ export async function uploadedBytes(file: unknown, max: number): Promise<{ data:
   return { data: new Uint8Array(await file.arrayBuffer()), name };
 }
 
+/** The local copy, or a redirect to its presigned bucket URL once retention has deleted it. */
+async function fileResponse(d: ImagesDeps, key: string, type: string): Promise<Response> {
+  try {
+    return new Response(await d.images.open(key), {
+      headers: { 'content-type': type, 'cache-control': 'private, max-age=31536000, immutable', 'x-content-type-options': 'nosniff' },
+    });
+  } catch (e) {
+    const url = (await d.remoteUrls([key])).get(key);
+    if (!url) throw e;
+    return new Response(null, { status: 302, headers: { location: url, 'cache-control': 'no-store' } });
+  }
+}
+
 export const imagesApi = (d: ImagesDeps) =>
   new Elysia({ name: 'api-images', prefix: '/api/images', detail: { tags: ['images'] } })
     .post('/', async ({ body, request, set }) => {
@@ -67,15 +80,11 @@ export const imagesApi = (d: ImagesDeps) =>
     })
     .get('/:id/file', async ({ params }) => {
       const row = await d.images.get(params.id);
-      return new Response(await d.images.open(row.storage_key), {
-        headers: { 'content-type': row.mime, 'cache-control': 'private, max-age=31536000, immutable', 'x-content-type-options': 'nosniff' },
-      });
-    }, { detail: { summary: 'The original file' } })
+      return fileResponse(d, row.storage_key, row.mime);
+    }, { detail: { summary: 'The original file (a redirect to the bucket when retention removed the local copy)' } })
     .get('/:id/thumbnail', async ({ params }) => {
       const row = await d.images.get(params.id);
-      return new Response(await d.images.open(row.thumb_key), {
-        headers: { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=31536000, immutable', 'x-content-type-options': 'nosniff' },
-      });
+      return fileResponse(d, row.thumb_key, 'image/jpeg');
     }, { detail: { summary: 'A JPEG thumbnail, 256 px on its long side' } })
     .delete('/:id', async ({ params, set }) => {
       await d.images.delete(params.id);

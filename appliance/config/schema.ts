@@ -81,6 +81,11 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
   multipart_threshold_bytes: Type.Integer({ default: 16 * 1024 * 1024, minimum: 5 * 1024 * 1024, description: 'Files this large go up in parts.' }),
   part_size_bytes: Type.Integer({ default: 8 * 1024 * 1024, minimum: 5 * 1024 * 1024, maximum: 5 * 1024 * 1024 * 1024 }),
   presign_expiry_s: Type.Integer({ default: 3600, minimum: 60, maximum: 604_800, description: 'Lifetime of the presigned image_url of uploaded objects.' }),
+  retention: obj('Local disk budget: past it, local copies of uploaded objects are deleted, oldest first; pending ones never.', {
+    max_bytes: Type.Integer({ default: 0, minimum: 0, description: 'Bytes of stored objects kept locally; 0: no limit.' }),
+    max_disk_percent: Type.Number({ default: 0, minimum: 0, maximum: 100, description: "How full the state directory's filesystem may get, in %; 0: no limit." }),
+    check_interval_s: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+  }),
 });
 
 export const WebhookConfig = Type.Object({

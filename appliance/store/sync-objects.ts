@@ -58,3 +58,20 @@ export async function uploadedRemoteKeys(sql: Sql, localKeys: string[]): Promise
     'SELECT local_key AS l, remote_key AS k FROM sync_objects WHERE list_contains($1::VARCHAR[], local_key) AND uploaded_at IS NOT NULL', [localKeys]);
   return new Map(r.map((x) => [x.l, x.k]));
 }
+
+/** Bytes of objects whose local copy is still on disk. */
+export async function localBytes(sql: Sql): Promise<number> {
+  const r = await sql.all<{ b: bigint | null }>('SELECT sum(size) AS b FROM sync_objects WHERE local_deleted_at IS NULL');
+  return Number(r[0]?.b ?? 0);
+}
+
+/** Uploaded objects still on disk, oldest first: what retention may delete locally. */
+export async function evictable(sql: Sql, limit: number): Promise<Array<{ local_key: string; size: number }>> {
+  const r = await sql.all<{ local_key: string; size: bigint }>(
+    `SELECT local_key, size FROM sync_objects WHERE uploaded_at IS NOT NULL AND local_deleted_at IS NULL ORDER BY created_at, local_key LIMIT ${limit}`);
+  return r.map((x) => ({ local_key: x.local_key, size: Number(x.size) }));
+}
+
+export async function markEvicted(sql: Sql, keys: string[]): Promise<void> {
+  if (keys.length) await sql.run('UPDATE sync_objects SET local_deleted_at = now() WHERE list_contains($1::VARCHAR[], local_key)', [keys]);
+}

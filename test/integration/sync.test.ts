@@ -132,3 +132,27 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
   bucket.close();
   client.destroy();
 }, 240_000);
+
+test('retention deletes local copies only once uploaded, oldest first; an evicted file redirects to the bucket', async () => {
+  await using s3 = await startS3();
+  await s3.stop();
+  await using app = await startAppliance(syncConfig(s3.endpoint, { retention: { max_bytes: 1, max_disk_percent: 0, check_interval_s: 3600 } }));
+  const files = (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(40, 43);
+  const objects = await register(app, files);
+  const onDisk = async () => (await Promise.all(objects.map((o) => Bun.file(app.rt.objects.pathOf(o.storage_key)).exists()))).filter(Boolean).length;
+  // Over budget, but nothing is uploaded: nothing goes, and the state says so.
+  await app.rt.sync!.retention.check();
+  const before = [app.rt.sync!.retention.state, await onDisk()];
+  await s3.start();
+  await waitFor(async () => (await syncStatus(app)).pending === 0, 60_000, 'uploads');
+  await app.rt.sync!.retention.check();
+  const after = [app.rt.sync!.retention.state, await onDisk()];
+  const list = (await (await app.api('/api/images')).json()) as { items: Array<{ image_id: string }> };
+  const res = await app.api(`/api/images/${list.items[0]!.image_id}/file`, { redirect: 'manual' });
+  const followed = await fetch(res.headers.get('location')!);
+  const wanted = (await app.rt.images.get(list.items[0]!.image_id)).storage_key;
+  const body = sha(new Uint8Array(await followed.arrayBuffer()));
+  expect([before, after, res.status, followed.status, wanted.includes(body)]).toEqual([['over_budget', 6], ['ok', 0], 302, 200, true]);
+  const st = (await (await app.api('/api/sync')).json()) as { retention: { evicted: { objects: number } } };
+  expect(st.retention.evicted.objects).toBe(6);
+}, 120_000);

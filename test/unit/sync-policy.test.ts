@@ -27,3 +27,20 @@ describe('sync policy', () => {
     expect([1, 50].map((f) => probeDelayMs(f, false, 0))).toEqual([1000, 300_000]);
   });
 });
+
+import { overBudget, pickEvictions } from '../../appliance/sync/retention-policy';
+
+describe('retention policy', () => {
+  test('over budget by bytes, by disk percentage, or the larger of both; 0 means no limit', () => {
+    const u = { objectBytes: 1500, fsTotal: 10_000, fsUsed: 9_000 };
+    expect([
+      overBudget({ max_bytes: 1000, max_disk_percent: 0 }, u), overBudget({ max_bytes: 0, max_disk_percent: 85 }, u),
+      overBudget({ max_bytes: 1000, max_disk_percent: 80 }, u), overBudget({ max_bytes: 0, max_disk_percent: 0 }, u), overBudget({ max_bytes: 5000, max_disk_percent: 95 }, u),
+    ]).toEqual([500, 500, 1000, 0, 0]);
+  });
+
+  test('the oldest candidates are taken until the need is covered; what they cannot cover is short', () => {
+    const c = [{ k: 'a', size: 300 }, { k: 'b', size: 300 }, { k: 'c', size: 300 }];
+    expect([pickEvictions(500, c), pickEvictions(0, c), pickEvictions(1000, c)].map((p) => [p.evict.map((x) => x.k), p.short])).toEqual([[['a', 'b'], 0], [[], 0], [['a', 'b', 'c'], 100]]);
+  });
+});

@@ -1,6 +1,6 @@
 -- The S3 sync outbox: one row per stored object (content-addressed, so an object shared by two
 -- images is uploaded once), written in the transaction that records the image. A row is pending
--- until uploaded_at is set; the local copy may only be evicted after that.
+-- until uploaded_at is set; the local copy may only be evicted after that (local_deleted_at).
 CREATE TABLE sync_objects (
   local_key        VARCHAR PRIMARY KEY,
   remote_key       VARCHAR NOT NULL,
@@ -14,5 +14,6 @@ CREATE TABLE sync_objects (
   attempts         INTEGER NOT NULL DEFAULT 0,
   next_attempt_at  TIMESTAMPTZ,
   last_error       VARCHAR,
-  uploaded_at      TIMESTAMPTZ
+  uploaded_at      TIMESTAMPTZ,
+  local_deleted_at TIMESTAMPTZ
 );
