@@ -37,6 +37,7 @@ import { S3Bucket } from './objects/s3';
 import { SyncWorker } from './sync/worker';
 import { SyncQueue } from './sync/service';
 import { Retention } from './sync/retention';
+import { Exporter } from './sync/export';
 import { AppError } from './shared/errors';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
@@ -70,7 +71,7 @@ export interface Runtime {
   mqtt: MqttPublisher | null;
   hub: WsHub;
   webhooks: WebhookWorker[];
-  sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention } | null;
+  sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention; exporter: Exporter } | null;
   jwt: JwtVerifier | null;
   startedAt: Date;
   close(): Promise<void>;
@@ -96,7 +97,8 @@ function openSync(config: Config, db: Db, objects: LocalObjectStore, device: str
   const worker = new SyncWorker({ db, bucket, pathOf: (k) => objects.pathOf(k), concurrency: c.concurrency, log: log.child({ mod: 'sync' }) });
   const r = c.retention;
   const retention = new Retention({ db, stateDir: pathsOf(config).state, pathOf: (k) => objects.pathOf(k), budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent }, intervalS: r.check_interval_s, log: log.child({ mod: 'retention' }) });
-  return { bucket, worker, retention, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s) };
+  const exporter = new Exporter({ db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) }, c.export_interval_s);
+  return { bucket, worker, retention, exporter, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s) };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
@@ -144,6 +146,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
       sync.worker.start();
       sync.retention.start();
+      sync.exporter.start();
     }
     const keys = new KeyFile(paths.keys);
     const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
@@ -177,6 +180,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
         stats?.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).
         await sync?.retention.stop();
+        await sync?.exporter.stop();
         await sync?.worker.stop();
         sync?.bucket.close();
         // In-flight deliveries are aborted; their events are delivered after the next start.

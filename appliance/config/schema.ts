@@ -81,6 +81,7 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
   multipart_threshold_bytes: Type.Integer({ default: 16 * 1024 * 1024, minimum: 5 * 1024 * 1024, description: 'Files this large go up in parts.' }),
   part_size_bytes: Type.Integer({ default: 8 * 1024 * 1024, minimum: 5 * 1024 * 1024, maximum: 5 * 1024 * 1024 * 1024 }),
   presign_expiry_s: Type.Integer({ default: 3600, minimum: 60, maximum: 604_800, description: 'Lifetime of the presigned image_url of uploaded objects.' }),
+  export_interval_s: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400, description: 'Seconds between Parquet exports of events, detections and images to <prefix>/_tables/; 0: off.' }),
   retention: obj('Local disk budget: past it, local copies of uploaded objects are deleted, oldest first; pending ones never.', {
     max_bytes: Type.Integer({ default: 0, minimum: 0, description: 'Bytes of stored objects kept locally; 0: no limit.' }),
     max_disk_percent: Type.Number({ default: 0, minimum: 0, maximum: 100, description: "How full the state directory's filesystem may get, in %; 0: no limit." }),

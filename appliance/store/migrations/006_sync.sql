@@ -17,3 +17,10 @@ CREATE TABLE sync_objects (
   uploaded_at      TIMESTAMPTZ,
   local_deleted_at TIMESTAMPTZ
 );
+
+-- How far each table has been exported to the bucket as Parquet (events by seq, the others by time).
+CREATE TABLE sync_exports (
+  name        VARCHAR PRIMARY KEY,
+  watermark   DOUBLE NOT NULL,
+  updated_at  TIMESTAMPTZ NOT NULL
+);
