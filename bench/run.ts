@@ -2,7 +2,8 @@
  * @module `bun run bench [suite ...]`: prints markdown tables of medians and p95 with the bare
  * baselines in the same run. Suites: images (real photos), synthetic (10k, 100k vectors), pipeline
  * (video throughput against bare ffmpeg and onnxruntime), publish (MQTT and WebSocket against bare
- * mqtt.js and a bare Bun WebSocket broadcast; decoded-to-received latency).
+ * mqtt.js and a bare Bun WebSocket broadcast; decoded-to-received latency), sync (S3 uploads against a
+ * bare AWS SDK loop; backlog drain).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,8 +13,9 @@ import { imageSearch } from './search-images';
 import { syntheticSearch } from './search-synthetic';
 import { pipelineBench } from './pipeline';
 import { publishBench } from './publish';
+import { syncBench } from './sync';
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline', 'publish'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline', 'publish', 'sync'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -38,4 +40,9 @@ if (suites.includes('publish')) {
   console.log('\n| case | what | messages/s | vs bare | latency p99 |');
   console.log('|---|---|---|---|---|');
   for (const l of await publishBench()) console.log(l);
+}
+if (suites.includes('sync')) {
+  console.log('\n| objects | what | objects/s | MB/s | vs bare |');
+  console.log('|---|---|---|---|---|');
+  for (const l of await syncBench()) console.log(l);
 }

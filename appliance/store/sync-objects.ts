@@ -32,8 +32,13 @@ export async function nextDue(sql: Sql): Promise<Date | null> {
   return r[0]?.t ? new Date(r[0].t) : null;
 }
 
-export async function markUploaded(sql: Sql, key: string): Promise<void> {
-  await sql.run('UPDATE sync_objects SET uploaded_at = now(), attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL WHERE local_key = $1', [key]);
+/** Mark uploads done, each with the time it finished (one statement for many: group commit). */
+export async function markUploaded(sql: Sql, done: Array<{ key: string; at: number }>): Promise<void> {
+  if (done.length === 0) return;
+  await sql.run(
+    `UPDATE sync_objects SET uploaded_at = to_timestamp(CAST(d.t AS DOUBLE) / 1000), attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL
+     FROM (SELECT unnest($1::VARCHAR[]) AS k, unnest($2::VARCHAR[]) AS t) d WHERE local_key = d.k`,
+    [done.map((x) => x.key), done.map((x) => String(x.at))]);
 }
 
 export async function markFailed(sql: Sql, key: string, error: string, retryAt: Date): Promise<void> {

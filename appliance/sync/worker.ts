@@ -14,6 +14,7 @@ import { duePending, markFailed, markUploaded, nextDue, syncCounts, type Pending
 import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s3';
 import { probeDelayMs, retryDelayMs } from './policy';
 import type { Logger } from '../shared/log';
+import { Batcher } from '../store/batcher';
 
 export type SyncState = 'idle' | 'uploading' | 'offline' | 'unauthorized' | 'no_bucket';
 
@@ -29,10 +30,16 @@ export interface SyncDeps {
 
 /** The longest a worker sleeps without looking at the table (new rows also wake it). */
 const MAX_IDLE_MS = 30_000;
+/** Due objects read from the table at once. */
+const BATCH = 64;
 
 export class SyncWorker {
   private state: SyncState = 'idle';
   private readonly inFlight = new Set<string>();
+  /** Due objects read ahead, and uploads done but not yet recorded. */
+  private buffer: PendingRow[] = [];
+  private readonly marking = new Set<string>();
+  private readonly marks: Batcher<{ key: string; at: number }>;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -42,7 +49,9 @@ export class SyncWorker {
   /** Completed uploads of the last minute, for throughput. */
   private recent: Array<{ at: number; bytes: number }> = [];
 
-  constructor(private readonly d: SyncDeps) {}
+  constructor(private readonly d: SyncDeps) {
+    this.marks = new Batcher((done) => markUploaded(this.d.db, done), { max: 512 });
+  }
 
   start(): this {
     this.loop ??= this.run().catch((e) => this.d.log.error('sync worker failed', { error: e }));
@@ -79,22 +88,28 @@ export class SyncWorker {
   private async run(): Promise<void> {
     while (!this.stopped) {
       if (this.blocked()) {
+        this.buffer = [];
         await this.probeBucket();
         continue;
       }
-      const free = this.d.concurrency - this.inFlight.size;
-      const rows = free > 0 ? await duePending(this.d.db, free, [...this.inFlight]) : [];
-      for (const r of rows) void this.upload(r);
-      if (rows.length === 0) {
-        if (this.inFlight.size === 0 && this.state === 'uploading') this.state = 'idle';
-        const due = this.inFlight.size ? null : await nextDue(this.d.db);
+      // Due objects are read a batch at a time and handed out from memory; most urgent first.
+      if (this.buffer.length < this.d.concurrency) {
+        const exclude = [...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)];
+        this.buffer = [...this.buffer, ...await duePending(this.d.db, BATCH, exclude)].sort((a, b) => a.priority - b.priority);
+      }
+      while (this.inFlight.size < this.d.concurrency && this.buffer.length) void this.upload(this.buffer.shift()!);
+      if (this.inFlight.size === 0 && this.buffer.length === 0) {
+        if (this.state === 'uploading') this.state = 'idle';
+        const due = await nextDue(this.d.db);
         const wait = due ? Math.min(MAX_IDLE_MS, Math.max(50, due.getTime() - Date.now())) : MAX_IDLE_MS;
         await this.sleep(wait);
-      } else if (this.inFlight.size >= this.d.concurrency) {
+      } else {
+        // Each finished upload wakes the loop.
         await this.sleep(MAX_IDLE_MS);
       }
     }
     while (this.inFlight.size) await this.sleep(50);
+    await this.marks.flush();
   }
 
   private async upload(r: PendingRow): Promise<void> {
@@ -110,7 +125,11 @@ export class SyncWorker {
         return;
       }
       await this.d.bucket.putFile(r.remote_key, path, size, { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> }, this.abort.signal);
-      await markUploaded(this.d.db, r.local_key);
+      // Recorded in groups: an upload repeated after a crash before this commit rewrites the same key.
+      this.marking.add(r.local_key);
+      void this.marks.add({ key: r.local_key, at: Date.now() })
+        .catch((e) => this.d.log.warn('sync: could not record an upload; it will be repeated', { key: r.local_key, error: e }))
+        .finally(() => this.marking.delete(r.local_key));
       this.recent.push({ at: Date.now(), bytes: size });
       this.state = 'uploading';
     } catch (e) {
