@@ -12,6 +12,7 @@ import { eventEnvelope } from './envelope';
 import { displayUrl, outcomeOf, retryDelayMs, sign } from './webhook-policy';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../version';
+import { Nap } from '../shared/timers';
 
 export interface WebhookConfig { name: string; url: string; secret: string; streams: string[]; events: string[]; timeout_ms: number }
 
@@ -31,7 +32,7 @@ export class WebhookWorker {
   private cursor = 0;
   private stopped = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly nap = new Nap();
   private readonly abort = new AbortController();
   private readonly counters = { delivered: 0, skipped: 0, failed_attempts: 0 };
   private state: 'idle' | 'delivering' | 'retrying' = 'idle';
@@ -55,13 +56,13 @@ export class WebhookWorker {
 
   /** New events are committed: wake an idle worker (a waiting retry keeps its schedule). */
   kick(): void {
-    if (this.state === 'idle') this.wake?.();
+    if (this.state === 'idle') this.nap.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
-    this.wake?.();
+    this.nap.wake();
     await this.loop;
   }
 
@@ -88,7 +89,7 @@ export class WebhookWorker {
       if (rows.length < PAGE) {
         // Everything up to upTo was visible to the query: events the filter left out are passed.
         if (upTo > this.cursor) await this.advance(upTo);
-        if (this.d.committedSeq() === upTo) await this.sleep(null);
+        if (this.d.committedSeq() === upTo) await this.nap.sleep(null);
       }
     }
   }
@@ -128,7 +129,7 @@ export class WebhookWorker {
       if (attempt <= 3 || attempt % 10 === 0) {
         this.d.log.warn('webhook delivery failed; will retry', { webhook: this.c.name, url: displayUrl(this.c.url), event: r.id, attempt, error: this.last.error, retry_in_ms: delay });
       }
-      await this.sleep(delay);
+      await this.nap.sleep(delay);
     }
     return false;
   }
@@ -152,13 +153,5 @@ export class WebhookWorker {
       const name = (e as Error).name;
       return { status: null, error: name === 'TimeoutError' ? `timed out after ${this.c.timeout_ms} ms` : `unreachable: ${(e as Error).message}` };
     }
-  }
-
-  /** Wait ms (null: until kicked); stop() ends any wait. */
-  private sleep(ms: number | null): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = ms === null ? null : setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { if (timer) clearTimeout(timer); this.wake = null; resolve(); };
-    });
   }
 }

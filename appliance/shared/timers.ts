@@ -55,3 +55,25 @@ export async function within(p: Promise<unknown>, ms: number): Promise<boolean> 
     clearTimeout(timer);
   }
 }
+
+/**
+ * A background loop's pause: sleep(ms) (null: until woken), and wake() to end it early. A wake
+ * that comes while the loop is busy is kept, so the next sleep returns at once: no wake is lost.
+ */
+export class Nap {
+  private wakeFn: (() => void) | null = null;
+  private pending = false;
+
+  sleep(ms: number | null): Promise<void> {
+    if (this.pending) { this.pending = false; return Promise.resolve(); }
+    return new Promise((resolve) => {
+      const timer = ms === null ? null : setTimeout(() => { this.wakeFn = null; resolve(); }, ms);
+      this.wakeFn = () => { if (timer) clearTimeout(timer); this.wakeFn = null; resolve(); };
+    });
+  }
+
+  wake(): void {
+    if (this.wakeFn) this.wakeFn();
+    else this.pending = true;
+  }
+}

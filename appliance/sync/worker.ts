@@ -14,7 +14,7 @@ import { duePending, markFailed, markUploaded, nextDue, syncCounts, type Pending
 import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s3';
 import { probeDelayMs, retryDelayMs } from './policy';
 import type { Logger } from '../shared/log';
-import { Batcher } from '../store/batcher';
+import { Nap } from '../shared/timers';
 
 export type SyncState = 'idle' | 'uploading' | 'offline' | 'unauthorized' | 'no_bucket';
 
@@ -32,6 +32,11 @@ export interface SyncDeps {
 const MAX_IDLE_MS = 30_000;
 /** Due objects read from the table at once. */
 const BATCH = 64;
+/**
+ * Finished uploads are recorded together this often: one statement instead of one per object. A
+ * crash in between repeats those uploads, to the same keys.
+ */
+const MARK_EVERY_MS = 200;
 
 export class SyncWorker {
   private state: SyncState = 'idle';
@@ -39,18 +44,22 @@ export class SyncWorker {
   /** Due objects read ahead, and uploads done but not yet recorded. */
   private buffer: PendingRow[] = [];
   private readonly marking = new Set<string>();
-  private readonly marks: Batcher<{ key: string; at: number }>;
+  /** Finished uploads waiting to be recorded (flushed every MARK_EVERY_MS, and at stop). */
+  private marks: Array<{ key: string; at: number }> = [];
+  private markTimer: ReturnType<typeof setTimeout> | null = null;
+  private markFlush: Promise<void> = Promise.resolve();
   private stopped = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly nap = new Nap();
   private readonly abort = new AbortController();
   private blockedFailures = 0;
   private lastError: { message: string; at: string; kind: S3FailureKind | 'local' } | null = null;
+  /** Uploads completed since start. */
+  completed = 0;
   /** Completed uploads of the last minute, for throughput. */
   private recent: Array<{ at: number; bytes: number }> = [];
 
   constructor(private readonly d: SyncDeps) {
-    this.marks = new Batcher((done) => markUploaded(this.d.db, done), { max: 512 });
   }
 
   start(): this {
@@ -60,13 +69,13 @@ export class SyncWorker {
 
   /** Something was queued: look now. */
   kick(): void {
-    this.wake?.();
+    this.nap.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
-    this.wake?.();
+    this.nap.wake();
     await this.loop;
   }
 
@@ -102,14 +111,14 @@ export class SyncWorker {
         if (this.state === 'uploading') this.state = 'idle';
         const due = await nextDue(this.d.db);
         const wait = due ? Math.min(MAX_IDLE_MS, Math.max(50, due.getTime() - Date.now())) : MAX_IDLE_MS;
-        await this.sleep(wait);
+        await this.nap.sleep(wait);
       } else {
         // Each finished upload wakes the loop.
-        await this.sleep(MAX_IDLE_MS);
+        await this.nap.sleep(MAX_IDLE_MS);
       }
     }
-    while (this.inFlight.size) await this.sleep(50);
-    await this.marks.flush();
+    while (this.inFlight.size) await this.nap.sleep(50);
+    await this.flushMarks();
   }
 
   private async upload(r: PendingRow): Promise<void> {
@@ -127,10 +136,10 @@ export class SyncWorker {
       await this.d.bucket.putFile(r.remote_key, path, size, { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> }, this.abort.signal);
       // Recorded in groups: an upload repeated after a crash before this commit rewrites the same key.
       this.marking.add(r.local_key);
-      void this.marks.add({ key: r.local_key, at: Date.now() })
-        .catch((e) => this.d.log.warn('sync: could not record an upload; it will be repeated', { key: r.local_key, error: e }))
-        .finally(() => this.marking.delete(r.local_key));
+      this.marks.push({ key: r.local_key, at: Date.now() });
+      this.markTimer ??= setTimeout(() => { void this.flushMarks(); }, MARK_EVERY_MS);
       this.recent.push({ at: Date.now(), bytes: size });
+      this.completed++;
       this.state = 'uploading';
     } catch (e) {
       if (this.stopped) return;
@@ -159,11 +168,30 @@ export class SyncWorker {
     return this.state === 'offline' || this.state === 'unauthorized' || this.state === 'no_bucket';
   }
 
+  /** Record the finished uploads in one statement; those that fail to record are uploaded again. */
+  private flushMarks(): Promise<void> {
+    if (this.markTimer) { clearTimeout(this.markTimer); this.markTimer = null; }
+    const done = this.marks;
+    this.marks = [];
+    this.markFlush = this.markFlush.then(async () => {
+      if (done.length === 0) return;
+      try {
+        await markUploaded(this.d.db, done);
+      } catch (e) {
+        this.d.log.warn('sync: could not record uploads; they will be repeated', { objects: done.length, error: e });
+      } finally {
+        for (const x of done) this.marking.delete(x.key);
+        this.nap.wake();
+      }
+    });
+    return this.markFlush;
+  }
+
   /** While the bucket is away or refuses us: probe it with backoff (see probeDelayMs), resume when it answers. */
   private async probeBucket(): Promise<void> {
     // Let the uploads in flight finish failing first.
-    while (this.inFlight.size && !this.stopped) await this.sleep(50);
-    await this.sleep(probeDelayMs(++this.blockedFailures, this.state === 'offline', (this.d.random ?? Math.random)()));
+    while (this.inFlight.size && !this.stopped) await this.nap.sleep(50);
+    await this.nap.sleep(probeDelayMs(++this.blockedFailures, this.state === 'offline', (this.d.random ?? Math.random)()));
     if (this.stopped) return;
     try {
       await this.d.bucket.probe();
@@ -175,12 +203,5 @@ export class SyncWorker {
       this.lastError = { message: err.message, at: new Date().toISOString(), kind: err.kind };
       this.state = err.kind === 'unauthorized' || err.kind === 'no_bucket' ? err.kind : 'offline';
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
-    });
   }
 }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { freePort } from './rtsp';
+import { freePort, waitForPort } from './rtsp';
 
 export interface Broker extends AsyncDisposable { url: string; port: number; stop(): Promise<void>; start(): Promise<void>; caFile: string | null }
 
@@ -35,14 +35,7 @@ export async function startMosquitto(opts: { tls?: boolean } = {}): Promise<Brok
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   const start = async () => {
     proc = Bun.spawn(['/usr/sbin/mosquitto', '-c', conf], { stdout: 'ignore', stderr: 'pipe' });
-    // Ready when the port accepts a connection.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try { const s = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } }); s.end(); return; } catch {
-        if (Date.now() > deadline) throw new Error('mosquitto did not start');
-        await Bun.sleep(50);
-      }
-    }
+    await waitForPort(port, 10_000, 'mosquitto');
   };
   const stop = async () => { if (proc) { proc.kill('SIGTERM'); await proc.exited; proc = null; } };
   await start();

@@ -9,6 +9,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Wait until a loopback port accepts a connection (a server just spawned is ready). */
+export async function waitForPort(port: number, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try { const s = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } }); s.end(); return; } catch {
+      if (Date.now() > deadline) throw new Error(`${what} did not start`);
+      await Bun.sleep(50);
+    }
+  }
+}
+
 export interface RtspServer extends AsyncDisposable { url: string; port: number; stop(): Promise<void> }
 
 export async function startRtsp(o: { auth: 'none' | 'basic' | 'digest'; user?: string; password?: string; port?: number; file?: string }): Promise<RtspServer> {

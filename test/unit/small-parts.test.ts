@@ -86,3 +86,21 @@ describe('model catalog', () => {
 test('tags come from repeated fields or commas, trimmed and unique', () => {
   expect(parseTags(['a, b', 'b', ' c '])).toEqual(['a', 'b', 'c']);
 });
+
+import { Nap } from '../../appliance/shared/timers';
+
+test('Nap: a wake during a sleep ends it; a wake while busy ends the next sleep at once; no wake sleeps the time', async () => {
+  const nap = new Nap();
+  const t0 = performance.now();
+  setTimeout(() => nap.wake(), 10);
+  await nap.sleep(5000);
+  const woken = performance.now() - t0;
+  nap.wake();
+  const t1 = performance.now();
+  await nap.sleep(5000);
+  const kept = performance.now() - t1;
+  const t2 = performance.now();
+  await nap.sleep(30);
+  const slept = performance.now() - t2;
+  expect([woken < 1000, kept < 50, slept >= 25]).toEqual([true, true, true]);
+});
