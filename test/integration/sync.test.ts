@@ -9,7 +9,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Bucket } from '../../appliance/objects/s3';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { COCO, fileBlob, form, startAppliance, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import { COCO, VIDEOS, fileBlob, form, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
 import { spawnFovea } from '../helpers/process';
 import { Db } from '../../appliance/store/duckdb';
 import { exportTables } from '../../appliance/sync/export';
@@ -82,6 +82,26 @@ describe('S3 sync', () => {
     // Paused during the outage, not retried object by object.
     expect(Math.max(...order.map((r) => r.attempts))).toBeLessThanOrEqual(2);
   }, 120_000);
+
+  test('the server down during a video run: the queue grows, nothing is lost, and it drains in priority order', async () => {
+    await using s3 = await startS3();
+    await s3.stop();
+    await using app = await startAppliance({
+      ...syncConfig(s3.endpoint, { concurrency: 1 }),
+      streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })],
+    });
+    await register(app, (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(60, 62));
+    await waitFor(() => app.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'video analysed');
+    const stored = await app.rt.db.all<{ k: string }>("SELECT storage_key AS k FROM images UNION SELECT thumb_key FROM images");
+    const snapshots = Number((await app.rt.db.all<{ n: bigint }>("SELECT count(*) AS n FROM images WHERE list_contains(tags, 'snapshot')"))[0]!.n);
+    const down = await syncStatus(app);
+    await s3.start();
+    await waitFor(async () => (await syncStatus(app)).pending === 0, 90_000, 'the backlog drained');
+    const rows = await app.rt.db.all<{ k: string; priority: number }>('SELECT local_key AS k, priority FROM sync_objects WHERE uploaded_at IS NOT NULL ORDER BY uploaded_at');
+    const priorities = rows.map((r) => r.priority);
+    expect([snapshots > 2, down.state, down.pending, rows.length]).toEqual([true, 'offline', stored.length, stored.length]);
+    expect([new Set(rows.map((r) => r.k)).size === stored.length, priorities]).toEqual([true, [...priorities].sort((a, b) => a - b)]);
+  }, 240_000);
 
   test('wrong credentials and a missing bucket: a clear state, bounded retries, nothing lost', async () => {
     await using s3 = await startS3();
