@@ -12,7 +12,7 @@ import { eventEnvelope } from './envelope';
 import { displayUrl, outcomeOf, retryDelayMs, sign } from './webhook-policy';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../version';
-import { Nap } from '../shared/timers';
+import { BackgroundLoop } from '../shared/loop';
 
 export interface WebhookConfig { name: string; url: string; secret: string; streams: string[]; events: string[]; timeout_ms: number }
 
@@ -28,18 +28,16 @@ export interface WebhookDeps {
 
 const PAGE = 100;
 
-export class WebhookWorker {
+export class WebhookWorker extends BackgroundLoop {
   private cursor = 0;
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private readonly nap = new Nap();
-  private readonly abort = new AbortController();
   private readonly counters = { delivered: 0, skipped: 0, failed_attempts: 0 };
   private state: 'idle' | 'delivering' | 'retrying' = 'idle';
   private last: { status: number | null; error: string | null; error_at: string | null; success_at: string | null; next_attempt_at: string | null } =
     { status: null, error: null, error_at: null, success_at: null, next_attempt_at: null };
 
-  private constructor(readonly c: WebhookConfig, private readonly d: WebhookDeps) {}
+  private constructor(readonly c: WebhookConfig, private readonly d: WebhookDeps) {
+    super();
+  }
 
   static async open(c: WebhookConfig, d: WebhookDeps): Promise<WebhookWorker> {
     const w = new WebhookWorker(c, d);
@@ -49,21 +47,13 @@ export class WebhookWorker {
     return w;
   }
 
-  start(): this {
-    this.loop ??= this.run().catch((e) => this.d.log.error('webhook worker failed', { webhook: this.c.name, error: e }));
-    return this;
+  protected crashed(e: unknown): void {
+    this.d.log.error('webhook worker failed', { webhook: this.c.name, error: e });
   }
 
   /** New events are committed: wake an idle worker (a waiting retry keeps its schedule). */
   kick(): void {
     if (this.state === 'idle') this.nap.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    this.nap.wake();
-    await this.loop;
   }
 
   async status() {
@@ -77,7 +67,7 @@ export class WebhookWorker {
     };
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const sel = { streams: this.c.streams, types: this.c.events };
     while (!this.stopped) {
       const upTo = this.d.committedSeq();

@@ -14,7 +14,7 @@ import { duePending, markFailed, markUploaded, nextDue, syncCounts, type Pending
 import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s3';
 import { probeDelayMs, retryDelayMs } from './policy';
 import type { Logger } from '../shared/log';
-import { Nap } from '../shared/timers';
+import { BackgroundLoop } from '../shared/loop';
 
 export type SyncState = 'idle' | 'uploading' | 'offline' | 'unauthorized' | 'no_bucket';
 
@@ -38,7 +38,7 @@ const BATCH = 64;
  */
 const MARK_EVERY_MS = 200;
 
-export class SyncWorker {
+export class SyncWorker extends BackgroundLoop {
   private state: SyncState = 'idle';
   private readonly inFlight = new Set<string>();
   /** Due objects read ahead, and uploads done but not yet recorded. */
@@ -48,10 +48,6 @@ export class SyncWorker {
   private marks: Array<{ key: string; at: number }> = [];
   private markTimer: ReturnType<typeof setTimeout> | null = null;
   private markFlush: Promise<void> = Promise.resolve();
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private readonly nap = new Nap();
-  private readonly abort = new AbortController();
   private blockedFailures = 0;
   private lastError: { message: string; at: string; kind: S3FailureKind | 'local' } | null = null;
   /** Uploads completed since start. */
@@ -60,23 +56,16 @@ export class SyncWorker {
   private recent: Array<{ at: number; bytes: number }> = [];
 
   constructor(private readonly d: SyncDeps) {
+    super();
   }
 
-  start(): this {
-    this.loop ??= this.run().catch((e) => this.d.log.error('sync worker failed', { error: e }));
-    return this;
+  protected crashed(e: unknown): void {
+    this.d.log.error('sync worker failed', { error: e });
   }
 
   /** Something was queued: look now. */
   kick(): void {
     this.nap.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    this.nap.wake();
-    await this.loop;
   }
 
   async status() {
@@ -94,7 +83,7 @@ export class SyncWorker {
     };
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     while (!this.stopped) {
       if (this.blocked()) {
         this.buffer = [];
