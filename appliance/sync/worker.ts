@@ -43,6 +43,7 @@ export class SyncWorker extends BackgroundLoop {
   private readonly inFlight = new Set<string>();
   /** Due objects read ahead, and uploads done but not yet recorded. */
   private buffer: PendingRow[] = [];
+  private refilling: Promise<void> | null = null;
   private readonly marking = new Set<string>();
   /** Finished uploads waiting to be recorded (flushed every MARK_EVERY_MS, and at stop). */
   private marks: Array<{ key: string; at: number }> = [];
@@ -90,12 +91,14 @@ export class SyncWorker extends BackgroundLoop {
         await this.probeBucket();
         continue;
       }
-      // Due objects are read a batch at a time and handed out from memory; most urgent first.
-      if (this.buffer.length < this.d.concurrency) {
-        const exclude = [...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)];
-        this.buffer = [...this.buffer, ...await duePending(this.d.db, BATCH, exclude)].sort((a, b) => a.priority - b.priority);
-      }
+      // Due objects are read a batch at a time, ahead of need, and handed out from memory; the
+      // uploads never wait for that query.
+      this.refill();
       while (this.inFlight.size < this.d.concurrency && this.buffer.length) void this.upload(this.buffer.shift()!);
+      if (this.inFlight.size === 0 && this.buffer.length === 0 && this.refilling) {
+        await this.refilling;
+        if (this.buffer.length) continue;
+      }
       if (this.inFlight.size === 0 && this.buffer.length === 0) {
         if (this.state === 'uploading') this.state = 'idle';
         const due = await nextDue(this.d.db);
@@ -107,7 +110,21 @@ export class SyncWorker extends BackgroundLoop {
       }
     }
     while (this.inFlight.size) await this.nap.sleep(50);
+    await this.refilling;
     await this.flushMarks();
+  }
+
+  /** Read the next due objects in the background when the read-ahead runs low; most urgent first. */
+  private refill(): void {
+    if (this.refilling || this.buffer.length >= BATCH / 2) return;
+    const exclude = [...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)];
+    this.refilling = duePending(this.d.db, BATCH, exclude)
+      .then((rows) => {
+        const taken = new Set([...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)]);
+        this.buffer = [...this.buffer, ...rows.filter((r) => !taken.has(r.local_key))].sort((a, b) => a.priority - b.priority);
+      })
+      .catch((e) => this.d.log.warn('sync: could not read the queue', { error: e }))
+      .finally(() => { this.refilling = null; this.nap.wake(); });
   }
 
   private async upload(r: PendingRow): Promise<void> {
