@@ -39,6 +39,7 @@ import { SyncQueue } from './sync/service';
 import { Retention } from './sync/retention';
 import { Exporter } from './sync/export';
 import { AppError } from './shared/errors';
+import { urlHost } from './shared/url';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
@@ -106,7 +107,7 @@ async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logge
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new AppError('config_invalid', `/webhooks: the name ${dup} is used twice`);
   const a = config.api;
-  const base = a.public_url.replace(/\/$/, '') || `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+  const base = a.public_url.replace(/\/$/, '') || `http://${urlHost(a.host)}:${a.port}`;
   const workers: WebhookWorker[] = [];
   for (const w of config.webhooks) {
     workers.push((await WebhookWorker.open(w, { db, committedSeq: () => sink.committedSeq, base, log: log.child({ mod: 'webhooks' }) })).start());
@@ -190,7 +191,6 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
         await sink.flush();
         hub.shutdown();
         await mqttPub?.close();
-        await sink.flush();
         await models.close();
         await images.close();
         await db.checkpoint().catch(() => undefined);

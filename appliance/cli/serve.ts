@@ -9,12 +9,13 @@ import { openRuntime, type Runtime } from '../runtime';
 import { createApp } from '../api/app';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../version';
+import { urlHost } from '../shared/url';
 
 export async function startServer(rt: Runtime, log: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
   await rt.streams.start(rt.config.streams);
   const app = createApp(rt, log.child({ mod: 'api' }));
   app.listen({ hostname: rt.config.api.host, port: rt.config.api.port });
-  const url = `http://${rt.config.api.host.includes(':') ? `[${rt.config.api.host}]` : rt.config.api.host}:${app.server!.port}`;
+  const url = `http://${urlHost(rt.config.api.host)}:${app.server!.port}`;
   log.info('fovea serving', { url, version: VERSION, state_dir: rt.paths.state, embed_model: rt.embedder.modelRef, provider: rt.embedder.provider });
   // WebSocket clients are closed first (1001): the server's stop waits for every open connection.
   return { url, stop: async () => { rt.hub.shutdown(); await app.stop(); await rt.close(); } };

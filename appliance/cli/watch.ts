@@ -8,6 +8,7 @@ import { print, setup } from './context';
 import { FoveaClient } from '../publish/ws-client';
 import { signHs256 } from '../auth/jwt';
 import { AppError } from '../shared/errors';
+import { urlHost } from '../shared/url';
 
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
@@ -23,8 +24,7 @@ after the last event printed. Connection states go to stderr. Stops on Ctrl-C.`,
   options: { ...CONFIG_OPTION, url: { type: 'string' }, since: { type: 'string' }, streams: { type: 'string' }, events: { type: 'string' } },
   async run(values) {
     const { config } = setup(values);
-    const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
-    const url = (values.url as string | undefined) ?? `ws://${host}:${config.api.port}/ws/analysis`;
+    const url = (values.url as string | undefined) ?? `ws://${urlHost(config.api.host)}:${config.api.port}/ws/analysis`;
     const client = new FoveaClient({
       url, token: process.env.FOVEA_TOKEN, since: (values.since as string | undefined) ?? null,
       streams: list(values.streams), events: list(values.events),

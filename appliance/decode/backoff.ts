@@ -3,6 +3,7 @@
  * after a run that lasted; a refused login waits longer (a camera locks accounts that retry fast).
  * What an ffmpeg failure means is read from its stderr. Pure.
  */
+import { stepOf } from '../shared/backoff';
 
 export const STEPS_S = [1, 2, 5, 10, 20, 30, 60];
 export const UNAUTHORIZED_S = 60;
@@ -10,7 +11,7 @@ export const UNAUTHORIZED_S = 60;
 export const HEALTHY_RUN_S = 30;
 
 export function nextDelayS(failures: number): number {
-  return STEPS_S[Math.min(failures, STEPS_S.length - 1)]!;
+  return stepOf(STEPS_S, failures + 1);
 }
 
 export type Failure = 'unauthorized' | 'not_found' | 'unreachable' | 'ended' | 'error';

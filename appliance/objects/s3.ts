@@ -79,10 +79,9 @@ export class S3Bucket {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket }));
     } catch (e) {
-      const err = classifyS3Error(e);
       // HeadBucket has no body: a 404 is a missing bucket.
       if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new S3Error('no_bucket', `the bucket ${this.s.bucket} does not exist`, { cause: e });
-      throw err;
+      throw classifyS3Error(e);
     }
   }
 

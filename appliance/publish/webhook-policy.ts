@@ -6,6 +6,7 @@
  * the timestamp in Unix seconds, so a receiver can refuse replays of old deliveries.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { jitteredMs } from '../shared/backoff';
 
 export function sign(secret: string, timestampS: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex')}`;
@@ -38,8 +39,7 @@ export const RETRY_STEPS_S = [1, 2, 5, 10, 20, 30, 60];
 
 /** Wait before retry number `attempt` (1-based), with up to 20% jitter so boxes do not retry in step. */
 export function retryDelayMs(attempt: number, random: number): number {
-  const base = RETRY_STEPS_S[Math.min(attempt - 1, RETRY_STEPS_S.length - 1)]! * 1000;
-  return Math.round(base * (1 + 0.2 * random));
+  return jitteredMs(RETRY_STEPS_S, attempt, 0.2, random);
 }
 
 /** A URL fit for logs and status: no credentials, no query (either may carry a token). */

@@ -77,3 +77,28 @@ export class Nap {
     else this.pending = true;
   }
 }
+
+/**
+ * A job run every intervalS seconds (never on its own when 0), one run at a time: run() while a
+ * run is going joins it. The job handles its own errors.
+ */
+export class Periodic {
+  private timer: { stop(): void } | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly job: () => Promise<void>, private readonly intervalS: number) {}
+
+  start(): void {
+    if (this.intervalS > 0) this.timer = every(realTimers, () => { void this.run(); }, this.intervalS * 1000);
+  }
+
+  run(): Promise<void> {
+    this.running ??= this.job().finally(() => { this.running = null; });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.stop();
+    await this.running;
+  }
+}

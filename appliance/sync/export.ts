@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import type { Db } from '../store/duckdb';
 import type { S3Bucket } from '../objects/s3';
 import type { Logger } from '../shared/log';
-import { every, realTimers } from '../shared/timers';
+import { Periodic } from '../shared/timers';
 
 interface TableExport { name: string; watermark: string; select: string }
 
@@ -82,30 +82,29 @@ async function sha256File(path: string): Promise<string> {
 
 /** exportTables every interval, one run at a time; the outcome of the last run for /api/sync. */
 export class Exporter {
-  private timer: { stop(): void } | null = null;
-  private running: Promise<void> | null = null;
   last: { at: string; rows: Record<string, number>; error: string | null } | null = null;
+  private readonly periodic: Periodic;
 
-  constructor(private readonly d: ExportDeps, private readonly intervalS: number) {}
+  constructor(private readonly d: ExportDeps, intervalS: number) {
+    this.periodic = new Periodic(() => this.once(), intervalS);
+  }
 
   start(): this {
-    if (this.intervalS > 0) this.timer = every(realTimers, () => { void this.run(); }, this.intervalS * 1000);
+    this.periodic.start();
     return this;
   }
 
-  run(): Promise<void> {
-    this.running ??= exportTables(this.d)
-      .then((r) => { this.last = { at: new Date().toISOString(), rows: Object.fromEntries(r.map((t) => [t.table, t.rows])), error: null }; })
-      .catch((e) => {
-        this.last = { at: new Date().toISOString(), rows: {}, error: (e as Error).message };
-        this.d.log.warn('Parquet export failed; the next one starts where this one did', { error: e });
-      })
-      .finally(() => { this.running = null; });
-    return this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
-  async stop(): Promise<void> {
-    this.timer?.stop();
-    await this.running;
+  private async once(): Promise<void> {
+    try {
+      const r = await exportTables(this.d);
+      this.last = { at: new Date().toISOString(), rows: Object.fromEntries(r.map((t) => [t.table, t.rows])), error: null };
+    } catch (e) {
+      this.last = { at: new Date().toISOString(), rows: {}, error: (e as Error).message };
+      this.d.log.warn('Parquet export failed; the next one starts where this one did', { error: e });
+    }
   }
 }

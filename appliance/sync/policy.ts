@@ -2,6 +2,7 @@
  * @module Sync decisions apart from S3 and DuckDB: where an object goes in the bucket, in what
  * order, and how long to wait after a failure. Pure.
  */
+import { jitteredMs } from '../shared/backoff';
 
 export const PRIORITY = { snapshot: 0, image: 1, thumbnail: 2, frame: 3 } as const;
 export type Origin = keyof typeof PRIORITY;
@@ -30,8 +31,7 @@ export const BACKOFF_S = [1, 2, 5, 10, 30, 60, 120, 300];
 
 /** Wait before the next attempt of an object that failed `attempts` times, with up to 25% jitter. */
 export function retryDelayMs(attempts: number, random: number): number {
-  const base = BACKOFF_S[Math.min(Math.max(attempts, 1) - 1, BACKOFF_S.length - 1)]! * 1000;
-  return Math.round(base * (1 + 0.25 * random));
+  return jitteredMs(BACKOFF_S, attempts, 0.25, random);
 }
 
 /**
@@ -42,6 +42,5 @@ export function retryDelayMs(attempts: number, random: number): number {
 export const PROBE_OFFLINE_S = [1, 2, 5, 10, 20, 30];
 
 export function probeDelayMs(failures: number, offline: boolean, random: number): number {
-  const steps = offline ? PROBE_OFFLINE_S : BACKOFF_S;
-  return Math.round(steps[Math.min(Math.max(failures, 1) - 1, steps.length - 1)]! * 1000 * (1 + 0.25 * random));
+  return jitteredMs(offline ? PROBE_OFFLINE_S : BACKOFF_S, failures, 0.25, random);
 }

@@ -9,36 +9,34 @@ import { rm, statfs } from 'node:fs/promises';
 import type { Db } from '../store/duckdb';
 import { evictable, localBytes, markEvicted } from '../store/sync-objects';
 import { overBudget, pickEvictions, type Budget } from './retention-policy';
-import { every, realTimers } from '../shared/timers';
+import { Periodic } from '../shared/timers';
 import type { Logger } from '../shared/log';
 
 export interface RetentionDeps { db: Db; stateDir: string; pathOf(key: string): string; budget: Budget; intervalS: number; log: Logger }
 
 export class Retention {
-  private timer: { stop(): void } | null = null;
-  private running: Promise<void> | null = null;
   state: 'ok' | 'over_budget' = 'ok';
   evicted = { objects: 0, bytes: 0 };
   lastCheck: { at: string; over_bytes: number; short_bytes: number } | null = null;
+  private readonly periodic: Periodic;
 
-  constructor(private readonly d: RetentionDeps) {}
+  constructor(private readonly d: RetentionDeps) {
+    const budgeted = d.budget.max_bytes > 0 || d.budget.max_disk_percent > 0;
+    this.periodic = new Periodic(() => this.pass().catch((e) => this.d.log.error('retention pass failed', { error: e })), budgeted ? d.intervalS : 0);
+  }
 
   start(): this {
-    if (this.d.budget.max_bytes > 0 || this.d.budget.max_disk_percent > 0) {
-      this.timer = every(realTimers, () => { void this.check(); }, this.d.intervalS * 1000);
-    }
+    this.periodic.start();
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.timer?.stop();
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass (also called by tests); overlapping calls share the pass in progress. */
   check(): Promise<void> {
-    this.running ??= this.pass().catch((e) => this.d.log.error('retention pass failed', { error: e })).finally(() => { this.running = null; });
-    return this.running;
+    return this.periodic.run();
   }
 
   status() {
