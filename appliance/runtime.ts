@@ -99,7 +99,7 @@ function openSync(config: Config, db: Db, objects: LocalObjectStore, device: str
   const r = c.retention;
   const retention = new Retention({ db, stateDir: pathsOf(config).state, pathOf: (k) => objects.pathOf(k), budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent }, intervalS: r.check_interval_s, log: log.child({ mod: 'retention' }) });
   const exporter = new Exporter({ db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) }, c.export_interval_s);
-  return { bucket, worker, retention, exporter, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s) };
+  return { bucket, worker, retention, exporter, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s, () => retention.state === 'over_budget') };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {

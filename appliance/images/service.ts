@@ -25,6 +25,11 @@ export interface SyncHook {
   enqueue(tx: Sql, objects: ObjectToSync[]): Promise<void>;
   committed(): void;
   forget(localKey: string): Promise<void>;
+  /**
+   * The disk budget is spent and what is left is not uploaded yet: bulk (registered images) is
+   * refused until uploads catch up; event snapshots are still taken.
+   */
+  full(): boolean;
 }
 export interface Limits { maxPixels: number; thumbSize: number }
 
@@ -57,6 +62,10 @@ export class ImageService {
   }
 
   async register(u: Upload): Promise<ImageRow> {
+    const origin = u.origin ?? { kind: 'image' };
+    if (origin.kind !== 'snapshot' && this.sync?.full()) {
+      throw new AppError('storage_full', 'the local disk budget is spent and the rest is not uploaded yet; new images are refused until uploads catch up (see GET /api/sync); event snapshots are still stored', { headers: { 'Retry-After': '60' } });
+    }
     const meta = await probe(u.data, this.limits.maxPixels);
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
     const [thumb, exif, embedding] = await Promise.all([
@@ -70,7 +79,6 @@ export class ImageService {
       mime: meta.mime, width: meta.width, height: meta.height, name: u.name, description: u.description, tags: u.tags,
       taken_at: exif.taken_at, camera_model: exif.camera_model, embedding, model_id: this.embedder.modelRef, created_at: now, updated_at: now,
     };
-    const origin = u.origin ?? { kind: 'image' };
     const objMeta: Record<string, string> = { model: this.embedder.modelRef, ...(origin.kind === 'snapshot' ? { stream: origin.stream, event_id: origin.eventId } : {}) };
     const sync: ObjectToSync[] = [
       { key: original.key, size: original.size, origin: origin.kind, meta: objMeta, at: now },

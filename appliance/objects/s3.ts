@@ -27,8 +27,8 @@ export interface S3Settings {
 
 export interface PutInfo { sha256Hex: string; contentType: string; metadata: Record<string, string> }
 
-/** What a failure means for the sync worker. */
-export type S3FailureKind = 'unauthorized' | 'no_bucket' | 'unreachable' | 'checksum' | 'server' | 'client';
+/** What a failure means for the sync worker ('local': the local file could not be read). */
+export type S3FailureKind = 'unauthorized' | 'no_bucket' | 'unreachable' | 'checksum' | 'server' | 'client' | 'local';
 
 export class S3Error extends Error {
   constructor(readonly kind: S3FailureKind, message: string, options?: ErrorOptions) {
@@ -53,6 +53,14 @@ export function classifyS3Error(e: unknown): S3Error {
     return new S3Error(status >= 500 ? 'server' : 'client', `${name} (HTTP ${status}): ${err.message}`, { cause: e });
   }
   return new S3Error('unreachable', `the bucket is unreachable: ${err.message || name}`, { cause: e });
+}
+
+async function readLocal<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    throw new S3Error('local', `the local file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  }
 }
 
 export class S3Bucket {
@@ -85,11 +93,14 @@ export class S3Bucket {
     }
   }
 
-  /** Upload a local file under key: one PUT, or multipart above the threshold. */
+  /**
+   * Upload a local file of the given size under key: one PUT, or multipart above the threshold. A
+   * file that cannot be read fails with kind 'local' (no stat first: the caller knows the size).
+   */
   async putFile(key: string, path: string, size: number, info: PutInfo, signal?: AbortSignal): Promise<void> {
     try {
       if (size < this.s.multipart_threshold_bytes) {
-        const body = new Uint8Array(await Bun.file(path).arrayBuffer());
+        const body = await readLocal(path, () => Bun.file(path).bytes());
         await this.client.send(new PutObjectCommand({
           Bucket: this.s.bucket, Key: key, Body: body, ContentLength: size, ContentType: info.contentType,
           ChecksumSHA256: b64(info.sha256Hex), Metadata: { ...info.metadata, sha256: info.sha256Hex },
@@ -103,10 +114,10 @@ export class S3Bucket {
   }
 
   private async multipart(key: string, path: string, size: number, info: PutInfo, signal?: AbortSignal): Promise<void> {
+    const file = await readLocal(path, () => open(path, 'r'));
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({
       Bucket: this.s.bucket, Key: key, ContentType: info.contentType, ChecksumAlgorithm: 'SHA256', Metadata: { ...info.metadata, sha256: info.sha256Hex },
-    }), { abortSignal: signal });
-    const file = await open(path, 'r');
+    }), { abortSignal: signal }).catch(async (e) => { await file.close(); throw e; });
     try {
       const parts: Array<{ PartNumber: number; ETag: string; ChecksumSHA256: string }> = [];
       for (let offset = 0, n = 1; offset < size; offset += this.s.part_size_bytes, n++) {

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'model_checksum_mismatch'
   | 'store_failed'
   | 'unavailable'
+  | 'storage_full'
   | 'internal';
 
 /** HTTP status for each code: the single mapping the API uses. */
@@ -35,6 +36,7 @@ export const statusOf: Record<ErrorCode, number> = {
   model_checksum_mismatch: 500,
   store_failed: 500,
   unavailable: 503,
+  storage_full: 507,
   internal: 500,
 };
 

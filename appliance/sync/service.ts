@@ -16,6 +16,8 @@ export class SyncQueue {
   constructor(
     private readonly db: Db, private readonly prefix: string, private readonly device: string, private readonly worker: SyncWorker,
     private readonly bucket: S3Bucket, private readonly presignS: number,
+    /** Whether the disk budget is spent on objects not yet uploaded (retention's over_budget). */
+    readonly full: () => boolean = () => false,
   ) {}
 
   /** Presigned GET URLs of the local keys already uploaded; the others are not in the map. */

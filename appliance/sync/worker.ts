@@ -8,7 +8,6 @@
  * every object in turn; when it answers, the backlog drains in priority order. Nothing is deleted
  * here.
  */
-import { stat } from 'node:fs/promises';
 import type { Db } from '../store/duckdb';
 import { duePending, markFailed, markUploaded, nextDue, syncCounts, type PendingRow } from '../store/sync-objects';
 import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s3';
@@ -31,12 +30,12 @@ export interface SyncDeps {
 /** The longest a worker sleeps without looking at the table (new rows also wake it). */
 const MAX_IDLE_MS = 30_000;
 /** Due objects read from the table at once. */
-const BATCH = 64;
+const BATCH = 256;
 /**
  * Finished uploads are recorded together this often: one statement instead of one per object. A
  * crash in between repeats those uploads, to the same keys.
  */
-const MARK_EVERY_MS = 200;
+const MARK_EVERY_MS = 500;
 
 export class SyncWorker extends BackgroundLoop {
   private state: SyncState = 'idle';
@@ -44,13 +43,20 @@ export class SyncWorker extends BackgroundLoop {
   /** Due objects read ahead, and uploads done but not yet recorded. */
   private buffer: PendingRow[] = [];
   private refilling: Promise<void> | null = null;
+  /**
+   * The last read found fewer due objects than asked: the table has nothing more until something
+   * is queued (kick), an upload fails back into it, or a retry falls due; no reading until then.
+   */
+  private exhausted = false;
+  /** Counts kicks, so a read that started before one cannot mark the table exhausted. */
+  private kicks = 0;
   private readonly marking = new Set<string>();
   /** Finished uploads waiting to be recorded (flushed every MARK_EVERY_MS, and at stop). */
   private marks: Array<{ key: string; at: number }> = [];
   private markTimer: ReturnType<typeof setTimeout> | null = null;
   private markFlush: Promise<void> = Promise.resolve();
   private blockedFailures = 0;
-  private lastError: { message: string; at: string; kind: S3FailureKind | 'local' } | null = null;
+  private lastError: { message: string; at: string; kind: S3FailureKind } | null = null;
   /** Uploads completed since start. */
   completed = 0;
   /** Completed uploads of the last minute, for throughput. */
@@ -66,6 +72,8 @@ export class SyncWorker extends BackgroundLoop {
 
   /** Something was queued: look now. */
   kick(): void {
+    this.exhausted = false;
+    this.kicks++;
     this.nap.wake();
   }
 
@@ -88,6 +96,7 @@ export class SyncWorker extends BackgroundLoop {
     while (!this.stopped) {
       if (this.blocked()) {
         this.buffer = [];
+        this.exhausted = false;
         await this.probeBucket();
         continue;
       }
@@ -104,6 +113,7 @@ export class SyncWorker extends BackgroundLoop {
         const due = await nextDue(this.d.db);
         const wait = due ? Math.min(MAX_IDLE_MS, Math.max(50, due.getTime() - Date.now())) : MAX_IDLE_MS;
         await this.nap.sleep(wait);
+        this.exhausted = false;
       } else {
         // Each finished upload wakes the loop.
         await this.nap.sleep(MAX_IDLE_MS);
@@ -116,10 +126,12 @@ export class SyncWorker extends BackgroundLoop {
 
   /** Read the next due objects in the background when the read-ahead runs low; most urgent first. */
   private refill(): void {
-    if (this.refilling || this.buffer.length >= BATCH / 2) return;
+    if (this.refilling || this.exhausted || this.buffer.length >= BATCH / 2) return;
+    const kicks = this.kicks;
     const exclude = [...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)];
     this.refilling = duePending(this.d.db, BATCH, exclude)
       .then((rows) => {
+        this.exhausted = rows.length < BATCH && kicks === this.kicks;
         const taken = new Set([...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)]);
         this.buffer = [...this.buffer, ...rows.filter((r) => !taken.has(r.local_key))].sort((a, b) => a.priority - b.priority);
       })
@@ -131,26 +143,24 @@ export class SyncWorker extends BackgroundLoop {
     this.inFlight.add(r.local_key);
     if (this.state === 'idle') this.state = 'uploading';
     try {
-      const path = this.d.pathOf(r.local_key);
-      const size = await stat(path).then((s) => s.size, () => null);
-      if (size === null) {
-        // The local copy is gone (removed by hand?): nothing can be uploaded; say so, look again in a day.
-        this.lastError = { message: `local copy of ${r.local_key} is missing`, at: new Date().toISOString(), kind: 'local' };
-        await markFailed(this.d.db, r.local_key, this.lastError.message, new Date(Date.now() + 86_400_000));
-        return;
-      }
-      await this.d.bucket.putFile(r.remote_key, path, size, { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> }, this.abort.signal);
+      await this.d.bucket.putFile(r.remote_key, this.d.pathOf(r.local_key), r.size, { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> }, this.abort.signal);
       // Recorded in groups: an upload repeated after a crash before this commit rewrites the same key.
       this.marking.add(r.local_key);
       this.marks.push({ key: r.local_key, at: Date.now() });
       this.markTimer ??= setTimeout(() => { void this.flushMarks(); }, MARK_EVERY_MS);
-      this.recent.push({ at: Date.now(), bytes: size });
+      this.recent.push({ at: Date.now(), bytes: r.size });
       this.completed++;
       this.state = 'uploading';
     } catch (e) {
       if (this.stopped) return;
       const err = classifyS3Error(e);
       this.lastError = { message: err.message, at: new Date().toISOString(), kind: err.kind };
+      if (err.kind === 'local') {
+        // The local copy is gone or unreadable (removed by hand?): nothing can be uploaded; say so, look again in a day.
+        this.d.log.warn('sync: the local copy cannot be read', { key: r.local_key, error: err.message });
+        await markFailed(this.d.db, r.local_key, err.message, new Date(Date.now() + 86_400_000)).catch(() => undefined);
+        return;
+      }
       const bucketWide = err.kind === 'unreachable' || err.kind === 'unauthorized' || err.kind === 'no_bucket';
       if (bucketWide) {
         // Not this object's fault: it stays due, and uploads pause until a probe of the bucket
@@ -166,7 +176,7 @@ export class SyncWorker extends BackgroundLoop {
       }
     } finally {
       this.inFlight.delete(r.local_key);
-      this.kick();
+      this.nap.wake();
     }
   }
 

@@ -34,13 +34,15 @@ describe('S3 bucket adapter', () => {
     await using s3 = await startS3();
     await using dir = await tempDir();
     await Bun.write(join(dir.path, 'f'), 'x');
-    const kind = async (b: S3Bucket) => {
-      try { await b.putFile('k', join(dir.path, 'f'), 1, { sha256Hex: sha(new TextEncoder().encode('x')), contentType: 'text/plain', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; }
+    const kind = async (b: S3Bucket, file = 'f', size = 1) => {
+      try { await b.putFile('k', join(dir.path, file), size, { sha256Hex: sha(new TextEncoder().encode('x')), contentType: 'text/plain', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; }
     };
     const wrongKey = new S3Bucket(settings(s3.endpoint, { access_key_id: 'NOT-A-KEY' }));
     const noBucket = new S3Bucket(settings(s3.endpoint, { bucket: 'missing' }));
-    const before = [await kind(wrongKey), await kind(noBucket)];
+    const good = new S3Bucket(settings(s3.endpoint));
+    // A local file that is gone, for a single PUT and for a multipart upload: the bucket is not blamed.
+    const before = [await kind(wrongKey), await kind(noBucket), await kind(good, 'gone'), await kind(good, 'gone', 6 << 20), await kind(good)];
     await s3.stop();
-    expect([...before, await kind(new S3Bucket(settings(s3.endpoint)))]).toEqual(['unauthorized', 'no_bucket', 'unreachable']);
+    expect([...before, await kind(good)]).toEqual(['unauthorized', 'no_bucket', 'local', 'local', 'ok', 'unreachable']);
   }, 60_000);
 });

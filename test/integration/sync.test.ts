@@ -156,16 +156,21 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
   client.destroy();
 }, 240_000);
 
-test('retention deletes local copies only once uploaded, oldest first; an evicted file redirects to the bucket', async () => {
+test('retention deletes local copies only once uploaded, oldest first; over budget with nothing uploaded, bulk images are refused and snapshots still taken; an evicted file redirects to the bucket', async () => {
   await using s3 = await startS3();
   await s3.stop();
   await using app = await startAppliance(syncConfig(s3.endpoint, { retention: { max_bytes: 1, max_disk_percent: 0, check_interval_s: 3600 } }));
-  const files = (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(40, 43);
-  const objects = await register(app, files);
+  const files = (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(40, 45);
+  const objects = await register(app, files.slice(0, 3));
   const onDisk = async () => (await Promise.all(objects.map((o) => Bun.file(app.rt.objects.pathOf(o.storage_key)).exists()))).filter(Boolean).length;
   // Over budget, but nothing is uploaded: nothing goes, and the state says so.
   await app.rt.sync!.retention.check();
   const before = [app.rt.sync!.retention.state, await onDisk()];
+  // Then bulk (a registered image) is refused with a clear error; an event snapshot is still taken.
+  const refused = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, files[3]!)) }) });
+  const refusal = [refused.status, ((await refused.json()) as { error: { code: string } }).error.code, refused.headers.get('retry-after')];
+  const snap = await app.rt.images.register({ data: await Bun.file(join(COCO, files[4]!)).bytes(), fileName: 'snap.jpg', name: null, description: null, tags: ['snapshot'], origin: { kind: 'snapshot', stream: 'door', eventId: 'e1' } });
+  objects.push({ storage_key: snap.storage_key, created_at: '' }, { storage_key: snap.thumb_key, created_at: '' });
   await s3.start();
   await waitFor(async () => (await syncStatus(app)).pending === 0, 60_000, 'uploads');
   await app.rt.sync!.retention.check();
@@ -175,9 +180,10 @@ test('retention deletes local copies only once uploaded, oldest first; an evicte
   const followed = await fetch(res.headers.get('location')!);
   const wanted = (await app.rt.images.get(list.items[0]!.image_id)).storage_key;
   const body = sha(new Uint8Array(await followed.arrayBuffer()));
-  expect([before, after, res.status, followed.status, wanted.includes(body)]).toEqual([['over_budget', 6], ['ok', 0], 302, 200, true]);
+  const again = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, files[3]!)) }) });
+  expect([before, refusal, after, res.status, followed.status, wanted.includes(body), again.status]).toEqual([['over_budget', 6], [507, 'storage_full', '60'], ['ok', 0], 302, 200, true, 201]);
   const st = (await (await app.api('/api/sync')).json()) as { retention: { evicted: { objects: number } } };
-  expect(st.retention.evicted.objects).toBe(6);
+  expect(st.retention.evicted.objects).toBe(8);
 }, 120_000);
 
 
