@@ -78,23 +78,25 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The mqtts files named in the config, read once at start; a missing one is a config error. */
+/** A file the config names (a CA, a certificate), read once at start; one that cannot be read is a config error. */
+async function configFile(pointer: string, path: string): Promise<Buffer> {
+  try { return Buffer.from(await Bun.file(path).arrayBuffer()); } catch (e) {
+    throw new AppError('config_invalid', `${pointer}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The mqtts files named in the config. */
 async function mqttTls(m: Config['mqtt']): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
-  const read = async (key: 'ca_file' | 'cert_file' | 'key_file') => {
-    if (!m[key]) return undefined;
-    try { return Buffer.from(await Bun.file(m[key]).arrayBuffer()); } catch (e) {
-      throw new AppError('config_invalid', `/mqtt/${key}: cannot read ${m[key]}: ${(e as Error).message}`);
-    }
-  };
+  const read = (key: 'ca_file' | 'cert_file' | 'key_file') => (m[key] ? configFile(`/mqtt/${key}`, m[key]) : undefined);
   const [ca, cert, key] = [await read('ca_file'), await read('cert_file'), await read('key_file')];
   if (!cert !== !key) throw new AppError('config_invalid', '/mqtt: cert_file and key_file go together');
   return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
 }
 
-function openSync(config: Config, db: Db, objects: LocalObjectStore, device: string, log: Logger) {
+function openSync(config: Config, db: Db, objects: LocalObjectStore, device: string, log: Logger, ca: Uint8Array | null) {
   const c = config.sync;
   if (!c.bucket) return null;
-  const bucket = new S3Bucket(c);
+  const bucket = new S3Bucket({ ...c, ca });
   const worker = new SyncWorker({ db, bucket, pathOf: (k) => objects.pathOf(k), concurrency: c.concurrency, log: log.child({ mod: 'sync' }) });
   const r = c.retention;
   const retention = new Retention({ db, stateDir: pathsOf(config).state, pathOf: (k) => objects.pathOf(k), budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent }, intervalS: r.check_interval_s, log: log.child({ mod: 'retention' }) });
@@ -140,7 +142,8 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       dims: embedder.dims, connectivity: config.search.connectivity, expansionAdd: config.search.expansion_add, expansionSearch: config.search.expansion_search,
     }, indexPath, log.child({ mod: 'search' }));
     const device = config.device_id || hostname();
-    const sync = openSync(config, db, objects, device, log);
+    const c = config.sync;
+    const sync = openSync(config, db, objects, device, log, c.bucket && c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null);
     const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }), sync?.queue ?? null);
     if (sync) {
       const queued = await sync.queue.backfill();

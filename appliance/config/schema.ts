@@ -75,6 +75,7 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
   bucket: Type.String({ default: '', description: 'Bucket name; empty turns sync off.' }),
   prefix: Type.String({ default: 'fovea', pattern: '^[A-Za-z0-9._/-]*$', description: 'Key prefix: objects go to <prefix>/<device>/<yyyy>/<mm>/<dd>/<sha256>.<ext>.' }),
   path_style: Type.Boolean({ default: false, description: 'Path-style URLs (MinIO and most S3-compatible servers).' }),
+  ca_file: Type.String({ default: '', description: 'https endpoint: PEM file of the CA that signed its certificate (a private CA); empty trusts the system CAs.' }),
   access_key_id: Type.String({ default: '', description: 'Empty uses the standard AWS chain (environment, shared files, instance role).' }),
   secret_access_key: Type.String({ default: '', description: 'Use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
   concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Uploads at once.' }),

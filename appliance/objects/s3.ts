@@ -13,6 +13,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { Agent } from 'node:https';
 
 export interface S3Settings {
   endpoint: string;
@@ -23,6 +24,8 @@ export interface S3Settings {
   secret_access_key: string;
   multipart_threshold_bytes: number;
   part_size_bytes: number;
+  /** PEM of a private CA for an https endpoint (null: the system CAs). */
+  ca?: Uint8Array | null;
 }
 
 export interface PutInfo { sha256Hex: string; contentType: string; metadata: Record<string, string> }
@@ -73,6 +76,7 @@ export class S3Bucket {
       forcePathStyle: s.path_style,
       credentials: s.access_key_id ? { accessKeyId: s.access_key_id, secretAccessKey: s.secret_access_key } : undefined,
       maxAttempts: 1,
+      ...(s.ca && { requestHandler: { httpsAgent: new Agent({ ca: Buffer.from(s.ca), keepAlive: true }) } }),
       // The SHA-256 is given explicitly; no extra CRC32 (some S3-compatible servers refuse it).
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

@@ -45,4 +45,37 @@ describe('S3 bucket adapter', () => {
     await s3.stop();
     expect([...before, await kind(good)]).toEqual(['unauthorized', 'no_bucket', 'local', 'local', 'ok', 'unreachable']);
   }, 60_000);
+
+  test('https with a private CA: trusted through ca, refused without it', async () => {
+    await using s3 = await startS3(['fovea'], undefined, { tls: true });
+    await using dir = await tempDir();
+    const body = randomBytes(1000);
+    await Bun.write(join(dir.path, 'f'), body);
+    const put = async (b: S3Bucket) => {
+      try { await b.putFile('tls/f.bin', join(dir.path, 'f'), body.length, { sha256Hex: sha(body), contentType: 'application/octet-stream', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; }
+    };
+    const trusted = new S3Bucket(settings(s3.endpoint, { ca: await Bun.file(s3.caFile!).bytes() }));
+    const untrusted = new S3Bucket(settings(s3.endpoint));
+    expect([s3.endpoint.startsWith('https:'), await put(trusted), sha((await trusted.get('tls/f.bin'))!), await put(untrusted)]).toEqual([true, 'ok', sha(body), 'unreachable']);
+    trusted.close();
+    untrusted.close();
+  }, 60_000);
+
+  test('no key in the config: the standard AWS chain (here the environment) supplies it', async () => {
+    await using s3 = await startS3();
+    await using dir = await tempDir();
+    await Bun.write(join(dir.path, 'f'), 'x');
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    const attempt = async (id: string) => {
+      process.env.AWS_ACCESS_KEY_ID = id;
+      process.env.AWS_SECRET_ACCESS_KEY = S3_KEY.secret_access_key;
+      const b = new S3Bucket(settings(s3.endpoint, { access_key_id: '', secret_access_key: '' }));
+      try { await b.putFile('chain/f', join(dir.path, 'f'), 1, { sha256Hex: sha(new TextEncoder().encode('x')), contentType: 'text/plain', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; } finally { b.close(); }
+    };
+    try {
+      expect([await attempt(S3_KEY.access_key_id), await attempt('NOT-A-KEY')]).toEqual(['ok', 'unauthorized']);
+    } finally {
+      for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    }
+  }, 60_000);
 });
