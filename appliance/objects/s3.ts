@@ -46,7 +46,8 @@ export function classifyS3Error(e: unknown): S3Error {
   if (e instanceof S3Error) return e;
   const err = e as Error & { $metadata?: { httpStatusCode?: number }; code?: string };
   const status = err.$metadata?.httpStatusCode;
-  const name = err.name ?? 'Error';
+  // A response without a body (HeadBucket, a 403 from a proxy) has no error code: say the status.
+  const name = err.name && err.name !== 'Unknown' ? err.name : status ? `HTTP ${status}` : 'Error';
   if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError'].includes(name) || status === 401 || status === 403) {
     return new S3Error('unauthorized', `the bucket refused the credentials (${name})`, { cause: e });
   }

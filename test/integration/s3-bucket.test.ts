@@ -42,8 +42,11 @@ describe('S3 bucket adapter', () => {
     const good = new S3Bucket(settings(s3.endpoint));
     // A local file that is gone, for a single PUT and for a multipart upload: the bucket is not blamed.
     const before = [await kind(wrongKey), await kind(noBucket), await kind(good, 'gone'), await kind(good, 'gone', 6 << 20), await kind(good)];
+    // A probe's 403 has no body, so no error code: the message says the status instead.
+    const probe = await wrongKey.probe().then(() => 'ok', (e: Error) => e.message);
     await s3.stop();
     expect([...before, await kind(good)]).toEqual(['unauthorized', 'no_bucket', 'local', 'local', 'ok', 'unreachable']);
+    expect(probe).toBe('the bucket refused the credentials (HTTP 403)');
   }, 60_000);
 
   test('https with a private CA: trusted through ca, refused without it', async () => {
