@@ -19,7 +19,7 @@ async function fovea(args: string[], env: Record<string, string>): Promise<{ cod
 
 describe('fovea CLI', () => {
   test('every command answers --help with its usage and exit 0', async () => {
-    const names = ['serve', 'demo', 'apikey', 'models', 'db', 'watch', 'token', 'config', 'version'];
+    const names = ['serve', 'demo', 'apikey', 'models', 'db', 'watch', 'token', 'fleet', 'config', 'version'];
     const runs = await Promise.all(names.map((c) => fovea([c, '--help'], {})));
     expect(runs.map((r, i) => [r.code, r.out.startsWith(`Usage: fovea ${names[i]}`)])).toEqual(names.map(() => [0, true]));
     const unknown = await fovea(['frobnicate'], {});
