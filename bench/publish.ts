@@ -73,7 +73,7 @@ async function mqttRows(): Promise<string[]> {
       await waitFor(() => pub.connected, 10_000, 'connected');
       const sub = await counter(broker.url, t.events, N_MQTT);
       const t0 = performance.now();
-      for (let i = 0; i < N_MQTT; i++) await pub.object('update', object(i), object(i));
+      for (let i = 0; i < N_MQTT; i++) await pub.object('update', object(i), object(i), null);
       await sub.all;
       const rate = N_MQTT / ((performance.now() - t0) / 1000);
       await sub.end();

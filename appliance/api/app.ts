@@ -17,11 +17,12 @@ import { eventsApi } from './events';
 import { publishApi } from './publish';
 import { syncApi } from './sync';
 import { wsApi } from './ws';
+import { fleetApi, type FleetControl } from './fleet';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number } = {}) {
+export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
   const c = rt.config.api;
   const baseUrl = (req: Request) => c.public_url.replace(/\/$/, '') || new URL(req.url).origin;
   const remoteUrls = async (keys: string[]) => (rt.sync ? rt.sync.queue.urls(keys) : new Map<string, string>());
@@ -54,6 +55,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number }
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))
     .use(syncApi(rt))
+    .use(fleetApi(opts.fleet ?? null))
     .use(wsApi({ hub: rt.hub, required: c.auth, jwt: rt.jwt, verifyKey: (tok) => rt.keys.verify(tok) }));
 }
 

@@ -28,13 +28,20 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
   }
   const { overrides, unknown } = envOverrides(Config, env);
   applyOverrides(parsed.data as Record<string, unknown>, overrides);
-  const config = decode(Config, parsed, file);
-  const resolved = resolveSecrets(config, opts.secrets ?? realSources) as Config;
-  // A password typed into the file (not a placeholder) is still a secret: keep it out of logs.
-  for (const s of resolved.streams) if (s.password) registerSecret(s.password);
-  for (const v of [resolved.mqtt.password, resolved.api.jwt.hs256_secret, resolved.sync.secret_access_key, ...resolved.webhooks.map((w) => w.secret)]) if (v) registerSecret(v);
+  const resolved = withSecrets(decode(Config, parsed, file), opts.secrets);
   const warnings = unknown.map((n) => `environment variable ${n} names no config key; ignored`);
   return { config: resolved, file, warnings };
+}
+
+/**
+ * Resolve a validated config's secret placeholders. Every resolved secret, and a password typed
+ * into a file (not a placeholder), is registered with the scrubber: it never reaches a log line.
+ */
+export function withSecrets(config: Config, secrets: SecretSources = realSources): Config {
+  const resolved = resolveSecrets(config, secrets) as Config;
+  for (const s of resolved.streams) if (s.password) registerSecret(s.password);
+  for (const v of [resolved.mqtt.password, resolved.api.jwt.hs256_secret, resolved.sync.secret_access_key, ...resolved.webhooks.map((w) => w.secret)]) if (v) registerSecret(v);
+  return resolved;
 }
 
 export function loadConfig(opts: LoadOptions = {}): Loaded {

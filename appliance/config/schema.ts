@@ -115,6 +115,15 @@ export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
   stats_interval_s: Type.Integer({ default: 60, minimum: 1, maximum: 3600, description: 'Seconds between two messages on the stats topic.' }),
 });
 
+export const FleetConfig = obj('Configuration from a fleet Git repo (off while repo is empty).', {
+  repo: Type.String({ default: '', description: 'URL (https://, ssh:// or a path) of the fleet repo; git uses the box\'s own credentials.' }),
+  branch: Type.String({ default: '', description: 'Branch or tag to follow; empty follows the repo: fleet.yaml, or the branch of this device\'s group.' }),
+  interval_s: Type.Integer({ default: 60, minimum: 5, maximum: 86_400, description: 'Seconds between two fetches (POST /api/fleet/sync fetches at once).' }),
+  grace_s: Type.Integer({ default: 30, minimum: 1, maximum: 3600, description: 'After applying, every changed stream must be running and producing results within this; otherwise the box rolls back.' }),
+  require_signed: Type.Boolean({ default: false, description: 'Apply only commits signed (git SSH signatures) by a key in allowed_signers. Set here, on the box: the repo cannot turn it off.' }),
+  allowed_signers: Type.String({ default: '', description: "git's allowed-signers file (gpg.ssh.allowedSignersFile): the keys whose signed commits this box applies." }),
+});
+
 export const LogConfig = obj('Logging.', {
   level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Lowest level written.' }),
 });
@@ -131,6 +140,7 @@ export const Config = Type.Object(
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     mqtt: MqttConfig,
     sync: SyncConfig,
+    fleet: FleetConfig,
     webhooks: Type.Array(WebhookConfig, { default: [], description: 'Event webhooks: signed JSON POSTs, retried until delivered.' }),
     log: LogConfig,
   },

@@ -63,7 +63,7 @@ export function renderDevice(repo: FleetRepo, device: string, pipelinesDir: stri
   const origins: Origins = new Map();
   for (const l of levels) {
     for (const k of FLEET_OWNED) {
-      if (k in l.data.config) problems.push({ file: l.file, line: lineOf(l.parsed.doc, l.parsed.lc, `/config/${k}`), path: `/config/${k}`, message: `'${k}' is set by the fleet (streams: use the top-level streams list)` });
+      if (k in l.data.config) problems.push({ file: l.file, line: lineOf(l.parsed.doc, l.parsed.lc, `/config/${k}`), path: `/config/${k}`, message: k === 'streams' ? "'streams' is set by the fleet: use the top-level streams list" : `'${k}' is not set from the fleet repo` });
     }
     const own = Object.fromEntries(Object.entries(l.data.config).filter(([k]) => !(FLEET_OWNED as readonly string[]).includes(k)));
     mergeInto(merged, own, '', { file: l.file, at: '/config' }, origins);

@@ -12,7 +12,7 @@ const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 /** A partial appliance config: any keys of it except the ones the fleet sets itself. */
 const PartialConfig = Type.Record(Type.String(), Type.Unknown(), {
   default: {},
-  description: 'Keys of the appliance config (fovea.schema.json) to set at this level; objects merge, other values replace. Not streams, device_id, state_dir or pipelines (the fleet sets those).',
+  description: 'Keys of the appliance config (fovea.schema.json) to set at this level; objects merge, other values replace. Not streams, device_id, state_dir, pipelines (the fleet sets those) or fleet (where a box pulls from is in its local config).',
 });
 
 /** A stream entry: at least an id; the merged entry must be a full stream of the appliance config. */
@@ -47,6 +47,6 @@ export const DeviceFile = Type.Object({
 export type DeviceFile = Static<typeof DeviceFile>;
 
 /** Config keys that only the fleet sets. */
-export const FLEET_OWNED = ['streams', 'device_id', 'state_dir', 'pipelines'] as const;
+export const FLEET_OWNED = ['streams', 'device_id', 'state_dir', 'pipelines', 'fleet'] as const;
 
 export const NAME_PATTERN = new RegExp(NAME);

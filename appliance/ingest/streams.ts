@@ -14,6 +14,7 @@ import type { SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
 import { StreamRunner, type StreamView } from './stream';
 import { AppError } from '../shared/errors';
+import { stableJson } from '../shared/json';
 import type { Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
 
@@ -28,14 +29,31 @@ export interface StreamDeps {
   log: Logger;
 }
 
+/** What a reconcile did, by stream id. */
+export interface Reconciled { added: string[]; changed: string[]; removed: string[]; unchanged: string[] }
+
+/** Everything of a stream's config but its pipeline: when this is unchanged, the decoder can stay. */
+const decoderOf = ({ pipeline: _p, overrides: _o, ...rest }: StreamConfig) => stableJson(rest);
+
+function uniqueIds(configs: StreamConfig[]): void {
+  const ids = new Set<string>();
+  for (const c of configs) {
+    if (ids.has(c.id)) throw new AppError('config_invalid', `stream id '${c.id}' is used twice`);
+    ids.add(c.id);
+  }
+}
+
 export class Streams {
   private runners = new Map<string, StreamRunner>();
+  /** The fleet revision the box runs (null: the local config), stamped on every result. */
+  revision: string | null = null;
+  private readonly revisionNow = () => this.revision;
 
   constructor(private readonly deps: StreamDeps) {}
 
   /** Load and validate a stream's pipeline and derive its decode geometry (no side effects). */
-  private plan(cfg: StreamConfig): { pipeline: Pipeline; out: OutputSpec } {
-    const pipeline = loadPipeline(this.deps.pipelinesDir, cfg.pipeline, cfg.overrides);
+  private plan(cfg: StreamConfig, dir = this.deps.pipelinesDir): { pipeline: Pipeline; out: OutputSpec } {
+    const pipeline = loadPipeline(dir, cfg.pipeline, cfg.overrides);
     return { pipeline, out: decodeSpecOf(pipeline, this.deps.models.catalog, cfg.fps || pipeline.fps) };
   }
 
@@ -43,7 +61,7 @@ export class Streams {
   private instantiate(id: string, pipeline: Pipeline): Promise<RunningPipeline> {
     const d = this.deps;
     return instantiate(pipeline, {
-      models: d.models, sink: d.sink, snapshots: d.snapshots, publisher: d.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), log: d.log.child({ stream: id }),
+      models: d.models, sink: d.sink, snapshots: d.snapshots, publisher: d.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), revision: this.revisionNow, log: d.log.child({ stream: id }),
     });
   }
 
@@ -58,11 +76,7 @@ export class Streams {
   }
 
   async start(configs: StreamConfig[]): Promise<void> {
-    const ids = new Set<string>();
-    for (const c of configs) {
-      if (ids.has(c.id)) throw new AppError('config_invalid', `stream id '${c.id}' is used twice`);
-      ids.add(c.id);
-    }
+    uniqueIds(configs);
     for (const c of configs.filter((c) => c.enabled)) {
       const r = await this.build(c);
       this.runners.set(c.id, r);
@@ -92,6 +106,59 @@ export class Streams {
     next.start();
     this.deps.log.info('stream restarted for a new decode size', { stream: id, pipeline: cfg.pipeline });
     return next;
+  }
+
+  /**
+   * Make the running streams those of `configs`, with pipelines from `pipelinesDir`, touching only
+   * what differs: an unchanged stream (same config, same pipeline text) keeps running as it is; a
+   * changed one swaps its pipeline between two frames when the decode size stays, else restarts;
+   * a removed one stops; a new one starts. Every pipeline is loaded and every stage built before
+   * anything changes, so a change that fails there changes nothing.
+   */
+  async reconcile(configs: StreamConfig[], pipelinesDir: string, revision: string | null): Promise<Reconciled> {
+    uniqueIds(configs);
+    const wanted = configs.filter((c) => c.enabled);
+    const plans = new Map(wanted.map((c) => [c.id, this.plan(c, pipelinesDir)]));
+    const same = (c: StreamConfig) => {
+      const r = this.runners.get(c.id);
+      return !!r && stableJson(r.config) === stableJson(c) && r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text;
+    };
+    const todo = wanted.filter((c) => !same(c));
+    // Build first: a stage that cannot be made (a model file missing) fails here, with nothing changed.
+    const built = new Map<string, { swap: RunningPipeline } | { runner: StreamRunner }>();
+    try {
+      for (const c of todo) {
+        const plan = plans.get(c.id)!;
+        const current = this.runners.get(c.id);
+        if (current && JSON.stringify(plan.out) === JSON.stringify(current.out) && decoderOf(current.config) === decoderOf(c)) built.set(c.id, { swap: await this.instantiate(c.id, plan.pipeline) });
+        else built.set(c.id, { runner: await this.runner(c, plan) });
+      }
+    } catch (e) {
+      for (const b of built.values()) await ('swap' in b ? b.swap.close() : b.runner.stop());
+      throw e;
+    }
+    const out: Reconciled = { added: [], changed: [], removed: [], unchanged: wanted.filter(same).map((c) => c.id) };
+    for (const id of [...this.runners.keys()]) {
+      if (plans.has(id)) continue;
+      await this.stop(id);
+      out.removed.push(id);
+    }
+    this.deps.pipelinesDir = pipelinesDir;
+    this.revision = revision;
+    for (const c of todo) {
+      const b = built.get(c.id)!;
+      const current = this.runners.get(c.id);
+      if ('swap' in b) {
+        await current!.swap(b.swap, c);
+      } else {
+        if (current) await current.stop();
+        this.runners.set(c.id, b.runner);
+        b.runner.start();
+      }
+      (current ? out.changed : out.added).push(c.id);
+    }
+    this.deps.log.info('streams reconciled', { ...out });
+    return out;
   }
 
   get(id: string): StreamRunner | undefined {

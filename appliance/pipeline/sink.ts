@@ -7,6 +7,8 @@ import type { ObjectEvent } from './events';
 
 export interface FrameResult {
   sessionId: string;
+  /** The fleet revision the pipeline session runs under (null: the local config). */
+  revision: string | null;
   stream: string;
   seq: number;
   ptsS: number;
@@ -17,6 +19,7 @@ export interface FrameResult {
 export interface EventRecord {
   id: string;
   sessionId: string;
+  revision: string | null;
   stream: string;
   timestamp: Date;
   event: ObjectEvent;
@@ -28,6 +31,7 @@ export interface EventRecord {
 
 export interface EmbeddingRecord {
   sessionId: string;
+  revision: string | null;
   stream: string;
   timestamp: Date;
   trackId: number | null;

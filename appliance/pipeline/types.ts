@@ -59,6 +59,8 @@ export interface StageDeps {
   sink: import('./sink').ResultSink;
   streamId: string;
   sessionId: string;
+  /** The fleet revision the box runs now, stamped on what a stage stores and publishes (null: local config). */
+  revision: () => string | null;
   snapshots: SnapshotPort | null;
   publisher: import('../publish/port').Publisher | null;
   log: import('../shared/log').Logger;

@@ -10,7 +10,7 @@ export function eventView(r: EventRow, base: string) {
   return {
     id: r.id, session_id: r.session_id, stream: r.stream, timestamp: new Date(r.timestamp).toISOString(), type: r.type, label: r.label,
     track_id: r.track_id === null ? null : Number(r.track_id), zone: r.zone, line: r.line, direction: r.direction, count: r.count,
-    snapshot_url: r.image_id ? `${base}/api/images/${r.image_id}/file` : null, image_id: r.image_id, detail: JSON.parse(r.payload),
+    snapshot_url: r.image_id ? `${base}/api/images/${r.image_id}/file` : null, image_id: r.image_id, revision: r.revision, detail: JSON.parse(r.payload),
   };
 }
 

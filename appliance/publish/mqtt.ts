@@ -30,6 +30,7 @@ export class MqttPublisher implements Publisher {
   private draining: Promise<void> | null = null;
   private published = 0;
   private lastError: string | null = null;
+  private readonly handlers = new Map<string, (payload: Buffer) => void>();
 
   readonly qos: 0 | 1 | 2;
 
@@ -46,7 +47,10 @@ export class MqttPublisher implements Publisher {
       this.log.info('mqtt connected', { url: o.url });
       void this.client.publishAsync(o.availableTopic, 'online', { qos: 1, retain: true }).catch(() => undefined);
       this.kick();
+      // clean sessions: subscriptions are made again on every connect.
+      for (const topic of this.handlers.keys()) this.client.subscribe(topic, { qos: 1 });
     });
+    this.client.on('message', (topic, payload) => this.handlers.get(topic)?.(payload));
     this.client.on('close', () => { if (this.lastError === null) this.lastError = 'connection closed'; });
     this.client.on('error', (e) => { this.lastError = e.message; this.log.warn('mqtt error', { error: e }); });
   }
@@ -55,8 +59,8 @@ export class MqttPublisher implements Publisher {
     return this.client.connected;
   }
 
-  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState): Promise<void> {
-    return this.publish(eventMessage(this.topics, type, before, after, this.qos, null));
+  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState, revision: string | null): Promise<void> {
+    return this.publish(eventMessage(this.topics, type, before, after, this.qos, revision));
   }
 
   detections(env: FrameEnvelope): Promise<void> {
@@ -100,6 +104,12 @@ export class MqttPublisher implements Publisher {
         this.draining = null;
       }
     })();
+  }
+
+  /** Call `fn` with every message on `topic` (an exact topic: commands addressed to this box). */
+  subscribe(topic: string, fn: (payload: Buffer) => void): void {
+    this.handlers.set(topic, fn);
+    if (this.client.connected) this.client.subscribe(topic, { qos: 1 });
   }
 
   /** Resolves once the outbox is empty and nothing is draining (tests, shutdown). */

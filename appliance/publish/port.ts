@@ -11,7 +11,7 @@ export type FrameEnvelope = ReturnType<typeof frameEnvelope>;
 export type ObjectChange = 'new' | 'update' | 'end';
 
 export interface Publisher {
-  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState): Promise<void>;
+  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState, revision: string | null): Promise<void>;
   detections(env: FrameEnvelope): Promise<void>;
   count(stream: string, label: string, count: number): Promise<void>;
 }
@@ -23,7 +23,7 @@ export function fanout(pubs: Array<Publisher | null>): Publisher | null {
   if (all.length === 1) return all[0]!;
   const each = async (f: (p: Publisher) => Promise<void>) => { await Promise.all(all.map(f)); };
   return {
-    object: (t, b, a) => each((p) => p.object(t, b, a)),
+    object: (t, b, a, r) => each((p) => p.object(t, b, a, r)),
     detections: (env) => each((p) => p.detections(env)),
     count: (s, l, c) => each((p) => p.count(s, l, c)),
   };

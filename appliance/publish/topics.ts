@@ -27,6 +27,10 @@ export const topics = (prefix: string, device: string) => {
     count: (stream: string, label: string) => `${base}/${level(stream)}/${level(label)}`,
     available: `${base}/available`,
     stats: `${base}/stats`,
+    /** Retained: the fleet agent's status (revision applied and desired, state, last error). */
+    fleet: `${base}/fleet`,
+    /** Any message here makes the box fetch its fleet repo now. */
+    fleetSync: `${base}/fleet/sync`,
   };
 };
 

@@ -12,6 +12,7 @@ import { whereOf } from './images';
 export function frameEnvelope(r: FrameResult) {
   return {
     sessionId: r.sessionId,
+    revision: r.revision,
     timestamp: r.timestamp.toISOString(),
     event: 'frameAnalyzed' as const,
     payload: {
@@ -21,11 +22,12 @@ export function frameEnvelope(r: FrameResult) {
   };
 }
 
-const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', 'double', 'timestamptz', 'varchar', 'varchar'];
-const DETECTION_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'float', 'float', 'float', 'float', 'float', 'bigint'];
-const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar', 'bigint'];
+// Column order of each table (migrations add columns at the end; revision is 007's).
+const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', 'double', 'timestamptz', 'varchar', 'varchar', 'varchar'];
+const DETECTION_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'float', 'float', 'float', 'float', 'float', 'bigint', 'varchar'];
+const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar', 'bigint', 'varchar'];
 
-const EMBEDDING_KINDS: ColumnKind[] = ['varchar', 'varchar', 'timestamptz', 'bigint', 'varchar', 'varchar', 'floats'];
+const EMBEDDING_KINDS: ColumnKind[] = ['varchar', 'varchar', 'timestamptz', 'bigint', 'varchar', 'varchar', 'floats', 'varchar'];
 
 type Item = { kind: 'frame'; r: FrameResult } | { kind: 'event'; e: EventRecord } | { kind: 'embedding'; x: EmbeddingRecord };
 
@@ -36,7 +38,7 @@ export function eventRowOf(e: EventRecord, seq: number): EventRow {
     id: e.id, session_id: e.sessionId, stream: e.stream, timestamp: e.timestamp, type: ev.type, label: ev.label,
     track_id: 'trackId' in ev ? BigInt(ev.trackId) : null, zone: 'zone' in ev ? ev.zone : null, line: 'line' in ev ? ev.line : null,
     direction: 'direction' in ev ? ev.direction : null, count: 'count' in ev ? ev.count : null,
-    snapshot_key: e.snapshotKey, image_id: e.imageId, payload: JSON.stringify(ev), seq: BigInt(seq),
+    snapshot_key: e.snapshotKey, image_id: e.imageId, payload: JSON.stringify(ev), seq: BigInt(seq), revision: e.revision,
   };
 }
 
@@ -96,16 +98,16 @@ export class DuckDbSink implements ResultSink {
     for (const it of items) {
       if (it.kind === 'embedding') {
         const { x } = it;
-        embeddings.push([x.sessionId, x.stream, x.timestamp, x.trackId, x.label, x.modelId, x.vector]);
+        embeddings.push([x.sessionId, x.stream, x.timestamp, x.trackId, x.label, x.modelId, x.vector, x.revision]);
       } else if (it.kind === 'frame') {
         const id = Bun.randomUUIDv7();
         const env = frameEnvelope(it.r);
-        results.push([id, it.r.sessionId, it.r.stream, it.r.seq, Number.isFinite(it.r.ptsS) ? it.r.ptsS : null, it.r.timestamp, env.event, JSON.stringify(env.payload)]);
-        for (const d of it.r.detections) dets.push([id, it.r.sessionId, it.r.stream, it.r.timestamp, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3], d.trackId]);
+        results.push([id, it.r.sessionId, it.r.stream, it.r.seq, Number.isFinite(it.r.ptsS) ? it.r.ptsS : null, it.r.timestamp, env.event, JSON.stringify(env.payload), it.r.revision]);
+        for (const d of it.r.detections) dets.push([id, it.r.sessionId, it.r.stream, it.r.timestamp, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3], d.trackId, it.r.revision]);
       } else {
         const r = eventRowOf(it.e, ++seq);
         rows.push(r);
-        events.push([r.id, r.session_id, r.stream, r.timestamp, r.type, r.label, r.track_id, r.zone, r.line, r.direction, r.count, r.snapshot_key, r.image_id, r.payload, r.seq]);
+        events.push([r.id, r.session_id, r.stream, r.timestamp, r.type, r.label, r.track_id, r.zone, r.line, r.direction, r.count, r.snapshot_key, r.image_id, r.payload, r.seq, r.revision]);
       }
     }
     await this.db.append('analysis_results', RESULT_KINDS, results);
@@ -126,12 +128,13 @@ export interface EventRow {
   id: string; session_id: string; stream: string; timestamp: Date; type: string; label: string; track_id: bigint | null;
   zone: string | null; line: string | null; direction: string | null; count: number | null; snapshot_key: string | null; image_id: string | null; payload: string;
   seq: bigint;
+  revision: string | null;
 }
 
 export interface EventFilters { stream?: string; label?: string; type?: string; from?: Date; to?: Date }
 
 const EVENT_COLUMNS = `CAST(id AS VARCHAR) AS id, CAST(session_id AS VARCHAR) AS session_id, stream, timestamp, type, label, track_id, zone, line,
-  direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload, seq`;
+  direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload, seq, revision`;
 
 export async function listEvents(db: Db, f: EventFilters, page: number, limit: number): Promise<{ items: EventRow[]; total: number }> {
   const parts: string[] = [];

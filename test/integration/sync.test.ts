@@ -193,7 +193,7 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
   await using out = await tempDir();
   await register(app, (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(50, 53));
   for (let i = 0; i < 25; i++) await app.rt.sink.event(eventRecord(i, 'door'));
-  await app.rt.sink.frame({ sessionId: Bun.randomUUIDv7(), stream: 'door', seq: 1, ptsS: 0, timestamp: new Date(), detections: [{ label: 'person', classId: 0, score: 0.9, box: [1, 2, 3, 4], trackId: 7 }] });
+  await app.rt.sink.frame({ sessionId: Bun.randomUUIDv7(), revision: null, stream: 'door', seq: 1, ptsS: 0, timestamp: new Date(), detections: [{ label: 'person', classId: 0, score: 0.9, box: [1, 2, 3, 4], trackId: 7 }] });
   await app.rt.sink.flush();
   const bucket = app.rt.sync!.bucket;
   const deps = { db: app.rt.db, bucket, prefix: 'site', device: 'box-s3', log: createLogger({ test: true }), now: () => Date.now() + 120_000 };

@@ -78,8 +78,8 @@ describe('WebSocket hub', () => {
     const id = s.hub.open(conn, 'http://box:8080')!;
     await s.hub.message(id, { type: 'subscribe', streams: ['a'], events: ['enter', 'frameAnalyzed'] });
     for (let i = 0; i < 9; i++) await s.sink.event(eventRecord(i, i % 2 ? 'a' : 'b'));
-    await s.hub.detections({ sessionId: 's', timestamp: 't', event: 'frameAnalyzed', payload: { stream: 'a', frame: 1, pts: 0, detections: [] } });
-    await s.hub.detections({ sessionId: 's', timestamp: 't', event: 'frameAnalyzed', payload: { stream: 'b', frame: 1, pts: 0, detections: [] } });
+    await s.hub.detections({ sessionId: 's', revision: null, timestamp: 't', event: 'frameAnalyzed', payload: { stream: 'a', frame: 1, pts: 0, detections: [] } });
+    await s.hub.detections({ sessionId: 's', revision: null, timestamp: 't', event: 'frameAnalyzed', payload: { stream: 'b', frame: 1, pts: 0, detections: [] } });
     const got = conn.messages.filter((m) => m.event !== 'subscribed');
     expect(got.map((m) => [m.event, m.payload.stream])).toEqual([['enter', 'a'], ['enter', 'a'], ['enter', 'a'], ['frameAnalyzed', 'a']]);
     expect(Object.keys(got[0]).sort()).toEqual(['event', 'id', 'payload', 'seq', 'sessionId', 'timestamp']);

@@ -72,7 +72,7 @@ export const embedStage = defineStage({
         frame.outputs.embed = results;
         const timestamp = new Date(frame.decodedAt);
         for (const r of results) {
-          await writes.add(deps.sink.embedding({ sessionId: deps.sessionId, stream: frame.stream, timestamp, trackId: r.trackId, label: r.label, modelId: refOf(m.entry), vector: r.vector }));
+          await writes.add(deps.sink.embedding({ sessionId: deps.sessionId, revision: deps.revision(), stream: frame.stream, timestamp, trackId: r.trackId, label: r.label, modelId: refOf(m.entry), vector: r.vector }));
         }
       },
       settle: () => writes.close(),

@@ -29,7 +29,7 @@ export const publishStage = defineStage({
         if (!pub) return;
         if (o.events) {
           const send = (type: 'new' | 'update' | 'end', before: TrackedObjectState | null, after: TrackedObjectState) =>
-            writes.add(pub.object(type, before, after));
+            writes.add(pub.object(type, before, after, deps.revision()));
           for (const d of frame.tracked) {
             if (d.trackId === null) continue;
             const prev = objects.get(d.trackId);
@@ -59,7 +59,7 @@ export const publishStage = defineStage({
         }
         if (o.detections_per_s > 0 && frame.ptsS - lastDetections >= 1 / o.detections_per_s) {
           lastDetections = frame.ptsS;
-          const env = frameEnvelope({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp: new Date(frame.decodedAt), detections: frameDetections(frame) });
+          const env = frameEnvelope({ sessionId: deps.sessionId, revision: deps.revision(), stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp: new Date(frame.decodedAt), detections: frameDetections(frame) });
           await writes.add(pub.detections(env));
         }
       },

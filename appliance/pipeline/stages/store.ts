@@ -25,10 +25,10 @@ export const storeStage = defineStage({
         const detections = frameDetections(frame);
         const timestamp = new Date(frame.decodedAt);
         if (o.frames && (o.empty_frames || detections.length > 0)) {
-          await writes.add(deps.sink.frame({ sessionId: deps.sessionId, stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp, detections }));
+          await writes.add(deps.sink.frame({ sessionId: deps.sessionId, revision: deps.revision(), stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp, detections }));
         }
         for (const e of frame.events) {
-          await writes.add(deps.sink.event({ id: e.id, sessionId: deps.sessionId, stream: frame.stream, timestamp, event: e.event, snapshotKey: e.snapshotKey, imageId: e.imageId }));
+          await writes.add(deps.sink.event({ id: e.id, sessionId: deps.sessionId, revision: deps.revision(), stream: frame.stream, timestamp, event: e.event, snapshotKey: e.snapshotKey, imageId: e.imageId }));
         }
       },
       settle: () => writes.close(),

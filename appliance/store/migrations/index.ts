@@ -9,6 +9,7 @@ import m003 from './003_embeddings.sql' with { type: 'text' };
 import m004 from './004_outbox.sql' with { type: 'text' };
 import m005 from './005_event_seq.sql' with { type: 'text' };
 import m006 from './006_sync.sql' with { type: 'text' };
+import m007 from './007_fleet.sql' with { type: 'text' };
 
 export interface Migration { version: number; name: string; sql: string }
 
@@ -19,4 +20,5 @@ export const migrations: Migration[] = [
   { version: 4, name: 'outbox', sql: m004 },
   { version: 5, name: 'event_seq', sql: m005 },
   { version: 6, name: 'sync', sql: m006 },
+  { version: 7, name: 'fleet', sql: m007 },
 ];

@@ -1,0 +1,32 @@
+/**
+ * @module The fleet agent over MQTT: its status as a retained message on `<prefix>/<device>/fleet`
+ * (sent when the state, the revisions or the last error change, not on every fetch) and a trigger:
+ * any message on `<prefix>/<device>/fleet/sync` fetches the repo now. Follows the runtime's
+ * publisher across in-process restarts.
+ */
+import type { Runtime } from '../runtime';
+import type { FleetStatus } from './agent';
+import type { MqttPublisher } from '../publish/mqtt';
+
+export class FleetMqtt {
+  private pub: MqttPublisher | null = null;
+  private last = '';
+  private latest: FleetStatus | null = null;
+
+  /** Use this runtime's publisher (none when MQTT is off), subscribe the trigger and send the status again. */
+  attach(rt: Runtime, trigger: () => void, status: FleetStatus | undefined): void {
+    this.pub = rt.mqtt;
+    this.pub?.subscribe(this.pub.topics.fleetSync, trigger);
+    this.last = '';
+    if (status ?? this.latest) this.status((status ?? this.latest)!);
+  }
+
+  status(s: FleetStatus): void {
+    this.latest = s;
+    const key = JSON.stringify([s.state, s.desired?.sha, s.applied?.sha, s.last_error?.sha, s.last_error?.at]);
+    if (!this.pub || key === this.last) return;
+    this.last = key;
+    const { history: _h, ...brief } = s;
+    void this.pub.publish({ topic: this.pub.topics.fleet, payload: JSON.stringify(brief), qos: 1, retain: true, kind: 'state' }).catch(() => undefined);
+  }
+}
