@@ -11,14 +11,21 @@ import { restartKeys } from './fleet/effective';
 import type { FleetHost } from './fleet/agent';
 import type { Logger } from './shared/log';
 
+export interface Hooks {
+  /** After every (re)start, with the new runtime. */
+  started?: (rt: Runtime) => void;
+  /** Just before the runtime is closed for a restart. */
+  restarting?: () => void;
+}
+
 export class Appliance implements FleetHost {
   private rt!: Runtime;
   private server!: { url: string; port: number; stop: () => Promise<void> };
 
-  private constructor(private readonly log: Logger, private readonly extras: ServerExtras, private readonly onStart: (rt: Runtime) => void) {}
+  private constructor(private readonly log: Logger, private readonly extras: ServerExtras, private readonly hooks: Hooks) {}
 
-  static async start(config: Config, revision: string | null, log: Logger, extras: ServerExtras, onStart: (rt: Runtime) => void = () => {}): Promise<Appliance> {
-    const a = new Appliance(log, extras, onStart);
+  static async start(config: Config, revision: string | null, log: Logger, extras: ServerExtras, hooks: Hooks = {}): Promise<Appliance> {
+    const a = new Appliance(log, extras, hooks);
     await a.open(config, revision);
     return a;
   }
@@ -34,7 +41,7 @@ export class Appliance implements FleetHost {
       throw e;
     }
     this.rt = rt;
-    this.onStart(rt);
+    this.hooks.started?.(rt);
   }
 
   get runtime(): Runtime {
@@ -63,6 +70,8 @@ export class Appliance implements FleetHost {
     this.log.info('fleet change needs a runtime restart', { keys });
     const prev = this.current();
     const port = this.server.port;
+    // The server's stop waits for requests in flight; a request waiting for this very change is answered first.
+    this.hooks.restarting?.();
     await this.server.stop();
     try {
       await this.open(config, revision, port);

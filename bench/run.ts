@@ -3,7 +3,8 @@
  * baselines in the same run. Suites: images (real photos), synthetic (10k, 100k vectors), pipeline
  * (video throughput against bare ffmpeg and onnxruntime), publish (MQTT and WebSocket against bare
  * mqtt.js and a bare Bun WebSocket broadcast; decoded-to-received latency), sync (S3 uploads against a
- * bare AWS SDK loop; backlog drain).
+ * bare AWS SDK loop; backlog drain), fleet (roll-out convergence of 20 appliances and 100 agents, apply
+ * and rollback times, against bare git fetches).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,8 +15,9 @@ import { syntheticSearch } from './search-synthetic';
 import { pipelineBench } from './pipeline';
 import { publishBench } from './publish';
 import { syncBench } from './sync';
+import { fleetBench } from './fleet';
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline', 'publish', 'sync'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -45,4 +47,9 @@ if (suites.includes('sync')) {
   console.log('\n| objects | what | objects/s | MB/s | vs bare |');
   console.log('|---|---|---|---|---|');
   for (const l of await syncBench()) console.log(l);
+}
+if (suites.includes('fleet')) {
+  console.log('\n| boxes | what | median s | max s | notes |');
+  console.log('|---|---|---|---|---|');
+  for (const l of await fleetBench()) console.log(l);
 }

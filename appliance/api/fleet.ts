@@ -18,6 +18,6 @@ export const fleetApi = (fleet: FleetControl | null) =>
       set.status = 202;
       return { triggered: true };
     }, {
-      query: t.Object({ wait: t.Optional(t.BooleanString({ description: 'Answer after the sync (apply and health gate included) with the new status.' })) }),
+      query: t.Object({ wait: t.Optional(t.BooleanString({ description: 'Answer after the sync (apply and health gate included) with the new status; a change that restarts the runtime is answered as it starts (state applying): poll GET /api/fleet for its outcome.' })) }),
       detail: { summary: 'Fetch the fleet repo now (202); with ?wait=true, answer when the sync is over' },
     });

@@ -65,6 +65,8 @@ export class FleetAgent extends BackgroundLoop {
   private st: AgentState;
   private status: FleetStatus;
   private waiters: Array<(s: FleetStatus) => void> = [];
+  /** Waiters of the sync in progress. */
+  private answering: Array<(s: FleetStatus) => void> = [];
 
   constructor(private readonly d: AgentDeps) {
     super();
@@ -86,6 +88,14 @@ export class FleetAgent extends BackgroundLoop {
     return done;
   }
 
+  /**
+   * Answer the waiters of the sync in progress now, with the status as it is: the host calls this
+   * before it restarts the runtime, whose HTTP server would otherwise wait on those very requests.
+   */
+  release(): void {
+    for (const w of this.answering.splice(0)) w(this.view());
+  }
+
   protected async run(): Promise<void> {
     while (!this.stopped) {
       await this.syncOnce();
@@ -103,7 +113,7 @@ export class FleetAgent extends BackgroundLoop {
   }
 
   private async syncOnce(): Promise<void> {
-    const waiters = this.waiters.splice(0);
+    this.answering = this.waiters.splice(0);
     try {
       this.set({ state: 'fetching' });
       try {
@@ -129,7 +139,7 @@ export class FleetAgent extends BackgroundLoop {
       this.d.log.error('fleet sync failed', { error: e });
       this.set({ state: 'error', last_fetch: { at: new Date().toISOString(), ok: false, error: scrub(messageOf(e)) } });
     } finally {
-      for (const w of waiters) w(this.view());
+      this.release();
     }
   }
 
@@ -148,9 +158,14 @@ export class FleetAgent extends BackgroundLoop {
 
   private async tryApply(t: Target): Promise<Outcome> {
     const t0 = performance.now();
+    const ms: { apply_ms?: number; rollback_ms?: number } = {};
     const end = (state: OutcomeState, message: string | null, problems: string[] = []): Outcome => ({
-      sha: t.sha, branch: t.branch, subject: t.subject, state, message: message && scrub(message), problems, at: new Date().toISOString(), duration_ms: Math.round(performance.now() - t0),
+      sha: t.sha, branch: t.branch, subject: t.subject, state, message: message && scrub(message), problems, at: new Date().toISOString(), duration_ms: Math.round(performance.now() - t0), ...ms,
     });
+    const timed = async <T>(key: keyof typeof ms, f: () => Promise<T>): Promise<T> => {
+      const t1 = performance.now();
+      try { return await f(); } finally { ms[key] = Math.round(performance.now() - t1); }
+    };
     if (!t.config) return end('rejected', `the revision does not validate (${t.problems.length} problem${t.problems.length === 1 ? '' : 's'})`, t.problems);
     const f = this.d.local.fleet;
     if (f.require_signed || t.requireSigned) {
@@ -166,14 +181,14 @@ export class FleetAgent extends BackgroundLoop {
     await this.d.state.save(this.st);
     this.set({ state: 'applying' });
     let ids: string[];
-    try { ids = await this.d.host.apply(config, t.sha); } catch (e) { return end('rejected', `could not apply: ${messageOf(e)}`); }
+    try { ids = await timed('apply_ms', () => this.d.host.apply(config, t.sha)); } catch (e) { return end('rejected', `could not apply: ${messageOf(e)}`); }
 
     this.set({ state: 'verifying' });
     const why = await this.gate(ids);
     if (!why) return end('applied', null);
     this.set({ state: 'rolling_back' });
     try {
-      await this.d.host.apply(prev.config, prev.revision);
+      await timed('rollback_ms', () => this.d.host.apply(prev.config, prev.revision));
     } catch (e) {
       return end('rolled_back', `unhealthy after ${f.grace_s} s: ${why}; the rollback failed too: ${messageOf(e)}`);
     }

@@ -1,7 +1,8 @@
 /**
  * @module The fleet agent over MQTT: its status as a retained message on `<prefix>/<device>/fleet`
  * (sent when the state, the revisions or the last error change, not on every fetch) and a trigger:
- * any message on `<prefix>/<device>/fleet/sync` fetches the repo now. Follows the runtime's
+ * any message on `<prefix>/<device>/fleet/sync` or, for every box at once, `<prefix>/fleet/sync`
+ * fetches the repo now. Follows the runtime's
  * publisher across in-process restarts.
  */
 import type { Runtime } from '../runtime';
@@ -17,6 +18,7 @@ export class FleetMqtt {
   attach(rt: Runtime, trigger: () => void, status: FleetStatus | undefined): void {
     this.pub = rt.mqtt;
     this.pub?.subscribe(this.pub.topics.fleetSync, trigger);
+    this.pub?.subscribe(this.pub.topics.fleetSyncAll, trigger);
     this.last = '';
     if (status ?? this.latest) this.status((status ?? this.latest)!);
   }

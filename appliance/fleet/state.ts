@@ -10,7 +10,17 @@ import { dirname } from 'node:path';
 
 export interface Revision { sha: string; branch: string; subject: string }
 export type OutcomeState = 'applied' | 'rejected' | 'rolled_back';
-export interface Outcome extends Revision { state: OutcomeState; message: string | null; problems: string[]; at: string; duration_ms: number }
+export interface Outcome extends Revision {
+  state: OutcomeState;
+  message: string | null;
+  problems: string[];
+  at: string;
+  /** From the start of the checks to the outcome (health gate included). */
+  duration_ms: number;
+  /** The host's apply alone (build, swap or restart), and the rollback's, when there was one. */
+  apply_ms?: number;
+  rollback_ms?: number;
+}
 
 export interface AgentState {
   applied: (Revision & { at: string }) | null;

@@ -31,6 +31,8 @@ export const topics = (prefix: string, device: string) => {
     fleet: `${base}/fleet`,
     /** Any message here makes the box fetch its fleet repo now. */
     fleetSync: `${base}/fleet/sync`,
+    /** The same for every box under the prefix (a fleet repo's post-receive hook publishes here). */
+    fleetSyncAll: `${level(prefix)}/fleet/sync`,
   };
 };
 

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { ensureModel, tempDir, VIDEOS, waitFor } from '../helpers/fixtures';
 import { spawnFovea } from '../helpers/process';
 import { fleetRepo, signingKey } from '../helpers/fleet-repo';
+import { startMosquitto } from '../helpers/mosquitto';
+import mqtt from 'mqtt';
 import type { FleetStatus } from '../../appliance/fleet/agent';
 import type { StreamView } from '../../appliance/ingest/stream';
 
@@ -28,10 +30,12 @@ async function get<T>(url: string): Promise<T> {
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
-/** The status after a sync that starts now (the API may be restarting: retried). */
-const syncNow = (url: string) => waitFor(async () => {
-  try { return (await (await fetch(`${url}/api/fleet/sync?wait=true`, { method: 'POST' })).json()) as FleetStatus; } catch { return null; }
-}, 60_000, 'a fleet sync');
+/** The status after a sync that starts now; a change that restarts the runtime answers early, so poll until idle. */
+async function syncNow(url: string): Promise<FleetStatus> {
+  const s = (await (await fetch(`${url}/api/fleet/sync?wait=true`, { method: 'POST' })).json()) as FleetStatus;
+  if (s.state === 'idle') return s;
+  return waitFor(async () => { try { const x = await get<FleetStatus>(`${url}/api/fleet`); return x.state === 'idle' && x; } catch { return null; } }, 60_000, 'the sync over');
+}
 const streamsOf = async (url: string) => new Map((await get<{ items: StreamView[] }>(`${url}/api/streams`)).items.map((s) => [s.id, s]));
 
 test('pushes roll out: live pipeline swap, invalid change rejected, run-time failure rolled back, restart-only keys, revision stamps', async () => {
@@ -109,4 +113,26 @@ test('require_signed: an unsigned commit is not applied, a commit signed by an a
   const good = await repo.commit('signed by ops', {}, { sign: ops.key });
   const s3 = await syncNow(box.url);
   expect([s3.applied?.sha, s3.history[0]!.state]).toEqual([good, 'applied']);
+}, 120_000);
+
+test('MQTT: a message on the fleet-wide sync topic rolls a push out at once; the status is retained', async () => {
+  await ensureModel();
+  await using broker = await startMosquitto();
+  await using dir = await tempDir();
+  const repo = await fleetRepo(dir.path);
+  const fleet = fleetYaml({ mqtt: { url: broker.url, stats_interval_s: 3600 } });
+  const sha1 = await repo.commit('one', { 'fleet.yaml': fleet, 'devices/box-m.yaml': { streams: [] } });
+  await using box = await spawnFovea(join(dir.path, 'state'), { device_id: 'box-m', api: { auth: false }, mqtt: { url: broker.url }, fleet: { repo: repo.remote, interval_s: 3600, grace_s: 5 } });
+  const sub = await mqtt.connectAsync(broker.url);
+  await using _s = { [Symbol.asyncDispose]: () => sub.endAsync() };
+  const statuses: FleetStatus[] = [];
+  sub.on('message', (topic, payload) => { if (topic === 'fovea/box-m/fleet') statuses.push(JSON.parse(payload.toString()) as FleetStatus); });
+  await sub.subscribeAsync('fovea/box-m/fleet', { qos: 1 });
+  await waitFor(() => statuses.some((s) => s.applied?.sha === sha1 && s.state === 'idle'), 60_000, 'the retained status with revision 1');
+
+  // No poll for an hour: the trigger is what makes the box fetch.
+  const sha2 = await repo.commit('two', { 'fleet.yaml': { ...fleet, description: 'changed' } });
+  await sub.publishAsync('fovea/fleet/sync', 'push', { qos: 1 });
+  await waitFor(() => statuses.some((s) => s.applied?.sha === sha2 && s.state === 'idle'), 30_000, 'revision 2 applied after the trigger');
+  expect((await get<FleetStatus>(`${box.url}/api/fleet`)).applied?.sha).toBe(sha2);
 }, 120_000);
