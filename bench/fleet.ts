@@ -62,7 +62,7 @@ async function rollback(dir: string): Promise<string> {
   await repo.commit('one box', fleetFiles(1));
   await using box = await spawnFovea(join(dir, 'rb-box'), { device_id: boxName(0), api: { auth: false }, fleet: { repo: repo.remote, interval_s: 3600, grace_s: 5 } });
   const trigger = async () => (await (await fetch(`${box.url}/api/fleet/sync?wait=true`, { method: 'POST' })).json()) as Awaited<ReturnType<typeof fleetStatus>>;
-  await trigger();
+  await convergence([{ id: boxName(0), url: box.url }], (await repo.git('rev-parse', 'HEAD')), performance.now(), 60_000);
   const ms: number[] = [];
   for (let i = 0; i < 3; i++) {
     const bad = await repo.commit(`camera gone ${i}`, { [`devices/${boxName(0)}.yaml`]: { streams: [{ id: 'door', url: `rtsp://127.0.0.1:9/gone${i}`, pipeline: 'door', fps: 1 }] } });

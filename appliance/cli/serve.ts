@@ -86,7 +86,7 @@ async function serveFleet(local: Config, log: Logger): Promise<number> {
   const mqtt = new FleetMqtt();
   const host = await Appliance.start(boot.config, boot.revision, log, {
     fleet: { view: () => agent!.view(), trigger: () => agent!.trigger() },
-  }, { started: (rt) => mqtt.attach(rt, () => void agent?.trigger(), agent?.view()), restarting: () => agent?.release() });
+  }, { started: (rt) => mqtt.attach(rt, () => void agent?.trigger(), agent?.view()), restarting: () => agent?.release(true) });
   agent = new FleetAgent({ git: new Git(local.fleet.repo, join(fleetDir, 'mirror.git')), host, local, device, catalog, fleetDir, state, log: flog, onStatus: (s) => mqtt.status(s) });
   agent.start();
   return untilSignal(async () => { await agent!.stop(); await host.stop(); }, log, notifySystemd(() => statusLine(host.runtime, host.url)));

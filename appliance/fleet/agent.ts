@@ -89,11 +89,12 @@ export class FleetAgent extends BackgroundLoop {
   }
 
   /**
-   * Answer the waiters of the sync in progress now, with the status as it is: the host calls this
-   * before it restarts the runtime, whose HTTP server would otherwise wait on those very requests.
+   * Answer the waiters of the sync in progress now, with the status as it is; with `all`, also
+   * those waiting for the next one. The host calls it before it restarts the runtime, whose HTTP
+   * server would otherwise wait on (or cut) those very requests; the next sync still runs.
    */
-  release(): void {
-    for (const w of this.answering.splice(0)) w(this.view());
+  release(all = false): void {
+    for (const w of [...this.answering.splice(0), ...(all ? this.waiters.splice(0) : [])]) w(this.view());
   }
 
   protected async run(): Promise<void> {

@@ -29,6 +29,7 @@ export interface FleetRepo {
 export async function fleetRepo(dir: string): Promise<FleetRepo> {
   const remote = join(dir, 'fleet.git');
   const work = join(dir, 'fleet-work');
+  await mkdir(dir, { recursive: true });
   await git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
   await git(dir, 'init', '--quiet', '--initial-branch=main', work);
   await git(work, 'remote', 'add', 'origin', remote);

@@ -7,7 +7,8 @@
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ensureModel, tempDir, VIDEOS, waitFor } from '../helpers/fixtures';
+import { ensureModel, MODELS_DIR, tempDir, VIDEOS, waitFor } from '../helpers/fixtures';
+import { mkdir, symlink } from 'node:fs/promises';
 import { spawnFovea } from '../helpers/process';
 import { fleetRepo, signingKey } from '../helpers/fleet-repo';
 import { startMosquitto } from '../helpers/mosquitto';
@@ -135,4 +136,28 @@ test('MQTT: a message on the fleet-wide sync topic rolls a push out at once; the
   await sub.publishAsync('fovea/fleet/sync', 'push', { qos: 1 });
   await waitFor(() => statuses.some((s) => s.applied?.sha === sha2 && s.state === 'idle'), 30_000, 'revision 2 applied after the trigger');
   expect((await get<FleetStatus>(`${box.url}/api/fleet`)).applied?.sha).toBe(sha2);
+}, 120_000);
+
+test('a group follows its own branch (canary); a model file missing on the box rejects the revision with the box untouched', async () => {
+  await ensureModel();
+  await using dir = await tempDir();
+  const repo = await fleetRepo(dir.path);
+  // This box has the embedding and YOLOX files only.
+  const models = join(dir.path, 'models');
+  await mkdir(models);
+  for (const f of ['mobilenetv2-12-int8-embed.onnx', 'yolox_nano_416.onnx']) await symlink(join(MODELS_DIR, f), join(models, f));
+  const files = { 'fleet.yaml': fleetYaml(), 'groups/canary.yaml': { branch: 'canary' }, 'devices/box-c.yaml': { groups: ['canary'], streams: [] } };
+  const onMain = await repo.commit('main', files);
+  const onCanary = await repo.commit('canary', { ...files, 'fleet.yaml': { ...fleetYaml(), description: 'canary change' } }, { branch: 'canary' });
+  await using box = await spawnFovea(join(dir.path, 'state'), { device_id: 'box-c', api: { auth: false }, models: { dir: models, providers: ['cpu'] }, fleet: { repo: repo.remote, interval_s: 3600, grace_s: 5 } });
+  const s1 = await waitFor(async () => { try { const s = await get<FleetStatus>(`${box.url}/api/fleet`); return s.state === 'idle' && s.applied && s; } catch { return null; } }, 30_000, 'the first revision applied');
+  expect([s1.applied!.sha, s1.applied!.branch, s1.applied!.sha === onMain]).toEqual([onCanary, 'canary', false]);
+
+  const noModel = await repo.commit('nanodet on the door', {
+    'pipelines/door.yaml': PEOPLE.replace('yolox-nano@1', 'nanodet-m@1'),
+    'devices/box-c.yaml': { groups: ['canary'], streams: [live('door', 'door')] },
+  }, { branch: 'canary' });
+  const s2 = await syncNow(box.url);
+  expect([s2.applied?.sha, s2.last_error?.sha, s2.last_error?.state, (await streamsOf(box.url)).size]).toEqual([onCanary, noModel, 'rejected', 0]);
+  expect(s2.last_error!.message).toContain('nanodet');
 }, 120_000);
