@@ -5,7 +5,7 @@
  * (any other key). A restart that fails to open brings the previous config back before it throws.
  */
 import type { Config } from './config/schema';
-import { openRuntime, type Runtime } from './runtime';
+import { openRuntime, type Runtime, type RuntimeOptions } from './runtime';
 import { startServer, type ServerExtras } from './cli/serve';
 import { restartKeys } from './fleet/effective';
 import type { FleetHost } from './fleet/agent';
@@ -22,17 +22,17 @@ export class Appliance implements FleetHost {
   private rt!: Runtime;
   private server!: { url: string; port: number; stop: () => Promise<void> };
 
-  private constructor(private readonly log: Logger, private readonly extras: ServerExtras, private readonly hooks: Hooks) {}
+  private constructor(private readonly log: Logger, private readonly extras: ServerExtras, private readonly hooks: Hooks, private readonly options: RuntimeOptions) {}
 
-  static async start(config: Config, revision: string | null, log: Logger, extras: ServerExtras, hooks: Hooks = {}): Promise<Appliance> {
-    const a = new Appliance(log, extras, hooks);
+  static async start(config: Config, revision: string | null, log: Logger, extras: ServerExtras, hooks: Hooks = {}, options: RuntimeOptions = {}): Promise<Appliance> {
+    const a = new Appliance(log, extras, hooks, options);
     await a.open(config, revision);
     return a;
   }
 
   /** With api.port 0 (any free port), a restart keeps the port the box already has. */
   private async open(config: Config, revision: string | null, port?: number): Promise<void> {
-    const rt = await openRuntime(config, this.log);
+    const rt = await openRuntime(config, this.log, this.options);
     rt.streams.revision = revision;
     try {
       this.server = await startServer(rt, this.log, { ...this.extras, port: config.api.port || port });

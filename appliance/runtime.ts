@@ -40,6 +40,7 @@ import { Retention } from './sync/retention';
 import { Exporter } from './sync/export';
 import { AppError } from './shared/errors';
 import { urlHost } from './shared/url';
+import { Metrics } from './metrics/prom';
 
 export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
 
@@ -74,6 +75,7 @@ export interface Runtime {
   webhooks: WebhookWorker[];
   sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention; exporter: Exporter } | null;
   jwt: JwtVerifier | null;
+  metrics: Metrics;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -126,7 +128,14 @@ export async function openDb(config: Config, log: Logger): Promise<Db> {
   return db;
 }
 
-export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Process-wide metrics (they outlive an in-process restart); a runtime of its own when absent. */
+  metrics?: Metrics;
+}
+
+export async function openRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const metrics = opts.metrics ?? new Metrics();
+  const observe = (model: string, s: number) => metrics.observeInference(model, s);
   const paths = pathsOf(config);
   const db = await openDb(config, log.child({ mod: 'store' }));
   let session: InferenceSession | null = null;
@@ -135,7 +144,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     const catalog = builtinCatalog();
     const model = findModel(catalog, config.models.embed);
     const file = await verifiedPath(model, paths.models);
-    session = await openSession(file, { providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), ref: config.models.embed });
+    session = await openSession(file, { providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), ref: config.models.embed, observe });
     const embedder = createEmbedder(model, session, (d, s, w, h) => centerCropRgb(d, s, w, h, config.api.max_pixels));
     const indexPath = join(paths.index, `${embedder.modelRef.replace(/[^a-z0-9.-]/gi, '_')}.usearch`);
     const index = await SearchIndex.open(db, embedder.modelRef, {
@@ -153,7 +162,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       sync.exporter.start();
     }
     const keys = new KeyFile(paths.keys);
-    const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }) });
+    const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), observe });
     const sink = await DuckDbSink.open(db);
     const m = config.mqtt;
     const mqttPub = m.url ? new MqttPublisher(
@@ -179,7 +188,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, startedAt,
+      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, metrics, startedAt,
       async close() {
         stats?.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).

@@ -18,6 +18,7 @@ import { publishApi } from './publish';
 import { syncApi } from './sync';
 import { wsApi } from './ws';
 import { fleetApi, type FleetControl } from './fleet';
+import { bindMetrics, metricsApi } from './metrics';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -32,13 +33,15 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
   // WebSocket: our hub cuts a lagging client at api.ws.max_buffer_bytes; Bun's own limit sits above
   // it so Bun never drops a message silently, and Bun's idle timer is off (the hub pings).
   const websocket = { backpressureLimit: c.ws.max_buffer_bytes * 4, closeOnBackpressureLimit: true, idleTimeout: 0, sendPings: false, maxPayloadLength: 64 * 1024 };
+  bindMetrics(rt, opts.fleet ?? null);
   return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
+    .use(metricsApi(rt))
     .use(errorHandler(log))
     .use(bodyLimit([
       { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
       { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
     ], 1024 * 1024))
-    .use(authGuard({ required: c.auth, perMinute: c.rate_limit_per_minute, verify: (tok) => rt.keys.verify(tok), now: opts.now }))
+    .use(authGuard({ required: c.auth, metricsAuth: c.metrics_auth, perMinute: c.rate_limit_per_minute, verify: (tok) => rt.keys.verify(tok), now: opts.now }))
     .use(openapi({
       path: '/docs',
       specPath: '/openapi.json',

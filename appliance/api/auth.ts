@@ -1,16 +1,18 @@
 /**
  * @module Guards /api/*: an API key (X-API-Key or Authorization: Bearer) and rate limits per client IP
  * and per key. It runs on request, before the body is read, so an anonymous or throttled client
- * cannot make the box parse a 10 MB upload. /health, /metrics and the API docs stay open.
+ * cannot make the box parse a 10 MB upload. /health, /metrics and the API docs stay open. Refusals
+ * are thrown, so they go through the one error mapping (and are counted in the HTTP metrics).
  */
 import { Elysia } from 'elysia';
 import { AppError } from '../shared/errors';
 import { RateLimiter } from '../auth/ratelimit';
 import type { KeyIdentity } from '../auth/keys';
-import { errorResponse } from './errors';
 
 export interface AuthOptions {
   required: boolean;
+  /** /metrics needs a credential too. */
+  metricsAuth?: boolean;
   perMinute: number;
   verify: (token: string) => KeyIdentity | null;
   now?: () => number;
@@ -25,24 +27,24 @@ export function tokenOf(headers: Headers): string | null {
 }
 
 const limited = (retryAfterS: number, who: string) =>
-  errorResponse(new AppError('rate_limited', `too many requests from this ${who}; retry in ${retryAfterS} s`, { headers: { 'retry-after': String(retryAfterS) }, details: { retry_after_s: retryAfterS } }));
+  new AppError('rate_limited', `too many requests from this ${who}; retry in ${retryAfterS} s`, { headers: { 'retry-after': String(retryAfterS) }, details: { retry_after_s: retryAfterS } });
 
 export const authGuard = (opts: AuthOptions) => {
   const byIp = new RateLimiter(opts.perMinute, opts.now);
   const byKey = new RateLimiter(opts.perMinute, opts.now);
   return new Elysia({ name: 'auth' }).onRequest(({ request, server }) => {
     const path = new URL(request.url).pathname;
-    if (!path.startsWith('/api/')) return;
+    if (!path.startsWith('/api/') && !(opts.metricsAuth && path === '/metrics')) return;
     const ip = server?.requestIP(request)?.address ?? 'unknown';
     const ipDecision = byIp.take(ip);
-    if (!ipDecision.ok) return limited(ipDecision.retryAfterS, 'address');
+    if (!ipDecision.ok) throw limited(ipDecision.retryAfterS, 'address');
     if (!opts.required) return;
     const token = tokenOf(request.headers);
-    if (!token) return errorResponse(new AppError('unauthorized', 'an API key is required (X-API-Key header or Authorization: Bearer)', { headers: { 'www-authenticate': 'Bearer' } }));
+    if (!token) throw new AppError('unauthorized', 'an API key is required (X-API-Key header or Authorization: Bearer)', { headers: { 'www-authenticate': 'Bearer' } });
     const key = opts.verify(token);
-    if (!key) return errorResponse(new AppError('unauthorized', 'the API key is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }));
+    if (!key) throw new AppError('unauthorized', 'the API key is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
     const keyDecision = byKey.take(key.id);
-    if (!keyDecision.ok) return limited(keyDecision.retryAfterS, 'API key');
+    if (!keyDecision.ok) throw limited(keyDecision.retryAfterS, 'API key');
   });
 };
 
@@ -55,6 +57,6 @@ export const bodyLimit = (limits: Array<{ method: string; path: RegExp; maxBytes
     const max = rule?.maxBytes ?? fallbackMax;
     const len = Number(request.headers.get('content-length') ?? 0);
     if (len > max) {
-      return errorResponse(new AppError('payload_too_large', `the request body is ${len} bytes, over the limit of ${max}`, { details: { max_bytes: max } }));
+      throw new AppError('payload_too_large', `the request body is ${len} bytes, over the limit of ${max}`, { details: { max_bytes: max } });
     }
   });

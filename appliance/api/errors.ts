@@ -33,10 +33,11 @@ function fromFramework(code: string | number, error: unknown): AppError | null {
 }
 
 export const errorHandler = (log: Logger) =>
-  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request }) => {
-    if (isAppError(error)) return errorResponse(error);
-    const mapped = fromFramework(code, error);
-    if (mapped) return errorResponse(mapped);
-    log.error('unhandled error', { method: request.method, path: new URL(request.url).pathname, error });
-    return errorResponse(new AppError('internal', 'internal error'));
+  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+    const e = isAppError(error) ? error : fromFramework(code, error);
+    if (!e) log.error('unhandled error', { method: request.method, path: new URL(request.url).pathname, error });
+    const out = e ?? new AppError('internal', 'internal error');
+    // Read back by the HTTP metrics after the response.
+    set.status = out.status;
+    return errorResponse(out);
   });

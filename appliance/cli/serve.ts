@@ -23,6 +23,7 @@ import { FleetMqtt } from '../fleet/mqtt';
 import { Appliance } from '../host';
 import { builtinCatalog } from '../models/catalog';
 import { sdNotify, watchdogMs } from '../shared/sdnotify';
+import { Metrics } from '../metrics/prom';
 
 /** What a server may have beyond the runtime: the fleet agent's API, a listen port other than the config's. */
 export interface ServerExtras { fleet?: FleetControl | null; port?: number }
@@ -86,7 +87,7 @@ async function serveFleet(local: Config, log: Logger): Promise<number> {
   const mqtt = new FleetMqtt();
   const host = await Appliance.start(boot.config, boot.revision, log, {
     fleet: { view: () => agent!.view(), trigger: () => agent!.trigger() },
-  }, { started: (rt) => mqtt.attach(rt, () => void agent?.trigger(), agent?.view()), restarting: () => agent?.release(true) });
+  }, { started: (rt) => mqtt.attach(rt, () => void agent?.trigger(), agent?.view()), restarting: () => agent?.release(true) }, { metrics: new Metrics() });
   agent = new FleetAgent({ git: new Git(local.fleet.repo, join(fleetDir, 'mirror.git')), host, local, device, catalog, fleetDir, state, log: flog, onStatus: (s) => mqtt.status(s) });
   agent.start();
   return untilSignal(async () => { await agent!.stop(); await host.stop(); }, log, notifySystemd(() => statusLine(host.runtime, host.url)));

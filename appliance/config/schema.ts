@@ -13,6 +13,7 @@ export const ApiConfig = obj('Local HTTP API.', {
   port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
   public_url: Type.String({ default: '', description: 'Base URL put in image_url links; empty derives it from the request.' }),
   auth: Type.Boolean({ default: true, description: 'Require an API key on /api routes (/health stays open).' }),
+  metrics_auth: Type.Boolean({ default: false, description: 'Require a credential with metrics:read on /metrics (turn on when the API listens beyond loopback).' }),
   max_upload_bytes: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1024, maximum: 512 * 1024 * 1024, description: 'Largest accepted image upload in bytes.' }),
   max_pixels: Type.Integer({ default: 100_000_000, minimum: 1, maximum: 1_000_000_000, description: 'Largest accepted image in pixels (width x height): rejects decompression bombs before decoding.' }),
   rate_limit_per_minute: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Requests a minute allowed per API key and per client IP.' }),

@@ -24,9 +24,11 @@ self.onmessage = async (ev: MessageEvent<Msg>) => {
       session = s;
       self.postMessage({ op: 'opened', provider: s.provider, tried, inputNames: s.inputNames, outputNames: s.outputNames });
     } else if (m.op === 'run') {
+      const t0 = performance.now();
       const out = await session!.run(m.inputs, m.outputs);
+      const ms = performance.now() - t0;
       const buffers = Object.values(out).map((t) => t.data.buffer as ArrayBuffer);
-      self.postMessage({ op: 'result', id: m.id, outputs: out }, buffers);
+      self.postMessage({ op: 'result', id: m.id, outputs: out, ms }, buffers);
     } else if (m.op === 'close') {
       await session?.close();
       session = null;

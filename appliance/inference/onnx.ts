@@ -13,11 +13,14 @@ export type { InferenceSession, Provider, TensorIn, TensorOut };
 
 type Reply =
   | { op: 'opened'; provider: Provider; tried: string[]; inputNames: string[]; outputNames: string[] }
-  | { op: 'result'; id: number; outputs: Record<string, TensorOut> }
+  | { op: 'result'; id: number; outputs: Record<string, TensorOut>; ms: number }
   | { op: 'error'; id: number | null; message: string }
   | { op: 'closed' };
 
-export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string }): Promise<InferenceSession> {
+/** Told the run time of every inference, in seconds, measured in the worker around the model alone. */
+export type InferenceObserver = (model: string, seconds: number) => void;
+
+export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string; observe?: InferenceObserver }): Promise<InferenceSession> {
   // Workers see the environment they are given; FOVEA_NATIVE_DIR is set at run time by native.ts.
   const worker = new Worker(ONNX_HOST_URL, { env: { ...process.env } as Record<string, string> });
   const pending = new Map<number, { resolve: (o: Record<string, TensorOut>) => void; reject: (e: Error) => void }>();
@@ -30,7 +33,7 @@ export async function openSession(path: string, opts: { providers: Provider[]; t
   };
   worker.onmessage = (ev: MessageEvent<Reply>) => {
     const r = ev.data;
-    if (r.op === 'result') { pending.get(r.id)?.resolve(r.outputs); pending.delete(r.id); return; }
+    if (r.op === 'result') { opts.observe?.(opts.ref, r.ms / 1000); pending.get(r.id)?.resolve(r.outputs); pending.delete(r.id); return; }
     if (r.op === 'error' && r.id !== null && pending.has(r.id)) { pending.get(r.id)!.reject(new AppError('internal', `model ${opts.ref}: ${r.message}`)); pending.delete(r.id); return; }
     if (r.op === 'closed') { onClosed?.(); return; }
     onOpen?.(r);

@@ -5,7 +5,7 @@
 import cocoText from '../../models/labels/coco.txt' with { type: 'text' };
 import { findModel, refOf, type Catalog, type ModelEntry } from '../models/catalog';
 import { verifiedPath } from '../models/pull';
-import { openSession, type InferenceSession, type Provider } from '../inference/onnx';
+import { openSession, type InferenceObserver, type InferenceSession, type Provider } from '../inference/onnx';
 import type { Logger } from '../shared/log';
 
 export const LABELS: Record<string, readonly string[]> = {
@@ -17,7 +17,7 @@ export interface LoadedModel { entry: ModelEntry; session: InferenceSession; lab
 export class ModelPool {
   private open = new Map<string, Promise<LoadedModel>>();
 
-  constructor(private readonly o: { catalog: Catalog; dir: string; providers: Provider[]; threads: number; log: Logger }) {}
+  constructor(private readonly o: { catalog: Catalog; dir: string; providers: Provider[]; threads: number; log: Logger; observe?: InferenceObserver }) {}
 
   get catalog(): Catalog {
     return this.o.catalog;
@@ -29,7 +29,7 @@ export class ModelPool {
     let p = this.open.get(key);
     if (!p) {
       p = (async () => {
-        const session = await openSession(await verifiedPath(entry, this.o.dir), { providers: this.o.providers, threads: this.o.threads, log: this.o.log, ref: key });
+        const session = await openSession(await verifiedPath(entry, this.o.dir), { providers: this.o.providers, threads: this.o.threads, log: this.o.log, ref: key, observe: this.o.observe });
         return { entry, session, labels: entry.labels ? LABELS[entry.labels] ?? [] : [] };
       })();
       p.catch(() => this.open.delete(key));

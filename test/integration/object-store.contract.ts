@@ -23,7 +23,7 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       const { key } = await store.put(new Uint8Array([1, 2, 3]), 'bin');
       await store.delete(key);
       expect([await store.has(key), await store.get(key), await store.healthy()]).toEqual([false, null, true]);
-      expect(store.get('../../etc/passwd')).rejects.toThrow('invalid object key');
+      await expect(store.get('../../etc/passwd')).rejects.toThrow('invalid object key');
       await store[Symbol.asyncDispose]?.();
     });
   });

@@ -48,7 +48,7 @@ describe('WebSocket /ws/analysis', () => {
       // Refused before the upgrade: a plain GET shows the status and the reason a client would get.
       const res = await fetch(wsUrl(app.url).replace(/^ws/, 'http'), { headers: token ? { authorization: `Bearer ${token}` } : {} });
       answers[name] = [res.status, ((await res.json()) as { error: { message: string } }).error.message];
-      expect(record(wsUrl(app.url), { headers: token ? { authorization: `Bearer ${token}` } : {} })).rejects.toThrow('refused');
+      await expect(record(wsUrl(app.url), { headers: token ? { authorization: `Bearer ${token}` } : {} })).rejects.toThrow('refused');
     }
     expect(answers).toEqual({
       none: [401, 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token='],

@@ -1,0 +1,68 @@
+/**
+ * @module Who may call what: one table, every route of the API with the one scope it needs (or
+ * `public`, or `user` for any signed-in caller). The auth guard looks a request up here before its
+ * body is read; a test walks the app's own route list against this table, so a route added without
+ * a rule fails the build. `publicRead` marks the views that `api.public_read` opens to anonymous
+ * callers: reads only, never an upload, a delete, a config change, keys or users.
+ */
+import type { Scope } from '../auth/roles';
+
+export type Need = 'public' | 'user' | 'signup' | { scope: Scope; publicRead?: boolean };
+export interface Rule { method: string; path: string; need: Need }
+
+const scoped = (scope: Scope, publicRead = false): Need => ({ scope, publicRead });
+
+export const ACCESS: Rule[] = [
+  { method: 'GET', path: '/health', need: 'public' },
+  { method: 'GET', path: '/metrics', need: scoped('metrics:read') },
+  { method: 'GET', path: '/openapi.json', need: 'public' },
+  { method: 'GET', path: '/docs', need: 'public' },
+
+  { method: 'POST', path: '/api/auth/login', need: 'public' },
+  { method: 'POST', path: '/api/auth/refresh', need: 'public' },
+  { method: 'POST', path: '/api/auth/logout', need: 'public' },
+  { method: 'POST', path: '/api/auth/reset', need: 'public' },
+  // The very first user of an empty box, else an admin (users:admin).
+  { method: 'POST', path: '/api/auth/signup', need: 'signup' },
+  { method: 'GET', path: '/api/auth/me', need: 'user' },
+
+  { method: 'GET', path: '/api/users', need: scoped('users:admin') },
+  { method: 'PATCH', path: '/api/users/:name', need: scoped('users:admin') },
+  { method: 'DELETE', path: '/api/users/:name', need: scoped('users:admin') },
+  { method: 'POST', path: '/api/users/:name/reset', need: scoped('users:admin') },
+  { method: 'GET', path: '/api/keys', need: scoped('keys:admin') },
+  { method: 'POST', path: '/api/keys', need: scoped('keys:admin') },
+  { method: 'DELETE', path: '/api/keys/:id', need: scoped('keys:admin') },
+
+  { method: 'GET', path: '/api/images', need: scoped('images:read', true) },
+  { method: 'POST', path: '/api/images', need: scoped('images:write') },
+  { method: 'GET', path: '/api/images/:id', need: scoped('images:read', true) },
+  { method: 'DELETE', path: '/api/images/:id', need: scoped('images:write') },
+  { method: 'GET', path: '/api/images/:id/file', need: scoped('images:read', true) },
+  { method: 'GET', path: '/api/images/:id/thumbnail', need: scoped('images:read', true) },
+  { method: 'POST', path: '/api/search', need: scoped('images:read') },
+
+  { method: 'GET', path: '/api/streams', need: scoped('streams:read', true) },
+  { method: 'GET', path: '/api/streams/:id', need: scoped('streams:read', true) },
+  { method: 'PATCH', path: '/api/streams/:id', need: scoped('streams:write') },
+  { method: 'GET', path: '/api/events', need: scoped('events:read', true) },
+  { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },
+  { method: 'GET', path: '/ws/analysis', need: scoped('events:read') },
+
+  { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
+  { method: 'GET', path: '/api/sync', need: scoped('sync:read') },
+  { method: 'GET', path: '/api/fleet', need: scoped('fleet:read') },
+  { method: 'POST', path: '/api/fleet/sync', need: scoped('fleet:write') },
+];
+
+/** Elysia path patterns to matchers (':id' is one segment; a trailing slash is the same route). */
+const compiled = ACCESS.map((r) => ({
+  rule: r,
+  re: new RegExp(`^${r.path.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[a-z]+/g, '[^/]+')}/?$`),
+}));
+
+/** The rule of a request; HEAD is GET. Null for a path the table does not know (the app answers 404). */
+export function ruleOf(method: string, path: string): Rule | null {
+  const m = method === 'HEAD' ? 'GET' : method;
+  return compiled.find((c) => c.rule.method === m && c.re.test(path))?.rule ?? null;
+}
