@@ -41,8 +41,14 @@ import { Exporter } from './sync/export';
 import { AppError } from './shared/errors';
 import { urlHost } from './shared/url';
 import { Metrics } from './metrics/prom';
+import { Users } from './auth/users';
+import { Sessions } from './auth/sessions';
+import { AccessTokens } from './auth/jwt';
+import { Authenticator } from './auth/identity';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 
-export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; pipelines: string }
+export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; users: string; sessions: string; authSecret: string; pipelines: string }
 
 export function pathsOf(config: Config): Paths {
   const state = resolve(config.state_dir);
@@ -53,6 +59,9 @@ export function pathsOf(config: Config): Paths {
     models: config.models.dir ? resolve(config.models.dir) : join(state, 'models'),
     index: join(state, 'index'),
     keys: join(state, 'api-keys.json'),
+    users: join(state, 'users.json'),
+    sessions: join(state, 'sessions.json'),
+    authSecret: join(state, 'auth-secret'),
     pipelines: config.pipelines.dir ? resolve(config.pipelines.dir) : join(state, 'pipelines'),
   };
 }
@@ -67,6 +76,10 @@ export interface Runtime {
   index: SearchIndex;
   images: ImageService;
   keys: KeyFile;
+  users: Users;
+  sessions: Sessions;
+  access: AccessTokens;
+  auth: Authenticator;
   models: ModelPool;
   sink: DuckDbSink;
   streams: Streams;
@@ -78,6 +91,15 @@ export interface Runtime {
   metrics: Metrics;
   startedAt: Date;
   close(): Promise<void>;
+}
+
+/** The box's own token-signing secret: 32 random bytes in a 0600 file, made at the first start. */
+async function boxSecret(path: string): Promise<Uint8Array> {
+  const f = Bun.file(path);
+  if (await f.exists()) return new Uint8Array(await f.arrayBuffer());
+  const secret = randomBytes(32);
+  await writeFile(path, secret, { mode: 0o600, flag: 'wx' }).catch(async (e) => { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; });
+  return new Uint8Array(await Bun.file(path).arrayBuffer());
 }
 
 /** A file the config names (a CA, a certificate), read once at start; one that cannot be read is a config error. */
@@ -179,6 +201,10 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     sink.onCommitted(() => { for (const w of webhooks) w.kick(); });
     const heartbeat = every(realTimers, () => hub.heartbeat(), ws.ping_interval_s * 1000);
     const jwt = await JwtVerifier.create(config.api.jwt);
+    const users = new Users(paths.users);
+    const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
+    const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
+    const auth = new Authenticator({ keys, users, access, external: jwt });
     const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
     const startedAt = new Date();
     const stats = mqttPub ? startStats(mqttPub, {
@@ -188,7 +214,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, metrics, startedAt,
+      config, paths, db, objects, catalog, embedder, index, images, keys, users, sessions, access, auth, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, metrics, startedAt,
       async close() {
         stats?.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).

@@ -19,6 +19,8 @@ import { syncApi } from './sync';
 import { wsApi } from './ws';
 import { fleetApi, type FleetControl } from './fleet';
 import { bindMetrics, metricsApi } from './metrics';
+import { authRoutes } from './auth-routes';
+import { usersApi } from './users';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -41,7 +43,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
       { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
       { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
     ], 1024 * 1024))
-    .use(authGuard({ required: c.auth, metricsAuth: c.metrics_auth, perMinute: c.rate_limit_per_minute, verify: (tok) => rt.keys.verify(tok), now: opts.now }))
+    .use(authGuard({ required: c.auth, metricsAuth: c.metrics_auth, publicRead: c.public_read, perMinute: c.rate_limit_per_minute, identify: (tok) => rt.auth.identify(tok), noUsers: () => rt.users.list().length === 0, now: opts.now }))
     .use(openapi({
       path: '/docs',
       specPath: '/openapi.json',
@@ -52,6 +54,8 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
       },
     }))
     .use(healthApi(rt))
+    .use(authRoutes({ users: rt.users, sessions: rt.sessions, access: rt.access, login: c.login, log: log.child({ mod: 'auth' }), now: opts.now }))
+    .use(usersApi({ users: rt.users, sessions: rt.sessions, keys: rt.keys }))
     .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls }))
     .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl, remoteUrls }))
     .use(streamsApi(rt.streams))
@@ -59,7 +63,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
     .use(publishApi(rt))
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))
-    .use(wsApi({ hub: rt.hub, required: c.auth, jwt: rt.jwt, verifyKey: (tok) => rt.keys.verify(tok) }));
+    .use(wsApi({ hub: rt.hub, required: c.auth, identify: (tok) => rt.auth.identify(tok) }));
 }
 
 export type App = ReturnType<typeof createApp>;

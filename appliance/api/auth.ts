@@ -1,20 +1,28 @@
 /**
- * @module Guards /api/*: an API key (X-API-Key or Authorization: Bearer) and rate limits per client IP
- * and per key. It runs on request, before the body is read, so an anonymous or throttled client
- * cannot make the box parse a 10 MB upload. /health, /metrics and the API docs stay open. Refusals
- * are thrown, so they go through the one error mapping (and are counted in the HTTP metrics).
+ * @module Guards the API with the access table (access.ts): rate limits per client IP and per
+ * credential, then the credential (X-API-Key, or Authorization: Bearer with an API key, a login
+ * token or an outside JWT) and the scope the route needs. It runs on request, before the body is
+ * read, so an anonymous or throttled client cannot make the box parse a 10 MB upload. Refusals are
+ * thrown, so they go through the one error mapping (and are counted in the HTTP metrics). The
+ * WebSocket route checks its own credential at the upgrade (ws.ts), with the same rules.
  */
 import { Elysia } from 'elysia';
 import { AppError } from '../shared/errors';
 import { RateLimiter } from '../auth/ratelimit';
-import type { KeyIdentity } from '../auth/keys';
+import type { Identity } from '../auth/identity';
+import { ruleOf, type Need } from './access';
 
 export interface AuthOptions {
+  /** Off: no credential is asked for (a development box; every route is open). */
   required: boolean;
   /** /metrics needs a credential too. */
   metricsAuth?: boolean;
+  /** Views marked publicRead in the table are open to anonymous callers. */
+  publicRead?: boolean;
   perMinute: number;
-  verify: (token: string) => KeyIdentity | null;
+  identify: (token: string) => Promise<Identity>;
+  /** True while the box has no user (the first signup is open). */
+  noUsers: () => boolean;
   now?: () => number;
 }
 
@@ -29,22 +37,43 @@ export function tokenOf(headers: Headers): string | null {
 const limited = (retryAfterS: number, who: string) =>
   new AppError('rate_limited', `too many requests from this ${who}; retry in ${retryAfterS} s`, { headers: { 'retry-after': String(retryAfterS) }, details: { retry_after_s: retryAfterS } });
 
+const required = () => new AppError('unauthorized', 'a credential is required (X-API-Key header, or Authorization: Bearer with an API key or a token from /api/auth/login)', { headers: { 'www-authenticate': 'Bearer' } });
+
+/** Whether `id` may do what `need` asks; the scope it lacks otherwise. */
+export function allows(need: Need, id: Identity): string | null {
+  if (need === 'public' || need === 'user') return null;
+  const scope = need === 'signup' ? 'users:admin' : need.scope;
+  return id.scopes.includes(scope as never) ? null : scope;
+}
+
+const identities = new WeakMap<Request, Identity>();
+
+/** The caller of a request the guard let through (undefined when it needed no credential). */
+export const identityOf = (req: Request): Identity | undefined => identities.get(req);
+
 export const authGuard = (opts: AuthOptions) => {
   const byIp = new RateLimiter(opts.perMinute, opts.now);
-  const byKey = new RateLimiter(opts.perMinute, opts.now);
-  return new Elysia({ name: 'auth' }).onRequest(({ request, server }) => {
+  const bySubject = new RateLimiter(opts.perMinute, opts.now);
+  return new Elysia({ name: 'auth' }).onRequest(async ({ request, server }) => {
     const path = new URL(request.url).pathname;
-    if (!path.startsWith('/api/') && !(opts.metricsAuth && path === '/metrics')) return;
+    const metrics = path === '/metrics';
+    if (!path.startsWith('/api/') && !metrics) return;
     const ip = server?.requestIP(request)?.address ?? 'unknown';
     const ipDecision = byIp.take(ip);
     if (!ipDecision.ok) throw limited(ipDecision.retryAfterS, 'address');
-    if (!opts.required) return;
+    if (!opts.required || (metrics && !opts.metricsAuth)) return;
+    // A path the table does not know needs a signed-in caller, then answers 404 (no route probing).
+    const need: Need = ruleOf(request.method, path)?.need ?? 'user';
     const token = tokenOf(request.headers);
-    if (!token) throw new AppError('unauthorized', 'an API key is required (X-API-Key header or Authorization: Bearer)', { headers: { 'www-authenticate': 'Bearer' } });
-    const key = opts.verify(token);
-    if (!key) throw new AppError('unauthorized', 'the API key is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
-    const keyDecision = byKey.take(key.id);
-    if (!keyDecision.ok) throw limited(keyDecision.retryAfterS, 'API key');
+    if (need === 'public') return;
+    if (!token && ((need === 'signup' && opts.noUsers()) || (typeof need === 'object' && need.publicRead && opts.publicRead))) return;
+    if (!token) throw required();
+    const id = await opts.identify(token);
+    const subject = bySubject.take(`${id.kind}:${id.subject}`);
+    if (!subject.ok) throw limited(subject.retryAfterS, id.kind === 'key' ? 'API key' : 'user');
+    const missing = allows(need, id);
+    if (missing) throw new AppError('forbidden', `this needs the scope ${missing}, which ${id.kind === 'key' ? 'this API key' : id.subject} does not have`, { details: { needs: missing, has: id.scopes } });
+    identities.set(request, id);
   });
 };
 

@@ -2,17 +2,17 @@
  * @module GET /ws/analysis: the WebSocket feed (subprotocol `json`). Authentication happens before
  * the upgrade, from `Authorization: Bearer <token>`, a `token` query parameter, or a
  * `Sec-WebSocket-Protocol` entry `bearer.<token>` (browsers can set neither headers nor, safely,
- * URLs that end up in logs: prefer the subprotocol). A token is a JWT (HS256/EdDSA, when keys are
- * configured) or an API key. The fan-out itself is the WsHub.
+ * URLs that end up in logs: prefer the subprotocol). A token is an API key, a login token or an
+ * outside JWT (api.jwt), with the scope events:read. The fan-out itself is the WsHub.
  */
 import { Elysia } from 'elysia';
 import type { ServerWebSocket } from 'bun';
-import { AppError } from '../shared/errors';
-import type { KeyIdentity } from '../auth/keys';
-import { looksLikeJwt, type JwtVerifier } from '../auth/jwt';
+import { AppError, isAppError } from '../shared/errors';
+import type { Identity } from '../auth/identity';
 import type { WsHub } from '../publish/ws-hub';
 import { errorResponse } from './errors';
-import { tokenOf } from './auth';
+import { allows, tokenOf } from './auth';
+import { ruleOf } from './access';
 
 export const WS_PATH = '/ws/analysis';
 const BEARER_PROTOCOL = 'bearer.';
@@ -22,8 +22,7 @@ const CLOSE_GRACE_MS = 5000;
 export interface WsOptions {
   hub: WsHub;
   required: boolean;
-  jwt: JwtVerifier | null;
-  verifyKey: (token: string) => KeyIdentity | null;
+  identify: (token: string) => Promise<Identity>;
 }
 
 const protocolsOf = (req: Request) => (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
@@ -45,12 +44,13 @@ async function authenticate(req: Request, o: WsOptions): Promise<Response | unde
   if (!o.required) return undefined;
   const token = wsTokenOf(req);
   if (!token) return errorResponse(new AppError('unauthorized', 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token=', { headers: { 'www-authenticate': 'Bearer' } }));
-  if (looksLikeJwt(token)) {
-    if (!o.jwt) return errorResponse(new AppError('unauthorized', 'JWTs are not accepted here: no key is configured (api.jwt)'));
-    try { await o.jwt.verify(token); } catch (e) { return errorResponse(e as AppError); }
-    return undefined;
+  try {
+    const id = await o.identify(token);
+    const missing = allows(ruleOf('GET', '/ws/analysis')!.need, id);
+    if (missing) return errorResponse(new AppError('forbidden', `this needs the scope ${missing}`));
+  } catch (e) {
+    return errorResponse(isAppError(e) ? e : new AppError('unauthorized', 'the token is not valid'));
   }
-  if (!o.verifyKey(token)) return errorResponse(new AppError('unauthorized', 'the API key is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }));
   return undefined;
 }
 

@@ -78,3 +78,34 @@ export function signHs256(secret: string, c: { audience: string; issuer: string 
   if (c.issuer) jwt.setIssuer(c.issuer);
   return jwt.sign(new TextEncoder().encode(secret));
 }
+
+/** Claims of an access token this box issued: the user, and the role it had then. */
+export interface AccessClaims { sub: string; name: string; role: string; iat: number }
+
+const LOCAL_ISSUER = 'fovea-box';
+const LOCAL_AUDIENCE = 'fovea-box-api';
+
+/**
+ * The box's own short-lived access tokens (POST /api/auth/login): HS256 with a random 256-bit
+ * secret of this box (`<state>/auth-secret`, 0600, made at first start), its own issuer and
+ * audience, so no token of an outside issuer can pass for one of these.
+ */
+export class AccessTokens {
+  constructor(private readonly secret: Uint8Array, readonly ttlS: number) {}
+
+  sign(u: { id: string; name: string; role: string }): Promise<string> {
+    return new SignJWT({ name: u.name, role: u.role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(u.id).setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setIssuedAt().setExpirationTime(`${this.ttlS}s`).sign(this.secret);
+  }
+
+  /** The claims, or null when the token is not one of this box's (another issuer's JWT may still be valid). */
+  async verify(token: string): Promise<AccessClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'], issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, requiredClaims: ['exp', 'iat', 'sub'] });
+      return { sub: payload.sub!, name: String(payload.name ?? ''), role: String(payload.role ?? ''), iat: payload.iat! };
+    } catch (e) {
+      if (e instanceof errors.JWTExpired) throw new AppError('unauthorized', 'the token is not valid: expired', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+      return null;
+    }
+  }
+}

@@ -13,17 +13,22 @@ import { chmod, mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../shared/errors';
 
-export interface ApiKeyRecord { id: string; name: string; sha256: string; created_at: string; revoked_at: string | null }
-export interface KeyIdentity { id: string; name: string }
+/**
+ * A key belongs to a user (its role bounds what the key may do) and may carry scopes of its own,
+ * which narrow it further. A key with no user (made before users existed, or by `fovea apikey
+ * create` without --user) acts as an admin.
+ */
+export interface ApiKeyRecord { id: string; name: string; sha256: string; created_at: string; revoked_at: string | null; user_id?: string | null; scopes?: string[] | null }
+export interface KeyIdentity { id: string; name: string; user_id: string | null; scopes: string[] | null }
 
 const TOKEN = /^fov_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Make a new key: the token (shown once) and the record to store. Pure but for the randomness. */
-export function mintKey(name: string, now: Date, random: (n: number) => Buffer = randomBytes): { token: string; record: ApiKeyRecord } {
+export function mintKey(name: string, now: Date, random: (n: number) => Buffer = randomBytes, owner: { user_id?: string | null; scopes?: string[] | null } = {}): { token: string; record: ApiKeyRecord } {
   const id = random(4).toString('hex');
   const token = `fov_${id}_${random(32).toString('base64url')}`;
-  return { token, record: { id, name, sha256: hash(token), created_at: now.toISOString(), revoked_at: null } };
+  return { token, record: { id, name, sha256: hash(token), created_at: now.toISOString(), revoked_at: null, user_id: owner.user_id ?? null, scopes: owner.scopes ?? null } };
 }
 
 /** The key a token belongs to, or null; the hash comparison is constant-time. */
@@ -63,15 +68,15 @@ export class KeyFile {
 
   verify(token: string): KeyIdentity | null {
     const rec = matchKey(this.load(), token);
-    return rec ? { id: rec.id, name: rec.name } : null;
+    return rec ? { id: rec.id, name: rec.name, user_id: rec.user_id ?? null, scopes: rec.scopes ?? null } : null;
   }
 
-  async create(name: string): Promise<string> {
+  async create(name: string, owner: { user_id?: string | null; scopes?: string[] | null } = {}): Promise<string> {
     const records = this.load();
     if (records.some((r) => r.name === name && r.revoked_at === null)) {
       throw new AppError('bad_request', `an active API key named '${name}' exists; revoke it first or choose another name`);
     }
-    const { token, record } = mintKey(name, new Date());
+    const { token, record } = mintKey(name, new Date(), randomBytes, owner);
     await this.write([...records, record]);
     return token;
   }

@@ -1,6 +1,6 @@
 /**
- * @module Login brute-force protection, per user name: after `free` failed passwords in a row the
- * name is locked, for `baseS` seconds and twice as long after each further failure, up to `maxS`
+ * @module Login brute-force protection, per user name: the `free`-th failed password in a row
+ * locks the name, for `baseS` seconds and twice as long after each further failure, up to `maxS`
  * (OWASP: lock with an increasing delay rather than for good, so an attacker cannot lock a user
  * out forever). A success clears it. Kept in memory: a restart does not help an attacker who
  * cannot restart the box. Pure, with the clock passed in.
@@ -22,11 +22,11 @@ export class Lockout {
     return f ? Math.max(0, Math.ceil((f.until - this.now()) / 1000)) : 0;
   }
 
-  /** A failed password; returns the lock it now has, in seconds (0 while within the free attempts). */
+  /** A failed password; returns the lock it now has, in seconds (0 before the `free`-th). */
   failed(name: string): number {
     const f = this.failures.get(name) ?? { count: 0, until: 0 };
     f.count++;
-    const over = f.count - this.o.free;
+    const over = f.count - this.o.free + 1;
     const lockS = over <= 0 ? 0 : Math.min(this.o.maxS, this.o.baseS * 2 ** (over - 1));
     f.until = this.now() + lockS * 1000;
     this.failures.set(name, f);

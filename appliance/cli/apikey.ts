@@ -6,25 +6,33 @@ import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
 import { KeyFile } from '../auth/keys';
+import { Users } from '../auth/users';
+import { SCOPES, unknownScopes } from '../auth/roles';
 import { pathsOf } from '../runtime';
 import { AppError } from '../shared/errors';
 
 export const apikey: Command = {
   name: 'apikey',
   summary: 'create, list or revoke API keys',
-  usage: `Usage: fovea apikey create --name NAME [--config FILE]
+  usage: `Usage: fovea apikey create --name NAME [--user USER] [--scope "a:read b:write"] [--config FILE]
        fovea apikey list [--config FILE]
        fovea apikey revoke NAME_OR_ID [--config FILE]
 
-create prints the new key once; store it, it cannot be shown again.`,
-  options: { ...CONFIG_OPTION, name: { type: 'string', short: 'n' } },
+create prints the new key once; store it, it cannot be shown again. With --user the key belongs
+to that user (its role bounds the key); without, it acts as an admin. --scope narrows it.`,
+  options: { ...CONFIG_OPTION, name: { type: 'string', short: 'n' }, user: { type: 'string', short: 'u' }, scope: { type: 'string' } },
   async run(values, [action, target]) {
     const { config } = setup(values);
     const keys = new KeyFile(pathsOf(config).keys);
     if (action === 'create') {
       const name = values.name as string | undefined;
       if (!name || !/^[\w.@-]{1,64}$/.test(name)) throw new AppError('bad_request', 'apikey create needs --name NAME (letters, digits, . _ - @; up to 64)');
-      print(await keys.create(name));
+      const owner = values.user ? new Users(pathsOf(config).users).byName(values.user as string) : null;
+      if (values.user && !owner) throw new AppError('not_found', `no user named '${values.user as string}'`);
+      const scopes = typeof values.scope === 'string' ? values.scope.split(/[\s,]+/).filter(Boolean) : null;
+      const bad = unknownScopes(scopes ?? []);
+      if (bad.length) throw new AppError('bad_request', `unknown scopes: ${bad.join(', ')} (known: ${SCOPES.join(' ')})`);
+      print(await keys.create(name, { user_id: owner?.id ?? null, scopes }));
       return 0;
     }
     if (action === 'list') {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'validation_failed'
   | 'unauthorized'
+  | 'forbidden'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unprocessable_image'
@@ -28,6 +29,7 @@ export const statusOf: Record<ErrorCode, number> = {
   bad_request: 400,
   validation_failed: 422,
   unauthorized: 401,
+  forbidden: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable_image: 422,

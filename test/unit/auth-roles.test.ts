@@ -15,11 +15,11 @@ describe('roles', () => {
 });
 
 describe('Lockout', () => {
-  test('free attempts, then a lock that doubles per failure up to the cap; a success clears it', () => {
+  test('the free-th wrong password locks; the lock doubles per failure up to the cap; a success clears it', () => {
     let t = 0;
     const l = new Lockout({ free: 3, baseS: 30, maxS: 100, now: () => t });
     const locks = [l.failed('ann'), l.failed('ann'), l.failed('ann'), l.failed('ann'), l.failed('ann'), l.failed('ann'), l.failed('ann')];
-    expect(locks).toEqual([0, 0, 0, 30, 60, 100, 100]);
+    expect(locks).toEqual([0, 0, 30, 60, 100, 100, 100]);
     expect([l.lockedFor('ann'), l.lockedFor('bob')]).toEqual([100, 0]);
     t += 100_000;
     expect(l.lockedFor('ann')).toBe(0);
