@@ -20,6 +20,7 @@ import { wsApi } from './ws';
 import { fleetApi, type FleetControl } from './fleet';
 import { bindMetrics, metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
+import { hardening } from './hardening';
 import { usersApi } from './users';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
@@ -39,6 +40,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
   return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
     .use(metricsApi(rt))
     .use(errorHandler(log))
+    .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
     .use(bodyLimit([
       { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
       { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },

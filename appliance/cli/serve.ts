@@ -24,24 +24,32 @@ import { Appliance } from '../host';
 import { builtinCatalog } from '../models/catalog';
 import { sdNotify, watchdogMs } from '../shared/sdnotify';
 import { Metrics } from '../metrics/prom';
+import { readPair, watchPair, type TlsPair } from '../api/tls';
+import { AppError } from '../shared/errors';
 
 /** What a server may have beyond the runtime: the fleet agent's API, a listen port other than the config's. */
 export interface ServerExtras { fleet?: FleetControl | null; port?: number }
 
 export async function startServer(rt: Runtime, log: Logger, extras: ServerExtras = {}): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+  const a = rt.config.api;
+  if (a.https_only && !a.tls.cert_file) throw new AppError('config_invalid', '/api/https_only: set api.tls.cert_file and key_file, or turn https_only off');
+  const pair = a.tls.cert_file ? readPair(a.tls) : null;
   await rt.streams.start(rt.config.streams);
   const app = createApp(rt, log.child({ mod: 'api' }), { fleet: extras.fleet ?? null });
+  const listen = (port: number, p: TlsPair | null) => app.listen({ hostname: a.host, port, ...(p && { tls: { cert: p.cert, key: p.key } }) });
   try {
-    app.listen({ hostname: rt.config.api.host, port: extras.port ?? rt.config.api.port });
+    listen(extras.port ?? a.port, pair);
   } catch (e) {
     await rt.streams.stop();
     throw e;
   }
   const port = app.server!.port!;
-  const url = `http://${urlHost(rt.config.api.host)}:${port}`;
-  log.info('fovea serving', { url, version: VERSION, state_dir: rt.paths.state, embed_model: rt.embedder.modelRef, provider: rt.embedder.provider, revision: rt.streams.revision });
+  const url = `${pair ? 'https' : 'http'}://${urlHost(a.host)}:${port}`;
+  // A renewed certificate: the listener restarts on the same port with it (Bun cannot swap it live).
+  const tlsWatch = pair ? watchPair(a.tls, async (p) => { await app.stop(); listen(port, p); }, log.child({ mod: 'api' })) : null;
+  log.info('fovea serving', { url, version: VERSION, state_dir: rt.paths.state, embed_model: rt.embedder.modelRef, provider: rt.embedder.provider, revision: rt.streams.revision, ...(pair && { tls: pair.subject }) });
   // WebSocket clients are closed first (1001): the server's stop waits for every open connection.
-  return { url, port, stop: async () => { rt.hub.shutdown(); await app.stop(); await rt.close(); } };
+  return { url, port, stop: async () => { tlsWatch?.stop(); rt.hub.shutdown(); await app.stop(); await rt.close(); } };
 }
 
 /** A line for `systemctl status`: where the API is, how many streams run, which fleet revision. */

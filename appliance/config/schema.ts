@@ -14,6 +14,12 @@ export const ApiConfig = obj('Local HTTP API.', {
   public_url: Type.String({ default: '', description: 'Base URL put in image_url links; empty derives it from the request.' }),
   auth: Type.Boolean({ default: true, description: 'Require an API key on /api routes (/health stays open).' }),
   metrics_auth: Type.Boolean({ default: false, description: 'Require a credential with metrics:read on /metrics (turn on when the API listens beyond loopback).' }),
+  cors_origins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), { default: [], description: 'Origins (scheme://host[:port]) whose pages may call the API from a browser; none by default.' }),
+  tls: obj('HTTPS. Off while cert_file is empty. The files are watched and reloaded when they change.', {
+    cert_file: Type.String({ default: '', description: 'PEM certificate (chain) file.' }),
+    key_file: Type.String({ default: '', description: 'PEM private key file.' }),
+  }),
+  https_only: Type.Boolean({ default: false, description: 'Refuse to start without tls (a box that must never serve plain HTTP); HSTS is sent whenever TLS is on.' }),
   public_read: Type.Boolean({ default: false, description: 'Let anonymous callers read the views (images, thumbnails, streams, events); uploads, deletes, config, keys and users always need a credential.' }),
   login: obj('Users signing in (POST /api/auth/login).', {
     access_ttl_s: Type.Integer({ default: 900, minimum: 60, maximum: 86_400, description: 'Lifetime of an access token.' }),

@@ -1,9 +1,10 @@
 /** A throwaway CA and a server certificate for 127.0.0.1 (openssl), for TLS tests on loopback. */
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
   const f = (n: string) => join(dir, n);
+  await mkdir(dir, { recursive: true });
   const run = async (args: string[]) => {
     const p = Bun.spawn(['openssl', ...args], { stdout: 'ignore', stderr: 'pipe' });
     if ((await p.exited) !== 0) throw new Error(`openssl ${args[0]} failed: ${await new Response(p.stderr).text()}`);
