@@ -14,10 +14,11 @@ import { version, configCmd } from './cli/misc';
 import { watch, token } from './cli/watch';
 import { fleet } from './cli/fleet';
 import { user } from './cli/user';
+import { backup, restore } from './cli/backup';
 import { isAppError, messageOf } from './shared/errors';
 import { scrub } from './shared/scrub';
 
-const commands: Command[] = [serve, demo, apikey, user, models, db, watch, token, fleet, configCmd, version];
+const commands: Command[] = [serve, demo, apikey, user, models, db, backup, restore, watch, token, fleet, configCmd, version];
 
 const usage = `Usage: fovea <command> [options]
 

@@ -41,6 +41,7 @@ import { Exporter } from './sync/export';
 import { AppError } from './shared/errors';
 import { urlHost } from './shared/url';
 import { Metrics } from './metrics/prom';
+import { Backups } from './backup/service';
 import { Users } from './auth/users';
 import { Sessions } from './auth/sessions';
 import { AccessTokens } from './auth/jwt';
@@ -89,6 +90,7 @@ export interface Runtime {
   sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention; exporter: Exporter } | null;
   jwt: JwtVerifier | null;
   metrics: Metrics;
+  backups: Backups;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -153,6 +155,8 @@ export async function openDb(config: Config, log: Logger): Promise<Db> {
 export interface RuntimeOptions {
   /** Process-wide metrics (they outlive an in-process restart); a runtime of its own when absent. */
   metrics?: Metrics;
+  /** The config file the box was started with (copied into backups). */
+  configFile?: string | null;
 }
 
 export async function openRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -207,6 +211,12 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const auth = new Authenticator({ keys, users, access, external: jwt });
     const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
     const startedAt = new Date();
+    const b = config.backup;
+    const backups = new Backups({
+      db, index, extraFiles: [paths.users, paths.keys, ...(opts.configFile ? [opts.configFile] : [])], device, revision: () => streams.revision,
+      bucket: sync ? { bucket: sync.bucket, prefix: c.prefix } : null,
+    }, { dir: b.dir ? resolve(b.dir) : join(paths.state, 'backups'), at: b.at, keep: b.keep, schedule: b.schedule }, log.child({ mod: 'backup' }));
+    backups.start();
     const stats = mqttPub ? startStats(mqttPub, {
       streams: () => streams.list(),
       outbox: () => { const st = mqttPub.status(); return { depth: st.outbox_depth, bytes: st.outbox_bytes, oldest_age_s: st.outbox_oldest_age_s, dropped_frames: st.dropped_frames }; },
@@ -214,9 +224,10 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     }, m.stats_interval_s, realTimers) : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, users, sessions, access, auth, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, metrics, startedAt,
+      config, paths, db, objects, catalog, embedder, index, images, keys, users, sessions, access, auth, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, metrics, backups, startedAt,
       async close() {
         stats?.stop();
+        await backups.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).
         await sync?.retention.stop();
         await sync?.exporter.stop();

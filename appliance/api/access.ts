@@ -52,6 +52,8 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
   { method: 'GET', path: '/api/sync', need: scoped('sync:read') },
   { method: 'GET', path: '/api/fleet', need: scoped('fleet:read') },
+  { method: 'GET', path: '/api/backup', need: scoped('backup:admin') },
+  { method: 'POST', path: '/api/backup', need: scoped('backup:admin') },
   { method: 'POST', path: '/api/fleet/sync', need: scoped('fleet:write') },
 ];
 

@@ -21,6 +21,7 @@ import { fleetApi, type FleetControl } from './fleet';
 import { bindMetrics, metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
 import { hardening } from './hardening';
+import { backupApi } from './backup';
 import { usersApi } from './users';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
@@ -65,6 +66,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
     .use(publishApi(rt))
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))
+    .use(backupApi(rt.backups))
     .use(wsApi({ hub: rt.hub, required: c.auth, identify: (tok) => rt.auth.identify(tok) }));
 }
 

@@ -8,11 +8,11 @@ import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { configureLogs, rootLog, type Logger } from '../shared/log';
 
-export function setup(values: Record<string, unknown>): { config: Config; log: Logger } {
-  const { config, warnings } = loadConfig({ file: (values.config as string | undefined) ?? null });
+export function setup(values: Record<string, unknown>): { config: Config; log: Logger; file: string | null } {
+  const { config, warnings, file } = loadConfig({ file: (values.config as string | undefined) ?? null });
   configureLogs({ level: config.log.level });
   for (const w of warnings) rootLog.warn(w);
-  return { config, log: rootLog };
+  return { config, log: rootLog, file };
 }
 
 /** The shared material directory (models and media mirrors), when there is one. */

@@ -84,7 +84,7 @@ export function untilSignal(stop: () => Promise<void>, log: Logger, notify?: { s
 }
 
 /** Serve under the fleet agent: start on the last good revision, then follow the repo. */
-async function serveFleet(local: Config, log: Logger): Promise<number> {
+async function serveFleet(local: Config, log: Logger, file: string | null): Promise<number> {
   const device = local.device_id || hostname();
   const fleetDir = join(pathsOf(local).state, 'fleet');
   const state = new StateFile(join(fleetDir, 'state.json'));
@@ -95,7 +95,7 @@ async function serveFleet(local: Config, log: Logger): Promise<number> {
   const mqtt = new FleetMqtt();
   const host = await Appliance.start(boot.config, boot.revision, log, {
     fleet: { view: () => agent!.view(), trigger: () => agent!.trigger() },
-  }, { started: (rt) => mqtt.attach(rt, () => void agent?.trigger(), agent?.view()), restarting: () => agent?.release(true) }, { metrics: new Metrics() });
+  }, { started: (rt) => mqtt.attach(rt, () => void agent?.trigger(), agent?.view()), restarting: () => agent?.release(true) }, { metrics: new Metrics(), configFile: file });
   agent = new FleetAgent({ git: new Git(local.fleet.repo, join(fleetDir, 'mirror.git')), host, local, device, catalog, fleetDir, state, log: flog, onStatus: (s) => mqtt.status(s) });
   agent.start();
   return untilSignal(async () => { await agent!.stop(); await host.stop(); }, log, notifySystemd(() => statusLine(host.runtime, host.url)));
@@ -111,9 +111,9 @@ http://127.0.0.1:8080. Any key can be set from the environment as FOVEA_<PATH> (
 Models must be present: run 'fovea models pull' first.`,
   options: { ...CONFIG_OPTION },
   async run(values) {
-    const { config, log } = setup(values);
-    if (config.fleet.repo) return serveFleet(config, log);
-    const rt = await openRuntime(config, log);
+    const { config, log, file } = setup(values);
+    if (config.fleet.repo) return serveFleet(config, log, file);
+    const rt = await openRuntime(config, log, { configFile: file });
     const server = await startServer(rt, log);
     return untilSignal(server.stop, log, notifySystemd(() => statusLine(rt, server.url)));
   },

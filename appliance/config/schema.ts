@@ -140,6 +140,13 @@ export const FleetConfig = obj('Configuration from a fleet Git repo (off while r
   allowed_signers: Type.String({ default: '', description: "git's allowed-signers file (gpg.ssh.allowedSignersFile): the keys whose signed commits this box applies." }),
 });
 
+export const BackupConfig = obj('Backups of the database, index, users and keys (and to the sync bucket when sync is on).', {
+  dir: Type.String({ default: '', description: 'Where backups are written; empty: <state_dir>/backups.' }),
+  schedule: Type.Boolean({ default: true, description: 'Take one every day at `at`.' }),
+  at: Type.String({ default: '02:00', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'Local time of day (HH:MM) of the daily backup.' }),
+  keep: Type.Integer({ default: 7, minimum: 1, maximum: 365, description: 'How many backups to keep locally (the oldest go first).' }),
+});
+
 export const LogConfig = obj('Logging.', {
   level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Lowest level written.' }),
 });
@@ -157,6 +164,7 @@ export const Config = Type.Object(
     mqtt: MqttConfig,
     sync: SyncConfig,
     fleet: FleetConfig,
+    backup: BackupConfig,
     webhooks: Type.Array(WebhookConfig, { default: [], description: 'Event webhooks: signed JSON POSTs, retried until delivered.' }),
     log: LogConfig,
   },

@@ -6,7 +6,7 @@
  */
 import type { Db } from '../store/duckdb';
 import { embeddings, exactSearch, fingerprint, imagesByKeys, type Filters, type ImageRow } from '../store/images';
-import { VectorIndex, type IndexParams } from './usearch';
+import { VectorIndex, sidecar, type IndexParams } from './usearch';
 import type { Logger } from '../shared/log';
 
 export interface Scored { row: ImageRow; score: number }
@@ -21,6 +21,11 @@ export class SearchIndex {
   lastRebuild: { at: string; count: number; ms: number } | null = null;
 
   private constructor(private readonly db: Db, readonly modelId: string, readonly index: VectorIndex, private readonly path: string, private readonly log: Logger) {}
+
+  /** The index's files on disk (for backups). */
+  get files(): string[] {
+    return [this.path, sidecar(this.path)];
+  }
 
   static async open(db: Db, modelId: string, params: IndexParams, path: string, log: Logger): Promise<SearchIndex> {
     const s = new SearchIndex(db, modelId, new VectorIndex(params), path, log);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { effectiveScopes, ROLE_SCOPES, unknownScopes } from '../../appliance/auth/roles';
 import { Lockout } from '../../appliance/auth/lockout';
+import { backupName, nextDaily, toPrune } from '../../appliance/backup/schedule';
 
 describe('roles', () => {
   test('viewer reads, operator also writes images, streams and fleet syncs, admin has every scope', () => {
@@ -25,5 +26,16 @@ describe('Lockout', () => {
     expect(l.lockedFor('ann')).toBe(0);
     l.succeeded('ann');
     expect(l.failed('ann')).toBe(0);
+  });
+});
+
+describe('backup schedule', () => {
+  test('the next daily time is strictly after now; pruning keeps the newest', () => {
+    const at = (s: string) => new Date(s);
+    const next = nextDaily(at('2026-12-01T01:59:00'), '02:00');
+    const after = nextDaily(at('2026-12-01T02:00:00'), '02:00');
+    expect([next.getDate(), next.getHours(), after.getDate()]).toEqual([1, 2, 2]);
+    expect(toPrune(['fovea-b-20261203T020000Z', 'fovea-b-20261201T020000Z', 'fovea-b-20261202T020000Z'], 2)).toEqual(['fovea-b-20261201T020000Z']);
+    expect(backupName('box/1', new Date('2026-12-01T02:00:05.123Z'))).toBe('fovea-box_1-20261201T020005Z');
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * @module `fovea backup` and `fovea restore`. A running appliance holds its database, so `backup`
+ * asks it (POST /api/backup, with the key in FOVEA_TOKEN) and it takes the snapshot itself; a
+ * stopped box is backed up directly. `restore` puts a verified backup in place of a stopped box's
+ * state (it refuses while the appliance runs).
+ */
+import { resolve } from 'node:path';
+import type { Command } from './args';
+import { CONFIG_OPTION } from './args';
+import { print, setup } from './context';
+import { openDb, pathsOf } from '../runtime';
+import { takeBackup, restoreBackup } from '../backup/backup';
+import { AppError, messageOf } from '../shared/errors';
+import { urlHost } from '../shared/url';
+import { hostname } from 'node:os';
+import { Db } from '../store/duckdb';
+
+export const backup: Command = {
+  name: 'backup',
+  summary: 'take a backup (database snapshot, index, users, keys, config)',
+  usage: `Usage: fovea backup [--url URL] [--to DIR] [--config FILE]
+
+With the appliance running, asks it for a backup (POST URL/api/backup; the key in FOVEA_TOKEN, with
+backup:admin; URL defaults to the configured API address). With it stopped, writes one itself to
+--to DIR (default: backup.dir, else <state_dir>/backups). Prints the backup's name.`,
+  options: { ...CONFIG_OPTION, url: { type: 'string' }, to: { type: 'string' } },
+  async run(values) {
+    const { config, log } = setup(values);
+    const paths = pathsOf(config);
+    let db: Db | null = null;
+    try { db = await Db.open(paths.db); } catch (e) { if (!/another fovea process/.test(messageOf(e))) throw e; }
+    if (!db) {
+      const url = (values.url as string | undefined) ?? `${config.api.tls.cert_file ? 'https' : 'http'}://${urlHost(config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host)}:${config.api.port}`;
+      const res = await fetch(`${url}/api/backup`, { method: 'POST', headers: process.env.FOVEA_TOKEN ? { authorization: `Bearer ${process.env.FOVEA_TOKEN}` } : {} });
+      const body = (await res.json()) as { name?: string; error?: { message: string } };
+      if (!res.ok) throw new AppError('unavailable', `the appliance at ${url} refused the backup (${res.status}): ${body.error?.message ?? ''}`);
+      print(body.name!);
+      return 0;
+    }
+    db.close();
+    const opened = await openDb(config, log);
+    try {
+      const dir = values.to ? resolve(values.to as string) : config.backup.dir ? resolve(config.backup.dir) : `${paths.state}/backups`;
+      const m = await takeBackup({ db: opened, index: { flush: async () => {}, files: [] }, extraFiles: [paths.users, paths.keys], device: config.device_id || hostname(), revision: () => null, bucket: null }, dir, config.backup.keep);
+      print(m.name);
+    } finally {
+      opened.close();
+    }
+    return 0;
+  },
+};
+
+export const restore: Command = {
+  name: 'restore',
+  summary: 'bring a box back from a backup directory (the appliance must be stopped)',
+  usage: `Usage: fovea restore DIR [--config FILE]
+
+Checks every file of the backup in DIR against its manifest, then puts its database, index, users
+and API keys in place of the state in state_dir (the previous files are kept beside as
+*.before-restore-<time>). The appliance must be stopped. Sign-ins start afresh (token secrets and
+sessions are not in backups); the index is rebuilt at start if it does not match the database.`,
+  options: { ...CONFIG_OPTION },
+  async run(_values, [dir]) {
+    if (!dir) throw new AppError('bad_request', restore.usage);
+    const { config } = setup(_values);
+    const paths = pathsOf(config);
+    // Refuse while the appliance holds the database: it would keep writing over what is restored.
+    try { (await Db.open(paths.db)).close(); } catch (e) {
+      if (/another fovea process/.test(messageOf(e))) throw new AppError('unavailable', 'the appliance is running on this state_dir: stop it first (systemctl stop fovea)');
+    }
+    const m = await restoreBackup(resolve(dir), { db: paths.db, index: paths.index, users: paths.users, keys: paths.keys });
+    print(`restored ${m.name} (${m.created_at}): ${Object.entries(m.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    return 0;
+  },
+};
