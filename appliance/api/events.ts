@@ -17,7 +17,7 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string) =>
       query: t.Object({
         stream: t.Optional(t.String()), label: t.Optional(t.String()), type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count' })),
         from: t.Optional(t.String()), to: t.Optional(t.String()),
-        page: t.Optional(t.Integer({ minimum: 1 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),
+        page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),
       }),
       detail: { summary: 'Events, newest first' },
     })

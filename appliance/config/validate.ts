@@ -52,7 +52,29 @@ export function parseYaml(text: string, file: string): Parsed {
     const problems = doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? null, message: e.message.split('\n')[0]! }));
     throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   }
-  return { doc, lc, data: doc.toJS() ?? {} };
+  // Aliases resolve here, not while parsing: one to an anchor set later fails now, and one inside
+  // its own anchor (`&a [*a]`) makes a cycle that no schema check could walk.
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (e) {
+    const problems = [{ path: '', line: null, message: (e as Error).message.split('\n')[0]! }];
+    throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
+  }
+  if (cyclic(data)) {
+    const problems = [{ path: '', line: null, message: 'a YAML alias refers to the node that contains it (a cycle)' }];
+    throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
+  }
+  return { doc, lc, data };
+}
+
+function cyclic(v: unknown, path = new Set<object>()): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (path.has(v)) return true;
+  path.add(v);
+  const found = Object.values(v).some((x) => cyclic(x, path));
+  path.delete(v);
+  return found;
 }
 
 /** A message that names the allowed values of an enum-like union instead of "Expected union value". */

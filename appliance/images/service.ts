@@ -11,7 +11,7 @@ import { deleteImage, getEmbedding, getImage, insertImages, listImages, refCount
 import type { Embedder } from '../inference/embedder';
 import type { SearchIndex, Scored } from '../search/service';
 import { probe, readExif, thumbnail } from '../imaging/sharp';
-import { AppError } from '../shared/errors';
+import { AppError, diskFull, isDiskFull } from '../shared/errors';
 import type { Logger } from '../shared/log';
 
 export interface Upload {
@@ -72,7 +72,7 @@ export class ImageService {
       thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels), readExif(u.data), this.embedder.embed(u.data),
     ]);
     const original = await this.objects.put(u.data, meta.ext);
-    const small = await this.objects.put(thumb, 'jpg');
+    const small = await this.objects.put(thumb, 'jpg').catch(async (e) => { await this.dropUnreferenced([original.key]); throw e; });
     const now = new Date();
     const row: NewImage = {
       id: Bun.randomUUIDv7(), storage_key: original.key, thumb_key: small.key, file_name: u.fileName, size_bytes: u.data.byteLength,
@@ -89,6 +89,7 @@ export class ImageService {
       await this.inserts.add({ ...row, sync, done: (k) => { vecKey = k; } });
     } catch (e) {
       await this.dropUnreferenced([original.key, small.key]);
+      if (isDiskFull(e)) throw diskFull(e, 'the image record');
       throw new AppError('store_failed', 'the image could not be recorded', { cause: e });
     }
     this.index.add(vecKey, embedding);

@@ -6,7 +6,7 @@ import { mkdir, open, rename, rm, stat, access, constants } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { contentKey, isValidKey, type ObjectStore, type StoredObject } from './port';
-import { AppError } from '../shared/errors';
+import { AppError, diskFull, isDiskFull } from '../shared/errors';
 
 export class LocalObjectStore implements ObjectStore {
   constructor(readonly root: string) {}
@@ -24,14 +24,21 @@ export class LocalObjectStore implements ObjectStore {
     if (await this.has(key)) return { key, sha256, size: data.byteLength };
     await mkdir(dirname(final), { recursive: true });
     const tmp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, 'wx', 0o640);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'wx', 0o640);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, final);
+    } catch (e) {
+      // A partial temp file would hold the space that is missing; it is never an object.
+      await rm(tmp, { force: true });
+      if (isDiskFull(e)) throw diskFull(e, 'the file');
+      throw e;
     }
-    await rename(tmp, final);
     return { key, sha256, size: data.byteLength };
   }
 

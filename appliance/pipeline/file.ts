@@ -21,7 +21,8 @@ export const PipelineFile = Type.Object({
     // Optional rather than defaulted: Value.Default does not reach into Record values.
     needs: Type.Optional(Type.Array(Type.String())),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  }, { additionalProperties: false }), { minProperties: 1 }),
+  // additionalProperties: without it a key that misses the name pattern is not checked at all.
+  }, { additionalProperties: false }), { minProperties: 1, additionalProperties: false }),
 }, { additionalProperties: false });
 
 export interface CompiledStage { name: string; def: StageDef; options: unknown; needs: string[] }

@@ -73,3 +73,17 @@ export function isAppError(e: unknown): e is AppError {
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Whether a failure is the disk (or the quota) being full: a file write's ENOSPC, or DuckDB's message for it. */
+export function isDiskFull(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+    if (/No space left on device|disk quota exceeded/i.test(String((x as Error).message ?? ''))) return true;
+  }
+  return false;
+}
+
+/** The one answer to a full disk: 507 storage_full with Retry-After; what was accepted before is kept. */
+export const diskFull = (cause: unknown, what: string) =>
+  new AppError('storage_full', `the disk is full: ${what} could not be written; free space on the state filesystem (nothing stored before is lost)`, { cause, headers: { 'Retry-After': '60' } });

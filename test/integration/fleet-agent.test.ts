@@ -60,9 +60,12 @@ test('pushes roll out: live pipeline swap, invalid change rejected, run-time fai
   const before = await streamsOf(box.url);
   const sha2 = await repo.commit('door: stricter score', { 'pipelines/door.yaml': PEOPLE.replace('score: 0.3', 'score: 0.4') });
   const s2 = await syncNow(box.url);
-  const after = await streamsOf(box.url);
   expect([s2.applied?.sha, s2.history[0]!.state]).toEqual([sha2, 'applied']);
-  const hb = before.get('hall')!, ha = after.get('hall')!;
+  const hb = before.get('hall')!;
+  // The swap takes milliseconds, less than a frame at 2 fps: wait for hall's next results.
+  await waitFor(async () => (await streamsOf(box.url)).get('hall')!.frames_analysed > hb.frames_analysed + 2, 10_000, 'hall analysing on');
+  const after = await streamsOf(box.url);
+  const ha = after.get('hall')!;
   expect({ restarts: ha.restarts, since: ha.since, dropped: ha.dropped, grew: ha.frames_analysed > hb.frames_analysed, decodedOn: ha.frames_decoded > hb.frames_decoded })
     .toEqual({ restarts: hb.restarts, since: hb.since, dropped: 0, grew: true, decodedOn: true });
   expect(after.get('door')!.restarts).toBe(before.get('door')!.restarts); // same decode size: only the pipeline swapped
