@@ -39,7 +39,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
   const websocket = { backpressureLimit: c.ws.max_buffer_bytes * 4, closeOnBackpressureLimit: true, idleTimeout: 0, sendPings: false, maxPayloadLength: 64 * 1024 };
   bindMetrics(rt, opts.fleet ?? null);
   return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
-    .use(metricsApi(rt))
+    .use(metricsApi(rt, log))
     .use(errorHandler(log))
     .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
     .use(bodyLimit([

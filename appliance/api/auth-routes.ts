@@ -16,6 +16,7 @@ import type { Sessions } from '../auth/sessions';
 import type { AccessTokens } from '../auth/jwt';
 import type { Logger } from '../shared/log';
 import { identityOf } from './auth';
+import { requestIdOf } from './metrics';
 
 export interface AuthRouteDeps {
   users: Users;
@@ -62,7 +63,7 @@ export const authRoutes = (d: AuthRouteDeps) => {
       const u = await d.users.authenticate(name, password);
       if (!u) {
         const next = lock.failed(name);
-        d.log.warn('login failed', { user: name, ip, locked_s: next });
+        d.log.warn('login failed', { user: name, ip, locked_s: next, request_id: requestIdOf(request) });
         throw new AppError('unauthorized', 'wrong user name or password');
       }
       lock.succeeded(name);

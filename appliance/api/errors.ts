@@ -6,6 +6,7 @@
 import { Elysia } from 'elysia';
 import { AppError, isAppError, type ErrorCode } from '../shared/errors';
 import type { Logger } from '../shared/log';
+import { requestIdOf } from './metrics';
 
 export interface ErrorBody { error: { code: ErrorCode; message: string; details: unknown } }
 
@@ -35,7 +36,7 @@ function fromFramework(code: string | number, error: unknown): AppError | null {
 export const errorHandler = (log: Logger) =>
   new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
     const e = isAppError(error) ? error : fromFramework(code, error);
-    if (!e) log.error('unhandled error', { method: request.method, path: new URL(request.url).pathname, error });
+    if (!e) log.error('unhandled error', { method: request.method, path: new URL(request.url).pathname, request_id: requestIdOf(request), error });
     const out = e ?? new AppError('internal', 'internal error');
     // Read back by the HTTP metrics after the response.
     set.status = out.status;

@@ -1,13 +1,16 @@
 /**
  * @module GET /metrics (Prometheus text format) and the HTTP request histogram: every request is
  * timed from its arrival to its response and labelled with its route pattern (never the raw path:
- * ids would make a series each). Binds the metrics to this runtime's state.
+ * ids would make a series each). Every request also gets an id (a well-formed X-Request-Id from
+ * the caller, else a new one), echoed in the answer and carried by the log lines about it. Binds
+ * the metrics to this runtime's state.
  */
 import { Elysia } from 'elysia';
 import { stat } from 'node:fs/promises';
 import type { Runtime } from '../runtime';
 import type { FleetControl } from './fleet';
 import { localBytes } from '../store/sync-objects';
+import type { Logger } from '../shared/log';
 
 const size = (path: string) => stat(path).then((s) => s.size, () => 0);
 
@@ -23,16 +26,28 @@ export function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
   });
 }
 
-export const metricsApi = (rt: Runtime) => {
+const ids = new WeakMap<Request, string>();
+/** The id of a request (for its log lines). */
+export const requestIdOf = (req: Request) => ids.get(req) ?? null;
+
+export const metricsApi = (rt: Runtime, log: Logger) => {
   const started = new WeakMap<Request, number>();
   return new Elysia({ name: 'api-metrics', detail: { tags: ['metrics'] } })
-    .onRequest(({ request }) => { started.set(request, performance.now()); })
+    .onRequest(({ request, set }) => {
+      started.set(request, performance.now());
+      const given = request.headers.get('x-request-id');
+      const id = given && /^[\w.:-]{1,64}$/.test(given) ? given : Bun.randomUUIDv7();
+      ids.set(request, id);
+      set.headers['x-request-id'] = id;
+    })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const t0 = started.get(request);
       if (t0 === undefined) return;
       // An error or a guard answers with a Response of its own; set.status is the handler's.
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
-      rt.metrics.observeHttp(request.method, route || 'unmatched', status, (performance.now() - t0) / 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      rt.metrics.observeHttp(request.method, route || 'unmatched', status, seconds);
+      log.debug('request', { method: request.method, route: route || 'unmatched', status, ms: Math.round(seconds * 1000), request_id: ids.get(request) });
     })
     .get('/metrics', async ({ set }) => {
       set.headers['content-type'] = rt.metrics.contentType;
