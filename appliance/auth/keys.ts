@@ -8,10 +8,8 @@
  * when its modification time changes.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { AppError } from '../shared/errors';
+import { JsonFile } from './json-file';
 
 /**
  * A key belongs to a user (its role bounds what the key may do) and may carry scopes of its own,
@@ -43,59 +41,39 @@ export function matchKey(records: ApiKeyRecord[], token: string): ApiKeyRecord |
 }
 
 export class KeyFile {
-  private cache: ApiKeyRecord[] = [];
-  private mtime = -1;
+  private readonly file: JsonFile<{ keys: ApiKeyRecord[] }>;
 
-  constructor(readonly path: string) {}
-
-  private load(): ApiKeyRecord[] {
-    if (!existsSync(this.path)) { this.cache = []; this.mtime = 0; return this.cache; }
-    const m = statSync(this.path).mtimeMs;
-    if (m !== this.mtime) {
-      try {
-        this.cache = JSON.parse(readFileSync(this.path, 'utf8')).keys as ApiKeyRecord[];
-      } catch (e) {
-        throw new AppError('internal', `cannot read the API key file ${this.path}`, { cause: e });
-      }
-      this.mtime = m;
-    }
-    return this.cache;
+  constructor(readonly path: string) {
+    this.file = new JsonFile(path, () => ({ keys: [] }));
   }
 
   list(): ApiKeyRecord[] {
-    return [...this.load()];
+    return [...this.file.read().keys];
   }
 
   verify(token: string): KeyIdentity | null {
-    const rec = matchKey(this.load(), token);
+    const rec = matchKey(this.file.read().keys, token);
     return rec ? { id: rec.id, name: rec.name, user_id: rec.user_id ?? null, scopes: rec.scopes ?? null } : null;
   }
 
   async create(name: string, owner: { user_id?: string | null; scopes?: string[] | null } = {}): Promise<string> {
-    const records = this.load();
-    if (records.some((r) => r.name === name && r.revoked_at === null)) {
-      throw new AppError('bad_request', `an active API key named '${name}' exists; revoke it first or choose another name`);
-    }
     const { token, record } = mintKey(name, new Date(), randomBytes, owner);
-    await this.write([...records, record]);
+    await this.file.update((d) => {
+      if (d.keys.some((r) => r.name === name && r.revoked_at === null)) {
+        throw new AppError('bad_request', `an active API key named '${name}' exists; revoke it first or choose another name`);
+      }
+      return { keys: [...d.keys, record] };
+    });
     return token;
   }
 
   async revoke(nameOrId: string): Promise<boolean> {
-    const records = this.load();
-    const target = records.find((r) => (r.name === nameOrId || r.id === nameOrId) && r.revoked_at === null);
-    if (!target) return false;
-    target.revoked_at = new Date().toISOString();
-    await this.write(records);
-    return true;
-  }
-
-  private async write(records: ApiKeyRecord[]): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    await Bun.write(tmp, JSON.stringify({ keys: records }, null, 2));
-    await chmod(tmp, 0o600);
-    await rename(tmp, this.path);
-    this.mtime = -1;
+    let found = false;
+    await this.file.update((d) => {
+      const target = d.keys.find((r) => (r.name === nameOrId || r.id === nameOrId) && r.revoked_at === null);
+      if (target) { target.revoked_at = new Date().toISOString(); found = true; }
+      return d;
+    });
+    return found;
   }
 }

@@ -29,6 +29,13 @@ export async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: R
   throw new Error(`no line matching ${pattern} in: ${text}`);
 }
 
+/** `fovea ARGS` from source, as its own process: its exit code, stdout and stderr. */
+export async function foveaCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, main, ...args], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+  return { code: await p.exited, out, err };
+}
+
 export interface FoveaProcess extends AsyncDisposable {
   url: string;
   proc: ReturnType<typeof Bun.spawn>;

@@ -11,15 +11,10 @@ import { stringify } from 'yaml';
 import { COCO, ensureModel, fileBlob, form, startAppliance, tempDir, VIDEOS, waitFor } from '../helpers/fixtures';
 import { S3_KEY, startS3 } from '../helpers/s3rver';
 import { createHash } from 'node:crypto';
-import { spawnFovea } from '../helpers/process';
+import { foveaCli, spawnFovea } from '../helpers/process';
 
-const main = join(import.meta.dir, '../../appliance/main.ts');
-
-async function fovea(args: string[]): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn([process.execPath, main, ...args], { stdout: 'pipe', stderr: 'pipe' });
-  const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
-  return { code: await p.exited, out: (out + err).trim() };
-}
+/** The command's exit code and everything it printed. */
+const fovea = async (args: string[]) => { const r = await foveaCli(args); return { code: r.code, out: (r.out + r.err).trim() }; };
 
 interface Hit { id: string; score: number }
 async function search(url: string, photo: string): Promise<Hit[]> {

@@ -8,18 +8,15 @@ import { editorSchema } from '../../appliance/config/schema';
 import { migrations } from '../../appliance/store/migrations';
 import { JwtVerifier } from '../../appliance/auth/jwt';
 import { IMAGES, MODELS_DIR, SHARED, ensureModel, fileBlob, form, tempDir } from '../helpers/fixtures';
+import { foveaCli } from '../helpers/process';
 
 const main = join(import.meta.dir, '../../appliance/main.ts');
 
-async function fovea(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, main, ...args], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
-  const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
-  return { code: await p.exited, out, err };
-}
+const fovea = foveaCli;
 
 describe('fovea CLI', () => {
   test('every command answers --help with its usage and exit 0', async () => {
-    const names = ['serve', 'demo', 'apikey', 'models', 'db', 'watch', 'token', 'fleet', 'config', 'version'];
+    const names = ['serve', 'demo', 'apikey', 'user', 'models', 'db', 'backup', 'restore', 'watch', 'token', 'fleet', 'config', 'version'];
     const runs = await Promise.all(names.map((c) => fovea([c, '--help'], {})));
     expect(runs.map((r, i) => [r.code, r.out.startsWith(`Usage: fovea ${names[i]}`)])).toEqual(names.map(() => [0, true]));
     const unknown = await fovea(['frobnicate'], {});

@@ -6,15 +6,11 @@ import { describe, expect, test } from 'bun:test';
 import { cp, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/fixtures';
+import { foveaCli } from '../helpers/process';
 
-const main = join(import.meta.dir, '../../appliance/main.ts');
 const template = join(import.meta.dir, '../../fleet');
 
-async function fovea(args: string[]): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn([process.execPath, main, ...args], { stdout: 'pipe', stderr: 'pipe' });
-  const out = await new Response(p.stdout).text();
-  return { code: await p.exited, out };
-}
+const fovea = (args: string[]) => foveaCli(args);
 
 async function edit(path: string, from: string, to: string): Promise<void> {
   const text = await readFile(path, 'utf8');

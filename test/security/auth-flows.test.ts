@@ -8,8 +8,8 @@ import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { fileBlob, form, IMAGES, startAppliance } from '../helpers/fixtures';
+import { foveaCli } from '../helpers/process';
 
-const main = join(import.meta.dir, '../../appliance/main.ts');
 const formBody = (f: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(f).toString() });
 const json = (body: unknown, method = 'POST') => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -19,10 +19,9 @@ interface Tokens { access_token: string; refresh_token: string; expires_in: numb
 async function cli(state: string, ...args: string[]): Promise<string> {
   const config = join(state, 'cli.yaml');
   await Bun.write(config, stringify({ state_dir: state }));
-  const p = Bun.spawn([process.execPath, main, ...args, '--config', config], { stdout: 'pipe', stderr: 'pipe' });
-  const [out, err, code] = [await new Response(p.stdout).text(), await new Response(p.stderr).text(), await p.exited];
-  if (code !== 0) throw new Error(`fovea ${args.join(' ')}: ${err}`);
-  return out;
+  const r = await foveaCli([...args, '--config', config]);
+  if (r.code !== 0) throw new Error(`fovea ${args.join(' ')}: ${r.err}`);
+  return r.out;
 }
 
 describe('auth flows', () => {
