@@ -8,7 +8,10 @@ import { resolve } from 'node:path';
 import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
-import { openDb, pathsOf } from '../runtime';
+import { pathsOf } from '../runtime';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { takeBackup, restoreBackup } from '../backup/backup';
 import { AppError, messageOf } from '../shared/errors';
 import { urlHost } from '../shared/url';
@@ -25,7 +28,7 @@ backup:admin; URL defaults to the configured API address). With it stopped, writ
 --to DIR (default: backup.dir, else <state_dir>/backups). Prints the backup's name.`,
   options: { ...CONFIG_OPTION, url: { type: 'string' }, to: { type: 'string' } },
   async run(values) {
-    const { config, log } = setup(values);
+    const { config, log, file } = setup(values);
     const paths = pathsOf(config);
     let db: Db | null = null;
     try { db = await Db.open(paths.db); } catch (e) { if (!/another fovea process/.test(messageOf(e))) throw e; }
@@ -37,14 +40,15 @@ backup:admin; URL defaults to the configured API address). With it stopped, writ
       print(body.name!);
       return 0;
     }
-    db.close();
-    const opened = await openDb(config, log);
+    // A stopped box: its database as it is (not migrated: a backup keeps what was there), its index files.
     try {
-      const dir = values.to ? resolve(values.to as string) : config.backup.dir ? resolve(config.backup.dir) : `${paths.state}/backups`;
-      const m = await takeBackup({ db: opened, index: { flush: async () => {}, files: [] }, extraFiles: [paths.users, paths.keys], device: config.device_id || hostname(), revision: () => null, bucket: null }, dir, config.backup.keep);
+      const dir = values.to ? resolve(values.to as string) : config.backup.dir ? resolve(config.backup.dir) : join(paths.state, 'backups');
+      const index = existsSync(paths.index) ? (await readdir(paths.index)).filter((f) => /\.(usearch|json)$/.test(f)).map((f) => join(paths.index, f)) : [];
+      const m = await takeBackup({ db, index: { flush: async () => {}, files: index }, extraFiles: [paths.users, paths.keys, ...(file ? [file] : [])], device: config.device_id || hostname(), revision: () => null, bucket: null }, dir, config.backup.keep);
+      log.info('backup written', { name: m.name, dir });
       print(m.name);
     } finally {
-      opened.close();
+      db.close();
     }
     return 0;
   },

@@ -86,3 +86,21 @@ test('with S3 sync on, a backup is also uploaded, manifest last, each file with 
   const listed = (await (await app.api('/api/backup')).json()) as { backups: string[]; last: { ok: boolean } };
   expect([listed.backups, listed.last.ok]).toEqual([[m.name], true]);
 }, 60_000);
+
+test('a stopped box is backed up directly: its database as it is, and its index files', async () => {
+  await using dir = await tempDir();
+  const state = join(dir.path, 'state');
+  await mkdir(state);
+  {
+    await using app = await startAppliance({ backup: { schedule: false } }, state);
+    for (const p of (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(20, 23)) {
+      expect((await app.api('/api/images', { method: 'POST', body: form({ file: [await fileBlob(join(COCO, p), 'image/jpeg'), p] }) })).status).toBe(201);
+    }
+  }
+  const config = join(dir.path, 'cli.yaml');
+  await writeFile(config, stringify({ state_dir: state, device_id: 'box-off' }));
+  const made = await fovea(['backup', '--config', config, '--to', join(dir.path, 'out')]);
+  expect(made.code).toBe(0);
+  const m = JSON.parse(await Bun.file(join(dir.path, 'out', made.out.split('\n').at(-1)!, 'manifest.json')).text()) as { counts: { images: number }; files: Array<{ path: string }> };
+  expect([m.counts.images, m.files.map((f) => f.path).filter((p) => p.startsWith('index/')).length, m.files.some((f) => f.path === 'cli.yaml')]).toEqual([3, 2, true]);
+}, 60_000);
