@@ -88,7 +88,7 @@ export const authRoutes = (d: AuthRouteDeps) => {
       // The guard let an anonymous caller through only while the box has no user.
       if (!first && !identityOf(request)?.scopes.includes('users:admin')) throw new AppError('forbidden', 'only an admin signs up users once the box has one');
       const role: Role = first ? 'admin' : isRole(f.role ?? '') ? (f.role as Role) : 'viewer';
-      const u = await d.users.create(need(f, 'username'), role, need(f, 'password'));
+      const u = await d.users.create(need(f, 'username'), role, need(f, 'password'), { firstOnly: first });
       d.log.info('user created', { user: u.name, role, by: identityOf(request)?.subject ?? 'first signup' });
       set.status = 201;
       return userView(u);

@@ -2,7 +2,9 @@
  * @module A small JSON document on disk that two processes share: the appliance and the `fovea`
  * command (which must work while the appliance holds the DuckDB lock). Read again whenever its
  * modification time changes; written to a temp file with mode 0600 and renamed, so a reader sees
- * the old or the new document, never half of one.
+ * the old or the new document, never half of one. Updates within one process are serialised; two
+ * processes writing at the same instant (the CLI while the appliance also writes) could still lose
+ * one of the two changes: these files change rarely, and only by hand or at sign-in.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, rename } from 'node:fs/promises';
@@ -12,6 +14,8 @@ import { AppError } from '../shared/errors';
 export class JsonFile<T> {
   private cache: T;
   private mtime = -1;
+  /** Updates of this process, one after another: each reads what the one before it wrote. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(readonly path: string, private readonly empty: () => T) {
     this.cache = empty();
@@ -32,7 +36,13 @@ export class JsonFile<T> {
   }
 
   /** Change the document: `f` gets the latest one from disk and returns the next. */
-  async update(f: (doc: T) => T): Promise<T> {
+  update(f: (doc: T) => T): Promise<T> {
+    const next = this.chain.then(() => this.write(f));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(f: (doc: T) => T): Promise<T> {
     this.mtime = -1;
     const next = f(structuredClone(this.read()));
     await mkdir(dirname(this.path), { recursive: true });

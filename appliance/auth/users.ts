@@ -52,14 +52,18 @@ export class Users {
     return this.list().find((u) => u.id === id) ?? null;
   }
 
-  /** A new user; with no password, it is set through a reset token. */
-  async create(name: string, role: Role, password: string | null): Promise<UserRecord> {
+  /**
+   * A new user; with no password, it is set through a reset token. With `firstOnly`, only while
+   * there is no user at all (decided inside the same update: two first signups cannot both win).
+   */
+  async create(name: string, role: Role, password: string | null, opts: { firstOnly?: boolean } = {}): Promise<UserRecord> {
     if (!USER_NAME.test(name)) throw new AppError('validation_failed', 'a user name is 1-64 of a-z 0-9 . _ @ - (starting with a letter or digit)');
     if (password !== null) checkPassword(password);
     const hash = password === null ? null : await Bun.password.hash(password, 'argon2id');
     const now = new Date().toISOString();
     const user: UserRecord = { id: randomBytes(8).toString('hex'), name, role, password_hash: hash, created_at: now, tokens_valid_after: now, reset: null };
     await this.file.update((d) => {
+      if (opts.firstOnly && d.users.length > 0) throw new AppError('forbidden', 'only an admin signs up users once the box has one');
       if (d.users.some((u) => u.name === name)) throw new AppError('bad_request', `a user named '${name}' exists`);
       return { users: [...d.users, user] };
     });

@@ -34,6 +34,14 @@ describe('Users', () => {
     await expect(users.consumeReset('fovr_made-up', 'yet another password')).rejects.toThrow('not valid');
   });
 
+  test('two first signups at once: exactly one becomes the first user', async () => {
+    await using dir = await tempDir();
+    const users = new Users(join(dir.path, 'users.json'));
+    const r = await Promise.allSettled(['a-first', 'b-first', 'c-first'].map((n) => users.create(n, 'admin', null, { firstOnly: true })));
+    const refused = r.filter((x): x is PromiseRejectedResult => x.status === 'rejected').map((x) => (x.reason as { code?: string }).code);
+    expect([r.filter((x) => x.status === 'fulfilled').length, refused, users.list().length]).toEqual([1, ['forbidden', 'forbidden'], 1]);
+  });
+
   test('a second process sees a change made by the first (the file is re-read)', async () => {
     await using dir = await tempDir();
     const a = new Users(join(dir.path, 'users.json'));
