@@ -8,7 +8,8 @@
 import { expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readlink, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { SHARED, tempDir } from '../helpers/fixtures';
 import { waitForLine } from '../helpers/process';
 
@@ -39,11 +40,19 @@ test('ansible provisions a debootstrapped Debian root; the installed binary answ
   try {
     const inventory = join(work.path, 'inventory.ini');
     await writeFile(inventory, `[fovea]\n${tree} ansible_connection=community.general.chroot fovea_device_id=chroot-box\n`);
-    const play = ['ansible-playbook', '-i', inventory, 'site.yml', '-e', `fovea_binary_src=${bin} fovea_binary_sha256=${sha} fovea_start=false fovea_models_src=${join(SHARED, 'models')}`];
+    // A secret as a credential, referenced by the config: what a vault would hand the role.
+    const secret = 'provision-S3cret-41';
+    const vars = JSON.stringify({ fovea_credentials: { 'mqtt-password': secret }, fovea_config: { mqtt: { password: '${cred:mqtt-password}' } } });
+    const play = ['ansible-playbook', '-i', inventory, 'site.yml', '-e', `fovea_binary_src=${bin} fovea_binary_sha256=${sha} fovea_start=false fovea_models_src=${join(SHARED, 'models')}`, '-e', vars];
     const env = { ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' };
-    const first = recap(await ok(play, { cwd: join(root, 'ansible'), env }));
-    const second = recap(await ok(play, { cwd: join(root, 'ansible'), env }));
+    const firstOut = await ok(play, { cwd: join(root, 'ansible'), env });
+    const secondOut = await ok(play, { cwd: join(root, 'ansible'), env });
+    const [first, second] = [recap(firstOut), recap(secondOut)];
     expect([first[1]! > 5, first[3], second[1], second[3]]).toEqual([true, 0, 0, 0]);
+    const cred = join(tree, 'etc/fovea/credentials/mqtt-password');
+    expect([(firstOut + secondOut).includes(secret), readFileSync(cred, 'utf8'), statSync(cred).mode & 0o777, readFileSync(join(tree, 'etc/fovea/fovea.yaml'), 'utf8').includes(secret)])
+      .toEqual([false, secret, 0o600, false]);
+    expect(readFileSync(join(tree, 'etc/systemd/system/fovea.service.d/credentials.conf'), 'utf8')).toContain('LoadCredential=mqtt-password:/etc/fovea/credentials/mqtt-password');
 
     const installed = createHash('sha256').update(await Bun.file(join(tree, 'usr/local/bin/fovea')).bytes()).digest('hex');
     expect(installed).toBe(sha);
@@ -52,8 +61,13 @@ test('ansible provisions a debootstrapped Debian root; the installed binary answ
     await ok(['systemd-analyze', 'verify', `--root=${tree}`, '/etc/systemd/system/fovea.service']);
     await ok(['ansible-lint', 'site.yml'], { cwd: join(root, 'ansible'), env: { NO_COLOR: '1' } });
 
-    // The unit's command, in the tree, as the unit's user, on a free port.
-    server = Bun.spawn(['chroot', '--userspec=fovea:fovea', tree, 'env', 'FOVEA_API_PORT=0', 'CACHE_DIRECTORY=/var/cache/fovea', 'HOME=/var/lib/fovea',
+    // The unit's command, in the tree, as the unit's user, on a free port, with its credentials
+    // where systemd puts them (a copy the service user may read, as LoadCredential= makes).
+    const run = join(tree, 'run/credentials/fovea.service');
+    await mkdir(run, { recursive: true });
+    await copyFile(cred, join(run, 'mqtt-password'));
+    await ok(['chroot', tree, 'chown', '-R', 'fovea:fovea', '/run/credentials/fovea.service']);
+    server = Bun.spawn(['chroot', '--userspec=fovea:fovea', tree, 'env', 'FOVEA_API_PORT=0', 'CACHE_DIRECTORY=/var/cache/fovea', 'HOME=/var/lib/fovea', 'CREDENTIALS_DIRECTORY=/run/credentials/fovea.service',
       '/usr/local/bin/fovea', 'serve', '--config', '/etc/fovea/fovea.yaml'], { stdout: 'pipe', stderr: 'pipe' });
     const url = await waitForLine(server.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000);
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string; checks: { models: { detail: { provider: string } } } };
