@@ -5,7 +5,7 @@
  */
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, isCollection, isScalar, visit, type Document } from 'yaml';
 import { AppError } from '../shared/errors';
 
 export interface Problem { path: string; line: number | null; message: string }
@@ -52,6 +52,8 @@ export function parseYaml(text: string, file: string): Parsed {
     const problems = doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? null, message: e.message.split('\n')[0]! }));
     throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   }
+  const keyProblems = badKeys(doc, lc);
+  if (keyProblems.length) throw new AppError('config_invalid', formatProblems(file, keyProblems), { details: keyProblems });
   // Aliases resolve here, not while parsing: one to an anchor set later fails now, and one inside
   // its own anchor (`&a [*a]`) makes a cycle that no schema check could walk.
   let data: unknown;
@@ -66,6 +68,24 @@ export function parseYaml(text: string, file: string): Parsed {
     throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   }
   return { doc, lc, data };
+}
+
+/**
+ * Mapping keys that are lists, mappings or binary: the parser would stringify them into nonsense
+ * keys (`[object Object]`), so they are refused with their line.
+ */
+function badKeys(doc: Document, lc: LineCounter): Problem[] {
+  const out: Problem[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const k = pair.key;
+      const bad = isCollection(k) || (isScalar(k) && k.value !== null && typeof k.value === 'object');
+      if (!bad) return;
+      const range = (k as { range?: [number, number, number] }).range;
+      out.push({ path: '', line: range ? lc.linePos(range[0]).line : null, message: 'a mapping key must be a plain value (not a list, a mapping or binary)' });
+    },
+  });
+  return out;
 }
 
 function cyclic(v: unknown, path = new Set<object>()): boolean {

@@ -1,8 +1,8 @@
 /**
  * @module The fleet repo through the `git` CLI (https or ssh, with the box's own credentials and
- * known_hosts): a bare mirror kept under the state directory, fetched on demand; a revision is
- * exported as a read-only snapshot directory of its own, so the running config never changes under
- * the appliance's feet and a rollback needs no network.
+ * known_hosts): a bare mirror kept under the state directory, fetched on demand. A revision is
+ * exported once into a directory of its own (complete or not at all, never changed after), so the
+ * running config never changes under the appliance's feet and a rollback needs no network.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';

@@ -5,6 +5,7 @@ import { Config } from '../../appliance/config/schema';
 import { resolveSecrets } from '../../appliance/config/secrets';
 import { scrub } from '../../appliance/shared/scrub';
 import { isAppError } from '../../appliance/shared/errors';
+import { parseYaml } from '../../appliance/config/validate';
 
 const fail = (text: string, env: Record<string, string> = {}): string => {
   try {
@@ -60,5 +61,16 @@ describe('secrets', () => {
 
   test('a missing variable names the config path', () => {
     expect(() => resolveSecrets({ mqtt: { password: '${env:NOT_SET}' } }, { env: {}, readFile: () => '' })).toThrow('/mqtt/password: environment variable NOT_SET is not set');
+  });
+});
+
+describe('parseYaml refuses what would load as nonsense', () => {
+  test('a list as a key, an alias to a later anchor, an alias inside its own anchor: each with file and line when known', () => {
+    const msg = (text: string) => { try { parseYaml(text, 'f.yaml'); return 'loaded'; } catch (e) { return (e as Error).message; } };
+    expect([msg('a: 1\n? [x, y]\n: 2\n'), msg('a: *later\nb: &later 1\n'), msg('a: &loop [1, *loop]\n')]).toEqual([
+      'f.yaml:2: /: a mapping key must be a plain value (not a list, a mapping or binary)',
+      expect.stringMatching(/^f\.yaml: \/: .*alias/i),
+      'f.yaml: /: a YAML alias refers to the node that contains it (a cycle)',
+    ]);
   });
 });
