@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { takeBackup, restoreBackup } from '../backup/backup';
-import { AppError, messageOf } from '../shared/errors';
+import { AppError } from '../shared/errors';
 import { urlHost } from '../shared/url';
 import { hostname } from 'node:os';
 import { Db } from '../store/duckdb';
@@ -30,8 +30,7 @@ backup:admin; URL defaults to the configured API address). With it stopped, writ
   async run(values) {
     const { config, log, file } = setup(values);
     const paths = pathsOf(config);
-    let db: Db | null = null;
-    try { db = await Db.open(paths.db); } catch (e) { if (!/another fovea process/.test(messageOf(e))) throw e; }
+    const db = await Db.openUnlessHeld(paths.db);
     if (!db) {
       const url = (values.url as string | undefined) ?? `${config.api.tls.cert_file ? 'https' : 'http'}://${urlHost(config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host)}:${config.api.port}`;
       const res = await fetch(`${url}/api/backup`, { method: 'POST', headers: process.env.FOVEA_TOKEN ? { authorization: `Bearer ${process.env.FOVEA_TOKEN}` } : {} });
@@ -69,9 +68,9 @@ sessions are not in backups); the index is rebuilt at start if it does not match
     const { config } = setup(_values);
     const paths = pathsOf(config);
     // Refuse while the appliance holds the database: it would keep writing over what is restored.
-    try { (await Db.open(paths.db)).close(); } catch (e) {
-      if (/another fovea process/.test(messageOf(e))) throw new AppError('unavailable', 'the appliance is running on this state_dir: stop it first (systemctl stop fovea)');
-    }
+    const db = await Db.openUnlessHeld(paths.db);
+    if (!db) throw new AppError('unavailable', 'the appliance is running on this state_dir: stop it first (systemctl stop fovea)');
+    db.close();
     const m = await restoreBackup(resolve(dir), { db: paths.db, index: paths.index, users: paths.users, keys: paths.keys });
     print(`restored ${m.name} (${m.created_at}): ${Object.entries(m.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     return 0;

@@ -29,6 +29,9 @@ export interface StreamDeps {
   log: Logger;
 }
 
+/** A stream change built and ready to put in use (see prepare). */
+type Prepared = { swap: RunningPipeline } | { runner: StreamRunner };
+
 /** What a reconcile did, by stream id. */
 export interface Reconciled { added: string[]; changed: string[]; removed: string[]; unchanged: string[] }
 
@@ -94,18 +97,34 @@ export class Streams {
     const current = this.runners.get(id);
     if (!current) throw new AppError('not_found', `stream ${id} not found`);
     const cfg: StreamConfig = { ...current.config, ...patch };
-    const plan = this.plan(cfg);
-    if (JSON.stringify(plan.out) === JSON.stringify(current.out)) {
-      await current.swap(await this.instantiate(id, plan.pipeline), cfg);
-      this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
-      return current;
+    const next = await this.prepare(cfg, this.plan(cfg));
+    const runner = await this.commit(cfg, next);
+    if ('swap' in next) this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
+    else this.deps.log.info('stream restarted for a new decode size', { stream: id, pipeline: cfg.pipeline });
+    return runner;
+  }
+
+  /**
+   * What a stream's new config needs, built but not in use yet: a pipeline to swap in when its
+   * decoder can stay (same source settings, same decode size), else a whole new runner.
+   */
+  private async prepare(c: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<Prepared> {
+    const current = this.runners.get(c.id);
+    if (current && JSON.stringify(plan.out) === JSON.stringify(current.out) && decoderOf(current.config) === decoderOf(c)) return { swap: await this.instantiate(c.id, plan.pipeline) };
+    return { runner: await this.runner(c, plan) };
+  }
+
+  /** Put a prepared change in use: the swap between two frames, or the new runner in place of the old. */
+  private async commit(c: StreamConfig, p: Prepared): Promise<StreamRunner> {
+    const current = this.runners.get(c.id);
+    if ('swap' in p) {
+      await current!.swap(p.swap, c);
+      return current!;
     }
-    const next = await this.runner(cfg, plan);
-    await current.stop();
-    this.runners.set(id, next);
-    next.start();
-    this.deps.log.info('stream restarted for a new decode size', { stream: id, pipeline: cfg.pipeline });
-    return next;
+    if (current) await current.stop();
+    this.runners.set(c.id, p.runner);
+    p.runner.start();
+    return p.runner;
   }
 
   /**
@@ -123,21 +142,17 @@ export class Streams {
       const r = this.runners.get(c.id);
       return !!r && stableJson(r.config) === stableJson(c) && r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text;
     };
-    const todo = wanted.filter((c) => !same(c));
+    const unchanged = wanted.filter(same);
+    const todo = wanted.filter((c) => !unchanged.includes(c));
     // Build first: a stage that cannot be made (a model file missing) fails here, with nothing changed.
-    const built = new Map<string, { swap: RunningPipeline } | { runner: StreamRunner }>();
+    const built = new Map<string, Prepared>();
     try {
-      for (const c of todo) {
-        const plan = plans.get(c.id)!;
-        const current = this.runners.get(c.id);
-        if (current && JSON.stringify(plan.out) === JSON.stringify(current.out) && decoderOf(current.config) === decoderOf(c)) built.set(c.id, { swap: await this.instantiate(c.id, plan.pipeline) });
-        else built.set(c.id, { runner: await this.runner(c, plan) });
-      }
+      for (const c of todo) built.set(c.id, await this.prepare(c, plans.get(c.id)!));
     } catch (e) {
       for (const b of built.values()) await ('swap' in b ? b.swap.close() : b.runner.stop());
       throw e;
     }
-    const out: Reconciled = { added: [], changed: [], removed: [], unchanged: wanted.filter(same).map((c) => c.id) };
+    const out: Reconciled = { added: [], changed: [], removed: [], unchanged: unchanged.map((c) => c.id) };
     for (const id of [...this.runners.keys()]) {
       if (plans.has(id)) continue;
       await this.stop(id);
@@ -146,16 +161,8 @@ export class Streams {
     this.deps.pipelinesDir = pipelinesDir;
     this.revision = revision;
     for (const c of todo) {
-      const b = built.get(c.id)!;
-      const current = this.runners.get(c.id);
-      if ('swap' in b) {
-        await current!.swap(b.swap, c);
-      } else {
-        if (current) await current.stop();
-        this.runners.set(c.id, b.runner);
-        b.runner.start();
-      }
-      (current ? out.changed : out.added).push(c.id);
+      (this.runners.has(c.id) ? out.changed : out.added).push(c.id);
+      await this.commit(c, built.get(c.id)!);
     }
     this.deps.log.info('streams reconciled', { ...out });
     return out;

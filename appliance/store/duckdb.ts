@@ -73,13 +73,21 @@ export class Db implements Sql {
   }
 
   static async open(path: string): Promise<Db> {
+    const db = await Db.openUnlessHeld(path, true);
+    return db!;
+  }
+
+  /** Open, or null when another process holds the file (the running appliance): for the CLI. */
+  static async openUnlessHeld(path: string, failIfHeld = false): Promise<Db | null> {
     try {
       const instance = await DuckDBInstance.create(path);
       const conn = await instance.connect();
       return new Db(instance, conn, path);
     } catch (e) {
       const msg = String((e as Error).message ?? e);
-      const hint = /lock/i.test(msg) ? ' (another fovea process holds this database: stop it first)' : '';
+      const held = /lock/i.test(msg);
+      if (held && !failIfHeld) return null;
+      const hint = held ? ' (another fovea process holds this database: stop it first)' : '';
       throw new AppError('store_failed', `cannot open database ${path}${hint}: ${msg.split('\n')[0]}`, { cause: e });
     }
   }
