@@ -29,6 +29,8 @@ const FLEET_STATES = ['starting', 'fetching', 'applying', 'verifying', 'rolling_
 export class Metrics {
   readonly registry = new Registry();
   private sources: MetricSources | null = null;
+  /** The async reads of the scrape in progress, each made once however many gauges use it. */
+  private reads = new Map<string, Promise<unknown>>();
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly inference: Histogram<'model'>;
 
@@ -57,8 +59,16 @@ export class Metrics {
     this.inference.labels(model).observe(seconds);
   }
 
-  text(): Promise<string> {
+  async text(): Promise<string> {
+    this.reads = new Map();
     return this.registry.metrics();
+  }
+
+  /** One read per scrape: the sync status is a database query; five gauges show parts of it. */
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let p = this.reads.get(key) as Promise<T> | undefined;
+    if (!p) { p = read(); this.reads.set(key, p); }
+    return p;
   }
 
   get contentType(): string {
@@ -101,7 +111,8 @@ export class Metrics {
     this.gauge(registers, 'fovea_publish_outbox_bytes', 'Bytes in the durable MQTT outbox.', [], (g, s) => { const m = s.mqtt(); if (m) g.set(m.outbox_bytes); });
     this.gauge(registers, 'fovea_publish_outbox_oldest_age_seconds', 'Age of the oldest message in the outbox (0 when empty).', [], (g, s) => { const m = s.mqtt(); if (m) g.set(m.outbox_oldest_age_s ?? 0); });
     this.gauge(registers, 'fovea_websocket_clients', 'Open /ws/analysis connections.', [], (g, s) => { const w = s.ws(); if (w) g.set(w.clients); });
-    const sync = async (s: MetricSources) => s.sync();
+    const sync = (s: MetricSources) => this.once('sync', () => s.sync());
+    const files = (s: MetricSources) => this.once('files', () => s.files());
     this.gauge(registers, 'fovea_sync_pending_objects', 'Objects not yet uploaded to the bucket.', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.pending); });
     this.gauge(registers, 'fovea_sync_pending_bytes', 'Bytes not yet uploaded to the bucket.', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.pending_bytes); });
     this.gauge(registers, 'fovea_sync_oldest_pending_age_seconds', 'Age of the oldest object waiting for upload (0 when none): the sync lag.', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.oldest_pending_age_s ?? 0); });
@@ -111,7 +122,7 @@ export class Metrics {
     this.gauge(registers, 'fovea_fleet_revision_info', 'The fleet revision the box runs (label sha), 1.', ['sha', 'branch'], (g, s) => { const f = s.fleet(); if (f?.applied) g.labels(f.applied.sha, f.applied.branch).set(1); });
     this.gauge(registers, 'fovea_fleet_state', 'The fleet agent state: 1 for the current one.', ['state'], (g, s) => { const f = s.fleet(); if (f) for (const st of FLEET_STATES) g.labels(st).set(f.state === st ? 1 : 0); });
     this.gauge(registers, 'fovea_fleet_desired_differs', '1 while the repo asks for a revision other than the one applied (rejected, rolled back or in progress).', [], (g, s) => { const f = s.fleet(); if (f) g.set(f.desired && f.desired.sha !== f.applied?.sha ? 1 : 0); });
-    this.gauge(registers, 'fovea_db_file_bytes', 'Size of the DuckDB file and its WAL.', [], async (g, s) => g.set((await s.files()).db_bytes));
-    this.gauge(registers, 'fovea_objects_local_bytes', 'Bytes of images and snapshots kept on local disk.', [], async (g, s) => g.set((await s.files()).objects_bytes));
+    this.gauge(registers, 'fovea_db_file_bytes', 'Size of the DuckDB file and its WAL.', [], async (g, s) => g.set((await files(s)).db_bytes));
+    this.gauge(registers, 'fovea_objects_local_bytes', 'Bytes of images and snapshots kept on local disk.', [], async (g, s) => g.set((await files(s)).objects_bytes));
   }
 }
