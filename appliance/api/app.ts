@@ -4,21 +4,30 @@
  */
 import { Elysia } from 'elysia';
 import { openapi } from '@elysiajs/openapi';
-import type { Runtime } from '../runtime';
+import type { Config } from '../config/schema';
+import type { Metrics } from '../metrics/prom';
+import type { Authenticator } from '../auth/identity';
+import type { Users } from '../auth/users';
+import type { Sessions } from '../auth/sessions';
+import type { AccessTokens } from '../auth/jwt';
+import type { KeyFile } from '../auth/keys';
+import type { ImageService } from '../images/service';
+import type { Streams } from '../ingest/streams';
+import type { Backups } from '../backup/service';
 import type { Logger } from '../shared/log';
-import { VERSION } from '../version';
+import { VERSION } from '../shared/version';
 import { errorHandler } from './errors';
 import { authGuard, bodyLimit } from './auth';
 import { imagesApi } from './images';
 import { searchApi } from './search';
-import { healthApi } from './health';
+import { healthApi, type HealthDeps } from './health';
 import { streamsApi } from './streams';
 import { eventsApi } from './events';
-import { publishApi } from './publish';
-import { syncApi } from './sync';
+import { publishApi, type PublishDeps } from './publish';
+import { syncApi, type SyncDeps } from './sync';
 import { wsApi } from './ws';
 import { fleetApi, type FleetControl } from './fleet';
-import { bindMetrics, metricsApi } from './metrics';
+import { metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
 import { hardening } from './hardening';
 import { backupApi } from './backup';
@@ -27,19 +36,36 @@ import { usersApi } from './users';
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
-  const c = rt.config.api;
+/** What the HTTP application serves from: the services each plugin takes, handed in by the composition root. */
+export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
+  api: Config['api'];
+  /** Below this many images a search is exact (config search.exact_below). */
+  exactBelow: number;
+  metrics: Metrics;
+  auth: Authenticator;
+  users: Users;
+  sessions: Sessions;
+  access: AccessTokens;
+  keys: KeyFile;
+  images: ImageService;
+  streams: Streams;
+  backups: Backups;
+  /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
+  remoteUrls(keys: string[]): Promise<Map<string, string>>;
+}
+
+export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
+  const c = rt.api;
   const baseUrl = (req: Request) => c.public_url.replace(/\/$/, '') || new URL(req.url).origin;
-  const remoteUrls = async (keys: string[]) => (rt.sync ? rt.sync.queue.urls(keys) : new Map<string, string>());
+  const remoteUrls = rt.remoteUrls;
   const upload = c.max_upload_bytes + MULTIPART_OVERHEAD;
   // Bun's own cap answers 413 with no body; keep it above the per-route limits so a declared
   // Content-Length gets our JSON error, and let it stop only bodies that send no length.
   // WebSocket: our hub cuts a lagging client at api.ws.max_buffer_bytes; Bun's own limit sits above
   // it so Bun never drops a message silently, and Bun's idle timer is off (the hub pings).
   const websocket = { backpressureLimit: c.ws.max_buffer_bytes * 4, closeOnBackpressureLimit: true, idleTimeout: 0, sendPings: false, maxPayloadLength: 64 * 1024 };
-  bindMetrics(rt, opts.fleet ?? null);
   return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
-    .use(metricsApi(rt, log))
+    .use(metricsApi(rt.metrics, log))
     .use(errorHandler(log))
     .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
     .use(bodyLimit([
@@ -60,7 +86,7 @@ export function createApp(rt: Runtime, log: Logger, opts: { now?: () => number; 
     .use(authRoutes({ users: rt.users, sessions: rt.sessions, access: rt.access, login: c.login, log: log.child({ mod: 'auth' }), now: opts.now }))
     .use(usersApi({ users: rt.users, sessions: rt.sessions, keys: rt.keys }))
     .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls }))
-    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.config.search.exact_below, baseUrl, remoteUrls }))
+    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.exactBelow, baseUrl, remoteUrls }))
     .use(streamsApi(rt.streams))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))

@@ -3,15 +3,29 @@
  * of them is down, so a load balancer or systemd check can act on the status alone.
  */
 import { Elysia } from 'elysia';
-import type { Runtime } from '../runtime';
-import { VERSION } from '../version';
+import type { Db } from '../store/duckdb';
+import { countImages } from '../store/images';
+import type { SearchIndex } from '../search/service';
+import type { Embedder } from '../inference/embedder';
+import type { ObjectStore } from '../objects/port';
+import type { Paths } from '../config/paths';
+import { VERSION } from '../shared/version';
 
 type Check = { ok: boolean; detail?: unknown };
 
-export async function checks(rt: Runtime): Promise<Record<string, Check>> {
-  const db = await rt.db.all<{ n: bigint }>('SELECT count(*) AS n FROM images').then(
-    (r) => ({ ok: true, detail: { images: Number(r[0]!.n), path: rt.paths.db } }),
-    (e) => ({ ok: false, detail: String(e.message ?? e) }),
+export interface HealthDeps {
+  db: Db;
+  paths: Pick<Paths, 'db' | 'objects'>;
+  index: SearchIndex;
+  embedder: Embedder;
+  objects: ObjectStore;
+  startedAt: Date;
+}
+
+async function checks(rt: HealthDeps): Promise<Record<string, Check>> {
+  const db = await countImages(rt.db).then(
+    (images) => ({ ok: true, detail: { images, path: rt.paths.db } }),
+    (e: Error) => ({ ok: false, detail: String(e.message ?? e) }),
   );
   const consistent = await rt.index.consistent().catch(() => false);
   return {
@@ -22,7 +36,7 @@ export async function checks(rt: Runtime): Promise<Record<string, Check>> {
   };
 }
 
-export const healthApi = (rt: Runtime) =>
+export const healthApi = (rt: HealthDeps) =>
   new Elysia({ name: 'api-health', detail: { tags: ['health'] } })
     .get('/health', async ({ set }) => {
       const c = await checks(rt);

@@ -2,35 +2,17 @@
  * @module GET /metrics (Prometheus text format) and the HTTP request histogram: every request is
  * timed from its arrival to its response and labelled with its route pattern (never the raw path:
  * ids would make a series each). Every request also gets an id (a well-formed X-Request-Id from
- * the caller, else a new one), echoed in the answer and carried by the log lines about it. Binds
- * the metrics to this runtime's state.
+ * the caller, else a new one), echoed in the answer and carried by the log lines about it.
  */
 import { Elysia } from 'elysia';
-import { stat } from 'node:fs/promises';
-import type { Runtime } from '../runtime';
-import type { FleetControl } from './fleet';
-import { localBytes } from '../store/sync-objects';
+import type { Metrics } from '../metrics/prom';
 import type { Logger } from '../shared/log';
-
-const size = (path: string) => stat(path).then((s) => s.size, () => 0);
-
-export function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
-  rt.metrics.bind({
-    streams: () => rt.streams.list(),
-    mqtt: () => rt.mqtt?.status() ?? null,
-    sync: async () => (rt.sync ? rt.sync.worker.status() : null),
-    retention: () => rt.sync?.retention.status() ?? null,
-    fleet: () => fleet?.view() ?? null,
-    files: async () => ({ db_bytes: (await size(rt.paths.db)) + (await size(`${rt.paths.db}.wal`)), objects_bytes: rt.sync ? await localBytes(rt.db) : 0 }),
-    ws: () => ({ clients: rt.hub.size }),
-  });
-}
 
 const ids = new WeakMap<Request, string>();
 /** The id of a request (for its log lines). */
 export const requestIdOf = (req: Request) => ids.get(req) ?? null;
 
-export const metricsApi = (rt: Runtime, log: Logger) => {
+export const metricsApi = (metrics: Metrics, log: Logger) => {
   const started = new WeakMap<Request, number>();
   return new Elysia({ name: 'api-metrics', detail: { tags: ['metrics'] } })
     .onRequest(({ request, set }) => {
@@ -46,11 +28,11 @@ export const metricsApi = (rt: Runtime, log: Logger) => {
       // An error or a guard answers with a Response of its own; set.status is the handler's.
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
       const seconds = (performance.now() - t0) / 1000;
-      rt.metrics.observeHttp(request.method, route || 'unmatched', status, seconds);
+      metrics.observeHttp(request.method, route || 'unmatched', status, seconds);
       log.debug('request', { method: request.method, route: route || 'unmatched', status, ms: Math.round(seconds * 1000), request_id: ids.get(request) });
     })
     .get('/metrics', async ({ set }) => {
-      set.headers['content-type'] = rt.metrics.contentType;
-      return rt.metrics.text();
+      set.headers['content-type'] = metrics.contentType;
+      return metrics.text();
     }, { detail: { summary: 'Prometheus metrics (fovea_*): HTTP, streams, inference, publish, sync, fleet, files, process' } });
 };

@@ -1,8 +1,13 @@
 /** @module GET /api/sync: the upload queue to the central bucket (pending, oldest, throughput, errors). */
 import { Elysia } from 'elysia';
-import type { Runtime } from '../runtime';
+import type { SyncWorker } from '../sync/worker';
+import type { Retention } from '../sync/retention';
+import type { Exporter } from '../sync/export';
 
-export const syncApi = (rt: Runtime) =>
+/** The sync parts (null when sync is off) and the export interval. */
+export interface SyncDeps { sync: { worker: SyncWorker; retention: Retention; exporter: Exporter } | null; exportIntervalS: number }
+
+export const syncApi = (rt: SyncDeps) =>
   new Elysia({ name: 'api-sync', detail: { tags: ['sync'] } })
-    .get('/api/sync', async () => (rt.sync ? { enabled: true, ...(await rt.sync.worker.status()), retention: rt.sync.retention.status(), export: { interval_s: rt.config.sync.export_interval_s, last: rt.sync.exporter.last } } : { enabled: false }),
+    .get('/api/sync', async () => (rt.sync ? { enabled: true, ...(await rt.sync.worker.status()), retention: rt.sync.retention.status(), export: { interval_s: rt.exportIntervalS, last: rt.sync.exporter.last } } : { enabled: false }),
       { detail: { summary: 'S3 sync: state, pending count and bytes, oldest pending age, uploads of the last minute, last error' } });

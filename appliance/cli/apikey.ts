@@ -8,7 +8,7 @@ import { print, setup } from './context';
 import { KeyFile } from '../auth/keys';
 import { Users } from '../auth/users';
 import { SCOPES, unknownScopes } from '../auth/roles';
-import { pathsOf } from '../runtime';
+import { pathsOf } from '../config/paths';
 import { AppError } from '../shared/errors';
 
 export const apikey: Command = {

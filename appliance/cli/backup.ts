@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
-import { pathsOf } from '../runtime';
+import { pathsOf } from '../config/paths';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@ import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
 import { Db } from '../store/duckdb';
 import { migrate, status } from '../store/migrate';
-import { pathsOf } from '../runtime';
+import { pathsOf } from '../config/paths';
 import { AppError } from '../shared/errors';
 import { mkdir } from 'node:fs/promises';
 

@@ -11,8 +11,10 @@ import { CONFIG_OPTION } from './args';
 import { modelMirror, print, setup, sharedDir } from './context';
 import { builtinCatalog, findModel } from '../models/catalog';
 import { download, pullModel, readIfValid } from '../models/pull';
-import { openRuntime, pathsOf, type Runtime } from '../runtime';
-import { startServer, untilSignal } from './serve';
+import { pathsOf } from '../config/paths';
+import type { Runtime } from '../compose/runtime';
+import { Appliance } from '../compose/appliance';
+import { untilSignal } from './lifecycle';
 import { AppError } from '../shared/errors';
 import { Value } from '@sinclair/typebox/value';
 import { StreamConfig } from '../config/schema';
@@ -83,26 +85,27 @@ an earlier one), serves the API and prints curl commands that work against it.`,
       // The schema's defaults, so a new stream option needs no edit here.
       config.streams.push(Value.Default(StreamConfig, { id: 'demo', url: await demoVideo(pathsOf(config).state), pipeline: 'people', loop: true }) as StreamConfig);
     }
-    const rt = await openRuntime(config, log);
+    const box = await Appliance.start(config, log);
+    const rt = box.runtime;
     await registerSamples(rt, log);
     await rt.keys.revoke('demo');
     const key = await rt.keys.create('demo');
-    const server = await startServer(rt, log);
+    const url = box.url;
     const someId = (await rt.images.list({ tags: ['sample'] }, 1, 1)).items[0]?.id ?? 'IMAGE_ID';
     print(`
-fovea demo is serving at ${server.url}   (Ctrl-C stops it)
+fovea demo is serving at ${url}   (Ctrl-C stops it)
 API key (shown once): ${key}
 
   export FOVEA_KEY=${key}
-  curl -s ${server.url}/health
-  curl -s -H "X-API-Key: $FOVEA_KEY" "${server.url}/api/images?limit=3"
-  curl -s -H "X-API-Key: $FOVEA_KEY" -F file=@photo.jpg -F name=mine -F tags=test ${server.url}/api/images
-  curl -s -H "X-API-Key: $FOVEA_KEY" -F file=@photo.jpg -F limit=5 ${server.url}/api/search
-  curl -s -H "X-API-Key: $FOVEA_KEY" -H 'content-type: application/json' -d '{"image_id":"${someId}","limit":3}' ${server.url}/api/search
-  curl -s -H "X-API-Key: $FOVEA_KEY" ${server.url}/api/streams
-  curl -s -H "X-API-Key: $FOVEA_KEY" "${server.url}/api/events?limit=5"     # person events within seconds
-  API docs: ${server.url}/docs
+  curl -s ${url}/health
+  curl -s -H "X-API-Key: $FOVEA_KEY" "${url}/api/images?limit=3"
+  curl -s -H "X-API-Key: $FOVEA_KEY" -F file=@photo.jpg -F name=mine -F tags=test ${url}/api/images
+  curl -s -H "X-API-Key: $FOVEA_KEY" -F file=@photo.jpg -F limit=5 ${url}/api/search
+  curl -s -H "X-API-Key: $FOVEA_KEY" -H 'content-type: application/json' -d '{"image_id":"${someId}","limit":3}' ${url}/api/search
+  curl -s -H "X-API-Key: $FOVEA_KEY" ${url}/api/streams
+  curl -s -H "X-API-Key: $FOVEA_KEY" "${url}/api/events?limit=5"     # person events within seconds
+  API docs: ${url}/docs
 `);
-    return untilSignal(server.stop, log);
+    return untilSignal(() => box.stop(), log);
   },
 };

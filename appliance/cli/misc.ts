@@ -5,7 +5,7 @@ import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
 import { editorSchema } from '../config/schema';
-import { VERSION } from '../version';
+import { VERSION } from '../shared/version';
 import { AppError } from '../shared/errors';
 
 export const version: Command = {

@@ -7,7 +7,7 @@ import { CONFIG_OPTION } from './args';
 import { modelMirror, print, setup } from './context';
 import { builtinCatalog, findModel, refOf } from '../models/catalog';
 import { pullModel, readIfValid, acceptedHashes } from '../models/pull';
-import { pathsOf } from '../runtime';
+import { pathsOf } from '../config/paths';
 import { AppError } from '../shared/errors';
 import { join } from 'node:path';
 

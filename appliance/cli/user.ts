@@ -9,7 +9,7 @@ import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
 import { Users } from '../auth/users';
 import { isRole, ROLES } from '../auth/roles';
-import { pathsOf } from '../runtime';
+import { pathsOf } from '../config/paths';
 import { AppError } from '../shared/errors';
 
 const resetHint = (token: string) => `${token}\n(one-time, valid 1 h) set the password with:\n  curl -X POST http://127.0.0.1:8080/api/auth/reset -d token=${token} -d password=…`;

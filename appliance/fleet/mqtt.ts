@@ -2,10 +2,8 @@
  * @module The fleet agent over MQTT: its status as a retained message on `<prefix>/<device>/fleet`
  * (sent when the state, the revisions or the last error change, not on every fetch) and a trigger:
  * any message on `<prefix>/<device>/fleet/sync` or, for every box at once, `<prefix>/fleet/sync`
- * fetches the repo now. Follows the runtime's
- * publisher across in-process restarts.
+ * fetches the repo now. Follows the runtime's publisher across in-process restarts.
  */
-import type { Runtime } from '../runtime';
 import type { FleetStatus } from './agent';
 import type { MqttPublisher } from '../publish/mqtt';
 
@@ -14,13 +12,13 @@ export class FleetMqtt {
   private last = '';
   private latest: FleetStatus | null = null;
 
-  /** Use this runtime's publisher (none when MQTT is off), subscribe the trigger and send the status again. */
-  attach(rt: Runtime, trigger: () => void, status: FleetStatus | undefined): void {
-    this.pub = rt.mqtt;
+  /** Use this runtime's publisher (none when MQTT is off), subscribe the trigger and send the latest status again. */
+  attach(pub: MqttPublisher | null, trigger: () => void): void {
+    this.pub = pub;
     this.pub?.subscribe(this.pub.topics.fleetSync, trigger);
     this.pub?.subscribe(this.pub.topics.fleetSyncAll, trigger);
     this.last = '';
-    if (status ?? this.latest) this.status((status ?? this.latest)!);
+    if (this.latest) this.status(this.latest);
   }
 
   status(s: FleetStatus): void {

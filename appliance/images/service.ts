@@ -5,12 +5,11 @@
  */
 import type { ObjectStore } from '../objects/port';
 import type { Db, Sql } from '../store/duckdb';
-import type { ObjectToSync } from '../sync/service';
 import { Batcher } from '../store/batcher';
 import { deleteImage, getEmbedding, getImage, insertImages, listImages, refCount, type Filters, type ImageRow, type NewImage } from '../store/images';
 import type { Embedder } from '../inference/embedder';
 import type { SearchIndex, Scored } from '../search/service';
-import { probe, readExif, thumbnail } from '../imaging/sharp';
+import type { Imaging } from '../imaging/port';
 import { AppError, diskFull, isDiskFull } from '../shared/errors';
 import type { Logger } from '../shared/log';
 
@@ -19,6 +18,9 @@ export interface Upload {
   /** Where it comes from, for the sync order and the bucket object's metadata. */
   origin?: { kind: 'snapshot'; stream: string; eventId: string } | { kind: 'image' };
 }
+
+/** A stored file to upload, as the image service hands it to sync. */
+export interface ObjectToSync { key: string; size: number; origin: 'snapshot' | 'image' | 'thumbnail' | 'frame'; meta: Record<string, string>; at: Date }
 
 /** What the image service needs of sync (absent when sync is off). */
 export interface SyncHook {
@@ -45,6 +47,7 @@ export class ImageService {
     private readonly objects: ObjectStore,
     private readonly embedder: Embedder,
     private readonly index: SearchIndex,
+    private readonly imaging: Imaging,
     private readonly limits: Limits,
     private readonly log: Logger,
     private readonly sync: SyncHook | null = null,
@@ -66,10 +69,10 @@ export class ImageService {
     if (origin.kind !== 'snapshot' && this.sync?.full()) {
       throw new AppError('storage_full', 'the local disk budget is spent and the rest is not uploaded yet; new images are refused until uploads catch up (see GET /api/sync); event snapshots are still stored', { headers: { 'Retry-After': '60' } });
     }
-    const meta = await probe(u.data, this.limits.maxPixels);
+    const meta = await this.imaging.probe(u.data, this.limits.maxPixels);
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
     const [thumb, exif, embedding] = await Promise.all([
-      thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels), readExif(u.data), this.embedder.embed(u.data),
+      this.imaging.thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels), this.imaging.readExif(u.data), this.embedder.embed(u.data),
     ]);
     const original = await this.objects.put(u.data, meta.ext);
     const small = await this.objects.put(thumb, 'jpg').catch(async (e) => { await this.dropUnreferenced([original.key]); throw e; });
@@ -111,7 +114,7 @@ export class ImageService {
   async search(q: SearchQuery, opts: { limit: number; threshold: number; filters: Filters; exactBelow: number }): Promise<Scored[]> {
     let vector: Float32Array;
     if (q.kind === 'file') {
-      await probe(q.data, this.limits.maxPixels);
+      await this.imaging.probe(q.data, this.limits.maxPixels);
       vector = await this.embedder.embed(q.data);
     } else {
       const found = await getEmbedding(this.db, q.id);

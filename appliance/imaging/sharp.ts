@@ -6,19 +6,16 @@
 import sharp, { type Metadata } from 'sharp';
 import exifr from 'exifr';
 import { AppError } from '../shared/errors';
+import type { Exif, ImageFormat, Imaging, Probe, RawImage, Region, Rgb } from './port';
 
-export type ImageFormat = 'jpeg' | 'png' | 'webp';
 const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
 
-export interface Probe { format: ImageFormat; mime: string; ext: string; width: number; height: number }
-export interface Exif { taken_at: Date | null; camera_model: string | null }
-export interface Rgb { data: Uint8Array; width: number; height: number }
 
 sharp.cache(false);
 
 /** Read format and size from the header; reject unknown formats and images over maxPixels. */
-export async function probe(data: Uint8Array, maxPixels: number): Promise<Probe> {
+async function probe(data: Uint8Array, maxPixels: number): Promise<Probe> {
   if (data.byteLength === 0) throw new AppError('unsupported_media_type', 'the file is empty');
   let meta: Metadata;
   try {
@@ -43,7 +40,7 @@ function decodeFail(e: unknown): never {
 }
 
 /** Fully decode once (catches truncated files) and make a JPEG thumbnail no larger than size. */
-export async function thumbnail(data: Uint8Array, size: number, maxPixels: number): Promise<Uint8Array> {
+async function thumbnail(data: Uint8Array, size: number, maxPixels: number): Promise<Uint8Array> {
   try {
     return await sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
       .rotate()
@@ -57,7 +54,7 @@ export async function thumbnail(data: Uint8Array, size: number, maxPixels: numbe
 }
 
 /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
-export async function centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb> {
+async function centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb> {
   try {
     const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
     const meta = await sharp(data, { limitInputPixels: maxPixels }).rotate().metadata();
@@ -82,7 +79,7 @@ export async function centerCropRgb(data: Uint8Array, shortSide: number, cropW: 
 }
 
 /** EXIF capture time and camera model, when the file has them; never fails the upload. */
-export async function readExif(data: Uint8Array): Promise<Exif> {
+async function readExif(data: Uint8Array): Promise<Exif> {
   try {
     const tags = await exifr.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { pick: ['DateTimeOriginal', 'CreateDate', 'Make', 'Model'] });
     const taken = tags?.DateTimeOriginal ?? tags?.CreateDate;
@@ -93,13 +90,11 @@ export async function readExif(data: Uint8Array): Promise<Exif> {
   }
 }
 
-export interface RawImage { pixels: Uint8Array; width: number; height: number; pixfmt: 'bgr24' | 'rgb24' }
-
 /**
  * JPEG of the region `crop` of a raw frame with one box drawn (box in frame pixels), for event
  * snapshots. BGR frames are swapped to RGB first (sharp reads raw input as RGB).
  */
-export async function snapshotJpeg(img: RawImage, crop: { left: number; top: number; width: number; height: number }, box: [number, number, number, number], label: string): Promise<Uint8Array> {
+async function snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array> {
   let rgb = img.pixels;
   if (img.pixfmt === 'bgr24') {
     rgb = new Uint8Array(img.pixels.length);
@@ -122,7 +117,7 @@ export async function snapshotJpeg(img: RawImage, crop: { left: number; top: num
  * RGB pixels of a region of a raw frame, resized to w x h (stretch), for embedding crops. BGR frames
  * come out as RGB.
  */
-export async function rawRegionRgb(img: RawImage, region: { left: number; top: number; width: number; height: number }, w: number, h: number): Promise<Uint8Array> {
+async function rawRegionRgb(img: RawImage, region: Region, w: number, h: number): Promise<Uint8Array> {
   const out = await sharp(img.pixels, { raw: { width: img.width, height: img.height, channels: 3 } })
     .extract(region)
     .resize(w, h, { fit: 'fill', kernel: 'linear' })
@@ -134,3 +129,6 @@ export async function rawRegionRgb(img: RawImage, region: { left: number; top: n
   }
   return px;
 }
+
+/** The Imaging port, implemented with sharp. */
+export const sharpImaging: Imaging = { probe, thumbnail, centerCropRgb, readExif, snapshotJpeg, rawRegionRgb };

@@ -12,6 +12,7 @@ import type { ModelPool } from '../pipeline/models';
 import type { ResultSink } from '../pipeline/sink';
 import type { SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
+import type { Imaging } from '../imaging/port';
 import { StreamRunner, type StreamView } from './stream';
 import { AppError } from '../shared/errors';
 import { stableJson } from '../shared/json';
@@ -23,6 +24,7 @@ export interface StreamDeps {
   models: ModelPool;
   sink: ResultSink;
   snapshots: SnapshotPort | null;
+  imaging: Imaging;
   publisher: import('../publish/port').Publisher | null;
   spawn: SpawnDecoder;
   timers: Timers;
@@ -64,7 +66,7 @@ export class Streams {
   private instantiate(id: string, pipeline: Pipeline): Promise<RunningPipeline> {
     const d = this.deps;
     return instantiate(pipeline, {
-      models: d.models, sink: d.sink, snapshots: d.snapshots, publisher: d.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), revision: this.revisionNow, log: d.log.child({ stream: id }),
+      models: d.models, sink: d.sink, snapshots: d.snapshots, imaging: d.imaging, publisher: d.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), revision: this.revisionNow, log: d.log.child({ stream: id }),
     });
   }
 

@@ -4,6 +4,7 @@
  * cross happens at most once per track and zone or line, so a box jittering on an edge does not
  * flood subscribers. Coordinates are normalised (0..1). Pure: state lives in the instance.
  */
+import type { ObjectEvent } from '../contracts/results';
 import { anchorOf, crossing, inPolygon, type Point } from './geometry';
 
 export interface Zone { name: string; polygon: Point[]; labels?: string[]; dwell_s?: number }
@@ -12,11 +13,7 @@ export interface EventRules { zones: Zone[]; lines: Line[]; count: boolean }
 
 export interface TrackedObject { trackId: number; label: string; score: number; box: [number, number, number, number] }
 
-export type ObjectEvent =
-  | { type: 'enter' | 'leave'; zone: string; trackId: number; label: string; ts: number }
-  | { type: 'dwell'; zone: string; trackId: number; label: string; ts: number; seconds: number }
-  | { type: 'cross'; line: string; direction: 'left_to_right' | 'right_to_left'; trackId: number; label: string; ts: number }
-  | { type: 'count'; label: string; count: number; ts: number };
+export type { ObjectEvent };
 
 interface TrackState { anchor: Point; inside: Map<string, number>; fired: Set<string>; label: string }
 

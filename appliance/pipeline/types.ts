@@ -62,6 +62,7 @@ export interface StageDeps {
   /** The fleet revision the box runs now, stamped on what a stage stores and publishes (null: local config). */
   revision: () => string | null;
   snapshots: SnapshotPort | null;
+  imaging: import('../imaging/port').Imaging;
   publisher: import('../publish/port').Publisher | null;
   log: import('../shared/log').Logger;
 }

@@ -4,7 +4,11 @@
  * `{id, seq, sessionId, timestamp, event, payload}` (the real-time analytics spec's four fields,
  * plus the id and sequence a subscriber resumes from). Pure.
  */
-import type { EventRow } from '../store/results';
+import { frameEnvelope, type EventRow } from '../contracts/results';
+
+export { frameEnvelope };
+
+export type FrameEnvelope = ReturnType<typeof frameEnvelope>;
 
 export function eventView(r: EventRow, base: string) {
   return {

@@ -5,9 +5,9 @@
  * reach WebSocket and webhook subscribers from the store instead (after commit, so they can replay).
  */
 import type { TrackedObjectState } from './topics';
-import type { frameEnvelope } from '../store/results';
+import type { FrameEnvelope } from './envelope';
 
-export type FrameEnvelope = ReturnType<typeof frameEnvelope>;
+export type { FrameEnvelope };
 export type ObjectChange = 'new' | 'update' | 'end';
 
 export interface Publisher {

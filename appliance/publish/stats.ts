@@ -4,11 +4,16 @@
  * camera_fps, skipped_fps and detector inference speed. Timers are injected (fake time in tests).
  */
 import type { MqttPublisher } from './mqtt';
-import type { StreamView } from '../ingest/stream';
 import { every, type Timers } from '../shared/timers';
 
+/** The figures of one stream the stats message carries (the ingest StreamView has them). */
+export interface StreamStats {
+  id: string; state: string; fps_in: number; fps_out: number; dropped: number; queue_depth: number; restarts: number;
+  stage_ms: Record<string, number>;
+}
+
 export interface StatsSource {
-  streams(): StreamView[];
+  streams(): StreamStats[];
   outbox(): { depth: number; bytes: number; oldest_age_s: number | null; dropped_frames: number } | null;
   uptimeS(): number;
 }

@@ -4,15 +4,9 @@
  * a retained count per label, a retained `available` with `offline` as the Last Will, and stats.
  * Pure: what to publish, never how.
  */
+import type { Message } from '../contracts/messages';
 
-export interface Message {
-  topic: string;
-  payload: string;
-  qos: 0 | 1 | 2;
-  retain: boolean;
-  /** Events are never dropped; per-frame messages may be, oldest first, when the outbox is full. */
-  kind: 'event' | 'frame' | 'state';
-}
+export type { Message };
 
 /** MQTT topic levels may not contain wildcards or separators; ids are validated elsewhere, this is a guard. */
 export function level(s: string): string {

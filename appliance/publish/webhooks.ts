@@ -6,12 +6,13 @@
  * event that was delivered or refused for good. A new webhook starts at the newest event.
  */
 import type { Db } from '../store/duckdb';
-import { backlogAfter, eventsAfter, type EventRow } from '../store/results';
+import type { EventRow } from '../contracts/results';
+import { backlogAfter, eventsAfter } from '../store/results';
 import { loadCursor, saveCursor } from '../store/webhook-cursors';
 import { eventEnvelope } from './envelope';
 import { displayUrl, outcomeOf, retryDelayMs, sign } from './webhook-policy';
 import type { Logger } from '../shared/log';
-import { VERSION } from '../version';
+import { VERSION } from '../shared/version';
 import { BackgroundLoop } from '../shared/loop';
 
 export interface WebhookConfig { name: string; url: string; secret: string; streams: string[]; events: string[]; timeout_ms: number }

@@ -8,7 +8,7 @@
  * sent `lagged` and cut, so a slow reader never holds back the others or the pipeline. Dead clients
  * (no pong to the previous ping) are dropped.
  */
-import type { EventRow, EventSelector } from '../store/results';
+import type { EventRow, EventSelector } from '../contracts/results';
 import { eventEnvelope } from './envelope';
 import type { FrameEnvelope, Publisher } from './port';
 import type { Logger } from '../shared/log';

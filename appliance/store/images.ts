@@ -119,3 +119,8 @@ export async function* embeddings(sql: Sql, modelId: string, pageSize = 5000): A
     after = rows[rows.length - 1]!.vec_key;
   }
 }
+
+export async function countImages(sql: Sql): Promise<number> {
+  const r = await sql.all<{ n: bigint }>('SELECT count(*) AS n FROM images');
+  return Number(r[0]!.n);
+}

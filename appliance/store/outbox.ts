@@ -4,8 +4,8 @@
  * does not read every row on each enqueue.
  */
 import type { Db } from './duckdb';
-import type { Message } from '../publish/topics';
-import { makeRoom, type Limits, type Queued } from '../publish/outbox-policy';
+import type { Message } from '../contracts/messages';
+import { makeRoom, type Limits, type Queued } from './outbox-policy';
 
 export interface OutboxRow extends Message { seq: number; createdAt: Date }
 

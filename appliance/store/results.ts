@@ -5,22 +5,8 @@
  */
 import type { Db, AppendValue, ColumnKind, SqlParam } from './duckdb';
 import { Batcher } from './batcher';
-import type { EmbeddingRecord, EventRecord, FrameResult, ResultSink } from '../pipeline/sink';
+import { frameEnvelope, type EmbeddingRecord, type EventRecord, type EventRow, type EventSelector, type FrameResult } from '../contracts/results';
 import { whereOf } from './images';
-
-/** The published envelope of an analysed frame (the real-time analytics spec's shape). */
-export function frameEnvelope(r: FrameResult) {
-  return {
-    sessionId: r.sessionId,
-    revision: r.revision,
-    timestamp: r.timestamp.toISOString(),
-    event: 'frameAnalyzed' as const,
-    payload: {
-      stream: r.stream, frame: r.seq, pts: Number.isFinite(r.ptsS) ? r.ptsS : null,
-      detections: r.detections.map((d) => ({ label: d.label, score: Math.round(d.score * 1e4) / 1e4, box: d.box.map((v) => Math.round(v * 10) / 10), track_id: d.trackId })),
-    },
-  };
-}
 
 // Column order of each table (migrations add columns at the end; revision is 007's).
 const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', 'double', 'timestamptz', 'varchar', 'varchar', 'varchar'];
@@ -44,7 +30,8 @@ export function eventRowOf(e: EventRecord, seq: number): EventRow {
 
 export type CommitListener = (events: EventRow[]) => void;
 
-export class DuckDbSink implements ResultSink {
+/** The DuckDB implementation of the pipeline's ResultSink port. */
+export class DuckDbSink {
   private readonly batch: Batcher<Item>;
   private readonly listeners = new Set<CommitListener>();
   written = { frames: 0, detections: 0, events: 0, embeddings: 0 };
@@ -124,12 +111,7 @@ export class DuckDbSink implements ResultSink {
   }
 }
 
-export interface EventRow {
-  id: string; session_id: string; stream: string; timestamp: Date; type: string; label: string; track_id: bigint | null;
-  zone: string | null; line: string | null; direction: string | null; count: number | null; snapshot_key: string | null; image_id: string | null; payload: string;
-  seq: bigint;
-  revision: string | null;
-}
+export type { EventRow, EventSelector };
 
 export interface EventFilters { stream?: string; label?: string; type?: string; from?: Date; to?: Date }
 
@@ -155,7 +137,6 @@ export async function getEvent(db: Db, id: string): Promise<EventRow | null> {
   return rows[0] ?? null;
 }
 
-export interface EventSelector { streams?: string[]; types?: string[] }
 
 function afterSeqWhere(afterSeq: number, sel: EventSelector): { where: string; params: SqlParam[] } {
   const parts = ['seq > $1'];

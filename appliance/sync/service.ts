@@ -9,10 +9,11 @@ import { enqueueSync, uploadedRemoteKeys, type SyncItem } from '../store/sync-ob
 import type { S3Bucket } from '../objects/s3';
 import { PRIORITY, contentTypeOf, parseLocalKey, remoteKey, type Origin } from './policy';
 import type { SyncWorker } from './worker';
+import type { ObjectToSync, SyncHook } from '../images/service';
 
-export interface ObjectToSync { key: string; size: number; origin: Origin; meta: Record<string, string>; at: Date }
 
-export class SyncQueue {
+/** The images service's SyncHook: queues stored files for upload in the caller's transaction. */
+export class SyncQueue implements SyncHook {
   constructor(
     private readonly db: Db, private readonly prefix: string, private readonly device: string, private readonly worker: SyncWorker,
     private readonly bucket: S3Bucket, private readonly presignS: number,

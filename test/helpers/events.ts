@@ -1,5 +1,5 @@
 /** A synthetic event record: every third one a count, the rest a zone entry, 1 ms apart. */
-import type { EventRecord } from '../../appliance/pipeline/sink';
+import type { EventRecord } from '../../appliance/contracts/results';
 
 export const eventRecord = (i: number, stream = 'cam'): EventRecord => ({
   id: Bun.randomUUIDv7(), sessionId: Bun.randomUUIDv7(), revision: null, stream, timestamp: new Date(1_700_000_000_000 + i),

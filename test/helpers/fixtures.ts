@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { Config, StreamConfig } from '../../appliance/config/schema';
-import { openRuntime, type Runtime } from '../../appliance/runtime';
-import { startServer } from '../../appliance/cli/serve';
+import type { Runtime } from '../../appliance/compose/runtime';
+import { Appliance as Box } from '../../appliance/compose/appliance';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel } from '../../appliance/models/pull';
 import { configureLogs, createLogger } from '../../appliance/shared/log';
@@ -59,14 +59,14 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
   const dir = state ? { path: state, [Symbol.asyncDispose]: async () => {} } : await tempDir();
   const config = testConfig(dir.path, overrides);
   configureLogs({ level: config.log.level });
-  const rt = await openRuntime(config, createLogger({ test: true }));
-  const { url, stop } = await startServer(rt, createLogger({ mod: 'api' }));
+  const box = await Box.start(config, createLogger({ test: true }));
+  const { runtime: rt, url } = box;
   const key = await rt.keys.create(`test-${Math.random().toString(36).slice(2)}`);
   return {
     url, key, rt, state: dir.path,
     api: (path, init = {}) => fetch(url + path, { ...init, headers: { 'x-api-key': key, ...(init.headers as object) } }),
     async [Symbol.asyncDispose]() {
-      await stop();
+      await box.stop();
       await dir[Symbol.asyncDispose]();
     },
   };

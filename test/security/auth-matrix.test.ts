@@ -9,7 +9,7 @@ import { expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { startAppliance } from '../helpers/fixtures';
-import { createApp } from '../../appliance/api/app';
+import { appOf } from '../../appliance/compose/server';
 import { ACCESS, ruleOf } from '../../appliance/api/access';
 import { ROLE_SCOPES, type Role } from '../../appliance/auth/roles';
 import { createLogger } from '../../appliance/shared/log';
@@ -22,7 +22,7 @@ test('every route × every kind of credential: only the allowed combinations pas
   await using app = await startAppliance({ api: { auth: true, metrics_auth: true, rate_limit_per_minute: 1_000_000 } });
   const rt = app.rt;
   // The route list comes from the app itself: a route added without a rule fails here.
-  const routes = createApp(rt, createLogger({ test: true })).routes
+  const routes = appOf(rt, createLogger({ test: true })).routes
     .filter((r) => !['/docs', '/openapi.json'].includes(r.path) || r.method === 'GET')
     .map((r) => ({ method: r.method === 'WS' ? 'GET' : r.method, path: r.path.replace(/(.)\/$/, '$1') }));
   const unique = [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()].filter((r) => r.method !== 'HEAD');

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { countMessage, eventMessage, level, topics } from '../../appliance/publish/topics';
-import { makeRoom } from '../../appliance/publish/outbox-policy';
+import { makeRoom } from '../../appliance/store/outbox-policy';
 
 describe('MQTT topics', () => {
   const t = topics('fovea', 'box-7');

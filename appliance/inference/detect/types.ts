@@ -1,11 +1,8 @@
 /** @module Detections: boxes in source-frame pixels, [x1, y1, x2, y2]. */
 
-export interface Detection {
-  label: string;
-  classId: number;
-  score: number;
-  box: [number, number, number, number];
-}
+import type { Detection } from '../../contracts/results';
+
+export type { Detection };
 
 /**
  * How the model input relates to the source frame: scaled by `ratio` (and `ratioY` vertically when

@@ -6,7 +6,6 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineStage, type Frame } from '../types';
-import { rawRegionRgb } from '../../imaging/sharp';
 import { l2normalize, toTensor } from '../../inference/preprocess';
 import { refOf } from '../../models/catalog';
 import { pictureRegion, toInput } from '../../inference/detect/types';
@@ -34,7 +33,7 @@ export const embedStage = defineStage({
     const last = new Map<number | 'frame', number>();
     const writes = new BoundedWrites(64, deps.log);
     const embed = async (frame: Frame, region: { left: number; top: number; width: number; height: number }) => {
-      const rgb = await rawRegionRgb(frame, region, input.width, input.height);
+      const rgb = await deps.imaging.rawRegionRgb(frame, region, input.width, input.height);
       const dims = input.layout === 'NCHW' ? [1, 3, input.height, input.width] : [1, input.height, input.width, 3];
       const out = await m.session.run({ [input.name]: { data: toTensor(rgb, input.width, input.height, input), dims } }, [outName]);
       return l2normalize(Float32Array.from(out[outName]!.data));

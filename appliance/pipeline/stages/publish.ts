@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineStage, frameDetections } from '../types';
 import type { TrackedObjectState } from '../../publish/topics';
-import { frameEnvelope } from '../../store/results';
+import { frameEnvelope } from '../../publish/envelope';
 import { BoundedWrites } from '../writes';
 
 export const publishStage = defineStage({

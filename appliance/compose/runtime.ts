@@ -5,67 +5,50 @@
  */
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import type { Config } from './config/schema';
-import { Db } from './store/duckdb';
-import { migrate } from './store/migrate';
-import { LocalObjectStore } from './objects/local';
-import { builtinCatalog, findModel, type Catalog } from './models/catalog';
-import { verifiedPath } from './models/pull';
-import { openSession, type InferenceSession } from './inference/onnx';
-import { createEmbedder, type Embedder } from './inference/embedder';
-import { centerCropRgb } from './imaging/sharp';
-import { SearchIndex } from './search/service';
-import { ImageService } from './images/service';
-import { KeyFile } from './auth/keys';
-import type { Logger } from './shared/log';
-import { ModelPool } from './pipeline/models';
-import { DuckDbSink, eventsAfter, seqOfEvent } from './store/results';
-import { snapshotter } from './pipeline/snapshots';
-import { Streams } from './ingest/streams';
-import { spawnFfmpeg } from './decode/ffmpeg';
-import { every, realTimers } from './shared/timers';
+import type { Config } from '../config/schema';
+import { pathsOf, type Paths } from '../config/paths';
+import { Db } from '../store/duckdb';
+import { migrate } from '../store/migrate';
+import { LocalObjectStore } from '../objects/local';
+import { builtinCatalog, findModel, type Catalog } from '../models/catalog';
+import { verifiedPath } from '../models/pull';
+import { openSession, type InferenceSession } from '../inference/onnx';
+import { createEmbedder, type Embedder } from '../inference/embedder';
+import { sharpImaging } from '../imaging/sharp';
+import { SearchIndex } from '../search/service';
+import { ImageService } from '../images/service';
+import { KeyFile } from '../auth/keys';
+import type { Logger } from '../shared/log';
+import { ModelPool } from '../pipeline/models';
+import { DuckDbSink, eventsAfter, seqOfEvent } from '../store/results';
+import { snapshotter } from '../pipeline/snapshots';
+import { Streams } from '../ingest/streams';
+import { spawnFfmpeg } from '../decode/ffmpeg';
+import { every, realTimers } from '../shared/timers';
 import { hostname } from 'node:os';
-import { Outbox } from './store/outbox';
-import { MqttPublisher } from './publish/mqtt';
-import { topics } from './publish/topics';
-import { startStats } from './publish/stats';
-import { WsHub } from './publish/ws-hub';
-import { fanout } from './publish/port';
-import { JwtVerifier } from './auth/jwt';
-import { WebhookWorker } from './publish/webhooks';
-import { S3Bucket } from './objects/s3';
-import { SyncWorker } from './sync/worker';
-import { SyncQueue } from './sync/service';
-import { Retention } from './sync/retention';
-import { Exporter } from './sync/export';
-import { AppError } from './shared/errors';
-import { urlHost } from './shared/url';
-import { Metrics } from './metrics/prom';
-import { Backups } from './backup/service';
-import { Users } from './auth/users';
-import { Sessions } from './auth/sessions';
-import { AccessTokens } from './auth/jwt';
-import { Authenticator } from './auth/identity';
+import { Outbox } from '../store/outbox';
+import { MqttPublisher } from '../publish/mqtt';
+import { topics } from '../publish/topics';
+import { startStats } from '../publish/stats';
+import { WsHub } from '../publish/ws-hub';
+import { fanout } from '../publish/port';
+import { JwtVerifier } from '../auth/jwt';
+import { WebhookWorker } from '../publish/webhooks';
+import { S3Bucket } from '../objects/s3';
+import { SyncWorker } from '../sync/worker';
+import { SyncQueue } from '../sync/service';
+import { Retention } from '../sync/retention';
+import { Exporter } from '../sync/export';
+import { AppError } from '../shared/errors';
+import { urlHost } from '../shared/url';
+import { Metrics } from '../metrics/prom';
+import { Backups } from '../backup/service';
+import { Users } from '../auth/users';
+import { Sessions } from '../auth/sessions';
+import { AccessTokens } from '../auth/jwt';
+import { Authenticator } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-
-export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; users: string; sessions: string; authSecret: string; pipelines: string }
-
-export function pathsOf(config: Config): Paths {
-  const state = resolve(config.state_dir);
-  return {
-    state,
-    db: join(state, 'fovea.duckdb'),
-    objects: join(state, 'objects'),
-    models: config.models.dir ? resolve(config.models.dir) : join(state, 'models'),
-    index: join(state, 'index'),
-    keys: join(state, 'api-keys.json'),
-    users: join(state, 'users.json'),
-    sessions: join(state, 'sessions.json'),
-    authSecret: join(state, 'auth-secret'),
-    pipelines: config.pipelines.dir ? resolve(config.pipelines.dir) : join(state, 'pipelines'),
-  };
-}
 
 export interface Runtime {
   config: Config;
@@ -171,7 +154,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const model = findModel(catalog, config.models.embed);
     const file = await verifiedPath(model, paths.models);
     session = await openSession(file, { providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), ref: config.models.embed, observe });
-    const embedder = createEmbedder(model, session, (d, s, w, h) => centerCropRgb(d, s, w, h, config.api.max_pixels));
+    const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels));
     const indexPath = join(paths.index, `${embedder.modelRef.replace(/[^a-z0-9.-]/gi, '_')}.usearch`);
     const index = await SearchIndex.open(db, embedder.modelRef, {
       dims: embedder.dims, connectivity: config.search.connectivity, expansionAdd: config.search.expansion_add, expansionSearch: config.search.expansion_search,
@@ -179,7 +162,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const device = config.device_id || hostname();
     const c = config.sync;
     const sync = openSync(config, db, objects, device, log, c.bucket && c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null);
-    const images = new ImageService(db, objects, embedder, index, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }), sync?.queue ?? null);
+    const images = new ImageService(db, objects, embedder, index, sharpImaging, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }), sync?.queue ?? null);
     if (sync) {
       const queued = await sync.queue.backfill();
       if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
@@ -209,7 +192,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
     const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
     const auth = new Authenticator({ keys, users, access, external: jwt });
-    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images), publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
+    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images, sharpImaging), imaging: sharpImaging, publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
     const startedAt = new Date();
     const b = config.backup;
     const backups = new Backups({

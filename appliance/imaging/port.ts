@@ -1,0 +1,28 @@
+/**
+ * @module The imaging port: what the images service, the pipeline stages and the embedder need of
+ * an image library (probe and validate an upload, thumbnails, model-input crops, event snapshots).
+ * `imaging/sharp.ts` implements it; consumers take it as a value, so none of them imports sharp.
+ */
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp';
+export interface Probe { format: ImageFormat; mime: string; ext: string; width: number; height: number }
+export interface Exif { taken_at: Date | null; camera_model: string | null }
+export interface Rgb { data: Uint8Array; width: number; height: number }
+export interface Region { left: number; top: number; width: number; height: number }
+/** A decoded video frame: packed 3-byte pixels. */
+export interface RawImage { pixels: Uint8Array; width: number; height: number; pixfmt: 'bgr24' | 'rgb24' }
+
+export interface Imaging {
+  /** Read format and size from the header; reject unknown formats and images over maxPixels. */
+  probe(data: Uint8Array, maxPixels: number): Promise<Probe>;
+  /** Fully decode once (catches truncated files) and make a JPEG thumbnail no larger than size. */
+  thumbnail(data: Uint8Array, size: number, maxPixels: number): Promise<Uint8Array>;
+  /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
+  centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb>;
+  /** EXIF capture time and camera model, when the file has them; never fails. */
+  readExif(data: Uint8Array): Promise<Exif>;
+  /** JPEG of the region `crop` of a raw frame with one labelled box drawn (box in frame pixels). */
+  snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array>;
+  /** RGB pixels of a region of a raw frame, stretched to w x h. */
+  rawRegionRgb(img: RawImage, region: Region, w: number, h: number): Promise<Uint8Array>;
+}
