@@ -99,7 +99,7 @@ async function wsClients(url: string, count: number, n: number, headers: Record<
     let got = 0;
     ws.onmessage = (e) => { if ((JSON.parse(String(e.data)) as { id?: string }).id && ++got === n) r(); };
   })));
-  return { done, close: () => clients.forEach((c) => c.close()) };
+  return { done, close: () => { for (const c of clients) c.close(); } };
 }
 
 async function wsRows(): Promise<string[]> {

@@ -36,7 +36,7 @@ export async function syntheticSearch(n: number, queries: number, dbPath: string
     const t0 = performance.now();
     const rows = await db.all<{ k: bigint; v: number[] }>(`SELECT k, v::FLOAT[] AS v FROM vecs WHERE k >= ${off} AND k < ${off + PAGE} ORDER BY k`);
     const page = new Float32Array(rows.length * D);
-    rows.forEach((r, i) => page.set(r.v, i * D));
+    for (const [i, r] of rows.entries()) page.set(r.v, i * D);
     all?.set(page, off * D);
     const t1 = performance.now();
     index.addMany(BigUint64Array.from(rows, (r) => BigInt(r.k)), page);

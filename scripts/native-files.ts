@@ -22,7 +22,7 @@ export const nativeFiles: Array<[string, string]> = [
   [nm(`@img/sharp-libvips-linux-x64/lib/${vipsLib}`), `@img/sharp-libvips-linux-x64/lib/${vipsLib}`],
 ];
 
-const load = (rel: string) => `require(process.env.FOVEA_NATIVE_DIR + ${JSON.stringify('/' + rel)})`;
+const load = (rel: string) => `require(process.env.FOVEA_NATIVE_DIR + ${JSON.stringify(`/${rel}`)})`;
 
 export interface Rewrite { file: RegExp; from: RegExp; to: string }
 

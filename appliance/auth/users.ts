@@ -124,7 +124,10 @@ export class Users {
 
   async remove(name: string): Promise<boolean> {
     let found = false;
-    await this.file.update((d) => ({ users: d.users.filter((u) => (u.name === name ? ((found = true), false) : true)) }));
+    await this.file.update((d) => {
+      found = d.users.some((u) => u.name === name);
+      return { users: d.users.filter((u) => u.name !== name) };
+    });
     return found;
   }
 }

@@ -28,4 +28,4 @@ export function modelMirror(config: Config): string | undefined {
   return shared && existsSync(join(shared, 'models')) ? join(shared, 'models') : undefined;
 }
 
-export const print = (s: string) => process.stdout.write(s + '\n');
+export const print = (s: string) => process.stdout.write(`${s}\n`);

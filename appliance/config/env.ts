@@ -18,7 +18,7 @@ export function pathForEnv(schema: TSchema, suffix: string): string[] | null {
   for (const [key, sub] of Object.entries(schema.properties as Record<string, TSchema>)) {
     const k = snake(key);
     if (suffix === k) return [key];
-    if (suffix.startsWith(k + '_')) {
+    if (suffix.startsWith(`${k}_`)) {
       const rest = pathForEnv(sub, suffix.slice(k.length + 1));
       if (rest) return [key, ...rest];
     }

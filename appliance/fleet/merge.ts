@@ -16,7 +16,7 @@ const esc = (k: string | number) => String(k).replace(/~/g, '~0').replace(/\//g,
 
 function record(value: unknown, path: string, src: Source, origins: Origins): void {
   origins.set(path, src);
-  if (Array.isArray(value)) value.forEach((v, i) => record(v, `${path}/${i}`, { file: src.file, at: `${src.at}/${i}` }, origins));
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) record(v, `${path}/${i}`, { file: src.file, at: `${src.at}/${i}` }, origins);
   else if (isPlain(value)) for (const [k, v] of Object.entries(value)) record(v, `${path}/${esc(k)}`, { file: src.file, at: `${src.at}/${esc(k)}` }, origins);
 }
 

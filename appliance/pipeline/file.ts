@@ -38,7 +38,10 @@ function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides)
     const s = stage ? data.stages[stage] : undefined;
     if (!s || path.length === 0) { problems.push({ path: `override ${key}`, line: null, message: `no stage '${stage}' to override (use stage.option=value)` }); continue; }
     let node = s.options as Record<string, unknown>;
-    for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) {
+      node[k] ??= {};
+      node = node[k] as Record<string, unknown>;
+    }
     node[path[path.length - 1]!] = value;
   }
   return problems;

@@ -10,7 +10,8 @@ export type { Message };
 
 /** MQTT topic levels may not contain wildcards or separators; ids are validated elsewhere, this is a guard. */
 export function level(s: string): string {
-  return s.replace(/[#+/\u0000]/g, '_');
+  // NUL is a separator too; matched by code point so the pattern holds no control character.
+  return s.replace(/[#+/]/g, '_').replaceAll(String.fromCharCode(0), '_');
 }
 
 export const topics = (prefix: string, device: string) => {

@@ -46,7 +46,7 @@ export class SearchIndex {
     for await (const page of embeddings(this.db, this.modelId)) {
       const keys = new BigUint64Array(page.map((r) => r.vec_key));
       const matrix = new Float32Array(page.length * d);
-      page.forEach((r, i) => matrix.set(r.embedding, i * d));
+      for (const [i, r] of page.entries()) matrix.set(r.embedding, i * d);
       this.index.addMany(keys, matrix);
     }
     await this.index.save(this.path);

@@ -101,4 +101,4 @@ export class VectorIndex {
   }
 }
 
-export const sidecar = (path: string) => path.replace(/\.usearch$/, '') + '.json';
+export const sidecar = (path: string) => `${path.replace(/\.usearch$/, '')}.json`;

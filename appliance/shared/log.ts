@@ -19,7 +19,7 @@ export type Sink = (line: string) => void;
 
 const state: { level: Level; sink: Sink } = {
   level: 'info',
-  sink: (line) => process.stdout.write(line + '\n'),
+  sink: (line) => process.stdout.write(`${line}\n`),
 };
 
 export function configureLogs(opts: { level?: Level; sink?: Sink }): void {

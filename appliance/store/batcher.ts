@@ -32,9 +32,9 @@ export class Batcher<T> {
       const batch = this.pending.splice(0, this.opts.max);
       try {
         await this.flushFn(batch.map((p) => p.item));
-        batch.forEach((p) => p.resolve());
+        for (const p of batch) p.resolve();
       } catch (e) {
-        batch.forEach((p) => p.reject(e));
+        for (const p of batch) p.reject(e);
       }
     }
     this.running = null;

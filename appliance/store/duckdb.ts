@@ -125,7 +125,9 @@ export class Db implements Sql {
       const a = await this.conn.createAppender(table);
       try {
         for (const row of rows) {
-          row.forEach((v, i) => appendOne(a, kinds[i]!, v));
+          row.forEach((v, i) => {
+            appendOne(a, kinds[i]!, v);
+          });
           a.endRow();
         }
         a.flushSync();

@@ -23,7 +23,7 @@ async function register(url: string, photo: string, name: string): Promise<{ sta
 async function allThere(url: string, acked: Array<{ id: string; photo: string }>): Promise<string[]> {
   const missing: string[] = [];
   for (const a of acked) {
-    if ((await fetch(`${url}/api/images/${a.id}`)).status !== 200) { missing.push(`${a.id}: gone`); continue; }
+    if ((await fetch(`${url}/api/images/${a.id}`)).status !== 200) { missing.push(`${a.id}: gone`); }
   }
   for (const a of acked.slice(0, 10)) {
     const res = await fetch(`${url}/api/search`, { method: 'POST', body: form({ file: [await fileBlob(join(COCO, a.photo), 'image/jpeg'), a.photo], limit: '50' }) });

@@ -11,7 +11,7 @@ import { configureLogs } from '../../appliance/shared/log';
 const PASSWORD = 'Sup3r-Secret!pw';
 const lines: string[] = [];
 beforeAll(() => configureLogs({ sink: (l) => lines.push(l) }));
-afterAll(() => configureLogs({ level: 'error', sink: (l) => process.stdout.write(l + '\n') }));
+afterAll(() => configureLogs({ level: 'error', sink: (l) => process.stdout.write(`${l}\n`) }));
 
 const cam = (id: string, url: string, auth: 'basic' | 'digest' | 'none', password = PASSWORD) =>
   stream({ id, url, auth, username: 'admin', password, pipeline: 'objects', fps: 2, realtime: true, overrides: { 'events.count': false } });

@@ -133,7 +133,7 @@ test('uploads and multipart: mutated images and raw bodies get 201 or 4xx, never
 test('WebSocket: generated messages never crash the hub; a fresh client still subscribes', async () => {
   await using app = await startAppliance({ api: { auth: false, rate_limit_per_minute: 1_000_000 } });
   const r = rng(SEED + 2);
-  const ws = app.url.replace('http', 'ws') + '/ws/analysis';
+  const ws = `${app.url.replace('http', 'ws')}/ws/analysis`;
   const shapes = [
     () => JSON.stringify({ type: r.pick(['subscribe', 'unsubscribe', 'ping', 'x', '', null, 1]), streams: r.pick([[], ['a'], 'a', null, [1, {}], Array(1000).fill('s')]), events: r.pick([[], ['enter'], {}, 'x']), since: r.pick([null, '', 'not-an-id', 0, -1, 1e308, '0190b1e5-0000-7000-8000-000000000000', 'x'.repeat(5000)]) }),
     () => r.pick(['', '{', '[]', 'null', '"x"', '{"type":', '\u0000', '{"__proto__":{"x":1}}', '{"type":"subscribe","constructor":{"prototype":{}}}']),

@@ -31,7 +31,7 @@ describe('hardening', () => {
     const want = ['nosniff', 'DENY', "default-src 'none'; frame-ancestors 'none'", 'no-referrer'];
     expect([heads(await fetch(`${app.url}/health`)), heads(await fetch(`${app.url}/api/images`)), heads(await app.api('/api/images/nope'))]).toEqual([want, want, want]);
     // A request id on every answer: the caller's when well-formed, else a new one.
-    const ids = [await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'trace-42' } }), await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'bad id; \$(reboot)' } })].map((r) => r.headers.get('x-request-id'));
+    const ids = [await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'trace-42' } }), await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'bad id; $(reboot)' } })].map((r) => r.headers.get('x-request-id'));
     expect([ids[0], /^[0-9a-f-]{36}$/.test(ids[1]!)]).toEqual(['trace-42', true]);
 
     const allowed = await fetch(`${app.url}/api/images`, { headers: { origin: 'https://ops.example.com', 'x-api-key': app.key } });

@@ -59,7 +59,7 @@ test('showinfo lines give frame number and pts; other lines give null', () => {
 
 test('the ring buffer keeps the last lines', () => {
   const r = new RingBuffer(2);
-  ['a', 'b', 'c'].forEach((l) => r.push(l));
+  for (const l of ['a', 'b', 'c']) r.push(l);
   expect(r.all).toEqual(['b', 'c']);
 });
 

@@ -56,7 +56,7 @@ describe('API keys', () => {
 
 describe('object keys', () => {
   test('content keys are sharded by the sha prefix, and foreign keys are refused', () => {
-    const sha = 'ab' + 'c'.repeat(62);
+    const sha = `ab${'c'.repeat(62)}`;
     expect([contentKey(sha, '.JPG'), isValidKey(contentKey(sha, 'jpg')), isValidKey('../etc/passwd'), isValidKey(`cd/${sha}.jpg`)]).toEqual([`ab/${sha}.jpg`, true, false, false]);
   });
 });

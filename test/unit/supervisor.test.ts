@@ -98,7 +98,7 @@ describe('Supervisor', () => {
 describe('DropOldestQueue', () => {
   test('drops the oldest when full and counts it; take waits for the next item', async () => {
     const q = new DropOldestQueue<number>(2);
-    [1, 2, 3, 4].forEach((n) => q.push(n));
+    for (const n of [1, 2, 3, 4]) q.push(n);
     const got = [await q.take(), await q.take()];
     const pending = q.take();
     q.push(5);
