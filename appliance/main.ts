@@ -18,7 +18,21 @@ import { backup, restore } from './cli/backup';
 import { isAppError, messageOf } from './shared/errors';
 import { scrub } from './shared/scrub';
 
-const commands: Command[] = [serve, demo, apikey, user, models, db, backup, restore, watch, token, fleet, configCmd, version];
+const commands: Command[] = [
+  serve,
+  demo,
+  apikey,
+  user,
+  models,
+  db,
+  backup,
+  restore,
+  watch,
+  token,
+  fleet,
+  configCmd,
+  version,
+];
 
 const usage = `Usage: fovea <command> [options]
 
@@ -29,13 +43,22 @@ Run 'fovea <command> --help' for a command's options.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(usage); return name ? 0 : 2; }
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
   if (name === '--version') return version.run({}, []);
   const cmd = commands.find((c) => c.name === name);
-  if (!cmd) { console.error(`fovea: unknown command '${name}'\n\n${usage}`); return 2; }
+  if (!cmd) {
+    console.error(`fovea: unknown command '${name}'\n\n${usage}`);
+    return 2;
+  }
   try {
     const { values, positionals, help } = parse(cmd, rest);
-    if (help) { console.log(cmd.usage); return 0; }
+    if (help) {
+      console.log(cmd.usage);
+      return 0;
+    }
     return await cmd.run(values, positionals);
   } catch (e) {
     console.error(`fovea ${name}: ${scrub(messageOf(e))}`);

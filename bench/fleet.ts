@@ -17,7 +17,15 @@ import { Value } from '@sinclair/typebox/value';
 import { Config } from '../appliance/config/schema';
 import { ensureModel, tempDir } from '../test/helpers/fixtures';
 import { fleetRepo, type FleetRepo } from '../test/helpers/fleet-repo';
-import { boxName, convergence, fleetFiles, fleetStatus, median, PEOPLE_PIPELINE, startBoxes } from '../test/helpers/fleet-sim';
+import {
+  boxName,
+  convergence,
+  fleetFiles,
+  fleetStatus,
+  median,
+  PEOPLE_PIPELINE,
+  startBoxes,
+} from '../test/helpers/fleet-sim';
 import { spawnFovea } from '../test/helpers/process';
 import { row } from './lib/stats';
 
@@ -38,7 +46,9 @@ async function realBoxes(dir: string, n: number): Promise<string[]> {
     const gate: number[] = [];
     for (let push = 0; push < 3; push++) {
       const t0 = performance.now();
-      const sha = await repo.commit(`score ${push}`, { 'pipelines/door.yaml': PEOPLE_PIPELINE.replace('score: 0.3', `score: 0.3${push + 1}`) });
+      const sha = await repo.commit(`score ${push}`, {
+        'pipelines/door.yaml': PEOPLE_PIPELINE.replace('score: 0.3', `score: 0.3${push + 1}`),
+      });
       const ms = await convergence(urls, sha, t0, 120_000);
       medians.push(median(ms));
       maxes.push(Math.max(...ms));
@@ -48,9 +58,27 @@ async function realBoxes(dir: string, n: number): Promise<string[]> {
         gate.push(h.duration_ms - (h.apply_ms ?? 0));
       }
     }
-    out.push(row([`${n} appliances`, `push -> every box applied (pipeline swap), poll ${INTERVAL_S} s`, s(median(medians)), s(median(maxes)), `3 pushes; medians ${medians.map(s).join(', ')} s; max ${maxes.map(s).join(', ')} s`]));
-    out.push(row([`${n} appliances`, 'apply of a one-stream pipeline change (build + swap)', (median(apply) / 1000).toFixed(3), (Math.max(...apply) / 1000).toFixed(3), `${apply.length} applies`]));
-    out.push(row([`${n} appliances`, 'health gate (next analysed frame at 1 fps)', s(median(gate)), s(Math.max(...gate)), '']));
+    out.push(
+      row([
+        `${n} appliances`,
+        `push -> every box applied (pipeline swap), poll ${INTERVAL_S} s`,
+        s(median(medians)),
+        s(median(maxes)),
+        `3 pushes; medians ${medians.map(s).join(', ')} s; max ${maxes.map(s).join(', ')} s`,
+      ]),
+    );
+    out.push(
+      row([
+        `${n} appliances`,
+        'apply of a one-stream pipeline change (build + swap)',
+        (median(apply) / 1000).toFixed(3),
+        (Math.max(...apply) / 1000).toFixed(3),
+        `${apply.length} applies`,
+      ]),
+    );
+    out.push(
+      row([`${n} appliances`, 'health gate (next analysed frame at 1 fps)', s(median(gate)), s(Math.max(...gate)), '']),
+    );
   } finally {
     await Promise.all(boxes.map((b) => b.p[Symbol.asyncDispose]()));
   }
@@ -60,24 +88,48 @@ async function realBoxes(dir: string, n: number): Promise<string[]> {
 async function rollback(dir: string): Promise<string> {
   const repo = await fleetRepo(join(dir, 'rb'));
   await repo.commit('one box', fleetFiles(1));
-  await using box = await spawnFovea(join(dir, 'rb-box'), { device_id: boxName(0), api: { auth: false }, fleet: { repo: repo.remote, interval_s: 3600, grace_s: 5 } });
-  const trigger = async () => (await (await fetch(`${box.url}/api/fleet/sync?wait=true`, { method: 'POST' })).json()) as Awaited<ReturnType<typeof fleetStatus>>;
-  await convergence([{ id: boxName(0), url: box.url }], (await repo.git('rev-parse', 'HEAD')), performance.now(), 60_000);
+  await using box = await spawnFovea(join(dir, 'rb-box'), {
+    device_id: boxName(0),
+    api: { auth: false },
+    fleet: { repo: repo.remote, interval_s: 3600, grace_s: 5 },
+  });
+  const trigger = async () =>
+    (await (await fetch(`${box.url}/api/fleet/sync?wait=true`, { method: 'POST' })).json()) as Awaited<
+      ReturnType<typeof fleetStatus>
+    >;
+  await convergence([{ id: boxName(0), url: box.url }], await repo.git('rev-parse', 'HEAD'), performance.now(), 60_000);
   const ms: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const bad = await repo.commit(`camera gone ${i}`, { [`devices/${boxName(0)}.yaml`]: { streams: [{ id: 'door', url: `rtsp://127.0.0.1:9/gone${i}`, pipeline: 'door', fps: 1 }] } });
+    const bad = await repo.commit(`camera gone ${i}`, {
+      [`devices/${boxName(0)}.yaml`]: {
+        streams: [{ id: 'door', url: `rtsp://127.0.0.1:9/gone${i}`, pipeline: 'door', fps: 1 }],
+      },
+    });
     const st = (await trigger())!;
     const h = st.history.find((x) => x.sha === bad)!;
     if (h.state !== 'rolled_back') throw new Error(`expected a rollback, got ${h.state}`);
     ms.push(h.rollback_ms!);
   }
-  return row(['1 appliance', 'rollback after a failed health gate (grace 5 s): re-apply of the last good revision', (median(ms) / 1000).toFixed(3), (Math.max(...ms) / 1000).toFixed(3), `3 rollbacks; from push to back: grace + ${ms.map((x) => (x / 1000).toFixed(2)).join(', ')} s`]);
+  return row([
+    '1 appliance',
+    'rollback after a failed health gate (grace 5 s): re-apply of the last good revision',
+    (median(ms) / 1000).toFixed(3),
+    (Math.max(...ms) / 1000).toFixed(3),
+    `3 rollbacks; from push to back: grace + ${ms.map((x) => (x / 1000).toFixed(2)).join(', ')} s`,
+  ]);
 }
 
 /** A host that takes every config at once: the agents' own cost, without the appliance. */
 function instantHost(): FleetHost {
   let current = { config: Value.Default(Config, {}) as Config, revision: null as string | null };
-  return { current: () => current, apply: async (config, revision) => { current = { config, revision }; return []; }, probe: () => [] };
+  return {
+    current: () => current,
+    apply: async (config, revision) => {
+      current = { config, revision };
+      return [];
+    },
+    probe: () => [],
+  };
 }
 
 async function agents(dir: string, n: number): Promise<string[]> {
@@ -87,9 +139,24 @@ async function agents(dir: string, n: number): Promise<string[]> {
   const list = Array.from({ length: n }, (_, i) => {
     const id = boxName(i);
     const fleetDir = join(dir, `agents-${n}-state`, id);
-    const local = Value.Default(Config, { device_id: id, fleet: { repo: repo.remote, interval_s: INTERVAL_S } }) as Config;
+    const local = Value.Default(Config, {
+      device_id: id,
+      fleet: { repo: repo.remote, interval_s: INTERVAL_S },
+    }) as Config;
     // Start times spread over one interval, as boxes that booted at different times.
-    return { id, agent: new FleetAgent({ git: new Git(repo.remote, join(fleetDir, 'mirror.git')), host: instantHost(), local, device: id, catalog: builtinCatalog(), fleetDir, state: new StateFile(join(fleetDir, 'state.json')), log }) };
+    return {
+      id,
+      agent: new FleetAgent({
+        git: new Git(repo.remote, join(fleetDir, 'mirror.git')),
+        host: instantHost(),
+        local,
+        device: id,
+        catalog: builtinCatalog(),
+        fleetDir,
+        state: new StateFile(join(fleetDir, 'state.json')),
+        log,
+      }),
+    };
   });
   for (const [i, a] of list.entries()) setTimeout(() => a.agent.start(), (i * INTERVAL_S * 1000) / n);
   const status = async (id: string) => list.find((a) => a.id === id)!.agent.view();
@@ -100,16 +167,39 @@ async function agents(dir: string, n: number): Promise<string[]> {
     const maxes: number[] = [];
     for (let push = 0; push < 3; push++) {
       const t0 = performance.now();
-      const sha = await repo.commit(`score ${push}`, { 'pipelines/door.yaml': PEOPLE_PIPELINE.replace('score: 0.3', `score: 0.3${push + 1}`) });
+      const sha = await repo.commit(`score ${push}`, {
+        'pipelines/door.yaml': PEOPLE_PIPELINE.replace('score: 0.3', `score: 0.3${push + 1}`),
+      });
       const ms = await convergence(ids, sha, t0, 120_000, status);
       medians.push(median(ms));
       maxes.push(Math.max(...ms));
     }
     // The bare baseline: n clients each running `git fetch` once, all at once.
     const t0 = performance.now();
-    await Promise.all(list.map(async (a) => { const p = Bun.spawn(['git', '--git-dir', join(dir, `agents-${n}-state`, a.id, 'mirror.git'), 'fetch', '--quiet', repo.remote, '+refs/heads/*:refs/heads/*']); await p.exited; }));
+    await Promise.all(
+      list.map(async (a) => {
+        const p = Bun.spawn([
+          'git',
+          '--git-dir',
+          join(dir, `agents-${n}-state`, a.id, 'mirror.git'),
+          'fetch',
+          '--quiet',
+          repo.remote,
+          '+refs/heads/*:refs/heads/*',
+        ]);
+        await p.exited;
+      }),
+    );
     const bare = performance.now() - t0;
-    return [row([`${n} agents`, `push -> every agent applied, poll ${INTERVAL_S} s (real git fetch + render + checks, instant host)`, s(median(medians)), s(median(maxes)), `3 pushes; max ${maxes.map(s).join(', ')} s; ${n} bare git fetches at once: ${s(bare)} s`])];
+    return [
+      row([
+        `${n} agents`,
+        `push -> every agent applied, poll ${INTERVAL_S} s (real git fetch + render + checks, instant host)`,
+        s(median(medians)),
+        s(median(maxes)),
+        `3 pushes; max ${maxes.map(s).join(', ')} s; ${n} bare git fetches at once: ${s(bare)} s`,
+      ]),
+    ];
   } finally {
     await Promise.all(list.map((a) => a.agent.stop()));
   }

@@ -24,7 +24,16 @@ import { median, percentile, row } from './lib/stats';
 const N_MQTT = 20_000;
 const N_WS = 5_000;
 
-const object = (n: number): TrackedObjectState => ({ id: `cam-${n}-abcdef12`, stream: 'cam', label: 'person', score: 0.87, box: [120.5, 80.2, 260.1, 400.9], zones: ['door'], track_id: n, snapshot_url: null });
+const object = (n: number): TrackedObjectState => ({
+  id: `cam-${n}-abcdef12`,
+  stream: 'cam',
+  label: 'person',
+  score: 0.87,
+  box: [120.5, 80.2, 260.1, 400.9],
+  zones: ['door'],
+  track_id: n,
+  snapshot_url: null,
+});
 
 /** A subscriber that resolves when it has `n` messages on `topic`. */
 async function counter(url: string, topic: string, n: number) {
@@ -33,8 +42,12 @@ async function counter(url: string, topic: string, n: number) {
   await sub.subscribeAsync(topic, { qos: 1 });
   let got = 0;
   let done!: () => void;
-  const all = new Promise<void>((r) => { done = r; });
-  sub.on('message', () => { if (++got === n) done(); });
+  const all = new Promise<void>((r) => {
+    done = r;
+  });
+  sub.on('message', () => {
+    if (++got === n) done();
+  });
   return { all, end: () => sub.endAsync() };
 }
 
@@ -69,7 +82,12 @@ async function mqttRows(): Promise<string[]> {
       return rate;
     };
     const fovea = async () => {
-      const pub = new MqttPublisher({ url: broker.url, clientId: 'bench-fovea', availableTopic: t.available, qos }, await Outbox.open(db, { maxMessages: 1e6, maxBytes: 1e9 }), createLogger({ bench: true }), t);
+      const pub = new MqttPublisher(
+        { url: broker.url, clientId: 'bench-fovea', availableTopic: t.available, qos },
+        await Outbox.open(db, { maxMessages: 1e6, maxBytes: 1e9 }),
+        createLogger({ bench: true }),
+        t,
+      );
       await waitFor(() => pub.connected, 10_000, 'connected');
       const sub = await counter(broker.url, t.events, N_MQTT);
       const t0 = performance.now();
@@ -81,8 +99,24 @@ async function mqttRows(): Promise<string[]> {
       return rate;
     };
     const [b, f] = await medianRates([bare, fovea]);
-    out.push(row([`MQTT QoS ${qos}`, `bare mqtt.js loop, ${N_MQTT} events of ${msgs[0]!.payload.length} B`, Math.round(b!), '', '']));
-    out.push(row([`MQTT QoS ${qos}`, `fovea publisher (events topic, outbox on standby), ${N_MQTT} events`, Math.round(f!), (f! / b!).toFixed(2), '']));
+    out.push(
+      row([
+        `MQTT QoS ${qos}`,
+        `bare mqtt.js loop, ${N_MQTT} events of ${msgs[0]!.payload.length} B`,
+        Math.round(b!),
+        '',
+        '',
+      ]),
+    );
+    out.push(
+      row([
+        `MQTT QoS ${qos}`,
+        `fovea publisher (events topic, outbox on standby), ${N_MQTT} events`,
+        Math.round(f!),
+        (f! / b!).toFixed(2),
+        '',
+      ]),
+    );
   }
   db.close();
   return out;
@@ -90,21 +124,41 @@ async function mqttRows(): Promise<string[]> {
 
 /** WebSocket clients in this process that resolve when each has `n` messages. */
 async function wsClients(url: string, count: number, n: number, headers: Record<string, string> = {}) {
-  const clients = await Promise.all(Array.from({ length: count }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, protocols: ['json'] } as never);
-    ws.onopen = () => resolve(ws);
-    ws.onerror = () => reject(new Error('ws refused'));
-  })));
-  const done = Promise.all(clients.map((ws) => new Promise<void>((r) => {
-    let got = 0;
-    ws.onmessage = (e) => { if ((JSON.parse(String(e.data)) as { id?: string }).id && ++got === n) r(); };
-  })));
-  return { done, close: () => { for (const c of clients) c.close(); } };
+  const clients = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(url, { headers, protocols: ['json'] } as never);
+          ws.onopen = () => resolve(ws);
+          ws.onerror = () => reject(new Error('ws refused'));
+        }),
+    ),
+  );
+  const done = Promise.all(
+    clients.map(
+      (ws) =>
+        new Promise<void>((r) => {
+          let got = 0;
+          ws.onmessage = (e) => {
+            if ((JSON.parse(String(e.data)) as { id?: string }).id && ++got === n) r();
+          };
+        }),
+    ),
+  );
+  return {
+    done,
+    close: () => {
+      for (const c of clients) c.close();
+    },
+  };
 }
 
 async function wsRows(): Promise<string[]> {
   const out: string[] = [];
-  await using app = await startAppliance({ api: { port: 0, ws: { ping_interval_s: 30, max_buffer_bytes: 64 << 20, max_clients: 1000 } } });
+  await using app = await startAppliance({
+    api: { port: 0, ws: { ping_interval_s: 30, max_buffer_bytes: 64 << 20, max_clients: 1000 } },
+  });
   // The same bytes a fovea client gets for one event.
   const sample = JSON.stringify(eventEnvelope(eventRowOf(eventRecord(1), 1), app.url));
   const wsUrl = `${app.url.replace('http', 'ws')}/ws/analysis`;
@@ -113,7 +167,17 @@ async function wsRows(): Promise<string[]> {
   for (const count of [1, 10, 100]) {
     // Baseline: a bare Bun WebSocket server sending the same number of messages of that size.
     const bare = async () => {
-      const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response('no')), websocket: { message() {}, open(ws) { ws.subscribe('all'); } } });
+      const server = Bun.serve({
+        port: 0,
+        hostname: '127.0.0.1',
+        fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response('no')),
+        websocket: {
+          message() {},
+          open(ws) {
+            ws.subscribe('all');
+          },
+        },
+      });
       const c = await wsClients(`ws://127.0.0.1:${server.port}`, count, N_WS);
       const t0 = performance.now();
       for (let i = 0; i < N_WS; i++) server.publish('all', sample);
@@ -150,8 +214,18 @@ async function wsRows(): Promise<string[]> {
     const [b, h, e] = await medianRates([bare, hub, e2e]);
     const who = `WebSocket, ${count} client${count > 1 ? 's' : ''}`;
     out.push(row([who, `bare Bun server.publish, ${N_WS} messages of ${sample.length} B`, Math.round(b!), '', '']));
-    out.push(row([who, `fovea hub alone: ${N_WS} committed events fanned out`, Math.round(h!), (h! / b!).toFixed(2), '']));
-    out.push(row([who, `fovea end to end: ${N_WS} events stored (DuckDB commit), then fanned out`, Math.round(e!), (e! / b!).toFixed(2), '']));
+    out.push(
+      row([who, `fovea hub alone: ${N_WS} committed events fanned out`, Math.round(h!), (h! / b!).toFixed(2), '']),
+    );
+    out.push(
+      row([
+        who,
+        `fovea end to end: ${N_WS} events stored (DuckDB commit), then fanned out`,
+        Math.round(e!),
+        (e! / b!).toFixed(2),
+        '',
+      ]),
+    );
   }
   return out;
 }
@@ -163,12 +237,27 @@ async function latencyRows(): Promise<string[]> {
   const sub = mqtt.connect(broker.url, { clientId: 'bench-lat' });
   await new Promise<void>((r) => sub.on('connect', () => r()));
   await sub.subscribeAsync('fovea/bench-lat/+/detections', { qos: 0 });
-  sub.on('message', (_t, p) => mq.push(Date.now() - Date.parse((JSON.parse(p.toString()) as { timestamp: string }).timestamp)));
+  sub.on('message', (_t, p) =>
+    mq.push(Date.now() - Date.parse((JSON.parse(p.toString()) as { timestamp: string }).timestamp)),
+  );
   await using app = await startAppliance({
-    device_id: 'bench-lat', mqtt: { url: broker.url },
-    streams: [stream({ id: 'cam', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 5, realtime: true, overrides: { 'publish.detections_per_s': 100 } })],
+    device_id: 'bench-lat',
+    mqtt: { url: broker.url },
+    streams: [
+      stream({
+        id: 'cam',
+        url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+        pipeline: 'people',
+        fps: 5,
+        realtime: true,
+        overrides: { 'publish.detections_per_s': 100 },
+      }),
+    ],
   });
-  const client = new WebSocket(`${app.url.replace('http', 'ws')}/ws/analysis`, { headers: { 'x-api-key': app.key }, protocols: ['json'] } as never);
+  const client = new WebSocket(`${app.url.replace('http', 'ws')}/ws/analysis`, {
+    headers: { 'x-api-key': app.key },
+    protocols: ['json'],
+  } as never);
   client.onmessage = (e) => {
     const m = JSON.parse(String(e.data)) as { event: string; timestamp: string };
     if (m.event === 'frameAnalyzed') ws.push(Date.now() - Date.parse(m.timestamp));
@@ -177,11 +266,23 @@ async function latencyRows(): Promise<string[]> {
   client.close();
   await sub.endAsync();
   return [
-    row(['latency, 5 fps live video', `frame decoded -> MQTT subscriber got its detections (QoS 0), ${mq.length} frames`, `p50 ${median(mq)} ms`, '', `p99 ${percentile(mq, 99)} ms`]),
-    row(['latency, 5 fps live video', `frame decoded -> WebSocket client got frameAnalyzed, ${ws.length} frames`, `p50 ${median(ws)} ms`, '', `p99 ${percentile(ws, 99)} ms`]),
+    row([
+      'latency, 5 fps live video',
+      `frame decoded -> MQTT subscriber got its detections (QoS 0), ${mq.length} frames`,
+      `p50 ${median(mq)} ms`,
+      '',
+      `p99 ${percentile(mq, 99)} ms`,
+    ]),
+    row([
+      'latency, 5 fps live video',
+      `frame decoded -> WebSocket client got frameAnalyzed, ${ws.length} frames`,
+      `p50 ${median(ws)} ms`,
+      '',
+      `p99 ${percentile(ws, 99)} ms`,
+    ]),
   ];
 }
 
 export async function publishBench(): Promise<string[]> {
-  return [...await mqttRows(), ...await wsRows(), ...await latencyRows()];
+  return [...(await mqttRows()), ...(await wsRows()), ...(await latencyRows())];
 }

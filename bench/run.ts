@@ -17,7 +17,9 @@ import { publishBench } from './publish';
 import { syncBench } from './sync';
 import { fleetBench } from './fleet';
 
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet'];
+const suites = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -34,7 +36,9 @@ if (suites.includes('synthetic')) {
   }
 }
 if (suites.includes('pipeline')) {
-  console.log('\n| input | what | frames/s | vs (c) | vs slower of (a), (b) | decoded -> stored p50 / p99 ms | CPU % (of 200) | peak RSS MB (with ffmpeg) |');
+  console.log(
+    '\n| input | what | frames/s | vs (c) | vs slower of (a), (b) | decoded -> stored p50 / p99 ms | CPU % (of 200) | peak RSS MB (with ffmpeg) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const l of await pipelineBench()) console.log(l);
 }

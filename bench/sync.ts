@@ -23,21 +23,42 @@ import { median, row } from './lib/stats';
 
 const CONCURRENCY = 4;
 
-async function bareLoop(endpoint: string, bucket: string, files: Array<{ path: string; key: string }>): Promise<number> {
-  const c = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_KEY.access_key_id, secretAccessKey: S3_KEY.secret_access_key }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+async function bareLoop(
+  endpoint: string,
+  bucket: string,
+  files: Array<{ path: string; key: string }>,
+): Promise<number> {
+  const c = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3_KEY.access_key_id, secretAccessKey: S3_KEY.secret_access_key },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < files.length) {
-      const f = files[next++]!;
-      await c.send(new PutObjectCommand({ Bucket: bucket, Key: `bare/${f.key}`, Body: new Uint8Array(await Bun.file(f.path).arrayBuffer()) }));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < files.length) {
+        const f = files[next++]!;
+        await c.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: `bare/${f.key}`,
+            Body: new Uint8Array(await Bun.file(f.path).arrayBuffer()),
+          }),
+        );
+      }
+    }),
+  );
   c.destroy();
   return (performance.now() - t0) / 1000;
 }
 
-interface Prepared { files: Array<{ path: string; key: string }>; run(): Promise<number> }
+interface Prepared {
+  files: Array<{ path: string; key: string }>;
+  run(): Promise<number>;
+}
 
 /**
  * fovea: the objects stored locally and queued (not timed); run() starts the worker and returns
@@ -49,11 +70,30 @@ async function prepareFovea(endpoint: string, blobs: Uint8Array[], dir: string, 
   const store = new LocalObjectStore(join(dir, `${label}-objects`));
   const stored: StoredObject[] = [];
   for (const b of blobs) stored.push(await store.put(b, 'jpg'));
-  const bucket = new S3Bucket({ endpoint, region: 'us-east-1', bucket: 'fovea', path_style: true, ...S3_KEY, multipart_threshold_bytes: 16 << 20, part_size_bytes: 8 << 20 });
-  const worker = new SyncWorker({ db, bucket, pathOf: (k) => store.pathOf(k), concurrency: CONCURRENCY, log: createLogger({ bench: true }) });
+  const bucket = new S3Bucket({
+    endpoint,
+    region: 'us-east-1',
+    bucket: 'fovea',
+    path_style: true,
+    ...S3_KEY,
+    multipart_threshold_bytes: 16 << 20,
+    part_size_bytes: 8 << 20,
+  });
+  const worker = new SyncWorker({
+    db,
+    bucket,
+    pathOf: (k) => store.pathOf(k),
+    concurrency: CONCURRENCY,
+    log: createLogger({ bench: true }),
+  });
   const queue = new SyncQueue(db, `bench-${label}`, 'box', worker, bucket, 600);
   const at = new Date();
-  await db.transaction((tx) => queue.enqueue(tx, stored.map((o) => ({ key: o.key, size: o.size, origin: 'image', meta: {}, at }))));
+  await db.transaction((tx) =>
+    queue.enqueue(
+      tx,
+      stored.map((o) => ({ key: o.key, size: o.size, origin: 'image', meta: {}, at })),
+    ),
+  );
   const run = async () => {
     const t0 = performance.now();
     worker.start();
@@ -103,11 +143,29 @@ export async function syncBench(): Promise<string[]> {
     }
     const [fs, bs] = [median(f), median(b)];
     const what = `${c.n} x ${c.label} (${(c.size / 1024).toFixed(0)} KiB)`;
-    out.push(row([what, `bare SDK PutObject loop, ${CONCURRENCY} at once`, (c.n / bs).toFixed(1), (mb / bs).toFixed(1), '']));
-    out.push(row([what, `fovea sync (outbox, checksum, bookkeeping), ${CONCURRENCY} at once`, (c.n / fs).toFixed(1), (mb / fs).toFixed(1), (bs / fs).toFixed(2)]));
+    out.push(
+      row([what, `bare SDK PutObject loop, ${CONCURRENCY} at once`, (c.n / bs).toFixed(1), (mb / bs).toFixed(1), '']),
+    );
+    out.push(
+      row([
+        what,
+        `fovea sync (outbox, checksum, bookkeeping), ${CONCURRENCY} at once`,
+        (c.n / fs).toFixed(1),
+        (mb / fs).toFixed(1),
+        (bs / fs).toFixed(2),
+      ]),
+    );
   }
   const backlog = Array.from({ length: 10_000 }, () => new Uint8Array(randomBytes(8 * 1024)));
   const drain = await (await prepareFovea(s3.endpoint, backlog, dir.path, 'backlog')).run();
-  out.push(row(['backlog of 10,000 x 8 KiB', `fovea sync drain, ${CONCURRENCY} at once`, (10_000 / drain).toFixed(1), ((10_000 * 8192) / 1e6 / drain).toFixed(1), `drained in ${drain.toFixed(1)} s`]));
+  out.push(
+    row([
+      'backlog of 10,000 x 8 KiB',
+      `fovea sync drain, ${CONCURRENCY} at once`,
+      (10_000 / drain).toFixed(1),
+      ((10_000 * 8192) / 1e6 / drain).toFixed(1),
+      `drained in ${drain.toFixed(1)} s`,
+    ]),
+  );
   return out;
 }

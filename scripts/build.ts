@@ -14,8 +14,14 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 const hash = createHash('sha256');
 for (const [src] of nativeFiles) hash.update(readFileSync(src));
 const bootSource = readFileSync(join(import.meta.dir, 'native-boot.ts.txt'), 'utf8')
-  .replace('__IMPORTS__', nativeFiles.map(([src], i) => `import f${i} from ${JSON.stringify(src)} with { type: 'file' };`).join('\n'))
-  .replace('__FILES__', `[${nativeFiles.map(([src, rel], i) => `[f${i}, ${JSON.stringify(rel)}, ${statSync(src).size}]`).join(', ')}]`)
+  .replace(
+    '__IMPORTS__',
+    nativeFiles.map(([src], i) => `import f${i} from ${JSON.stringify(src)} with { type: 'file' };`).join('\n'),
+  )
+  .replace(
+    '__FILES__',
+    `[${nativeFiles.map(([src, rel], i) => `[f${i}, ${JSON.stringify(rel)}, ${statSync(src).size}]`).join(', ')}]`,
+  )
   .replace('__HASH__', hash.digest('hex').slice(0, 16));
 
 const applied = new Set<number>();
@@ -25,25 +31,35 @@ const result = await Bun.build({
   compile: { outfile },
   minify: { syntax: true, whitespace: true, identifiers: false },
   sourcemap: 'none',
-  plugins: [{
-    name: 'fovea-native',
-    setup(build) {
-      build.onLoad({ filter: /appliance\/native\.ts$/ }, () => ({ contents: bootSource, loader: 'ts' }));
-      build.onLoad({ filter: /node_modules\/(onnxruntime-node|@duckdb\/node-bindings|usearch|sharp)\/.*\.(c|m)?js$/ }, async (args) => {
-        let text = await Bun.file(args.path).text();
-        rewrites.forEach((r, i) => {
-          if (!r.file.test(args.path)) return;
-          if (!r.from.test(text)) throw new Error(`build: loader pattern ${i} not found in ${args.path}; the dependency changed, update scripts/native-files.ts`);
-          text = text.replace(r.from, r.to);
-          applied.add(i);
-        });
-        return { contents: text, loader: 'js' };
-      });
+  plugins: [
+    {
+      name: 'fovea-native',
+      setup(build) {
+        build.onLoad({ filter: /appliance\/native\.ts$/ }, () => ({ contents: bootSource, loader: 'ts' }));
+        build.onLoad(
+          { filter: /node_modules\/(onnxruntime-node|@duckdb\/node-bindings|usearch|sharp)\/.*\.(c|m)?js$/ },
+          async (args) => {
+            let text = await Bun.file(args.path).text();
+            rewrites.forEach((r, i) => {
+              if (!r.file.test(args.path)) return;
+              if (!r.from.test(text))
+                throw new Error(
+                  `build: loader pattern ${i} not found in ${args.path}; the dependency changed, update scripts/native-files.ts`,
+                );
+              text = text.replace(r.from, r.to);
+              applied.add(i);
+            });
+            return { contents: text, loader: 'js' };
+          },
+        );
+      },
     },
-  }],
+  ],
 });
 if (!result.success) {
   for (const m of result.logs) console.error(m);
   process.exit(1);
 }
-console.log(`built ${outfile} (${(statSync(outfile).size / 1e6).toFixed(1)} MB; loader rewrites applied: ${[...applied].sort().join(',')})`);
+console.log(
+  `built ${outfile} (${(statSync(outfile).size / 1e6).toFixed(1)} MB; loader rewrites applied: ${[...applied].sort().join(',')})`,
+);

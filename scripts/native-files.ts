@@ -24,16 +24,48 @@ export const nativeFiles: Array<[string, string]> = [
 
 const load = (rel: string) => `require(process.env.FOVEA_NATIVE_DIR + ${JSON.stringify(`/${rel}`)})`;
 
-export interface Rewrite { file: RegExp; from: RegExp; to: string }
+export interface Rewrite {
+  file: RegExp;
+  from: RegExp;
+  to: string;
+}
 
 /** Loader rewrites; the build fails when a pattern is not found (a dependency changed its loader). */
 export const rewrites: Rewrite[] = [
-  { file: /onnxruntime-node\/dist\/binding\.js$/, from: /require\(`\.\.\/bin\/napi-v6\/[^`]+onnxruntime_binding\.node`\)/, to: load('ort/onnxruntime_binding.node') },
-  { file: /@duckdb\/node-bindings\/duckdb\.js$/, from: /module\.exports = getNativeNodeBinding\(getRuntimePlatformArch\(\)\);/, to: `module.exports = ${load('duckdb/duckdb.node')};` },
+  {
+    file: /onnxruntime-node\/dist\/binding\.js$/,
+    from: /require\(`\.\.\/bin\/napi-v6\/[^`]+onnxruntime_binding\.node`\)/,
+    to: load('ort/onnxruntime_binding.node'),
+  },
+  {
+    file: /@duckdb\/node-bindings\/duckdb\.js$/,
+    from: /module\.exports = getNativeNodeBinding\(getRuntimePlatformArch\(\)\);/,
+    to: `module.exports = ${load('duckdb/duckdb.node')};`,
+  },
   { file: /@duckdb\/node-bindings\/duckdb\.js$/, from: /const getNativeNodeBinding = [\s\S]*?\n}\n/, to: '' },
-  { file: /usearch\/javascript\/dist\/esm\/usearch\.js$/, from: /const compiled = build\(getBuildDir\(getDirName\(\)\)\);/, to: `const compiled = ${load('usearch/usearch.node')};` },
-  { file: /usearch\/javascript\/dist\/(esm|cjs)\/usearch\.js$/, from: /if \(process\.uptime\(\) < 0\) \{[\s\S]*?\n\}/, to: '' },
-  { file: /usearch\/javascript\/dist\/cjs\/usearch\.js$/, from: /const compiled = \(0, node_gyp_build_1\.default\)\(getBuildDir\(getDirName\(\)\)\);/, to: `const compiled = ${load('usearch/usearch.node')};` },
-  { file: /sharp\/dist\/sharp\.mjs$/, from: /let sharp;[\s\S]*\nexport default sharp;/, to: `const sharp = ${load(`@img/sharp-linux-x64/lib/${sharpNode}`)};\nexport default sharp;` },
-  { file: /sharp\/dist\/sharp\.cjs$/, from: /let sharp;[\s\S]*\nmodule\.exports = sharp;/, to: `const sharp = ${load(`@img/sharp-linux-x64/lib/${sharpNode}`)};\nmodule.exports = sharp;` },
+  {
+    file: /usearch\/javascript\/dist\/esm\/usearch\.js$/,
+    from: /const compiled = build\(getBuildDir\(getDirName\(\)\)\);/,
+    to: `const compiled = ${load('usearch/usearch.node')};`,
+  },
+  {
+    file: /usearch\/javascript\/dist\/(esm|cjs)\/usearch\.js$/,
+    from: /if \(process\.uptime\(\) < 0\) \{[\s\S]*?\n\}/,
+    to: '',
+  },
+  {
+    file: /usearch\/javascript\/dist\/cjs\/usearch\.js$/,
+    from: /const compiled = \(0, node_gyp_build_1\.default\)\(getBuildDir\(getDirName\(\)\)\);/,
+    to: `const compiled = ${load('usearch/usearch.node')};`,
+  },
+  {
+    file: /sharp\/dist\/sharp\.mjs$/,
+    from: /let sharp;[\s\S]*\nexport default sharp;/,
+    to: `const sharp = ${load(`@img/sharp-linux-x64/lib/${sharpNode}`)};\nexport default sharp;`,
+  },
+  {
+    file: /sharp\/dist\/sharp\.cjs$/,
+    from: /let sharp;[\s\S]*\nmodule\.exports = sharp;/,
+    to: `const sharp = ${load(`@img/sharp-linux-x64/lib/${sharpNode}`)};\nmodule.exports = sharp;`,
+  },
 ];

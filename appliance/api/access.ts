@@ -8,7 +8,11 @@
 import type { Scope } from '../auth/roles';
 
 export type Need = 'public' | 'user' | 'signup' | { scope: Scope; publicRead?: boolean };
-export interface Rule { method: string; path: string; need: Need }
+export interface Rule {
+  method: string;
+  path: string;
+  need: Need;
+}
 
 const scoped = (scope: Scope, publicRead = false): Need => ({ scope, publicRead });
 
@@ -60,7 +64,12 @@ export const ACCESS: Rule[] = [
 /** Elysia path patterns to matchers (':id' is one segment; a trailing slash is the same route). */
 const compiled = ACCESS.map((r) => ({
   rule: r,
-  re: new RegExp(`^${r.path.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[a-z]+/g, '[^/]+')}/?$`),
+  re: new RegExp(
+    `^${r.path
+      .replace(/\/$/, '')
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/:[a-z]+/g, '[^/]+')}/?$`,
+  ),
 }));
 
 /** The rule of a request; HEAD is GET. Null for a path the table does not know (the app answers 404). */

@@ -63,30 +63,79 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
   // Content-Length gets our JSON error, and let it stop only bodies that send no length.
   // WebSocket: our hub cuts a lagging client at api.ws.max_buffer_bytes; Bun's own limit sits above
   // it so Bun never drops a message silently, and Bun's idle timer is off (the hub pings).
-  const websocket = { backpressureLimit: c.ws.max_buffer_bytes * 4, closeOnBackpressureLimit: true, idleTimeout: 0, sendPings: false, maxPayloadLength: 64 * 1024 };
+  const websocket = {
+    backpressureLimit: c.ws.max_buffer_bytes * 4,
+    closeOnBackpressureLimit: true,
+    idleTimeout: 0,
+    sendPings: false,
+    maxPayloadLength: 64 * 1024,
+  };
   return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
     .use(metricsApi(rt.metrics, log))
     .use(errorHandler(log))
     .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
-    .use(bodyLimit([
-      { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
-      { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
-    ], 1024 * 1024))
-    .use(authGuard({ required: c.auth, metricsAuth: c.metrics_auth, publicRead: c.public_read, perMinute: c.rate_limit_per_minute, identify: (tok) => rt.auth.identify(tok), noUsers: () => rt.users.list().length === 0, now: opts.now }))
-    .use(openapi({
-      path: '/docs',
-      specPath: '/openapi.json',
-      documentation: {
-        info: { title: 'fovea appliance API', version: VERSION, description: 'Local image registry and similarity search of one fovea box.' },
-        components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' }, bearer: { type: 'http', scheme: 'bearer' } } },
-        security: [{ apiKey: [] }, { bearer: [] }],
-      },
-    }))
+    .use(
+      bodyLimit(
+        [
+          { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
+          { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
+        ],
+        1024 * 1024,
+      ),
+    )
+    .use(
+      authGuard({
+        required: c.auth,
+        metricsAuth: c.metrics_auth,
+        publicRead: c.public_read,
+        perMinute: c.rate_limit_per_minute,
+        identify: (tok) => rt.auth.identify(tok),
+        noUsers: () => rt.users.list().length === 0,
+        now: opts.now,
+      }),
+    )
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/openapi.json',
+        documentation: {
+          info: {
+            title: 'fovea appliance API',
+            version: VERSION,
+            description: 'Local image registry and similarity search of one fovea box.',
+          },
+          components: {
+            securitySchemes: {
+              apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+              bearer: { type: 'http', scheme: 'bearer' },
+            },
+          },
+          security: [{ apiKey: [] }, { bearer: [] }],
+        },
+      }),
+    )
     .use(healthApi(rt))
-    .use(authRoutes({ users: rt.users, sessions: rt.sessions, access: rt.access, login: c.login, log: log.child({ mod: 'auth' }), now: opts.now }))
+    .use(
+      authRoutes({
+        users: rt.users,
+        sessions: rt.sessions,
+        access: rt.access,
+        login: c.login,
+        log: log.child({ mod: 'auth' }),
+        now: opts.now,
+      }),
+    )
     .use(usersApi({ users: rt.users, sessions: rt.sessions, keys: rt.keys }))
     .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls }))
-    .use(searchApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, exactBelow: rt.exactBelow, baseUrl, remoteUrls }))
+    .use(
+      searchApi({
+        images: rt.images,
+        maxUploadBytes: c.max_upload_bytes,
+        exactBelow: rt.exactBelow,
+        baseUrl,
+        remoteUrls,
+      }),
+    )
     .use(streamsApi(rt.streams))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))

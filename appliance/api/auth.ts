@@ -35,9 +35,17 @@ export function tokenOf(headers: Headers): string | null {
 }
 
 const limited = (retryAfterS: number, who: string) =>
-  new AppError('rate_limited', `too many requests from this ${who}; retry in ${retryAfterS} s`, { headers: { 'retry-after': String(retryAfterS) }, details: { retry_after_s: retryAfterS } });
+  new AppError('rate_limited', `too many requests from this ${who}; retry in ${retryAfterS} s`, {
+    headers: { 'retry-after': String(retryAfterS) },
+    details: { retry_after_s: retryAfterS },
+  });
 
-const required = () => new AppError('unauthorized', 'a credential is required (X-API-Key header, or Authorization: Bearer with an API key or a token from /api/auth/login)', { headers: { 'www-authenticate': 'Bearer' } });
+const required = () =>
+  new AppError(
+    'unauthorized',
+    'a credential is required (X-API-Key header, or Authorization: Bearer with an API key or a token from /api/auth/login)',
+    { headers: { 'www-authenticate': 'Bearer' } },
+  );
 
 /** Whether `id` may do what `need` asks; the scope it lacks otherwise. */
 export function allows(need: Need, id: Identity): string | null {
@@ -66,13 +74,22 @@ export const authGuard = (opts: AuthOptions) => {
     const need: Need = ruleOf(request.method, path)?.need ?? 'user';
     const token = tokenOf(request.headers);
     if (need === 'public') return;
-    if (!token && ((need === 'signup' && opts.noUsers()) || (typeof need === 'object' && need.publicRead && opts.publicRead))) return;
+    if (
+      !token &&
+      ((need === 'signup' && opts.noUsers()) || (typeof need === 'object' && need.publicRead && opts.publicRead))
+    )
+      return;
     if (!token) throw required();
     const id = await opts.identify(token);
     const subject = bySubject.take(`${id.kind}:${id.subject}`);
     if (!subject.ok) throw limited(subject.retryAfterS, id.kind === 'key' ? 'API key' : 'user');
     const missing = allows(need, id);
-    if (missing) throw new AppError('forbidden', `this needs the scope ${missing}, which ${id.kind === 'key' ? 'this API key' : id.subject} does not have`, { details: { needs: missing, has: id.scopes } });
+    if (missing)
+      throw new AppError(
+        'forbidden',
+        `this needs the scope ${missing}, which ${id.kind === 'key' ? 'this API key' : id.subject} does not have`,
+        { details: { needs: missing, has: id.scopes } },
+      );
     identities.set(request, id);
   });
 };
@@ -86,6 +103,8 @@ export const bodyLimit = (limits: Array<{ method: string; path: RegExp; maxBytes
     const max = rule?.maxBytes ?? fallbackMax;
     const len = Number(request.headers.get('content-length') ?? 0);
     if (len > max) {
-      throw new AppError('payload_too_large', `the request body is ${len} bytes, over the limit of ${max}`, { details: { max_bytes: max } });
+      throw new AppError('payload_too_large', `the request body is ${len} bytes, over the limit of ${max}`, {
+        details: { max_bytes: max },
+      });
     }
   });

@@ -8,11 +8,16 @@ import { AppError, isAppError, type ErrorCode } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import { requestIdOf } from './metrics';
 
-export interface ErrorBody { error: { code: ErrorCode; message: string; details: unknown } }
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: unknown };
+}
 
 export function errorResponse(e: AppError): Response {
   const body: ErrorBody = { error: { code: e.code, message: e.message, details: e.details } };
-  return new Response(JSON.stringify(body), { status: e.status, headers: { 'content-type': 'application/json', ...e.headers } });
+  return new Response(JSON.stringify(body), {
+    status: e.status,
+    headers: { 'content-type': 'application/json', ...e.headers },
+  });
 }
 
 /** Elysia's own error kinds, as AppErrors. */
@@ -22,7 +27,11 @@ function fromFramework(code: string | number, error: unknown): AppError | null {
       const v = error as { all?: Array<{ path?: string; summary?: string; message?: string }>; message?: string };
       const details = (v.all ?? []).map((x) => ({ path: x.path ?? '', message: x.summary ?? x.message ?? '' }));
       const first = details[0];
-      return new AppError('validation_failed', first ? `${first.path || 'request'}: ${first.message}` : 'the request is not valid', { details });
+      return new AppError(
+        'validation_failed',
+        first ? `${first.path || 'request'}: ${first.message}` : 'the request is not valid',
+        { details },
+      );
     }
     case 'PARSE':
       return new AppError('bad_request', 'the request body could not be parsed (malformed JSON or multipart)');
@@ -36,7 +45,13 @@ function fromFramework(code: string | number, error: unknown): AppError | null {
 export const errorHandler = (log: Logger) =>
   new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
     const e = isAppError(error) ? error : fromFramework(code, error);
-    if (!e) log.error('unhandled error', { method: request.method, path: new URL(request.url).pathname, request_id: requestIdOf(request), error });
+    if (!e)
+      log.error('unhandled error', {
+        method: request.method,
+        path: new URL(request.url).pathname,
+        request_id: requestIdOf(request),
+        error,
+      });
     const out = e ?? new AppError('internal', 'internal error');
     // Read back by the HTTP metrics after the response.
     set.status = out.status;

@@ -8,21 +8,44 @@ import { parseDate } from './views';
 
 export const eventsApi = (db: Db, baseUrl: (r: Request) => string) =>
   new Elysia({ name: 'api-events', prefix: '/api/events', detail: { tags: ['events'] } })
-    .get('/', async ({ query, request }) => {
-      const page = query.page ?? 1;
-      const limit = query.limit ?? 50;
-      const { items, total } = await listEvents(db, { stream: query.stream, label: query.label, type: query.type, from: parseDate(query.from, 'from'), to: parseDate(query.to, 'to') }, page, limit);
-      return { items: items.map((r) => eventView(r, baseUrl(request))), page, limit, total };
-    }, {
-      query: t.Object({
-        stream: t.Optional(t.String()), label: t.Optional(t.String()), type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count' })),
-        from: t.Optional(t.String()), to: t.Optional(t.String()),
-        page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),
-      }),
-      detail: { summary: 'Events, newest first' },
-    })
-    .get('/:id', async ({ params, request }) => {
-      const r = await getEvent(db, params.id);
-      if (!r) throw new AppError('not_found', `event ${params.id} not found`);
-      return eventView(r, baseUrl(request));
-    }, { detail: { summary: 'One event with its snapshot URL' } });
+    .get(
+      '/',
+      async ({ query, request }) => {
+        const page = query.page ?? 1;
+        const limit = query.limit ?? 50;
+        const { items, total } = await listEvents(
+          db,
+          {
+            stream: query.stream,
+            label: query.label,
+            type: query.type,
+            from: parseDate(query.from, 'from'),
+            to: parseDate(query.to, 'to'),
+          },
+          page,
+          limit,
+        );
+        return { items: items.map((r) => eventView(r, baseUrl(request))), page, limit, total };
+      },
+      {
+        query: t.Object({
+          stream: t.Optional(t.String()),
+          label: t.Optional(t.String()),
+          type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count' })),
+          from: t.Optional(t.String()),
+          to: t.Optional(t.String()),
+          page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000 })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),
+        }),
+        detail: { summary: 'Events, newest first' },
+      },
+    )
+    .get(
+      '/:id',
+      async ({ params, request }) => {
+        const r = await getEvent(db, params.id);
+        if (!r) throw new AppError('not_found', `event ${params.id} not found`);
+        return eventView(r, baseUrl(request));
+      },
+      { detail: { summary: 'One event with its snapshot URL' } },
+    );

@@ -29,6 +29,14 @@ export const hardening = (o: { corsOrigins: string[]; hsts: boolean }) =>
     h['access-control-allow-origin'] = origin;
     h['access-control-expose-headers'] = 'retry-after, www-authenticate';
     if (request.method === 'OPTIONS' && request.headers.get('access-control-request-method')) {
-      return new Response(null, { status: 204, headers: { ...(h as Record<string, string>), 'access-control-allow-methods': METHODS, 'access-control-allow-headers': HEADERS, 'access-control-max-age': '600' } });
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...(h as Record<string, string>),
+          'access-control-allow-methods': METHODS,
+          'access-control-allow-headers': HEADERS,
+          'access-control-max-age': '600',
+        },
+      });
     }
   });

@@ -30,17 +30,31 @@ async function checks(rt: HealthDeps): Promise<Record<string, Check>> {
   const consistent = await rt.index.consistent().catch(() => false);
   return {
     db,
-    index: { ok: consistent, detail: { vectors: rt.index.index.size, consistent, model: rt.index.modelId, last_rebuild: rt.index.lastRebuild } },
-    models: { ok: true, detail: { embed: rt.embedder.modelRef, dims: rt.embedder.dims, provider: rt.embedder.provider } },
+    index: {
+      ok: consistent,
+      detail: { vectors: rt.index.index.size, consistent, model: rt.index.modelId, last_rebuild: rt.index.lastRebuild },
+    },
+    models: {
+      ok: true,
+      detail: { embed: rt.embedder.modelRef, dims: rt.embedder.dims, provider: rt.embedder.provider },
+    },
     storage: { ok: await rt.objects.healthy(), detail: { root: rt.paths.objects } },
   };
 }
 
 export const healthApi = (rt: HealthDeps) =>
-  new Elysia({ name: 'api-health', detail: { tags: ['health'] } })
-    .get('/health', async ({ set }) => {
+  new Elysia({ name: 'api-health', detail: { tags: ['health'] } }).get(
+    '/health',
+    async ({ set }) => {
       const c = await checks(rt);
       const ok = Object.values(c).every((x) => x.ok);
       set.status = ok ? 200 : 503;
-      return { status: ok ? 'ok' : 'degraded', version: VERSION, uptime_s: Math.round((Date.now() - rt.startedAt.getTime()) / 1000), checks: c };
-    }, { detail: { summary: 'Health of db, index, models and storage' } });
+      return {
+        status: ok ? 'ok' : 'degraded',
+        version: VERSION,
+        uptime_s: Math.round((Date.now() - rt.startedAt.getTime()) / 1000),
+        checks: c,
+      };
+    },
+    { detail: { summary: 'Health of db, index, models and storage' } },
+  );

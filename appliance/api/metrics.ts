@@ -26,13 +26,28 @@ export const metricsApi = (metrics: Metrics, log: Logger) => {
       const t0 = started.get(request);
       if (t0 === undefined) return;
       // An error or a guard answers with a Response of its own; set.status is the handler's.
-      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
+      const status =
+        responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
       const seconds = (performance.now() - t0) / 1000;
       metrics.observeHttp(request.method, route || 'unmatched', status, seconds);
-      log.debug('request', { method: request.method, route: route || 'unmatched', status, ms: Math.round(seconds * 1000), request_id: ids.get(request) });
+      log.debug('request', {
+        method: request.method,
+        route: route || 'unmatched',
+        status,
+        ms: Math.round(seconds * 1000),
+        request_id: ids.get(request),
+      });
     })
-    .get('/metrics', async ({ set }) => {
-      set.headers['content-type'] = metrics.contentType;
-      return metrics.text();
-    }, { detail: { summary: 'Prometheus metrics (fovea_*): HTTP, streams, inference, publish, sync, fleet, files, process' } });
+    .get(
+      '/metrics',
+      async ({ set }) => {
+        set.headers['content-type'] = metrics.contentType;
+        return metrics.text();
+      },
+      {
+        detail: {
+          summary: 'Prometheus metrics (fovea_*): HTTP, streams, inference, publish, sync, fleet, files, process',
+        },
+      },
+    );
 };

@@ -8,18 +8,26 @@ import { AppError } from '../shared/errors';
 import { parseDate, parseTags, searchResult, SearchResult, type RemoteUrls } from './views';
 import { uploadedBytes } from './images';
 
-export interface SearchDeps { images: ImageService; maxUploadBytes: number; exactBelow: number; baseUrl: (req: Request) => string; remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls> }
+export interface SearchDeps {
+  images: ImageService;
+  maxUploadBytes: number;
+  exactBelow: number;
+  baseUrl: (req: Request) => string;
+  remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls>;
+}
 
 const num = (v: unknown, field: string, min: number, max: number, dflt: number): number => {
   if (v === undefined || v === '') return dflt;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new AppError('validation_failed', `${field}: expected a number from ${min} to ${max}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new AppError('validation_failed', `${field}: expected a number from ${min} to ${max}`);
   return n;
 };
 
 export const searchApi = (d: SearchDeps) =>
-  new Elysia({ name: 'api-search', detail: { tags: ['search'] } })
-    .post('/api/search', async ({ body, request }) => {
+  new Elysia({ name: 'api-search', detail: { tags: ['search'] } }).post(
+    '/api/search',
+    async ({ body, request }) => {
       const limit = Math.floor(num(body.limit, 'limit', 1, 100, 10));
       const threshold = num(body.threshold, 'threshold', -1, 1, -1);
       let q: SearchQuery;
@@ -35,16 +43,20 @@ export const searchApi = (d: SearchDeps) =>
       const base = d.baseUrl(request);
       const remote = await d.remoteUrls(hits.map((h) => h.row.storage_key));
       return { results: hits.map((h) => searchResult(h.row, h.score, base, remote)) };
-    }, {
+    },
+    {
       body: t.Object({
         file: t.Optional(t.Any({ description: 'Query image (multipart).' })),
         image_id: t.Optional(t.String({ description: 'Or the id of a registered image (JSON).' })),
         limit: t.Optional(t.Union([t.Number(), t.String()], { description: '1..100, default 10.' })),
         threshold: t.Optional(t.Union([t.Number(), t.String()], { description: 'Minimum cosine similarity, -1..1.' })),
-        tags: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'Only images with all these tags.' })),
+        tags: t.Optional(
+          t.Union([t.String(), t.Array(t.String())], { description: 'Only images with all these tags.' }),
+        ),
         from: t.Optional(t.String()),
         to: t.Optional(t.String()),
       }),
       response: t.Object({ results: t.Array(SearchResult) }),
       detail: { summary: 'Find the most similar images, best first' },
-    });
+    },
+  );

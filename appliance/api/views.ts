@@ -31,7 +31,12 @@ export const SearchResult = t.Object({
   image_url: t.String(),
   thumbnail_url: t.String(),
   similarity_score: t.Number(),
-  metadata: t.Object({ name: t.Nullable(t.String()), description: t.Nullable(t.String()), tags: t.Array(t.String()), created_at: t.String() }),
+  metadata: t.Object({
+    name: t.Nullable(t.String()),
+    description: t.Nullable(t.String()),
+    tags: t.Array(t.String()),
+    created_at: t.String(),
+  }),
 });
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -41,17 +46,37 @@ export type RemoteUrls = Map<string, string>;
 
 export function imageView(r: ImageRow, base: string, remote: RemoteUrls = new Map()): ImageView {
   return {
-    image_id: r.id, image_url: remote.get(r.storage_key) ?? `${base}/api/images/${r.id}/file`, thumbnail_url: `${base}/api/images/${r.id}/thumbnail`,
-    file_name: r.file_name, mime: r.mime, size_bytes: Number(r.size_bytes), width: r.width, height: r.height, name: r.name,
-    description: r.description, tags: [...r.tags], taken_at: iso(r.taken_at), camera_model: r.camera_model, model_id: r.model_id,
-    created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!,
+    image_id: r.id,
+    image_url: remote.get(r.storage_key) ?? `${base}/api/images/${r.id}/file`,
+    thumbnail_url: `${base}/api/images/${r.id}/thumbnail`,
+    file_name: r.file_name,
+    mime: r.mime,
+    size_bytes: Number(r.size_bytes),
+    width: r.width,
+    height: r.height,
+    name: r.name,
+    description: r.description,
+    tags: [...r.tags],
+    taken_at: iso(r.taken_at),
+    camera_model: r.camera_model,
+    model_id: r.model_id,
+    created_at: iso(r.created_at)!,
+    updated_at: iso(r.updated_at)!,
   };
 }
 
-export function searchResult(r: ImageRow, score: number, base: string, remote: RemoteUrls = new Map()): typeof SearchResult.static {
+export function searchResult(
+  r: ImageRow,
+  score: number,
+  base: string,
+  remote: RemoteUrls = new Map(),
+): typeof SearchResult.static {
   const v = imageView(r, base, remote);
   return {
-    image_id: v.image_id, image_url: v.image_url, thumbnail_url: v.thumbnail_url, similarity_score: Math.round(score * 1e6) / 1e6,
+    image_id: v.image_id,
+    image_url: v.image_url,
+    thumbnail_url: v.thumbnail_url,
+    similarity_score: Math.round(score * 1e6) / 1e6,
     metadata: { name: v.name, description: v.description, tags: v.tags, created_at: v.created_at },
   };
 }
@@ -59,7 +84,14 @@ export function searchResult(r: ImageRow, score: number, base: string, remote: R
 /** Tags from a form or query: repeated fields or one comma-separated string; trimmed, unique. */
 export function parseTags(raw: string | string[] | undefined): string[] {
   const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return [...new Set(list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      list
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** An ISO date or date-time, or undefined; throws a readable message otherwise. */

@@ -25,7 +25,11 @@ export interface WsOptions {
   identify: (token: string) => Promise<Identity>;
 }
 
-const protocolsOf = (req: Request) => (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+const protocolsOf = (req: Request) =>
+  (req.headers.get('sec-websocket-protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
 
 /** The token of a WebSocket upgrade: header first, then the bearer.<token> subprotocol, then ?token=. */
 export function wsTokenOf(req: Request): string | null {
@@ -43,7 +47,14 @@ async function authenticate(req: Request, o: WsOptions): Promise<Response | unde
   }
   if (!o.required) return undefined;
   const token = wsTokenOf(req);
-  if (!token) return errorResponse(new AppError('unauthorized', 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token=', { headers: { 'www-authenticate': 'Bearer' } }));
+  if (!token)
+    return errorResponse(
+      new AppError(
+        'unauthorized',
+        'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token=',
+        { headers: { 'www-authenticate': 'Bearer' } },
+      ),
+    );
   try {
     const id = await o.identify(token);
     const missing = allows(ruleOf('GET', '/ws/analysis')!.need, id);
@@ -71,16 +82,25 @@ export const wsApi = (o: WsOptions) => {
       open(ws) {
         const raw = ws.raw as Raw;
         const origin = new URL(ws.data.request.url).origin;
-        const id = o.hub.open({
-          send: (t) => { raw.send(t); },
-          bufferedAmount: () => raw.getBufferedAmount(),
-          close: (code, reason) => {
-            raw.close(code, reason);
-            setTimeout(() => { if (raw.readyState !== 3) raw.terminate(); }, CLOSE_GRACE_MS).unref?.();
+        const id = o.hub.open(
+          {
+            send: (t) => {
+              raw.send(t);
+            },
+            bufferedAmount: () => raw.getBufferedAmount(),
+            close: (code, reason) => {
+              raw.close(code, reason);
+              setTimeout(() => {
+                if (raw.readyState !== 3) raw.terminate();
+              }, CLOSE_GRACE_MS).unref?.();
+            },
+            terminate: () => raw.terminate(),
+            ping: () => {
+              raw.ping();
+            },
           },
-          terminate: () => raw.terminate(),
-          ping: () => { raw.ping(); },
-        }, origin);
+          origin,
+        );
         if (id !== null) ids.set(raw, id);
       },
       message(ws, message) {

@@ -19,10 +19,13 @@ export interface Identity {
   scopes: Scope[];
 }
 
-const invalid = (why: string) => new AppError('unauthorized', why, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+const invalid = (why: string) =>
+  new AppError('unauthorized', why, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 
 export class Authenticator {
-  constructor(private readonly d: { keys: KeyFile; users: Users; access: AccessTokens; external: JwtVerifier | null }) {}
+  constructor(
+    private readonly d: { keys: KeyFile; users: Users; access: AccessTokens; external: JwtVerifier | null },
+  ) {}
 
   async identify(token: string): Promise<Identity> {
     if (token.startsWith('fov_')) return this.key(token);
@@ -31,10 +34,12 @@ export class Authenticator {
     if (claims) {
       const u = this.d.users.byId(claims.sub);
       if (!u) throw invalid('the token is not valid: its user no longer exists');
-      if (claims.iat < Math.floor(Date.parse(u.tokens_valid_after) / 1000)) throw invalid('the token is not valid: revoked (password reset or role change)');
+      if (claims.iat < Math.floor(Date.parse(u.tokens_valid_after) / 1000))
+        throw invalid('the token is not valid: revoked (password reset or role change)');
       return { kind: 'login', subject: u.name, userId: u.id, role: u.role, scopes: [...ROLE_SCOPES[u.role]] };
     }
-    if (!this.d.external) throw invalid('the token is not valid: not issued by this box, and no other issuer is configured (api.jwt)');
+    if (!this.d.external)
+      throw invalid('the token is not valid: not issued by this box, and no other issuer is configured (api.jwt)');
     const t = await this.d.external.verify(token);
     // An outside token has the scopes it names (known ones only); one that names none is a viewer.
     const scopes = t.scopes.length ? t.scopes.filter(isScope) : [...ROLE_SCOPES.viewer];
@@ -44,9 +49,10 @@ export class Authenticator {
   private key(token: string): Identity {
     const k = this.d.keys.verify(token);
     if (!k) throw invalid('the API key is not valid');
-    if (!k.user_id) return { kind: 'key', subject: k.name, userId: null, role: 'admin', scopes: effectiveScopes('admin', k.scopes) };
+    if (!k.user_id)
+      return { kind: 'key', subject: k.name, userId: null, role: 'admin', scopes: effectiveScopes('admin', k.scopes) };
     const u = this.d.users.byId(k.user_id);
-    if (!u || !isRole(u.role)) throw invalid("the API key is not valid: its user no longer exists");
+    if (!u || !isRole(u.role)) throw invalid('the API key is not valid: its user no longer exists');
     return { kind: 'key', subject: k.name, userId: u.id, role: u.role, scopes: effectiveScopes(u.role, k.scopes) };
   }
 }

@@ -17,12 +17,19 @@ export class JsonFile<T> {
   /** Updates of this process, one after another: each reads what the one before it wrote. */
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly path: string, private readonly empty: () => T) {
+  constructor(
+    readonly path: string,
+    private readonly empty: () => T,
+  ) {
     this.cache = empty();
   }
 
   read(): T {
-    if (!existsSync(this.path)) { this.mtime = 0; this.cache = this.empty(); return this.cache; }
+    if (!existsSync(this.path)) {
+      this.mtime = 0;
+      this.cache = this.empty();
+      return this.cache;
+    }
     const m = statSync(this.path).mtimeMs;
     if (m !== this.mtime) {
       try {

@@ -16,17 +16,46 @@ import { JsonFile } from './json-file';
  * which narrow it further. A key with no user (made before users existed, or by `fovea apikey
  * create` without --user) acts as an admin.
  */
-export interface ApiKeyRecord { id: string; name: string; sha256: string; created_at: string; revoked_at: string | null; user_id?: string | null; scopes?: string[] | null }
-export interface KeyIdentity { id: string; name: string; user_id: string | null; scopes: string[] | null }
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  sha256: string;
+  created_at: string;
+  revoked_at: string | null;
+  user_id?: string | null;
+  scopes?: string[] | null;
+}
+export interface KeyIdentity {
+  id: string;
+  name: string;
+  user_id: string | null;
+  scopes: string[] | null;
+}
 
 const TOKEN = /^fov_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Make a new key: the token (shown once) and the record to store. Pure but for the randomness. */
-export function mintKey(name: string, now: Date, random: (n: number) => Buffer = randomBytes, owner: { user_id?: string | null; scopes?: string[] | null } = {}): { token: string; record: ApiKeyRecord } {
+export function mintKey(
+  name: string,
+  now: Date,
+  random: (n: number) => Buffer = randomBytes,
+  owner: { user_id?: string | null; scopes?: string[] | null } = {},
+): { token: string; record: ApiKeyRecord } {
   const id = random(4).toString('hex');
   const token = `fov_${id}_${random(32).toString('base64url')}`;
-  return { token, record: { id, name, sha256: hash(token), created_at: now.toISOString(), revoked_at: null, user_id: owner.user_id ?? null, scopes: owner.scopes ?? null } };
+  return {
+    token,
+    record: {
+      id,
+      name,
+      sha256: hash(token),
+      created_at: now.toISOString(),
+      revoked_at: null,
+      user_id: owner.user_id ?? null,
+      scopes: owner.scopes ?? null,
+    },
+  };
 }
 
 /** The key a token belongs to, or null; the hash comparison is constant-time. */
@@ -60,7 +89,10 @@ export class KeyFile {
     const { token, record } = mintKey(name, new Date(), randomBytes, owner);
     await this.file.update((d) => {
       if (d.keys.some((r) => r.name === name && r.revoked_at === null)) {
-        throw new AppError('bad_request', `an active API key named '${name}' exists; revoke it first or choose another name`);
+        throw new AppError(
+          'bad_request',
+          `an active API key named '${name}' exists; revoke it first or choose another name`,
+        );
       }
       return { keys: [...d.keys, record] };
     });
@@ -71,7 +103,10 @@ export class KeyFile {
     let found = false;
     await this.file.update((d) => {
       const target = d.keys.find((r) => (r.name === nameOrId || r.id === nameOrId) && r.revoked_at === null);
-      if (target) { target.revoked_at = new Date().toISOString(); found = true; }
+      if (target) {
+        target.revoked_at = new Date().toISOString();
+        found = true;
+      }
       return d;
     });
     return found;

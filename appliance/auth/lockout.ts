@@ -6,7 +6,12 @@
  * cannot restart the box. Pure, with the clock passed in.
  */
 
-export interface LockoutOptions { free: number; baseS: number; maxS: number; now?: () => number }
+export interface LockoutOptions {
+  free: number;
+  baseS: number;
+  maxS: number;
+  now?: () => number;
+}
 
 export class Lockout {
   private failures = new Map<string, { count: number; until: number }>();

@@ -4,12 +4,19 @@
  * caller turns a refusal into 429 with Retry-After.
  */
 
-export interface Decision { ok: boolean; retryAfterS: number; remaining: number }
+export interface Decision {
+  ok: boolean;
+  retryAfterS: number;
+  remaining: number;
+}
 
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly perMinute: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   take(subject: string): Decision {
     const t = this.now();

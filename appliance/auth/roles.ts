@@ -5,13 +5,19 @@
  */
 
 export const SCOPES = [
-  'images:read', 'images:write',
-  'streams:read', 'streams:write',
+  'images:read',
+  'images:write',
+  'streams:read',
+  'streams:write',
   'events:read',
-  'publish:read', 'sync:read',
-  'fleet:read', 'fleet:write',
+  'publish:read',
+  'sync:read',
+  'fleet:read',
+  'fleet:write',
   'metrics:read',
-  'users:admin', 'keys:admin', 'backup:admin',
+  'users:admin',
+  'keys:admin',
+  'backup:admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -8,16 +8,30 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../shared/errors';
 import { JsonFile } from './json-file';
 
-interface RefreshRecord { id: string; user_id: string; family: string; sha256: string; created_at: string; expires_at: string; spent_at: string | null; revoked_at: string | null }
+interface RefreshRecord {
+  id: string;
+  user_id: string;
+  family: string;
+  sha256: string;
+  created_at: string;
+  expires_at: string;
+  spent_at: string | null;
+  revoked_at: string | null;
+}
 
 const TOKEN = /^fovt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const hash = (t: string) => createHash('sha256').update(t).digest('hex');
-const invalid = () => new AppError('unauthorized', 'the refresh token is not valid (unknown, expired, revoked or already used)');
+const invalid = () =>
+  new AppError('unauthorized', 'the refresh token is not valid (unknown, expired, revoked or already used)');
 
 export class Sessions {
   private readonly file: JsonFile<{ tokens: RefreshRecord[] }>;
 
-  constructor(path: string, private readonly ttlS: number, private readonly now: () => number = Date.now) {
+  constructor(
+    path: string,
+    private readonly ttlS: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.file = new JsonFile(path, () => ({ tokens: [] }));
   }
 
@@ -25,7 +39,19 @@ export class Sessions {
     const id = randomBytes(8).toString('hex');
     const token = `fovt_${id}_${randomBytes(32).toString('base64url')}`;
     const t = this.now();
-    return { token, record: { id, user_id: userId, family, sha256: hash(token), created_at: new Date(t).toISOString(), expires_at: new Date(t + this.ttlS * 1000).toISOString(), spent_at: null, revoked_at: null } };
+    return {
+      token,
+      record: {
+        id,
+        user_id: userId,
+        family,
+        sha256: hash(token),
+        created_at: new Date(t).toISOString(),
+        expires_at: new Date(t + this.ttlS * 1000).toISOString(),
+        spent_at: null,
+        revoked_at: null,
+      },
+    };
   }
 
   async issue(userId: string): Promise<string> {
@@ -59,7 +85,8 @@ export class Sessions {
       out = { userId: r.user_id, token: next.token, issuedAt: r.created_at };
       return { tokens: [...this.live(d.tokens), next.record] };
     });
-    if (reused) throw new AppError('unauthorized', 'this refresh token was already used: every token of its session is revoked');
+    if (reused)
+      throw new AppError('unauthorized', 'this refresh token was already used: every token of its session is revoked');
     if (!out) throw invalid();
     return out;
   }
@@ -80,7 +107,10 @@ export class Sessions {
 
   async revokeUser(userId: string): Promise<void> {
     const at = new Date(this.now()).toISOString();
-    await this.file.update((d) => { for (const x of d.tokens) if (x.user_id === userId && !x.revoked_at) x.revoked_at = at; return d; });
+    await this.file.update((d) => {
+      for (const x of d.tokens) if (x.user_id === userId && !x.revoked_at) x.revoked_at = at;
+      return d;
+    });
   }
 
   /** Records still worth keeping (spent and revoked ones are kept until expiry, for reuse detection). */

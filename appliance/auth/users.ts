@@ -26,8 +26,10 @@ const PASSWORD_MAX = 1024;
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 export function checkPassword(pw: string): void {
-  if (typeof pw !== 'string' || pw.length < PASSWORD_MIN) throw new AppError('validation_failed', `a password has at least ${PASSWORD_MIN} characters`);
-  if (pw.length > PASSWORD_MAX) throw new AppError('validation_failed', `a password has at most ${PASSWORD_MAX} characters`);
+  if (typeof pw !== 'string' || pw.length < PASSWORD_MIN)
+    throw new AppError('validation_failed', `a password has at least ${PASSWORD_MIN} characters`);
+  if (pw.length > PASSWORD_MAX)
+    throw new AppError('validation_failed', `a password has at most ${PASSWORD_MAX} characters`);
 }
 
 // Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
@@ -56,14 +58,32 @@ export class Users {
    * A new user; with no password, it is set through a reset token. With `firstOnly`, only while
    * there is no user at all (decided inside the same update: two first signups cannot both win).
    */
-  async create(name: string, role: Role, password: string | null, opts: { firstOnly?: boolean } = {}): Promise<UserRecord> {
-    if (!USER_NAME.test(name)) throw new AppError('validation_failed', 'a user name is 1-64 of a-z 0-9 . _ @ - (starting with a letter or digit)');
+  async create(
+    name: string,
+    role: Role,
+    password: string | null,
+    opts: { firstOnly?: boolean } = {},
+  ): Promise<UserRecord> {
+    if (!USER_NAME.test(name))
+      throw new AppError(
+        'validation_failed',
+        'a user name is 1-64 of a-z 0-9 . _ @ - (starting with a letter or digit)',
+      );
     if (password !== null) checkPassword(password);
     const hash = password === null ? null : await Bun.password.hash(password, 'argon2id');
     const now = new Date().toISOString();
-    const user: UserRecord = { id: randomBytes(8).toString('hex'), name, role, password_hash: hash, created_at: now, tokens_valid_after: now, reset: null };
+    const user: UserRecord = {
+      id: randomBytes(8).toString('hex'),
+      name,
+      role,
+      password_hash: hash,
+      created_at: now,
+      tokens_valid_after: now,
+      reset: null,
+    };
     await this.file.update((d) => {
-      if (opts.firstOnly && d.users.length > 0) throw new AppError('forbidden', 'only an admin signs up users once the box has one');
+      if (opts.firstOnly && d.users.length > 0)
+        throw new AppError('forbidden', 'only an admin signs up users once the box has one');
       if (d.users.some((u) => u.name === name)) throw new AppError('bad_request', `a user named '${name}' exists`);
       return { users: [...d.users, user] };
     });
@@ -84,7 +104,10 @@ export class Users {
   /** A one-time token that sets a new password within `ttlS` (printed by `fovea user reset-password`). */
   async issueReset(name: string, ttlS = 3600): Promise<string> {
     const token = `fovr_${randomBytes(32).toString('base64url')}`;
-    const reset = { sha256: sha256(token).toString('hex'), expires_at: new Date(Date.now() + ttlS * 1000).toISOString() };
+    const reset = {
+      sha256: sha256(token).toString('hex'),
+      expires_at: new Date(Date.now() + ttlS * 1000).toISOString(),
+    };
     await this.file.update((d) => {
       const u = d.users.find((x) => x.name === name);
       if (!u) throw new AppError('not_found', `no user named '${name}'`);
@@ -99,8 +122,10 @@ export class Users {
     checkPassword(password);
     const given = sha256(String(token));
     const now = Date.now();
-    const match = (u: UserRecord) => !!u.reset && Date.parse(u.reset.expires_at) > now && timingSafeEqual(Buffer.from(u.reset.sha256, 'hex'), given);
-    if (!this.list().some(match)) throw new AppError('unauthorized', 'the reset token is not valid (unknown, used or expired)');
+    const match = (u: UserRecord) =>
+      !!u.reset && Date.parse(u.reset.expires_at) > now && timingSafeEqual(Buffer.from(u.reset.sha256, 'hex'), given);
+    if (!this.list().some(match))
+      throw new AppError('unauthorized', 'the reset token is not valid (unknown, used or expired)');
     const hash = await Bun.password.hash(password, 'argon2id');
     let out: UserRecord | null = null;
     await this.file.update((d) => {

@@ -16,7 +16,11 @@ import type { S3Bucket } from '../objects/s3';
 import { AppError } from '../shared/errors';
 import { backupName, toPrune } from './schedule';
 
-export interface BackupFile { path: string; bytes: number; sha256: string }
+export interface BackupFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
 export interface Manifest {
   format: 1;
   name: string;
@@ -66,21 +70,42 @@ export async function takeBackup(d: BackupDeps, dir: string, keep: number, now =
       await d.db.run(`DETACH ${alias}`);
     }
     const counts: Record<string, number> = {};
-    for (const t of COUNTED) counts[t] = Number((await d.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${t}`))[0]!.n);
-    const schema = Number((await d.db.all<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))[0]!.v ?? 0);
+    for (const t of COUNTED)
+      counts[t] = Number((await d.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${t}`))[0]!.n);
+    const schema = Number(
+      (await d.db.all<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))[0]!.v ?? 0,
+    );
     await d.index.flush();
     await mkdir(join(tmp, 'index'));
     for (const f of d.index.files) if (existsSync(f)) await copyFile(f, join(tmp, 'index', basename(f)));
     for (const f of d.extraFiles) if (existsSync(f)) await copyFile(f, join(tmp, basename(f)));
     const files: BackupFile[] = [];
-    for (const rel of ['fovea.duckdb', ...(await readdir(join(tmp, 'index'))).map((f) => `index/${f}`), ...d.extraFiles.filter(existsSync).map((f) => basename(f))]) {
+    for (const rel of [
+      'fovea.duckdb',
+      ...(await readdir(join(tmp, 'index'))).map((f) => `index/${f}`),
+      ...d.extraFiles.filter(existsSync).map((f) => basename(f)),
+    ]) {
       const p = join(tmp, rel);
       files.push({ path: rel, bytes: (await stat(p)).size, sha256: await sha256File(p) });
     }
-    const manifest: Manifest = { format: 1, name, device: d.device, created_at: now.toISOString(), schema_version: schema, revision: d.revision(), counts, files, duration_ms: Math.round(performance.now() - t0) };
+    const manifest: Manifest = {
+      format: 1,
+      name,
+      device: d.device,
+      created_at: now.toISOString(),
+      schema_version: schema,
+      revision: d.revision(),
+      counts,
+      files,
+      duration_ms: Math.round(performance.now() - t0),
+    };
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
     await rename(tmp, join(dir, name));
-    for (const old of toPrune((await readdir(dir)).filter((n) => n.startsWith('fovea-') && !n.endsWith('.partial')), keep)) await rm(join(dir, old), { recursive: true, force: true });
+    for (const old of toPrune(
+      (await readdir(dir)).filter((n) => n.startsWith('fovea-') && !n.endsWith('.partial')),
+      keep,
+    ))
+      await rm(join(dir, old), { recursive: true, force: true });
     if (d.bucket) await upload(d.bucket, d.device, join(dir, name), manifest);
     return manifest;
   } catch (e) {
@@ -92,8 +117,19 @@ export async function takeBackup(d: BackupDeps, dir: string, keep: number, now =
 async function upload(b: NonNullable<BackupDeps['bucket']>, device: string, dir: string, m: Manifest): Promise<void> {
   const base = `${b.prefix}/${device}/_backups/${m.name}`;
   // The manifest last: a backup in the bucket with a manifest is complete.
-  for (const f of [...m.files, { path: 'manifest.json', bytes: (await stat(join(dir, 'manifest.json'))).size, sha256: await sha256File(join(dir, 'manifest.json')) }]) {
-    await b.bucket.putFile(`${base}/${f.path}`, join(dir, f.path), f.bytes, { sha256Hex: f.sha256, contentType: 'application/octet-stream', metadata: { device, backup: m.name } });
+  for (const f of [
+    ...m.files,
+    {
+      path: 'manifest.json',
+      bytes: (await stat(join(dir, 'manifest.json'))).size,
+      sha256: await sha256File(join(dir, 'manifest.json')),
+    },
+  ]) {
+    await b.bucket.putFile(`${base}/${f.path}`, join(dir, f.path), f.bytes, {
+      sha256Hex: f.sha256,
+      contentType: 'application/octet-stream',
+      metadata: { device, backup: m.name },
+    });
   }
 }
 
@@ -106,7 +142,8 @@ export async function verifyBackup(dir: string): Promise<Manifest> {
   for (const f of m.files) {
     const p = join(dir, f.path);
     if (!existsSync(p)) throw new AppError('validation_failed', `${dir}: ${f.path} is missing`);
-    if ((await sha256File(p)) !== f.sha256) throw new AppError('validation_failed', `${dir}: ${f.path} does not match its sha256 (corrupt or changed)`);
+    if ((await sha256File(p)) !== f.sha256)
+      throw new AppError('validation_failed', `${dir}: ${f.path} does not match its sha256 (corrupt or changed)`);
   }
   return m;
 }
@@ -115,18 +152,35 @@ export async function verifyBackup(dir: string): Promise<Manifest> {
  * Put a verified backup in place of a stopped box's state: the database and index (the previous
  * ones kept beside as *.before-restore-<time>), the users and keys. The caller checks the box is stopped.
  */
-export async function restoreBackup(dir: string, state: { db: string; index: string; users: string; keys: string }, now = new Date()): Promise<Manifest> {
+export async function restoreBackup(
+  dir: string,
+  state: { db: string; index: string; users: string; keys: string },
+  now = new Date(),
+): Promise<Manifest> {
   const m = await verifyBackup(dir);
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const aside = async (p: string) => { if (existsSync(p)) await rename(p, `${p}.before-restore-${stamp}`); };
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const aside = async (p: string) => {
+    if (existsSync(p)) await rename(p, `${p}.before-restore-${stamp}`);
+  };
   await aside(state.db);
   await aside(`${state.db}.wal`);
   await copyFile(join(dir, 'fovea.duckdb'), state.db);
   await aside(state.index);
   await mkdir(state.index, { recursive: true });
-  for (const f of m.files.filter((x) => x.path.startsWith('index/'))) await copyFile(join(dir, f.path), join(state.index, basename(f.path)));
-  for (const [file, to] of [['users.json', state.users], ['api-keys.json', state.keys]] as const) {
-    if (m.files.some((f) => f.path === file)) { await aside(to); await copyFile(join(dir, file), to); await chmod(to, 0o600); }
+  for (const f of m.files.filter((x) => x.path.startsWith('index/')))
+    await copyFile(join(dir, f.path), join(state.index, basename(f.path)));
+  for (const [file, to] of [
+    ['users.json', state.users],
+    ['api-keys.json', state.keys],
+  ] as const) {
+    if (m.files.some((f) => f.path === file)) {
+      await aside(to);
+      await copyFile(join(dir, file), to);
+      await chmod(to, 0o600);
+    }
   }
   return m;
 }

@@ -20,5 +20,8 @@ export function toPrune(names: string[], keep: number): string[] {
 
 /** A sortable, filesystem-safe name: fovea-<device>-<yyyymmddThhmmssZ>. */
 export function backupName(device: string, at: Date): string {
-  return `fovea-${device.replace(/[^a-zA-Z0-9._-]/g, '_')}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}`;
+  return `fovea-${device.replace(/[^a-zA-Z0-9._-]/g, '_')}-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}`;
 }

@@ -10,27 +10,49 @@ import { messageOf } from '../shared/errors';
 import { takeBackup, type BackupDeps, type Manifest } from './backup';
 import { nextDaily } from './schedule';
 
-export interface BackupSettings { dir: string; at: string; keep: number; schedule: boolean }
+export interface BackupSettings {
+  dir: string;
+  at: string;
+  keep: number;
+  schedule: boolean;
+}
 
 export class Backups {
   private running: Promise<Manifest> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  last: { at: string; ok: boolean; name: string | null; error: string | null; duration_ms: number | null } | null = null;
+  last: { at: string; ok: boolean; name: string | null; error: string | null; duration_ms: number | null } | null =
+    null;
   nextAt: Date | null = null;
 
-  constructor(private readonly deps: BackupDeps, readonly s: BackupSettings, private readonly log: Logger) {}
+  constructor(
+    private readonly deps: BackupDeps,
+    readonly s: BackupSettings,
+    private readonly log: Logger,
+  ) {}
 
   /** A backup now (or the one already running). */
   run(): Promise<Manifest> {
-    this.running ??= takeBackup(this.deps, this.s.dir, this.s.keep).then((m) => {
-      this.last = { at: m.created_at, ok: true, name: m.name, error: null, duration_ms: m.duration_ms };
-      this.log.info('backup written', { name: m.name, ms: m.duration_ms, bytes: m.files.reduce((n, f) => n + f.bytes, 0), to_bucket: !!this.deps.bucket });
-      return m;
-    }, (e) => {
-      this.last = { at: new Date().toISOString(), ok: false, name: null, error: messageOf(e), duration_ms: null };
-      this.log.error('backup failed', { error: e });
-      throw e;
-    }).finally(() => { this.running = null; });
+    this.running ??= takeBackup(this.deps, this.s.dir, this.s.keep)
+      .then(
+        (m) => {
+          this.last = { at: m.created_at, ok: true, name: m.name, error: null, duration_ms: m.duration_ms };
+          this.log.info('backup written', {
+            name: m.name,
+            ms: m.duration_ms,
+            bytes: m.files.reduce((n, f) => n + f.bytes, 0),
+            to_bucket: !!this.deps.bucket,
+          });
+          return m;
+        },
+        (e) => {
+          this.last = { at: new Date().toISOString(), ok: false, name: null, error: messageOf(e), duration_ms: null };
+          this.log.error('backup failed', { error: e });
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 
@@ -38,7 +60,11 @@ export class Backups {
     if (!this.s.schedule) return;
     this.nextAt = nextDaily(new Date(), this.s.at);
     // setTimeout holds 32-bit milliseconds (24.8 days): a day always fits.
-    this.timer = setTimeout(() => { void this.run().catch(() => undefined).finally(() => this.start()); }, this.nextAt.getTime() - Date.now());
+    this.timer = setTimeout(() => {
+      void this.run()
+        .catch(() => undefined)
+        .finally(() => this.start());
+    }, this.nextAt.getTime() - Date.now());
   }
 
   async stop(): Promise<void> {
@@ -47,6 +73,11 @@ export class Backups {
   }
 
   async list(): Promise<string[]> {
-    return existsSync(this.s.dir) ? (await readdir(this.s.dir)).filter((n) => n.startsWith('fovea-') && !n.endsWith('.partial')).sort().reverse() : [];
+    return existsSync(this.s.dir)
+      ? (await readdir(this.s.dir))
+          .filter((n) => n.startsWith('fovea-') && !n.endsWith('.partial'))
+          .sort()
+          .reverse()
+      : [];
   }
 }

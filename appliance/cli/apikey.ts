@@ -20,27 +20,36 @@ export const apikey: Command = {
 
 create prints the new key once; store it, it cannot be shown again. With --user the key belongs
 to that user (its role bounds the key); without, it acts as an admin. --scope narrows it.`,
-  options: { ...CONFIG_OPTION, name: { type: 'string', short: 'n' }, user: { type: 'string', short: 'u' }, scope: { type: 'string' } },
+  options: {
+    ...CONFIG_OPTION,
+    name: { type: 'string', short: 'n' },
+    user: { type: 'string', short: 'u' },
+    scope: { type: 'string' },
+  },
   async run(values, [action, target]) {
     const { config } = setup(values);
     const keys = new KeyFile(pathsOf(config).keys);
     if (action === 'create') {
       const name = values.name as string | undefined;
-      if (!name || !/^[\w.@-]{1,64}$/.test(name)) throw new AppError('bad_request', 'apikey create needs --name NAME (letters, digits, . _ - @; up to 64)');
+      if (!name || !/^[\w.@-]{1,64}$/.test(name))
+        throw new AppError('bad_request', 'apikey create needs --name NAME (letters, digits, . _ - @; up to 64)');
       const owner = values.user ? new Users(pathsOf(config).users).byName(values.user as string) : null;
       if (values.user && !owner) throw new AppError('not_found', `no user named '${values.user as string}'`);
       const scopes = typeof values.scope === 'string' ? values.scope.split(/[\s,]+/).filter(Boolean) : null;
       const bad = unknownScopes(scopes ?? []);
-      if (bad.length) throw new AppError('bad_request', `unknown scopes: ${bad.join(', ')} (known: ${SCOPES.join(' ')})`);
+      if (bad.length)
+        throw new AppError('bad_request', `unknown scopes: ${bad.join(', ')} (known: ${SCOPES.join(' ')})`);
       print(await keys.create(name, { user_id: owner?.id ?? null, scopes }));
       return 0;
     }
     if (action === 'list') {
-      for (const k of keys.list()) print(`${k.id}\t${k.name}\t${k.created_at}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}`);
+      for (const k of keys.list())
+        print(`${k.id}\t${k.name}\t${k.created_at}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}`);
       return 0;
     }
     if (action === 'revoke' && target) {
-      if (!(await keys.revoke(target))) throw new AppError('not_found', `no active API key named or with id '${target}'`);
+      if (!(await keys.revoke(target)))
+        throw new AppError('not_found', `no active API key named or with id '${target}'`);
       print(`revoked ${target}`);
       return 0;
     }

@@ -15,9 +15,17 @@ export interface Command {
 
 export const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
 
-export function parse(cmd: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[]; help: boolean } {
+export function parse(
+  cmd: Command,
+  argv: string[],
+): { values: Record<string, unknown>; positionals: string[]; help: boolean } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values, positionals, help: !!values.help };
   } catch (e) {
     throw new AppError('bad_request', `${(e as Error).message}\n\n${cmd.usage}`);

@@ -32,18 +32,44 @@ backup:admin; URL defaults to the configured API address). With it stopped, writ
     const paths = pathsOf(config);
     const db = await Db.openUnlessHeld(paths.db);
     if (!db) {
-      const url = (values.url as string | undefined) ?? `${config.api.tls.cert_file ? 'https' : 'http'}://${urlHost(config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host)}:${config.api.port}`;
-      const res = await fetch(`${url}/api/backup`, { method: 'POST', headers: process.env.FOVEA_TOKEN ? { authorization: `Bearer ${process.env.FOVEA_TOKEN}` } : {} });
+      const url =
+        (values.url as string | undefined) ??
+        `${config.api.tls.cert_file ? 'https' : 'http'}://${urlHost(config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host)}:${config.api.port}`;
+      const res = await fetch(`${url}/api/backup`, {
+        method: 'POST',
+        headers: process.env.FOVEA_TOKEN ? { authorization: `Bearer ${process.env.FOVEA_TOKEN}` } : {},
+      });
       const body = (await res.json()) as { name?: string; error?: { message: string } };
-      if (!res.ok) throw new AppError('unavailable', `the appliance at ${url} refused the backup (${res.status}): ${body.error?.message ?? ''}`);
+      if (!res.ok)
+        throw new AppError(
+          'unavailable',
+          `the appliance at ${url} refused the backup (${res.status}): ${body.error?.message ?? ''}`,
+        );
       print(body.name!);
       return 0;
     }
     // A stopped box: its database as it is (not migrated: a backup keeps what was there), its index files.
     try {
-      const dir = values.to ? resolve(values.to as string) : config.backup.dir ? resolve(config.backup.dir) : join(paths.state, 'backups');
-      const index = existsSync(paths.index) ? (await readdir(paths.index)).filter((f) => /\.(usearch|json)$/.test(f)).map((f) => join(paths.index, f)) : [];
-      const m = await takeBackup({ db, index: { flush: async () => {}, files: index }, extraFiles: [paths.users, paths.keys, ...(file ? [file] : [])], device: config.device_id || hostname(), revision: () => null, bucket: null }, dir, config.backup.keep);
+      const dir = values.to
+        ? resolve(values.to as string)
+        : config.backup.dir
+          ? resolve(config.backup.dir)
+          : join(paths.state, 'backups');
+      const index = existsSync(paths.index)
+        ? (await readdir(paths.index)).filter((f) => /\.(usearch|json)$/.test(f)).map((f) => join(paths.index, f))
+        : [];
+      const m = await takeBackup(
+        {
+          db,
+          index: { flush: async () => {}, files: index },
+          extraFiles: [paths.users, paths.keys, ...(file ? [file] : [])],
+          device: config.device_id || hostname(),
+          revision: () => null,
+          bucket: null,
+        },
+        dir,
+        config.backup.keep,
+      );
       log.info('backup written', { name: m.name, dir });
       print(m.name);
     } finally {
@@ -69,10 +95,23 @@ sessions are not in backups); the index is rebuilt at start if it does not match
     const paths = pathsOf(config);
     // Refuse while the appliance holds the database: it would keep writing over what is restored.
     const db = await Db.openUnlessHeld(paths.db);
-    if (!db) throw new AppError('unavailable', 'the appliance is running on this state_dir: stop it first (systemctl stop fovea)');
+    if (!db)
+      throw new AppError(
+        'unavailable',
+        'the appliance is running on this state_dir: stop it first (systemctl stop fovea)',
+      );
     db.close();
-    const m = await restoreBackup(resolve(dir), { db: paths.db, index: paths.index, users: paths.users, keys: paths.keys });
-    print(`restored ${m.name} (${m.created_at}): ${Object.entries(m.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    const m = await restoreBackup(resolve(dir), {
+      db: paths.db,
+      index: paths.index,
+      users: paths.users,
+      keys: paths.keys,
+    });
+    print(
+      `restored ${m.name} (${m.created_at}): ${Object.entries(m.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+    );
     return 0;
   },
 };

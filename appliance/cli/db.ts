@@ -30,7 +30,10 @@ status lists each migration as applied or pending; migrate applies the pending o
         const applied = await migrate(conn);
         print(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
       }
-      for (const m of await status(conn)) print(`${String(m.version).padStart(4, '0')} ${m.name.padEnd(24)} ${m.status}${m.applied_at ? ` ${m.applied_at}` : ''}`);
+      for (const m of await status(conn))
+        print(
+          `${String(m.version).padStart(4, '0')} ${m.name.padEnd(24)} ${m.status}${m.applied_at ? ` ${m.applied_at}` : ''}`,
+        );
       return 0;
     } finally {
       conn.close();

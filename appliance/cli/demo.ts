@@ -20,8 +20,16 @@ import { Value } from '@sinclair/typebox/value';
 import { StreamConfig } from '../config/schema';
 import type { Logger } from '../shared/log';
 
-interface Pinned { file: string; sha256: string }
-interface Samples { base_url: string; photos: Pinned[]; video_base_url: string; videos: Pinned[] }
+interface Pinned {
+  file: string;
+  sha256: string;
+}
+interface Samples {
+  base_url: string;
+  photos: Pinned[];
+  video_base_url: string;
+  videos: Pinned[];
+}
 
 /** A pinned sample file: from the mirror directory when it holds a verified copy, else downloaded. */
 async function pinned(baseUrl: string, p: Pinned, mirror: string | null): Promise<Uint8Array> {
@@ -30,7 +38,8 @@ async function pinned(baseUrl: string, p: Pinned, mirror: string | null): Promis
     if (local) return local;
   }
   const data = await download(`sample ${p.file}`, baseUrl + p.file, fetch);
-  if (new Bun.CryptoHasher('sha256').update(data).digest('hex') !== p.sha256) throw new AppError('model_checksum_mismatch', `sample ${p.file}: sha256 mismatch`);
+  if (new Bun.CryptoHasher('sha256').update(data).digest('hex') !== p.sha256)
+    throw new AppError('model_checksum_mismatch', `sample ${p.file}: sha256 mismatch`);
   return data;
 }
 
@@ -58,7 +67,13 @@ async function registerSamples(rt: Runtime, log: Logger): Promise<number> {
   let n = 0;
   for (const p of samples.photos) {
     const data = await pinned(samples.base_url, p, mirror);
-    await rt.images.register({ data, fileName: p.file, name: `COCO ${p.file.replace(/\.jpg$/, '')}`, description: 'COCO val2017 sample photo', tags: ['sample', 'coco'] });
+    await rt.images.register({
+      data,
+      fileName: p.file,
+      name: `COCO ${p.file.replace(/\.jpg$/, '')}`,
+      description: 'COCO val2017 sample photo',
+      tags: ['sample', 'coco'],
+    });
     n++;
   }
   log.info('sample photos registered', { count: n });
@@ -83,7 +98,14 @@ an earlier one), serves the API and prints curl commands that work against it.`,
     }
     if (config.streams.length === 0) {
       // The schema's defaults, so a new stream option needs no edit here.
-      config.streams.push(Value.Default(StreamConfig, { id: 'demo', url: await demoVideo(pathsOf(config).state), pipeline: 'people', loop: true }) as StreamConfig);
+      config.streams.push(
+        Value.Default(StreamConfig, {
+          id: 'demo',
+          url: await demoVideo(pathsOf(config).state),
+          pipeline: 'people',
+          loop: true,
+        }) as StreamConfig,
+      );
     }
     const box = await Appliance.start(config, log);
     const rt = box.runtime;

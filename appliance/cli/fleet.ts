@@ -16,7 +16,7 @@ const SCHEMAS = { fleet: FleetFile, group: GroupFile, device: DeviceFile } as co
 
 export const fleet: Command = {
   name: 'fleet',
-  summary: 'validate a fleet repo, render a device\'s config from it, or print its JSON Schemas',
+  summary: "validate a fleet repo, render a device's config from it, or print its JSON Schemas",
   usage: `Usage: fovea fleet validate [DIR]
        fovea fleet render --device ID [DIR]
        fovea fleet schema fleet|group|device
@@ -40,11 +40,16 @@ file kind, for editors.`,
     if (action === 'validate') {
       const { problems, devices } = validateFleet(repo, builtinCatalog(), pipelinesDir);
       for (const p of problems) print(formatFleetProblem(p));
-      print(problems.length ? `${problems.length} problem${problems.length > 1 ? 's' : ''}` : `fleet ok: ${devices.length} device${devices.length === 1 ? '' : 's'}, ${repo.groups.size} group${repo.groups.size === 1 ? '' : 's'}, ${repo.pipelines.size} pipeline${repo.pipelines.size === 1 ? '' : 's'}`);
+      print(
+        problems.length
+          ? `${problems.length} problem${problems.length > 1 ? 's' : ''}`
+          : `fleet ok: ${devices.length} device${devices.length === 1 ? '' : 's'}, ${repo.groups.size} group${repo.groups.size === 1 ? '' : 's'}, ${repo.pipelines.size} pipeline${repo.pipelines.size === 1 ? '' : 's'}`,
+      );
       return problems.length ? 1 : 0;
     }
     if (action === 'render') {
-      if (typeof values.device !== 'string') throw new AppError('bad_request', `--device is required\n\n${fleet.usage}`);
+      if (typeof values.device !== 'string')
+        throw new AppError('bad_request', `--device is required\n\n${fleet.usage}`);
       const r = renderDevice(repo, values.device, pipelinesDir);
       const problems = [...repo.problems, ...r.problems];
       if (problems.length || !r.config) {

@@ -22,7 +22,12 @@ export function notifySystemd(status: () => string): { stopping(): void } {
   sdNotify(`READY=1\nSTATUS=${status()}`);
   const wd = watchdogMs();
   const timer = wd ? setInterval(() => sdNotify(`WATCHDOG=1\nSTATUS=${status()}`), Math.max(500, wd / 2)) : null;
-  return { stopping: () => { if (timer) clearInterval(timer); sdNotify('STOPPING=1'); } };
+  return {
+    stopping: () => {
+      if (timer) clearInterval(timer);
+      sdNotify('STOPPING=1');
+    },
+  };
 }
 
 export function untilSignal(stop: () => Promise<void>, log: Logger, notify?: { stopping(): void }): Promise<number> {
@@ -30,7 +35,13 @@ export function untilSignal(stop: () => Promise<void>, log: Logger, notify?: { s
     const on = (sig: string) => {
       log.info('stopping', { signal: sig });
       notify?.stopping();
-      stop().then(() => done(0), (e) => { log.error('stop failed', { error: e }); done(1); });
+      stop().then(
+        () => done(0),
+        (e) => {
+          log.error('stop failed', { error: e });
+          done(1);
+        },
+      );
     };
     process.once('SIGTERM', () => on('SIGTERM'));
     process.once('SIGINT', () => on('SIGINT'));

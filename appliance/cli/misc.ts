@@ -30,10 +30,19 @@ check exits non-zero with file:line errors; print shows the effective config (de
 FOVEA_* overrides applied, secrets masked); schema prints the JSON Schema for editors.`,
   options: { ...CONFIG_OPTION },
   async run(values, [action]) {
-    if (action === 'schema') { print(JSON.stringify(editorSchema(), null, 2)); return 0; }
+    if (action === 'schema') {
+      print(JSON.stringify(editorSchema(), null, 2));
+      return 0;
+    }
     const { config } = setup(values);
-    if (action === 'check') { print('config ok'); return 0; }
-    if (action === 'print') { print(JSON.stringify(config, null, 2)); return 0; }
+    if (action === 'check') {
+      print('config ok');
+      return 0;
+    }
+    if (action === 'print') {
+      print(JSON.stringify(config, null, 2));
+      return 0;
+    }
     throw new AppError('bad_request', configCmd.usage);
   },
 };

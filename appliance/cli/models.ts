@@ -34,17 +34,26 @@ Each file is checked against its sha256. Default mirror: models.mirror, else ../
     const dir = pathsOf(config).models;
     if (action === 'list') {
       for (const m of catalog.models) {
-        const present = m.available && (await readIfValid(join(dir, m.file), acceptedHashes(m))) ? 'present' : m.available ? 'missing' : 'unavailable';
+        const present =
+          m.available && (await readIfValid(join(dir, m.file), acceptedHashes(m)))
+            ? 'present'
+            : m.available
+              ? 'missing'
+              : 'unavailable';
         print(`${refOf(m).padEnd(24)} ${m.task.padEnd(9)} ${present.padEnd(12)} ${m.title}`);
       }
       return 0;
     }
     if (action === 'pull') {
-      const wanted = values.all ? catalog.models.filter((m) => m.available) : (refs.length ? refs : [config.models.embed]).map((r) => findModel(catalog, r));
+      const wanted = values.all
+        ? catalog.models.filter((m) => m.available)
+        : (refs.length ? refs : [config.models.embed]).map((r) => findModel(catalog, r));
       const mirror = (values.from as string | undefined) ?? modelMirror(config);
       for (const m of wanted) {
         const outcome = await pullModel(m, catalog, { dir, mirror, progress: progressBar });
-        print(`${refOf(m)}: ${outcome === 'present' ? 'already present, verified' : `fetched from ${outcome === 'mirror' ? mirror : m.source.url}, verified`}`);
+        print(
+          `${refOf(m)}: ${outcome === 'present' ? 'already present, verified' : `fetched from ${outcome === 'mirror' ? mirror : m.source.url}, verified`}`,
+        );
       }
       return 0;
     }

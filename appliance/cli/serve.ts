@@ -21,6 +21,10 @@ Models must be present: run 'fovea models pull' first.`,
   async run(values) {
     const { config, log, file } = setup(values);
     const box = await Appliance.start(config, log, { configFile: file });
-    return untilSignal(() => box.stop(), log, notifySystemd(() => statusLine(box.runtime, box.url)));
+    return untilSignal(
+      () => box.stop(),
+      log,
+      notifySystemd(() => statusLine(box.runtime, box.url)),
+    );
   },
 };

@@ -12,7 +12,8 @@ import { isRole, ROLES } from '../auth/roles';
 import { pathsOf } from '../config/paths';
 import { AppError } from '../shared/errors';
 
-const resetHint = (token: string) => `${token}\n(one-time, valid 1 h) set the password with:\n  curl -X POST http://127.0.0.1:8080/api/auth/reset -d token=${token} -d password=…`;
+const resetHint = (token: string) =>
+  `${token}\n(one-time, valid 1 h) set the password with:\n  curl -X POST http://127.0.0.1:8080/api/auth/reset -d token=${token} -d password=…`;
 
 export const user: Command = {
   name: 'user',
@@ -32,18 +33,27 @@ Sessions of a user whose role changes end too. Default role: viewer.`,
     const users = new Users(pathsOf(config).users);
     const role = (values.role as string | undefined) ?? arg ?? 'viewer';
     if (action === 'list') {
-      for (const u of users.list()) print(`${u.name}\t${u.role}\t${u.password_hash ? 'password set' : 'no password yet'}\t${u.created_at}`);
+      for (const u of users.list())
+        print(`${u.name}\t${u.role}\t${u.password_hash ? 'password set' : 'no password yet'}\t${u.created_at}`);
       return 0;
     }
     if (!name) throw new AppError('bad_request', user.usage);
-    if ((action === 'add' || action === 'role') && !isRole(role)) throw new AppError('bad_request', `role must be one of ${ROLES.join(', ')}`);
+    if ((action === 'add' || action === 'role') && !isRole(role))
+      throw new AppError('bad_request', `role must be one of ${ROLES.join(', ')}`);
     if (action === 'add') {
       await users.create(name, role as (typeof ROLES)[number], null);
       print(resetHint(await users.issueReset(name)));
       return 0;
     }
-    if (action === 'reset-password') { print(resetHint(await users.issueReset(name))); return 0; }
-    if (action === 'role') { await users.setRole(name, role as (typeof ROLES)[number]); print(`${name}: ${role}`); return 0; }
+    if (action === 'reset-password') {
+      print(resetHint(await users.issueReset(name)));
+      return 0;
+    }
+    if (action === 'role') {
+      await users.setRole(name, role as (typeof ROLES)[number]);
+      print(`${name}: ${role}`);
+      return 0;
+    }
     if (action === 'remove') {
       if (!(await users.remove(name))) throw new AppError('not_found', `no user named '${name}'`);
       print(`removed ${name}`);

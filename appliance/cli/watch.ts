@@ -10,7 +10,13 @@ import { signHs256 } from '../auth/jwt';
 import { AppError } from '../shared/errors';
 import { urlHost } from '../shared/url';
 
-const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+const list = (v: unknown) =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
 export const watch: Command = {
   name: 'watch',
@@ -21,18 +27,32 @@ Connects to WS_URL (default: this box's API, ws://<api.host>:<api.port>/ws/analy
 token in FOVEA_TOKEN (an API key or a JWT; never on the command line, where ps shows it), and
 prints each message as one JSON line. On a drop it reconnects after 1, 2, 5, ... 60 s and resumes
 after the last event printed. Connection states go to stderr. Stops on Ctrl-C.`,
-  options: { ...CONFIG_OPTION, url: { type: 'string' }, since: { type: 'string' }, streams: { type: 'string' }, events: { type: 'string' } },
+  options: {
+    ...CONFIG_OPTION,
+    url: { type: 'string' },
+    since: { type: 'string' },
+    streams: { type: 'string' },
+    events: { type: 'string' },
+  },
   async run(values) {
     const { config } = setup(values);
     const url = (values.url as string | undefined) ?? `ws://${urlHost(config.api.host)}:${config.api.port}/ws/analysis`;
     const client = new FoveaClient({
-      url, token: process.env.FOVEA_TOKEN, since: (values.since as string | undefined) ?? null,
-      streams: list(values.streams), events: list(values.events),
+      url,
+      token: process.env.FOVEA_TOKEN,
+      since: (values.since as string | undefined) ?? null,
+      streams: list(values.streams),
+      events: list(values.events),
       onMessage: (m) => print(JSON.stringify(m)),
       onControl: (m) => console.error(JSON.stringify(m)),
       onState: (s) => console.error(JSON.stringify(s)),
     }).start();
-    await new Promise<void>((done) => process.once('SIGINT', () => { client.close(); done(); }));
+    await new Promise<void>((done) =>
+      process.once('SIGINT', () => {
+        client.close();
+        done();
+      }),
+    );
     return 0;
   },
 };
@@ -53,8 +73,17 @@ and small sites.`,
     const sub = values.sub as string | undefined;
     if (!sub) throw new AppError('bad_request', `token needs --sub NAME\n\n${token.usage}`);
     const ttl = Number(values.ttl ?? 3600);
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 366 * 86400) throw new AppError('bad_request', '--ttl must be a whole number of seconds, at most a year');
-    print(await signHs256(jwt.hs256_secret, jwt, sub, ttl, ((values.scope as string | undefined) ?? '').split(' ').filter(Boolean)));
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 366 * 86400)
+      throw new AppError('bad_request', '--ttl must be a whole number of seconds, at most a year');
+    print(
+      await signHs256(
+        jwt.hs256_secret,
+        jwt,
+        sub,
+        ttl,
+        ((values.scope as string | undefined) ?? '').split(' ').filter(Boolean),
+      ),
+    );
     return 0;
   },
 };

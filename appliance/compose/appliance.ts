@@ -35,7 +35,10 @@ export class Appliance implements FleetHost {
   private readonly mqtt = new FleetMqtt();
   private readonly options: RuntimeOptions;
 
-  private constructor(private readonly log: Logger, opts: ApplianceOptions) {
+  private constructor(
+    private readonly log: Logger,
+    opts: ApplianceOptions,
+  ) {
     // One metrics registry for the process: its counters outlive an in-process restart.
     this.options = { metrics: new Metrics(), configFile: opts.configFile ?? null };
   }
@@ -53,7 +56,14 @@ export class Appliance implements FleetHost {
     const catalog = builtinCatalog();
     const boot = await bootConfig(config, device, catalog, state, fleetDir, flog);
     box.agent = new FleetAgent({
-      git: new Git(config.fleet.repo, join(fleetDir, 'mirror.git')), host: box, local: config, device, catalog, fleetDir, state, log: flog,
+      git: new Git(config.fleet.repo, join(fleetDir, 'mirror.git')),
+      host: box,
+      local: config,
+      device,
+      catalog,
+      fleetDir,
+      state,
+      log: flog,
       onStatus: (s) => box.mqtt.status(s),
     });
     await box.open(boot.config, boot.revision);

@@ -83,13 +83,17 @@ async function boxSecret(path: string): Promise<Uint8Array> {
   const f = Bun.file(path);
   if (await f.exists()) return new Uint8Array(await f.arrayBuffer());
   const secret = randomBytes(32);
-  await writeFile(path, secret, { mode: 0o600, flag: 'wx' }).catch(async (e) => { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; });
+  await writeFile(path, secret, { mode: 0o600, flag: 'wx' }).catch(async (e) => {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  });
   return new Uint8Array(await Bun.file(path).arrayBuffer());
 }
 
 /** A file the config names (a CA, a certificate), read once at start; one that cannot be read is a config error. */
 async function configFile(pointer: string, path: string): Promise<Buffer> {
-  try { return Buffer.from(await Bun.file(path).arrayBuffer()); } catch (e) {
+  try {
+    return Buffer.from(await Bun.file(path).arrayBuffer());
+  } catch (e) {
     throw new AppError('config_invalid', `${pointer}: cannot read ${path}: ${(e as Error).message}`);
   }
 }
@@ -102,15 +106,52 @@ async function mqttTls(m: Config['mqtt']): Promise<{ ca?: Buffer; cert?: Buffer;
   return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
 }
 
-function openSync(config: Config, db: Db, objects: LocalObjectStore, device: string, log: Logger, ca: Uint8Array | null) {
+function openSync(
+  config: Config,
+  db: Db,
+  objects: LocalObjectStore,
+  device: string,
+  log: Logger,
+  ca: Uint8Array | null,
+) {
   const c = config.sync;
   if (!c.bucket) return null;
   const bucket = new S3Bucket({ ...c, ca });
-  const worker = new SyncWorker({ db, bucket, pathOf: (k) => objects.pathOf(k), concurrency: c.concurrency, log: log.child({ mod: 'sync' }) });
+  const worker = new SyncWorker({
+    db,
+    bucket,
+    pathOf: (k) => objects.pathOf(k),
+    concurrency: c.concurrency,
+    log: log.child({ mod: 'sync' }),
+  });
   const r = c.retention;
-  const retention = new Retention({ db, stateDir: pathsOf(config).state, pathOf: (k) => objects.pathOf(k), budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent }, intervalS: r.check_interval_s, log: log.child({ mod: 'retention' }) });
-  const exporter = new Exporter({ db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) }, c.export_interval_s);
-  return { bucket, worker, retention, exporter, queue: new SyncQueue(db, c.prefix, device, worker, bucket, c.presign_expiry_s, () => retention.state === 'over_budget') };
+  const retention = new Retention({
+    db,
+    stateDir: pathsOf(config).state,
+    pathOf: (k) => objects.pathOf(k),
+    budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent },
+    intervalS: r.check_interval_s,
+    log: log.child({ mod: 'retention' }),
+  });
+  const exporter = new Exporter(
+    { db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) },
+    c.export_interval_s,
+  );
+  return {
+    bucket,
+    worker,
+    retention,
+    exporter,
+    queue: new SyncQueue(
+      db,
+      c.prefix,
+      device,
+      worker,
+      bucket,
+      c.presign_expiry_s,
+      () => retention.state === 'over_budget',
+    ),
+  };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
@@ -121,7 +162,16 @@ async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logge
   const base = a.public_url.replace(/\/$/, '') || `http://${urlHost(a.host)}:${a.port}`;
   const workers: WebhookWorker[] = [];
   for (const w of config.webhooks) {
-    workers.push((await WebhookWorker.open(w, { db, committedSeq: () => sink.committedSeq, base, log: log.child({ mod: 'webhooks' }) })).start());
+    workers.push(
+      (
+        await WebhookWorker.open(w, {
+          db,
+          committedSeq: () => sink.committedSeq,
+          base,
+          log: log.child({ mod: 'webhooks' }),
+        })
+      ).start(),
+    );
   }
   return workers;
 }
@@ -153,16 +203,49 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const catalog = builtinCatalog();
     const model = findModel(catalog, config.models.embed);
     const file = await verifiedPath(model, paths.models);
-    session = await openSession(file, { providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), ref: config.models.embed, observe });
-    const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels));
+    session = await openSession(file, {
+      providers: config.models.providers,
+      threads: config.models.threads,
+      log: log.child({ mod: 'inference' }),
+      ref: config.models.embed,
+      observe,
+    });
+    const embedder = createEmbedder(model, session, (d, s, w, h) =>
+      sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels),
+    );
     const indexPath = join(paths.index, `${embedder.modelRef.replace(/[^a-z0-9.-]/gi, '_')}.usearch`);
-    const index = await SearchIndex.open(db, embedder.modelRef, {
-      dims: embedder.dims, connectivity: config.search.connectivity, expansionAdd: config.search.expansion_add, expansionSearch: config.search.expansion_search,
-    }, indexPath, log.child({ mod: 'search' }));
+    const index = await SearchIndex.open(
+      db,
+      embedder.modelRef,
+      {
+        dims: embedder.dims,
+        connectivity: config.search.connectivity,
+        expansionAdd: config.search.expansion_add,
+        expansionSearch: config.search.expansion_search,
+      },
+      indexPath,
+      log.child({ mod: 'search' }),
+    );
     const device = config.device_id || hostname();
     const c = config.sync;
-    const sync = openSync(config, db, objects, device, log, c.bucket && c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null);
-    const images = new ImageService(db, objects, embedder, index, sharpImaging, { maxPixels: config.api.max_pixels, thumbSize: 256 }, log.child({ mod: 'images' }), sync?.queue ?? null);
+    const sync = openSync(
+      config,
+      db,
+      objects,
+      device,
+      log,
+      c.bucket && c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null,
+    );
+    const images = new ImageService(
+      db,
+      objects,
+      embedder,
+      index,
+      sharpImaging,
+      { maxPixels: config.api.max_pixels, thumbSize: 256 },
+      log.child({ mod: 'images' }),
+      sync?.queue ?? null,
+    );
     if (sync) {
       const queued = await sync.queue.backfill();
       if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
@@ -171,43 +254,124 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       sync.exporter.start();
     }
     const keys = new KeyFile(paths.keys);
-    const models = new ModelPool({ catalog, dir: paths.models, providers: config.models.providers, threads: config.models.threads, log: log.child({ mod: 'inference' }), observe });
+    const models = new ModelPool({
+      catalog,
+      dir: paths.models,
+      providers: config.models.providers,
+      threads: config.models.threads,
+      log: log.child({ mod: 'inference' }),
+      observe,
+    });
     const sink = await DuckDbSink.open(db);
     const m = config.mqtt;
-    const mqttPub = m.url ? new MqttPublisher(
-      { url: m.url, clientId: m.client_id || `fovea-${device}`, username: m.username, password: m.password, availableTopic: topics(m.topic_prefix, device).available, qos: m.qos, tls: await mqttTls(m) },
-      await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }), log.child({ mod: 'publish' }), topics(m.topic_prefix, device),
-    ) : null;
+    const mqttPub = m.url
+      ? new MqttPublisher(
+          {
+            url: m.url,
+            clientId: m.client_id || `fovea-${device}`,
+            username: m.username,
+            password: m.password,
+            availableTopic: topics(m.topic_prefix, device).available,
+            qos: m.qos,
+            tls: await mqttTls(m),
+          },
+          await Outbox.open(db, { maxMessages: m.outbox_max_messages, maxBytes: m.outbox_max_bytes }),
+          log.child({ mod: 'publish' }),
+          topics(m.topic_prefix, device),
+        )
+      : null;
     const ws = config.api.ws;
     const hub = new WsHub({
-      replay: (after, sel, limit) => eventsAfter(db, after, sel, limit), seqOf: (id) => seqOfEvent(db, id), committedSeq: () => sink.committedSeq,
-      maxBufferBytes: ws.max_buffer_bytes, maxClients: ws.max_clients, log: log.child({ mod: 'ws' }),
+      replay: (after, sel, limit) => eventsAfter(db, after, sel, limit),
+      seqOf: (id) => seqOfEvent(db, id),
+      committedSeq: () => sink.committedSeq,
+      maxBufferBytes: ws.max_buffer_bytes,
+      maxClients: ws.max_clients,
+      log: log.child({ mod: 'ws' }),
     });
     sink.onCommitted((rows) => hub.events(rows));
     const webhooks = await openWebhooks(config, db, sink, log);
-    sink.onCommitted(() => { for (const w of webhooks) w.kick(); });
+    sink.onCommitted(() => {
+      for (const w of webhooks) w.kick();
+    });
     const heartbeat = every(realTimers, () => hub.heartbeat(), ws.ping_interval_s * 1000);
     const jwt = await JwtVerifier.create(config.api.jwt);
     const users = new Users(paths.users);
     const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
     const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
     const auth = new Authenticator({ keys, users, access, external: jwt });
-    const streams = new Streams({ pipelinesDir: paths.pipelines, models, sink, snapshots: snapshotter(images, sharpImaging), imaging: sharpImaging, publisher: fanout([mqttPub, hub]), spawn: spawnFfmpeg, timers: realTimers, log: log.child({ mod: 'ingest' }) });
+    const streams = new Streams({
+      pipelinesDir: paths.pipelines,
+      models,
+      sink,
+      snapshots: snapshotter(images, sharpImaging),
+      imaging: sharpImaging,
+      publisher: fanout([mqttPub, hub]),
+      spawn: spawnFfmpeg,
+      timers: realTimers,
+      log: log.child({ mod: 'ingest' }),
+    });
     const startedAt = new Date();
     const b = config.backup;
-    const backups = new Backups({
-      db, index, extraFiles: [paths.users, paths.keys, ...(opts.configFile ? [opts.configFile] : [])], device, revision: () => streams.revision,
-      bucket: sync ? { bucket: sync.bucket, prefix: c.prefix } : null,
-    }, { dir: b.dir ? resolve(b.dir) : join(paths.state, 'backups'), at: b.at, keep: b.keep, schedule: b.schedule }, log.child({ mod: 'backup' }));
+    const backups = new Backups(
+      {
+        db,
+        index,
+        extraFiles: [paths.users, paths.keys, ...(opts.configFile ? [opts.configFile] : [])],
+        device,
+        revision: () => streams.revision,
+        bucket: sync ? { bucket: sync.bucket, prefix: c.prefix } : null,
+      },
+      { dir: b.dir ? resolve(b.dir) : join(paths.state, 'backups'), at: b.at, keep: b.keep, schedule: b.schedule },
+      log.child({ mod: 'backup' }),
+    );
     backups.start();
-    const stats = mqttPub ? startStats(mqttPub, {
-      streams: () => streams.list(),
-      outbox: () => { const st = mqttPub.status(); return { depth: st.outbox_depth, bytes: st.outbox_bytes, oldest_age_s: st.outbox_oldest_age_s, dropped_frames: st.dropped_frames }; },
-      uptimeS: () => Math.round((Date.now() - startedAt.getTime()) / 1000),
-    }, m.stats_interval_s, realTimers) : null;
+    const stats = mqttPub
+      ? startStats(
+          mqttPub,
+          {
+            streams: () => streams.list(),
+            outbox: () => {
+              const st = mqttPub.status();
+              return {
+                depth: st.outbox_depth,
+                bytes: st.outbox_bytes,
+                oldest_age_s: st.outbox_oldest_age_s,
+                dropped_frames: st.dropped_frames,
+              };
+            },
+            uptimeS: () => Math.round((Date.now() - startedAt.getTime()) / 1000),
+          },
+          m.stats_interval_s,
+          realTimers,
+        )
+      : null;
     const s = session;
     return {
-      config, paths, db, objects, catalog, embedder, index, images, keys, users, sessions, access, auth, models, sink, streams, mqtt: mqttPub, hub, webhooks, sync, jwt, metrics, backups, startedAt,
+      config,
+      paths,
+      db,
+      objects,
+      catalog,
+      embedder,
+      index,
+      images,
+      keys,
+      users,
+      sessions,
+      access,
+      auth,
+      models,
+      sink,
+      streams,
+      mqtt: mqttPub,
+      hub,
+      webhooks,
+      sync,
+      jwt,
+      metrics,
+      backups,
+      startedAt,
       async close() {
         stats?.stop();
         await backups.stop();

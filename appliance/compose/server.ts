@@ -14,11 +14,22 @@ import { urlHost } from '../shared/url';
 import { AppError } from '../shared/errors';
 
 /** What a server may have beyond the runtime: the fleet agent's API, a listen port other than the config's. */
-export interface ServerExtras { fleet?: FleetControl | null; port?: number }
+export interface ServerExtras {
+  fleet?: FleetControl | null;
+  port?: number;
+}
 
-export interface Server { url: string; port: number; stop: () => Promise<void> }
+export interface Server {
+  url: string;
+  port: number;
+  stop: () => Promise<void>;
+}
 
-const size = (path: string) => stat(path).then((s) => s.size, () => 0);
+const size = (path: string) =>
+  stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
 
 /** Point the process-wide metrics at this runtime's state (again after every in-process restart). */
 function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
@@ -28,7 +39,10 @@ function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
     sync: async () => (rt.sync ? rt.sync.worker.status() : null),
     retention: () => rt.sync?.retention.status() ?? null,
     fleet: () => fleet?.view() ?? null,
-    files: async () => ({ db_bytes: (await size(rt.paths.db)) + (await size(`${rt.paths.db}.wal`)), objects_bytes: rt.sync ? await localBytes(rt.db) : 0 }),
+    files: async () => ({
+      db_bytes: (await size(rt.paths.db)) + (await size(`${rt.paths.db}.wal`)),
+      objects_bytes: rt.sync ? await localBytes(rt.db) : 0,
+    }),
     ws: () => ({ clients: rt.hub.size }),
   });
 }
@@ -36,24 +50,30 @@ function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
 /** The API application over a runtime's services. */
 export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = null) {
   const { sync } = rt;
-  return createApp({
-    ...rt,
-    api: rt.config.api,
-    exactBelow: rt.config.search.exact_below,
-    mqttUrl: rt.config.mqtt.url,
-    exportIntervalS: rt.config.sync.export_interval_s,
-    remoteUrls: async (keys) => (sync ? sync.queue.urls(keys) : new Map<string, string>()),
-  }, log, { fleet });
+  return createApp(
+    {
+      ...rt,
+      api: rt.config.api,
+      exactBelow: rt.config.search.exact_below,
+      mqttUrl: rt.config.mqtt.url,
+      exportIntervalS: rt.config.sync.export_interval_s,
+      remoteUrls: async (keys) => (sync ? sync.queue.urls(keys) : new Map<string, string>()),
+    },
+    log,
+    { fleet },
+  );
 }
 
 export async function startServer(rt: Runtime, log: Logger, extras: ServerExtras = {}): Promise<Server> {
   const a = rt.config.api;
-  if (a.https_only && !a.tls.cert_file) throw new AppError('config_invalid', '/api/https_only: set api.tls.cert_file and key_file, or turn https_only off');
+  if (a.https_only && !a.tls.cert_file)
+    throw new AppError('config_invalid', '/api/https_only: set api.tls.cert_file and key_file, or turn https_only off');
   const pair = a.tls.cert_file ? readPair(a.tls) : null;
   await rt.streams.start(rt.config.streams);
   bindMetrics(rt, extras.fleet ?? null);
   const app = appOf(rt, log.child({ mod: 'api' }), extras.fleet ?? null);
-  const listen = (port: number, p: TlsPair | null) => app.listen({ hostname: a.host, port, ...(p && { tls: { cert: p.cert, key: p.key } }) });
+  const listen = (port: number, p: TlsPair | null) =>
+    app.listen({ hostname: a.host, port, ...(p && { tls: { cert: p.cert, key: p.key } }) });
   try {
     listen(extras.port ?? a.port, pair);
   } catch (e) {
@@ -63,8 +83,34 @@ export async function startServer(rt: Runtime, log: Logger, extras: ServerExtras
   const port = app.server!.port!;
   const url = `${pair ? 'https' : 'http'}://${urlHost(a.host)}:${port}`;
   // A renewed certificate: the listener restarts on the same port with it (Bun cannot swap it live).
-  const tlsWatch = pair ? watchPair(a.tls, async (p) => { await app.stop(); listen(port, p); }, log.child({ mod: 'api' })) : null;
-  log.info('fovea serving', { url, version: VERSION, state_dir: rt.paths.state, embed_model: rt.embedder.modelRef, provider: rt.embedder.provider, revision: rt.streams.revision, ...(pair && { tls: pair.subject }) });
+  const tlsWatch = pair
+    ? watchPair(
+        a.tls,
+        async (p) => {
+          await app.stop();
+          listen(port, p);
+        },
+        log.child({ mod: 'api' }),
+      )
+    : null;
+  log.info('fovea serving', {
+    url,
+    version: VERSION,
+    state_dir: rt.paths.state,
+    embed_model: rt.embedder.modelRef,
+    provider: rt.embedder.provider,
+    revision: rt.streams.revision,
+    ...(pair && { tls: pair.subject }),
+  });
   // WebSocket clients are closed first (1001): the server's stop waits for every open connection.
-  return { url, port, stop: async () => { tlsWatch?.stop(); rt.hub.shutdown(); await app.stop(); await rt.close(); } };
+  return {
+    url,
+    port,
+    stop: async () => {
+      tlsWatch?.stop();
+      rt.hub.shutdown();
+      await app.stop();
+      await rt.close();
+    },
+  };
 }

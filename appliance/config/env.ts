@@ -46,26 +46,47 @@ export function coerce(schema: TSchema, raw: string, name: string): unknown {
       throw fail();
     case 'array':
       if (raw.trim().startsWith('[')) {
-        try { return JSON.parse(raw); } catch { throw fail(); }
+        try {
+          return JSON.parse(raw);
+        } catch {
+          throw fail();
+        }
       }
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'object':
-      try { return JSON.parse(raw); } catch { throw fail(); }
+      try {
+        return JSON.parse(raw);
+      } catch {
+        throw fail();
+      }
     default:
       return raw;
   }
 }
 
-export interface EnvOverride { path: string[]; value: unknown; name: string }
+export interface EnvOverride {
+  path: string[];
+  value: unknown;
+  name: string;
+}
 
 /** Every FOVEA_* override in env; unknown names are returned apart so the caller can warn. */
-export function envOverrides(schema: TSchema, env: Record<string, string | undefined>): { overrides: EnvOverride[]; unknown: string[] } {
+export function envOverrides(
+  schema: TSchema,
+  env: Record<string, string | undefined>,
+): { overrides: EnvOverride[]; unknown: string[] } {
   const overrides: EnvOverride[] = [];
   const unknown: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('FOVEA_') || raw === undefined || RESERVED.has(name)) continue;
     const path = pathForEnv(schema, name.slice('FOVEA_'.length));
-    if (!path || path.length === 0) { unknown.push(name); continue; }
+    if (!path || path.length === 0) {
+      unknown.push(name);
+      continue;
+    }
     overrides.push({ path, value: coerce(schemaAt(schema, path), raw, name), name });
   }
   return { overrides, unknown };

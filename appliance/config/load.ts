@@ -11,7 +11,11 @@ import { realSources, resolveSecrets, type SecretSources } from './secrets';
 import { AppError } from '../shared/errors';
 import { registerSecret } from '../shared/scrub';
 
-export interface Loaded { config: Config; file: string | null; warnings: string[] }
+export interface Loaded {
+  config: Config;
+  file: string | null;
+  warnings: string[];
+}
 
 export interface LoadOptions {
   file?: string | null;
@@ -40,7 +44,13 @@ export function loadConfigText(text: string, file: string, opts: LoadOptions = {
 export function withSecrets(config: Config, secrets: SecretSources = realSources): Config {
   const resolved = resolveSecrets(config, secrets) as Config;
   for (const s of resolved.streams) if (s.password) registerSecret(s.password);
-  for (const v of [resolved.mqtt.password, resolved.api.jwt.hs256_secret, resolved.sync.secret_access_key, ...resolved.webhooks.map((w) => w.secret)]) if (v) registerSecret(v);
+  for (const v of [
+    resolved.mqtt.password,
+    resolved.api.jwt.hs256_secret,
+    resolved.sync.secret_access_key,
+    ...resolved.webhooks.map((w) => w.secret),
+  ])
+    if (v) registerSecret(v);
   return resolved;
 }
 

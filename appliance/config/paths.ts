@@ -5,7 +5,18 @@
 import { join, resolve } from 'node:path';
 import type { Config } from './schema';
 
-export interface Paths { state: string; db: string; objects: string; models: string; index: string; keys: string; users: string; sessions: string; authSecret: string; pipelines: string }
+export interface Paths {
+  state: string;
+  db: string;
+  objects: string;
+  models: string;
+  index: string;
+  keys: string;
+  users: string;
+  sessions: string;
+  authSecret: string;
+  pipelines: string;
+}
 
 export function pathsOf(config: Config): Paths {
   const state = resolve(config.state_dir);

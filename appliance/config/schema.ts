@@ -9,146 +9,408 @@ const obj = <P extends TProperties>(description: string, props: P): TObject<P> =
   Type.Object(props, { additionalProperties: false, description, default: {} });
 
 export const ApiConfig = obj('Local HTTP API.', {
-  host: Type.String({ default: '127.0.0.1', description: 'Address to listen on. Keep loopback unless a firewall protects the box.' }),
+  host: Type.String({
+    default: '127.0.0.1',
+    description: 'Address to listen on. Keep loopback unless a firewall protects the box.',
+  }),
   port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
-  public_url: Type.String({ default: '', description: 'Base URL put in image_url links; empty derives it from the request.' }),
+  public_url: Type.String({
+    default: '',
+    description: 'Base URL put in image_url links; empty derives it from the request.',
+  }),
   auth: Type.Boolean({ default: true, description: 'Require an API key on /api routes (/health stays open).' }),
-  metrics_auth: Type.Boolean({ default: false, description: 'Require a credential with metrics:read on /metrics (turn on when the API listens beyond loopback).' }),
-  cors_origins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), { default: [], description: 'Origins (scheme://host[:port]) whose pages may call the API from a browser; none by default.' }),
+  metrics_auth: Type.Boolean({
+    default: false,
+    description: 'Require a credential with metrics:read on /metrics (turn on when the API listens beyond loopback).',
+  }),
+  cors_origins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
+    default: [],
+    description: 'Origins (scheme://host[:port]) whose pages may call the API from a browser; none by default.',
+  }),
   tls: obj('HTTPS. Off while cert_file is empty. The files are watched and reloaded when they change.', {
     cert_file: Type.String({ default: '', description: 'PEM certificate (chain) file.' }),
     key_file: Type.String({ default: '', description: 'PEM private key file.' }),
   }),
-  https_only: Type.Boolean({ default: false, description: 'Refuse to start without tls (a box that must never serve plain HTTP); HSTS is sent whenever TLS is on.' }),
-  public_read: Type.Boolean({ default: false, description: 'Let anonymous callers read the views (images, thumbnails, streams, events); uploads, deletes, config, keys and users always need a credential.' }),
-  login: obj('Users signing in (POST /api/auth/login).', {
-    access_ttl_s: Type.Integer({ default: 900, minimum: 60, maximum: 86_400, description: 'Lifetime of an access token.' }),
-    refresh_ttl_s: Type.Integer({ default: 30 * 86_400, minimum: 300, maximum: 365 * 86_400, description: 'Lifetime of a refresh token (each refresh issues a new one).' }),
-    free_attempts: Type.Integer({ default: 5, minimum: 1, maximum: 100, description: 'Wrong passwords in a row before a user name is locked.' }),
-    lockout_s: Type.Integer({ default: 30, minimum: 1, maximum: 3600, description: 'The first lock; it doubles with each further wrong password.' }),
-    lockout_max_s: Type.Integer({ default: 900, minimum: 1, maximum: 86_400, description: 'The longest lock.' }),
-    per_ip_per_minute: Type.Integer({ default: 10, minimum: 1, maximum: 10_000, description: 'Login attempts a minute per client IP.' }),
+  https_only: Type.Boolean({
+    default: false,
+    description:
+      'Refuse to start without tls (a box that must never serve plain HTTP); HSTS is sent whenever TLS is on.',
   }),
-  max_upload_bytes: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1024, maximum: 512 * 1024 * 1024, description: 'Largest accepted image upload in bytes.' }),
-  max_pixels: Type.Integer({ default: 100_000_000, minimum: 1, maximum: 1_000_000_000, description: 'Largest accepted image in pixels (width x height): rejects decompression bombs before decoding.' }),
-  rate_limit_per_minute: Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000, description: 'Requests a minute allowed per API key and per client IP.' }),
+  public_read: Type.Boolean({
+    default: false,
+    description:
+      'Let anonymous callers read the views (images, thumbnails, streams, events); uploads, deletes, config, keys and users always need a credential.',
+  }),
+  login: obj('Users signing in (POST /api/auth/login).', {
+    access_ttl_s: Type.Integer({
+      default: 900,
+      minimum: 60,
+      maximum: 86_400,
+      description: 'Lifetime of an access token.',
+    }),
+    refresh_ttl_s: Type.Integer({
+      default: 30 * 86_400,
+      minimum: 300,
+      maximum: 365 * 86_400,
+      description: 'Lifetime of a refresh token (each refresh issues a new one).',
+    }),
+    free_attempts: Type.Integer({
+      default: 5,
+      minimum: 1,
+      maximum: 100,
+      description: 'Wrong passwords in a row before a user name is locked.',
+    }),
+    lockout_s: Type.Integer({
+      default: 30,
+      minimum: 1,
+      maximum: 3600,
+      description: 'The first lock; it doubles with each further wrong password.',
+    }),
+    lockout_max_s: Type.Integer({ default: 900, minimum: 1, maximum: 86_400, description: 'The longest lock.' }),
+    per_ip_per_minute: Type.Integer({
+      default: 10,
+      minimum: 1,
+      maximum: 10_000,
+      description: 'Login attempts a minute per client IP.',
+    }),
+  }),
+  max_upload_bytes: Type.Integer({
+    default: 10 * 1024 * 1024,
+    minimum: 1024,
+    maximum: 512 * 1024 * 1024,
+    description: 'Largest accepted image upload in bytes.',
+  }),
+  max_pixels: Type.Integer({
+    default: 100_000_000,
+    minimum: 1,
+    maximum: 1_000_000_000,
+    description: 'Largest accepted image in pixels (width x height): rejects decompression bombs before decoding.',
+  }),
+  rate_limit_per_minute: Type.Integer({
+    default: 100,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'Requests a minute allowed per API key and per client IP.',
+  }),
   jwt: obj('JSON Web Tokens accepted besides API keys (WebSocket /ws/analysis). Off while no key is set.', {
-    hs256_secret: Type.String({ default: '', description: 'Shared HS256 secret (at least 32 bytes): use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
-    eddsa_public_keys: Type.Array(Type.String(), { default: [], description: 'Ed25519 public keys (PEM, SPKI) whose EdDSA tokens are accepted; e.g. ${file:/etc/fovea/issuer.pub}.' }),
+    hs256_secret: Type.String({
+      default: '',
+      description: 'Shared HS256 secret (at least 32 bytes): use ${env:…}, ${file:…} or ${cred:…}, never the value.',
+    }),
+    eddsa_public_keys: Type.Array(Type.String(), {
+      default: [],
+      description:
+        'Ed25519 public keys (PEM, SPKI) whose EdDSA tokens are accepted; e.g. ${file:/etc/fovea/issuer.pub}.',
+    }),
     audience: Type.String({ default: 'fovea', minLength: 1, description: 'Required aud claim.' }),
     issuer: Type.String({ default: '', description: 'Required iss claim; empty accepts any issuer.' }),
     clock_tolerance_s: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Leeway for exp and nbf.' }),
   }),
   ws: obj('WebSocket /ws/analysis.', {
-    ping_interval_s: Type.Integer({ default: 30, minimum: 1, maximum: 600, description: 'Ping every client this often; one that has not answered the previous ping is dropped.' }),
-    max_buffer_bytes: Type.Integer({ default: 1024 * 1024, minimum: 1024, maximum: 256 * 1024 * 1024, description: 'Bytes queued for a client before it is sent `lagged` and cut.' }),
+    ping_interval_s: Type.Integer({
+      default: 30,
+      minimum: 1,
+      maximum: 600,
+      description: 'Ping every client this often; one that has not answered the previous ping is dropped.',
+    }),
+    max_buffer_bytes: Type.Integer({
+      default: 1024 * 1024,
+      minimum: 1024,
+      maximum: 256 * 1024 * 1024,
+      description: 'Bytes queued for a client before it is sent `lagged` and cut.',
+    }),
     max_clients: Type.Integer({ default: 256, minimum: 1, maximum: 100_000 }),
   }),
 });
 
 export const ModelsConfig = obj('Model catalog, files and inference.', {
   dir: Type.String({ default: '', description: 'Where model files live; empty means <state_dir>/models.' }),
-  mirror: Type.String({ default: '', description: 'Directory holding model files to use instead of their upstream URLs (offline boxes).' }),
-  embed: Type.String({ default: 'mobilenetv2-embed@1', description: 'Catalog id@version of the image embedding model.' }),
-  providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu')]), {
-    default: ['cuda', 'cpu'], minItems: 1, description: 'onnxruntime execution providers, tried in order.',
+  mirror: Type.String({
+    default: '',
+    description: 'Directory holding model files to use instead of their upstream URLs (offline boxes).',
   }),
-  threads: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'Intra-op threads per session (0 lets onnxruntime choose).' }),
+  embed: Type.String({
+    default: 'mobilenetv2-embed@1',
+    description: 'Catalog id@version of the image embedding model.',
+  }),
+  providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu')]), {
+    default: ['cuda', 'cpu'],
+    minItems: 1,
+    description: 'onnxruntime execution providers, tried in order.',
+  }),
+  threads: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 256,
+    description: 'Intra-op threads per session (0 lets onnxruntime choose).',
+  }),
 });
 
 export const SearchConfig = obj('Vector similarity search.', {
   connectivity: Type.Integer({ default: 16, minimum: 4, maximum: 128, description: 'HNSW graph degree (M).' }),
   expansion_add: Type.Integer({ default: 128, minimum: 8, maximum: 4096, description: 'HNSW ef at insert time.' }),
-  expansion_search: Type.Integer({ default: 128, minimum: 8, maximum: 4096, description: 'HNSW ef at query time: higher is slower and more exact.' }),
-  exact_below: Type.Integer({ default: 2000, minimum: 0, maximum: 10_000_000, description: 'Below this many vectors, search exactly in DuckDB instead of the index.' }),
-});
-
-export const StreamConfig = Type.Object({
-  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Stream name, used in topics and the API.' }),
-  url: Type.String({ minLength: 1, description: 'rtsp://host[:port]/path (port 554 when absent) or a video file path.' }),
-  auth: Type.Union([Type.Literal('none'), Type.Literal('basic'), Type.Literal('digest')], { default: 'none', description: 'RTSP authentication (ffmpeg answers Basic or Digest, as the camera asks).' }),
-  username: Type.String({ default: '', description: 'RTSP user; may be a secret placeholder.' }),
-  password: Type.String({ default: '', description: 'RTSP password: use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
-  pipeline: Type.String({ minLength: 1, description: 'Pipeline name: pipelines/<name>.yaml, or a built-in one.' }),
-  fps: Type.Number({ default: 0, minimum: 0, maximum: 120, description: 'Frames per second to analyse; 0 takes the pipeline input.fps.' }),
-  enabled: Type.Boolean({ default: true }),
-  loop: Type.Boolean({ default: false, description: 'Files: start again at the end.' }),
-  realtime: Type.Boolean({ default: true, description: 'Files: decode at their native rate, as a camera would.' }),
-  hwaccel: Type.Union([Type.Literal('none'), Type.Literal('cuda')], { default: 'none', description: 'cuda decodes with NVDEC.' }),
-  stall_s: Type.Integer({ default: 10, minimum: 1, maximum: 600, description: 'Restart the decoder after this long without a frame.' }),
-  queue: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Frames held between decode and inference; the oldest is dropped when full.' }),
-  overrides: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'Per-run pipeline option overrides, e.g. {"detect.score": 0.5}.' }),
-}, { additionalProperties: false });
-export type StreamConfig = Static<typeof StreamConfig>;
-
-export const PipelinesConfig = obj('Pipeline files.', {
-  dir: Type.String({ default: '', description: 'Directory of <name>.yaml pipelines; empty means <state_dir>/pipelines. Built-in pipelines are always available.' }),
-});
-
-export const SyncConfig = obj('Upload of images and snapshots to a central S3 bucket (off while bucket is empty).', {
-  endpoint: Type.String({ default: '', description: 'S3 endpoint URL for MinIO and other S3-compatible servers; empty means AWS for the region.' }),
-  region: Type.String({ default: 'us-east-1' }),
-  bucket: Type.String({ default: '', description: 'Bucket name; empty turns sync off.' }),
-  prefix: Type.String({ default: 'fovea', pattern: '^[A-Za-z0-9._/-]*$', description: 'Key prefix: objects go to <prefix>/<device>/<yyyy>/<mm>/<dd>/<sha256>.<ext>.' }),
-  path_style: Type.Boolean({ default: false, description: 'Path-style URLs (MinIO and most S3-compatible servers).' }),
-  ca_file: Type.String({ default: '', description: 'https endpoint: PEM file of the CA that signed its certificate (a private CA); empty trusts the system CAs.' }),
-  access_key_id: Type.String({ default: '', description: 'Empty uses the standard AWS chain (environment, shared files, instance role).' }),
-  secret_access_key: Type.String({ default: '', description: 'Use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
-  concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Uploads at once.' }),
-  multipart_threshold_bytes: Type.Integer({ default: 16 * 1024 * 1024, minimum: 5 * 1024 * 1024, description: 'Files this large go up in parts.' }),
-  part_size_bytes: Type.Integer({ default: 8 * 1024 * 1024, minimum: 5 * 1024 * 1024, maximum: 5 * 1024 * 1024 * 1024 }),
-  presign_expiry_s: Type.Integer({ default: 3600, minimum: 60, maximum: 604_800, description: 'Lifetime of the presigned image_url of uploaded objects.' }),
-  export_interval_s: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400, description: 'Seconds between Parquet exports of events, detections and images to <prefix>/_tables/; 0: off.' }),
-  retention: obj('Local disk budget: past it, local copies of uploaded objects are deleted, oldest first; pending ones never.', {
-    max_bytes: Type.Integer({ default: 0, minimum: 0, description: 'Bytes of stored objects kept locally; 0: no limit.' }),
-    max_disk_percent: Type.Number({ default: 0, minimum: 0, maximum: 100, description: "How full the state directory's filesystem may get, in %; 0: no limit." }),
-    check_interval_s: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+  expansion_search: Type.Integer({
+    default: 128,
+    minimum: 8,
+    maximum: 4096,
+    description: 'HNSW ef at query time: higher is slower and more exact.',
+  }),
+  exact_below: Type.Integer({
+    default: 2000,
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'Below this many vectors, search exactly in DuckDB instead of the index.',
   }),
 });
 
-export const WebhookConfig = Type.Object({
-  name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Webhook name: its cursor and its status entry.' }),
-  url: Type.String({ pattern: '^https?://', description: 'Receiver URL; one POST per event. Redirects are not followed.' }),
-  secret: Type.String({ minLength: 16, description: 'HMAC-SHA256 key for X-Fovea-Signature: use ${env:…}, ${file:…} or ${cred:…}, never the value.' }),
-  streams: Type.Array(Type.String(), { default: [], description: 'Only events of these streams; empty means all.' }),
-  events: Type.Array(Type.String(), { default: [], description: 'Only these event types (enter, leave, cross, dwell, count); empty means all.' }),
-  timeout_ms: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000, description: 'A delivery that takes longer is retried.' }),
-}, { additionalProperties: false });
+export const StreamConfig = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Stream name, used in topics and the API.' }),
+    url: Type.String({
+      minLength: 1,
+      description: 'rtsp://host[:port]/path (port 554 when absent) or a video file path.',
+    }),
+    auth: Type.Union([Type.Literal('none'), Type.Literal('basic'), Type.Literal('digest')], {
+      default: 'none',
+      description: 'RTSP authentication (ffmpeg answers Basic or Digest, as the camera asks).',
+    }),
+    username: Type.String({ default: '', description: 'RTSP user; may be a secret placeholder.' }),
+    password: Type.String({
+      default: '',
+      description: 'RTSP password: use ${env:…}, ${file:…} or ${cred:…}, never the value.',
+    }),
+    pipeline: Type.String({ minLength: 1, description: 'Pipeline name: pipelines/<name>.yaml, or a built-in one.' }),
+    fps: Type.Number({
+      default: 0,
+      minimum: 0,
+      maximum: 120,
+      description: 'Frames per second to analyse; 0 takes the pipeline input.fps.',
+    }),
+    enabled: Type.Boolean({ default: true }),
+    loop: Type.Boolean({ default: false, description: 'Files: start again at the end.' }),
+    realtime: Type.Boolean({ default: true, description: 'Files: decode at their native rate, as a camera would.' }),
+    hwaccel: Type.Union([Type.Literal('none'), Type.Literal('cuda')], {
+      default: 'none',
+      description: 'cuda decodes with NVDEC.',
+    }),
+    stall_s: Type.Integer({
+      default: 10,
+      minimum: 1,
+      maximum: 600,
+      description: 'Restart the decoder after this long without a frame.',
+    }),
+    queue: Type.Integer({
+      default: 4,
+      minimum: 1,
+      maximum: 256,
+      description: 'Frames held between decode and inference; the oldest is dropped when full.',
+    }),
+    overrides: Type.Record(Type.String(), Type.Unknown(), {
+      default: {},
+      description: 'Per-run pipeline option overrides, e.g. {"detect.score": 0.5}.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type StreamConfig = Static<typeof StreamConfig>;
+
+export const PipelinesConfig = obj('Pipeline files.', {
+  dir: Type.String({
+    default: '',
+    description:
+      'Directory of <name>.yaml pipelines; empty means <state_dir>/pipelines. Built-in pipelines are always available.',
+  }),
+});
+
+export const SyncConfig = obj('Upload of images and snapshots to a central S3 bucket (off while bucket is empty).', {
+  endpoint: Type.String({
+    default: '',
+    description: 'S3 endpoint URL for MinIO and other S3-compatible servers; empty means AWS for the region.',
+  }),
+  region: Type.String({ default: 'us-east-1' }),
+  bucket: Type.String({ default: '', description: 'Bucket name; empty turns sync off.' }),
+  prefix: Type.String({
+    default: 'fovea',
+    pattern: '^[A-Za-z0-9._/-]*$',
+    description: 'Key prefix: objects go to <prefix>/<device>/<yyyy>/<mm>/<dd>/<sha256>.<ext>.',
+  }),
+  path_style: Type.Boolean({ default: false, description: 'Path-style URLs (MinIO and most S3-compatible servers).' }),
+  ca_file: Type.String({
+    default: '',
+    description:
+      'https endpoint: PEM file of the CA that signed its certificate (a private CA); empty trusts the system CAs.',
+  }),
+  access_key_id: Type.String({
+    default: '',
+    description: 'Empty uses the standard AWS chain (environment, shared files, instance role).',
+  }),
+  secret_access_key: Type.String({
+    default: '',
+    description: 'Use ${env:…}, ${file:…} or ${cred:…}, never the value.',
+  }),
+  concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Uploads at once.' }),
+  multipart_threshold_bytes: Type.Integer({
+    default: 16 * 1024 * 1024,
+    minimum: 5 * 1024 * 1024,
+    description: 'Files this large go up in parts.',
+  }),
+  part_size_bytes: Type.Integer({
+    default: 8 * 1024 * 1024,
+    minimum: 5 * 1024 * 1024,
+    maximum: 5 * 1024 * 1024 * 1024,
+  }),
+  presign_expiry_s: Type.Integer({
+    default: 3600,
+    minimum: 60,
+    maximum: 604_800,
+    description: 'Lifetime of the presigned image_url of uploaded objects.',
+  }),
+  export_interval_s: Type.Integer({
+    default: 3600,
+    minimum: 0,
+    maximum: 7 * 86_400,
+    description: 'Seconds between Parquet exports of events, detections and images to <prefix>/_tables/; 0: off.',
+  }),
+  retention: obj(
+    'Local disk budget: past it, local copies of uploaded objects are deleted, oldest first; pending ones never.',
+    {
+      max_bytes: Type.Integer({
+        default: 0,
+        minimum: 0,
+        description: 'Bytes of stored objects kept locally; 0: no limit.',
+      }),
+      max_disk_percent: Type.Number({
+        default: 0,
+        minimum: 0,
+        maximum: 100,
+        description: "How full the state directory's filesystem may get, in %; 0: no limit.",
+      }),
+      check_interval_s: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+    },
+  ),
+});
+
+export const WebhookConfig = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+      description: 'Webhook name: its cursor and its status entry.',
+    }),
+    url: Type.String({
+      pattern: '^https?://',
+      description: 'Receiver URL; one POST per event. Redirects are not followed.',
+    }),
+    secret: Type.String({
+      minLength: 16,
+      description: 'HMAC-SHA256 key for X-Fovea-Signature: use ${env:…}, ${file:…} or ${cred:…}, never the value.',
+    }),
+    streams: Type.Array(Type.String(), { default: [], description: 'Only events of these streams; empty means all.' }),
+    events: Type.Array(Type.String(), {
+      default: [],
+      description: 'Only these event types (enter, leave, cross, dwell, count); empty means all.',
+    }),
+    timeout_ms: Type.Integer({
+      default: 5000,
+      minimum: 100,
+      maximum: 60_000,
+      description: 'A delivery that takes longer is retried.',
+    }),
+  },
+  { additionalProperties: false },
+);
 export type WebhookConfig = Static<typeof WebhookConfig>;
 
 export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
-  url: Type.String({ default: '', description: 'Broker URL: mqtt://host:1883 or mqtts://host:8883; empty turns MQTT off.' }),
+  url: Type.String({
+    default: '',
+    description: 'Broker URL: mqtt://host:1883 or mqtts://host:8883; empty turns MQTT off.',
+  }),
   client_id: Type.String({ default: '', description: 'Client id; empty means fovea-<device_id>.' }),
-  ca_file: Type.String({ default: '', description: 'mqtts: PEM file of the CA that signed the broker certificate; empty trusts the system CAs.' }),
-  cert_file: Type.String({ default: '', description: 'mqtts: client certificate (PEM), for brokers that require one.' }),
+  ca_file: Type.String({
+    default: '',
+    description: 'mqtts: PEM file of the CA that signed the broker certificate; empty trusts the system CAs.',
+  }),
+  cert_file: Type.String({
+    default: '',
+    description: 'mqtts: client certificate (PEM), for brokers that require one.',
+  }),
   key_file: Type.String({ default: '', description: 'mqtts: the client certificate key (PEM).' }),
   username: Type.String({ default: '' }),
   password: Type.String({ default: '', description: 'Use a secret placeholder (${env:…}, ${file:…}, ${cred:…}).' }),
   topic_prefix: Type.String({ default: 'fovea', pattern: '^[^#+/]+$' }),
   qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1 }),
-  outbox_max_messages: Type.Integer({ default: 100_000, minimum: 10, description: 'Outbox bound while the broker is away (per-frame messages dropped first).' }),
+  outbox_max_messages: Type.Integer({
+    default: 100_000,
+    minimum: 10,
+    description: 'Outbox bound while the broker is away (per-frame messages dropped first).',
+  }),
   outbox_max_bytes: Type.Integer({ default: 100 * 1024 * 1024, minimum: 1024 }),
-  stats_interval_s: Type.Integer({ default: 60, minimum: 1, maximum: 3600, description: 'Seconds between two messages on the stats topic.' }),
+  stats_interval_s: Type.Integer({
+    default: 60,
+    minimum: 1,
+    maximum: 3600,
+    description: 'Seconds between two messages on the stats topic.',
+  }),
 });
 
 export const FleetConfig = obj('Configuration from a fleet Git repo (off while repo is empty).', {
-  repo: Type.String({ default: '', description: 'URL (https://, ssh:// or a path) of the fleet repo; git uses the box\'s own credentials.' }),
-  branch: Type.String({ default: '', description: 'Branch or tag to follow; empty follows the repo: fleet.yaml, or the branch of this device\'s group.' }),
-  interval_s: Type.Integer({ default: 60, minimum: 5, maximum: 86_400, description: 'Seconds between two fetches (POST /api/fleet/sync fetches at once).' }),
-  grace_s: Type.Integer({ default: 30, minimum: 1, maximum: 3600, description: 'After applying, every changed stream must be running and producing results within this; otherwise the box rolls back.' }),
-  require_signed: Type.Boolean({ default: false, description: 'Apply only commits signed (git SSH signatures) by a key in allowed_signers. Set here, on the box: the repo cannot turn it off.' }),
-  allowed_signers: Type.String({ default: '', description: "git's allowed-signers file (gpg.ssh.allowedSignersFile): the keys whose signed commits this box applies." }),
+  repo: Type.String({
+    default: '',
+    description: "URL (https://, ssh:// or a path) of the fleet repo; git uses the box's own credentials.",
+  }),
+  branch: Type.String({
+    default: '',
+    description: "Branch or tag to follow; empty follows the repo: fleet.yaml, or the branch of this device's group.",
+  }),
+  interval_s: Type.Integer({
+    default: 60,
+    minimum: 5,
+    maximum: 86_400,
+    description: 'Seconds between two fetches (POST /api/fleet/sync fetches at once).',
+  }),
+  grace_s: Type.Integer({
+    default: 30,
+    minimum: 1,
+    maximum: 3600,
+    description:
+      'After applying, every changed stream must be running and producing results within this; otherwise the box rolls back.',
+  }),
+  require_signed: Type.Boolean({
+    default: false,
+    description:
+      'Apply only commits signed (git SSH signatures) by a key in allowed_signers. Set here, on the box: the repo cannot turn it off.',
+  }),
+  allowed_signers: Type.String({
+    default: '',
+    description:
+      "git's allowed-signers file (gpg.ssh.allowedSignersFile): the keys whose signed commits this box applies.",
+  }),
 });
 
-export const BackupConfig = obj('Backups of the database, index, users and keys (and to the sync bucket when sync is on).', {
-  dir: Type.String({ default: '', description: 'Where backups are written; empty: <state_dir>/backups.' }),
-  schedule: Type.Boolean({ default: true, description: 'Take one every day at `at`.' }),
-  at: Type.String({ default: '02:00', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'Local time of day (HH:MM) of the daily backup.' }),
-  keep: Type.Integer({ default: 7, minimum: 1, maximum: 365, description: 'How many backups to keep locally (the oldest go first).' }),
-});
+export const BackupConfig = obj(
+  'Backups of the database, index, users and keys (and to the sync bucket when sync is on).',
+  {
+    dir: Type.String({ default: '', description: 'Where backups are written; empty: <state_dir>/backups.' }),
+    schedule: Type.Boolean({ default: true, description: 'Take one every day at `at`.' }),
+    at: Type.String({
+      default: '02:00',
+      pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
+      description: 'Local time of day (HH:MM) of the daily backup.',
+    }),
+    keep: Type.Integer({
+      default: 7,
+      minimum: 1,
+      maximum: 365,
+      description: 'How many backups to keep locally (the oldest go first).',
+    }),
+  },
+);
 
 export const LogConfig = obj('Logging.', {
-  level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Lowest level written.' }),
+  level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
+    default: 'info',
+    description: 'Lowest level written.',
+  }),
 });
 
 export const Config = Type.Object(
@@ -165,7 +427,10 @@ export const Config = Type.Object(
     sync: SyncConfig,
     fleet: FleetConfig,
     backup: BackupConfig,
-    webhooks: Type.Array(WebhookConfig, { default: [], description: 'Event webhooks: signed JSON POSTs, retried until delivered.' }),
+    webhooks: Type.Array(WebhookConfig, {
+      default: [],
+      description: 'Event webhooks: signed JSON POSTs, retried until delivered.',
+    }),
     log: LogConfig,
   },
   { additionalProperties: false, title: 'fovea configuration', description: 'Configuration of one fovea appliance.' },

@@ -28,7 +28,10 @@ function lookup(kind: string, ref: string, src: SecretSources, where: string): s
   }
   const path = kind === 'file' ? ref : join(src.env.CREDENTIALS_DIRECTORY ?? '', ref);
   if (kind === 'cred' && !src.env.CREDENTIALS_DIRECTORY) {
-    throw new AppError('config_invalid', `${where}: \${cred:${ref}} needs $CREDENTIALS_DIRECTORY (systemd LoadCredential)`);
+    throw new AppError(
+      'config_invalid',
+      `${where}: \${cred:${ref}} needs $CREDENTIALS_DIRECTORY (systemd LoadCredential)`,
+    );
   }
   try {
     return src.readFile(path).replace(/\r?\n$/, '');

@@ -8,10 +8,17 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { LineCounter, parseDocument, isNode, isCollection, isScalar, visit, type Document } from 'yaml';
 import { AppError } from '../shared/errors';
 
-export interface Problem { path: string; line: number | null; message: string }
+export interface Problem {
+  path: string;
+  line: number | null;
+  message: string;
+}
 
 export function lineOf(doc: Document, lc: LineCounter, path: string): number | null {
-  const keys = path.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const keys = path
+    .split('/')
+    .slice(1)
+    .map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
   // Walk up until a node exists: a missing key points at its parent object.
   for (let n = keys.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
@@ -37,23 +44,30 @@ function lineOfKey(doc: Document, lc: LineCounter, path: string): number | null 
 }
 
 export function formatProblems(file: string, problems: Problem[]): string {
-  return problems
-    .map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.path || '/'}: ${p.message}`)
-    .join('\n');
+  return problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.path || '/'}: ${p.message}`).join('\n');
 }
 
-export interface Parsed { doc: Document; lc: LineCounter; data: unknown }
+export interface Parsed {
+  doc: Document;
+  lc: LineCounter;
+  data: unknown;
+}
 
 /** Parse YAML, failing with the file and line of a syntax error. */
 export function parseYaml(text: string, file: string): Parsed {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ path: '', line: e.linePos?.[0]?.line ?? null, message: e.message.split('\n')[0]! }));
+    const problems = doc.errors.map((e) => ({
+      path: '',
+      line: e.linePos?.[0]?.line ?? null,
+      message: e.message.split('\n')[0]!,
+    }));
     throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   }
   const keyProblems = badKeys(doc, lc);
-  if (keyProblems.length) throw new AppError('config_invalid', formatProblems(file, keyProblems), { details: keyProblems });
+  if (keyProblems.length)
+    throw new AppError('config_invalid', formatProblems(file, keyProblems), { details: keyProblems });
   // Aliases resolve here, not while parsing: one to an anchor set later fails now, and one inside
   // its own anchor (`&a [*a]`) makes a cycle that no schema check could walk.
   let data: unknown;
@@ -82,7 +96,11 @@ function badKeys(doc: Document, lc: LineCounter): Problem[] {
       const bad = isCollection(k) || (isScalar(k) && k.value !== null && typeof k.value === 'object');
       if (!bad) return;
       const range = (k as { range?: [number, number, number] }).range;
-      out.push({ path: '', line: range ? lc.linePos(range[0]).line : null, message: 'a mapping key must be a plain value (not a list, a mapping or binary)' });
+      out.push({
+        path: '',
+        line: range ? lc.linePos(range[0]).line : null,
+        message: 'a mapping key must be a plain value (not a list, a mapping or binary)',
+      });
     },
   });
   return out;
@@ -108,7 +126,12 @@ function describe(schema: TSchema, message: string, value: unknown): string {
 }
 
 /** Problems of a value against a schema, each located in the YAML document when one is given. */
-export function check(schema: TSchema, value: unknown, where?: { doc: Document; lc: LineCounter }, prefix = ''): Problem[] {
+export function check(
+  schema: TSchema,
+  value: unknown,
+  where?: { doc: Document; lc: LineCounter },
+  prefix = '',
+): Problem[] {
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of Value.Errors(schema, value)) {

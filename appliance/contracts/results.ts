@@ -18,7 +18,14 @@ export interface Detection {
 export type ObjectEvent =
   | { type: 'enter' | 'leave'; zone: string; trackId: number; label: string; ts: number }
   | { type: 'dwell'; zone: string; trackId: number; label: string; ts: number; seconds: number }
-  | { type: 'cross'; line: string; direction: 'left_to_right' | 'right_to_left'; trackId: number; label: string; ts: number }
+  | {
+      type: 'cross';
+      line: string;
+      direction: 'left_to_right' | 'right_to_left';
+      trackId: number;
+      label: string;
+      ts: number;
+    }
   | { type: 'count'; label: string; count: number; ts: number };
 
 export interface FrameResult {
@@ -58,14 +65,29 @@ export interface EmbeddingRecord {
 
 /** A stored event as it reads back from the events table (seq orders commits). */
 export interface EventRow {
-  id: string; session_id: string; stream: string; timestamp: Date; type: string; label: string; track_id: bigint | null;
-  zone: string | null; line: string | null; direction: string | null; count: number | null; snapshot_key: string | null; image_id: string | null; payload: string;
+  id: string;
+  session_id: string;
+  stream: string;
+  timestamp: Date;
+  type: string;
+  label: string;
+  track_id: bigint | null;
+  zone: string | null;
+  line: string | null;
+  direction: string | null;
+  count: number | null;
+  snapshot_key: string | null;
+  image_id: string | null;
+  payload: string;
   seq: bigint;
   revision: string | null;
 }
 
 /** Which stored events a subscriber wants (empty lists: all). */
-export interface EventSelector { streams?: string[]; types?: string[] }
+export interface EventSelector {
+  streams?: string[];
+  types?: string[];
+}
 
 /** The published envelope of an analysed frame (the real-time analytics spec's shape). */
 export function frameEnvelope(r: FrameResult) {
@@ -75,9 +97,15 @@ export function frameEnvelope(r: FrameResult) {
     timestamp: r.timestamp.toISOString(),
     event: 'frameAnalyzed' as const,
     payload: {
-      stream: r.stream, frame: r.seq, pts: Number.isFinite(r.ptsS) ? r.ptsS : null,
-      detections: r.detections.map((d) => ({ label: d.label, score: Math.round(d.score * 1e4) / 1e4, box: d.box.map((v) => Math.round(v * 10) / 10), track_id: d.trackId })),
+      stream: r.stream,
+      frame: r.seq,
+      pts: Number.isFinite(r.ptsS) ? r.ptsS : null,
+      detections: r.detections.map((d) => ({
+        label: d.label,
+        score: Math.round(d.score * 1e4) / 1e4,
+        box: d.box.map((v) => Math.round(v * 10) / 10),
+        track_id: d.trackId,
+      })),
     },
   };
 }
-

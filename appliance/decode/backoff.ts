@@ -21,7 +21,12 @@ export function classify(stderr: string[], exitCode: number | null): Failure {
   const text = stderr.join('\n');
   if (/401 Unauthorized|403 Forbidden|authorization failed/i.test(text)) return 'unauthorized';
   if (/404 Not Found|No such file or directory/i.test(text)) return 'not_found';
-  if (/Connection refused|Connection timed out|No route to host|Network is unreachable|Operation timed out|Immediate exit requested/i.test(text)) return 'unreachable';
+  if (
+    /Connection refused|Connection timed out|No route to host|Network is unreachable|Operation timed out|Immediate exit requested/i.test(
+      text,
+    )
+  )
+    return 'unreachable';
   if (exitCode === 0) return 'ended';
   return 'error';
 }

@@ -55,6 +55,19 @@ export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): stri
     if (o.loop) a.push('-stream_loop', '-1');
     a.push('-i', src.path);
   }
-  a.push('-an', '-sn', '-dn', '-threads', String(o.threads), '-vf', filterChain(out), '-f', 'rawvideo', '-pix_fmt', out.pixfmt, 'pipe:1');
+  a.push(
+    '-an',
+    '-sn',
+    '-dn',
+    '-threads',
+    String(o.threads),
+    '-vf',
+    filterChain(out),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    out.pixfmt,
+    'pipe:1',
+  );
   return a;
 }

@@ -6,7 +6,11 @@
 import { FrameSplitter, parseInputSize, parseShowinfo, RingBuffer } from './frames';
 import { scrub } from '../shared/scrub';
 
-export interface RawFrame { pixels: Uint8Array; n: number; ptsS: number }
+export interface RawFrame {
+  pixels: Uint8Array;
+  n: number;
+  ptsS: number;
+}
 
 export interface DecoderHandlers {
   /** May return a promise: reading stdout waits for it (backpressure on a pausable source). */
@@ -16,7 +20,10 @@ export interface DecoderHandlers {
   exit(info: { code: number | null; signal: string | null; stderr: string[]; partialBytes: number }): void;
 }
 
-export interface DecoderProcess { kill(): void; readonly pid: number }
+export interface DecoderProcess {
+  kill(): void;
+  readonly pid: number;
+}
 
 export type SpawnDecoder = (args: string[], frameBytes: number, h: DecoderHandlers) => DecoderProcess;
 
@@ -40,7 +47,10 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
     return pairing;
   };
   const readOut = (async () => {
-    for await (const chunk of proc.stdout) { frames.push(...splitter.push(chunk)); await pair(); }
+    for await (const chunk of proc.stdout) {
+      frames.push(...splitter.push(chunk));
+      await pair();
+    }
   })();
   const readErr = (async () => {
     let rest = '';
@@ -49,7 +59,11 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
       rest = lines.pop() ?? '';
       for (const line of lines) {
         const info = parseShowinfo(line);
-        if (info) { pts.push(info.ptsS); pair(); continue; }
+        if (info) {
+          pts.push(info.ptsS);
+          pair();
+          continue;
+        }
         if (line.startsWith('[Parsed_showinfo')) continue;
         const size = parseInputSize(line);
         if (size) h.source?.(size);
@@ -60,7 +74,12 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
   })();
   void Promise.all([readOut, readErr, proc.exited]).then(async () => {
     await pair();
-    h.exit({ code: proc.exitCode, signal: proc.signalCode ? String(proc.signalCode) : null, stderr: ring.all, partialBytes: splitter.pending });
+    h.exit({
+      code: proc.exitCode,
+      signal: proc.signalCode ? String(proc.signalCode) : null,
+      stderr: ring.all,
+      partialBytes: splitter.pending,
+    });
   });
   return { kill: () => proc.kill('SIGKILL'), pid: proc.pid };
 };

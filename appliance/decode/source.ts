@@ -15,9 +15,7 @@ export interface SourceSpec {
   password?: string;
 }
 
-export type Source =
-  | { kind: 'rtsp'; url: string; display: string }
-  | { kind: 'file'; path: string; display: string };
+export type Source = { kind: 'rtsp'; url: string; display: string } | { kind: 'file'; path: string; display: string };
 
 /** Resolve a stream's URL: file path or rtsp://, with default port and credentials (for ffmpeg). */
 export function resolveSource(spec: SourceSpec): Source {
@@ -28,13 +26,18 @@ export function resolveSource(spec: SourceSpec): Source {
   } catch {
     throw new AppError('config_invalid', `stream url is not a valid URL`);
   }
-  if (u.protocol !== 'rtsp:' && u.protocol !== 'rtsps:') throw new AppError('config_invalid', `stream url scheme ${u.protocol} is not supported (rtsp:// or a file path)`);
+  if (u.protocol !== 'rtsp:' && u.protocol !== 'rtsps:')
+    throw new AppError('config_invalid', `stream url scheme ${u.protocol} is not supported (rtsp:// or a file path)`);
   if (!u.port) u.port = u.protocol === 'rtsps:' ? '322' : '554';
-  if (u.username || u.password) throw new AppError('config_invalid', 'put camera credentials in username/password (secrets), not in the url');
+  if (u.username || u.password)
+    throw new AppError('config_invalid', 'put camera credentials in username/password (secrets), not in the url');
   const display = u.toString();
   if (spec.auth !== 'none') {
     if (!spec.username) throw new AppError('config_invalid', `auth ${spec.auth} needs a username`);
-    if (spec.password) { registerSecret(spec.password); registerSecret(encodeURIComponent(spec.password)); }
+    if (spec.password) {
+      registerSecret(spec.password);
+      registerSecret(encodeURIComponent(spec.password));
+    }
     u.username = encodeURIComponent(spec.username);
     u.password = encodeURIComponent(spec.password ?? '');
   }

@@ -37,7 +37,14 @@ export class Supervisor {
   private startedAt = 0;
   private failures = 0;
   private stopped = true;
-  readonly status: StreamStatus = { state: 'stopped', since: new Date(0).toISOString(), frames_decoded: 0, restarts: 0, last_error: null, next_retry_at: null };
+  readonly status: StreamStatus = {
+    state: 'stopped',
+    since: new Date(0).toISOString(),
+    frames_decoded: 0,
+    restarts: 0,
+    last_error: null,
+    next_retry_at: null,
+  };
 
   constructor(
     private readonly o: SupervisorOptions,
@@ -83,10 +90,15 @@ export class Supervisor {
         if (this.proc !== proc) return;
         this.lastFrameAt = this.timers.now();
         this.status.frames_decoded++;
-        if (this.status.state !== 'running') { this.set('running'); this.status.last_error = null; }
+        if (this.status.state !== 'running') {
+          this.set('running');
+          this.status.last_error = null;
+        }
         return this.onFrame(f);
       },
-      source: (size) => { if (this.proc === proc) this.onSource(size); },
+      source: (size) => {
+        if (this.proc === proc) this.onSource(size);
+      },
       exit: (info) => {
         if (this.proc !== proc) return;
         this.proc = null;
@@ -95,7 +107,12 @@ export class Supervisor {
         const kind = classify(info.stderr, info.code);
         const detail = serverAnswer(info.stderr) ?? info.stderr.slice(-3).join(' | ');
         const level = kind === 'ended' ? 'info' : 'warn';
-        this.log[level]('decoder exited', { kind, code: info.code, signal: info.signal, stderr: info.stderr.slice(-10) });
+        this.log[level]('decoder exited', {
+          kind,
+          code: info.code,
+          signal: info.signal,
+          stderr: info.stderr.slice(-10),
+        });
         this.failed(kind, detail || `ffmpeg exited with code ${info.code}`);
       },
     });
@@ -120,7 +137,12 @@ export class Supervisor {
   }
 
   private failed(kind: Failure | 'stalled', detail: string): void {
-    if (kind === 'ended' && this.o.finite) { this.set('stopped'); this.stopped = true; this.onEnded(); return; }
+    if (kind === 'ended' && this.o.finite) {
+      this.set('stopped');
+      this.stopped = true;
+      this.onEnded();
+      return;
+    }
     if (kind === 'not_found' && this.o.missingIsFinal) {
       this.status.last_error = `${kind}: ${detail}`;
       this.set('failed');
@@ -130,10 +152,14 @@ export class Supervisor {
     if (this.timers.now() - this.startedAt >= HEALTHY_RUN_S * 1000) this.failures = 0;
     this.status.restarts++;
     this.status.last_error = `${kind}: ${detail}`;
-    const delayS = kind === 'unauthorized' ? Math.max(UNAUTHORIZED_S, nextDelayS(this.failures)) : nextDelayS(this.failures);
+    const delayS =
+      kind === 'unauthorized' ? Math.max(UNAUTHORIZED_S, nextDelayS(this.failures)) : nextDelayS(this.failures);
     this.failures++;
     this.set(kind === 'unauthorized' ? 'unauthorized' : 'backoff');
     this.status.next_retry_at = new Date(this.timers.now() + delayS * 1000).toISOString();
-    this.timer = this.timers.set(() => { this.timer = null; if (!this.stopped) this.launch(); }, delayS * 1000);
+    this.timer = this.timers.set(() => {
+      this.timer = null;
+      if (!this.stopped) this.launch();
+    }, delayS * 1000);
   }
 }

@@ -30,7 +30,15 @@ export interface FleetHost {
   probe(): StreamProbe[];
 }
 
-export type AgentPhase = 'starting' | 'fetching' | 'applying' | 'verifying' | 'rolling_back' | 'idle' | 'offline' | 'error';
+export type AgentPhase =
+  | 'starting'
+  | 'fetching'
+  | 'applying'
+  | 'verifying'
+  | 'rolling_back'
+  | 'idle'
+  | 'offline'
+  | 'error';
 
 export interface FleetStatus {
   enabled: true;
@@ -72,8 +80,15 @@ export class FleetAgent extends BackgroundLoop {
     super();
     this.st = d.state.load();
     this.status = {
-      enabled: true, repo: scrub(d.local.fleet.repo), device: d.device, state: 'starting', desired: null,
-      applied: this.st.applied, last_fetch: null, last_error: this.st.history.find((h) => h.state !== 'applied') ?? null, history: this.st.history,
+      enabled: true,
+      repo: scrub(d.local.fleet.repo),
+      device: d.device,
+      state: 'starting',
+      desired: null,
+      applied: this.st.applied,
+      last_fetch: null,
+      last_error: this.st.history.find((h) => h.state !== 'applied') ?? null,
+      history: this.st.history,
     };
   }
 
@@ -121,7 +136,10 @@ export class FleetAgent extends BackgroundLoop {
         await this.d.git.fetch();
         this.set({ last_fetch: { at: new Date().toISOString(), ok: true, error: null } });
       } catch (e) {
-        this.set({ state: 'offline', last_fetch: { at: new Date().toISOString(), ok: false, error: scrub(messageOf(e)) } });
+        this.set({
+          state: 'offline',
+          last_fetch: { at: new Date().toISOString(), ok: false, error: scrub(messageOf(e)) },
+        });
         return;
       }
       const target = await this.target();
@@ -134,7 +152,13 @@ export class FleetAgent extends BackgroundLoop {
       this.st = record(this.st, outcome);
       await this.d.state.save(this.st);
       const log = outcome.state === 'applied' ? this.d.log.info : this.d.log.warn;
-      log.call(this.d.log, `fleet revision ${outcome.state}`, { sha: outcome.sha, subject: outcome.subject, message: outcome.message, problems: outcome.problems, ms: outcome.duration_ms });
+      log.call(this.d.log, `fleet revision ${outcome.state}`, {
+        sha: outcome.sha,
+        subject: outcome.subject,
+        message: outcome.message,
+        problems: outcome.problems,
+        ms: outcome.duration_ms,
+      });
       this.set({ state: 'idle', ...(outcome.state !== 'applied' && { last_error: outcome }) });
     } catch (e) {
       this.d.log.error('fleet sync failed', { error: e });
@@ -161,28 +185,54 @@ export class FleetAgent extends BackgroundLoop {
     const t0 = performance.now();
     const ms: { apply_ms?: number; rollback_ms?: number } = {};
     const end = (state: OutcomeState, message: string | null, problems: string[] = []): Outcome => ({
-      sha: t.sha, branch: t.branch, subject: t.subject, state, message: message && scrub(message), problems, at: new Date().toISOString(), duration_ms: Math.round(performance.now() - t0), ...ms,
+      sha: t.sha,
+      branch: t.branch,
+      subject: t.subject,
+      state,
+      message: message && scrub(message),
+      problems,
+      at: new Date().toISOString(),
+      duration_ms: Math.round(performance.now() - t0),
+      ...ms,
     });
     const timed = async <T>(key: keyof typeof ms, f: () => Promise<T>): Promise<T> => {
       const t1 = performance.now();
-      try { return await f(); } finally { ms[key] = Math.round(performance.now() - t1); }
+      try {
+        return await f();
+      } finally {
+        ms[key] = Math.round(performance.now() - t1);
+      }
     };
-    if (!t.config) return end('rejected', `the revision does not validate (${t.problems.length} problem${t.problems.length === 1 ? '' : 's'})`, t.problems);
+    if (!t.config)
+      return end(
+        'rejected',
+        `the revision does not validate (${t.problems.length} problem${t.problems.length === 1 ? '' : 's'})`,
+        t.problems,
+      );
     const f = this.d.local.fleet;
     if (f.require_signed || t.requireSigned) {
-      if (!f.allowed_signers) return end('rejected', 'signed commits are required, but this box has no fleet.allowed_signers');
+      if (!f.allowed_signers)
+        return end('rejected', 'signed commits are required, but this box has no fleet.allowed_signers');
       const why = await this.d.git.unsigned(t.sha, f.allowed_signers);
       if (why) return end('rejected', `the commit is not signed by an allowed key: ${why}`);
     }
     let config: Config;
-    try { config = withSecrets(effectiveConfig(this.d.local, t.config)); } catch (e) { return end('rejected', messageOf(e)); }
+    try {
+      config = withSecrets(effectiveConfig(this.d.local, t.config));
+    } catch (e) {
+      return end('rejected', messageOf(e));
+    }
 
     const prev = this.d.host.current();
     this.st = { ...this.st, trial: { sha: t.sha, branch: t.branch, subject: t.subject } };
     await this.d.state.save(this.st);
     this.set({ state: 'applying' });
     let ids: string[];
-    try { ids = await timed('apply_ms', () => this.d.host.apply(config, t.sha)); } catch (e) { return end('rejected', `could not apply: ${messageOf(e)}`); }
+    try {
+      ids = await timed('apply_ms', () => this.d.host.apply(config, t.sha));
+    } catch (e) {
+      return end('rejected', `could not apply: ${messageOf(e)}`);
+    }
 
     this.set({ state: 'verifying' });
     const why = await this.gate(ids);

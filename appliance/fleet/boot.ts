@@ -14,10 +14,24 @@ import { effectiveConfig } from './effective';
 import { record, type StateFile } from './state';
 import { renderDir, revisionDir } from './target';
 
-export async function bootConfig(local: Config, device: string, catalog: Catalog, state: StateFile, fleetDir: string, log: Logger): Promise<{ config: Config; revision: string | null }> {
+export async function bootConfig(
+  local: Config,
+  device: string,
+  catalog: Catalog,
+  state: StateFile,
+  fleetDir: string,
+  log: Logger,
+): Promise<{ config: Config; revision: string | null }> {
   let st = state.load();
   if (st.trial) {
-    st = record(st, { ...st.trial, state: 'rolled_back', message: 'the box stopped during the health gate', problems: [], at: new Date().toISOString(), duration_ms: 0 });
+    st = record(st, {
+      ...st.trial,
+      state: 'rolled_back',
+      message: 'the box stopped during the health gate',
+      problems: [],
+      at: new Date().toISOString(),
+      duration_ms: 0,
+    });
     await state.save(st);
     log.warn('fleet revision rolled back: the box stopped during its health gate', { sha: st.history[0]!.sha });
   }
@@ -33,7 +47,10 @@ export async function bootConfig(local: Config, device: string, catalog: Catalog
     if (!r.config) throw new Error(r.problems.join('; '));
     return { config: withSecrets(effectiveConfig(local, r.config)), revision: applied.sha };
   } catch (e) {
-    log.error('the applied fleet revision no longer renders here; starting on the local config', { sha: applied.sha, error: messageOf(e) });
+    log.error('the applied fleet revision no longer renders here; starting on the local config', {
+      sha: applied.sha,
+      error: messageOf(e),
+    });
     return { config: local, revision: null };
   }
 }

@@ -23,5 +23,11 @@ const LIVE = new Set(['streams', 'pipelines']);
 /** The top-level keys that differ outside streams and pipelines (empty: the change can be applied live). */
 export function restartKeys(running: Config, next: Config): string[] {
   const keys = new Set([...Object.keys(running), ...Object.keys(next)]);
-  return [...keys].filter((k) => !LIVE.has(k) && stableJson((running as Record<string, unknown>)[k]) !== stableJson((next as Record<string, unknown>)[k])).sort();
+  return [...keys]
+    .filter(
+      (k) =>
+        !LIVE.has(k) &&
+        stableJson((running as Record<string, unknown>)[k]) !== stableJson((next as Record<string, unknown>)[k]),
+    )
+    .sort();
 }

@@ -9,18 +9,32 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { AppError } from '../shared/errors';
 
 export class Git {
-  constructor(private readonly url: string, private readonly mirror: string, private readonly timeoutMs = 60_000) {}
+  constructor(
+    private readonly url: string,
+    private readonly mirror: string,
+    private readonly timeoutMs = 60_000,
+  ) {}
 
   private async run(args: string[], cwd?: string): Promise<string> {
     const r = await this.exec(args, cwd);
-    if (r.code !== 0) throw new AppError('unavailable', `git ${args.find((a) => !a.startsWith('-') && !a.includes('=') && a !== this.mirror)}: ${r.err.trim().split('\n').at(-1) || `exit ${r.code}`}`);
+    if (r.code !== 0)
+      throw new AppError(
+        'unavailable',
+        `git ${args.find((a) => !a.startsWith('-') && !a.includes('=') && a !== this.mirror)}: ${r.err.trim().split('\n').at(-1) || `exit ${r.code}`}`,
+      );
     return r.out.trim();
   }
 
   private async exec(args: string[], cwd?: string): Promise<{ out: string; err: string; code: number }> {
     const p = Bun.spawn(['git', ...args], {
-      cwd, stdout: 'pipe', stderr: 'pipe',
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes' },
+      cwd,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        ...process.env,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+      },
       timeout: this.timeoutMs,
     });
     const [out, err, code] = [await new Response(p.stdout).text(), await new Response(p.stderr).text(), await p.exited];
@@ -36,7 +50,17 @@ export class Git {
       await rename(tmp, this.mirror);
       return;
     }
-    await this.run(['--git-dir', this.mirror, 'fetch', '--quiet', '--prune', '--force', this.url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+    await this.run([
+      '--git-dir',
+      this.mirror,
+      'fetch',
+      '--quiet',
+      '--prune',
+      '--force',
+      this.url,
+      '+refs/heads/*:refs/heads/*',
+      '+refs/tags/*:refs/tags/*',
+    ]);
   }
 
   /** The commit a branch or tag points at. */
@@ -52,10 +76,17 @@ export class Git {
     const tmp = `${dest}.partial`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
-    const archive = Bun.spawn(['git', '--git-dir', this.mirror, 'archive', '--format=tar', sha], { stdout: 'pipe', stderr: 'pipe' });
+    const archive = Bun.spawn(['git', '--git-dir', this.mirror, 'archive', '--format=tar', sha], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
     const tar = Bun.spawn(['tar', '-x', '-C', tmp], { stdin: archive.stdout, stderr: 'pipe' });
     const [a, t] = [await archive.exited, await tar.exited];
-    if (a !== 0 || t !== 0) throw new AppError('unavailable', `could not export ${sha.slice(0, 12)}: ${(await new Response(archive.stderr).text()).trim() || (await new Response(tar.stderr).text()).trim()}`);
+    if (a !== 0 || t !== 0)
+      throw new AppError(
+        'unavailable',
+        `could not export ${sha.slice(0, 12)}: ${(await new Response(archive.stderr).text()).trim() || (await new Response(tar.stderr).text()).trim()}`,
+      );
     await rename(tmp, dest);
   }
 
@@ -64,9 +95,23 @@ export class Git {
    * `git verify-commit`), or null when it is.
    */
   async unsigned(sha: string, allowedSigners: string): Promise<string | null> {
-    const r = await this.exec(['-c', 'gpg.format=ssh', '-c', `gpg.ssh.allowedSignersFile=${allowedSigners}`, '--git-dir', this.mirror, 'verify-commit', '--raw', sha]);
+    const r = await this.exec([
+      '-c',
+      'gpg.format=ssh',
+      '-c',
+      `gpg.ssh.allowedSignersFile=${allowedSigners}`,
+      '--git-dir',
+      this.mirror,
+      'verify-commit',
+      '--raw',
+      sha,
+    ]);
     if (r.code === 0) return null;
-    const why = r.err.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[GNUPG:]')).at(-1);
+    const why = r.err
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('[GNUPG:]'))
+      .at(-1);
     return why || 'no signature';
   }
 

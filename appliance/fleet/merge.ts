@@ -5,7 +5,10 @@
  */
 
 /** A place in one fleet file: its name and a JSON pointer into its YAML document. */
-export interface Source { file: string; at: string }
+export interface Source {
+  file: string;
+  at: string;
+}
 
 /** JSON pointer in the merged config -> where its value was last set. */
 export type Origins = Map<string, Source>;
@@ -16,8 +19,11 @@ const esc = (k: string | number) => String(k).replace(/~/g, '~0').replace(/\//g,
 
 function record(value: unknown, path: string, src: Source, origins: Origins): void {
   origins.set(path, src);
-  if (Array.isArray(value)) for (const [i, v] of value.entries()) record(v, `${path}/${i}`, { file: src.file, at: `${src.at}/${i}` }, origins);
-  else if (isPlain(value)) for (const [k, v] of Object.entries(value)) record(v, `${path}/${esc(k)}`, { file: src.file, at: `${src.at}/${esc(k)}` }, origins);
+  if (Array.isArray(value))
+    for (const [i, v] of value.entries()) record(v, `${path}/${i}`, { file: src.file, at: `${src.at}/${i}` }, origins);
+  else if (isPlain(value))
+    for (const [k, v] of Object.entries(value))
+      record(v, `${path}/${esc(k)}`, { file: src.file, at: `${src.at}/${esc(k)}` }, origins);
 }
 
 function forget(path: string, origins: Origins): void {
@@ -31,7 +37,10 @@ export function mergeInto(target: Obj, patch: Obj, path: string, src: Source, or
     const p = `${path}/${esc(k)}`;
     const s = { file: src.file, at: `${src.at}/${esc(k)}` };
     if (isPlain(v)) {
-      if (!isPlain(target[k])) { target[k] = {}; forget(p, origins); }
+      if (!isPlain(target[k])) {
+        target[k] = {};
+        forget(p, origins);
+      }
       mergeInto(target[k] as Obj, v, p, s, origins);
     } else {
       target[k] = structuredClone(v);
@@ -45,7 +54,10 @@ export function mergeInto(target: Obj, patch: Obj, path: string, src: Source, or
 export function mergeStreams(target: Obj[], patch: Obj[], src: Source, origins: Origins): void {
   patch.forEach((s, i) => {
     let at = target.findIndex((t) => t.id === s.id);
-    if (at < 0) { target.push({}); at = target.length - 1; }
+    if (at < 0) {
+      target.push({});
+      at = target.length - 1;
+    }
     mergeInto(target[at]!, s, `/streams/${at}`, { file: src.file, at: `${src.at}/${i}` }, origins);
   });
 }

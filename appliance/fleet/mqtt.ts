@@ -27,6 +27,8 @@ export class FleetMqtt {
     if (!this.pub || key === this.last) return;
     this.last = key;
     const { history: _h, ...brief } = s;
-    void this.pub.publish({ topic: this.pub.topics.fleet, payload: JSON.stringify(brief), qos: 1, retain: true, kind: 'state' }).catch(() => undefined);
+    void this.pub
+      .publish({ topic: this.pub.topics.fleet, payload: JSON.stringify(brief), qos: 1, retain: true, kind: 'state' })
+      .catch(() => undefined);
   }
 }

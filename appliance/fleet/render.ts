@@ -17,11 +17,23 @@ import { isPlain, locate, mergeInto, mergeStreams, type Origins } from './merge'
 import { FLEET_OWNED } from './schema';
 import type { FleetProblem, FleetRepo, FleetYaml } from './repo';
 
-export interface Rendered { device: string; branch: string; requireSigned: boolean; config: Config | null; problems: FleetProblem[] }
+export interface Rendered {
+  device: string;
+  branch: string;
+  requireSigned: boolean;
+  config: Config | null;
+  problems: FleetProblem[];
+}
 
 const SECRET = /^\$\{(env|file|cred):[^}]+\}$/;
 /** Config paths whose values are secrets (a * is any array index). */
-const SECRET_PATHS = ['/streams/*/password', '/mqtt/password', '/sync/secret_access_key', '/api/jwt/hs256_secret', '/webhooks/*/secret'];
+const SECRET_PATHS = [
+  '/streams/*/password',
+  '/mqtt/password',
+  '/sync/secret_access_key',
+  '/api/jwt/hs256_secret',
+  '/webhooks/*/secret',
+];
 
 function valuesAt(value: unknown, pattern: string): Array<{ path: string; value: unknown }> {
   let found: Array<{ path: string; value: unknown }> = [{ path: '', value }];
@@ -41,16 +53,35 @@ export function renderDevice(repo: FleetRepo, device: string, pipelinesDir: stri
   const problems: FleetProblem[] = [];
   const fleet = repo.fleet;
   const dev = repo.devices.get(device);
-  const out: Rendered = { device, branch: fleet?.data.branch ?? 'main', requireSigned: fleet?.data.require_signed ?? false, config: null, problems };
+  const out: Rendered = {
+    device,
+    branch: fleet?.data.branch ?? 'main',
+    requireSigned: fleet?.data.require_signed ?? false,
+    config: null,
+    problems,
+  };
   if (!fleet || !dev) {
-    if (!dev) problems.push({ file: `devices/${device}.yaml`, line: null, path: '', message: repo.problems.some((p) => p.file.startsWith(`devices/${device}.`)) ? 'this file has problems (listed above)' : `no device '${device}' in the fleet repo` });
+    if (!dev)
+      problems.push({
+        file: `devices/${device}.yaml`,
+        line: null,
+        path: '',
+        message: repo.problems.some((p) => p.file.startsWith(`devices/${device}.`))
+          ? 'this file has problems (listed above)'
+          : `no device '${device}' in the fleet repo`,
+      });
     return out;
   }
   const levels: Level[] = [fleet];
   dev.data.groups.forEach((g, i) => {
     const group = repo.groups.get(g);
     if (!group) {
-      problems.push({ file: dev.file, line: lineOf(dev.parsed.doc, dev.parsed.lc, `/groups/${i}`), path: `/groups/${i}`, message: `no group '${g}' (groups/${g}.yaml)` });
+      problems.push({
+        file: dev.file,
+        line: lineOf(dev.parsed.doc, dev.parsed.lc, `/groups/${i}`),
+        path: `/groups/${i}`,
+        message: `no group '${g}' (groups/${g}.yaml)`,
+      });
       return;
     }
     levels.push(group);
@@ -63,9 +94,20 @@ export function renderDevice(repo: FleetRepo, device: string, pipelinesDir: stri
   const origins: Origins = new Map();
   for (const l of levels) {
     for (const k of FLEET_OWNED) {
-      if (k in l.data.config) problems.push({ file: l.file, line: lineOf(l.parsed.doc, l.parsed.lc, `/config/${k}`), path: `/config/${k}`, message: k === 'streams' ? "'streams' is set by the fleet: use the top-level streams list" : `'${k}' is not set from the fleet repo` });
+      if (k in l.data.config)
+        problems.push({
+          file: l.file,
+          line: lineOf(l.parsed.doc, l.parsed.lc, `/config/${k}`),
+          path: `/config/${k}`,
+          message:
+            k === 'streams'
+              ? "'streams' is set by the fleet: use the top-level streams list"
+              : `'${k}' is not set from the fleet repo`,
+        });
     }
-    const own = Object.fromEntries(Object.entries(l.data.config).filter(([k]) => !(FLEET_OWNED as readonly string[]).includes(k)));
+    const own = Object.fromEntries(
+      Object.entries(l.data.config).filter(([k]) => !(FLEET_OWNED as readonly string[]).includes(k)),
+    );
     mergeInto(merged, own, '', { file: l.file, at: '/config' }, origins);
     mergeStreams(streams, l.data.streams, { file: l.file, at: '/streams' }, origins);
   }
@@ -86,13 +128,21 @@ export function renderDevice(repo: FleetRepo, device: string, pipelinesDir: stri
   for (const pattern of SECRET_PATHS) {
     for (const { path, value } of valuesAt(config, pattern)) {
       if (typeof value === 'string' && value !== '' && !SECRET.test(value)) {
-        problems.push({ ...at(path), path, message: 'a secret must be a reference (${env:NAME}, ${file:/path} or ${cred:name}), never the value' });
+        problems.push({
+          ...at(path),
+          path,
+          message: 'a secret must be a reference (${env:NAME}, ${file:/path} or ${cred:name}), never the value',
+        });
       }
     }
   }
   for (const [i, s] of (config.streams ?? []).entries()) {
     if (typeof s.pipeline === 'string' && !repo.pipelines.has(s.pipeline) && BUILTIN[s.pipeline] === undefined) {
-      problems.push({ ...at(`/streams/${i}/pipeline`), path: `/streams/${i}/pipeline`, message: `no pipeline '${s.pipeline}' (pipelines/${s.pipeline}.yaml, or built-in: ${Object.keys(BUILTIN).join(', ')})` });
+      problems.push({
+        ...at(`/streams/${i}/pipeline`),
+        path: `/streams/${i}/pipeline`,
+        message: `no pipeline '${s.pipeline}' (pipelines/${s.pipeline}.yaml, or built-in: ${Object.keys(BUILTIN).join(', ')})`,
+      });
     }
   }
   if (problems.length === 0) out.config = config;
@@ -111,24 +161,41 @@ export function checkPipelines(repo: FleetRepo, catalog: Catalog): FleetProblem[
       for (const s of p.stages) {
         const model = (s.options as { model?: unknown }).model;
         if (typeof model !== 'string') continue;
-        try { findModel(catalog, model); } catch (e) {
+        try {
+          findModel(catalog, model);
+        } catch (e) {
           const path = `/stages/${s.name}/options/model`;
           problems.push({ file, line: lineOf(parsed.doc, parsed.lc, path), path, message: (e as Error).message });
         }
       }
     } catch (e) {
-      const details = (e instanceof AppError ? e.details : null) as Array<{ path: string; line: number | null; message: string }> | null;
-      for (const d of details ?? [{ path: '', line: null, message: (e as Error).message }]) problems.push({ ...d, file });
+      const details = (e instanceof AppError ? e.details : null) as Array<{
+        path: string;
+        line: number | null;
+        message: string;
+      }> | null;
+      for (const d of details ?? [{ path: '', line: null, message: (e as Error).message }])
+        problems.push({ ...d, file });
     }
   }
   return problems;
 }
 
 /** Everything `fovea fleet validate` checks: the files, every pipeline, every device's rendered config. */
-export function validateFleet(repo: FleetRepo, catalog: Catalog, pipelinesDir: string): { problems: FleetProblem[]; devices: Rendered[] } {
+export function validateFleet(
+  repo: FleetRepo,
+  catalog: Catalog,
+  pipelinesDir: string,
+): { problems: FleetProblem[]; devices: Rendered[] } {
   const devices = [...repo.devices.keys()].map((d) => renderDevice(repo, d, pipelinesDir));
   const problems = [...repo.problems, ...checkPipelines(repo, catalog), ...devices.flatMap((d) => d.problems)];
   // The same problem reached through two devices (a shared group file) is listed once.
   const seen = new Set<string>();
-  return { problems: problems.filter((p) => { const k = `${p.file}:${p.line}:${p.path}:${p.message}`; return !seen.has(k) && !!seen.add(k); }), devices };
+  return {
+    problems: problems.filter((p) => {
+      const k = `${p.file}:${p.line}:${p.path}:${p.message}`;
+      return !seen.has(k) && !!seen.add(k);
+    }),
+    devices,
+  };
 }

@@ -11,9 +11,15 @@ import { check, parseYaml, type Parsed, type Problem } from '../config/validate'
 import { AppError } from '../shared/errors';
 import { DeviceFile, FleetFile, GroupFile, NAME_PATTERN } from './schema';
 
-export interface FleetProblem extends Problem { file: string }
+export interface FleetProblem extends Problem {
+  file: string;
+}
 
-export interface FleetYaml<T> { file: string; parsed: Parsed; data: T }
+export interface FleetYaml<T> {
+  file: string;
+  parsed: Parsed;
+  data: T;
+}
 
 export interface FleetRepo {
   dir: string;
@@ -25,9 +31,15 @@ export interface FleetRepo {
   problems: FleetProblem[];
 }
 
-export const formatFleetProblem = (p: FleetProblem) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.path || '/'}: ${p.message}`;
+export const formatFleetProblem = (p: FleetProblem) =>
+  `${p.file}${p.line ? `:${p.line}` : ''}: ${p.path || '/'}: ${p.message}`;
 
-function readYaml<S extends TSchema>(dir: string, path: string, schema: S, problems: FleetProblem[]): FleetYaml<Static<S>> | null {
+function readYaml<S extends TSchema>(
+  dir: string,
+  path: string,
+  schema: S,
+  problems: FleetProblem[],
+): FleetYaml<Static<S>> | null {
   const file = relative(dir, path) || path;
   let parsed: Parsed;
   try {
@@ -51,7 +63,15 @@ function yamlFiles(dir: string, sub: string, problems: FleetProblem[]): Array<[s
   for (const f of readdirSync(d).sort()) {
     if (!/\.ya?ml$/.test(f)) continue;
     const name = f.replace(/\.ya?ml$/, '');
-    if (!NAME_PATTERN.test(name)) { problems.push({ file: `${sub}/${f}`, line: null, path: '', message: `'${name}' is not a valid name (lower case letters, digits, - and _)` }); continue; }
+    if (!NAME_PATTERN.test(name)) {
+      problems.push({
+        file: `${sub}/${f}`,
+        line: null,
+        path: '',
+        message: `'${name}' is not a valid name (lower case letters, digits, - and _)`,
+      });
+      continue;
+    }
     out.push([name, join(d, f)]);
   }
   return out;
@@ -61,7 +81,13 @@ export function readFleetRepo(dir: string): FleetRepo {
   const problems: FleetProblem[] = [];
   const fleetPath = join(dir, 'fleet.yaml');
   const fleet = existsSync(fleetPath) ? readYaml(dir, fleetPath, FleetFile, problems) : null;
-  if (!existsSync(fleetPath)) problems.push({ file: 'fleet.yaml', line: null, path: '', message: `missing: a fleet repo has fleet.yaml at its top (looked in ${dir})` });
+  if (!existsSync(fleetPath))
+    problems.push({
+      file: 'fleet.yaml',
+      line: null,
+      path: '',
+      message: `missing: a fleet repo has fleet.yaml at its top (looked in ${dir})`,
+    });
   const groups = new Map<string, FleetYaml<GroupFile>>();
   for (const [name, path] of yamlFiles(dir, 'groups', problems)) {
     const g = readYaml(dir, path, GroupFile, problems);

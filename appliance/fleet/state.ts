@@ -8,7 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export interface Revision { sha: string; branch: string; subject: string }
+export interface Revision {
+  sha: string;
+  branch: string;
+  subject: string;
+}
 export type OutcomeState = 'applied' | 'rejected' | 'rolled_back';
 export interface Outcome extends Revision {
   state: OutcomeState;
@@ -36,7 +40,8 @@ export const emptyState = (): AgentState => ({ applied: null, trial: null, faile
 /** Record an outcome: applied becomes the running revision; the others are remembered as failed. */
 export function record(s: AgentState, o: Outcome): AgentState {
   const history = [o, ...s.history].slice(0, HISTORY);
-  if (o.state === 'applied') return { ...s, applied: { sha: o.sha, branch: o.branch, subject: o.subject, at: o.at }, trial: null, history };
+  if (o.state === 'applied')
+    return { ...s, applied: { sha: o.sha, branch: o.branch, subject: o.subject, at: o.at }, trial: null, history };
   return { ...s, trial: null, failed: { ...s.failed, [o.sha]: o }, history };
 }
 

@@ -29,12 +29,20 @@ export const revisionDir = (fleetDir: string, sha: string) => join(fleetDir, 're
 export function renderDir(dir: string, device: string, catalog: Catalog): Omit<Target, 'sha' | 'subject'> {
   const repo = readFleetRepo(dir);
   const r = renderDevice(repo, device, join(dir, 'pipelines'));
-  const problems = [...new Set([...repo.problems, ...checkPipelines(repo, catalog), ...r.problems].map(formatFleetProblem))];
+  const problems = [
+    ...new Set([...repo.problems, ...checkPipelines(repo, catalog), ...r.problems].map(formatFleetProblem)),
+  ];
   return { branch: r.branch, requireSigned: r.requireSigned, dir, config: problems.length ? null : r.config, problems };
 }
 
 /** Render `device` at commit `sha` (exported under `fleetDir` once, then reused). */
-export async function renderAt(git: Git, sha: string, fleetDir: string, device: string, catalog: Catalog): Promise<Target> {
+export async function renderAt(
+  git: Git,
+  sha: string,
+  fleetDir: string,
+  device: string,
+  catalog: Catalog,
+): Promise<Target> {
   const dir = revisionDir(fleetDir, sha);
   await git.export(sha, dir);
   return { sha, subject: await git.subject(sha), ...renderDir(dir, device, catalog) };

@@ -6,7 +6,17 @@
 import type { ObjectStore } from '../objects/port';
 import type { Db, Sql } from '../store/duckdb';
 import { Batcher } from '../store/batcher';
-import { deleteImage, getEmbedding, getImage, insertImages, listImages, refCount, type Filters, type ImageRow, type NewImage } from '../store/images';
+import {
+  deleteImage,
+  getEmbedding,
+  getImage,
+  insertImages,
+  listImages,
+  refCount,
+  type Filters,
+  type ImageRow,
+  type NewImage,
+} from '../store/images';
 import type { Embedder } from '../inference/embedder';
 import type { SearchIndex, Scored } from '../search/service';
 import type { Imaging } from '../imaging/port';
@@ -14,13 +24,23 @@ import { AppError, diskFull, isDiskFull } from '../shared/errors';
 import type { Logger } from '../shared/log';
 
 export interface Upload {
-  data: Uint8Array; fileName: string | null; name: string | null; description: string | null; tags: string[];
+  data: Uint8Array;
+  fileName: string | null;
+  name: string | null;
+  description: string | null;
+  tags: string[];
   /** Where it comes from, for the sync order and the bucket object's metadata. */
   origin?: { kind: 'snapshot'; stream: string; eventId: string } | { kind: 'image' };
 }
 
 /** A stored file to upload, as the image service hands it to sync. */
-export interface ObjectToSync { key: string; size: number; origin: 'snapshot' | 'image' | 'thumbnail' | 'frame'; meta: Record<string, string>; at: Date }
+export interface ObjectToSync {
+  key: string;
+  size: number;
+  origin: 'snapshot' | 'image' | 'thumbnail' | 'frame';
+  meta: Record<string, string>;
+  at: Date;
+}
 
 /** What the image service needs of sync (absent when sync is off). */
 export interface SyncHook {
@@ -33,11 +53,12 @@ export interface SyncHook {
    */
   full(): boolean;
 }
-export interface Limits { maxPixels: number; thumbSize: number }
+export interface Limits {
+  maxPixels: number;
+  thumbSize: number;
+}
 
-export type SearchQuery =
-  | { kind: 'file'; data: Uint8Array }
-  | { kind: 'id'; id: string };
+export type SearchQuery = { kind: 'file'; data: Uint8Array } | { kind: 'id'; id: string };
 
 export class ImageService {
   private readonly inserts: Batcher<NewImage & { done?: (key: bigint) => void; sync: ObjectToSync[] }>;
@@ -52,44 +73,83 @@ export class ImageService {
     private readonly log: Logger,
     private readonly sync: SyncHook | null = null,
   ) {
-    this.inserts = new Batcher(async (rows) => {
-      // The objects are queued for upload in the same transaction that records them.
-      const keys = await this.db.transaction(async (tx) => {
-        const k = await insertImages(tx, rows);
-        if (this.sync) await this.sync.enqueue(tx, rows.flatMap((r) => r.sync));
-        return k;
-      });
-      this.sync?.committed();
-      for (const r of rows) r.done?.(keys.get(r.id)!);
-    }, { max: 64 });
+    this.inserts = new Batcher(
+      async (rows) => {
+        // The objects are queued for upload in the same transaction that records them.
+        const keys = await this.db.transaction(async (tx) => {
+          const k = await insertImages(tx, rows);
+          if (this.sync)
+            await this.sync.enqueue(
+              tx,
+              rows.flatMap((r) => r.sync),
+            );
+          return k;
+        });
+        this.sync?.committed();
+        for (const r of rows) r.done?.(keys.get(r.id)!);
+      },
+      { max: 64 },
+    );
   }
 
   async register(u: Upload): Promise<ImageRow> {
     const origin = u.origin ?? { kind: 'image' };
     if (origin.kind !== 'snapshot' && this.sync?.full()) {
-      throw new AppError('storage_full', 'the local disk budget is spent and the rest is not uploaded yet; new images are refused until uploads catch up (see GET /api/sync); event snapshots are still stored', { headers: { 'Retry-After': '60' } });
+      throw new AppError(
+        'storage_full',
+        'the local disk budget is spent and the rest is not uploaded yet; new images are refused until uploads catch up (see GET /api/sync); event snapshots are still stored',
+        { headers: { 'Retry-After': '60' } },
+      );
     }
     const meta = await this.imaging.probe(u.data, this.limits.maxPixels);
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
     const [thumb, exif, embedding] = await Promise.all([
-      this.imaging.thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels), this.imaging.readExif(u.data), this.embedder.embed(u.data),
+      this.imaging.thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels),
+      this.imaging.readExif(u.data),
+      this.embedder.embed(u.data),
     ]);
     const original = await this.objects.put(u.data, meta.ext);
-    const small = await this.objects.put(thumb, 'jpg').catch(async (e) => { await this.dropUnreferenced([original.key]); throw e; });
+    const small = await this.objects.put(thumb, 'jpg').catch(async (e) => {
+      await this.dropUnreferenced([original.key]);
+      throw e;
+    });
     const now = new Date();
     const row: NewImage = {
-      id: Bun.randomUUIDv7(), storage_key: original.key, thumb_key: small.key, file_name: u.fileName, size_bytes: u.data.byteLength,
-      mime: meta.mime, width: meta.width, height: meta.height, name: u.name, description: u.description, tags: u.tags,
-      taken_at: exif.taken_at, camera_model: exif.camera_model, embedding, model_id: this.embedder.modelRef, created_at: now, updated_at: now,
+      id: Bun.randomUUIDv7(),
+      storage_key: original.key,
+      thumb_key: small.key,
+      file_name: u.fileName,
+      size_bytes: u.data.byteLength,
+      mime: meta.mime,
+      width: meta.width,
+      height: meta.height,
+      name: u.name,
+      description: u.description,
+      tags: u.tags,
+      taken_at: exif.taken_at,
+      camera_model: exif.camera_model,
+      embedding,
+      model_id: this.embedder.modelRef,
+      created_at: now,
+      updated_at: now,
     };
-    const objMeta: Record<string, string> = { model: this.embedder.modelRef, ...(origin.kind === 'snapshot' ? { stream: origin.stream, event_id: origin.eventId } : {}) };
+    const objMeta: Record<string, string> = {
+      model: this.embedder.modelRef,
+      ...(origin.kind === 'snapshot' ? { stream: origin.stream, event_id: origin.eventId } : {}),
+    };
     const sync: ObjectToSync[] = [
       { key: original.key, size: original.size, origin: origin.kind, meta: objMeta, at: now },
       { key: small.key, size: small.size, origin: 'thumbnail', meta: objMeta, at: now },
     ];
     let vecKey = 0n;
     try {
-      await this.inserts.add({ ...row, sync, done: (k) => { vecKey = k; } });
+      await this.inserts.add({
+        ...row,
+        sync,
+        done: (k) => {
+          vecKey = k;
+        },
+      });
     } catch (e) {
       await this.dropUnreferenced([original.key, small.key]);
       if (isDiskFull(e)) throw diskFull(e, 'the image record');
@@ -111,7 +171,10 @@ export class ImageService {
     return listImages(this.db, filters, page, limit);
   }
 
-  async search(q: SearchQuery, opts: { limit: number; threshold: number; filters: Filters; exactBelow: number }): Promise<Scored[]> {
+  async search(
+    q: SearchQuery,
+    opts: { limit: number; threshold: number; filters: Filters; exactBelow: number },
+  ): Promise<Scored[]> {
     let vector: Float32Array;
     if (q.kind === 'file') {
       await this.imaging.probe(q.data, this.limits.maxPixels);
@@ -120,7 +183,10 @@ export class ImageService {
       const found = await getEmbedding(this.db, q.id);
       if (!found) throw new AppError('not_found', `image ${q.id} not found`);
       if (found.model_id !== this.embedder.modelRef) {
-        throw new AppError('validation_failed', `image ${q.id} was embedded with ${found.model_id}, the index holds ${this.embedder.modelRef}`);
+        throw new AppError(
+          'validation_failed',
+          `image ${q.id} was embedded with ${found.model_id}, the index holds ${this.embedder.modelRef}`,
+        );
       }
       vector = Float32Array.from(found.embedding);
     }

@@ -5,12 +5,35 @@
  */
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
-export interface Probe { format: ImageFormat; mime: string; ext: string; width: number; height: number }
-export interface Exif { taken_at: Date | null; camera_model: string | null }
-export interface Rgb { data: Uint8Array; width: number; height: number }
-export interface Region { left: number; top: number; width: number; height: number }
+export interface Probe {
+  format: ImageFormat;
+  mime: string;
+  ext: string;
+  width: number;
+  height: number;
+}
+export interface Exif {
+  taken_at: Date | null;
+  camera_model: string | null;
+}
+export interface Rgb {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+export interface Region {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
 /** A decoded video frame: packed 3-byte pixels. */
-export interface RawImage { pixels: Uint8Array; width: number; height: number; pixfmt: 'bgr24' | 'rgb24' }
+export interface RawImage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  pixfmt: 'bgr24' | 'rgb24';
+}
 
 export interface Imaging {
   /** Read format and size from the header; reject unknown formats and images over maxPixels. */

@@ -11,7 +11,6 @@ import type { Exif, ImageFormat, Imaging, Probe, RawImage, Region, Rgb } from '.
 const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
 
-
 sharp.cache(false);
 
 /** Read format and size from the header; reject unknown formats and images over maxPixels. */
@@ -30,13 +29,17 @@ async function probe(data: Uint8Array, maxPixels: number): Promise<Probe> {
   const width = meta.autoOrient?.width ?? meta.width ?? 0;
   const height = meta.autoOrient?.height ?? meta.height ?? 0;
   if (width * height > maxPixels) {
-    throw new AppError('payload_too_large', `image is ${width}x${height} pixels, over the limit of ${maxPixels}`, { details: { width, height, max_pixels: maxPixels } });
+    throw new AppError('payload_too_large', `image is ${width}x${height} pixels, over the limit of ${maxPixels}`, {
+      details: { width, height, max_pixels: maxPixels },
+    });
   }
   return { format, mime: MIME[format], ext: EXT[format], width, height };
 }
 
 function decodeFail(e: unknown): never {
-  throw new AppError('unprocessable_image', `the image data is corrupt or truncated: ${(e as Error).message}`, { cause: e });
+  throw new AppError('unprocessable_image', `the image data is corrupt or truncated: ${(e as Error).message}`, {
+    cause: e,
+  });
 }
 
 /** Fully decode once (catches truncated files) and make a JPEG thumbnail no larger than size. */
@@ -54,7 +57,13 @@ async function thumbnail(data: Uint8Array, size: number, maxPixels: number): Pro
 }
 
 /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
-async function centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb> {
+async function centerCropRgb(
+  data: Uint8Array,
+  shortSide: number,
+  cropW: number,
+  cropH: number,
+  maxPixels: number,
+): Promise<Rgb> {
   try {
     const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
     const meta = await sharp(data, { limitInputPixels: maxPixels }).rotate().metadata();
@@ -81,10 +90,18 @@ async function centerCropRgb(data: Uint8Array, shortSide: number, cropW: number,
 /** EXIF capture time and camera model, when the file has them; never fails the upload. */
 async function readExif(data: Uint8Array): Promise<Exif> {
   try {
-    const tags = await exifr.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { pick: ['DateTimeOriginal', 'CreateDate', 'Make', 'Model'] });
+    const tags = await exifr.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+      pick: ['DateTimeOriginal', 'CreateDate', 'Make', 'Model'],
+    });
     const taken = tags?.DateTimeOriginal ?? tags?.CreateDate;
-    const model = [tags?.Make, tags?.Model].filter((s) => typeof s === 'string' && s.trim()).join(' ').trim();
-    return { taken_at: taken instanceof Date && !Number.isNaN(taken.getTime()) ? taken : null, camera_model: model || null };
+    const model = [tags?.Make, tags?.Model]
+      .filter((s) => typeof s === 'string' && s.trim())
+      .join(' ')
+      .trim();
+    return {
+      taken_at: taken instanceof Date && !Number.isNaN(taken.getTime()) ? taken : null,
+      camera_model: model || null,
+    };
   } catch {
     return { taken_at: null, camera_model: null };
   }
@@ -94,11 +111,20 @@ async function readExif(data: Uint8Array): Promise<Exif> {
  * JPEG of the region `crop` of a raw frame with one box drawn (box in frame pixels), for event
  * snapshots. BGR frames are swapped to RGB first (sharp reads raw input as RGB).
  */
-async function snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array> {
+async function snapshotJpeg(
+  img: RawImage,
+  crop: Region,
+  box: [number, number, number, number],
+  label: string,
+): Promise<Uint8Array> {
   let rgb = img.pixels;
   if (img.pixfmt === 'bgr24') {
     rgb = new Uint8Array(img.pixels.length);
-    for (let i = 0; i < rgb.length; i += 3) { rgb[i] = img.pixels[i + 2]!; rgb[i + 1] = img.pixels[i + 1]!; rgb[i + 2] = img.pixels[i]!; }
+    for (let i = 0; i < rgb.length; i += 3) {
+      rgb[i] = img.pixels[i + 2]!;
+      rgb[i + 1] = img.pixels[i + 1]!;
+      rgb[i + 2] = img.pixels[i]!;
+    }
   }
   // sharp composites after extracting, so the overlay is the crop's size, in the crop's coordinates.
   const [x1, y1, x2, y2] = box.map((v, i) => Math.round(v - (i % 2 === 0 ? crop.left : crop.top)));
@@ -125,7 +151,11 @@ async function rawRegionRgb(img: RawImage, region: Region, w: number, h: number)
     .toBuffer();
   const px = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   if (img.pixfmt === 'bgr24') {
-    for (let i = 0; i < px.length; i += 3) { const b = px[i]!; px[i] = px[i + 2]!; px[i + 2] = b; }
+    for (let i = 0; i < px.length; i += 3) {
+      const b = px[i]!;
+      px[i] = px[i + 2]!;
+      px[i + 2] = b;
+    }
   }
   return px;
 }

@@ -9,7 +9,12 @@ import { l2normalize, toTensor } from './preprocess';
 import { AppError } from '../shared/errors';
 
 /** Decoding port: the embedder does not care which library makes the pixels. */
-export type CropRgb = (data: Uint8Array, shortSide: number, w: number, h: number) => Promise<{ data: Uint8Array; width: number; height: number }>;
+export type CropRgb = (
+  data: Uint8Array,
+  shortSide: number,
+  w: number,
+  h: number,
+) => Promise<{ data: Uint8Array; width: number; height: number }>;
 
 export interface Embedder {
   readonly modelRef: string;
@@ -25,7 +30,10 @@ export function createEmbedder(model: ModelEntry, session: InferenceSession, cro
   }
   const outName = output.name || session.outputNames[0]!;
   if (!session.outputNames.includes(outName)) {
-    throw new AppError('model_unavailable', `model ${refOf(model)} has no output '${outName}' (has ${session.outputNames.join(', ')})`);
+    throw new AppError(
+      'model_unavailable',
+      `model ${refOf(model)} has no output '${outName}' (has ${session.outputNames.join(', ')})`,
+    );
   }
   const dims = output.dims;
   return {
@@ -38,7 +46,8 @@ export function createEmbedder(model: ModelEntry, session: InferenceSession, cro
       const dimsIn = input.layout === 'NCHW' ? [1, 3, input.height, input.width] : [1, input.height, input.width, 3];
       const out = await session.run({ [input.name]: { data: tensor, dims: dimsIn } }, [outName]);
       const vec = out[outName]!.data;
-      if (vec.length !== dims) throw new AppError('internal', `model ${refOf(model)} returned ${vec.length} values, expected ${dims}`);
+      if (vec.length !== dims)
+        throw new AppError('internal', `model ${refOf(model)} returned ${vec.length} values, expected ${dims}`);
       return l2normalize(Float32Array.from(vec));
     },
   };

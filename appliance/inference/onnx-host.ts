@@ -22,7 +22,13 @@ self.onmessage = async (ev: MessageEvent<Msg>) => {
     if (m.op === 'open') {
       const { session: s, tried } = await openLocalSession(m.path, m);
       session = s;
-      self.postMessage({ op: 'opened', provider: s.provider, tried, inputNames: s.inputNames, outputNames: s.outputNames });
+      self.postMessage({
+        op: 'opened',
+        provider: s.provider,
+        tried,
+        inputNames: s.inputNames,
+        outputNames: s.outputNames,
+      });
     } else if (m.op === 'run') {
       const t0 = performance.now();
       const out = await session!.run(m.inputs, m.outputs);

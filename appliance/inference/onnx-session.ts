@@ -11,8 +11,14 @@ import { AppError } from '../shared/errors';
 
 export type Provider = 'cuda' | 'cpu';
 
-export interface TensorIn { data: Float32Array; dims: number[] }
-export interface TensorOut { data: Float32Array; dims: number[] }
+export interface TensorIn {
+  data: Float32Array;
+  dims: number[];
+}
+export interface TensorOut {
+  data: Float32Array;
+  dims: number[];
+}
 
 export interface InferenceSession {
   readonly provider: Provider;
@@ -25,7 +31,11 @@ export interface InferenceSession {
 /** Where the CUDA provider library would be: beside libonnxruntime (from source or the binary). */
 function cudaLibraryPresent(): boolean {
   const dirs = [process.env.FOVEA_NATIVE_DIR ? join(process.env.FOVEA_NATIVE_DIR, 'ort') : null];
-  try { dirs.push(join(dirname(require.resolve('onnxruntime-node')), '../bin/napi-v6/linux/x64')); } catch { /* compiled binary */ }
+  try {
+    dirs.push(join(dirname(require.resolve('onnxruntime-node')), '../bin/napi-v6/linux/x64'));
+  } catch {
+    /* compiled binary */
+  }
   return dirs.some((d) => d !== null && existsSync(join(d, 'libonnxruntime_providers_cuda.so')));
 }
 
@@ -34,17 +44,27 @@ export function unavailableReason(provider: Provider): string | null {
   if (provider === 'cpu') return null;
   const listed = ort.listSupportedBackends().find((b) => b.name === provider);
   if (!listed) return 'not supported by this onnxruntime build';
-  if (!listed.bundled && !cudaLibraryPresent()) return 'CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)';
+  if (!listed.bundled && !cudaLibraryPresent())
+    return 'CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)';
   return null;
 }
 
-export interface Opened { session: InferenceSession; tried: string[] }
+export interface Opened {
+  session: InferenceSession;
+  tried: string[];
+}
 
-export async function openLocalSession(path: string, opts: { providers: Provider[]; threads: number; ref: string }): Promise<Opened> {
+export async function openLocalSession(
+  path: string,
+  opts: { providers: Provider[]; threads: number; ref: string },
+): Promise<Opened> {
   const failures: string[] = [];
   for (const provider of opts.providers) {
     const reason = unavailableReason(provider);
-    if (reason) { failures.push(`${provider}: ${reason}`); continue; }
+    if (reason) {
+      failures.push(`${provider}: ${reason}`);
+      continue;
+    }
     try {
       const session = await ort.InferenceSession.create(path, {
         executionProviders: [provider],
@@ -52,14 +72,17 @@ export async function openLocalSession(path: string, opts: { providers: Provider
         graphOptimizationLevel: 'all',
         // Errors only: some exported models (NanoDet) warn once per initializer at load. A provider
         // that cannot load (CUDA on a CPU box) is expected; its reason goes into our log.
-        logSeverityLevel: provider !== 'cpu' ? 4 as const : 3 as const,
+        logSeverityLevel: provider !== 'cpu' ? (4 as const) : (3 as const),
       });
       return { session: wrap(session, provider), tried: failures };
     } catch (e) {
       failures.push(`${provider}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new AppError('model_unavailable', `model ${opts.ref}: no execution provider could open it (${failures.join('; ')})`);
+  throw new AppError(
+    'model_unavailable',
+    `model ${opts.ref}: no execution provider could open it (${failures.join('; ')})`,
+  );
 }
 
 function wrap(session: ort.InferenceSession, provider: Provider): InferenceSession {
@@ -68,9 +91,13 @@ function wrap(session: ort.InferenceSession, provider: Provider): InferenceSessi
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(inputs, outputs) {
-      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)]));
+      const feeds = Object.fromEntries(
+        Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)]),
+      );
       const res = outputs ? await session.run(feeds, outputs) : await session.run(feeds);
-      return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]));
+      return Object.fromEntries(
+        Object.entries(res).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]),
+      );
     },
     close: () => session.release(),
   };

@@ -20,7 +20,10 @@ type Reply =
 /** Told the run time of every inference, in seconds, measured in the worker around the model alone. */
 export type InferenceObserver = (model: string, seconds: number) => void;
 
-export async function openSession(path: string, opts: { providers: Provider[]; threads: number; log: Logger; ref: string; observe?: InferenceObserver }): Promise<InferenceSession> {
+export async function openSession(
+  path: string,
+  opts: { providers: Provider[]; threads: number; log: Logger; ref: string; observe?: InferenceObserver },
+): Promise<InferenceSession> {
   // Workers see the environment they are given; FOVEA_NATIVE_DIR is set at run time by native.ts.
   const worker = new Worker(ONNX_HOST_URL, { env: { ...process.env } as Record<string, string> });
   const pending = new Map<number, { resolve: (o: Record<string, TensorOut>) => void; reject: (e: Error) => void }>();
@@ -33,9 +36,21 @@ export async function openSession(path: string, opts: { providers: Provider[]; t
   };
   worker.onmessage = (ev: MessageEvent<Reply>) => {
     const r = ev.data;
-    if (r.op === 'result') { opts.observe?.(opts.ref, r.ms / 1000); pending.get(r.id)?.resolve(r.outputs); pending.delete(r.id); return; }
-    if (r.op === 'error' && r.id !== null && pending.has(r.id)) { pending.get(r.id)!.reject(new AppError('internal', `model ${opts.ref}: ${r.message}`)); pending.delete(r.id); return; }
-    if (r.op === 'closed') { onClosed?.(); return; }
+    if (r.op === 'result') {
+      opts.observe?.(opts.ref, r.ms / 1000);
+      pending.get(r.id)?.resolve(r.outputs);
+      pending.delete(r.id);
+      return;
+    }
+    if (r.op === 'error' && r.id !== null && pending.has(r.id)) {
+      pending.get(r.id)!.reject(new AppError('internal', `model ${opts.ref}: ${r.message}`));
+      pending.delete(r.id);
+      return;
+    }
+    if (r.op === 'closed') {
+      onClosed?.();
+      return;
+    }
     onOpen?.(r);
   };
   worker.onerror = (e) => {
@@ -49,9 +64,17 @@ export async function openSession(path: string, opts: { providers: Provider[]; t
   });
   if (opened.op !== 'opened') {
     worker.terminate();
-    throw new AppError('model_unavailable', `model ${opts.ref}: ${opened.op === 'error' ? opened.message : 'worker did not open it'}`);
+    throw new AppError(
+      'model_unavailable',
+      `model ${opts.ref}: ${opened.op === 'error' ? opened.message : 'worker did not open it'}`,
+    );
   }
-  opts.log.info('model session open', { model: opts.ref, provider: opened.provider, tried: opened.tried, thread: 'worker' });
+  opts.log.info('model session open', {
+    model: opts.ref,
+    provider: opened.provider,
+    tried: opened.tried,
+    thread: 'worker',
+  });
   return {
     provider: opened.provider,
     inputNames: opened.inputNames,
@@ -61,11 +84,17 @@ export async function openSession(path: string, opts: { providers: Provider[]; t
       const id = nextId++;
       return new Promise<Record<string, TensorOut>>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ op: 'run', id, inputs, outputs }, Object.values(inputs).map((t) => t.data.buffer as ArrayBuffer));
+        worker.postMessage(
+          { op: 'run', id, inputs, outputs },
+          Object.values(inputs).map((t) => t.data.buffer as ArrayBuffer),
+        );
       });
     },
     async close() {
-      await new Promise<void>((resolve) => { onClosed = resolve; worker.postMessage({ op: 'close' }); });
+      await new Promise<void>((resolve) => {
+        onClosed = resolve;
+        worker.postMessage({ op: 'close' });
+      });
       worker.terminate();
     },
   };

@@ -17,7 +17,8 @@ export interface TensorSpec {
 /** Convert `count` RGB images of w x h packed back to back into one batch tensor. */
 export function toTensor(rgb: Uint8Array, width: number, height: number, spec: TensorSpec, count = 1): Float32Array {
   const plane = width * height;
-  if (rgb.length !== plane * 3 * count) throw new Error(`expected ${plane * 3 * count} bytes of RGB, got ${rgb.length}`);
+  if (rgb.length !== plane * 3 * count)
+    throw new Error(`expected ${plane * 3 * count} bytes of RGB, got ${rgb.length}`);
   const out = new Float32Array(rgb.length);
   const order = spec.color === 'RGB' ? [0, 1, 2] : [2, 1, 0];
   for (let n = 0; n < count; n++) {

@@ -57,8 +57,21 @@ export class StreamRunner {
     // A file read faster than real time can wait for inference; a camera cannot.
     const pausable = src.kind === 'file' && !config.realtime;
     this.sup = new Supervisor(
-      { args: ffmpegArgs(src, out, { hwaccel: config.hwaccel, realtime: config.realtime, loop: config.loop, timeoutS: config.stall_s, threads: 2 }), frameBytes: out.width * out.height * 3, stallS: config.stall_s, finite, missingIsFinal: src.kind === 'file' },
-      deps.spawn, (f) => {
+      {
+        args: ffmpegArgs(src, out, {
+          hwaccel: config.hwaccel,
+          realtime: config.realtime,
+          loop: config.loop,
+          timeoutS: config.stall_s,
+          threads: 2,
+        }),
+        frameBytes: out.width * out.height * 3,
+        stallS: config.stall_s,
+        finite,
+        missingIsFinal: src.kind === 'file',
+      },
+      deps.spawn,
+      (f) => {
         const at = deps.timers.now();
         this.inRate.mark(at);
         if (Number.isFinite(f.ptsS)) this.lastPts = f.ptsS;
@@ -67,8 +80,17 @@ export class StreamRunner {
       },
       (size) => this.setSource(size),
       // The end of a file goes through the pipeline as one last frame, after every real one.
-      () => { void this.queue.pushWait({ pixels: new Uint8Array(0), n: -1, ptsS: this.lastPts, at: deps.timers.now(), final: true }); },
-      deps.timers, deps.log,
+      () => {
+        void this.queue.pushWait({
+          pixels: new Uint8Array(0),
+          n: -1,
+          ptsS: this.lastPts,
+          at: deps.timers.now(),
+          final: true,
+        });
+      },
+      deps.timers,
+      deps.log,
     );
   }
 
@@ -80,9 +102,10 @@ export class StreamRunner {
   /** The source size fixes how boxes map back from the model input (ffmpeg says it before frame 0). */
   private setSource(size: { width: number; height: number }): void {
     const fit = this.out.fit;
-    this.letterbox = fit.mode === 'letterbox'
-      ? letterboxOf(size.width, size.height, this.out.width, this.out.height, fit.align)
-      : stretchOf(size.width, size.height, this.out.width, this.out.height);
+    this.letterbox =
+      fit.mode === 'letterbox'
+        ? letterboxOf(size.width, size.height, this.out.width, this.out.height, fit.align)
+        : stretchOf(size.width, size.height, this.out.width, this.out.height);
   }
 
   /**
@@ -120,8 +143,15 @@ export class StreamRunner {
     this.inFlight++;
     const running = this.running;
     const frame = emptyFrame({
-      stream: this.config.id, seq: f.n, ptsS: f.ptsS, decodedAt: f.at, width: this.out.width, height: this.out.height,
-      pixfmt: this.out.pixfmt, pixels: f.pixels, letterbox: this.letterbox,
+      stream: this.config.id,
+      seq: f.n,
+      ptsS: f.ptsS,
+      decodedAt: f.at,
+      width: this.out.width,
+      height: this.out.height,
+      pixfmt: this.out.pixfmt,
+      pixels: f.pixels,
+      letterbox: this.letterbox,
     });
     if (f.final) frame.final = true;
     try {
@@ -151,10 +181,18 @@ export class StreamRunner {
     // A file that has ended is still being analysed while frames are queued or in flight.
     if (status.state === 'stopped' && (this.queue.depth > 0 || this.inFlight > 0)) status.state = 'running';
     return {
-      id: this.config.id, url: this.display, pipeline: this.running.pipeline.name, ...status,
-      fps_in: Math.round(this.inRate.rate(now) * 10) / 10, fps_out: Math.round(this.outRate.rate(now) * 10) / 10,
-      frames_analysed: this.analysed, dropped: this.queue.dropped, queue_depth: this.queue.depth,
-      stage_ms: Object.fromEntries(Object.entries(this.running.timings).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+      id: this.config.id,
+      url: this.display,
+      pipeline: this.running.pipeline.name,
+      ...status,
+      fps_in: Math.round(this.inRate.rate(now) * 10) / 10,
+      fps_out: Math.round(this.outRate.rate(now) * 10) / 10,
+      frames_analysed: this.analysed,
+      dropped: this.queue.dropped,
+      queue_depth: this.queue.depth,
+      stage_ms: Object.fromEntries(
+        Object.entries(this.running.timings).map(([k, v]) => [k, Math.round(v * 100) / 100]),
+      ),
       last_pipeline_error: this.pipelineError,
     };
   }

@@ -35,7 +35,12 @@ export interface StreamDeps {
 type Prepared = { swap: RunningPipeline } | { runner: StreamRunner };
 
 /** What a reconcile did, by stream id. */
-export interface Reconciled { added: string[]; changed: string[]; removed: string[]; unchanged: string[] }
+export interface Reconciled {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: string[];
+}
 
 /** Everything of a stream's config but its pipeline: when this is unchanged, the decoder can stay. */
 const decoderOf = ({ pipeline: _p, overrides: _o, ...rest }: StreamConfig) => stableJson(rest);
@@ -66,13 +71,25 @@ export class Streams {
   private instantiate(id: string, pipeline: Pipeline): Promise<RunningPipeline> {
     const d = this.deps;
     return instantiate(pipeline, {
-      models: d.models, sink: d.sink, snapshots: d.snapshots, imaging: d.imaging, publisher: d.publisher, streamId: id, sessionId: Bun.randomUUIDv7(), revision: this.revisionNow, log: d.log.child({ stream: id }),
+      models: d.models,
+      sink: d.sink,
+      snapshots: d.snapshots,
+      imaging: d.imaging,
+      publisher: d.publisher,
+      streamId: id,
+      sessionId: Bun.randomUUIDv7(),
+      revision: this.revisionNow,
+      log: d.log.child({ stream: id }),
     });
   }
 
   private async runner(cfg: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<StreamRunner> {
     const running = await this.instantiate(cfg.id, plan.pipeline);
-    return new StreamRunner(cfg, running, plan.out, { spawn: this.deps.spawn, timers: this.deps.timers, log: this.deps.log.child({ stream: cfg.id }) });
+    return new StreamRunner(cfg, running, plan.out, {
+      spawn: this.deps.spawn,
+      timers: this.deps.timers,
+      log: this.deps.log.child({ stream: cfg.id }),
+    });
   }
 
   /** Build a stream without starting it: everything that can fail on config fails here. */
@@ -101,7 +118,8 @@ export class Streams {
     const cfg: StreamConfig = { ...current.config, ...patch };
     const next = await this.prepare(cfg, this.plan(cfg));
     const runner = await this.commit(cfg, next);
-    if ('swap' in next) this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
+    if ('swap' in next)
+      this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
     else this.deps.log.info('stream restarted for a new decode size', { stream: id, pipeline: cfg.pipeline });
     return runner;
   }
@@ -112,7 +130,12 @@ export class Streams {
    */
   private async prepare(c: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<Prepared> {
     const current = this.runners.get(c.id);
-    if (current && JSON.stringify(plan.out) === JSON.stringify(current.out) && decoderOf(current.config) === decoderOf(c)) return { swap: await this.instantiate(c.id, plan.pipeline) };
+    if (
+      current &&
+      JSON.stringify(plan.out) === JSON.stringify(current.out) &&
+      decoderOf(current.config) === decoderOf(c)
+    )
+      return { swap: await this.instantiate(c.id, plan.pipeline) };
     return { runner: await this.runner(c, plan) };
   }
 
@@ -142,7 +165,9 @@ export class Streams {
     const plans = new Map(wanted.map((c) => [c.id, this.plan(c, pipelinesDir)]));
     const same = (c: StreamConfig) => {
       const r = this.runners.get(c.id);
-      return !!r && stableJson(r.config) === stableJson(c) && r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text;
+      return (
+        !!r && stableJson(r.config) === stableJson(c) && r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text
+      );
     };
     const unchanged = wanted.filter(same);
     const todo = wanted.filter((c) => !unchanged.includes(c));

@@ -16,7 +16,14 @@ import type { FleetStatus } from '../fleet/agent';
 export interface MetricSources {
   streams(): StreamView[];
   mqtt(): PublisherStatus | null;
-  sync(): Promise<{ state: string; pending: number; pending_bytes: number; oldest_pending_age_s: number | null; uploaded: number; uploaded_bytes: number } | null>;
+  sync(): Promise<{
+    state: string;
+    pending: number;
+    pending_bytes: number;
+    oldest_pending_age_s: number | null;
+    uploaded: number;
+    uploaded_bytes: number;
+  } | null>;
   retention(): { state: string } | null;
   fleet(): FleetStatus | null;
   files(): Promise<{ db_bytes: number; objects_bytes: number }>;
@@ -24,7 +31,16 @@ export interface MetricSources {
 }
 
 const STREAM_STATES = ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped'] as const;
-const FLEET_STATES = ['starting', 'fetching', 'applying', 'verifying', 'rolling_back', 'idle', 'offline', 'error'] as const;
+const FLEET_STATES = [
+  'starting',
+  'fetching',
+  'applying',
+  'verifying',
+  'rolling_back',
+  'idle',
+  'offline',
+  'error',
+] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,9 +55,22 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'fovea_' });
     // Gauges that prom-client names *_total, against Prometheus naming (promtool check metrics
     // refuses them); Node's handle counts say little under Bun anyway.
-    for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total']) this.registry.removeSingleMetric(`fovea_nodejs_${n}`);
-    this.http = new Histogram({ name: 'fovea_http_request_duration_seconds', help: 'HTTP requests by route pattern and status, with their latency.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });
-    this.inference = new Histogram({ name: 'fovea_inference_duration_seconds', help: 'Model run time per inference call, in the inference worker (Frigate: detector inference speed).', labelNames: ['model'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28], registers });
+    for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+      this.registry.removeSingleMetric(`fovea_nodejs_${n}`);
+    this.http = new Histogram({
+      name: 'fovea_http_request_duration_seconds',
+      help: 'HTTP requests by route pattern and status, with their latency.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.inference = new Histogram({
+      name: 'fovea_inference_duration_seconds',
+      help: 'Model run time per inference call, in the inference worker (Frigate: detector inference speed).',
+      labelNames: ['model'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28],
+      registers,
+    });
     this.streamMetrics(registers);
     this.serviceMetrics(registers);
   }
@@ -67,7 +96,10 @@ export class Metrics {
   /** One read per scrape: the sync status is a database query; five gauges show parts of it. */
   private once<T>(key: string, read: () => Promise<T>): Promise<T> {
     let p = this.reads.get(key) as Promise<T> | undefined;
-    if (!p) { p = read(); this.reads.set(key, p); }
+    if (!p) {
+      p = read();
+      this.reads.set(key, p);
+    }
     return p;
   }
 
@@ -76,53 +108,185 @@ export class Metrics {
   }
 
   /** A gauge whose values are set at scrape time by `read` (reset first: vanished label sets go). */
-  private gauge<L extends string>(registers: Registry[], name: string, help: string, labelNames: L[], read: (g: Gauge<L>, s: MetricSources) => void | Promise<void>): void {
+  private gauge<L extends string>(
+    registers: Registry[],
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: (g: Gauge<L>, s: MetricSources) => void | Promise<void>,
+  ): void {
     const self = this;
-    new Gauge({ name, help, labelNames, registers, async collect() { this.reset(); if (self.sources) await read(this, self.sources); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      async collect() {
+        this.reset();
+        if (self.sources) await read(this, self.sources);
+      },
+    });
   }
 
   /** A counter mirrored from a total kept elsewhere (it restarts from 0 with its stream, as counters may). */
-  private counter<L extends string>(registers: Registry[], name: string, help: string, labelNames: L[], read: (c: Counter<L>, s: MetricSources) => void): void {
+  private counter<L extends string>(
+    registers: Registry[],
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: (c: Counter<L>, s: MetricSources) => void,
+  ): void {
     const self = this;
-    new Counter({ name, help, labelNames, registers, collect() { this.reset(); if (self.sources) read(this, self.sources); } });
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        if (self.sources) read(this, self.sources);
+      },
+    });
   }
 
   private streamMetrics(registers: Registry[]): void {
     const total = (name: string, help: string, f: (v: StreamView) => number) =>
-      this.counter(registers, name, help, ['stream'], (c, s) => { for (const v of s.streams()) c.labels(v.id).inc(f(v)); });
+      this.counter(registers, name, help, ['stream'], (c, s) => {
+        for (const v of s.streams()) c.labels(v.id).inc(f(v));
+      });
     const level = (name: string, help: string, f: (v: StreamView) => number) =>
-      this.gauge(registers, name, help, ['stream'], (g, s) => { for (const v of s.streams()) g.labels(v.id).set(f(v)); });
+      this.gauge(registers, name, help, ['stream'], (g, s) => {
+        for (const v of s.streams()) g.labels(v.id).set(f(v));
+      });
     total('fovea_stream_frames_decoded_total', 'Frames the decoder delivered.', (v) => v.frames_decoded);
     total('fovea_stream_frames_analysed_total', 'Frames that went through the pipeline.', (v) => v.frames_analysed);
-    total('fovea_stream_frames_dropped_total', 'Frames dropped by the bounded queue (the pipeline was behind).', (v) => v.dropped);
+    total(
+      'fovea_stream_frames_dropped_total',
+      'Frames dropped by the bounded queue (the pipeline was behind).',
+      (v) => v.dropped,
+    );
     total('fovea_stream_decoder_restarts_total', 'Restarts of the stream decoder (ffmpeg).', (v) => v.restarts);
     level('fovea_stream_camera_fps', 'Frames decoded per second (Frigate: camera_fps).', (v) => v.fps_in);
     level('fovea_stream_process_fps', 'Frames analysed per second (Frigate: process_fps).', (v) => v.fps_out);
-    level('fovea_stream_skipped_fps', 'Frames decoded but not analysed, per second (Frigate: skipped_fps).', (v) => Math.max(0, Math.round((v.fps_in - v.fps_out) * 10) / 10));
+    level('fovea_stream_skipped_fps', 'Frames decoded but not analysed, per second (Frigate: skipped_fps).', (v) =>
+      Math.max(0, Math.round((v.fps_in - v.fps_out) * 10) / 10),
+    );
     level('fovea_stream_queue_depth', 'Frames waiting for the pipeline.', (v) => v.queue_depth);
-    this.gauge(registers, 'fovea_stream_state', 'The stream state: 1 for the current one.', ['stream', 'state'], (g, s) => {
-      for (const v of s.streams()) for (const st of STREAM_STATES) g.labels(v.id, st).set(v.state === st ? 1 : 0);
-    });
+    this.gauge(
+      registers,
+      'fovea_stream_state',
+      'The stream state: 1 for the current one.',
+      ['stream', 'state'],
+      (g, s) => {
+        for (const v of s.streams()) for (const st of STREAM_STATES) g.labels(v.id, st).set(v.state === st ? 1 : 0);
+      },
+    );
   }
 
   private serviceMetrics(registers: Registry[]): void {
-    this.gauge(registers, 'fovea_mqtt_connected', '1 while the MQTT broker is connected.', [], (g, s) => { const m = s.mqtt(); if (m) g.set(m.connected ? 1 : 0); });
-    this.gauge(registers, 'fovea_publish_outbox_messages', 'Messages in the durable MQTT outbox.', [], (g, s) => { const m = s.mqtt(); if (m) g.set(m.outbox_depth); });
-    this.gauge(registers, 'fovea_publish_outbox_bytes', 'Bytes in the durable MQTT outbox.', [], (g, s) => { const m = s.mqtt(); if (m) g.set(m.outbox_bytes); });
-    this.gauge(registers, 'fovea_publish_outbox_oldest_age_seconds', 'Age of the oldest message in the outbox (0 when empty).', [], (g, s) => { const m = s.mqtt(); if (m) g.set(m.outbox_oldest_age_s ?? 0); });
-    this.gauge(registers, 'fovea_websocket_clients', 'Open /ws/analysis connections.', [], (g, s) => { const w = s.ws(); if (w) g.set(w.clients); });
+    this.gauge(registers, 'fovea_mqtt_connected', '1 while the MQTT broker is connected.', [], (g, s) => {
+      const m = s.mqtt();
+      if (m) g.set(m.connected ? 1 : 0);
+    });
+    this.gauge(registers, 'fovea_publish_outbox_messages', 'Messages in the durable MQTT outbox.', [], (g, s) => {
+      const m = s.mqtt();
+      if (m) g.set(m.outbox_depth);
+    });
+    this.gauge(registers, 'fovea_publish_outbox_bytes', 'Bytes in the durable MQTT outbox.', [], (g, s) => {
+      const m = s.mqtt();
+      if (m) g.set(m.outbox_bytes);
+    });
+    this.gauge(
+      registers,
+      'fovea_publish_outbox_oldest_age_seconds',
+      'Age of the oldest message in the outbox (0 when empty).',
+      [],
+      (g, s) => {
+        const m = s.mqtt();
+        if (m) g.set(m.outbox_oldest_age_s ?? 0);
+      },
+    );
+    this.gauge(registers, 'fovea_websocket_clients', 'Open /ws/analysis connections.', [], (g, s) => {
+      const w = s.ws();
+      if (w) g.set(w.clients);
+    });
     const sync = (s: MetricSources) => this.once('sync', () => s.sync());
     const files = (s: MetricSources) => this.once('files', () => s.files());
-    this.gauge(registers, 'fovea_sync_pending_objects', 'Objects not yet uploaded to the bucket.', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.pending); });
-    this.gauge(registers, 'fovea_sync_pending_bytes', 'Bytes not yet uploaded to the bucket.', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.pending_bytes); });
-    this.gauge(registers, 'fovea_sync_oldest_pending_age_seconds', 'Age of the oldest object waiting for upload (0 when none): the sync lag.', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.oldest_pending_age_s ?? 0); });
-    this.gauge(registers, 'fovea_sync_uploaded_objects', 'Objects uploaded so far (kept in the store).', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.uploaded); });
-    this.gauge(registers, 'fovea_sync_up', '1 while the bucket takes uploads (state ok).', [], async (g, s) => { const x = await sync(s); if (x) g.set(x.state === 'ok' ? 1 : 0); });
-    this.gauge(registers, 'fovea_retention_over_budget', '1 while the disk budget is spent on objects not yet uploaded.', [], (g, s) => { const r = s.retention(); if (r) g.set(r.state === 'over_budget' ? 1 : 0); });
-    this.gauge(registers, 'fovea_fleet_revision_info', 'The fleet revision the box runs (label sha), 1.', ['sha', 'branch'], (g, s) => { const f = s.fleet(); if (f?.applied) g.labels(f.applied.sha, f.applied.branch).set(1); });
-    this.gauge(registers, 'fovea_fleet_state', 'The fleet agent state: 1 for the current one.', ['state'], (g, s) => { const f = s.fleet(); if (f) for (const st of FLEET_STATES) g.labels(st).set(f.state === st ? 1 : 0); });
-    this.gauge(registers, 'fovea_fleet_desired_differs', '1 while the repo asks for a revision other than the one applied (rejected, rolled back or in progress).', [], (g, s) => { const f = s.fleet(); if (f) g.set(f.desired && f.desired.sha !== f.applied?.sha ? 1 : 0); });
-    this.gauge(registers, 'fovea_db_file_bytes', 'Size of the DuckDB file and its WAL.', [], async (g, s) => g.set((await files(s)).db_bytes));
-    this.gauge(registers, 'fovea_objects_local_bytes', 'Bytes of images and snapshots kept on local disk.', [], async (g, s) => g.set((await files(s)).objects_bytes));
+    this.gauge(registers, 'fovea_sync_pending_objects', 'Objects not yet uploaded to the bucket.', [], async (g, s) => {
+      const x = await sync(s);
+      if (x) g.set(x.pending);
+    });
+    this.gauge(registers, 'fovea_sync_pending_bytes', 'Bytes not yet uploaded to the bucket.', [], async (g, s) => {
+      const x = await sync(s);
+      if (x) g.set(x.pending_bytes);
+    });
+    this.gauge(
+      registers,
+      'fovea_sync_oldest_pending_age_seconds',
+      'Age of the oldest object waiting for upload (0 when none): the sync lag.',
+      [],
+      async (g, s) => {
+        const x = await sync(s);
+        if (x) g.set(x.oldest_pending_age_s ?? 0);
+      },
+    );
+    this.gauge(
+      registers,
+      'fovea_sync_uploaded_objects',
+      'Objects uploaded so far (kept in the store).',
+      [],
+      async (g, s) => {
+        const x = await sync(s);
+        if (x) g.set(x.uploaded);
+      },
+    );
+    this.gauge(registers, 'fovea_sync_up', '1 while the bucket takes uploads (state ok).', [], async (g, s) => {
+      const x = await sync(s);
+      if (x) g.set(x.state === 'ok' ? 1 : 0);
+    });
+    this.gauge(
+      registers,
+      'fovea_retention_over_budget',
+      '1 while the disk budget is spent on objects not yet uploaded.',
+      [],
+      (g, s) => {
+        const r = s.retention();
+        if (r) g.set(r.state === 'over_budget' ? 1 : 0);
+      },
+    );
+    this.gauge(
+      registers,
+      'fovea_fleet_revision_info',
+      'The fleet revision the box runs (label sha), 1.',
+      ['sha', 'branch'],
+      (g, s) => {
+        const f = s.fleet();
+        if (f?.applied) g.labels(f.applied.sha, f.applied.branch).set(1);
+      },
+    );
+    this.gauge(registers, 'fovea_fleet_state', 'The fleet agent state: 1 for the current one.', ['state'], (g, s) => {
+      const f = s.fleet();
+      if (f) for (const st of FLEET_STATES) g.labels(st).set(f.state === st ? 1 : 0);
+    });
+    this.gauge(
+      registers,
+      'fovea_fleet_desired_differs',
+      '1 while the repo asks for a revision other than the one applied (rejected, rolled back or in progress).',
+      [],
+      (g, s) => {
+        const f = s.fleet();
+        if (f) g.set(f.desired && f.desired.sha !== f.applied?.sha ? 1 : 0);
+      },
+    );
+    this.gauge(registers, 'fovea_db_file_bytes', 'Size of the DuckDB file and its WAL.', [], async (g, s) =>
+      g.set((await files(s)).db_bytes),
+    );
+    this.gauge(
+      registers,
+      'fovea_objects_local_bytes',
+      'Bytes of images and snapshots kept on local disk.',
+      [],
+      async (g, s) => g.set((await files(s)).objects_bytes),
+    );
   }
 }

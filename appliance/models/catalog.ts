@@ -10,54 +10,88 @@ import { AppError } from '../shared/errors';
 const Sha = Type.String({ pattern: '^([0-9a-f]{64})?$', description: 'Lower-case hex sha256, or empty when unknown.' });
 const Triple = Type.Tuple([Type.Number(), Type.Number(), Type.Number()]);
 
-export const ModelInput = Type.Object({
-  name: Type.String({ description: 'Input tensor name.' }),
-  width: Type.Integer({ minimum: 1, maximum: 8192 }),
-  height: Type.Integer({ minimum: 1, maximum: 8192 }),
-  layout: Type.Union([Type.Literal('NCHW'), Type.Literal('NHWC')]),
-  color: Type.Union([Type.Literal('RGB'), Type.Literal('BGR')]),
-  scale: Type.Number({ description: 'Applied to 0..255 pixels before mean/std.' }),
-  mean: Triple,
-  std: Triple,
-  resize: Type.Union([Type.Literal('center-crop'), Type.Literal('letterbox'), Type.Literal('stretch')]),
-  short_side: Type.Optional(Type.Integer({ minimum: 1, description: 'center-crop: resize the short side to this first.' })),
-  letterbox: Type.Optional(Type.Object({
-    align: Type.Union([Type.Literal('top-left'), Type.Literal('center')]),
-    pad: Type.Integer({ minimum: 0, maximum: 255 }),
-  }, { additionalProperties: false })),
-}, { additionalProperties: false });
+export const ModelInput = Type.Object(
+  {
+    name: Type.String({ description: 'Input tensor name.' }),
+    width: Type.Integer({ minimum: 1, maximum: 8192 }),
+    height: Type.Integer({ minimum: 1, maximum: 8192 }),
+    layout: Type.Union([Type.Literal('NCHW'), Type.Literal('NHWC')]),
+    color: Type.Union([Type.Literal('RGB'), Type.Literal('BGR')]),
+    scale: Type.Number({ description: 'Applied to 0..255 pixels before mean/std.' }),
+    mean: Triple,
+    std: Triple,
+    resize: Type.Union([Type.Literal('center-crop'), Type.Literal('letterbox'), Type.Literal('stretch')]),
+    short_side: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'center-crop: resize the short side to this first.' }),
+    ),
+    letterbox: Type.Optional(
+      Type.Object(
+        {
+          align: Type.Union([Type.Literal('top-left'), Type.Literal('center')]),
+          pad: Type.Integer({ minimum: 0, maximum: 255 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-export const ModelOutput = Type.Object({
-  name: Type.String({ description: 'Output tensor name (empty: the first output).' }),
-  decoder: Type.Union([Type.Literal('embedding'), Type.Literal('softmax'), Type.Literal('yolox'), Type.Literal('nanodet')]),
-  dims: Type.Optional(Type.Integer({ minimum: 1 })),
-  strides: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
-  nms_iou: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-}, { additionalProperties: false });
+export const ModelOutput = Type.Object(
+  {
+    name: Type.String({ description: 'Output tensor name (empty: the first output).' }),
+    decoder: Type.Union([
+      Type.Literal('embedding'),
+      Type.Literal('softmax'),
+      Type.Literal('yolox'),
+      Type.Literal('nanodet'),
+    ]),
+    dims: Type.Optional(Type.Integer({ minimum: 1 })),
+    strides: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+    nms_iou: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
 
-export const ModelEntry = Type.Object({
-  id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
-  version: Type.Integer({ minimum: 1 }),
-  task: Type.Union([Type.Literal('detect'), Type.Literal('embed'), Type.Literal('classify')]),
-  title: Type.String(),
-  licence: Type.String(),
-  available: Type.Boolean({ default: true, description: 'false: described but not obtainable; pull skips it.' }),
-  file: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
-  sha256: Sha,
-  source: Type.Object({
-    url: Type.String(),
-    sha256: Type.Optional(Sha),
-    derive: Type.Optional(Type.Literal('expose-embedding')),
-    derived_sha256: Type.Optional(Sha),
-  }, { additionalProperties: false }),
-  labels: Type.Optional(Type.Union([Type.Literal('coco'), Type.Literal('imagenet')])),
-  input: ModelInput,
-  output: ModelOutput,
-  text_encoder: Type.Optional(Type.Object({
-    file: Type.String(), sha256: Sha, url: Type.String(), tokenizer: Type.String(),
-    context_length: Type.Integer({ minimum: 1 }), input: Type.String(), output: Type.String(),
-  }, { additionalProperties: false })),
-}, { additionalProperties: false });
+export const ModelEntry = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+    version: Type.Integer({ minimum: 1 }),
+    task: Type.Union([Type.Literal('detect'), Type.Literal('embed'), Type.Literal('classify')]),
+    title: Type.String(),
+    licence: Type.String(),
+    available: Type.Boolean({ default: true, description: 'false: described but not obtainable; pull skips it.' }),
+    file: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+    sha256: Sha,
+    source: Type.Object(
+      {
+        url: Type.String(),
+        sha256: Type.Optional(Sha),
+        derive: Type.Optional(Type.Literal('expose-embedding')),
+        derived_sha256: Type.Optional(Sha),
+      },
+      { additionalProperties: false },
+    ),
+    labels: Type.Optional(Type.Union([Type.Literal('coco'), Type.Literal('imagenet')])),
+    input: ModelInput,
+    output: ModelOutput,
+    text_encoder: Type.Optional(
+      Type.Object(
+        {
+          file: Type.String(),
+          sha256: Sha,
+          url: Type.String(),
+          tokenizer: Type.String(),
+          context_length: Type.Integer({ minimum: 1 }),
+          input: Type.String(),
+          output: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const Catalog = Type.Object({ models: Type.Array(ModelEntry) }, { additionalProperties: false });
 

@@ -14,7 +14,10 @@ const VARINT = 0;
 
 function varint(n: number): number[] {
   const out: number[] = [];
-  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; }
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
   out.push(n);
   return out;
 }
@@ -26,7 +29,10 @@ const int = (field: number, n: number) => [...tag(field, VARINT), ...varint(n)];
 const FLOAT = 1; // onnx TensorProto.DataType.FLOAT
 
 /** ModelProto bytes that, appended to a model, add `node` and a float output of the given dims. */
-export function appendNodeAndOutput(node: { inputs: string[]; output: string; op: string; name: string }, dims: Array<number | string>): Uint8Array {
+export function appendNodeAndOutput(
+  node: { inputs: string[]; output: string; op: string; name: string },
+  dims: Array<number | string>,
+): Uint8Array {
   const nodeProto = [
     ...node.inputs.flatMap((i) => str(1, i)),
     ...str(2, node.output),
@@ -42,7 +48,12 @@ export function appendNodeAndOutput(node: { inputs: string[]; output: string; op
 
 export function exposeEmbedding(model: Uint8Array): Uint8Array {
   const tail = appendNodeAndOutput(
-    { inputs: ['472_quantized', '464_scale', '464_zero_point'], output: 'embedding', op: 'DequantizeLinear', name: 'embedding_dequant' },
+    {
+      inputs: ['472_quantized', '464_scale', '464_zero_point'],
+      output: 'embedding',
+      op: 'DequantizeLinear',
+      name: 'embedding_dequant',
+    },
     ['batch_size', 1280],
   );
   const out = new Uint8Array(model.byteLength + tail.byteLength);

@@ -59,7 +59,11 @@ export async function download(label: string, url: string, fetcher: Fetcher, pro
 }
 
 /** Bytes of the upstream source file, from the mirror when it has a verified copy. */
-async function source(m: ModelEntry, catalog: Catalog, opts: PullOptions): Promise<{ data: Uint8Array; from: PullOutcome }> {
+async function source(
+  m: ModelEntry,
+  catalog: Catalog,
+  opts: PullOptions,
+): Promise<{ data: Uint8Array; from: PullOutcome }> {
   const want = m.source.sha256 ?? m.sha256;
   if (opts.mirror) {
     // The mirror may name the source file after the upstream URL or after the catalog entry that has it.
@@ -69,10 +73,17 @@ async function source(m: ModelEntry, catalog: Catalog, opts: PullOptions): Promi
       if (data) return { data, from: 'mirror' };
     }
   }
-  if (!m.source.url) throw new AppError('model_unavailable', `model ${refOf(m)} has no upstream URL and no verified copy in ${opts.mirror || 'a mirror'}`);
+  if (!m.source.url)
+    throw new AppError(
+      'model_unavailable',
+      `model ${refOf(m)} has no upstream URL and no verified copy in ${opts.mirror || 'a mirror'}`,
+    );
   const data = await download(`model ${refOf(m)}`, m.source.url, opts.fetcher ?? fetch, opts.progress);
   if (sha256(data) !== want) {
-    throw new AppError('model_checksum_mismatch', `model ${refOf(m)}: ${m.source.url} has sha256 ${sha256(data)}, expected ${want}`);
+    throw new AppError(
+      'model_checksum_mismatch',
+      `model ${refOf(m)}: ${m.source.url} has sha256 ${sha256(data)}, expected ${want}`,
+    );
   }
   return { data, from: 'download' };
 }
@@ -84,7 +95,11 @@ async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
 }
 
 export async function pullModel(m: ModelEntry, catalog: Catalog, opts: PullOptions): Promise<PullOutcome> {
-  if (!m.available) throw new AppError('model_unavailable', `model ${refOf(m)} is marked unavailable in the catalog (no pinned source)`);
+  if (!m.available)
+    throw new AppError(
+      'model_unavailable',
+      `model ${refOf(m)} is marked unavailable in the catalog (no pinned source)`,
+    );
   await mkdir(opts.dir, { recursive: true });
   const target = join(opts.dir, m.file);
   const hashes = acceptedHashes(m);
@@ -92,12 +107,18 @@ export async function pullModel(m: ModelEntry, catalog: Catalog, opts: PullOptio
   if (existsSync(target)) await rm(target);
   if (opts.mirror) {
     const copy = await readIfValid(join(opts.mirror, m.file), hashes);
-    if (copy) { await writeAtomic(target, copy); return 'mirror'; }
+    if (copy) {
+      await writeAtomic(target, copy);
+      return 'mirror';
+    }
   }
   const { data, from } = await source(m, catalog, opts);
   const final = m.source.derive ? derivations[m.source.derive](data) : data;
   if (!hashes.includes(sha256(final))) {
-    throw new AppError('model_checksum_mismatch', `model ${refOf(m)}: derived file has sha256 ${sha256(final)}, expected one of ${hashes.join(', ')}`);
+    throw new AppError(
+      'model_checksum_mismatch',
+      `model ${refOf(m)}: derived file has sha256 ${sha256(final)}, expected one of ${hashes.join(', ')}`,
+    );
   }
   await writeAtomic(target, final);
   return from;
@@ -106,9 +127,16 @@ export async function pullModel(m: ModelEntry, catalog: Catalog, opts: PullOptio
 /** Path of a model's verified file, or a clear error naming the model and how to get it. */
 export async function verifiedPath(m: ModelEntry, dir: string): Promise<string> {
   const path = join(dir, m.file);
-  if (!existsSync(path)) throw new AppError('model_unavailable', `model ${refOf(m)} is missing: ${path} does not exist (run: fovea models pull ${refOf(m)})`);
+  if (!existsSync(path))
+    throw new AppError(
+      'model_unavailable',
+      `model ${refOf(m)} is missing: ${path} does not exist (run: fovea models pull ${refOf(m)})`,
+    );
   if (!(await readIfValid(path, acceptedHashes(m)))) {
-    throw new AppError('model_checksum_mismatch', `model ${refOf(m)}: ${path} does not match its sha256 (run: fovea models pull ${refOf(m)})`);
+    throw new AppError(
+      'model_checksum_mismatch',
+      `model ${refOf(m)}: ${path} does not match its sha256 (run: fovea models pull ${refOf(m)})`,
+    );
   }
   return path;
 }

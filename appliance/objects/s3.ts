@@ -7,8 +7,17 @@
  * worker retries with its own backoff and records every failure.
  */
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
-  HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand, S3ServiceException,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash } from 'node:crypto';
@@ -28,13 +37,21 @@ export interface S3Settings {
   ca?: Uint8Array | null;
 }
 
-export interface PutInfo { sha256Hex: string; contentType: string; metadata: Record<string, string> }
+export interface PutInfo {
+  sha256Hex: string;
+  contentType: string;
+  metadata: Record<string, string>;
+}
 
 /** What a failure means for the sync worker ('local': the local file could not be read). */
 export type S3FailureKind = 'unauthorized' | 'no_bucket' | 'unreachable' | 'checksum' | 'server' | 'client' | 'local';
 
 export class S3Error extends Error {
-  constructor(readonly kind: S3FailureKind, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly kind: S3FailureKind,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -48,11 +65,23 @@ export function classifyS3Error(e: unknown): S3Error {
   const status = err.$metadata?.httpStatusCode;
   // A response without a body (HeadBucket, a 403 from a proxy) has no error code: say the status.
   const name = err.name && err.name !== 'Unknown' ? err.name : status ? `HTTP ${status}` : 'Error';
-  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError'].includes(name) || status === 401 || status === 403) {
+  if (
+    [
+      'InvalidAccessKeyId',
+      'SignatureDoesNotMatch',
+      'AccessDenied',
+      'ExpiredToken',
+      'InvalidToken',
+      'CredentialsProviderError',
+    ].includes(name) ||
+    status === 401 ||
+    status === 403
+  ) {
     return new S3Error('unauthorized', `the bucket refused the credentials (${name})`, { cause: e });
   }
   if (name === 'NoSuchBucket') return new S3Error('no_bucket', 'the bucket does not exist', { cause: e });
-  if (['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch'].includes(name)) return new S3Error('checksum', `the server refused the checksum (${name})`, { cause: e });
+  if (['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch'].includes(name))
+    return new S3Error('checksum', `the server refused the checksum (${name})`, { cause: e });
   if (e instanceof S3ServiceException && status !== undefined) {
     return new S3Error(status >= 500 ? 'server' : 'client', `${name} (HTTP ${status}): ${err.message}`, { cause: e });
   }
@@ -63,7 +92,11 @@ async function readLocal<T>(path: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (e) {
-    throw new S3Error('local', `the local file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    throw new S3Error(
+      'local',
+      `the local file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { cause: e },
+    );
   }
 }
 
@@ -93,7 +126,8 @@ export class S3Bucket {
       await this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket }));
     } catch (e) {
       // HeadBucket has no body: a 404 is a missing bucket.
-      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) throw new S3Error('no_bucket', `the bucket ${this.s.bucket} does not exist`, { cause: e });
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        throw new S3Error('no_bucket', `the bucket ${this.s.bucket} does not exist`, { cause: e });
       throw classifyS3Error(e);
     }
   }
@@ -106,10 +140,18 @@ export class S3Bucket {
     try {
       if (size < this.s.multipart_threshold_bytes) {
         const body = await readLocal(path, () => Bun.file(path).bytes());
-        await this.client.send(new PutObjectCommand({
-          Bucket: this.s.bucket, Key: key, Body: body, ContentLength: size, ContentType: info.contentType,
-          ChecksumSHA256: b64(info.sha256Hex), Metadata: { ...info.metadata, sha256: info.sha256Hex },
-        }), { abortSignal: signal });
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.s.bucket,
+            Key: key,
+            Body: body,
+            ContentLength: size,
+            ContentType: info.contentType,
+            ChecksumSHA256: b64(info.sha256Hex),
+            Metadata: { ...info.metadata, sha256: info.sha256Hex },
+          }),
+          { abortSignal: signal },
+        );
         return;
       }
       await this.multipart(key, path, size, info, signal);
@@ -120,9 +162,21 @@ export class S3Bucket {
 
   private async multipart(key: string, path: string, size: number, info: PutInfo, signal?: AbortSignal): Promise<void> {
     const file = await readLocal(path, () => open(path, 'r'));
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({
-      Bucket: this.s.bucket, Key: key, ContentType: info.contentType, ChecksumAlgorithm: 'SHA256', Metadata: { ...info.metadata, sha256: info.sha256Hex },
-    }), { abortSignal: signal }).catch(async (e) => { await file.close(); throw e; });
+    const { UploadId } = await this.client
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.s.bucket,
+          Key: key,
+          ContentType: info.contentType,
+          ChecksumAlgorithm: 'SHA256',
+          Metadata: { ...info.metadata, sha256: info.sha256Hex },
+        }),
+        { abortSignal: signal },
+      )
+      .catch(async (e) => {
+        await file.close();
+        throw e;
+      });
     try {
       const parts: Array<{ PartNumber: number; ETag: string; ChecksumSHA256: string }> = [];
       for (let offset = 0, n = 1; offset < size; offset += this.s.part_size_bytes, n++) {
@@ -130,14 +184,33 @@ export class S3Bucket {
         const buf = new Uint8Array(len);
         await file.read(buf, 0, len, offset);
         const sum = createHash('sha256').update(buf).digest('base64');
-        const r = await this.client.send(new UploadPartCommand({
-          Bucket: this.s.bucket, Key: key, UploadId, PartNumber: n, Body: buf, ContentLength: len, ChecksumSHA256: sum,
-        }), { abortSignal: signal });
+        const r = await this.client.send(
+          new UploadPartCommand({
+            Bucket: this.s.bucket,
+            Key: key,
+            UploadId,
+            PartNumber: n,
+            Body: buf,
+            ContentLength: len,
+            ChecksumSHA256: sum,
+          }),
+          { abortSignal: signal },
+        );
         parts.push({ PartNumber: n, ETag: r.ETag!, ChecksumSHA256: sum });
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }), { abortSignal: signal });
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.s.bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+        { abortSignal: signal },
+      );
     } catch (e) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId })).catch(() => undefined);
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId }))
+        .catch(() => undefined);
       throw e;
     } finally {
       await file.close();
@@ -166,12 +239,16 @@ export class S3Bucket {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: key })).catch((e) => { throw classifyS3Error(e); });
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: key })).catch((e) => {
+      throw classifyS3Error(e);
+    });
   }
 
   /** A GET URL that works without credentials until it expires. */
   presign(key: string, expiresS: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.s.bucket, Key: key }), { expiresIn: expiresS });
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.s.bucket, Key: key }), {
+      expiresIn: expiresS,
+    });
   }
 
   close(): void {

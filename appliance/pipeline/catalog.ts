@@ -16,6 +16,10 @@ export function loadPipeline(dir: string, name: string, overrides: Overrides = {
   const file = join(dir, `${name}.yaml`);
   if (existsSync(file)) return parsePipeline(readFileSync(file, 'utf8'), file, overrides, name);
   const text = BUILTIN[name];
-  if (text === undefined) throw new AppError('config_invalid', `pipeline '${name}' not found: no ${file} and no built-in of that name (built-in: ${Object.keys(BUILTIN).join(', ')})`);
+  if (text === undefined)
+    throw new AppError(
+      'config_invalid',
+      `pipeline '${name}' not found: no ${file} and no built-in of that name (built-in: ${Object.keys(BUILTIN).join(', ')})`,
+    );
   return parsePipeline(text, `builtin:${name}.yaml`, overrides, name);
 }

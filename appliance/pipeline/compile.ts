@@ -17,17 +17,35 @@ export function decodeSpecOf(p: Pipeline, catalog: Catalog, fps: number): Output
   const pre = p.stages.find((s) => s.def.type === 'preprocess');
   const detect = p.stages.find((s) => s.def.type === 'detect');
   const source = pre ?? detect;
-  if (!source) throw new AppError('config_invalid', `${p.file}: a pipeline needs a preprocess or detect stage (it sets the decode size)`);
-  const o = source.options as { model: string; fit?: 'letterbox' | 'stretch'; pad?: number; align?: 'top-left' | 'center' };
+  if (!source)
+    throw new AppError(
+      'config_invalid',
+      `${p.file}: a pipeline needs a preprocess or detect stage (it sets the decode size)`,
+    );
+  const o = source.options as {
+    model: string;
+    fit?: 'letterbox' | 'stretch';
+    pad?: number;
+    align?: 'top-left' | 'center';
+  };
   const m = findModel(catalog, o.model);
   if (pre && detect && (detect.options as { model: string }).model !== o.model) {
-    throw new AppError('config_invalid', `${p.file}: preprocess prepares ${o.model} but detect runs ${(detect.options as { model: string }).model}`);
+    throw new AppError(
+      'config_invalid',
+      `${p.file}: preprocess prepares ${o.model} but detect runs ${(detect.options as { model: string }).model}`,
+    );
   }
   const lb = m.input.letterbox ?? { align: 'top-left' as const, pad: 0 };
   const fit = o.fit ?? (m.input.resize === 'letterbox' ? 'letterbox' : 'stretch');
   return {
-    width: m.input.width, height: m.input.height, pixfmt: m.input.color === 'BGR' ? 'bgr24' : 'rgb24', fps,
-    fit: fit === 'letterbox' ? { mode: 'letterbox', align: o.align ?? lb.align, pad: o.pad ?? lb.pad } : { mode: 'stretch' },
+    width: m.input.width,
+    height: m.input.height,
+    pixfmt: m.input.color === 'BGR' ? 'bgr24' : 'rgb24',
+    fps,
+    fit:
+      fit === 'letterbox'
+        ? { mode: 'letterbox', align: o.align ?? lb.align, pad: o.pad ?? lb.pad }
+        : { mode: 'stretch' },
   };
 }
 

@@ -4,8 +4,14 @@
  * equals so the order is stable). Pure.
  */
 
-export interface Node { name: string; needs: string[] }
-export interface GraphProblem { stage: string; message: string }
+export interface Node {
+  name: string;
+  needs: string[];
+}
+export interface GraphProblem {
+  stage: string;
+  message: string;
+}
 
 export function checkGraph(nodes: Node[]): { order: string[]; problems: GraphProblem[] } {
   const problems: GraphProblem[] = [];
@@ -14,10 +20,12 @@ export function checkGraph(nodes: Node[]): { order: string[]; problems: GraphPro
     if (names.has(n.name)) problems.push({ stage: n.name, message: `stage '${n.name}' is defined twice` });
     names.add(n.name);
   }
-  for (const n of nodes) for (const need of n.needs) {
-    if (!names.has(need)) problems.push({ stage: n.name, message: `needs '${need}', which is not a stage of this pipeline` });
-    if (need === n.name) problems.push({ stage: n.name, message: 'needs itself' });
-  }
+  for (const n of nodes)
+    for (const need of n.needs) {
+      if (!names.has(need))
+        problems.push({ stage: n.name, message: `needs '${need}', which is not a stage of this pipeline` });
+      if (need === n.name) problems.push({ stage: n.name, message: 'needs itself' });
+    }
   if (problems.length) return { order: [], problems };
   const indegree = new Map(nodes.map((n) => [n.name, n.needs.length]));
   const order: string[] = [];

@@ -7,23 +7,51 @@
 import type { ObjectEvent } from '../contracts/results';
 import { anchorOf, crossing, inPolygon, type Point } from './geometry';
 
-export interface Zone { name: string; polygon: Point[]; labels?: string[]; dwell_s?: number }
-export interface Line { name: string; a: Point; b: Point; labels?: string[] }
-export interface EventRules { zones: Zone[]; lines: Line[]; count: boolean }
+export interface Zone {
+  name: string;
+  polygon: Point[];
+  labels?: string[];
+  dwell_s?: number;
+}
+export interface Line {
+  name: string;
+  a: Point;
+  b: Point;
+  labels?: string[];
+}
+export interface EventRules {
+  zones: Zone[];
+  lines: Line[];
+  count: boolean;
+}
 
-export interface TrackedObject { trackId: number; label: string; score: number; box: [number, number, number, number] }
+export interface TrackedObject {
+  trackId: number;
+  label: string;
+  score: number;
+  box: [number, number, number, number];
+}
 
 export type { ObjectEvent };
 
-interface TrackState { anchor: Point; inside: Map<string, number>; fired: Set<string>; label: string }
+interface TrackState {
+  anchor: Point;
+  inside: Map<string, number>;
+  fired: Set<string>;
+  label: string;
+}
 
-const applies = (labels: string[] | undefined, label: string) => !labels || labels.length === 0 || labels.includes(label);
+const applies = (labels: string[] | undefined, label: string) =>
+  !labels || labels.length === 0 || labels.includes(label);
 
 export class EventEngine {
   private state = new Map<number, TrackState>();
   private counts = new Map<string, number>();
 
-  constructor(private readonly rules: EventRules, private readonly frame: { width: number; height: number }) {}
+  constructor(
+    private readonly rules: EventRules,
+    private readonly frame: { width: number; height: number },
+  ) {}
 
   /** Events of one frame: the objects seen on it, and the tracks that ended on it. */
   update(objects: TrackedObject[], endedTrackIds: number[], ts: number): ObjectEvent[] {
@@ -31,23 +59,49 @@ export class EventEngine {
     for (const o of objects) {
       const p = anchorOf(o.box, this.frame.width, this.frame.height);
       const s = this.state.get(o.trackId) ?? { anchor: p, inside: new Map(), fired: new Set(), label: o.label };
-      const once = (key: string, e: ObjectEvent) => { if (!s.fired.has(key)) { s.fired.add(key); events.push(e); } };
+      const once = (key: string, e: ObjectEvent) => {
+        if (!s.fired.has(key)) {
+          s.fired.add(key);
+          events.push(e);
+        }
+      };
       for (const z of this.rules.zones) {
         if (!applies(z.labels, o.label)) continue;
         const now = inPolygon(p, z.polygon);
         const was = s.inside.has(z.name);
-        if (now && !was) { s.inside.set(z.name, ts); once(`enter:${z.name}`, { type: 'enter', zone: z.name, trackId: o.trackId, label: o.label, ts }); }
-        if (!now && was) { s.inside.delete(z.name); once(`leave:${z.name}`, { type: 'leave', zone: z.name, trackId: o.trackId, label: o.label, ts }); }
+        if (now && !was) {
+          s.inside.set(z.name, ts);
+          once(`enter:${z.name}`, { type: 'enter', zone: z.name, trackId: o.trackId, label: o.label, ts });
+        }
+        if (!now && was) {
+          s.inside.delete(z.name);
+          once(`leave:${z.name}`, { type: 'leave', zone: z.name, trackId: o.trackId, label: o.label, ts });
+        }
         const since = s.inside.get(z.name);
         if (z.dwell_s !== undefined && since !== undefined && ts - since >= z.dwell_s) {
-          once(`dwell:${z.name}`, { type: 'dwell', zone: z.name, trackId: o.trackId, label: o.label, ts, seconds: z.dwell_s });
+          once(`dwell:${z.name}`, {
+            type: 'dwell',
+            zone: z.name,
+            trackId: o.trackId,
+            label: o.label,
+            ts,
+            seconds: z.dwell_s,
+          });
         }
       }
       if (this.state.has(o.trackId)) {
         for (const l of this.rules.lines) {
           if (!applies(l.labels, o.label)) continue;
           const dir = crossing(s.anchor, p, l.a, l.b);
-          if (dir !== 0) once(`cross:${l.name}`, { type: 'cross', line: l.name, direction: dir > 0 ? 'left_to_right' : 'right_to_left', trackId: o.trackId, label: o.label, ts });
+          if (dir !== 0)
+            once(`cross:${l.name}`, {
+              type: 'cross',
+              line: l.name,
+              direction: dir > 0 ? 'left_to_right' : 'right_to_left',
+              trackId: o.trackId,
+              label: o.label,
+              ts,
+            });
         }
       }
       s.anchor = p;

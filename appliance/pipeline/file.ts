@@ -11,22 +11,51 @@ import { checkGraph } from './dag';
 import { lookupStage, stageRefs } from './registry';
 import type { StageDef } from './types';
 
-export const PipelineFile = Type.Object({
-  description: Type.String({ default: '' }),
-  input: Type.Object({
-    fps: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 120, description: 'Frames per second to analyse.' }),
-  }, { additionalProperties: false, default: {} }),
-  stages: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), Type.Object({
-    type: Type.String({ description: 'Stage type, optionally pinned: detect or detect@1.' }),
-    // Optional rather than defaulted: Value.Default does not reach into Record values.
-    needs: Type.Optional(Type.Array(Type.String())),
-    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  // additionalProperties: without it a key that misses the name pattern is not checked at all.
-  }, { additionalProperties: false }), { minProperties: 1, additionalProperties: false }),
-}, { additionalProperties: false });
+export const PipelineFile = Type.Object(
+  {
+    description: Type.String({ default: '' }),
+    input: Type.Object(
+      {
+        fps: Type.Number({
+          default: 5,
+          exclusiveMinimum: 0,
+          maximum: 120,
+          description: 'Frames per second to analyse.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    stages: Type.Record(
+      Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+      Type.Object(
+        {
+          type: Type.String({ description: 'Stage type, optionally pinned: detect or detect@1.' }),
+          // Optional rather than defaulted: Value.Default does not reach into Record values.
+          needs: Type.Optional(Type.Array(Type.String())),
+          options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          // additionalProperties: without it a key that misses the name pattern is not checked at all.
+        },
+        { additionalProperties: false },
+      ),
+      { minProperties: 1, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 
-export interface CompiledStage { name: string; def: StageDef; options: unknown; needs: string[] }
-export interface Pipeline { name: string; file: string; fps: number; stages: CompiledStage[]; text: string }
+export interface CompiledStage {
+  name: string;
+  def: StageDef;
+  options: unknown;
+  needs: string[];
+}
+export interface Pipeline {
+  name: string;
+  file: string;
+  fps: number;
+  stages: CompiledStage[];
+  text: string;
+}
 
 /** `{'detect.score': 0.5}`: stage name, then an option path. */
 export type Overrides = Record<string, unknown>;
@@ -36,7 +65,14 @@ function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides)
   for (const [key, value] of Object.entries(overrides)) {
     const [stage, ...path] = key.split('.');
     const s = stage ? data.stages[stage] : undefined;
-    if (!s || path.length === 0) { problems.push({ path: `override ${key}`, line: null, message: `no stage '${stage}' to override (use stage.option=value)` }); continue; }
+    if (!s || path.length === 0) {
+      problems.push({
+        path: `override ${key}`,
+        line: null,
+        message: `no stage '${stage}' to override (use stage.option=value)`,
+      });
+      continue;
+    }
     let node = s.options as Record<string, unknown>;
     for (const k of path.slice(0, -1)) {
       node[k] ??= {};
@@ -47,18 +83,33 @@ function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides)
   return problems;
 }
 
-export function parsePipeline(text: string, file: string, overrides: Overrides = {}, name = file.split('/').pop()!.replace(/\.ya?ml$/, '')): Pipeline {
+export function parsePipeline(
+  text: string,
+  file: string,
+  overrides: Overrides = {},
+  name = file
+    .split('/')
+    .pop()!
+    .replace(/\.ya?ml$/, ''),
+): Pipeline {
   const parsed = parseYaml(text, file);
   const data = Value.Default(PipelineFile, structuredClone(parsed.data ?? {})) as Static<typeof PipelineFile>;
   const shape = check(PipelineFile, data, parsed);
   if (shape.length) throw new AppError('config_invalid', formatProblems(file, shape), { details: shape });
-  for (const s of Object.values(data.stages)) { s.needs ??= []; s.options ??= {}; }
+  for (const s of Object.values(data.stages)) {
+    s.needs ??= [];
+    s.options ??= {};
+  }
   const problems = applyOverrides(data, overrides);
   const stages: CompiledStage[] = [];
   for (const [name, s] of Object.entries(data.stages)) {
     const def = lookupStage(s.type);
     if (!def) {
-      problems.push({ path: `/stages/${name}/type`, line: lineOf(parsed.doc, parsed.lc, `/stages/${name}/type`), message: `unknown stage type '${s.type}' (known: ${stageRefs().join(', ')})` });
+      problems.push({
+        path: `/stages/${name}/type`,
+        line: lineOf(parsed.doc, parsed.lc, `/stages/${name}/type`),
+        message: `unknown stage type '${s.type}' (known: ${stageRefs().join(', ')})`,
+      });
       continue;
     }
     const options = Value.Default(def.options, structuredClone(s.options));
@@ -66,7 +117,12 @@ export function parsePipeline(text: string, file: string, overrides: Overrides =
     stages.push({ name, def, options, needs: s.needs ?? [] });
   }
   const graph = checkGraph(Object.entries(data.stages).map(([name, s]) => ({ name, needs: s.needs ?? [] })));
-  for (const g of graph.problems) problems.push({ path: `/stages/${g.stage}/needs`, line: lineOf(parsed.doc, parsed.lc, `/stages/${g.stage}/needs`), message: g.message });
+  for (const g of graph.problems)
+    problems.push({
+      path: `/stages/${g.stage}/needs`,
+      line: lineOf(parsed.doc, parsed.lc, `/stages/${g.stage}/needs`),
+      message: g.message,
+    });
   if (problems.length) throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   const byName = new Map(stages.map((s) => [s.name, s]));
   return { name, file, fps: data.input.fps, stages: graph.order.map((n) => byName.get(n)!), text };

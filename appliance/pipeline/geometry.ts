@@ -11,7 +11,7 @@ export function inPolygon(p: Point, poly: readonly Point[]): boolean {
   for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
     const [xi, yi] = poly[i]!;
     const [xj, yj] = poly[j]!;
-    if ((yi > p[1]) !== (yj > p[1]) && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
+    if (yi > p[1] !== yj > p[1] && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
 }
@@ -26,14 +26,14 @@ const cross = (o: Point, a: Point, b: Point) => (a[0] - o[0]) * (b[1] - o[1]) - 
 export function crossing(prev: Point, cur: Point, a: Point, b: Point): -1 | 0 | 1 {
   const s1 = cross(a, b, prev);
   const s2 = cross(a, b, cur);
-  if (s1 === 0 || s2 === 0 || (s1 > 0) === (s2 > 0)) return 0;
+  if (s1 === 0 || s2 === 0 || s1 > 0 === s2 > 0) return 0;
   const t1 = cross(prev, cur, a);
   const t2 = cross(prev, cur, b);
-  if ((t1 > 0) === (t2 > 0)) return 0;
+  if (t1 > 0 === t2 > 0) return 0;
   return s1 > 0 ? -1 : 1;
 }
 
 /** The point of a box that events use: bottom centre (where a person or car touches the ground). */
 export function anchorOf(box: readonly number[], width: number, height: number): Point {
-  return [((box[0]! + box[2]!) / 2) / width, box[3]! / height];
+  return [(box[0]! + box[2]!) / 2 / width, box[3]! / height];
 }

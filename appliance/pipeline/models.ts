@@ -9,15 +9,31 @@ import { openSession, type InferenceObserver, type InferenceSession, type Provid
 import type { Logger } from '../shared/log';
 
 export const LABELS: Record<string, readonly string[]> = {
-  coco: cocoText.split('\n').map((s) => s.trim()).filter(Boolean),
+  coco: cocoText
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean),
 };
 
-export interface LoadedModel { entry: ModelEntry; session: InferenceSession; labels: readonly string[] }
+export interface LoadedModel {
+  entry: ModelEntry;
+  session: InferenceSession;
+  labels: readonly string[];
+}
 
 export class ModelPool {
   private open = new Map<string, Promise<LoadedModel>>();
 
-  constructor(private readonly o: { catalog: Catalog; dir: string; providers: Provider[]; threads: number; log: Logger; observe?: InferenceObserver }) {}
+  constructor(
+    private readonly o: {
+      catalog: Catalog;
+      dir: string;
+      providers: Provider[];
+      threads: number;
+      log: Logger;
+      observe?: InferenceObserver;
+    },
+  ) {}
 
   get catalog(): Catalog {
     return this.o.catalog;
@@ -29,8 +45,14 @@ export class ModelPool {
     let p = this.open.get(key);
     if (!p) {
       p = (async () => {
-        const session = await openSession(await verifiedPath(entry, this.o.dir), { providers: this.o.providers, threads: this.o.threads, log: this.o.log, ref: key, observe: this.o.observe });
-        return { entry, session, labels: entry.labels ? LABELS[entry.labels] ?? [] : [] };
+        const session = await openSession(await verifiedPath(entry, this.o.dir), {
+          providers: this.o.providers,
+          threads: this.o.threads,
+          log: this.o.log,
+          ref: key,
+          observe: this.o.observe,
+        });
+        return { entry, session, labels: entry.labels ? (LABELS[entry.labels] ?? []) : [] };
       })();
       p.catch(() => this.open.delete(key));
       this.open.set(key, p);
@@ -39,7 +61,11 @@ export class ModelPool {
   }
 
   async close(): Promise<void> {
-    for (const p of this.open.values()) await p.then((m) => m.session.close(), () => undefined);
+    for (const p of this.open.values())
+      await p.then(
+        (m) => m.session.close(),
+        () => undefined,
+      );
     this.open.clear();
   }
 }

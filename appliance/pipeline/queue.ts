@@ -20,8 +20,14 @@ export class DropOldestQueue<T> {
   push(item: T): void {
     if (this.closed) return;
     const w = this.waiters.shift();
-    if (w) { w(item); return; }
-    if (this.items.length >= this.capacity) { this.items.shift(); this.dropped++; }
+    if (w) {
+      w(item);
+      return;
+    }
+    if (this.items.length >= this.capacity) {
+      this.items.shift();
+      this.dropped++;
+    }
     this.items.push(item);
   }
 
@@ -30,7 +36,8 @@ export class DropOldestQueue<T> {
    * read faster than real time), so every frame is analysed.
    */
   async pushWait(item: T): Promise<void> {
-    while (!this.closed && this.items.length >= this.capacity) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    while (!this.closed && this.items.length >= this.capacity)
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
     this.push(item);
   }
 

@@ -13,7 +13,16 @@ import { storeStage } from './stages/store';
 import { embedStage } from './stages/embed';
 import { publishStage } from './stages/publish';
 
-const all: StageDef[] = [preprocessStage, detectStage, filterStage, trackStage, embedStage, eventStage, storeStage, publishStage] as unknown as StageDef[];
+const all: StageDef[] = [
+  preprocessStage,
+  detectStage,
+  filterStage,
+  trackStage,
+  embedStage,
+  eventStage,
+  storeStage,
+  publishStage,
+] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));
 

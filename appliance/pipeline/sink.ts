@@ -16,7 +16,13 @@ export class MemorySink implements ResultSink {
   frames: FrameResult[] = [];
   events: EventRecord[] = [];
   embeddings: EmbeddingRecord[] = [];
-  async frame(r: FrameResult) { this.frames.push(r); }
-  async event(e: EventRecord) { this.events.push(e); }
-  async embedding(e: EmbeddingRecord) { this.embeddings.push(e); }
+  async frame(r: FrameResult) {
+    this.frames.push(r);
+  }
+  async event(e: EventRecord) {
+    this.events.push(e);
+  }
+  async embedding(e: EmbeddingRecord) {
+    this.embeddings.push(e);
+  }
 }

@@ -10,7 +10,11 @@ import { pictureRegion, toInput } from '../inference/detect/types';
 /** What snapshots need of the image library: register a JPEG for search (the images service does). */
 export interface SnapshotRegistry {
   register(u: {
-    data: Uint8Array; fileName: string; name: string; description: string; tags: string[];
+    data: Uint8Array;
+    fileName: string;
+    name: string;
+    description: string;
+    tags: string[];
     origin: { kind: 'snapshot'; stream: string; eventId: string };
   }): Promise<{ storage_key: string; id: string }>;
 }
@@ -23,8 +27,11 @@ export function snapshotter(images: SnapshotRegistry, imaging: Imaging): Snapsho
       const inFrame = toInput(box, frame.letterbox);
       const jpeg = await imaging.snapshotJpeg(frame, crop, inFrame, meta.label);
       const row = await images.register({
-        data: jpeg, fileName: `${meta.eventId}.jpg`, name: `${frame.stream} ${meta.label} ${meta.eventType}`,
-        description: `snapshot of event ${meta.eventId}`, tags: ['snapshot', frame.stream, meta.label, meta.eventType],
+        data: jpeg,
+        fileName: `${meta.eventId}.jpg`,
+        name: `${frame.stream} ${meta.label} ${meta.eventType}`,
+        description: `snapshot of event ${meta.eventId}`,
+        tags: ['snapshot', frame.stream, meta.label, meta.eventType],
         origin: { kind: 'snapshot', stream: frame.stream, eventId: meta.eventId },
       });
       return { key: row.storage_key, imageId: row.id };

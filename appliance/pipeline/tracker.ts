@@ -63,11 +63,12 @@ export class Tracker {
     const free = new Set(this.tracks);
     for (const group of [high, low]) {
       const pairs: Array<[number, Detection, Track]> = [];
-      for (const d of group) for (const t of free) {
-        if (t.classId !== d.classId) continue;
-        const v = iou(d.box, t.box);
-        if (v >= this.o.matchIou) pairs.push([v, d, t]);
-      }
+      for (const d of group)
+        for (const t of free) {
+          if (t.classId !== d.classId) continue;
+          const v = iou(d.box, t.box);
+          if (v >= this.o.matchIou) pairs.push([v, d, t]);
+        }
       pairs.sort((a, b) => b[0] - a[0]);
       for (const [, d, t] of pairs) {
         if (matched.has(d) || !free.has(t)) continue;
@@ -82,7 +83,17 @@ export class Tracker {
     }
     for (const d of high) {
       if (matched.has(d)) continue;
-      const t: Track = { id: this.nextId++, label: d.label, classId: d.classId, box: d.box, score: d.score, hits: 1, age: 0, firstSeen: timestamp, lastSeen: timestamp };
+      const t: Track = {
+        id: this.nextId++,
+        label: d.label,
+        classId: d.classId,
+        box: d.box,
+        score: d.score,
+        hits: 1,
+        age: 0,
+        firstSeen: timestamp,
+        lastSeen: timestamp,
+      };
       this.tracks.push(t);
       matched.set(d, t);
       if (this.o.minHits <= 1) started.push(t);

@@ -43,7 +43,11 @@ export interface FrameEvent {
 
 /** Best-frame snapshots of tracked objects: JPEG with the box drawn, stored and indexed. */
 export interface SnapshotPort {
-  take(frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>, box: [number, number, number, number], meta: { label: string; eventType: string; eventId: string }): Promise<{ key: string; imageId: string | null }>;
+  take(
+    frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>,
+    box: [number, number, number, number],
+    meta: { label: string; eventType: string; eventId: string },
+  ): Promise<{ key: string; imageId: string | null }>;
 }
 
 export interface StageInstance {
@@ -82,11 +86,15 @@ export interface StageDef<S extends TSchema = TSchema> {
 
 export const defineStage = <S extends TSchema>(d: StageDef<S>): StageDef<S> => d;
 
-export function emptyFrame(base: Pick<Frame, 'stream' | 'seq' | 'ptsS' | 'decodedAt' | 'width' | 'height' | 'pixfmt' | 'pixels' | 'letterbox'>): Frame {
+export function emptyFrame(
+  base: Pick<Frame, 'stream' | 'seq' | 'ptsS' | 'decodedAt' | 'width' | 'height' | 'pixfmt' | 'pixels' | 'letterbox'>,
+): Frame {
   return { ...base, detections: [], tracked: [], endedTracks: [], events: [], outputs: {} };
 }
 
 /** The detections a frame reports: with track ids when a track stage ran, else untracked (null ids). */
 export function frameDetections(frame: Frame): Array<Detection & { trackId: number | null }> {
-  return frame.tracked.length > 0 || frame.detections.length === 0 ? frame.tracked : frame.detections.map((d) => ({ ...d, trackId: null }));
+  return frame.tracked.length > 0 || frame.detections.length === 0
+    ? frame.tracked
+    : frame.detections.map((d) => ({ ...d, trackId: null }));
 }

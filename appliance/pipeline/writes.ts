@@ -9,13 +9,18 @@ export class BoundedWrites {
   private pending = new Set<Promise<void>>();
   failures = 0;
 
-  constructor(private readonly max: number, private readonly log: Logger) {}
+  constructor(
+    private readonly max: number,
+    private readonly log: Logger,
+  ) {}
 
   async add(p: Promise<void>): Promise<void> {
-    const q: Promise<void> = p.catch((e) => {
-      this.failures++;
-      this.log.error('result write failed', { error: e, failures: this.failures });
-    }).finally(() => this.pending.delete(q));
+    const q: Promise<void> = p
+      .catch((e) => {
+        this.failures++;
+        this.log.error('result write failed', { error: e, failures: this.failures });
+      })
+      .finally(() => this.pending.delete(q));
     this.pending.add(q);
     while (this.pending.size >= this.max) await Promise.race(this.pending);
   }

@@ -12,9 +12,21 @@ export type FrameEnvelope = ReturnType<typeof frameEnvelope>;
 
 export function eventView(r: EventRow, base: string) {
   return {
-    id: r.id, session_id: r.session_id, stream: r.stream, timestamp: new Date(r.timestamp).toISOString(), type: r.type, label: r.label,
-    track_id: r.track_id === null ? null : Number(r.track_id), zone: r.zone, line: r.line, direction: r.direction, count: r.count,
-    snapshot_url: r.image_id ? `${base}/api/images/${r.image_id}/file` : null, image_id: r.image_id, revision: r.revision, detail: JSON.parse(r.payload),
+    id: r.id,
+    session_id: r.session_id,
+    stream: r.stream,
+    timestamp: new Date(r.timestamp).toISOString(),
+    type: r.type,
+    label: r.label,
+    track_id: r.track_id === null ? null : Number(r.track_id),
+    zone: r.zone,
+    line: r.line,
+    direction: r.direction,
+    count: r.count,
+    snapshot_url: r.image_id ? `${base}/api/images/${r.image_id}/file` : null,
+    image_id: r.image_id,
+    revision: r.revision,
+    detail: JSON.parse(r.payload),
   };
 }
 
@@ -29,5 +41,12 @@ export interface EventEnvelope {
 
 export function eventEnvelope(r: EventRow, base: string): EventEnvelope {
   const payload = eventView(r, base);
-  return { id: r.id, seq: Number(r.seq), sessionId: r.session_id, timestamp: payload.timestamp, event: r.type, payload };
+  return {
+    id: r.id,
+    seq: Number(r.seq),
+    sessionId: r.session_id,
+    timestamp: payload.timestamp,
+    event: r.type,
+    payload,
+  };
 }

@@ -23,7 +23,15 @@ export interface MqttOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
-export interface PublisherStatus { connected: boolean; outbox_depth: number; outbox_bytes: number; outbox_oldest_age_s: number | null; dropped_frames: number; published: number; last_error: string | null }
+export interface PublisherStatus {
+  connected: boolean;
+  outbox_depth: number;
+  outbox_bytes: number;
+  outbox_oldest_age_s: number | null;
+  dropped_frames: number;
+  published: number;
+  last_error: string | null;
+}
 
 export class MqttPublisher implements Publisher {
   private client: MqttClient;
@@ -34,12 +42,23 @@ export class MqttPublisher implements Publisher {
 
   readonly qos: 0 | 1 | 2;
 
-  constructor(private readonly o: MqttOptions, private readonly outbox: Outbox, private readonly log: Logger, readonly topics: Topics) {
+  constructor(
+    private readonly o: MqttOptions,
+    private readonly outbox: Outbox,
+    private readonly log: Logger,
+    readonly topics: Topics,
+  ) {
     this.qos = o.qos;
     this.client = mqtt.connect(o.url, {
-      clientId: o.clientId, username: o.username || undefined, password: o.password || undefined,
-      ...o.tls, rejectUnauthorized: true,
-      reconnectPeriod: 1000, connectTimeout: 5000, clean: true, queueQoSZero: false,
+      clientId: o.clientId,
+      username: o.username || undefined,
+      password: o.password || undefined,
+      ...o.tls,
+      rejectUnauthorized: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      clean: true,
+      queueQoSZero: false,
       will: { topic: o.availableTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.client.on('connect', () => {
@@ -51,20 +70,36 @@ export class MqttPublisher implements Publisher {
       for (const topic of this.handlers.keys()) this.client.subscribe(topic, { qos: 1 });
     });
     this.client.on('message', (topic, payload) => this.handlers.get(topic)?.(payload));
-    this.client.on('close', () => { if (this.lastError === null) this.lastError = 'connection closed'; });
-    this.client.on('error', (e) => { this.lastError = e.message; this.log.warn('mqtt error', { error: e }); });
+    this.client.on('close', () => {
+      if (this.lastError === null) this.lastError = 'connection closed';
+    });
+    this.client.on('error', (e) => {
+      this.lastError = e.message;
+      this.log.warn('mqtt error', { error: e });
+    });
   }
 
   get connected(): boolean {
     return this.client.connected;
   }
 
-  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState, revision: string | null): Promise<void> {
+  object(
+    type: ObjectChange,
+    before: TrackedObjectState | null,
+    after: TrackedObjectState,
+    revision: string | null,
+  ): Promise<void> {
     return this.publish(eventMessage(this.topics, type, before, after, this.qos, revision));
   }
 
   detections(env: FrameEnvelope): Promise<void> {
-    return this.publish({ topic: this.topics.detections(env.payload.stream), payload: JSON.stringify(env), qos: 0, retain: false, kind: 'frame' });
+    return this.publish({
+      topic: this.topics.detections(env.payload.stream),
+      payload: JSON.stringify(env),
+      qos: 0,
+      retain: false,
+      kind: 'frame',
+    });
   }
 
   count(stream: string, label: string, count: number): Promise<void> {
@@ -118,7 +153,15 @@ export class MqttPublisher implements Publisher {
   }
 
   status(): PublisherStatus {
-    return { connected: this.client.connected, outbox_depth: this.outbox.depth, outbox_bytes: this.outbox.bytes, outbox_oldest_age_s: this.outbox.oldestAgeS(), dropped_frames: this.outbox.dropped.frames, published: this.published, last_error: this.lastError };
+    return {
+      connected: this.client.connected,
+      outbox_depth: this.outbox.depth,
+      outbox_bytes: this.outbox.bytes,
+      outbox_oldest_age_s: this.outbox.oldestAgeS(),
+      dropped_frames: this.outbox.dropped.frames,
+      published: this.published,
+      last_error: this.lastError,
+    };
   }
 
   /**
@@ -126,7 +169,8 @@ export class MqttPublisher implements Publisher {
    * stays in the outbox for the next start.
    */
   async close(): Promise<void> {
-    if (this.client.connected) await within(this.client.publishAsync(this.o.availableTopic, 'offline', { qos: 1, retain: true }), 2000);
+    if (this.client.connected)
+      await within(this.client.publishAsync(this.o.availableTopic, 'offline', { qos: 1, retain: true }), 2000);
     await within(this.draining ?? Promise.resolve(), 3000);
     await this.client.endAsync(true);
   }

@@ -11,7 +11,12 @@ export type { FrameEnvelope };
 export type ObjectChange = 'new' | 'update' | 'end';
 
 export interface Publisher {
-  object(type: ObjectChange, before: TrackedObjectState | null, after: TrackedObjectState, revision: string | null): Promise<void>;
+  object(
+    type: ObjectChange,
+    before: TrackedObjectState | null,
+    after: TrackedObjectState,
+    revision: string | null,
+  ): Promise<void>;
   detections(env: FrameEnvelope): Promise<void>;
   count(stream: string, label: string, count: number): Promise<void>;
 }
@@ -21,7 +26,9 @@ export function fanout(pubs: Array<Publisher | null>): Publisher | null {
   const all = pubs.filter((p): p is Publisher => p !== null);
   if (all.length === 0) return null;
   if (all.length === 1) return all[0]!;
-  const each = async (f: (p: Publisher) => Promise<void>) => { await Promise.all(all.map(f)); };
+  const each = async (f: (p: Publisher) => Promise<void>) => {
+    await Promise.all(all.map(f));
+  };
   return {
     object: (t, b, a, r) => each((p) => p.object(t, b, a, r)),
     detections: (env) => each((p) => p.detections(env)),

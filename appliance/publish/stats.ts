@@ -8,7 +8,13 @@ import { every, type Timers } from '../shared/timers';
 
 /** The figures of one stream the stats message carries (the ingest StreamView has them). */
 export interface StreamStats {
-  id: string; state: string; fps_in: number; fps_out: number; dropped: number; queue_depth: number; restarts: number;
+  id: string;
+  state: string;
+  fps_in: number;
+  fps_out: number;
+  dropped: number;
+  queue_depth: number;
+  restarts: number;
   stage_ms: Record<string, number>;
 }
 
@@ -19,15 +25,36 @@ export interface StatsSource {
 }
 
 export function statsPayload(src: StatsSource): string {
-  const streams = Object.fromEntries(src.streams().map((s) => [s.id, {
-    state: s.state, fps_in: s.fps_in, fps_out: s.fps_out, dropped: s.dropped, queue_depth: s.queue_depth,
-    inference_ms: s.stage_ms.detect ?? null, restarts: s.restarts,
-  }]));
+  const streams = Object.fromEntries(
+    src.streams().map((s) => [
+      s.id,
+      {
+        state: s.state,
+        fps_in: s.fps_in,
+        fps_out: s.fps_out,
+        dropped: s.dropped,
+        queue_depth: s.queue_depth,
+        inference_ms: s.stage_ms.detect ?? null,
+        restarts: s.restarts,
+      },
+    ]),
+  );
   return JSON.stringify({ uptime_s: src.uptimeS(), streams, outbox: src.outbox() });
 }
 
-export function startStats(pub: Pick<MqttPublisher, 'publish' | 'topics'>, src: StatsSource, intervalS: number, timers: Timers): { stop(): void } {
-  return every(timers, () => {
-    void pub.publish({ topic: pub.topics.stats, payload: statsPayload(src), qos: 0, retain: false, kind: 'frame' }).catch(() => undefined);
-  }, intervalS * 1000);
+export function startStats(
+  pub: Pick<MqttPublisher, 'publish' | 'topics'>,
+  src: StatsSource,
+  intervalS: number,
+  timers: Timers,
+): { stop(): void } {
+  return every(
+    timers,
+    () => {
+      void pub
+        .publish({ topic: pub.topics.stats, payload: statsPayload(src), qos: 0, retain: false, kind: 'frame' })
+        .catch(() => undefined);
+    },
+    intervalS * 1000,
+  );
 }

@@ -45,10 +45,29 @@ export interface TrackedObjectState {
 }
 
 /** The events topic payload: Frigate's shape (`type`, `before`, `after`) plus fovea's own event. */
-export function eventMessage(t: ReturnType<typeof topics>, type: 'new' | 'update' | 'end', before: TrackedObjectState | null, after: TrackedObjectState, qos: 0 | 1 | 2, revision: string | null): Message {
-  return { topic: t.events, payload: JSON.stringify({ type, before, after, revision }), qos, retain: false, kind: 'event' };
+export function eventMessage(
+  t: ReturnType<typeof topics>,
+  type: 'new' | 'update' | 'end',
+  before: TrackedObjectState | null,
+  after: TrackedObjectState,
+  qos: 0 | 1 | 2,
+  revision: string | null,
+): Message {
+  return {
+    topic: t.events,
+    payload: JSON.stringify({ type, before, after, revision }),
+    qos,
+    retain: false,
+    kind: 'event',
+  };
 }
 
-export function countMessage(t: ReturnType<typeof topics>, stream: string, label: string, count: number, qos: 0 | 1 | 2): Message {
+export function countMessage(
+  t: ReturnType<typeof topics>,
+  stream: string,
+  label: string,
+  count: number,
+  qos: 0 | 1 | 2,
+): Message {
   return { topic: t.count(stream, label), payload: String(count), qos, retain: true, kind: 'state' };
 }

@@ -13,7 +13,14 @@ export function sign(secret: string, timestampS: number, body: string): string {
 }
 
 /** The receiver's side, as the README shows it: constant-time compare, bounded clock skew. */
-export function verify(secret: string, header: string, timestampS: number, body: string, nowS: number, toleranceS = 300): boolean {
+export function verify(
+  secret: string,
+  header: string,
+  timestampS: number,
+  body: string,
+  nowS: number,
+  toleranceS = 300,
+): boolean {
   if (Math.abs(nowS - timestampS) > toleranceS) return false;
   const want = Buffer.from(sign(secret, timestampS, body));
   const got = Buffer.from(header);

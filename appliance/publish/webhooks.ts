@@ -15,7 +15,14 @@ import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { BackgroundLoop } from '../shared/loop';
 
-export interface WebhookConfig { name: string; url: string; secret: string; streams: string[]; events: string[]; timeout_ms: number }
+export interface WebhookConfig {
+  name: string;
+  url: string;
+  secret: string;
+  streams: string[];
+  events: string[];
+  timeout_ms: number;
+}
 
 export interface WebhookDeps {
   db: Db;
@@ -33,10 +40,18 @@ export class WebhookWorker extends BackgroundLoop {
   private cursor = 0;
   private readonly counters = { delivered: 0, skipped: 0, failed_attempts: 0 };
   private state: 'idle' | 'delivering' | 'retrying' = 'idle';
-  private last: { status: number | null; error: string | null; error_at: string | null; success_at: string | null; next_attempt_at: string | null } =
-    { status: null, error: null, error_at: null, success_at: null, next_attempt_at: null };
+  private last: {
+    status: number | null;
+    error: string | null;
+    error_at: string | null;
+    success_at: string | null;
+    next_attempt_at: string | null;
+  } = { status: null, error: null, error_at: null, success_at: null, next_attempt_at: null };
 
-  private constructor(readonly c: WebhookConfig, private readonly d: WebhookDeps) {
+  private constructor(
+    readonly c: WebhookConfig,
+    private readonly d: WebhookDeps,
+  ) {
     super();
   }
 
@@ -60,11 +75,20 @@ export class WebhookWorker extends BackgroundLoop {
   async status() {
     const backlog = await backlogAfter(this.d.db, this.cursor, { streams: this.c.streams, types: this.c.events });
     return {
-      name: this.c.name, url: displayUrl(this.c.url), state: this.state, cursor_seq: this.cursor,
-      pending: backlog.count, oldest_pending_age_s: backlog.oldest ? Math.max(0, Math.round((Date.now() - new Date(backlog.oldest).getTime()) / 1000)) : null,
+      name: this.c.name,
+      url: displayUrl(this.c.url),
+      state: this.state,
+      cursor_seq: this.cursor,
+      pending: backlog.count,
+      oldest_pending_age_s: backlog.oldest
+        ? Math.max(0, Math.round((Date.now() - new Date(backlog.oldest).getTime()) / 1000))
+        : null,
       ...this.counters,
-      last_status: this.last.status, last_error: this.last.error, last_error_at: this.last.error_at,
-      last_success_at: this.last.success_at, next_attempt_at: this.last.next_attempt_at,
+      last_status: this.last.status,
+      last_error: this.last.error,
+      last_error_at: this.last.error_at,
+      last_success_at: this.last.success_at,
+      next_attempt_at: this.last.next_attempt_at,
     };
   }
 
@@ -118,31 +142,55 @@ export class WebhookWorker extends BackgroundLoop {
       const delay = retryDelayMs(attempt, (this.d.random ?? Math.random)());
       this.last.next_attempt_at = new Date(Date.now() + delay).toISOString();
       if (attempt <= 3 || attempt % 10 === 0) {
-        this.d.log.warn('webhook delivery failed; will retry', { webhook: this.c.name, url: displayUrl(this.c.url), event: r.id, attempt, error: this.last.error, retry_in_ms: delay });
+        this.d.log.warn('webhook delivery failed; will retry', {
+          webhook: this.c.name,
+          url: displayUrl(this.c.url),
+          event: r.id,
+          attempt,
+          error: this.last.error,
+          retry_in_ms: delay,
+        });
       }
       await this.nap.sleep(delay);
     }
     return false;
   }
 
-  private async post(eventId: string, body: string, attempt: number): Promise<{ status: number | null; error: string | null }> {
+  private async post(
+    eventId: string,
+    body: string,
+    attempt: number,
+  ): Promise<{ status: number | null; error: string | null }> {
     const ts = Math.floor(Date.now() / 1000);
     try {
       const res = await (this.d.fetch ?? fetch)(this.c.url, {
-        method: 'POST', body, redirect: 'manual',
+        method: 'POST',
+        body,
+        redirect: 'manual',
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.c.timeout_ms)]),
         headers: {
-          'content-type': 'application/json', 'user-agent': `fovea/${VERSION}`,
-          'x-fovea-webhook': this.c.name, 'x-fovea-event-id': eventId, 'x-fovea-delivery-attempt': String(attempt),
-          'x-fovea-timestamp': String(ts), 'x-fovea-signature': sign(this.c.secret, ts, body),
+          'content-type': 'application/json',
+          'user-agent': `fovea/${VERSION}`,
+          'x-fovea-webhook': this.c.name,
+          'x-fovea-event-id': eventId,
+          'x-fovea-delivery-attempt': String(attempt),
+          'x-fovea-timestamp': String(ts),
+          'x-fovea-signature': sign(this.c.secret, ts, body),
         },
       });
       await res.body?.cancel().catch(() => undefined);
-      const redirect = res.status >= 300 && res.status < 400 ? `HTTP ${res.status}: redirects are not followed; configure the final URL` : null;
+      const redirect =
+        res.status >= 300 && res.status < 400
+          ? `HTTP ${res.status}: redirects are not followed; configure the final URL`
+          : null;
       return { status: res.status, error: redirect };
     } catch (e) {
       const name = (e as Error).name;
-      return { status: null, error: name === 'TimeoutError' ? `timed out after ${this.c.timeout_ms} ms` : `unreachable: ${(e as Error).message}` };
+      return {
+        status: null,
+        error:
+          name === 'TimeoutError' ? `timed out after ${this.c.timeout_ms} ms` : `unreachable: ${(e as Error).message}`,
+      };
     }
   }
 }

@@ -79,7 +79,14 @@ export class FoveaClient {
     this.ws = ws;
     ws.onopen = () => {
       this.o.onState?.({ state: 'open' });
-      ws.send(JSON.stringify({ type: 'subscribe', streams: this.o.streams ?? [], events: this.o.events ?? [], since: this.lastEventId }));
+      ws.send(
+        JSON.stringify({
+          type: 'subscribe',
+          streams: this.o.streams ?? [],
+          events: this.o.events ?? [],
+          since: this.lastEventId,
+        }),
+      );
     };
     ws.onmessage = (e) => this.receive(String(e.data));
     ws.onclose = (e) => {
@@ -91,11 +98,18 @@ export class FoveaClient {
 
   private receive(text: string): void {
     let m: FoveaMessage;
-    try { m = JSON.parse(text) as FoveaMessage; } catch { return; }
+    try {
+      m = JSON.parse(text) as FoveaMessage;
+    } catch {
+      return;
+    }
     if (m.sessionId === null) {
       if (m.event === 'subscribed') this.failures = 0;
       // The server no longer has the event to resume from (a new database): start over.
-      if (m.event === 'error' && m.payload.code === 'since_not_found') { this.lastSeq = 0; this.lastEventId = null; }
+      if (m.event === 'error' && m.payload.code === 'since_not_found') {
+        this.lastSeq = 0;
+        this.lastEventId = null;
+      }
       this.o.onControl?.(m);
       return;
     }
@@ -112,6 +126,9 @@ export class FoveaClient {
     const delayS = steps[Math.min(this.failures, steps.length - 1)]!;
     this.failures++;
     this.o.onState?.({ state: 'waiting', delayS, reason });
-    this.timer = setTimeout(() => { this.timer = null; this.connect(); }, delayS * 1000);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delayS * 1000);
   }
 }

@@ -22,7 +22,11 @@ export interface WsConn {
   ping(): void;
 }
 
-export interface Subscription { streams: string[]; events: string[]; since: string | null }
+export interface Subscription {
+  streams: string[];
+  events: string[];
+  since: string | null;
+}
 
 export interface HubDeps {
   /** Stored events after a seq matching the selector, oldest first. */
@@ -63,20 +67,27 @@ export const control = (event: string, payload: Record<string, unknown>) =>
 export function parseSubscription(data: unknown): Subscription | string {
   let m: unknown = data;
   if (typeof data === 'string') {
-    try { m = JSON.parse(data); } catch { return 'messages must be JSON'; }
+    try {
+      m = JSON.parse(data);
+    } catch {
+      return 'messages must be JSON';
+    }
   }
-  if (!m || typeof m !== 'object' || (m as { type?: unknown }).type !== 'subscribe') return 'the only message is {"type":"subscribe", "streams"?, "events"?, "since"?}';
+  if (!m || typeof m !== 'object' || (m as { type?: unknown }).type !== 'subscribe')
+    return 'the only message is {"type":"subscribe", "streams"?, "events"?, "since"?}';
   const o = m as Record<string, unknown>;
   const strings = (v: unknown, name: string): string[] | string => {
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length > 200) || v.length > 1000) return `${name} must be a list of names`;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length > 200) || v.length > 1000)
+      return `${name} must be a list of names`;
     return v as string[];
   };
   const streams = strings(o.streams, 'streams');
   if (typeof streams === 'string') return streams;
   const events = strings(o.events, 'events');
   if (typeof events === 'string') return events;
-  if (o.since !== undefined && o.since !== null && (typeof o.since !== 'string' || o.since.length > 100)) return 'since must be an event id';
+  if (o.since !== undefined && o.since !== null && (typeof o.since !== 'string' || o.since.length > 100))
+    return 'since must be an event id';
   return { streams, events, since: (o.since as string | undefined) ?? null };
 }
 
@@ -97,11 +108,23 @@ export class WsHub implements Publisher {
   /** A new connection: subscribed to everything, live from now, until it sends a subscription. */
   open(conn: WsConn, base: string): number | null {
     if (this.clients.size >= this.d.maxClients) {
-      conn.send(control('error', { code: 'too_many_clients', message: `at most ${this.d.maxClients} WebSocket clients` }));
+      conn.send(
+        control('error', { code: 'too_many_clients', message: `at most ${this.d.maxClients} WebSocket clients` }),
+      );
       conn.close(CLOSE.full, 'too many clients');
       return null;
     }
-    const c: Client = { id: this.nextId++, conn, base, sub: all, held: null, lastSeq: this.d.committedSeq(), alive: true, cut: false, sent: 0 };
+    const c: Client = {
+      id: this.nextId++,
+      conn,
+      base,
+      sub: all,
+      held: null,
+      lastSeq: this.d.committedSeq(),
+      alive: true,
+      cut: false,
+      sent: 0,
+    };
     this.clients.set(c.id, c);
     this.counters.connected_total++;
     return c.id;
@@ -135,7 +158,10 @@ export class WsHub implements Publisher {
     const c = this.clients.get(id);
     if (!c) return;
     const sub = parseSubscription(data);
-    if (typeof sub === 'string') { this.send(c, control('error', { code: 'bad_message', message: sub })); return; }
+    if (typeof sub === 'string') {
+      this.send(c, control('error', { code: 'bad_message', message: sub }));
+      return;
+    }
     if (sub.since === null) {
       c.sub = sub;
       this.send(c, control('subscribed', { ...sub, replayed: 0 }));
@@ -144,7 +170,10 @@ export class WsHub implements Publisher {
     const from = await this.d.seqOf(sub.since);
     if (from === null) {
       c.sub = sub;
-      this.send(c, control('error', { code: 'since_not_found', message: `no stored event ${sub.since}; live from now` }));
+      this.send(
+        c,
+        control('error', { code: 'since_not_found', message: `no stored event ${sub.since}; live from now` }),
+      );
       return;
     }
     c.sub = sub;
@@ -155,7 +184,10 @@ export class WsHub implements Publisher {
       for (;;) {
         const rows = await this.d.replay(c.lastSeq, { streams: sub.streams, types: sub.events }, REPLAY_PAGE);
         if (c.cut || !this.clients.has(id)) return;
-        for (const r of rows) { this.sendEvent(c, r); replayed++; }
+        for (const r of rows) {
+          this.sendEvent(c, r);
+          replayed++;
+        }
         if (rows.length < REPLAY_PAGE) break;
       }
     } catch (e) {
@@ -176,7 +208,10 @@ export class WsHub implements Publisher {
     const textOf = (r: EventRow, base: string) => {
       const k = `${r.seq} ${base}`;
       let t = texts.get(k);
-      if (t === undefined) { t = JSON.stringify(eventEnvelope(r, base)); texts.set(k, t); }
+      if (t === undefined) {
+        t = JSON.stringify(eventEnvelope(r, base));
+        texts.set(k, t);
+      }
       return t;
     };
     for (const c of this.clients.values()) {
@@ -227,8 +262,18 @@ export class WsHub implements Publisher {
       c.cut = true;
       this.counters.lagged_cut++;
       this.clients.delete(c.id);
-      this.d.log.warn('websocket client lagged; cut', { client: c.id, buffered: c.conn.bufferedAmount(), limit: this.d.maxBufferBytes });
-      c.conn.send(control('lagged', { buffered_bytes: c.conn.bufferedAmount(), limit_bytes: this.d.maxBufferBytes, last_seq: c.lastSeq }));
+      this.d.log.warn('websocket client lagged; cut', {
+        client: c.id,
+        buffered: c.conn.bufferedAmount(),
+        limit: this.d.maxBufferBytes,
+      });
+      c.conn.send(
+        control('lagged', {
+          buffered_bytes: c.conn.bufferedAmount(),
+          limit_bytes: this.d.maxBufferBytes,
+          last_seq: c.lastSeq,
+        }),
+      );
       c.conn.close(CLOSE.lagged, 'lagged');
       return;
     }

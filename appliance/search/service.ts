@@ -9,9 +9,17 @@ import { embeddings, exactSearch, fingerprint, imagesByKeys, type Filters, type 
 import { VectorIndex, sidecar, type IndexParams } from './usearch';
 import type { Logger } from '../shared/log';
 
-export interface Scored { row: ImageRow; score: number }
+export interface Scored {
+  row: ImageRow;
+  score: number;
+}
 
-export interface SearchOptions { limit: number; threshold: number; filters: Filters; exactBelow: number }
+export interface SearchOptions {
+  limit: number;
+  threshold: number;
+  filters: Filters;
+  exactBelow: number;
+}
 
 const OVERSAMPLE = 4;
 
@@ -20,7 +28,13 @@ export class SearchIndex {
   private saveTimer: Timer | null = null;
   lastRebuild: { at: string; count: number; ms: number } | null = null;
 
-  private constructor(private readonly db: Db, readonly modelId: string, readonly index: VectorIndex, private readonly path: string, private readonly log: Logger) {}
+  private constructor(
+    private readonly db: Db,
+    readonly modelId: string,
+    readonly index: VectorIndex,
+    private readonly path: string,
+    private readonly log: Logger,
+  ) {}
 
   /** The index's files on disk (for backups). */
   get files(): string[] {
@@ -76,7 +90,11 @@ export class SearchIndex {
     if (this.index.size < o.exactBelow) return this.exact(q, o);
     const k = filtered ? o.limit * OVERSAMPLE : o.limit;
     const hits = this.index.search(q, k);
-    const rows = await imagesByKeys(this.db, hits.map((h) => h.key), o.filters);
+    const rows = await imagesByKeys(
+      this.db,
+      hits.map((h) => h.key),
+      o.filters,
+    );
     const byKey = new Map(rows.map((r) => [r.vec_key, r]));
     const out = hits.flatMap((h) => (byKey.has(h.key) ? [{ row: byKey.get(h.key)!, score: h.score }] : []));
     // A filter can reject most of the candidates; when it leaves too few, ask DuckDB exactly.
@@ -92,11 +110,17 @@ export class SearchIndex {
   private scheduleSave(): void {
     this.dirty = true;
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => { this.saveTimer = null; void this.flush(); }, 2000);
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.flush();
+    }, 2000);
   }
 
   async flush(): Promise<void> {
-    if (this.saveTimer) { clearTimeout(this.saveTimer); this.saveTimer = null; }
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+    }
     if (!this.dirty) return;
     this.dirty = false;
     try {

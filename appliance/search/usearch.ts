@@ -8,9 +8,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export interface IndexParams { dims: number; connectivity: number; expansionAdd: number; expansionSearch: number }
-export interface Hit { key: bigint; score: number }
-export interface Fingerprint { count: number; keySum: string }
+export interface IndexParams {
+  dims: number;
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+}
+export interface Hit {
+  key: bigint;
+  score: number;
+}
+export interface Fingerprint {
+  count: number;
+  keySum: string;
+}
 
 export class VectorIndex {
   private index: Index;
@@ -22,8 +33,13 @@ export class VectorIndex {
 
   private static make(p: IndexParams): Index {
     return new usearch.Index({
-      dimensions: p.dims, metric: 'cos' as MetricKind, connectivity: p.connectivity,
-      expansion_add: p.expansionAdd, expansion_search: p.expansionSearch, quantization: 'f32' as ScalarKind, multi: false,
+      dimensions: p.dims,
+      metric: 'cos' as MetricKind,
+      connectivity: p.connectivity,
+      expansion_add: p.expansionAdd,
+      expansion_search: p.expansionSearch,
+      quantization: 'f32' as ScalarKind,
+      multi: false,
     } as unknown as IndexConfig);
   }
 
@@ -49,7 +65,7 @@ export class VectorIndex {
   }
 
   remove(key: bigint): void {
-    if (this.index.remove(key) as number > 0) this.keySum -= key;
+    if ((this.index.remove(key) as number) > 0) this.keySum -= key;
   }
 
   search(vector: Float32Array, k: number): Hit[] {

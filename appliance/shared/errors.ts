@@ -86,4 +86,8 @@ export function isDiskFull(e: unknown): boolean {
 
 /** The one answer to a full disk: 507 storage_full with Retry-After; what was accepted before is kept. */
 export const diskFull = (cause: unknown, what: string) =>
-  new AppError('storage_full', `the disk is full: ${what} could not be written; free space on the state filesystem (nothing stored before is lost)`, { cause, headers: { 'Retry-After': '60' } });
+  new AppError(
+    'storage_full',
+    `the disk is full: ${what} could not be written; free space on the state filesystem (nothing stored before is lost)`,
+    { cause, headers: { 'Retry-After': '60' } },
+  );

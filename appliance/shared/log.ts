@@ -40,7 +40,13 @@ function clean(value: unknown): unknown {
 export function createLogger(context: Record<string, unknown> = {}): Logger {
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (rank[level] < rank[state.level]) return;
-    const entry = { ts: new Date().toISOString(), level, ...context, msg: scrub(msg), ...(clean(fields ?? {}) as object) };
+    const entry = {
+      ts: new Date().toISOString(),
+      level,
+      ...context,
+      msg: scrub(msg),
+      ...(clean(fields ?? {}) as object),
+    };
     state.sink(JSON.stringify(entry));
   };
   return {

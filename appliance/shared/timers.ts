@@ -17,13 +17,23 @@ export class FakeTimers implements Timers {
   private t = 0;
   private seq = 0;
   private due = new Map<number, { at: number; fn: () => void }>();
-  now() { return this.t; }
-  set(fn: () => void, ms: number) { const id = ++this.seq; this.due.set(id, { at: this.t + ms, fn }); return id; }
-  clear(h: unknown) { this.due.delete(h as number); }
+  now() {
+    return this.t;
+  }
+  set(fn: () => void, ms: number) {
+    const id = ++this.seq;
+    this.due.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clear(h: unknown) {
+    this.due.delete(h as number);
+  }
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
-      const next = [...this.due.entries()].filter(([, d]) => d.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      const next = [...this.due.entries()]
+        .filter(([, d]) => d.at <= end)
+        .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (!next) break;
       this.due.delete(next[0]);
       this.t = next[1].at;
@@ -42,15 +52,28 @@ export function every(timers: Timers, fn: () => void, ms: number): { stop(): voi
     if (!stopped) handle = timers.set(tick, ms);
   };
   handle = timers.set(tick, ms);
-  return { stop: () => { stopped = true; timers.clear(handle); } };
+  return {
+    stop: () => {
+      stopped = true;
+      timers.clear(handle);
+    },
+  };
 }
 
 /** Wait for p, but no longer than ms; true when p settled in time. For bounded shutdown steps. */
 export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+  const late = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
   try {
-    return await Promise.race([p.then(() => true, () => true), late]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -65,10 +88,23 @@ export class Nap {
   private pending = false;
 
   sleep(ms: number | null): Promise<void> {
-    if (this.pending) { this.pending = false; return Promise.resolve(); }
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = ms === null ? null : setTimeout(() => { this.wakeFn = null; resolve(); }, ms);
-      this.wakeFn = () => { if (timer) clearTimeout(timer); this.wakeFn = null; resolve(); };
+      const timer =
+        ms === null
+          ? null
+          : setTimeout(() => {
+              this.wakeFn = null;
+              resolve();
+            }, ms);
+      this.wakeFn = () => {
+        if (timer) clearTimeout(timer);
+        this.wakeFn = null;
+        resolve();
+      };
     });
   }
 
@@ -86,14 +122,26 @@ export class Periodic {
   private timer: { stop(): void } | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly job: () => Promise<void>, private readonly intervalS: number) {}
+  constructor(
+    private readonly job: () => Promise<void>,
+    private readonly intervalS: number,
+  ) {}
 
   start(): void {
-    if (this.intervalS > 0) this.timer = every(realTimers, () => { void this.run(); }, this.intervalS * 1000);
+    if (this.intervalS > 0)
+      this.timer = every(
+        realTimers,
+        () => {
+          void this.run();
+        },
+        this.intervalS * 1000,
+      );
   }
 
   run(): Promise<void> {
-    this.running ??= this.job().finally(() => { this.running = null; });
+    this.running ??= this.job().finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 

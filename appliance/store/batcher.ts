@@ -5,13 +5,20 @@
  * the outcome of the flush that carried its item.
  */
 
-interface Pending<T> { item: T; resolve: () => void; reject: (e: unknown) => void }
+interface Pending<T> {
+  item: T;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
 export class Batcher<T> {
   private pending: Pending<T>[] = [];
   private running: Promise<void> | null = null;
 
-  constructor(private readonly flushFn: (items: T[]) => Promise<void>, private readonly opts: { max: number }) {}
+  constructor(
+    private readonly flushFn: (items: T[]) => Promise<void>,
+    private readonly opts: { max: number },
+  ) {}
 
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {

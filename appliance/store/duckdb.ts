@@ -3,7 +3,18 @@
  * process (DuckDB allows one writing process per file); transactions are serialised through a queue
  * because a connection runs one transaction at a time.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBAppender, FLOAT, LIST, VARCHAR, listValue, timestampTZValue, type DuckDBValue, type DuckDBType } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBAppender,
+  FLOAT,
+  LIST,
+  VARCHAR,
+  listValue,
+  timestampTZValue,
+  type DuckDBValue,
+  type DuckDBType,
+} from '@duckdb/node-api';
 import { AppError } from '../shared/errors';
 
 /** Parameter values the repositories may bind; converted here so they never import DuckDB. */
@@ -15,15 +26,32 @@ export type ColumnKind = 'varchar' | 'double' | 'float' | 'bigint' | 'integer' |
 export type AppendValue = string | number | bigint | Date | Float32Array | null;
 
 function appendOne(a: DuckDBAppender, kind: ColumnKind, v: AppendValue): void {
-  if (v === null) { a.appendNull(); return; }
+  if (v === null) {
+    a.appendNull();
+    return;
+  }
   switch (kind) {
-    case 'varchar': a.appendVarchar(String(v)); break;
-    case 'double': a.appendDouble(Number(v)); break;
-    case 'float': a.appendFloat(Number(v)); break;
-    case 'bigint': a.appendBigInt(BigInt(v as number | bigint)); break;
-    case 'integer': a.appendInteger(Number(v)); break;
-    case 'timestamptz': a.appendTimestampTZ(timestampTZValue(BigInt((v as Date).getTime()) * 1000n)); break;
-    case 'floats': a.appendList(listValue(Array.from(v as Float32Array)), LIST(FLOAT)); break;
+    case 'varchar':
+      a.appendVarchar(String(v));
+      break;
+    case 'double':
+      a.appendDouble(Number(v));
+      break;
+    case 'float':
+      a.appendFloat(Number(v));
+      break;
+    case 'bigint':
+      a.appendBigInt(BigInt(v as number | bigint));
+      break;
+    case 'integer':
+      a.appendInteger(Number(v));
+      break;
+    case 'timestamptz':
+      a.appendTimestampTZ(timestampTZValue(BigInt((v as Date).getTime()) * 1000n));
+      break;
+    case 'floats':
+      a.appendList(listValue(Array.from(v as Float32Array)), LIST(FLOAT));
+      break;
   }
 }
 
@@ -68,7 +96,11 @@ export class Db implements Sql {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly sql: Sql;
 
-  private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection, readonly path: string) {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    readonly path: string,
+  ) {
     this.sql = sqlOn(conn);
   }
 

@@ -7,7 +7,12 @@ import type { Db } from './duckdb';
 import { migrations as all, type Migration } from './migrations';
 import { AppError } from '../shared/errors';
 
-export interface MigrationState { version: number; name: string; applied_at: string | null; status: 'applied' | 'pending' }
+export interface MigrationState {
+  version: number;
+  name: string;
+  applied_at: string | null;
+  status: 'applied' | 'pending';
+}
 
 const checksum = (sql: string) => createHash('sha256').update(sql).digest('hex');
 
@@ -18,7 +23,8 @@ async function ensureTable(db: Db): Promise<void> {
 
 async function applied(db: Db): Promise<Map<number, { name: string; checksum: string; applied_at: Date }>> {
   const rows = await db.all<{ version: number; name: string; checksum: string; applied_at: Date }>(
-    'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version');
+    'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
+  );
   return new Map(rows.map((r) => [r.version, r]));
 }
 
@@ -27,7 +33,12 @@ export async function status(db: Db, migrations: Migration[] = all): Promise<Mig
   const done = await applied(db);
   return migrations.map((m) => {
     const a = done.get(m.version);
-    return { version: m.version, name: m.name, applied_at: a ? new Date(a.applied_at).toISOString() : null, status: a ? 'applied' : 'pending' };
+    return {
+      version: m.version,
+      name: m.name,
+      applied_at: a ? new Date(a.applied_at).toISOString() : null,
+      status: a ? 'applied' : 'pending',
+    };
   });
 }
 
@@ -37,14 +48,21 @@ export async function migrate(db: Db, migrations: Migration[] = all): Promise<nu
   const done = await applied(db);
   const known = new Set(migrations.map((m) => m.version));
   for (const v of done.keys()) {
-    if (!known.has(v)) throw new AppError('store_failed', `database is at migration ${v}, which this build does not know: it was written by a newer fovea`);
+    if (!known.has(v))
+      throw new AppError(
+        'store_failed',
+        `database is at migration ${v}, which this build does not know: it was written by a newer fovea`,
+      );
   }
   const now: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     const a = done.get(m.version);
     if (a) {
       if (a.checksum !== checksum(m.sql)) {
-        throw new AppError('store_failed', `migration ${m.version} (${m.name}) was edited after it was applied; add a new migration instead`);
+        throw new AppError(
+          'store_failed',
+          `migration ${m.version} (${m.name}) was edited after it was applied; add a new migration instead`,
+        );
       }
       continue;
     }

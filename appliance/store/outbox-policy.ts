@@ -4,8 +4,15 @@
  * the outbox, the limit is exceeded and reported instead). Pure: it decides, the store deletes.
  */
 
-export interface Queued { seq: number; kind: 'event' | 'frame' | 'state'; bytes: number }
-export interface Limits { maxMessages: number; maxBytes: number }
+export interface Queued {
+  seq: number;
+  kind: 'event' | 'frame' | 'state';
+  bytes: number;
+}
+export interface Limits {
+  maxMessages: number;
+  maxBytes: number;
+}
 
 export interface Decision {
   /** Sequence numbers to drop to make room for the incoming message. */

@@ -7,7 +7,10 @@ import type { Db } from './duckdb';
 import type { Message } from '../contracts/messages';
 import { makeRoom, type Limits, type Queued } from './outbox-policy';
 
-export interface OutboxRow extends Message { seq: number; createdAt: Date }
+export interface OutboxRow extends Message {
+  seq: number;
+  createdAt: Date;
+}
 
 /** A queued message as the policy sees it, with when it was queued (ms since epoch). */
 type Entry = Queued & { at: number };
@@ -17,12 +20,22 @@ export class Outbox {
   dropped = { frames: 0 };
   overLimit = false;
 
-  private constructor(private readonly db: Db, private readonly limits: Limits) {}
+  private constructor(
+    private readonly db: Db,
+    private readonly limits: Limits,
+  ) {}
 
   static async open(db: Db, limits: Limits): Promise<Outbox> {
     const o = new Outbox(db, limits);
-    const rows = await db.all<{ seq: bigint; kind: string; bytes: number; created_at: Date }>('SELECT seq, kind, bytes, created_at FROM outbox ORDER BY seq');
-    o.summary = rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as Queued['kind'], bytes: r.bytes, at: new Date(r.created_at).getTime() }));
+    const rows = await db.all<{ seq: bigint; kind: string; bytes: number; created_at: Date }>(
+      'SELECT seq, kind, bytes, created_at FROM outbox ORDER BY seq',
+    );
+    o.summary = rows.map((r) => ({
+      seq: Number(r.seq),
+      kind: r.kind as Queued['kind'],
+      bytes: r.bytes,
+      at: new Date(r.created_at).getTime(),
+    }));
     return o;
   }
 
@@ -51,19 +64,38 @@ export class Outbox {
       this.summary = this.summary.filter((q) => !gone.has(q.seq));
       this.dropped.frames += d.drop.length;
     }
-    if (d.dropIncoming) { this.dropped.frames++; return false; }
+    if (d.dropIncoming) {
+      this.dropped.frames++;
+      return false;
+    }
     const at = Date.now();
     const r = await this.db.all<{ seq: bigint }>(
       'INSERT INTO outbox (topic, payload, qos, retain, kind, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::DOUBLE / 1000)) RETURNING seq',
-      [m.topic, m.payload, m.qos, m.retain, m.kind, bytes, at]);
+      [m.topic, m.payload, m.qos, m.retain, m.kind, bytes, at],
+    );
     this.summary.push({ seq: Number(r[0]!.seq), kind: m.kind, bytes, at });
     return true;
   }
 
   async oldest(limit: number): Promise<OutboxRow[]> {
-    const rows = await this.db.all<{ seq: bigint; topic: string; payload: string; qos: number; retain: boolean; kind: string; created_at: Date }>(
-      `SELECT seq, topic, payload, qos, retain, kind, created_at FROM outbox ORDER BY seq LIMIT ${limit}`);
-    return rows.map((r) => ({ seq: Number(r.seq), topic: r.topic, payload: r.payload, qos: r.qos as 0 | 1 | 2, retain: r.retain, kind: r.kind as Message['kind'], createdAt: r.created_at }));
+    const rows = await this.db.all<{
+      seq: bigint;
+      topic: string;
+      payload: string;
+      qos: number;
+      retain: boolean;
+      kind: string;
+      created_at: Date;
+    }>(`SELECT seq, topic, payload, qos, retain, kind, created_at FROM outbox ORDER BY seq LIMIT ${limit}`);
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      topic: r.topic,
+      payload: r.payload,
+      qos: r.qos as 0 | 1 | 2,
+      retain: r.retain,
+      kind: r.kind as Message['kind'],
+      createdAt: r.created_at,
+    }));
   }
 
   async delivered(seq: number): Promise<void> {

@@ -5,26 +5,97 @@
  */
 import type { Db, AppendValue, ColumnKind, SqlParam } from './duckdb';
 import { Batcher } from './batcher';
-import { frameEnvelope, type EmbeddingRecord, type EventRecord, type EventRow, type EventSelector, type FrameResult } from '../contracts/results';
+import {
+  frameEnvelope,
+  type EmbeddingRecord,
+  type EventRecord,
+  type EventRow,
+  type EventSelector,
+  type FrameResult,
+} from '../contracts/results';
 import { whereOf } from './images';
 
 // Column order of each table (migrations add columns at the end; revision is 007's).
-const RESULT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'bigint', 'double', 'timestamptz', 'varchar', 'varchar', 'varchar'];
-const DETECTION_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'float', 'float', 'float', 'float', 'float', 'bigint', 'varchar'];
-const EVENT_KINDS: ColumnKind[] = ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'integer', 'varchar', 'varchar', 'varchar', 'bigint', 'varchar'];
+const RESULT_KINDS: ColumnKind[] = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'bigint',
+  'double',
+  'timestamptz',
+  'varchar',
+  'varchar',
+  'varchar',
+];
+const DETECTION_KINDS: ColumnKind[] = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'timestamptz',
+  'varchar',
+  'float',
+  'float',
+  'float',
+  'float',
+  'float',
+  'bigint',
+  'varchar',
+];
+const EVENT_KINDS: ColumnKind[] = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'timestamptz',
+  'varchar',
+  'varchar',
+  'bigint',
+  'varchar',
+  'varchar',
+  'varchar',
+  'integer',
+  'varchar',
+  'varchar',
+  'varchar',
+  'bigint',
+  'varchar',
+];
 
-const EMBEDDING_KINDS: ColumnKind[] = ['varchar', 'varchar', 'timestamptz', 'bigint', 'varchar', 'varchar', 'floats', 'varchar'];
+const EMBEDDING_KINDS: ColumnKind[] = [
+  'varchar',
+  'varchar',
+  'timestamptz',
+  'bigint',
+  'varchar',
+  'varchar',
+  'floats',
+  'varchar',
+];
 
-type Item = { kind: 'frame'; r: FrameResult } | { kind: 'event'; e: EventRecord } | { kind: 'embedding'; x: EmbeddingRecord };
+type Item =
+  | { kind: 'frame'; r: FrameResult }
+  | { kind: 'event'; e: EventRecord }
+  | { kind: 'embedding'; x: EmbeddingRecord };
 
 /** The stored row of an event, as the writer commits it (and as listEvents reads it back). */
 export function eventRowOf(e: EventRecord, seq: number): EventRow {
   const ev = e.event;
   return {
-    id: e.id, session_id: e.sessionId, stream: e.stream, timestamp: e.timestamp, type: ev.type, label: ev.label,
-    track_id: 'trackId' in ev ? BigInt(ev.trackId) : null, zone: 'zone' in ev ? ev.zone : null, line: 'line' in ev ? ev.line : null,
-    direction: 'direction' in ev ? ev.direction : null, count: 'count' in ev ? ev.count : null,
-    snapshot_key: e.snapshotKey, image_id: e.imageId, payload: JSON.stringify(ev), seq: BigInt(seq), revision: e.revision,
+    id: e.id,
+    session_id: e.sessionId,
+    stream: e.stream,
+    timestamp: e.timestamp,
+    type: ev.type,
+    label: ev.label,
+    track_id: 'trackId' in ev ? BigInt(ev.trackId) : null,
+    zone: 'zone' in ev ? ev.zone : null,
+    line: 'line' in ev ? ev.line : null,
+    direction: 'direction' in ev ? ev.direction : null,
+    count: 'count' in ev ? ev.count : null,
+    snapshot_key: e.snapshotKey,
+    image_id: e.imageId,
+    payload: JSON.stringify(ev),
+    seq: BigInt(seq),
+    revision: e.revision,
   };
 }
 
@@ -36,7 +107,10 @@ export class DuckDbSink {
   private readonly listeners = new Set<CommitListener>();
   written = { frames: 0, detections: 0, events: 0, embeddings: 0 };
 
-  private constructor(private readonly db: Db, private lastSeq: number) {
+  private constructor(
+    private readonly db: Db,
+    private lastSeq: number,
+  ) {
     this.batch = new Batcher((items) => this.write(items), { max: 256 });
   }
 
@@ -89,12 +163,53 @@ export class DuckDbSink {
       } else if (it.kind === 'frame') {
         const id = Bun.randomUUIDv7();
         const env = frameEnvelope(it.r);
-        results.push([id, it.r.sessionId, it.r.stream, it.r.seq, Number.isFinite(it.r.ptsS) ? it.r.ptsS : null, it.r.timestamp, env.event, JSON.stringify(env.payload), it.r.revision]);
-        for (const d of it.r.detections) dets.push([id, it.r.sessionId, it.r.stream, it.r.timestamp, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3], d.trackId, it.r.revision]);
+        results.push([
+          id,
+          it.r.sessionId,
+          it.r.stream,
+          it.r.seq,
+          Number.isFinite(it.r.ptsS) ? it.r.ptsS : null,
+          it.r.timestamp,
+          env.event,
+          JSON.stringify(env.payload),
+          it.r.revision,
+        ]);
+        for (const d of it.r.detections)
+          dets.push([
+            id,
+            it.r.sessionId,
+            it.r.stream,
+            it.r.timestamp,
+            d.label,
+            d.score,
+            d.box[0],
+            d.box[1],
+            d.box[2],
+            d.box[3],
+            d.trackId,
+            it.r.revision,
+          ]);
       } else {
         const r = eventRowOf(it.e, ++seq);
         rows.push(r);
-        events.push([r.id, r.session_id, r.stream, r.timestamp, r.type, r.label, r.track_id, r.zone, r.line, r.direction, r.count, r.snapshot_key, r.image_id, r.payload, r.seq, r.revision]);
+        events.push([
+          r.id,
+          r.session_id,
+          r.stream,
+          r.timestamp,
+          r.type,
+          r.label,
+          r.track_id,
+          r.zone,
+          r.line,
+          r.direction,
+          r.count,
+          r.snapshot_key,
+          r.image_id,
+          r.payload,
+          r.seq,
+          r.revision,
+        ]);
       }
     }
     await this.db.append('analysis_results', RESULT_KINDS, results);
@@ -113,22 +228,39 @@ export class DuckDbSink {
 
 export type { EventRow, EventSelector };
 
-export interface EventFilters { stream?: string; label?: string; type?: string; from?: Date; to?: Date }
+export interface EventFilters {
+  stream?: string;
+  label?: string;
+  type?: string;
+  from?: Date;
+  to?: Date;
+}
 
 const EVENT_COLUMNS = `CAST(id AS VARCHAR) AS id, CAST(session_id AS VARCHAR) AS session_id, stream, timestamp, type, label, track_id, zone, line,
   direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload, seq, revision`;
 
-export async function listEvents(db: Db, f: EventFilters, page: number, limit: number): Promise<{ items: EventRow[]; total: number }> {
+export async function listEvents(
+  db: Db,
+  f: EventFilters,
+  page: number,
+  limit: number,
+): Promise<{ items: EventRow[]; total: number }> {
   const parts: string[] = [];
   const params: Array<string> = [];
   for (const k of ['stream', 'label', 'type'] as const) {
-    if (f[k]) { params.push(f[k]!); parts.push(`${k} = $${params.length}`); }
+    if (f[k]) {
+      params.push(f[k]!);
+      parts.push(`${k} = $${params.length}`);
+    }
   }
   const dates = whereOf({ from: f.from, to: f.to }, params.length + 1, 'timestamp');
   const where = [...parts, dates.sql].join(' AND ');
   const all = [...params, ...(dates.params as string[])];
   const total = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE ${where}`, all);
-  const items = await db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY timestamp DESC, id DESC LIMIT ${limit} OFFSET ${(page - 1) * limit}`, all);
+  const items = await db.all<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY timestamp DESC, id DESC LIMIT ${limit} OFFSET ${(page - 1) * limit}`,
+    all,
+  );
   return { items, total: Number(total[0]!.n) };
 }
 
@@ -137,12 +269,17 @@ export async function getEvent(db: Db, id: string): Promise<EventRow | null> {
   return rows[0] ?? null;
 }
 
-
 function afterSeqWhere(afterSeq: number, sel: EventSelector): { where: string; params: SqlParam[] } {
   const parts = ['seq > $1'];
   const params: SqlParam[] = [afterSeq];
-  if (sel.streams?.length) { params.push(sel.streams); parts.push(`stream = ANY($${params.length}::VARCHAR[])`); }
-  if (sel.types?.length) { params.push(sel.types); parts.push(`type = ANY($${params.length}::VARCHAR[])`); }
+  if (sel.streams?.length) {
+    params.push(sel.streams);
+    parts.push(`stream = ANY($${params.length}::VARCHAR[])`);
+  }
+  if (sel.types?.length) {
+    params.push(sel.types);
+    parts.push(`type = ANY($${params.length}::VARCHAR[])`);
+  }
   return { where: parts.join(' AND '), params };
 }
 
@@ -153,9 +290,16 @@ export async function eventsAfter(db: Db, afterSeq: number, sel: EventSelector, 
 }
 
 /** How many events after `afterSeq` match, and when the oldest of them happened (a subscriber's backlog). */
-export async function backlogAfter(db: Db, afterSeq: number, sel: EventSelector): Promise<{ count: number; oldest: Date | null }> {
+export async function backlogAfter(
+  db: Db,
+  afterSeq: number,
+  sel: EventSelector,
+): Promise<{ count: number; oldest: Date | null }> {
   const { where, params } = afterSeqWhere(afterSeq, sel);
-  const r = await db.all<{ n: bigint; oldest: Date | null }>(`SELECT count(*) AS n, min(timestamp) AS oldest FROM events WHERE ${where}`, params);
+  const r = await db.all<{ n: bigint; oldest: Date | null }>(
+    `SELECT count(*) AS n, min(timestamp) AS oldest FROM events WHERE ${where}`,
+    params,
+  );
   return { count: Number(r[0]?.n ?? 0), oldest: r[0]?.oldest ?? null };
 }
 

@@ -9,5 +9,6 @@ export async function loadCursor(db: Db, name: string): Promise<number | null> {
 export async function saveCursor(db: Db, name: string, seq: number): Promise<void> {
   await db.run(
     'INSERT INTO webhook_cursors (name, last_seq, updated_at) VALUES ($1, $2, now()) ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at',
-    [name, seq]);
+    [name, seq],
+  );
 }

@@ -14,22 +14,45 @@ import type { S3Bucket } from '../objects/s3';
 import type { Logger } from '../shared/log';
 import { Periodic } from '../shared/timers';
 
-interface TableExport { name: string; watermark: string; select: string }
+interface TableExport {
+  name: string;
+  watermark: string;
+  select: string;
+}
 
 /** The exported tables: each a query over (lo, hi] of its watermark column, with device and date. */
 const tables = (device: string): TableExport[] => {
   const dev = `'${device.replace(/'/g, "''")}' AS device`;
   return [
-    { name: 'events', watermark: 'seq', select: `SELECT * EXCLUDE (payload), CAST(payload AS VARCHAR) AS payload, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM events` },
-    { name: 'detections', watermark: 'epoch_ms(timestamp)', select: `SELECT *, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM detections` },
-    { name: 'images', watermark: 'epoch_ms(created_at)', select: `SELECT * EXCLUDE (vec_key), ${dev}, CAST(timezone('UTC', created_at) AS DATE) AS date FROM images` },
+    {
+      name: 'events',
+      watermark: 'seq',
+      select: `SELECT * EXCLUDE (payload), CAST(payload AS VARCHAR) AS payload, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM events`,
+    },
+    {
+      name: 'detections',
+      watermark: 'epoch_ms(timestamp)',
+      select: `SELECT *, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM detections`,
+    },
+    {
+      name: 'images',
+      watermark: 'epoch_ms(created_at)',
+      select: `SELECT * EXCLUDE (vec_key), ${dev}, CAST(timezone('UTC', created_at) AS DATE) AS date FROM images`,
+    },
   ];
 };
 
 /** Rows younger than this are left for the next export (a write may still be landing). */
 const SETTLE_MS = 60_000;
 
-export interface ExportDeps { db: Db; bucket: S3Bucket; prefix: string; device: string; log: Logger; now?: () => number }
+export interface ExportDeps {
+  db: Db;
+  bucket: S3Bucket;
+  prefix: string;
+  device: string;
+  log: Logger;
+  now?: () => number;
+}
 
 export async function exportTables(d: ExportDeps): Promise<Array<{ table: string; rows: number; files: string[] }>> {
   const out = [];
@@ -37,9 +60,15 @@ export async function exportTables(d: ExportDeps): Promise<Array<{ table: string
   for (const t of tables(d.device)) {
     const saved = await d.db.all<{ w: number }>('SELECT watermark AS w FROM sync_exports WHERE name = $1', [t.name]);
     const lo = saved[0]?.w ?? -1;
-    const hiRow = await d.db.all<{ h: number | bigint | null }>(t.name === 'events' ? 'SELECT max(seq) AS h FROM events' : `SELECT $1::DOUBLE AS h`, t.name === 'events' ? [] : [now - SETTLE_MS]);
+    const hiRow = await d.db.all<{ h: number | bigint | null }>(
+      t.name === 'events' ? 'SELECT max(seq) AS h FROM events' : `SELECT $1::DOUBLE AS h`,
+      t.name === 'events' ? [] : [now - SETTLE_MS],
+    );
     const hi = Number(hiRow[0]?.h ?? lo);
-    if (!(hi > lo)) { out.push({ table: t.name, rows: 0, files: [] }); continue; }
+    if (!(hi > lo)) {
+      out.push({ table: t.name, rows: 0, files: [] });
+      continue;
+    }
     const where = `${t.watermark} > ${lo} AND ${t.watermark} <= ${hi}`;
     const n = Number((await d.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM (${t.select}) WHERE ${where}`))[0]!.n);
     const files: string[] = [];
@@ -47,17 +76,28 @@ export async function exportTables(d: ExportDeps): Promise<Array<{ table: string
       const dir = await mkdtemp(join(tmpdir(), 'fovea-export-'));
       try {
         const range = `${Math.round(lo)}-${Math.round(hi)}`;
-        await d.db.run(`COPY (SELECT * FROM (${t.select}) WHERE ${where}) TO '${dir}' (FORMAT parquet, PARTITION_BY (device, date), FILENAME_PATTERN '${range}_{i}', OVERWRITE_OR_IGNORE)`);
+        await d.db.run(
+          `COPY (SELECT * FROM (${t.select}) WHERE ${where}) TO '${dir}' (FORMAT parquet, PARTITION_BY (device, date), FILENAME_PATTERN '${range}_{i}', OVERWRITE_OR_IGNORE)`,
+        );
         for (const f of await walk(dir)) {
-          const key = [d.prefix.replace(/^\/+|\/+$/g, ''), '_tables', t.name, relative(dir, f)].filter(Boolean).join('/');
-          await d.bucket.putFile(key, f, (await stat(f)).size, { sha256Hex: await sha256File(f), contentType: 'application/vnd.apache.parquet', metadata: { device: d.device, table: t.name } });
+          const key = [d.prefix.replace(/^\/+|\/+$/g, ''), '_tables', t.name, relative(dir, f)]
+            .filter(Boolean)
+            .join('/');
+          await d.bucket.putFile(key, f, (await stat(f)).size, {
+            sha256Hex: await sha256File(f),
+            contentType: 'application/vnd.apache.parquet',
+            metadata: { device: d.device, table: t.name },
+          });
           files.push(key);
         }
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    await d.db.run('INSERT INTO sync_exports VALUES ($1, $2, now()) ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at', [t.name, hi]);
+    await d.db.run(
+      'INSERT INTO sync_exports VALUES ($1, $2, now()) ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at',
+      [t.name, hi],
+    );
     if (n > 0) d.log.info('exported to the bucket as Parquet', { table: t.name, rows: n, files: files.length });
     out.push({ table: t.name, rows: n, files });
   }
@@ -68,7 +108,7 @@ async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...await walk(p));
+    if (e.isDirectory()) out.push(...(await walk(p)));
     else out.push(p);
   }
   return out.sort();
@@ -85,7 +125,10 @@ export class Exporter {
   last: { at: string; rows: Record<string, number>; error: string | null } | null = null;
   private readonly periodic: Periodic;
 
-  constructor(private readonly d: ExportDeps, intervalS: number) {
+  constructor(
+    private readonly d: ExportDeps,
+    intervalS: number,
+  ) {
     this.periodic = new Periodic(() => this.once(), intervalS);
   }
 
@@ -101,7 +144,11 @@ export class Exporter {
   private async once(): Promise<void> {
     try {
       const r = await exportTables(this.d);
-      this.last = { at: new Date().toISOString(), rows: Object.fromEntries(r.map((t) => [t.table, t.rows])), error: null };
+      this.last = {
+        at: new Date().toISOString(),
+        rows: Object.fromEntries(r.map((t) => [t.table, t.rows])),
+        error: null,
+      };
     } catch (e) {
       this.last = { at: new Date().toISOString(), rows: {}, error: (e as Error).message };
       this.d.log.warn('Parquet export failed; the next one starts where this one did', { error: e });

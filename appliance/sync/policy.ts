@@ -13,7 +13,14 @@ export type Origin = keyof typeof PRIORITY;
  */
 export function remoteKey(prefix: string, device: string, storedAt: Date, sha256: string, ext: string): string {
   const d = storedAt.toISOString();
-  const parts = [prefix.replace(/^\/+|\/+$/g, ''), device, d.slice(0, 4), d.slice(5, 7), d.slice(8, 10), `${sha256}.${ext}`];
+  const parts = [
+    prefix.replace(/^\/+|\/+$/g, ''),
+    device,
+    d.slice(0, 4),
+    d.slice(5, 7),
+    d.slice(8, 10),
+    `${sha256}.${ext}`,
+  ];
   return parts.filter(Boolean).join('/');
 }
 
@@ -24,7 +31,14 @@ export function parseLocalKey(key: string): { sha256: string; ext: string } {
   return { sha256: m[1]!, ext: m[2]! };
 }
 
-const TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', mp4: 'video/mp4', parquet: 'application/vnd.apache.parquet' };
+const TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  mp4: 'video/mp4',
+  parquet: 'application/vnd.apache.parquet',
+};
 export const contentTypeOf = (ext: string) => TYPES[ext] ?? 'application/octet-stream';
 
 export const BACKOFF_S = [1, 2, 5, 10, 30, 60, 120, 300];

@@ -4,8 +4,15 @@
  * are already in the bucket may go, oldest first. Pure.
  */
 
-export interface Budget { max_bytes: number; max_disk_percent: number }
-export interface Usage { objectBytes: number; fsTotal: number; fsUsed: number }
+export interface Budget {
+  max_bytes: number;
+  max_disk_percent: number;
+}
+export interface Usage {
+  objectBytes: number;
+  fsTotal: number;
+  fsUsed: number;
+}
 
 /** Bytes to free now (0 when within budget). A limit of 0 is no limit. */
 export function overBudget(b: Budget, u: Usage): number {
@@ -15,7 +22,10 @@ export function overBudget(b: Budget, u: Usage): number {
 }
 
 /** The oldest candidates whose sizes cover `need`; `short` is what remains when they do not. */
-export function pickEvictions<T extends { size: number }>(need: number, oldestFirst: T[]): { evict: T[]; short: number } {
+export function pickEvictions<T extends { size: number }>(
+  need: number,
+  oldestFirst: T[],
+): { evict: T[]; short: number } {
   const evict: T[] = [];
   let freed = 0;
   for (const c of oldestFirst) {

@@ -11,12 +11,15 @@ import { PRIORITY, contentTypeOf, parseLocalKey, remoteKey, type Origin } from '
 import type { SyncWorker } from './worker';
 import type { ObjectToSync, SyncHook } from '../images/service';
 
-
 /** The images service's SyncHook: queues stored files for upload in the caller's transaction. */
 export class SyncQueue implements SyncHook {
   constructor(
-    private readonly db: Db, private readonly prefix: string, private readonly device: string, private readonly worker: SyncWorker,
-    private readonly bucket: S3Bucket, private readonly presignS: number,
+    private readonly db: Db,
+    private readonly prefix: string,
+    private readonly device: string,
+    private readonly worker: SyncWorker,
+    private readonly bucket: S3Bucket,
+    private readonly presignS: number,
     /** Whether the disk budget is spent on objects not yet uploaded (retention's over_budget). */
     readonly full: () => boolean = () => false,
   ) {}
@@ -32,14 +35,23 @@ export class SyncQueue implements SyncHook {
   itemOf(o: ObjectToSync): SyncItem {
     const { sha256, ext } = parseLocalKey(o.key);
     return {
-      local_key: o.key, remote_key: remoteKey(this.prefix, this.device, o.at, sha256, ext), sha256, size: o.size,
-      content_type: contentTypeOf(ext), priority: PRIORITY[o.origin], meta: { device: this.device, ...o.meta }, created_at: o.at,
+      local_key: o.key,
+      remote_key: remoteKey(this.prefix, this.device, o.at, sha256, ext),
+      sha256,
+      size: o.size,
+      content_type: contentTypeOf(ext),
+      priority: PRIORITY[o.origin],
+      meta: { device: this.device, ...o.meta },
+      created_at: o.at,
     };
   }
 
   /** Inside the caller's transaction. */
   enqueue(tx: Sql, objects: ObjectToSync[]): Promise<void> {
-    return enqueueSync(tx, objects.map((o) => this.itemOf(o)));
+    return enqueueSync(
+      tx,
+      objects.map((o) => this.itemOf(o)),
+    );
   }
 
   /** After the caller's commit. */
@@ -55,9 +67,21 @@ export class SyncQueue implements SyncHook {
   async backfill(): Promise<number> {
     const rows = await this.db.all<{ key: string; size: bigint; at: Date; origin: Origin; model: string }>(
       `SELECT storage_key AS key, size_bytes AS size, created_at AS at, CASE WHEN list_contains(tags, 'snapshot') THEN 'snapshot' ELSE 'image' END AS origin, model_id AS model
-         FROM images WHERE storage_key NOT IN (SELECT local_key FROM sync_objects)`);
+         FROM images WHERE storage_key NOT IN (SELECT local_key FROM sync_objects)`,
+    );
     if (rows.length === 0) return 0;
-    await this.db.transaction((tx) => this.enqueue(tx, rows.map((r) => ({ key: r.key, size: Number(r.size), origin: r.origin, meta: { model: r.model }, at: new Date(r.at) }))));
+    await this.db.transaction((tx) =>
+      this.enqueue(
+        tx,
+        rows.map((r) => ({
+          key: r.key,
+          size: Number(r.size),
+          origin: r.origin,
+          meta: { model: r.model },
+          at: new Date(r.at),
+        })),
+      ),
+    );
     this.committed();
     return rows.length;
   }

@@ -83,10 +83,16 @@ export class SyncWorker extends BackgroundLoop {
     this.recent = this.recent.filter((r) => now - r.at < 60_000);
     const bytes = this.recent.reduce((s, r) => s + r.bytes, 0);
     return {
-      state: this.state, bucket: this.d.bucket.bucket,
-      pending: c.pending, pending_bytes: c.pending_bytes,
-      oldest_pending_age_s: c.oldest_pending ? Math.max(0, Math.round((now - c.oldest_pending.getTime()) / 1000)) : null,
-      uploaded: c.uploaded, uploaded_bytes: c.uploaded_bytes, in_flight: this.inFlight.size,
+      state: this.state,
+      bucket: this.d.bucket.bucket,
+      pending: c.pending,
+      pending_bytes: c.pending_bytes,
+      oldest_pending_age_s: c.oldest_pending
+        ? Math.max(0, Math.round((now - c.oldest_pending.getTime()) / 1000))
+        : null,
+      uploaded: c.uploaded,
+      uploaded_bytes: c.uploaded_bytes,
+      in_flight: this.inFlight.size,
       last_minute: { objects: this.recent.length, bytes, bytes_per_s: Math.round(bytes / 60) },
       last_error: this.lastError,
     };
@@ -133,21 +139,34 @@ export class SyncWorker extends BackgroundLoop {
       .then((rows) => {
         this.exhausted = rows.length < BATCH && kicks === this.kicks;
         const taken = new Set([...this.inFlight, ...this.marking, ...this.buffer.map((r) => r.local_key)]);
-        this.buffer = [...this.buffer, ...rows.filter((r) => !taken.has(r.local_key))].sort((a, b) => a.priority - b.priority);
+        this.buffer = [...this.buffer, ...rows.filter((r) => !taken.has(r.local_key))].sort(
+          (a, b) => a.priority - b.priority,
+        );
       })
       .catch((e) => this.d.log.warn('sync: could not read the queue', { error: e }))
-      .finally(() => { this.refilling = null; this.nap.wake(); });
+      .finally(() => {
+        this.refilling = null;
+        this.nap.wake();
+      });
   }
 
   private async upload(r: PendingRow): Promise<void> {
     this.inFlight.add(r.local_key);
     if (this.state === 'idle') this.state = 'uploading';
     try {
-      await this.d.bucket.putFile(r.remote_key, this.d.pathOf(r.local_key), r.size, { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> }, this.abort.signal);
+      await this.d.bucket.putFile(
+        r.remote_key,
+        this.d.pathOf(r.local_key),
+        r.size,
+        { sha256Hex: r.sha256, contentType: r.content_type, metadata: JSON.parse(r.meta) as Record<string, string> },
+        this.abort.signal,
+      );
       // Recorded in groups: an upload repeated after a crash before this commit rewrites the same key.
       this.marking.add(r.local_key);
       this.marks.push({ key: r.local_key, at: Date.now() });
-      this.markTimer ??= setTimeout(() => { void this.flushMarks(); }, MARK_EVERY_MS);
+      this.markTimer ??= setTimeout(() => {
+        void this.flushMarks();
+      }, MARK_EVERY_MS);
       this.recent.push({ at: Date.now(), bytes: r.size });
       this.completed++;
       this.state = 'uploading';
@@ -167,12 +186,17 @@ export class SyncWorker extends BackgroundLoop {
         // passes, so the backlog then drains in priority order without a failure count per object.
         await markFailed(this.d.db, r.local_key, err.message, new Date()).catch(() => undefined);
         const state = err.kind === 'unreachable' ? 'offline' : err.kind;
-        if (this.state !== state) this.d.log.warn('sync paused: the bucket does not take uploads', { state, error: err.message });
+        if (this.state !== state)
+          this.d.log.warn('sync paused: the bucket does not take uploads', { state, error: err.message });
         this.state = state;
       } else {
         const delay = retryDelayMs(r.attempts + 1, (this.d.random ?? Math.random)());
         await markFailed(this.d.db, r.local_key, err.message, new Date(Date.now() + delay)).catch(() => undefined);
-        this.d.log.warn('sync: upload failed; will retry', { key: r.remote_key, error: err.message, retry_in_ms: delay });
+        this.d.log.warn('sync: upload failed; will retry', {
+          key: r.remote_key,
+          error: err.message,
+          retry_in_ms: delay,
+        });
       }
     } finally {
       this.inFlight.delete(r.local_key);
@@ -186,7 +210,10 @@ export class SyncWorker extends BackgroundLoop {
 
   /** Record the finished uploads in one statement; those that fail to record are uploaded again. */
   private flushMarks(): Promise<void> {
-    if (this.markTimer) { clearTimeout(this.markTimer); this.markTimer = null; }
+    if (this.markTimer) {
+      clearTimeout(this.markTimer);
+      this.markTimer = null;
+    }
     const done = this.marks;
     this.marks = [];
     this.markFlush = this.markFlush.then(async () => {
@@ -207,7 +234,9 @@ export class SyncWorker extends BackgroundLoop {
   private async probeBucket(): Promise<void> {
     // Let the uploads in flight finish failing first.
     while (this.inFlight.size && !this.stopped) await this.nap.sleep(50);
-    await this.nap.sleep(probeDelayMs(++this.blockedFailures, this.state === 'offline', (this.d.random ?? Math.random)()));
+    await this.nap.sleep(
+      probeDelayMs(++this.blockedFailures, this.state === 'offline', (this.d.random ?? Math.random)()),
+    );
     if (this.stopped) return;
     try {
       await this.d.bucket.probe();

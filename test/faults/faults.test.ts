@@ -11,10 +11,21 @@ import { statfsSync } from 'node:fs';
 import { COCO, ensureModel, fileBlob, form, tempDir } from '../helpers/fixtures';
 import { spawnFovea } from '../helpers/process';
 
-const config = { device_id: 'box-f', api: { auth: false, rate_limit_per_minute: 1_000_000 }, backup: { schedule: false } };
+const config = {
+  device_id: 'box-f',
+  api: { auth: false, rate_limit_per_minute: 1_000_000 },
+  backup: { schedule: false },
+};
 
-async function register(url: string, photo: string, name: string): Promise<{ status: number; id: string | null; code: string | null }> {
-  const res = await fetch(`${url}/api/images`, { method: 'POST', body: form({ file: [await fileBlob(join(COCO, photo), 'image/jpeg'), photo], name }) });
+async function register(
+  url: string,
+  photo: string,
+  name: string,
+): Promise<{ status: number; id: string | null; code: string | null }> {
+  const res = await fetch(`${url}/api/images`, {
+    method: 'POST',
+    body: form({ file: [await fileBlob(join(COCO, photo), 'image/jpeg'), photo], name }),
+  });
   const body = (await res.json()) as { image_id?: string; error?: { code: string } };
   return { status: res.status, id: body.image_id ?? null, code: body.error?.code ?? null };
 }
@@ -23,10 +34,15 @@ async function register(url: string, photo: string, name: string): Promise<{ sta
 async function allThere(url: string, acked: Array<{ id: string; photo: string }>): Promise<string[]> {
   const missing: string[] = [];
   for (const a of acked) {
-    if ((await fetch(`${url}/api/images/${a.id}`)).status !== 200) { missing.push(`${a.id}: gone`); }
+    if ((await fetch(`${url}/api/images/${a.id}`)).status !== 200) {
+      missing.push(`${a.id}: gone`);
+    }
   }
   for (const a of acked.slice(0, 10)) {
-    const res = await fetch(`${url}/api/search`, { method: 'POST', body: form({ file: [await fileBlob(join(COCO, a.photo), 'image/jpeg'), a.photo], limit: '50' }) });
+    const res = await fetch(`${url}/api/search`, {
+      method: 'POST',
+      body: form({ file: [await fileBlob(join(COCO, a.photo), 'image/jpeg'), a.photo], limit: '50' }),
+    });
     const ids = ((await res.json()) as { results: Array<{ image_id: string }> }).results.map((r) => r.image_id);
     if (!ids.includes(a.id)) missing.push(`${a.id}: not found by its photo`);
   }
@@ -72,9 +88,25 @@ test('the database held by another process: the second start fails saying so; th
   await ensureModel();
   await using dir = await tempDir();
   await using first = await spawnFovea(dir.path, config);
-  const second = Bun.spawn([process.execPath, join(import.meta.dir, '../../appliance/main.ts'), 'serve', '--config', join(dir.path, 'fovea.yaml')], { stdout: 'pipe', stderr: 'pipe' });
-  const [out, err, code] = [await new Response(second.stdout).text(), await new Response(second.stderr).text(), await second.exited];
-  expect([code, `${out}${err}`]).toEqual([1, expect.stringContaining('another fovea process holds this database: stop it first')]);
+  const second = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, '../../appliance/main.ts'),
+      'serve',
+      '--config',
+      join(dir.path, 'fovea.yaml'),
+    ],
+    { stdout: 'pipe', stderr: 'pipe' },
+  );
+  const [out, err, code] = [
+    await new Response(second.stdout).text(),
+    await new Response(second.stderr).text(),
+    await second.exited,
+  ];
+  expect([code, `${out}${err}`]).toEqual([
+    1,
+    expect.stringContaining('another fovea process holds this database: stop it first'),
+  ]);
   expect((await fetch(`${first.url}/health`)).status).toBe(200);
 }, 120_000);
 
@@ -93,7 +125,9 @@ test('SIGKILL during a burst of registrations: after a restart every acknowledge
         try {
           const r = await register(box.url, photo, `burst-${n}`);
           if (r.status === 201) acked.push({ id: r.id!, photo });
-        } catch { return; } // the connection died with the process
+        } catch {
+          return;
+        } // the connection died with the process
       }
     };
     const workers = Array.from({ length: 6 }, worker);

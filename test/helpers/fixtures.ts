@@ -36,12 +36,22 @@ export async function tempDir(prefix = 'fovea-test-'): Promise<{ path: string } 
 
 /** Tests poll the API many times a second: no rate limit unless a test sets one. */
 export function testConfig(stateDir: string, overrides: Record<string, unknown> = {}): Config {
-  const base = Value.Default(Config, structuredClone({ state_dir: stateDir, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0, rate_limit_per_minute: 1_000_000 }, log: { level: 'error' } })) as Config;
+  const base = Value.Default(
+    Config,
+    structuredClone({
+      state_dir: stateDir,
+      models: { dir: MODELS_DIR, providers: ['cpu'] },
+      api: { port: 0, rate_limit_per_minute: 1_000_000 },
+      log: { level: 'error' },
+    }),
+  ) as Config;
   // Sections (api, mqtt, …) merge one level deep, so a test names only the keys it changes.
   const isSection = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
   const merged: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(overrides)) merged[k] = isSection(v) && isSection(merged[k]) ? { ...(merged[k] as object), ...(v as object) } : v;
-  if (!Value.Check(Config, merged)) throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
+  for (const [k, v] of Object.entries(overrides))
+    merged[k] = isSection(v) && isSection(merged[k]) ? { ...(merged[k] as object), ...(v as object) } : v;
+  if (!Value.Check(Config, merged))
+    throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
   return merged as Config;
 }
 
@@ -63,8 +73,12 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
   const { runtime: rt, url } = box;
   const key = await rt.keys.create(`test-${Math.random().toString(36).slice(2)}`);
   return {
-    url, key, rt, state: dir.path,
-    api: (path, init = {}) => fetch(url + path, { ...init, headers: { 'x-api-key': key, ...(init.headers as object) } }),
+    url,
+    key,
+    rt,
+    state: dir.path,
+    api: (path, init = {}) =>
+      fetch(url + path, { ...init, headers: { 'x-api-key': key, ...(init.headers as object) } }),
     async [Symbol.asyncDispose]() {
       await box.stop();
       await dir[Symbol.asyncDispose]();
@@ -81,12 +95,17 @@ export function form(fields: Record<string, string | Blob | [Blob, string]>): Fo
   return f;
 }
 
-export const fileBlob = async (path: string, type = 'application/octet-stream') => new Blob([await Bun.file(path).arrayBuffer()], { type });
+export const fileBlob = async (path: string, type = 'application/octet-stream') =>
+  new Blob([await Bun.file(path).arrayBuffer()], { type });
 
 export const VIDEOS = join(SHARED, 'media/videos');
 
 /** Wait until cond() is truthy (checked every 50 ms), or fail after ms with what was last seen. */
-export async function waitFor<T>(cond: () => T | Promise<T>, ms: number, what: string): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
+export async function waitFor<T>(
+  cond: () => T | Promise<T>,
+  ms: number,
+  what: string,
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + ms;
   let last: T | undefined;
   while (Date.now() < deadline) {

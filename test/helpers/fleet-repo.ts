@@ -9,8 +9,16 @@ import { stringify } from 'yaml';
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const p = Bun.spawn(['git', ...args], {
-    cwd, stdout: 'pipe', stderr: 'pipe',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'ops', GIT_AUTHOR_EMAIL: 'ops@example.com', GIT_COMMITTER_NAME: 'ops', GIT_COMMITTER_EMAIL: 'ops@example.com' },
+    cwd,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'ops',
+      GIT_AUTHOR_EMAIL: 'ops@example.com',
+      GIT_COMMITTER_NAME: 'ops',
+      GIT_COMMITTER_EMAIL: 'ops@example.com',
+    },
   });
   const [out, err, code] = [await new Response(p.stdout).text(), await new Response(p.stderr).text(), await p.exited];
   if (code !== 0) throw new Error(`git ${args.join(' ')}: ${err}`);
@@ -22,7 +30,11 @@ export interface FleetRepo {
   remote: string;
   work: string;
   /** Write files (YAML values are stringified), commit them all and push; returns the commit SHA. */
-  commit(message: string, files: Record<string, unknown>, opts?: { remove?: string[]; sign?: string; branch?: string }): Promise<string>;
+  commit(
+    message: string,
+    files: Record<string, unknown>,
+    opts?: { remove?: string[]; sign?: string; branch?: string },
+  ): Promise<string>;
   git(...args: string[]): Promise<string>;
 }
 
@@ -34,7 +46,8 @@ export async function fleetRepo(dir: string): Promise<FleetRepo> {
   await git(dir, 'init', '--quiet', '--initial-branch=main', work);
   await git(work, 'remote', 'add', 'origin', remote);
   return {
-    remote, work,
+    remote,
+    work,
     git: (...args) => git(work, ...args),
     async commit(message, files, opts = {}) {
       const branch = opts.branch ?? 'main';
@@ -44,7 +57,9 @@ export async function fleetRepo(dir: string): Promise<FleetRepo> {
       }
       for (const path of opts.remove ?? []) await rm(join(work, path), { force: true });
       await git(work, 'add', '-A');
-      const sign = opts.sign ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.sign}`, 'commit', '-S'] : ['commit'];
+      const sign = opts.sign
+        ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.sign}`, 'commit', '-S']
+        : ['commit'];
       await git(work, ...sign, '--quiet', '--allow-empty', '-m', message);
       await git(work, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`);
       return git(work, 'rev-parse', 'HEAD');
@@ -55,7 +70,10 @@ export async function fleetRepo(dir: string): Promise<FleetRepo> {
 /** An SSH signing key and git's allowed-signers file naming it. */
 export async function signingKey(dir: string, name = 'ops'): Promise<{ key: string; allowedSigners: string }> {
   const key = join(dir, `${name}-key`);
-  const p = Bun.spawn(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key], { stdout: 'ignore', stderr: 'pipe' });
+  const p = Bun.spawn(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key], {
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
   if ((await p.exited) !== 0) throw new Error(`ssh-keygen: ${await new Response(p.stderr).text()}`);
   const allowedSigners = join(dir, `${name}-allowed_signers`);
   await writeFile(allowedSigners, `ops@example.com ${(await Bun.file(`${key}.pub`).text()).trim()}\n`);

@@ -8,10 +8,15 @@ import { Glob } from 'bun';
 import { dirname, join, relative, resolve } from 'node:path';
 
 /** One import: the importing file and what it names (a path relative to appliance/, or a package). */
-export interface Edge { file: string; target: string; pkg: boolean }
+export interface Edge {
+  file: string;
+  target: string;
+  pkg: boolean;
+}
 
 // `import … from 'x'`, `export … from 'x'`, `import 'x'`, `import('x')` (also in type positions).
-const SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const SPECIFIER =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** The imports of one file's text; relative ones resolved against the file's folder (paths relative to the root). */
 export function importsOf(file: string, text: string): Edge[] {
@@ -19,13 +24,18 @@ export function importsOf(file: string, text: string): Edge[] {
   for (const m of text.matchAll(SPECIFIER)) {
     const spec = (m[1] ?? m[2] ?? m[3])!;
     if (spec.startsWith('.')) out.push({ file, target: join(dirname(file), spec).replace(/\.ts$/, ''), pkg: false });
-    else if (!spec.startsWith('node:') && !spec.startsWith('bun')) out.push({ file, target: packageOf(spec), pkg: true });
+    else if (!spec.startsWith('node:') && !spec.startsWith('bun'))
+      out.push({ file, target: packageOf(spec), pkg: true });
   }
   return out;
 }
 
 /** `@scope/name/sub` -> `@scope/name`; `name/sub` -> `name`. */
-export const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+export const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /** The node of a file in the folder graph: its top folder, or the file's own name at the root. */
 export const folderOf = (path: string) => (path.includes('/') ? path.split('/')[0]! : path.replace(/\.ts$/, ''));
@@ -55,12 +65,18 @@ export function cycles(g: FolderGraph): string[][] {
     low.set(v, next++);
     stack.push(v);
     for (const w of g.get(v) ?? []) {
-      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); } else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
     }
     if (low.get(v) !== index.get(v)) return;
     const scc: string[] = [];
     let w: string;
-    do { w = stack.pop()!; scc.push(w); } while (w !== v);
+    do {
+      w = stack.pop()!;
+      scc.push(w);
+    } while (w !== v);
     if (scc.length > 1) out.push(scc.sort());
   };
   for (const v of [...g.keys()].sort()) if (!index.has(v)) visit(v);
@@ -71,19 +87,22 @@ export function cycles(g: FolderGraph): string[][] {
  * A rule of the table. `folder` rules: files in `from` never import the folders in `never`.
  * `package` rules: only the files (or folders, ending in '/') in `only` import `pkg`.
  */
-export type Rule =
-  | { from: string; never: string[]; why: string }
-  | { pkg: string; only: string[]; why: string };
+export type Rule = { from: string; never: string[]; why: string } | { pkg: string; only: string[]; why: string };
 
-export interface Violation { file: string; target: string; why: string }
+export interface Violation {
+  file: string;
+  target: string;
+  why: string;
+}
 
 export function violations(edges: Edge[], rules: Rule[]): Violation[] {
   const out: Violation[] = [];
   for (const e of edges) {
     for (const r of rules) {
-      const broken = 'pkg' in r
-        ? e.pkg && e.target === r.pkg && !r.only.some((o) => (o.endsWith('/') ? e.file.startsWith(o) : e.file === o))
-        : !e.pkg && folderOf(e.file) === r.from && r.never.includes(folderOf(e.target));
+      const broken =
+        'pkg' in r
+          ? e.pkg && e.target === r.pkg && !r.only.some((o) => (o.endsWith('/') ? e.file.startsWith(o) : e.file === o))
+          : !e.pkg && folderOf(e.file) === r.from && r.never.includes(folderOf(e.target));
       if (broken) out.push({ file: e.file, target: e.target, why: r.why });
     }
   }

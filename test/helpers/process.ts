@@ -13,7 +13,9 @@ export async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: R
   const reader = stream.getReader();
   let text = '';
   let timer: Timer | undefined;
-  const timeout = new Promise<{ done: true; value: undefined }>((r) => { timer = setTimeout(() => r({ done: true, value: undefined }), ms); });
+  const timeout = new Promise<{ done: true; value: undefined }>((r) => {
+    timer = setTimeout(() => r({ done: true, value: undefined }), ms);
+  });
   try {
     for (;;) {
       const { value, done } = await Promise.race([reader.read(), timeout]);
@@ -30,8 +32,15 @@ export async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: R
 }
 
 /** `fovea ARGS` from source, as its own process: its exit code, stdout and stderr. */
-export async function foveaCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, main, ...args], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
+export async function foveaCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, main, ...args], {
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
   return { code: await p.exited, out, err };
 }
@@ -49,14 +58,34 @@ export interface FoveaProcess extends AsyncDisposable {
  */
 export async function spawnFovea(state: string, config: Record<string, unknown>): Promise<FoveaProcess> {
   const file = join(state, 'fovea.yaml');
-  await Bun.write(file, stringify({
-    state_dir: state, models: { dir: MODELS_DIR, providers: ['cpu'] }, ...config,
-    api: { port: 0, ...(config.api as object) }, log: { level: 'info', ...(config.log as object) },
-  }));
+  await Bun.write(
+    file,
+    stringify({
+      state_dir: state,
+      models: { dir: MODELS_DIR, providers: ['cpu'] },
+      ...config,
+      api: { port: 0, ...(config.api as object) },
+      log: { level: 'info', ...(config.log as object) },
+    }),
+  );
   const proc = Bun.spawn([process.execPath, main, 'serve', '--config', file], { stdout: 'pipe', stderr: 'inherit' });
   const url = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000);
-  void (async () => { for await (const _ of proc.stdout as ReadableStream<Uint8Array>) { /* drain */ } })().catch(() => undefined);
-  const kill = async (signal: 'SIGKILL' | 'SIGTERM') => { proc.kill(signal); return proc.exited; };
+  void (async () => {
+    for await (const _ of proc.stdout as ReadableStream<Uint8Array>) {
+      /* drain */
+    }
+  })().catch(() => undefined);
+  const kill = async (signal: 'SIGKILL' | 'SIGTERM') => {
+    proc.kill(signal);
+    return proc.exited;
+  };
   // On dispose (also when a test fails half way), whatever still runs is killed.
-  return { url, proc, kill, [Symbol.asyncDispose]: async () => { if (proc.exitCode === null && proc.signalCode === null) await kill('SIGKILL'); } };
+  return {
+    url,
+    proc,
+    kill,
+    [Symbol.asyncDispose]: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) await kill('SIGKILL');
+    },
+  };
 }

@@ -13,18 +13,43 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    try { const s = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } }); s.end(); return; } catch {
+    try {
+      const s = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
       if (Date.now() > deadline) throw new Error(`${what} did not start`);
       await Bun.sleep(50);
     }
   }
 }
 
-export interface RtspServer extends AsyncDisposable { url: string; port: number; stop(): Promise<void> }
+export interface RtspServer extends AsyncDisposable {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
 
-export async function startRtsp(o: { auth: 'none' | 'basic' | 'digest'; user?: string; password?: string; port?: number; file?: string }): Promise<RtspServer> {
+export async function startRtsp(o: {
+  auth: 'none' | 'basic' | 'digest';
+  user?: string;
+  password?: string;
+  port?: number;
+  file?: string;
+}): Promise<RtspServer> {
   const port = o.port ?? (await freePort());
-  const args = ['/usr/bin/python3', join(SHARED, 'tools/rtsp-server.py'), '--port', String(port), '--auth', o.auth, '--user', o.user ?? 'admin', '--password', o.password ?? 'secret'];
+  const args = [
+    '/usr/bin/python3',
+    join(SHARED, 'tools/rtsp-server.py'),
+    '--port',
+    String(port),
+    '--auth',
+    o.auth,
+    '--user',
+    o.user ?? 'admin',
+    '--password',
+    o.password ?? 'secret',
+  ];
   args.push(...(o.file ? ['--file', o.file] : ['--pattern', '--size', '320x240', '--fps', '10']));
   const proc = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' });
   const reader = proc.stdout.getReader();
@@ -34,6 +59,9 @@ export async function startRtsp(o: { auth: 'none' | 'basic' | 'digest'; user?: s
     if (done) throw new Error(`rtsp-server did not start: ${await new Response(proc.stderr).text()}`);
     text += new TextDecoder().decode(value);
   }
-  const stop = async () => { proc.kill('SIGTERM'); await proc.exited; };
+  const stop = async () => {
+    proc.kill('SIGTERM');
+    await proc.exited;
+  };
   return { url: `rtsp://127.0.0.1:${port}/stream`, port, stop, [Symbol.asyncDispose]: stop };
 }

@@ -17,5 +17,8 @@ ws.onclose = (e) => {
 ws.onopen = () => {
   ws.send(subscription);
   // Let the subscription leave, then stop reading for good (until SIGCONT).
-  setTimeout(() => { writeSync(1, 'stopping\n'); process.kill(process.pid, 'SIGSTOP'); }, 30);
+  setTimeout(() => {
+    writeSync(1, 'stopping\n');
+    process.kill(process.pid, 'SIGSTOP');
+  }, 30);
 };

@@ -2,7 +2,14 @@
 import { join } from 'node:path';
 import { waitForLine } from './process';
 
-export interface Msg { id?: string; seq?: number; sessionId: string | null; timestamp: string; event: string; payload: Record<string, unknown> & { stream?: string; frame?: number; code?: string } }
+export interface Msg {
+  id?: string;
+  seq?: number;
+  sessionId: string | null;
+  timestamp: string;
+  event: string;
+  payload: Record<string, unknown> & { stream?: string; frame?: number; code?: string };
+}
 
 export interface Recorder {
   ws: WebSocket;
@@ -14,19 +21,28 @@ export interface Recorder {
 }
 
 /** Connect and record; rejects when the server refuses the upgrade. */
-export function record(url: string, init: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<Recorder> {
+export function record(
+  url: string,
+  init: { headers?: Record<string, string>; protocols?: string[] } = {},
+): Promise<Recorder> {
   const ws = new WebSocket(url, { headers: init.headers, protocols: init.protocols ?? ['json'] } as never);
   const messages: Msg[] = [];
   let onClose!: (c: { code: number; reason: string }) => void;
-  const closed = new Promise<{ code: number; reason: string }>((r) => { onClose = r; });
+  const closed = new Promise<{ code: number; reason: string }>((r) => {
+    onClose = r;
+  });
   ws.onmessage = (e) => messages.push(JSON.parse(String(e.data)) as Msg);
   ws.onclose = (e) => onClose({ code: e.code, reason: e.reason });
   return new Promise((resolve, reject) => {
-    ws.onopen = () => resolve({
-      ws, messages, closed, protocol: ws.protocol,
-      eventIds: () => messages.filter((m) => m.id).map((m) => m.id!),
-      send: (o) => ws.send(JSON.stringify(o)),
-    });
+    ws.onopen = () =>
+      resolve({
+        ws,
+        messages,
+        closed,
+        protocol: ws.protocol,
+        eventIds: () => messages.filter((m) => m.id).map((m) => m.id!),
+        send: (o) => ws.send(JSON.stringify(o)),
+      });
     ws.onerror = () => reject(new Error(`WebSocket to ${url} refused`));
   });
 }
@@ -37,7 +53,10 @@ export function record(url: string, init: { headers?: Record<string, string>; pr
  * events of the last messages and the close code as JSON.
  */
 export async function stuckClient(url: string, subscription: object) {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'ws-stuck-client.ts'), url, JSON.stringify(subscription)], { stdout: 'pipe', stderr: 'inherit' });
+  const proc = Bun.spawn(
+    [process.execPath, join(import.meta.dir, 'ws-stuck-client.ts'), url, JSON.stringify(subscription)],
+    { stdout: 'pipe', stderr: 'inherit' },
+  );
   await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /(stopping)/, 20_000);
   return {
     proc,

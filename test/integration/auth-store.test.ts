@@ -12,9 +12,16 @@ describe('Users', () => {
     const users = new Users(join(dir.path, 'users.json'));
     const ann = await users.create('ann', 'admin', 'correct horse battery');
     const file = readFileSync(join(dir.path, 'users.json'), 'utf8');
-    expect([statSync(join(dir.path, 'users.json')).mode & 0o777, file.includes('correct horse'), ann.password_hash!.startsWith('$argon2id$')]).toEqual([0o600, false, true]);
-    expect([(await users.authenticate('ann', 'correct horse battery'))?.id, await users.authenticate('ann', 'wrong password!!'), await users.authenticate('nobody', 'correct horse battery')])
-      .toEqual([ann.id, null, null]);
+    expect([
+      statSync(join(dir.path, 'users.json')).mode & 0o777,
+      file.includes('correct horse'),
+      ann.password_hash!.startsWith('$argon2id$'),
+    ]).toEqual([0o600, false, true]);
+    expect([
+      (await users.authenticate('ann', 'correct horse battery'))?.id,
+      await users.authenticate('ann', 'wrong password!!'),
+      await users.authenticate('nobody', 'correct horse battery'),
+    ]).toEqual([ann.id, null, null]);
     await expect(users.create('ann', 'viewer', 'another password')).rejects.toThrow('exists');
     await expect(users.create('bob', 'viewer', 'short')).rejects.toThrow('at least 10');
     await expect(users.create('../etc', 'viewer', null)).rejects.toThrow('user name');
@@ -29,7 +36,10 @@ describe('Users', () => {
     expect(readFileSync(join(dir.path, 'users.json'), 'utf8').includes(token)).toBe(false);
     await Bun.sleep(5);
     const after = await users.consumeReset(token, 'a brand new password');
-    expect([(await users.authenticate('bob', 'a brand new password'))?.id, after.tokens_valid_after > bob.tokens_valid_after]).toEqual([bob.id, true]);
+    expect([
+      (await users.authenticate('bob', 'a brand new password'))?.id,
+      after.tokens_valid_after > bob.tokens_valid_after,
+    ]).toEqual([bob.id, true]);
     await expect(users.consumeReset(token, 'yet another password')).rejects.toThrow('not valid');
     await expect(users.consumeReset('fovr_made-up', 'yet another password')).rejects.toThrow('not valid');
   });
@@ -37,9 +47,17 @@ describe('Users', () => {
   test('two first signups at once: exactly one becomes the first user', async () => {
     await using dir = await tempDir();
     const users = new Users(join(dir.path, 'users.json'));
-    const r = await Promise.allSettled(['a-first', 'b-first', 'c-first'].map((n) => users.create(n, 'admin', null, { firstOnly: true })));
-    const refused = r.filter((x): x is PromiseRejectedResult => x.status === 'rejected').map((x) => (x.reason as { code?: string }).code);
-    expect([r.filter((x) => x.status === 'fulfilled').length, refused, users.list().length]).toEqual([1, ['forbidden', 'forbidden'], 1]);
+    const r = await Promise.allSettled(
+      ['a-first', 'b-first', 'c-first'].map((n) => users.create(n, 'admin', null, { firstOnly: true })),
+    );
+    const refused = r
+      .filter((x): x is PromiseRejectedResult => x.status === 'rejected')
+      .map((x) => (x.reason as { code?: string }).code);
+    expect([r.filter((x) => x.status === 'fulfilled').length, refused, users.list().length]).toEqual([
+      1,
+      ['forbidden', 'forbidden'],
+      1,
+    ]);
   });
 
   test('a second process sees a change made by the first (the file is re-read)', async () => {

@@ -9,25 +9,59 @@ import { startAppliance, stream, tempDir, waitFor } from '../helpers/fixtures';
 test('when inference cannot keep up, frames are dropped and counted, and queues stay bounded', async () => {
   await using dir = await tempDir();
   const clip = join(dir.path, '1080p60.mp4');
-  const gen = Bun.spawn(['ffmpeg', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=60', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+  const gen = Bun.spawn([
+    'ffmpeg',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=60',
+    '-t',
+    '6',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    clip,
+  ]);
   expect(await gen.exited).toBe(0);
-  const s = (id: string) => stream({ id, url: clip, pipeline: 'objects', fps: 60, realtime: true, queue: 2, overrides: { 'events.count': false } });
+  const s = (id: string) =>
+    stream({
+      id,
+      url: clip,
+      pipeline: 'objects',
+      fps: 60,
+      realtime: true,
+      queue: 2,
+      overrides: { 'events.count': false },
+    });
   await using app = await startAppliance({ streams: [s('one'), s('two')] });
   const depths: number[] = [];
   const rss: number[] = [];
-  await waitFor(() => {
-    const views = app.rt.streams.list();
-    depths.push(...views.map((v) => v.queue_depth));
-    rss.push(process.memoryUsage().rss);
-    return views.every((v) => v.state === 'stopped');
-  }, 60_000, 'both clips to end');
+  await waitFor(
+    () => {
+      const views = app.rt.streams.list();
+      depths.push(...views.map((v) => v.queue_depth));
+      rss.push(process.memoryUsage().rss);
+      return views.every((v) => v.state === 'stopped');
+    },
+    60_000,
+    'both clips to end',
+  );
   const views = app.rt.streams.list();
   for (const v of views) {
     // Every decoded frame was either analysed or dropped (none lost, none queued for ever).
     expect(v.frames_decoded).toBe(v.frames_analysed + v.dropped);
   }
   const dropped = views.reduce((n, v) => n + v.dropped, 0);
-  expect([dropped > 0, Math.max(...depths) <= 2, views.every((v) => v.frames_decoded >= 300)]).toEqual([true, true, true]);
+  expect([dropped > 0, Math.max(...depths) <= 2, views.every((v) => v.frames_decoded >= 300)]).toEqual([
+    true,
+    true,
+    true,
+  ]);
   // Memory: no growth with the backlog (a 1080p60 backlog of 6 s would be gigabytes of frames).
   expect((Math.max(...rss) - rss[0]!) / 1e6).toBeLessThan(400);
 }, 120_000);

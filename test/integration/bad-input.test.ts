@@ -23,10 +23,15 @@ async function upload(blob: Blob, name: string, extra: Record<string, string> = 
 
 beforeAll(async () => {
   app = await startAppliance();
-  const res = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
+  const res = await app.api('/api/images', {
+    method: 'POST',
+    body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }),
+  });
   expect(res.status).toBe(201);
 });
-afterAll(async () => { await app[Symbol.asyncDispose](); });
+afterAll(async () => {
+  await app[Symbol.asyncDispose]();
+});
 
 describe('bad uploads', () => {
   test('each gets its status and error code, and the store is unchanged', async () => {
@@ -38,7 +43,14 @@ describe('bad uploads', () => {
       elevenMegabytes: await upload(new Blob([new Uint8Array(11 * 1024 * 1024)]), 'big.jpg'),
       pngBomb: await upload(new Blob([pngClaiming(50000, 50000)]), 'bomb.png'),
       zeroBytes: await upload(new Blob([]), 'empty.jpg'),
-      gif: await upload(new Blob([await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).gif().toBuffer()]), 'x.gif'),
+      gif: await upload(
+        new Blob([
+          await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+            .gif()
+            .toBuffer(),
+        ]),
+        'x.gif',
+      ),
     };
     expect(results).toEqual({
       truncatedJpeg: { status: 422, code: 'unprocessable_image' },
@@ -54,22 +66,35 @@ describe('bad uploads', () => {
   test('a missing file part is 422 and a malformed multipart body is 400', async () => {
     const missing = await app.api('/api/images', { method: 'POST', body: form({ name: 'no file' }) });
     const malformed = await app.api('/api/images', {
-      method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=XYZ' }, body: '--XYZ\r\nContent-Disposition: form-data; name="file"\r\n\r\nunterminated',
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      body: '--XYZ\r\nContent-Disposition: form-data; name="file"\r\n\r\nunterminated',
     });
-    const badJson = await app.api('/api/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"image_id":' });
+    const badJson = await app.api('/api/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"image_id":',
+    });
     expect([missing.status, malformed.status, badJson.status]).toEqual([422, 400, 400]);
     expect(((await missing.json()) as { error: { code: string; message: string } }).error.message).toContain('file');
   });
 
   test('a PNG named .jpg is accepted as what it is: content decides, not the name', async () => {
     const png = await sharp(join(IMAGES, 'person.jpg')).resize(200).png().toBuffer();
-    const res = await app.api('/api/images', { method: 'POST', body: form({ file: [new Blob([png]), 'really-a-png.jpg'] }) });
+    const res = await app.api('/api/images', {
+      method: 'POST',
+      body: form({ file: [new Blob([png]), 'really-a-png.jpg'] }),
+    });
     const body = (await res.json()) as { mime: string; file_name: string };
     expect([res.status, body.mime, body.file_name]).toEqual([201, 'image/png', 'really-a-png.jpg']);
   });
 
   test('search with neither file nor image_id is 422; with an unknown id 404', async () => {
-    const json = (o: object) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o) });
+    const json = (o: object) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(o),
+    });
     const none = await app.api('/api/search', json({ limit: 3 }));
     const unknown = await app.api('/api/search', json({ image_id: '00000000-0000-7000-8000-000000000000' }));
     const badLimit = await app.api('/api/search', json({ image_id: 'x', limit: 500 }));
@@ -84,12 +109,17 @@ describe('API keys', () => {
     const garbage = await fetch(`${app.url}/api/images`, { headers: { authorization: 'Bearer nope' } });
     const bearer = await fetch(`${app.url}/api/images`, { headers: { authorization: `Bearer ${app.key}` } });
     const health = await fetch(`${app.url}/health`);
-    expect([plain.status, wrong.status, garbage.status, bearer.status, health.status]).toEqual([401, 401, 401, 200, 200]);
+    expect([plain.status, wrong.status, garbage.status, bearer.status, health.status]).toEqual([
+      401, 401, 401, 200, 200,
+    ]);
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
   });
 
   test('an unauthenticated upload is refused before its body is read', async () => {
-    const res = await fetch(`${app.url}/api/images`, { method: 'POST', body: form({ file: new Blob([new Uint8Array(8 * 1024 * 1024)]) }) });
+    const res = await fetch(`${app.url}/api/images`, {
+      method: 'POST',
+      body: form({ file: new Blob([new Uint8Array(8 * 1024 * 1024)]) }),
+    });
     expect(res.status).toBe(401);
   });
 

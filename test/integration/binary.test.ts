@@ -20,35 +20,80 @@ async function run(cmd: string[], cwd: string, env: Record<string, string>): Pro
 describe('single binary', () => {
   test('copied alone to an empty directory, it pulls, serves, registers, searches and analyses video', async () => {
     await using build = await tempDir('fovea-build-');
-    const built = await run([process.execPath, 'scripts/build.ts', join(build.path, 'fovea')], root, { ...process.env as Record<string, string> });
+    const built = await run([process.execPath, 'scripts/build.ts', join(build.path, 'fovea')], root, {
+      ...(process.env as Record<string, string>),
+    });
     expect(built.code).toBe(0);
 
     await using empty = await tempDir('fovea-empty-');
     const bin = join(empty.path, 'fovea');
     await copyFile(join(build.path, 'fovea'), bin);
     await mkdir(join(empty.path, 'home'));
-    const env = { HOME: join(empty.path, 'home'), PATH: '/usr/bin:/bin', FOVEA_API_PORT: '0', FOVEA_MODELS_PROVIDERS: 'cpu' };
+    const env = {
+      HOME: join(empty.path, 'home'),
+      PATH: '/usr/bin:/bin',
+      FOVEA_API_PORT: '0',
+      FOVEA_MODELS_PROVIDERS: 'cpu',
+    };
 
     expect((await run([bin, 'version'], empty.path, env)).out).toMatch(/^fovea \d+\.\d+\.\d+ \(bun/);
-    expect((await run([bin, 'models', 'pull', 'mobilenetv2-embed@1', 'yolox-nano@1', '--from', join(SHARED, 'models')], empty.path, env)).code).toBe(0);
+    expect(
+      (
+        await run(
+          [bin, 'models', 'pull', 'mobilenetv2-embed@1', 'yolox-nano@1', '--from', join(SHARED, 'models')],
+          empty.path,
+          env,
+        )
+      ).code,
+    ).toBe(0);
     const config = join(empty.path, 'fovea.yaml');
-    await writeFile(config, `streams:\n  - id: bottles\n    url: ${join(VIDEOS, 'bottle-detection.mp4')}\n    pipeline: objects\n    fps: 2\n    realtime: false\n`);
+    await writeFile(
+      config,
+      `streams:\n  - id: bottles\n    url: ${join(VIDEOS, 'bottle-detection.mp4')}\n    pipeline: objects\n    fps: 2\n    realtime: false\n`,
+    );
     const key = (await run([bin, 'apikey', 'create', '--name', 'ci'], empty.path, env)).out.trim();
 
-    const server = Bun.spawn([bin, 'serve', '--config', config], { cwd: empty.path, env, stdout: 'pipe', stderr: 'pipe' });
+    const server = Bun.spawn([bin, 'serve', '--config', config], {
+      cwd: empty.path,
+      env,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
     try {
       const url = await waitForLine(server.stdout, /"url":"(http:\/\/[^"]+)"/, 60_000);
       const headers = { 'x-api-key': key };
-      const reg = await fetch(`${url}/api/images`, { method: 'POST', headers, body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
+      const reg = await fetch(`${url}/api/images`, {
+        method: 'POST',
+        headers,
+        body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }),
+      });
       const { image_id } = (await reg.json()) as { image_id: string };
-      const res = await fetch(`${url}/api/search`, { method: 'POST', headers, body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
+      const res = await fetch(`${url}/api/search`, {
+        method: 'POST',
+        headers,
+        body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }),
+      });
       const { results } = (await res.json()) as { results: Array<{ image_id: string; similarity_score: number }> };
-      expect([reg.status, res.status, results[0]?.image_id, results[0]!.similarity_score > 0.999]).toEqual([201, 200, image_id, true]);
-      const stream = await waitFor(async () => {
-        const v = (await (await fetch(`${url}/api/streams/bottles`, { headers })).json()) as { state: string; frames_analysed: number };
-        return v.state === 'stopped' && v;
-      }, 90_000, 'the video to be analysed by the binary');
-      const events = (await (await fetch(`${url}/api/events?stream=bottles&type=count&label=bottle`, { headers })).json()) as { total: number };
+      expect([reg.status, res.status, results[0]?.image_id, results[0]!.similarity_score > 0.999]).toEqual([
+        201,
+        200,
+        image_id,
+        true,
+      ]);
+      const stream = await waitFor(
+        async () => {
+          const v = (await (await fetch(`${url}/api/streams/bottles`, { headers })).json()) as {
+            state: string;
+            frames_analysed: number;
+          };
+          return v.state === 'stopped' && v;
+        },
+        90_000,
+        'the video to be analysed by the binary',
+      );
+      const events = (await (
+        await fetch(`${url}/api/events?stream=bottles&type=count&label=bottle`, { headers })
+      ).json()) as { total: number };
       expect([stream.frames_analysed > 50, events.total > 0]).toEqual([true, true]);
     } finally {
       server.kill('SIGTERM');

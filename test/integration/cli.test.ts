@@ -16,9 +16,25 @@ const fovea = foveaCli;
 
 describe('fovea CLI', () => {
   test('every command answers --help with its usage and exit 0', async () => {
-    const names = ['serve', 'demo', 'apikey', 'user', 'models', 'db', 'backup', 'restore', 'watch', 'token', 'fleet', 'config', 'version'];
+    const names = [
+      'serve',
+      'demo',
+      'apikey',
+      'user',
+      'models',
+      'db',
+      'backup',
+      'restore',
+      'watch',
+      'token',
+      'fleet',
+      'config',
+      'version',
+    ];
     const runs = await Promise.all(names.map((c) => fovea([c, '--help'], {})));
-    expect(runs.map((r, i) => [r.code, r.out.startsWith(`Usage: fovea ${names[i]}`)])).toEqual(names.map(() => [0, true]));
+    expect(runs.map((r, i) => [r.code, r.out.startsWith(`Usage: fovea ${names[i]}`)])).toEqual(
+      names.map(() => [0, true]),
+    );
     const unknown = await fovea(['frobnicate'], {});
     expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining("unknown command 'frobnicate'")]);
   });
@@ -31,7 +47,11 @@ describe('fovea CLI', () => {
     await writeFile(good, 'api:\n  port: 9000\n');
     const b = await fovea(['config', 'check', '--config', bad], {});
     const g = await fovea(['config', 'check', '--config', good], {});
-    expect([b.code, b.err.trim(), g.code]).toEqual([1, `fovea config: ${bad}:2: /api/port: expected integer (got "eighty")`, 0]);
+    expect([b.code, b.err.trim(), g.code]).toEqual([
+      1,
+      `fovea config: ${bad}:2: /api/port: expected integer (got "eighty")`,
+      0,
+    ]);
   });
 
   test('the committed JSON Schema for editors matches the config schema', async () => {
@@ -48,20 +68,46 @@ describe('fovea CLI', () => {
     const dup = await fovea(['apikey', 'create', '--name', 'ops'], env);
     const revoke = await fovea(['apikey', 'revoke', 'ops'], env);
     const list = await fovea(['apikey', 'list'], env);
-    expect([migrate.out.split('\n')[0], st.out.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' ')), /^fov_[0-9a-f]{8}_/.test(key), dup.code, revoke.code, list.out.includes('revoked')]).toEqual([
+    expect([
+      migrate.out.split('\n')[0],
+      st.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(0, 3).join(' ')),
+      /^fov_[0-9a-f]{8}_/.test(key),
+      dup.code,
+      revoke.code,
+      list.out.includes('revoked'),
+    ]).toEqual([
       `applied: ${migrations.map((m) => m.version).join(', ')}`,
       migrations.map((m) => `${String(m.version).padStart(4, '0')} ${m.name} applied`),
-      true, 2, 0, true,
+      true,
+      2,
+      0,
+      true,
     ]);
     expect(await Bun.file(join(dir.path, 'api-keys.json')).text()).not.toContain(key);
   });
 
   test('token signs an HS256 JWT the appliance accepts; without a secret it says so', async () => {
     const secret = 'cli-test-secret-that-is-at-least-32-bytes';
-    const ok = await fovea(['token', '--sub', 'dashboard', '--ttl', '60', '--scope', 'events:read'], { FOVEA_API_JWT_HS256_SECRET: secret });
-    const verifier = (await JwtVerifier.create({ hs256_secret: secret, eddsa_public_keys: [], audience: 'fovea', issuer: '', clock_tolerance_s: 0 }))!;
+    const ok = await fovea(['token', '--sub', 'dashboard', '--ttl', '60', '--scope', 'events:read'], {
+      FOVEA_API_JWT_HS256_SECRET: secret,
+    });
+    const verifier = (await JwtVerifier.create({
+      hs256_secret: secret,
+      eddsa_public_keys: [],
+      audience: 'fovea',
+      issuer: '',
+      clock_tolerance_s: 0,
+    }))!;
     const none = await fovea(['token', '--sub', 'x'], {});
-    expect([ok.code, await verifier.verify(ok.out.trim()), none.code, none.err]).toEqual([0, { subject: 'dashboard', scopes: ['events:read'] }, 2, expect.stringContaining('no api.jwt.hs256_secret')]);
+    expect([ok.code, await verifier.verify(ok.out.trim()), none.code, none.err]).toEqual([
+      0,
+      { subject: 'dashboard', scopes: ['events:read'] },
+      2,
+      expect.stringContaining('no api.jwt.hs256_secret'),
+    ]);
     expect(ok.err).not.toContain(secret);
   });
 
@@ -69,8 +115,16 @@ describe('fovea CLI', () => {
     await ensureModel();
     await using dir = await tempDir();
     const p = Bun.spawn([process.execPath, main, 'demo'], {
-      env: { ...process.env, FOVEA_STATE_DIR: dir.path, FOVEA_API_PORT: '0', FOVEA_MODELS_DIR: MODELS_DIR, FOVEA_SHARED: SHARED, FOVEA_LOG_LEVEL: 'warn' },
-      stdout: 'pipe', stderr: 'pipe',
+      env: {
+        ...process.env,
+        FOVEA_STATE_DIR: dir.path,
+        FOVEA_API_PORT: '0',
+        FOVEA_MODELS_DIR: MODELS_DIR,
+        FOVEA_SHARED: SHARED,
+        FOVEA_LOG_LEVEL: 'warn',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
     });
     try {
       const reader = p.stdout.getReader();
@@ -82,9 +136,16 @@ describe('fovea CLI', () => {
       }
       const key = /API key \(shown once\): (\S+)/.exec(text)![1]!;
       const url = /serving at (http:\/\/\S+)/.exec(text)![1]!;
-      const list = (await (await fetch(`${url}/api/images?tag=sample`, { headers: { 'x-api-key': key } })).json()) as { total: number };
-      const search = await fetch(`${url}/api/search`, { method: 'POST', headers: { 'x-api-key': key }, body: form({ file: await fileBlob(join(IMAGES, 'coco', '000000000139.jpg')), limit: '1' }) });
-      const top = ((await search.json()) as { results: Array<{ metadata: { name: string } }> }).results[0]!.metadata.name;
+      const list = (await (await fetch(`${url}/api/images?tag=sample`, { headers: { 'x-api-key': key } })).json()) as {
+        total: number;
+      };
+      const search = await fetch(`${url}/api/search`, {
+        method: 'POST',
+        headers: { 'x-api-key': key },
+        body: form({ file: await fileBlob(join(IMAGES, 'coco', '000000000139.jpg')), limit: '1' }),
+      });
+      const top = ((await search.json()) as { results: Array<{ metadata: { name: string } }> }).results[0]!.metadata
+        .name;
       expect([list.total, top]).toEqual([12, 'COCO 000000000139']);
     } finally {
       p.kill('SIGTERM');

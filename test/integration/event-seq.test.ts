@@ -26,7 +26,12 @@ describe('event sequence', () => {
 
     const from = (await seqOfEvent(db, records[499]!.id))!;
     const onlyA = await eventsAfter(db, from, { streams: ['a'], types: ['enter'] }, 10_000);
-    expect(onlyA.map((r) => r.id)).toEqual(records.slice(500).filter((_, j) => (500 + j) % 2 === 1 && (500 + j) % 3 !== 0).map((r) => r.id));
+    expect(onlyA.map((r) => r.id)).toEqual(
+      records
+        .slice(500)
+        .filter((_, j) => (500 + j) % 2 === 1 && (500 + j) % 3 !== 0)
+        .map((r) => r.id),
+    );
     expect(await seqOfEvent(db, 'not-a-uuid')).toBeNull();
     db.close();
 
@@ -42,13 +47,24 @@ describe('event sequence', () => {
   test('the migration numbers events stored before it in time order', async () => {
     await using dir = await tempDir();
     const db = await Db.open(join(dir.path, 'old.duckdb'));
-    await migrate(db, migrations.filter((m) => m.version < 5));
-    for (const [i, t] of [[1, '2026-01-01 10:00:02'], [2, '2026-01-01 10:00:01']] as const) {
-      await db.run(`INSERT INTO events (id, session_id, stream, timestamp, type, label, payload) VALUES (uuid(), uuid(), 'cam', '${t}+00', 'enter', 'p${i}', '{}')`);
+    await migrate(
+      db,
+      migrations.filter((m) => m.version < 5),
+    );
+    for (const [i, t] of [
+      [1, '2026-01-01 10:00:02'],
+      [2, '2026-01-01 10:00:01'],
+    ] as const) {
+      await db.run(
+        `INSERT INTO events (id, session_id, stream, timestamp, type, label, payload) VALUES (uuid(), uuid(), 'cam', '${t}+00', 'enter', 'p${i}', '{}')`,
+      );
     }
     await migrate(db);
     const rows = await eventsAfter(db, 0, {}, 10);
-    expect(rows.map((r) => [r.label, Number(r.seq)])).toEqual([['p2', 1], ['p1', 2]]);
+    expect(rows.map((r) => [r.label, Number(r.seq)])).toEqual([
+      ['p2', 1],
+      ['p1', 2],
+    ]);
     db.close();
   });
 });

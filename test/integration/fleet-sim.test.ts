@@ -18,14 +18,22 @@ test(`${N} boxes pull one repo; after a push every box reports the new revision`
   const repo = await fleetRepo(dir.path);
   const first = await repo.commit('twenty boxes', fleetFiles(N));
   const boxes = await startBoxes(N, repo, join(dir.path, 'boxes'), { intervalS: INTERVAL_S });
-  await using _kill = { [Symbol.asyncDispose]: async () => { await Promise.all(boxes.map((b) => b.p[Symbol.asyncDispose]())); } };
+  await using _kill = {
+    [Symbol.asyncDispose]: async () => {
+      await Promise.all(boxes.map((b) => b.p[Symbol.asyncDispose]()));
+    },
+  };
   const urls = boxes.map((b) => ({ id: b.id, url: b.p.url }));
   await convergence(urls, first, performance.now(), 180_000);
 
   const t0 = performance.now();
-  const second = await repo.commit('door: stricter score', { 'pipelines/door.yaml': PEOPLE_PIPELINE.replace('score: 0.3', 'score: 0.35') });
+  const second = await repo.commit('door: stricter score', {
+    'pipelines/door.yaml': PEOPLE_PIPELINE.replace('score: 0.3', 'score: 0.35'),
+  });
   const ms = await convergence(urls, second, t0, 120_000);
-  console.log(`fleet of ${N}: converged in median ${Math.round(median(ms))} ms, max ${Math.round(Math.max(...ms))} ms (poll every ${INTERVAL_S} s)`);
+  console.log(
+    `fleet of ${N}: converged in median ${Math.round(median(ms))} ms, max ${Math.round(Math.max(...ms))} ms (poll every ${INTERVAL_S} s)`,
+  );
   expect(ms.length).toBe(N);
   // One poll interval, plus the apply and the health gate (the stream's next frame at 1 fps), on 2 cores shared by 20 boxes.
   expect(Math.max(...ms)).toBeLessThan((INTERVAL_S + 30) * 1000);

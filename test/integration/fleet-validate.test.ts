@@ -22,8 +22,24 @@ describe('fovea fleet', () => {
   test('the template fleet repo validates, and a device renders defaults < groups < device', async () => {
     const v = await fovea(['fleet', 'validate', template]);
     const r = await fovea(['fleet', 'render', '--device', 'box-001', template]);
-    const { branch, config } = JSON.parse(r.out) as { branch: string; config: { device_id: string; log: { level: string }; streams: Array<Record<string, unknown>>; pipelines: { dir: string } } };
-    expect([v.code, v.out.trim(), r.code, branch, config.device_id, config.log.level, config.pipelines.dir]).toEqual([0, 'fleet ok: 2 devices, 2 groups, 1 pipeline', 0, 'canary', 'box-001', 'debug', join(template, 'pipelines')]);
+    const { branch, config } = JSON.parse(r.out) as {
+      branch: string;
+      config: {
+        device_id: string;
+        log: { level: string };
+        streams: Array<Record<string, unknown>>;
+        pipelines: { dir: string };
+      };
+    };
+    expect([v.code, v.out.trim(), r.code, branch, config.device_id, config.log.level, config.pipelines.dir]).toEqual([
+      0,
+      'fleet ok: 2 devices, 2 groups, 1 pipeline',
+      0,
+      'canary',
+      'box-001',
+      'debug',
+      join(template, 'pipelines'),
+    ]);
     expect(config.streams.map((s) => [s.id, s.url, s.pipeline, s.password, s.hwaccel])).toEqual([
       ['entrance', 'rtsp://10.1.0.21/stream1', 'entrance-people', '${cred:camera-password}', 'cuda'],
       ['lobby', 'rtsp://10.1.0.22:8554/live', 'objects', '${cred:camera-password}', 'none'],
@@ -37,14 +53,23 @@ describe('fovea fleet', () => {
     await edit(f('devices/box-001.yaml'), 'groups: [entrances, canary]', 'groups: [entrances, canary, nosuch]');
     await edit(f('devices/box-001.yaml'), '    pipeline: objects', '    pipeline: objectz\n    fps: 500');
     await edit(f('groups/canary.yaml'), 'level: debug', 'level: loud\n  streams: []');
-    await edit(f('devices/box-002.yaml'), 'providers: [cpu]', 'providers: [cpu]\n  sync:\n    secret_access_key: hunter2hunter2');
+    await edit(
+      f('devices/box-002.yaml'),
+      'providers: [cpu]',
+      'providers: [cpu]\n  sync:\n    secret_access_key: hunter2hunter2',
+    );
     await edit(f('pipelines/entrance-people.yaml'), 'model: yolox-nano@1', 'model: yolox-huge@9');
     await writeFile(f('devices/box-003.yaml'), 'groups: [entrances\n');
     await writeFile(f('devices/Bad Name.yaml'), 'groups: []\n');
     const v = await fovea(['fleet', 'validate', dir.path]);
     const lines = v.out.trim().split('\n');
     expect(v.code).toBe(1);
-    expect(lines.slice(0, -1).map((l) => l.split(': ').slice(0, 2).join(': ')).sort()).toEqual([
+    expect(
+      lines
+        .slice(0, -1)
+        .map((l) => l.split(': ').slice(0, 2).join(': '))
+        .sort(),
+    ).toEqual([
       'devices/Bad Name.yaml: /',
       'devices/box-001.yaml:12: /streams/1/pipeline',
       'devices/box-001.yaml:13: /streams/1/fps',
@@ -65,7 +90,9 @@ describe('fovea fleet', () => {
   test('the committed JSON Schemas for editors match the fleet file schemas', async () => {
     for (const kind of ['fleet', 'group', 'device']) {
       const s = await fovea(['fleet', 'schema', kind]);
-      expect(JSON.parse(s.out)).toEqual(JSON.parse(await readFile(join(template, 'schema', `${kind}.schema.json`), 'utf8')));
+      expect(JSON.parse(s.out)).toEqual(
+        JSON.parse(await readFile(join(template, 'schema', `${kind}.schema.json`), 'utf8')),
+      );
     }
   }, 30_000);
 });

@@ -8,7 +8,10 @@ let app: Appliance;
 const ids: Record<string, string> = {};
 
 async function register(path: string, fields: Record<string, string> = {}): Promise<Response> {
-  return app.api('/api/images', { method: 'POST', body: form({ file: [await fileBlob(path), path.split('/').pop()!], ...fields }) });
+  return app.api('/api/images', {
+    method: 'POST',
+    body: form({ file: [await fileBlob(path), path.split('/').pop()!], ...fields }),
+  });
 }
 
 beforeAll(async () => {
@@ -19,22 +22,38 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
     ids[f] = ((await res.json()) as { image_id: string }).image_id;
   }
-  const dog = await register(join(IMAGES, 'dog.jpg'), { name: 'dog', description: 'a dog, a bicycle and a car', tags: 'animal' });
+  const dog = await register(join(IMAGES, 'dog.jpg'), {
+    name: 'dog',
+    description: 'a dog, a bicycle and a car',
+    tags: 'animal',
+  });
   ids.dog = ((await dog.json()) as { image_id: string }).image_id;
 });
-afterAll(async () => { await app[Symbol.asyncDispose](); });
+afterAll(async () => {
+  await app[Symbol.asyncDispose]();
+});
 
 describe('POST /api/images', () => {
   test('returns the stored record with EXIF, sizes and links that serve the files', async () => {
     const res = await app.api(`/api/images/${ids.dog}`);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
-      image_id: ids.dog, name: 'dog', description: 'a dog, a bicycle and a car', tags: ['animal'], mime: 'image/jpeg',
-      width: 768, height: 576, size_bytes: 163759, camera_model: 'Canon Canon PowerShot S95', taken_at: '2014-09-19T16:08:30.000Z',
+      image_id: ids.dog,
+      name: 'dog',
+      description: 'a dog, a bicycle and a car',
+      tags: ['animal'],
+      mime: 'image/jpeg',
+      width: 768,
+      height: 576,
+      size_bytes: 163759,
+      camera_model: 'Canon Canon PowerShot S95',
+      taken_at: '2014-09-19T16:08:30.000Z',
     });
     const file = await app.api(new URL(body.image_url as string).pathname);
     expect(file.headers.get('content-type')).toBe('image/jpeg');
-    expect(new Uint8Array(await file.arrayBuffer())).toEqual(new Uint8Array(await Bun.file(join(IMAGES, 'dog.jpg')).arrayBuffer()));
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(
+      new Uint8Array(await Bun.file(join(IMAGES, 'dog.jpg')).arrayBuffer()),
+    );
     const thumb = await app.api(new URL(body.thumbnail_url as string).pathname);
     const meta = await sharp(new Uint8Array(await thumb.arrayBuffer())).metadata();
     expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['jpeg', 256]);
@@ -43,8 +62,16 @@ describe('POST /api/images', () => {
 
 describe('GET /api/images', () => {
   test('pages newest first and counts the total', async () => {
-    const p1 = (await (await app.api('/api/images?page=1&limit=5')).json()) as { items: Array<{ image_id: string }>; total: number; page: number; limit: number };
-    const p3 = (await (await app.api('/api/images?page=3&limit=5')).json()) as { items: Array<{ image_id: string }>; total: number };
+    const p1 = (await (await app.api('/api/images?page=1&limit=5')).json()) as {
+      items: Array<{ image_id: string }>;
+      total: number;
+      page: number;
+      limit: number;
+    };
+    const p3 = (await (await app.api('/api/images?page=3&limit=5')).json()) as {
+      items: Array<{ image_id: string }>;
+      total: number;
+    };
     expect([p1.total, p1.page, p1.limit, p1.items.length, p3.items.length]).toEqual([13, 1, 5, 5, 3]);
     expect(p1.items[0]!.image_id).toBe(ids.dog!);
   });
@@ -67,8 +94,13 @@ describe('GET /api/images', () => {
 
 describe('POST /api/search', () => {
   test('an image finds itself first with similarity ~1 (by file)', async () => {
-    const res = await app.api('/api/search', { method: 'POST', body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')), limit: '3' }) });
-    const { results } = (await res.json()) as { results: Array<{ image_id: string; similarity_score: number; metadata: { name: string } }> };
+    const res = await app.api('/api/search', {
+      method: 'POST',
+      body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')), limit: '3' }),
+    });
+    const { results } = (await res.json()) as {
+      results: Array<{ image_id: string; similarity_score: number; metadata: { name: string } }>;
+    };
     expect(results.length).toBe(3);
     expect(results[0]!.image_id).toBe(ids.dog!);
     expect(results[0]!.similarity_score).toBeGreaterThan(0.999);
@@ -77,7 +109,11 @@ describe('POST /api/search', () => {
 
   test('by image_id (JSON) the image itself comes first, and the order is by score', async () => {
     const first = readdirSync(COCO).sort()[0]!;
-    const res = await app.api('/api/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: ids[first], limit: 5 }) });
+    const res = await app.api('/api/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ image_id: ids[first], limit: 5 }),
+    });
     const { results } = (await res.json()) as { results: Array<{ image_id: string; similarity_score: number }> };
     expect(results[0]!.image_id).toBe(ids[first]!);
     const scores = results.map((r) => r.similarity_score);
@@ -91,8 +127,15 @@ describe('POST /api/search', () => {
       const img = sharp(join(COCO, f));
       const { width, height } = await img.metadata();
       const crop = await sharp(join(COCO, f))
-        .extract({ left: Math.round(width! * 0.1), top: Math.round(height! * 0.1), width: Math.round(width! * 0.8), height: Math.round(height! * 0.8) })
-        .resize(Math.round(width! * 0.5)).jpeg({ quality: 70 }).toBuffer();
+        .extract({
+          left: Math.round(width! * 0.1),
+          top: Math.round(height! * 0.1),
+          width: Math.round(width! * 0.8),
+          height: Math.round(height! * 0.8),
+        })
+        .resize(Math.round(width! * 0.5))
+        .jpeg({ quality: 70 })
+        .toBuffer();
       const res = await app.api('/api/search', { method: 'POST', body: form({ file: new Blob([crop]), limit: '1' }) });
       found.push(((await res.json()) as { results: Array<{ image_id: string }> }).results[0]!.image_id);
     }
@@ -100,17 +143,31 @@ describe('POST /api/search', () => {
   });
 
   test('threshold and tag filters restrict the results', async () => {
-    const body = (o: object) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: ids.dog, ...o }) });
-    const strict = (await (await app.api('/api/search', body({ threshold: 0.99 }))).json()) as { results: Array<{ image_id: string }> };
-    const odd = (await (await app.api('/api/search', body({ tags: ['odd'], limit: 100 }))).json()) as { results: Array<{ metadata: { tags: string[] } }> };
+    const body = (o: object) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ image_id: ids.dog, ...o }),
+    });
+    const strict = (await (await app.api('/api/search', body({ threshold: 0.99 }))).json()) as {
+      results: Array<{ image_id: string }>;
+    };
+    const odd = (await (await app.api('/api/search', body({ tags: ['odd'], limit: 100 }))).json()) as {
+      results: Array<{ metadata: { tags: string[] } }>;
+    };
     expect(strict.results.map((r) => r.image_id)).toEqual([ids.dog!]);
     expect(odd.results.length).toBe(6);
     expect(odd.results.every((r) => r.metadata.tags.includes('odd'))).toBe(true);
   });
 
   test('the HNSW index and exact DuckDB search agree on the top results', async () => {
-    const viaIndex = await app.rt.images.search({ kind: 'id', id: ids.dog! }, { limit: 10, threshold: -1, filters: {}, exactBelow: 0 });
-    const exact = await app.rt.images.search({ kind: 'id', id: ids.dog! }, { limit: 10, threshold: -1, filters: {}, exactBelow: 1_000_000 });
+    const viaIndex = await app.rt.images.search(
+      { kind: 'id', id: ids.dog! },
+      { limit: 10, threshold: -1, filters: {}, exactBelow: 0 },
+    );
+    const exact = await app.rt.images.search(
+      { kind: 'id', id: ids.dog! },
+      { limit: 10, threshold: -1, filters: {}, exactBelow: 1_000_000 },
+    );
     expect(viaIndex.length).toBe(10);
     expect(viaIndex.map((s) => s.row.id)).toEqual(exact.map((s) => s.row.id));
   });
@@ -145,11 +202,18 @@ describe('GET /health and the API document', () => {
   test('health is open and reports every part', async () => {
     const res = await fetch(`${app.url}/health`);
     const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
-    expect([res.status, body.status, Object.keys(body.checks).sort(), Object.values(body.checks).every((c) => c.ok)]).toEqual([200, 'ok', ['db', 'index', 'models', 'storage'], true]);
+    expect([
+      res.status,
+      body.status,
+      Object.keys(body.checks).sort(),
+      Object.values(body.checks).every((c) => c.ok),
+    ]).toEqual([200, 'ok', ['db', 'index', 'models', 'storage'], true]);
   });
 
   test('/openapi.json lists the routes', async () => {
     const doc = (await (await fetch(`${app.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/images/', '/api/images/{id}', '/api/search', '/health']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/images/', '/api/images/{id}', '/api/search', '/health']),
+    );
   });
 });

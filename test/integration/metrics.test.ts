@@ -9,7 +9,12 @@ import { startAppliance, stream, VIDEOS, waitFor } from '../helpers/fixtures';
 const root = join(import.meta.dir, '../..');
 
 async function promtool(args: string[], stdin?: string): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(['promtool', ...args], { cwd: join(root, 'ansible/prometheus'), stdin: stdin === undefined ? 'ignore' : new Blob([stdin]), stdout: 'pipe', stderr: 'pipe' });
+  const p = Bun.spawn(['promtool', ...args], {
+    cwd: join(root, 'ansible/prometheus'),
+    stdin: stdin === undefined ? 'ignore' : new Blob([stdin]),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
   return { code: await p.exited, out: out + err };
 }
@@ -21,8 +26,15 @@ const value = (text: string, series: string) => {
 };
 
 test('/metrics: streams, inference, HTTP, files and process figures, valid for promtool', async () => {
-  await using app = await startAppliance({ streams: [stream({ id: 'table', url: join(VIDEOS, 'people-detection_from-gif.mp4'), pipeline: 'people', fps: 5 })] });
-  await waitFor(async () => ((await (await app.api('/api/streams/table')).json()) as { frames_analysed: number }).frames_analysed >= 10, 60_000, 'frames analysed');
+  await using app = await startAppliance({
+    streams: [stream({ id: 'table', url: join(VIDEOS, 'people-detection_from-gif.mp4'), pipeline: 'people', fps: 5 })],
+  });
+  await waitFor(
+    async () =>
+      ((await (await app.api('/api/streams/table')).json()) as { frames_analysed: number }).frames_analysed >= 10,
+    60_000,
+    'frames analysed',
+  );
   expect((await app.api('/api/images/not-an-id')).status).toBe(404);
   expect((await fetch(`${app.url}/api/images`)).status).toBe(401);
   const res = await fetch(`${app.url}/metrics`);
@@ -31,15 +43,29 @@ test('/metrics: streams, inference, HTTP, files and process figures, valid for p
   const v = (s: string) => value(text, s);
   expect({
     analysed: v('fovea_stream_frames_analysed_total{stream="table"}')! >= 10,
-    decoded: v('fovea_stream_frames_decoded_total{stream="table"}')! >= v('fovea_stream_frames_analysed_total{stream="table"}')!,
+    decoded:
+      v('fovea_stream_frames_decoded_total{stream="table"}')! >=
+      v('fovea_stream_frames_analysed_total{stream="table"}')!,
     dropped: v('fovea_stream_frames_dropped_total{stream="table"}'),
     inference: v('fovea_inference_duration_seconds_count{model="yolox-nano@1"}')! >= 10,
-    oneState: ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped'].map((s) => v(`fovea_stream_state{stream="table",state="${s}"}`)).reduce((a, b) => a! + b!, 0),
+    oneState: ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped']
+      .map((s) => v(`fovea_stream_state{stream="table",state="${s}"}`))
+      .reduce((a, b) => a! + b!, 0),
     notFound: v('fovea_http_request_duration_seconds_count{method="GET",route="/api/images/:id",status="404"}'),
     refused: v('fovea_http_request_duration_seconds_count{method="GET",route="unmatched",status="401"}'),
     db: v('fovea_db_file_bytes')! > 0,
     rss: v('fovea_process_resident_memory_bytes')! > 50e6,
-  }).toEqual({ analysed: true, decoded: true, dropped: 0, inference: true, oneState: 1, notFound: 1, refused: 1, db: true, rss: true });
+  }).toEqual({
+    analysed: true,
+    decoded: true,
+    dropped: 0,
+    inference: true,
+    oneState: 1,
+    notFound: 1,
+    refused: 1,
+    db: true,
+    rss: true,
+  });
   const lint = await promtool(['check', 'metrics'], text);
   expect(lint).toEqual({ code: 0, out: '' });
 }, 120_000);

@@ -17,8 +17,19 @@ describe('models pull', () => {
     // The network is closed here: serve the pinned upstream bytes through the fetcher, nothing else.
     const upstream = new Uint8Array(await Bun.file(join(SHARED, 'models/mobilenetv2-12-int8.onnx')).arrayBuffer());
     const urls: string[] = [];
-    const outcome = await pullModel(embed, catalog, { dir: dir.path, fetcher: async (u) => { urls.push(u); return new Response(upstream); } });
-    const session = await openSession(await verifiedPath(embed, dir.path), { providers: ['cpu'], threads: 1, log, ref: 'x' });
+    const outcome = await pullModel(embed, catalog, {
+      dir: dir.path,
+      fetcher: async (u) => {
+        urls.push(u);
+        return new Response(upstream);
+      },
+    });
+    const session = await openSession(await verifiedPath(embed, dir.path), {
+      providers: ['cpu'],
+      threads: 1,
+      log,
+      ref: 'x',
+    });
     expect([outcome, urls, session.outputNames]).toEqual(['download', [embed.source.url], ['output', 'embedding']]);
     await session.close();
   });
@@ -41,13 +52,24 @@ describe('models pull', () => {
   test('the derived model gives exactly the outputs of the shared embed model', async () => {
     await using dir = await tempDir();
     await copyFile(join(SHARED, 'models/mobilenetv2-12-int8.onnx'), join(dir.path, 'base.onnx'));
-    await pullModel(embed, catalog, { dir: dir.path, fetcher: async () => new Response(Bun.file(join(dir.path, 'base.onnx'))) });
+    await pullModel(embed, catalog, {
+      dir: dir.path,
+      fetcher: async () => new Response(Bun.file(join(dir.path, 'base.onnx'))),
+    });
     const a = await openSession(join(dir.path, embed.file), { providers: ['cpu'], threads: 1, log, ref: 'a' });
-    const b = await openSession(join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx'), { providers: ['cpu'], threads: 1, log, ref: 'b' });
+    const b = await openSession(join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx'), {
+      providers: ['cpu'],
+      threads: 1,
+      log,
+      ref: 'b',
+    });
     // Input tensors are handed over to the inference worker (transferred), so each run gets its own.
-    const x = () => ({ input: { data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)), dims: [1, 3, 224, 224] } });
+    const x = () => ({
+      input: { data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)), dims: [1, 3, 224, 224] },
+    });
     const [ra, rb] = [await a.run(x(), ['embedding']), await b.run(x(), ['embedding'])];
     expect(Array.from(ra.embedding!.data)).toEqual(Array.from(rb.embedding!.data));
-    await a.close(); await b.close();
+    await a.close();
+    await b.close();
   });
 });

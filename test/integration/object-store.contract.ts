@@ -13,7 +13,10 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       const b = await store.put(data, 'txt');
       const blob = await store.get(a.key);
       expect([a, b, new Uint8Array(await blob!.arrayBuffer()), await store.has(a.key)]).toEqual([
-        { key: `${sha.slice(0, 2)}/${sha}.txt`, sha256: sha, size: data.byteLength }, a, data, true,
+        { key: `${sha.slice(0, 2)}/${sha}.txt`, sha256: sha, size: data.byteLength },
+        a,
+        data,
+        true,
       ]);
       await store[Symbol.asyncDispose]?.();
     });

@@ -7,7 +7,14 @@ import { tempDir } from '../helpers/fixtures';
 import { S3_KEY, startS3 } from '../helpers/s3rver';
 
 const settings = (endpoint: string, over: Partial<S3Settings> = {}): S3Settings => ({
-  endpoint, region: 'us-east-1', bucket: 'fovea', path_style: true, ...S3_KEY, multipart_threshold_bytes: 5 << 20, part_size_bytes: 5 << 20, ...over,
+  endpoint,
+  region: 'us-east-1',
+  bucket: 'fovea',
+  path_style: true,
+  ...S3_KEY,
+  multipart_threshold_bytes: 5 << 20,
+  part_size_bytes: 5 << 20,
+  ...over,
 });
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -21,11 +28,23 @@ describe('S3 bucket adapter', () => {
     await Bun.write(join(dir.path, 's'), small);
     await Bun.write(join(dir.path, 'l'), large);
     await bucket.probe();
-    await bucket.putFile('p/box/s.jpg', join(dir.path, 's'), small.length, { sha256Hex: sha(small), contentType: 'image/jpeg', metadata: { device: 'box', stream: 'door' } });
-    await bucket.putFile('p/box/l.bin', join(dir.path, 'l'), large.length, { sha256Hex: sha(large), contentType: 'application/octet-stream', metadata: { device: 'box' } });
+    await bucket.putFile('p/box/s.jpg', join(dir.path, 's'), small.length, {
+      sha256Hex: sha(small),
+      contentType: 'image/jpeg',
+      metadata: { device: 'box', stream: 'door' },
+    });
+    await bucket.putFile('p/box/l.bin', join(dir.path, 'l'), large.length, {
+      sha256Hex: sha(large),
+      contentType: 'application/octet-stream',
+      metadata: { device: 'box' },
+    });
     const got = await fetch(await bucket.presign('p/box/l.bin', 60));
     expect([
-      sha((await bucket.get('p/box/s.jpg'))!), await bucket.head('p/box/s.jpg'), got.status, sha(new Uint8Array(await got.arrayBuffer())), await bucket.head('p/box/none'),
+      sha((await bucket.get('p/box/s.jpg'))!),
+      await bucket.head('p/box/s.jpg'),
+      got.status,
+      sha(new Uint8Array(await got.arrayBuffer())),
+      await bucket.head('p/box/none'),
     ]).toEqual([sha(small), { size: small.length, sha256: sha(small) }, 200, sha(large), null]);
     bucket.close();
   }, 60_000);
@@ -35,15 +54,33 @@ describe('S3 bucket adapter', () => {
     await using dir = await tempDir();
     await Bun.write(join(dir.path, 'f'), 'x');
     const kind = async (b: S3Bucket, file = 'f', size = 1) => {
-      try { await b.putFile('k', join(dir.path, file), size, { sha256Hex: sha(new TextEncoder().encode('x')), contentType: 'text/plain', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; }
+      try {
+        await b.putFile('k', join(dir.path, file), size, {
+          sha256Hex: sha(new TextEncoder().encode('x')),
+          contentType: 'text/plain',
+          metadata: {},
+        });
+        return 'ok';
+      } catch (e) {
+        return (e as { kind: string }).kind;
+      }
     };
     const wrongKey = new S3Bucket(settings(s3.endpoint, { access_key_id: 'NOT-A-KEY' }));
     const noBucket = new S3Bucket(settings(s3.endpoint, { bucket: 'missing' }));
     const good = new S3Bucket(settings(s3.endpoint));
     // A local file that is gone, for a single PUT and for a multipart upload: the bucket is not blamed.
-    const before = [await kind(wrongKey), await kind(noBucket), await kind(good, 'gone'), await kind(good, 'gone', 6 << 20), await kind(good)];
+    const before = [
+      await kind(wrongKey),
+      await kind(noBucket),
+      await kind(good, 'gone'),
+      await kind(good, 'gone', 6 << 20),
+      await kind(good),
+    ];
     // A probe's 403 has no body, so no error code: the message says the status instead.
-    const probe = await wrongKey.probe().then(() => 'ok', (e: Error) => e.message);
+    const probe = await wrongKey.probe().then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
     await s3.stop();
     expect([...before, await kind(good)]).toEqual(['unauthorized', 'no_bucket', 'local', 'local', 'ok', 'unreachable']);
     expect(probe).toBe('the bucket refused the credentials (HTTP 403)');
@@ -55,11 +92,25 @@ describe('S3 bucket adapter', () => {
     const body = randomBytes(1000);
     await Bun.write(join(dir.path, 'f'), body);
     const put = async (b: S3Bucket) => {
-      try { await b.putFile('tls/f.bin', join(dir.path, 'f'), body.length, { sha256Hex: sha(body), contentType: 'application/octet-stream', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; }
+      try {
+        await b.putFile('tls/f.bin', join(dir.path, 'f'), body.length, {
+          sha256Hex: sha(body),
+          contentType: 'application/octet-stream',
+          metadata: {},
+        });
+        return 'ok';
+      } catch (e) {
+        return (e as { kind: string }).kind;
+      }
     };
     const trusted = new S3Bucket(settings(s3.endpoint, { ca: await Bun.file(s3.caFile!).bytes() }));
     const untrusted = new S3Bucket(settings(s3.endpoint));
-    expect([s3.endpoint.startsWith('https:'), await put(trusted), sha((await trusted.get('tls/f.bin'))!), await put(untrusted)]).toEqual([true, 'ok', sha(body), 'unreachable']);
+    expect([
+      s3.endpoint.startsWith('https:'),
+      await put(trusted),
+      sha((await trusted.get('tls/f.bin'))!),
+      await put(untrusted),
+    ]).toEqual([true, 'ok', sha(body), 'unreachable']);
     trusted.close();
     untrusted.close();
   }, 60_000);
@@ -73,12 +124,29 @@ describe('S3 bucket adapter', () => {
       process.env.AWS_ACCESS_KEY_ID = id;
       process.env.AWS_SECRET_ACCESS_KEY = S3_KEY.secret_access_key;
       const b = new S3Bucket(settings(s3.endpoint, { access_key_id: '', secret_access_key: '' }));
-      try { await b.putFile('chain/f', join(dir.path, 'f'), 1, { sha256Hex: sha(new TextEncoder().encode('x')), contentType: 'text/plain', metadata: {} }); return 'ok'; } catch (e) { return (e as { kind: string }).kind; } finally { b.close(); }
+      try {
+        await b.putFile('chain/f', join(dir.path, 'f'), 1, {
+          sha256Hex: sha(new TextEncoder().encode('x')),
+          contentType: 'text/plain',
+          metadata: {},
+        });
+        return 'ok';
+      } catch (e) {
+        return (e as { kind: string }).kind;
+      } finally {
+        b.close();
+      }
     };
     try {
       expect([await attempt(S3_KEY.access_key_id), await attempt('NOT-A-KEY')]).toEqual(['ok', 'unauthorized']);
     } finally {
-      for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      for (const [k, v] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   }, 60_000);
 });

@@ -23,12 +23,25 @@ test('READY with a status, WATCHDOG at half the interval, STOPPING on SIGTERM', 
   const sock = join(dir.path, 'notify.sock');
   const rx = Bun.spawn(['/usr/bin/python3', '-c', RECEIVER, sock], { stdout: 'pipe', stderr: 'inherit' });
   let got = '';
-  void (async () => { for await (const c of rx.stdout as ReadableStream<Uint8Array>) got += new TextDecoder().decode(c); })();
+  void (async () => {
+    for await (const c of rx.stdout as ReadableStream<Uint8Array>) got += new TextDecoder().decode(c);
+  })();
   try {
     await waitFor(() => got.includes('ready'), 10_000, 'the receiver');
     const config = join(dir.path, 'fovea.yaml');
-    await Bun.write(config, stringify({ state_dir: dir.path, models: { dir: MODELS_DIR, providers: ['cpu'] }, api: { port: 0 }, backup: { schedule: false } }));
-    const p = Bun.spawn([process.execPath, join(import.meta.dir, '../../appliance/main.ts'), 'serve', '--config', config], { stdout: 'ignore', stderr: 'inherit', env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' } });
+    await Bun.write(
+      config,
+      stringify({
+        state_dir: dir.path,
+        models: { dir: MODELS_DIR, providers: ['cpu'] },
+        api: { port: 0 },
+        backup: { schedule: false },
+      }),
+    );
+    const p = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '../../appliance/main.ts'), 'serve', '--config', config],
+      { stdout: 'ignore', stderr: 'inherit', env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' } },
+    );
     const ready = await waitFor(() => got.split('\n').find((l) => l.startsWith('READY=1')), 60_000, 'READY=1');
     expect(ready).toMatch(/^READY=1\|STATUS=serving http:\/\/127\.0\.0\.1:\d+; 0\/0 streams running$/);
     const t0 = Date.now();

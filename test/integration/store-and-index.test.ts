@@ -25,7 +25,9 @@ describe('migrations', () => {
     await migrate(db, [...migrations, { version: 99, name: 'x', sql: 'CREATE TABLE x (a INT);' }]);
     const edited = migrate(db, [...migrations, { version: 99, name: 'x', sql: 'CREATE TABLE x (a BIGINT);' }]);
     await expect(edited).rejects.toThrow('migration 99 (x) was edited after it was applied');
-    await expect(migrate(db, migrations)).rejects.toThrow('database is at migration 99, which this build does not know');
+    await expect(migrate(db, migrations)).rejects.toThrow(
+      'database is at migration 99, which this build does not know',
+    );
     db.close();
   });
 
@@ -33,7 +35,14 @@ describe('migrations', () => {
     await using dir = await tempDir();
     const path = join(dir.path, 'lock.duckdb');
     const db = await Db.open(path);
-    const proc = Bun.spawn([process.execPath, '-e', `import { Db } from '${join(import.meta.dir, '../../appliance/store/duckdb')}'; try { await Db.open('${path}'); console.log('opened') } catch (e) { console.log(e.message) }`], { stdout: 'pipe' });
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        '-e',
+        `import { Db } from '${join(import.meta.dir, '../../appliance/store/duckdb')}'; try { await Db.open('${path}'); console.log('opened') } catch (e) { console.log(e.message) }`,
+      ],
+      { stdout: 'pipe' },
+    );
     const out = await new Response(proc.stdout).text();
     db.close();
     expect(out).toContain('another fovea process holds this database');
@@ -47,17 +56,32 @@ describe('vector index consistency', () => {
     {
       await using app = await startAppliance({}, dir.path);
       for (const f of ['dog.jpg', 'person.jpg']) {
-        const res = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(IMAGES, f)) }) });
+        const res = await app.api('/api/images', {
+          method: 'POST',
+          body: form({ file: await fileBlob(join(IMAGES, f)) }),
+        });
         ids.push(((await res.json()) as { image_id: string }).image_id);
       }
     }
     // Simulate a crash that lost the index file: the sidecar no longer matches.
-    await writeFile(join(dir.path, 'index', 'mobilenetv2-embed_1.json'), JSON.stringify({ count: 1, keySum: '1', dims: 1280 }));
+    await writeFile(
+      join(dir.path, 'index', 'mobilenetv2-embed_1.json'),
+      JSON.stringify({ count: 1, keySum: '1', dims: 1280 }),
+    );
     {
       await using app = await startAppliance({}, dir.path);
-      const res = await app.api('/api/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: ids[1] }) });
+      const res = await app.api('/api/search', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image_id: ids[1] }),
+      });
       const top = ((await res.json()) as { results: Array<{ image_id: string }> }).results.map((r) => r.image_id);
-      expect([app.rt.index.lastRebuild?.count, app.rt.index.index.size, await app.rt.index.consistent(), top[0]]).toEqual([2, 2, true, ids[1]]);
+      expect([
+        app.rt.index.lastRebuild?.count,
+        app.rt.index.index.size,
+        await app.rt.index.consistent(),
+        top[0],
+      ]).toEqual([2, 2, true, ids[1]]);
     }
     await rm(join(dir.path, 'index'), { recursive: true });
     {
@@ -86,6 +110,12 @@ describe('health', () => {
       VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, [0.5, 0.5]::FLOAT[], 'mobilenetv2-embed@1', now(), now())`);
     const bad = await fetch(`${app.url}/health`);
     const body = (await bad.json()) as { status: string; checks: { index: { ok: boolean }; db: { ok: boolean } } };
-    expect([ok.status, bad.status, body.status, body.checks.index.ok, body.checks.db.ok]).toEqual([200, 503, 'degraded', false, true]);
+    expect([ok.status, bad.status, body.status, body.checks.index.ok, body.checks.db.ok]).toEqual([
+      200,
+      503,
+      'degraded',
+      false,
+      true,
+    ]);
   });
 });

@@ -9,7 +9,17 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Bucket } from '../../appliance/objects/s3';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { COCO, VIDEOS, fileBlob, form, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import {
+  COCO,
+  VIDEOS,
+  fileBlob,
+  form,
+  startAppliance,
+  stream,
+  tempDir,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 import { spawnFovea } from '../helpers/process';
 import { Db } from '../../appliance/store/duckdb';
 import { exportTables } from '../../appliance/sync/export';
@@ -18,9 +28,29 @@ import { eventRecord } from '../helpers/events';
 import { S3_KEY, startS3 } from '../helpers/s3rver';
 
 const syncConfig = (endpoint: string, over: Record<string, unknown> = {}) => ({
-  device_id: 'box-s3', sync: { endpoint, region: 'us-east-1', bucket: 'fovea', prefix: 'site', path_style: true, ...S3_KEY, concurrency: 4, multipart_threshold_bytes: 16 << 20, part_size_bytes: 8 << 20, presign_expiry_s: 600, ...over },
+  device_id: 'box-s3',
+  sync: {
+    endpoint,
+    region: 'us-east-1',
+    bucket: 'fovea',
+    prefix: 'site',
+    path_style: true,
+    ...S3_KEY,
+    concurrency: 4,
+    multipart_threshold_bytes: 16 << 20,
+    part_size_bytes: 8 << 20,
+    presign_expiry_s: 600,
+    ...over,
+  },
 });
-type SyncStatus = { state: string; pending: number; pending_bytes: number; uploaded: number; oldest_pending_age_s: number | null; last_error: { kind: string; message: string } | null };
+type SyncStatus = {
+  state: string;
+  pending: number;
+  pending_bytes: number;
+  uploaded: number;
+  oldest_pending_age_s: number | null;
+  last_error: { kind: string; message: string } | null;
+};
 const syncStatus = async (app: Appliance) => (await (await app.api('/api/sync')).json()) as SyncStatus;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -29,8 +59,14 @@ async function register(app: Appliance, files: string[]): Promise<Array<{ storag
   for (const f of files) {
     const res = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, f)) }) });
     const id = ((await res.json()) as { image_id: string }).image_id;
-    const rows = await app.rt.db.all<{ storage_key: string; thumb_key: string; created_at: Date }>('SELECT storage_key, thumb_key, created_at FROM images WHERE id = $1::UUID', [id]);
-    out.push({ storage_key: rows[0]!.storage_key, created_at: new Date(rows[0]!.created_at).toISOString() }, { storage_key: rows[0]!.thumb_key, created_at: new Date(rows[0]!.created_at).toISOString() });
+    const rows = await app.rt.db.all<{ storage_key: string; thumb_key: string; created_at: Date }>(
+      'SELECT storage_key, thumb_key, created_at FROM images WHERE id = $1::UUID',
+      [id],
+    );
+    out.push(
+      { storage_key: rows[0]!.storage_key, created_at: new Date(rows[0]!.created_at).toISOString() },
+      { storage_key: rows[0]!.thumb_key, created_at: new Date(rows[0]!.created_at).toISOString() },
+    );
   }
   return out;
 }
@@ -53,11 +89,18 @@ describe('S3 sync', () => {
     const st = await syncStatus(app);
     expect([st.state, st.uploaded, st.pending, st.last_error]).toEqual(['idle', objects.length, 0, null]);
     // Uploaded: image_url is a presigned bucket URL that downloads the original without credentials.
-    const list = (await (await app.api('/api/images')).json()) as { items: Array<{ image_url: string; thumbnail_url: string }> };
+    const list = (await (await app.api('/api/images')).json()) as {
+      items: Array<{ image_url: string; thumbnail_url: string }>;
+    };
     const url = list.items[0]!.image_url;
     const got = await fetch(url);
     const downloaded = sha(new Uint8Array(await got.arrayBuffer()));
-    expect([url.startsWith(`${s3.endpoint}/fovea/site/box-s3/`), url.includes('X-Amz-Signature='), got.status, objects.some((o) => o.storage_key.includes(downloaded))]).toEqual([true, true, 200, true]);
+    expect([
+      url.startsWith(`${s3.endpoint}/fovea/site/box-s3/`),
+      url.includes('X-Amz-Signature='),
+      got.status,
+      objects.some((o) => o.storage_key.includes(downloaded)),
+    ]).toEqual([true, true, 200, true]);
     bucket.close();
   }, 60_000);
 
@@ -69,15 +112,33 @@ describe('S3 sync', () => {
     await register(app, files.slice(0, 2));
     // Event snapshots go before anything else once the bucket is back.
     for (const f of files.slice(2)) {
-      await app.rt.images.register({ data: new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer()), fileName: f, name: null, description: null, tags: ['snapshot'], origin: { kind: 'snapshot', stream: 'door', eventId: `e-${f}` } });
+      await app.rt.images.register({
+        data: new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer()),
+        fileName: f,
+        name: null,
+        description: null,
+        tags: ['snapshot'],
+        origin: { kind: 'snapshot', stream: 'door', eventId: `e-${f}` },
+      });
     }
-    const down = await waitFor(async () => { const s = await syncStatus(app); return s.state === 'offline' && s.pending === 8 && s; }, 15_000, 'offline with 8 pending');
+    const down = await waitFor(
+      async () => {
+        const s = await syncStatus(app);
+        return s.state === 'offline' && s.pending === 8 && s;
+      },
+      15_000,
+      'offline with 8 pending',
+    );
     // Not uploaded yet: the local URL.
-    const pendingUrls = ((await (await app.api('/api/images')).json()) as { items: Array<{ image_url: string }> }).items.map((i) => i.image_url);
+    const pendingUrls = (
+      (await (await app.api('/api/images')).json()) as { items: Array<{ image_url: string }> }
+    ).items.map((i) => i.image_url);
     expect(pendingUrls.every((u) => u.startsWith(app.url))).toBe(true);
     await s3.start();
     await waitFor(async () => (await syncStatus(app)).pending === 0, 90_000, 'the backlog drained');
-    const order = await app.rt.db.all<{ priority: number; attempts: number }>('SELECT priority, attempts FROM sync_objects ORDER BY uploaded_at');
+    const order = await app.rt.db.all<{ priority: number; attempts: number }>(
+      'SELECT priority, attempts FROM sync_objects ORDER BY uploaded_at',
+    );
     expect([down.last_error?.kind, order.map((r) => r.priority)]).toEqual(['unreachable', [0, 0, 1, 1, 2, 2, 2, 2]]);
     // Paused during the outage, not retried object by object.
     expect(Math.max(...order.map((r) => r.attempts))).toBeLessThanOrEqual(2);
@@ -88,35 +149,66 @@ describe('S3 sync', () => {
     await s3.stop();
     await using app = await startAppliance({
       ...syncConfig(s3.endpoint, { concurrency: 1 }),
-      streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })],
+      streams: [
+        stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 }),
+      ],
     });
     await register(app, (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(60, 62));
     await waitFor(() => app.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'video analysed');
-    const stored = await app.rt.db.all<{ k: string }>("SELECT storage_key AS k FROM images UNION SELECT thumb_key FROM images");
-    const snapshots = Number((await app.rt.db.all<{ n: bigint }>("SELECT count(*) AS n FROM images WHERE list_contains(tags, 'snapshot')"))[0]!.n);
+    const stored = await app.rt.db.all<{ k: string }>(
+      'SELECT storage_key AS k FROM images UNION SELECT thumb_key FROM images',
+    );
+    const snapshots = Number(
+      (await app.rt.db.all<{ n: bigint }>("SELECT count(*) AS n FROM images WHERE list_contains(tags, 'snapshot')"))[0]!
+        .n,
+    );
     const down = await syncStatus(app);
     await s3.start();
     await waitFor(async () => (await syncStatus(app)).pending === 0, 90_000, 'the backlog drained');
-    const rows = await app.rt.db.all<{ k: string; priority: number }>('SELECT local_key AS k, priority FROM sync_objects WHERE uploaded_at IS NOT NULL ORDER BY uploaded_at');
+    const rows = await app.rt.db.all<{ k: string; priority: number }>(
+      'SELECT local_key AS k, priority FROM sync_objects WHERE uploaded_at IS NOT NULL ORDER BY uploaded_at',
+    );
     const priorities = rows.map((r) => r.priority);
-    expect([snapshots > 2, down.state, down.pending, rows.length]).toEqual([true, 'offline', stored.length, stored.length]);
-    expect([new Set(rows.map((r) => r.k)).size === stored.length, priorities]).toEqual([true, [...priorities].sort((a, b) => a - b)]);
+    expect([snapshots > 2, down.state, down.pending, rows.length]).toEqual([
+      true,
+      'offline',
+      stored.length,
+      stored.length,
+    ]);
+    expect([new Set(rows.map((r) => r.k)).size === stored.length, priorities]).toEqual([
+      true,
+      [...priorities].sort((a, b) => a - b),
+    ]);
   }, 240_000);
 
   test('wrong credentials and a missing bucket: a clear state, bounded retries, nothing lost', async () => {
     await using s3 = await startS3();
     const file = (await readdir(COCO)).filter((f) => f.endsWith('.jpg'))[8]!;
-    for (const [over, state] of [[{ access_key_id: 'NOT-A-KEY' }, 'unauthorized'], [{ bucket: 'missing' }, 'no_bucket']] as const) {
+    for (const [over, state] of [
+      [{ access_key_id: 'NOT-A-KEY' }, 'unauthorized'],
+      [{ bucket: 'missing' }, 'no_bucket'],
+    ] as const) {
       await using app = await startAppliance(syncConfig(s3.endpoint, over));
       await register(app, [file]);
-      const st = await waitFor(async () => { const s = await syncStatus(app); return s.state === state && s; }, 15_000, state);
+      const st = await waitFor(
+        async () => {
+          const s = await syncStatus(app);
+          return s.state === state && s;
+        },
+        15_000,
+        state,
+      );
       await Bun.sleep(2500);
       const attempts = await app.rt.db.all<{ a: number }>('SELECT max(attempts) AS a FROM sync_objects');
-      expect([st.pending, st.last_error?.kind, (await syncStatus(app)).state, attempts[0]!.a <= 2]).toEqual([2, state, state, true]);
+      expect([st.pending, st.last_error?.kind, (await syncStatus(app)).state, attempts[0]!.a <= 2]).toEqual([
+        2,
+        state,
+        state,
+        true,
+      ]);
     }
   }, 60_000);
 });
-
 
 test('SIGKILLed mid-upload and restarted: every object in the bucket exactly once, none corrupt', async () => {
   await using s3 = await startS3();
@@ -128,7 +220,10 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
   {
     await using first = await spawnFovea(state.path, config);
     for (const f of files) {
-      const res = await fetch(`${first.url}/api/images`, { method: 'POST', body: form({ file: await fileBlob(join(COCO, f)) }) });
+      const res = await fetch(`${first.url}/api/images`, {
+        method: 'POST',
+        body: form({ file: await fileBlob(join(COCO, f)) }),
+      });
       expect(res.status).toBe(201);
     }
     await waitFor(async () => (await status(first.url)).pending === files.length * 2, 20_000, 'all queued');
@@ -141,11 +236,18 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
   const expected = await (async () => {
     await second.kill('SIGTERM');
     const db = await Db.open(join(state.path, 'fovea.duckdb'));
-    const rows = await db.all<{ k: string; s: string }>('SELECT remote_key AS k, sha256 AS s FROM sync_objects ORDER BY k');
+    const rows = await db.all<{ k: string; s: string }>(
+      'SELECT remote_key AS k, sha256 AS s FROM sync_objects ORDER BY k',
+    );
     db.close();
     return rows;
   })();
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_KEY.access_key_id, secretAccessKey: S3_KEY.secret_access_key } });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3_KEY.access_key_id, secretAccessKey: S3_KEY.secret_access_key },
+  });
   const listed = await client.send(new ListObjectsV2Command({ Bucket: 'fovea', MaxKeys: 1000 }));
   const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
   const bucket = new S3Bucket({ ...syncConfig(s3.endpoint).sync });
@@ -159,17 +261,35 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
 test('retention deletes local copies only once uploaded, oldest first; over budget with nothing uploaded, bulk images are refused and snapshots still taken; an evicted file redirects to the bucket', async () => {
   await using s3 = await startS3();
   await s3.stop();
-  await using app = await startAppliance(syncConfig(s3.endpoint, { retention: { max_bytes: 1, max_disk_percent: 0, check_interval_s: 3600 } }));
+  await using app = await startAppliance(
+    syncConfig(s3.endpoint, { retention: { max_bytes: 1, max_disk_percent: 0, check_interval_s: 3600 } }),
+  );
   const files = (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(40, 45);
   const objects = await register(app, files.slice(0, 3));
-  const onDisk = async () => (await Promise.all(objects.map((o) => Bun.file(app.rt.objects.pathOf(o.storage_key)).exists()))).filter(Boolean).length;
+  const onDisk = async () =>
+    (await Promise.all(objects.map((o) => Bun.file(app.rt.objects.pathOf(o.storage_key)).exists()))).filter(Boolean)
+      .length;
   // Over budget, but nothing is uploaded: nothing goes, and the state says so.
   await app.rt.sync!.retention.check();
   const before = [app.rt.sync!.retention.state, await onDisk()];
   // Then bulk (a registered image) is refused with a clear error; an event snapshot is still taken.
-  const refused = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, files[3]!)) }) });
-  const refusal = [refused.status, ((await refused.json()) as { error: { code: string } }).error.code, refused.headers.get('retry-after')];
-  const snap = await app.rt.images.register({ data: await Bun.file(join(COCO, files[4]!)).bytes(), fileName: 'snap.jpg', name: null, description: null, tags: ['snapshot'], origin: { kind: 'snapshot', stream: 'door', eventId: 'e1' } });
+  const refused = await app.api('/api/images', {
+    method: 'POST',
+    body: form({ file: await fileBlob(join(COCO, files[3]!)) }),
+  });
+  const refusal = [
+    refused.status,
+    ((await refused.json()) as { error: { code: string } }).error.code,
+    refused.headers.get('retry-after'),
+  ];
+  const snap = await app.rt.images.register({
+    data: await Bun.file(join(COCO, files[4]!)).bytes(),
+    fileName: 'snap.jpg',
+    name: null,
+    description: null,
+    tags: ['snapshot'],
+    origin: { kind: 'snapshot', stream: 'door', eventId: 'e1' },
+  });
   objects.push({ storage_key: snap.storage_key, created_at: '' }, { storage_key: snap.thumb_key, created_at: '' });
   await s3.start();
   await waitFor(async () => (await syncStatus(app)).pending === 0, 60_000, 'uploads');
@@ -180,12 +300,22 @@ test('retention deletes local copies only once uploaded, oldest first; over budg
   const followed = await fetch(res.headers.get('location')!);
   const wanted = (await app.rt.images.get(list.items[0]!.image_id)).storage_key;
   const body = sha(new Uint8Array(await followed.arrayBuffer()));
-  const again = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, files[3]!)) }) });
-  expect([before, refusal, after, res.status, followed.status, wanted.includes(body), again.status]).toEqual([['over_budget', 6], [507, 'storage_full', '60'], ['ok', 0], 302, 200, true, 201]);
+  const again = await app.api('/api/images', {
+    method: 'POST',
+    body: form({ file: await fileBlob(join(COCO, files[3]!)) }),
+  });
+  expect([before, refusal, after, res.status, followed.status, wanted.includes(body), again.status]).toEqual([
+    ['over_budget', 6],
+    [507, 'storage_full', '60'],
+    ['ok', 0],
+    302,
+    200,
+    true,
+    201,
+  ]);
   const st = (await (await app.api('/api/sync')).json()) as { retention: { evicted: { objects: number } } };
   expect(st.retention.evicted.objects).toBe(8);
 }, 120_000);
-
 
 test('the Parquet export lands partitioned by device and date, reads back in DuckDB, and only new rows go next time', async () => {
   await using s3 = await startS3();
@@ -193,10 +323,25 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
   await using out = await tempDir();
   await register(app, (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(50, 53));
   for (let i = 0; i < 25; i++) await app.rt.sink.event(eventRecord(i, 'door'));
-  await app.rt.sink.frame({ sessionId: Bun.randomUUIDv7(), revision: null, stream: 'door', seq: 1, ptsS: 0, timestamp: new Date(), detections: [{ label: 'person', classId: 0, score: 0.9, box: [1, 2, 3, 4], trackId: 7 }] });
+  await app.rt.sink.frame({
+    sessionId: Bun.randomUUIDv7(),
+    revision: null,
+    stream: 'door',
+    seq: 1,
+    ptsS: 0,
+    timestamp: new Date(),
+    detections: [{ label: 'person', classId: 0, score: 0.9, box: [1, 2, 3, 4], trackId: 7 }],
+  });
   await app.rt.sink.flush();
   const bucket = app.rt.sync!.bucket;
-  const deps = { db: app.rt.db, bucket, prefix: 'site', device: 'box-s3', log: createLogger({ test: true }), now: () => Date.now() + 120_000 };
+  const deps = {
+    db: app.rt.db,
+    bucket,
+    prefix: 'site',
+    device: 'box-s3',
+    log: createLogger({ test: true }),
+    now: () => Date.now() + 120_000,
+  };
   const first = await exportTables(deps);
   const again = await exportTables(deps);
   // Download what landed, keeping the key layout, and read it as any Parquet engine would.
@@ -207,14 +352,34 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
     await Bun.write(p, (await bucket.get(k))!);
   }
   const db = await Db.open(join(out.path, 'read.duckdb'));
-  const q = async (table: string) => db.all<{ device: string; n: bigint; date: string }>(
-    `SELECT device, CAST(date AS VARCHAR) AS date, count(*) AS n FROM read_parquet('${out.path}/site/_tables/${table}/*/*/*.parquet', hive_partitioning = true) GROUP BY ALL`);
+  const q = async (table: string) =>
+    db.all<{ device: string; n: bigint; date: string }>(
+      `SELECT device, CAST(date AS VARCHAR) AS date, count(*) AS n FROM read_parquet('${out.path}/site/_tables/${table}/*/*/*.parquet', hive_partitioning = true) GROUP BY ALL`,
+    );
   const events = await q('events');
   const images = await q('images');
   const dets = await q('detections');
-  const emb = await db.all<{ d: number }>(`SELECT len(embedding) AS d FROM read_parquet('${out.path}/site/_tables/images/*/*/*.parquet', hive_partitioning = true) LIMIT 1`);
+  const emb = await db.all<{ d: number }>(
+    `SELECT len(embedding) AS d FROM read_parquet('${out.path}/site/_tables/images/*/*/*.parquet', hive_partitioning = true) LIMIT 1`,
+  );
   db.close();
-  expect(files.every((k) => /^site\/_tables\/(events|detections|images)\/device=box-s3\/date=\d{4}-\d{2}-\d{2}\/[\d-]+_\d+\.parquet$/.test(k))).toBe(true);
-  expect([first.map((t) => [t.table, t.rows]), again.map((t) => t.rows)]).toEqual([[['events', 25], ['detections', 1], ['images', 3]], [0, 0, 0]]);
-  expect([events.map((r) => [r.device, Number(r.n)]), Number(images[0]!.n), Number(dets[0]!.n), Number(emb[0]!.d)]).toEqual([[['box-s3', 25]], 3, 1, app.rt.embedder.dims]);
+  expect(
+    files.every((k) =>
+      /^site\/_tables\/(events|detections|images)\/device=box-s3\/date=\d{4}-\d{2}-\d{2}\/[\d-]+_\d+\.parquet$/.test(k),
+    ),
+  ).toBe(true);
+  expect([first.map((t) => [t.table, t.rows]), again.map((t) => t.rows)]).toEqual([
+    [
+      ['events', 25],
+      ['detections', 1],
+      ['images', 3],
+    ],
+    [0, 0, 0],
+  ]);
+  expect([
+    events.map((r) => [r.device, Number(r.n)]),
+    Number(images[0]!.n),
+    Number(dets[0]!.n),
+    Number(emb[0]!.d),
+  ]).toEqual([[['box-s3', 25]], 3, 1, app.rt.embedder.dims]);
 }, 60_000);

@@ -5,7 +5,16 @@
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { stageRefs } from '../../appliance/pipeline/registry';
-import { VIDEOS, ensureModel, form, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import {
+  VIDEOS,
+  ensureModel,
+  form,
+  startAppliance,
+  stream,
+  tempDir,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 
 /**
  * A pipeline file `name.yaml` (in a temp pipelines dir) run once over a video to its end, results
@@ -14,44 +23,97 @@ import { VIDEOS, ensureModel, form, startAppliance, stream, tempDir, waitFor, ty
 async function runPipeline(name: string, yaml: string, video: string): Promise<Appliance> {
   const dir = await tempDir();
   await Bun.write(join(dir.path, `${name}.yaml`), yaml);
-  const app = await startAppliance({ pipelines: { dir: dir.path }, streams: [stream({ id: name, url: join(VIDEOS, video), pipeline: name })] });
+  const app = await startAppliance({
+    pipelines: { dir: dir.path },
+    streams: [stream({ id: name, url: join(VIDEOS, video), pipeline: name })],
+  });
   await finished(app, name);
   await app.rt.sink.flush();
   const dispose = app[Symbol.asyncDispose];
-  return Object.assign(app, { [Symbol.asyncDispose]: async () => { await dispose(); await dir[Symbol.asyncDispose](); } });
+  return Object.assign(app, {
+    [Symbol.asyncDispose]: async () => {
+      await dispose();
+      await dir[Symbol.asyncDispose]();
+    },
+  });
 }
 
-const finished = (app: Appliance, id: string) => waitFor(() => app.rt.streams.get(id)?.view().state === 'stopped' && app.rt.streams.get(id)!.view(), 120_000, `stream ${id} to finish`);
+const finished = (app: Appliance, id: string) =>
+  waitFor(
+    () => app.rt.streams.get(id)?.view().state === 'stopped' && app.rt.streams.get(id)!.view(),
+    120_000,
+    `stream ${id} to finish`,
+  );
 
-type EventItem = { type: string; label: string; track_id: number | null; snapshot_url: string | null; image_id: string | null; zone: string | null };
+type EventItem = {
+  type: string;
+  label: string;
+  track_id: number | null;
+  snapshot_url: string | null;
+  image_id: string | null;
+  zone: string | null;
+};
 
 describe('video pipelines', () => {
   test('the person video yields tracked persons, enter/leave events with snapshots, searchable by photo', async () => {
-    await using app = await startAppliance({ streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })] });
+    await using app = await startAppliance({
+      streams: [
+        stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 }),
+      ],
+    });
     const view = await finished(app, 'table');
     await app.rt.sink.flush();
-    const dets = await app.rt.db.all<{ label: string; n: bigint; tracks: bigint }>(`SELECT label, count(*) AS n, count(DISTINCT track_id) AS tracks FROM detections GROUP BY label`);
-    const events = ((await (await app.api('/api/events?limit=500&stream=table')).json()) as { items: EventItem[] }).items;
+    const dets = await app.rt.db.all<{ label: string; n: bigint; tracks: bigint }>(
+      `SELECT label, count(*) AS n, count(DISTINCT track_id) AS tracks FROM detections GROUP BY label`,
+    );
+    const events = ((await (await app.api('/api/events?limit=500&stream=table')).json()) as { items: EventItem[] })
+      .items;
     const enters = events.filter((e) => e.type === 'enter');
     const leaves = events.filter((e) => e.type === 'leave');
     const person = dets.find((d) => d.label === 'person')!;
-    expect([view.frames_analysed > 200, view.dropped, dets.map((d) => d.label), Number(person.n) > 5 * Number(person.tracks)]).toEqual([true, 0, ['person'], true]);
-    expect([enters.length >= 1, leaves.length >= 1, new Set(enters.map((e) => e.track_id)).size === enters.length]).toEqual([true, true, true]);
+    expect([
+      view.frames_analysed > 200,
+      view.dropped,
+      dets.map((d) => d.label),
+      Number(person.n) > 5 * Number(person.tracks),
+    ]).toEqual([true, 0, ['person'], true]);
+    expect([
+      enters.length >= 1,
+      leaves.length >= 1,
+      new Set(enters.map((e) => e.track_id)).size === enters.length,
+    ]).toEqual([true, true, true]);
     expect(enters.every((e) => e.snapshot_url && e.image_id)).toBe(true);
     // The snapshot is an indexed image: uploading it finds the event's snapshot first.
     const snap = await app.api(new URL(enters[0]!.snapshot_url!).pathname);
-    const res = await app.api('/api/search', { method: 'POST', body: form({ file: new Blob([await snap.arrayBuffer()]), limit: '1', tags: 'snapshot' }) });
-    expect(((await res.json()) as { results: Array<{ image_id: string }> }).results[0]!.image_id).toBe(enters[0]!.image_id!);
+    const res = await app.api('/api/search', {
+      method: 'POST',
+      body: form({ file: new Blob([await snap.arrayBuffer()]), limit: '1', tags: 'snapshot' }),
+    });
+    expect(((await res.json()) as { results: Array<{ image_id: string }> }).results[0]!.image_id).toBe(
+      enters[0]!.image_id!,
+    );
   }, 180_000);
 
   test('the bottle video yields bottles through the objects pipeline', async () => {
-    await using app = await startAppliance({ streams: [stream({ id: 'bottles', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'objects', fps: 2 })] });
+    await using app = await startAppliance({
+      streams: [stream({ id: 'bottles', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'objects', fps: 2 })],
+    });
     await finished(app, 'bottles');
     await app.rt.sink.flush();
-    const labels = (await app.rt.db.all<{ label: string }>(`SELECT label FROM detections GROUP BY label ORDER BY count(*) DESC`)).map((r) => r.label);
+    const labels = (
+      await app.rt.db.all<{ label: string }>(`SELECT label FROM detections GROUP BY label ORDER BY count(*) DESC`)
+    ).map((r) => r.label);
     expect(labels[0]).toBe('bottle');
-    const res = (await (await app.api('/api/streams/bottles')).json()) as { state: string; url: string; frames_decoded: number };
-    expect([res.state, res.url, res.frames_decoded > 50]).toEqual(['stopped', join(VIDEOS, 'bottle-detection.mp4'), true]);
+    const res = (await (await app.api('/api/streams/bottles')).json()) as {
+      state: string;
+      url: string;
+      frames_decoded: number;
+    };
+    expect([res.state, res.url, res.frames_decoded > 50]).toEqual([
+      'stopped',
+      join(VIDEOS, 'bottle-detection.mp4'),
+      true,
+    ]);
   }, 180_000);
 });
 
@@ -86,94 +148,197 @@ stages:
 
   test('a zone and a line from a pipeline file produce the events the tracks imply', async () => {
     await using app = await runPipeline('table', custom, 'one-by-one-person-detection.mp4');
-    const events = await app.rt.db.all<{ type: string; zone: string | null; line: string | null; direction: string | null; track_id: bigint }>('SELECT type, zone, line, direction, track_id FROM events ORDER BY timestamp');
+    const events = await app.rt.db.all<{
+      type: string;
+      zone: string | null;
+      line: string | null;
+      direction: string | null;
+      track_id: bigint;
+    }>('SELECT type, zone, line, direction, track_id FROM events ORDER BY timestamp');
     const enters = events.filter((e) => e.type === 'enter');
     const leaves = events.filter((e) => e.type === 'leave');
     const crosses = events.filter((e) => e.type === 'cross');
     // Every crossing track has boxes on both sides of x = 0.7 in the stored detections.
     const sides = await app.rt.db.all<{ track_id: bigint; lo: number; hi: number }>(
-      `SELECT track_id, min((x1 + x2) / 2 / 768) AS lo, max((x1 + x2) / 2 / 768) AS hi FROM detections WHERE track_id IS NOT NULL GROUP BY track_id`);
+      `SELECT track_id, min((x1 + x2) / 2 / 768) AS lo, max((x1 + x2) / 2 / 768) AS hi FROM detections WHERE track_id IS NOT NULL GROUP BY track_id`,
+    );
     const spans = new Map(sides.map((s) => [s.track_id, s.lo < 0.7 && s.hi > 0.7]));
-    expect([enters.length >= 3, enters.every((e) => e.zone === 'table'), new Set(enters.map((e) => e.track_id)).size, leaves.length]).toEqual([true, true, enters.length, enters.length]);
+    expect([
+      enters.length >= 3,
+      enters.every((e) => e.zone === 'table'),
+      new Set(enters.map((e) => e.track_id)).size,
+      leaves.length,
+    ]).toEqual([true, true, enters.length, enters.length]);
     expect(crosses.length >= 1).toBe(true);
-    expect(crosses.every((c) => c.line === 'right' && spans.get(c.track_id) === true && c.direction === 'right_to_left')).toBe(true);
+    expect(
+      crosses.every((c) => c.line === 'right' && spans.get(c.track_id) === true && c.direction === 'right_to_left'),
+    ).toBe(true);
   }, 180_000);
 
   test('an invalid change is refused with its exact error; a valid one swaps one stream and leaves the other running', async () => {
     await using dir = await tempDir();
     await Bun.write(join(dir.path, 'table.yaml'), custom);
     await Bun.write(join(dir.path, 'broken.yaml'), custom.replace('type: track@1', 'type: track@7'));
-    const loop = (id: string) => stream({ id, url: join(VIDEOS, 'people-detection_from-gif.mp4'), pipeline: 'people', fps: 4, loop: true, realtime: true });
+    const loop = (id: string) =>
+      stream({
+        id,
+        url: join(VIDEOS, 'people-detection_from-gif.mp4'),
+        pipeline: 'people',
+        fps: 4,
+        loop: true,
+        realtime: true,
+      });
     await using app = await startAppliance({ pipelines: { dir: dir.path }, streams: [loop('a'), loop('b')] });
     const view = (id: string) => app.rt.streams.get(id)!.view();
     await waitFor(() => view('a').frames_analysed > 3 && view('b').frames_analysed > 3, 30_000, 'both running');
-    const patch = (body: object) => app.api('/api/streams/a', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const patch = (body: object) =>
+      app.api('/api/streams/a', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const badOverride = await patch({ overrides: { 'detect.score': 7 } });
     const badFile = await patch({ pipeline: 'broken' });
     const badBody = (await badFile.json()) as { error: { code: string; message: string } };
-    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([422, 422, 'validation_failed', `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: ${stageRefs().join(', ')})`]);
+    expect([badOverride.status, badFile.status, badBody.error.code, badBody.error.message]).toEqual([
+      422,
+      422,
+      'validation_failed',
+      `${join(dir.path, 'broken.yaml')}:8: /stages/track/type: unknown stage type 'track@7' (known: ${stageRefs().join(', ')})`,
+    ]);
     expect([view('a').pipeline, app.rt.streams.get('a')!.config.overrides]).toEqual(['people', {}]);
     const bBefore = view('b').frames_analysed;
     const ok = await patch({ pipeline: 'table', overrides: { 'detect.score': 0.5 } });
     const after = (await ok.json()) as { pipeline: string; restarts: number; state: string };
-    await waitFor(() => view('a').frames_analysed > 3 && view('b').frames_analysed > bBefore + 3, 30_000, 'both still analysing');
-    expect([ok.status, after.pipeline, after.restarts, view('a').state, view('b').restarts, view('b').pipeline]).toEqual([200, 'table', 0, 'running', 0, 'people']);
+    await waitFor(
+      () => view('a').frames_analysed > 3 && view('b').frames_analysed > bBefore + 3,
+      30_000,
+      'both still analysing',
+    );
+    expect([
+      ok.status,
+      after.pipeline,
+      after.restarts,
+      view('a').state,
+      view('b').restarts,
+      view('b').pipeline,
+    ]).toEqual([200, 'table', 0, 'running', 0, 'people']);
   }, 120_000);
 });
 
 test('events can be filtered by date and fetched one by one', async () => {
-  await using app = await startAppliance({ streams: [stream({ id: 'bottles', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'objects', fps: 1 })] });
+  await using app = await startAppliance({
+    streams: [stream({ id: 'bottles', url: join(VIDEOS, 'bottle-detection.mp4'), pipeline: 'objects', fps: 1 })],
+  });
   await finished(app, 'bottles');
   await app.rt.sink.flush();
-  const all = (await (await app.api('/api/events?stream=bottles&limit=500')).json()) as { total: number; items: Array<{ id: string; timestamp: string }> };
+  const all = (await (await app.api('/api/events?stream=bottles&limit=500')).json()) as {
+    total: number;
+    items: Array<{ id: string; timestamp: string }>;
+  };
   const future = (await (await app.api('/api/events?from=2999-01-01T00:00:00Z')).json()) as { total: number };
-  const past = (await (await app.api(`/api/events?to=${encodeURIComponent(all.items.at(-1)!.timestamp)}`)).json()) as { total: number };
+  const past = (await (await app.api(`/api/events?to=${encodeURIComponent(all.items.at(-1)!.timestamp)}`)).json()) as {
+    total: number;
+  };
   const one = (await (await app.api(`/api/events/${all.items[0]!.id}`)).json()) as { id: string };
-  expect([all.total > 0, future.total, past.total >= 1, past.total <= all.total, one.id, (await app.api('/api/events/nope')).status]).toEqual([true, 0, true, true, all.items[0]!.id, 404]);
+  expect([
+    all.total > 0,
+    future.total,
+    past.total >= 1,
+    past.total <= all.total,
+    one.id,
+    (await app.api('/api/events/nope')).status,
+  ]).toEqual([true, 0, true, true, all.items[0]!.id, 404]);
 }, 120_000);
 
 test('embed@1 stores one embedding per track every few seconds; a track resembles itself more than others', async () => {
-  await using app = await runPipeline('reid', `input:
+  await using app = await runPipeline(
+    'reid',
+    `input:
   fps: 2
 stages:
   detect: { type: detect@1, options: { classes: [person] } }
   track: { type: track@1, needs: [detect], options: { min_hits: 3 } }
   embed: { type: embed@1, needs: [track], options: { target: tracks, every_s: 2 } }
-`, 'one-by-one-person-detection.mp4');
-  const rows = await app.rt.db.all<{ track_id: bigint; embedding: number[]; model_id: string; label: string }>('SELECT track_id, embedding, model_id, label FROM embeddings ORDER BY timestamp');
+`,
+    'one-by-one-person-detection.mp4',
+  );
+  const rows = await app.rt.db.all<{ track_id: bigint; embedding: number[]; model_id: string; label: string }>(
+    'SELECT track_id, embedding, model_id, label FROM embeddings ORDER BY timestamp',
+  );
   const norm = Math.hypot(...rows[0]!.embedding);
   const cos = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
-  let within = 0, nw = 0, across = 0, na = 0;
-  for (let i = 0; i < rows.length; i++) for (let j = i + 1; j < rows.length; j++) {
-    const c = cos(rows[i]!.embedding, rows[j]!.embedding);
-    if (rows[i]!.track_id === rows[j]!.track_id) { within += c; nw++; } else { across += c; na++; }
-  }
-  expect([rows.length > 10, rows[0]!.embedding.length, Math.abs(norm - 1) < 1e-3, rows[0]!.model_id, rows.every((r) => r.label === 'person'), nw > 0 && na > 0]).toEqual([true, 1280, true, 'mobilenetv2-embed@1', true, true]);
+  let within = 0,
+    nw = 0,
+    across = 0,
+    na = 0;
+  for (let i = 0; i < rows.length; i++)
+    for (let j = i + 1; j < rows.length; j++) {
+      const c = cos(rows[i]!.embedding, rows[j]!.embedding);
+      if (rows[i]!.track_id === rows[j]!.track_id) {
+        within += c;
+        nw++;
+      } else {
+        across += c;
+        na++;
+      }
+    }
+  expect([
+    rows.length > 10,
+    rows[0]!.embedding.length,
+    Math.abs(norm - 1) < 1e-3,
+    rows[0]!.model_id,
+    rows.every((r) => r.label === 'person'),
+    nw > 0 && na > 0,
+  ]).toEqual([true, 1280, true, 'mobilenetv2-embed@1', true, true]);
   expect(within / nw).toBeGreaterThan(across / na);
 }, 180_000);
 
 test('preprocess@1 with stretch: ffmpeg stretches, detect uses its tensor, boxes land in source pixels', async () => {
-  await using app = await runPipeline('stretch', `input:
+  await using app = await runPipeline(
+    'stretch',
+    `input:
   fps: 2
 stages:
   pre: { type: preprocess@1, options: { fit: stretch } }
   detect: { type: detect@1, needs: [pre], options: { classes: [bottle] } }
   store: { type: store@1, needs: [detect] }
-`, 'bottle-detection.mp4');
+`,
+    'bottle-detection.mp4',
+  );
   const view = app.rt.streams.get('stretch')!.view();
-  const d = await app.rt.db.all<{ n: bigint; maxx: number; maxy: number }>('SELECT count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections');
+  const d = await app.rt.db.all<{ n: bigint; maxx: number; maxy: number }>(
+    'SELECT count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections',
+  );
   // bottle-detection.mp4 is 640x360: stretched boxes mapped back must fit it, and use its height.
-  expect([Object.keys(view.stage_ms), Number(d[0]!.n) > 20, d[0]!.maxx <= 640, d[0]!.maxy <= 360, d[0]!.maxy > 200]).toEqual([['pre', 'detect', 'store'], true, true, true, true]);
+  expect([
+    Object.keys(view.stage_ms),
+    Number(d[0]!.n) > 20,
+    d[0]!.maxx <= 640,
+    d[0]!.maxy <= 360,
+    d[0]!.maxy > 200,
+  ]).toEqual([['pre', 'detect', 'store'], true, true, true, true]);
 }, 120_000);
 
 test('NanoDet-m, the second detector, finds the bottles too', async () => {
   await ensureModel('nanodet-m@1');
-  await using app = await runPipeline('nano', `input:
+  await using app = await runPipeline(
+    'nano',
+    `input:
   fps: 2
 stages:
   detect: { type: detect@1, options: { model: nanodet-m@1, score: 0.35 } }
   store: { type: store@1, needs: [detect] }
-`, 'bottle-detection.mp4');
-  const top = await app.rt.db.all<{ label: string; n: bigint; maxx: number; maxy: number }>('SELECT label, count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections GROUP BY label ORDER BY n DESC LIMIT 1');
-  expect([top[0]!.label, Number(top[0]!.n) > 20, top[0]!.maxx <= 640, top[0]!.maxy <= 360]).toEqual(['bottle', true, true, true]);
+`,
+    'bottle-detection.mp4',
+  );
+  const top = await app.rt.db.all<{ label: string; n: bigint; maxx: number; maxy: number }>(
+    'SELECT label, count(*) AS n, max(x2) AS maxx, max(y2) AS maxy FROM detections GROUP BY label ORDER BY n DESC LIMIT 1',
+  );
+  expect([top[0]!.label, Number(top[0]!.n) > 20, top[0]!.maxx <= 640, top[0]!.maxy <= 360]).toEqual([
+    'bottle',
+    true,
+    true,
+    true,
+  ]);
 }, 120_000);

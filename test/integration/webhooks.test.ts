@@ -11,19 +11,30 @@ import { VIDEOS, startAppliance, stream, tempDir, waitFor } from '../helpers/fix
 
 const SECRET = 'whsec-integration-test-secret';
 
-interface Delivery { hook: string; id: string; attempt: number; status: number; signed: boolean; type: string }
+interface Delivery {
+  hook: string;
+  id: string;
+  attempt: number;
+  status: number;
+  signed: boolean;
+  type: string;
+}
 
 function receiver() {
   const deliveries: Delivery[] = [];
   let opsCalls = 0;
   const server = Bun.serve({
-    hostname: '127.0.0.1', port: 0,
+    hostname: '127.0.0.1',
+    port: 0,
     async fetch(req) {
       const body = await req.text();
       const h = (n: string) => req.headers.get(n) ?? '';
       // The receiver's check, as the README gives it.
-      const expected = `sha256=${createHmac('sha256', SECRET).update(`${h('x-fovea-timestamp')}.${body}`).digest('hex')}`;
-      const signed = h('x-fovea-signature') === expected && Math.abs(Date.now() / 1000 - Number(h('x-fovea-timestamp'))) < 300;
+      const expected = `sha256=${createHmac('sha256', SECRET)
+        .update(`${h('x-fovea-timestamp')}.${body}`)
+        .digest('hex')}`;
+      const signed =
+        h('x-fovea-signature') === expected && Math.abs(Date.now() / 1000 - Number(h('x-fovea-timestamp'))) < 300;
       const msg = JSON.parse(body) as { id: string; event: string };
       const hook = h('x-fovea-webhook');
       let status = 200;
@@ -31,10 +42,20 @@ function receiver() {
         opsCalls++;
         if (opsCalls === 1) status = 503;
         // An overloaded receiver: it answers 503, but only after the sender's timeout.
-        if (opsCalls === 2) { await Bun.sleep(1500); status = 503; }
+        if (opsCalls === 2) {
+          await Bun.sleep(1500);
+          status = 503;
+        }
       }
       if (hook === 'picky' && msg.event === 'count') status = 422;
-      deliveries.push({ hook, id: msg.id, attempt: Number(h('x-fovea-delivery-attempt')), status, signed, type: msg.event });
+      deliveries.push({
+        hook,
+        id: msg.id,
+        attempt: Number(h('x-fovea-delivery-attempt')),
+        status,
+        signed,
+        type: msg.event,
+      });
       return new Response(null, { status });
     },
   });
@@ -49,14 +70,36 @@ test('a receiver that fails twice then succeeds gets each event once, signed; fi
     { name: 'doors', url: `${rx.url}/doors`, secret: SECRET, events: ['enter'] },
     { name: 'picky', url: `${rx.url}/picky`, secret: SECRET },
   ].map((h) => ({ streams: [], events: [], timeout_ms: 5000, ...h }));
-  const run = await startAppliance({ webhooks: hooks, streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })] }, state.path);
+  const run = await startAppliance(
+    {
+      webhooks: hooks,
+      streams: [
+        stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 }),
+      ],
+    },
+    state.path,
+  );
   await waitFor(() => run.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'video analysed');
   await run.rt.sink.flush();
-  type Status = { webhooks: Array<{ name: string; url: string; pending: number; delivered: number; skipped: number; failed_attempts: number; last_error: string | null }> };
-  const status = await waitFor(async () => {
-    const s = (await (await run.api('/api/publish/status')).json()) as Status;
-    return s.webhooks.every((w) => w.pending === 0) && s;
-  }, 60_000, 'every webhook caught up');
+  type Status = {
+    webhooks: Array<{
+      name: string;
+      url: string;
+      pending: number;
+      delivered: number;
+      skipped: number;
+      failed_attempts: number;
+      last_error: string | null;
+    }>;
+  };
+  const status = await waitFor(
+    async () => {
+      const s = (await (await run.api('/api/publish/status')).json()) as Status;
+      return s.webhooks.every((w) => w.pending === 0) && s;
+    },
+    60_000,
+    'every webhook caught up',
+  );
   const stored = await eventsAfter(run.rt.db, 0, {}, 100_000);
   await run[Symbol.asyncDispose]();
 
@@ -68,7 +111,12 @@ test('a receiver that fails twice then succeeds gets each event once, signed; fi
   expect(ok('doors')).toEqual(stored.filter((r) => r.type === 'enter').map((r) => r.id));
   expect(ok('picky')).toEqual(stored.filter((r) => r.type !== 'count').map((r) => r.id));
   const byName = Object.fromEntries(status.webhooks.map((w) => [w.name, w]));
-  expect(byName.ops).toMatchObject({ url: `${rx.url}/ops`, delivered: stored.length, failed_attempts: 2, last_error: 'timed out after 500 ms' });
+  expect(byName.ops).toMatchObject({
+    url: `${rx.url}/ops`,
+    delivered: stored.length,
+    failed_attempts: 2,
+    last_error: 'timed out after 500 ms',
+  });
   expect(byName.picky!.skipped).toBe(stored.filter((r) => r.type === 'count').length);
 
   // Restarted on the same state: cursors were kept, nothing is sent again.

@@ -20,11 +20,26 @@ const wsUrl = (http: string, query = '') => `${http.replace(/^http/, 'ws')}/ws/a
 describe('WebSocket /ws/analysis', () => {
   test('valid HS256, EdDSA and API-key tokens open it by header, subprotocol or query; expired, wrong-key and alg none do not', async () => {
     const ed = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    await using app = await startAppliance({ api: { port: 0, jwt: { hs256_secret: SECRET, eddsa_public_keys: [await exportSPKI(ed.publicKey)], audience: 'fovea', issuer: '', clock_tolerance_s: 0 } } });
+    await using app = await startAppliance({
+      api: {
+        port: 0,
+        jwt: {
+          hs256_secret: SECRET,
+          eddsa_public_keys: [await exportSPKI(ed.publicKey)],
+          audience: 'fovea',
+          issuer: '',
+          clock_tolerance_s: 0,
+        },
+      },
+    });
     const hs = (claims: Record<string, unknown>, secret = SECRET) =>
-      new SignJWT({ aud: 'fovea', exp: now() + 60, sub: 'dash', ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+      new SignJWT({ aud: 'fovea', exp: now() + 60, sub: 'dash', ...claims })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(secret));
     const valid = await hs({});
-    const eddsa = await new SignJWT({ aud: 'fovea', exp: now() + 60 }).setProtectedHeader({ alg: 'EdDSA' }).sign(ed.privateKey);
+    const eddsa = await new SignJWT({ aud: 'fovea', exp: now() + 60 })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .sign(ed.privateKey);
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
     const opened = await Promise.all([
@@ -46,9 +61,13 @@ describe('WebSocket /ws/analysis', () => {
     const answers: Record<string, [number, string]> = {};
     for (const [name, token] of Object.entries(refused)) {
       // Refused before the upgrade: a plain GET shows the status and the reason a client would get.
-      const res = await fetch(wsUrl(app.url).replace(/^ws/, 'http'), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const res = await fetch(wsUrl(app.url).replace(/^ws/, 'http'), {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
       answers[name] = [res.status, ((await res.json()) as { error: { message: string } }).error.message];
-      await expect(record(wsUrl(app.url), { headers: token ? { authorization: `Bearer ${token}` } : {} })).rejects.toThrow('refused');
+      await expect(
+        record(wsUrl(app.url), { headers: token ? { authorization: `Bearer ${token}` } : {} }),
+      ).rejects.toThrow('refused');
     }
     expect(answers).toEqual({
       none: [401, 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token='],
@@ -58,12 +77,20 @@ describe('WebSocket /ws/analysis', () => {
       badKey: [401, 'the API key is not valid'],
     });
     // A subprotocol other than json is refused.
-    expect((await fetch(wsUrl(app.url).replace(/^ws/, 'http'), { headers: { 'x-api-key': app.key, 'sec-websocket-protocol': 'mqtt' } })).status).toBe(400);
+    expect(
+      (
+        await fetch(wsUrl(app.url).replace(/^ws/, 'http'), {
+          headers: { 'x-api-key': app.key, 'sec-websocket-protocol': 'mqtt' },
+        })
+      ).status,
+    ).toBe(400);
   }, 60_000);
 
   test('a video run: live, and resumed mid-run and after it from an event id, with no gap and no duplicate', async () => {
     await using app = await startAppliance({
-      streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 })],
+      streams: [
+        stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 2 }),
+      ],
     });
     const headers = { 'x-api-key': app.key };
     const live = await record(wsUrl(app.url), { headers });
@@ -78,12 +105,18 @@ describe('WebSocket /ws/analysis', () => {
     const after = await record(wsUrl(app.url), { headers });
     after.send({ type: 'subscribe', since: stored[0], streams: ['table'], events: ['enter', 'leave'] });
     await waitFor(() => after.messages.some((m) => m.event === 'subscribed'), 10_000, 'the replay');
-    await waitFor(() => live.eventIds().length >= stored.length - stored.indexOf(live.eventIds()[0]!), 10_000, 'the last live events');
+    await waitFor(
+      () => live.eventIds().length >= stored.length - stored.indexOf(live.eventIds()[0]!),
+      10_000,
+      'the last live events',
+    );
 
     const liveIds = live.eventIds();
     expect(liveIds).toEqual(stored.slice(stored.indexOf(liveIds[0]!)));
     expect(mid.eventIds()).toEqual(stored.slice(stored.indexOf(from) + 1));
-    const enterLeave = (await eventsAfter(app.rt.db, 0, { streams: ['table'], types: ['enter', 'leave'] }, 100_000)).map((r) => r.id).slice(1);
+    const enterLeave = (await eventsAfter(app.rt.db, 0, { streams: ['table'], types: ['enter', 'leave'] }, 100_000))
+      .map((r) => r.id)
+      .slice(1);
     expect([enterLeave.length > 2, after.eventIds()]).toEqual([true, enterLeave.filter((id) => id !== stored[0])]);
     const first = mid.messages.find((m) => m.id)!;
     expect(Object.keys(first).sort()).toEqual(['event', 'id', 'payload', 'seq', 'sessionId', 'timestamp']);
@@ -104,11 +137,23 @@ describe('WebSocket /ws/analysis', () => {
     await sink.flush();
     db.close();
 
-    await using app = await startAppliance({
-      api: { port: 0, ws: { ping_interval_s: 30, max_buffer_bytes: 256 * 1024, max_clients: 16 } },
-      // In real time, as a camera: if publishing held the pipeline back, frames would be dropped.
-      streams: [stream({ id: 'table', url: join(VIDEOS, 'one-by-one-person-detection.mp4'), pipeline: 'people', fps: 5, realtime: true, overrides: { 'publish.detections_per_s': 100 } })],
-    }, state.path);
+    await using app = await startAppliance(
+      {
+        api: { port: 0, ws: { ping_interval_s: 30, max_buffer_bytes: 256 * 1024, max_clients: 16 } },
+        // In real time, as a camera: if publishing held the pipeline back, frames would be dropped.
+        streams: [
+          stream({
+            id: 'table',
+            url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+            pipeline: 'people',
+            fps: 5,
+            realtime: true,
+            overrides: { 'publish.detections_per_s': 100 },
+          }),
+        ],
+      },
+      state.path,
+    );
     const fast = await record(wsUrl(app.url), { headers: { 'x-api-key': app.key } });
     const stuck = await stuckClient(wsUrl(app.url, `?token=${app.key}`), { type: 'subscribe', since: seeded[0]!.id });
     await waitFor(() => app.rt.hub.status().lagged_cut === 1, 30_000, 'the stopped client cut');
@@ -119,12 +164,18 @@ describe('WebSocket /ws/analysis', () => {
     const view = app.rt.streams.get('table')!.view();
     expect(seen.last.at(-1)).toBe('lagged');
     expect([seen.code, seen.received < seeded.length, app.rt.hub.status().clients]).toEqual([4008, true, 1]);
-    expect([frames.length > 20, frames.every((f, i) => i === 0 || f === frames[i - 1]! + 1), view.dropped]).toEqual([true, true, 0]);
+    expect([frames.length > 20, frames.every((f, i) => i === 0 || f === frames[i - 1]! + 1), view.dropped]).toEqual([
+      true,
+      true,
+      0,
+    ]);
     fast.ws.close();
   }, 120_000);
 
   test('a client that does not answer pings is dropped', async () => {
-    await using app = await startAppliance({ api: { port: 0, ws: { ping_interval_s: 1, max_buffer_bytes: 1 << 20, max_clients: 16 } } });
+    await using app = await startAppliance({
+      api: { port: 0, ws: { ping_interval_s: 1, max_buffer_bytes: 1 << 20, max_clients: 16 } },
+    });
     const ok = await record(wsUrl(app.url), { headers: { 'x-api-key': app.key } });
     // Stopped, it cannot answer a ping; the kernel alone does not.
     const stuck = await stuckClient(wsUrl(app.url, `?token=${app.key}`), { type: 'subscribe' });

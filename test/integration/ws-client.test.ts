@@ -19,12 +19,19 @@ test('the reference client survives a server restart and resumes with no gap and
   const video = join(VIDEOS, 'one-by-one-person-detection.mp4');
   const api = { port, jwt };
   // First run: in real time, so events keep coming while the client is connected.
-  const first = await startAppliance({ api, streams: [stream({ id: 'table', url: video, pipeline: 'people', fps: 5, realtime: true })] }, state.path);
+  const first = await startAppliance(
+    { api, streams: [stream({ id: 'table', url: video, pipeline: 'people', fps: 5, realtime: true })] },
+    state.path,
+  );
   const events: FoveaMessage[] = [];
   const states: ClientState[] = [];
   const client = new FoveaClient({
-    url: `ws://127.0.0.1:${port}/ws/analysis`, token: await signHs256(SECRET, jwt, 'test', 600),
-    onMessage: (m) => { if (m.id) events.push(m); }, onState: (s) => states.push(s),
+    url: `ws://127.0.0.1:${port}/ws/analysis`,
+    token: await signHs256(SECRET, jwt, 'test', 600),
+    onMessage: (m) => {
+      if (m.id) events.push(m);
+    },
+    onState: (s) => states.push(s),
   }).start();
   await waitFor(() => events.length >= 3, 60_000, 'first events');
   await first[Symbol.asyncDispose]();
@@ -32,7 +39,10 @@ test('the reference client survives a server restart and resumes with no gap and
   // Down long enough for the client to try at 1 s and 3 s, then wait 5 s; the second run commits
   // its events (as fast as inference goes) before the client is back.
   await Bun.sleep(3500);
-  const second = await startAppliance({ api, streams: [stream({ id: 'table', url: video, pipeline: 'people', fps: 2 })] }, state.path);
+  const second = await startAppliance(
+    { api, streams: [stream({ id: 'table', url: video, pipeline: 'people', fps: 2 })] },
+    state.path,
+  );
   await waitFor(() => second.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'second run analysed');
   await second.rt.sink.flush();
   const stored = (await eventsAfter(second.rt.db, 0, {}, 100_000)).map((r) => r.id);

@@ -18,13 +18,27 @@ class FakeConn implements WsConn {
   closed: [number, string] | null = null;
   terminated = false;
   pings = 0;
-  send(t: string) { this.texts.push(t); }
-  bufferedAmount() { return this.buffered; }
-  close(code: number, reason: string) { this.closed = [code, reason]; }
-  terminate() { this.terminated = true; }
-  ping() { this.pings++; }
-  get messages() { return this.texts.map((t) => JSON.parse(t)); }
-  get eventIds() { return this.messages.filter((m) => m.id).map((m) => m.id as string); }
+  send(t: string) {
+    this.texts.push(t);
+  }
+  bufferedAmount() {
+    return this.buffered;
+  }
+  close(code: number, reason: string) {
+    this.closed = [code, reason];
+  }
+  terminate() {
+    this.terminated = true;
+  }
+  ping() {
+    this.pings++;
+  }
+  get messages() {
+    return this.texts.map((t) => JSON.parse(t));
+  }
+  get eventIds() {
+    return this.messages.filter((m) => m.id).map((m) => m.id as string);
+  }
 }
 
 async function setup({ maxBufferBytes = 1 << 20, maxClients = 4 } = {}) {
@@ -33,11 +47,24 @@ async function setup({ maxBufferBytes = 1 << 20, maxClients = 4 } = {}) {
   await migrate(db);
   const sink = await DuckDbSink.open(db);
   const hub = new WsHub({
-    replay: (a, s, l) => eventsAfter(db, a, s, l), seqOf: (id) => seqOfEvent(db, id), committedSeq: () => sink.committedSeq,
-    maxBufferBytes, maxClients, log: createLogger({ test: true }),
+    replay: (a, s, l) => eventsAfter(db, a, s, l),
+    seqOf: (id) => seqOfEvent(db, id),
+    committedSeq: () => sink.committedSeq,
+    maxBufferBytes,
+    maxClients,
+    log: createLogger({ test: true }),
   });
   sink.onCommitted((rows) => hub.events(rows));
-  return { db, sink, hub, async [Symbol.asyncDispose]() { await sink.flush(); db.close(); await dir[Symbol.asyncDispose](); } };
+  return {
+    db,
+    sink,
+    hub,
+    async [Symbol.asyncDispose]() {
+      await sink.flush();
+      db.close();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
 }
 
 describe('WebSocket hub', () => {
@@ -78,10 +105,27 @@ describe('WebSocket hub', () => {
     const id = s.hub.open(conn, 'http://box:8080')!;
     await s.hub.message(id, { type: 'subscribe', streams: ['a'], events: ['enter', 'frameAnalyzed'] });
     for (let i = 0; i < 9; i++) await s.sink.event(eventRecord(i, i % 2 ? 'a' : 'b'));
-    await s.hub.detections({ sessionId: 's', revision: null, timestamp: 't', event: 'frameAnalyzed', payload: { stream: 'a', frame: 1, pts: 0, detections: [] } });
-    await s.hub.detections({ sessionId: 's', revision: null, timestamp: 't', event: 'frameAnalyzed', payload: { stream: 'b', frame: 1, pts: 0, detections: [] } });
+    await s.hub.detections({
+      sessionId: 's',
+      revision: null,
+      timestamp: 't',
+      event: 'frameAnalyzed',
+      payload: { stream: 'a', frame: 1, pts: 0, detections: [] },
+    });
+    await s.hub.detections({
+      sessionId: 's',
+      revision: null,
+      timestamp: 't',
+      event: 'frameAnalyzed',
+      payload: { stream: 'b', frame: 1, pts: 0, detections: [] },
+    });
     const got = conn.messages.filter((m) => m.event !== 'subscribed');
-    expect(got.map((m) => [m.event, m.payload.stream])).toEqual([['enter', 'a'], ['enter', 'a'], ['enter', 'a'], ['frameAnalyzed', 'a']]);
+    expect(got.map((m) => [m.event, m.payload.stream])).toEqual([
+      ['enter', 'a'],
+      ['enter', 'a'],
+      ['enter', 'a'],
+      ['frameAnalyzed', 'a'],
+    ]);
     expect(Object.keys(got[0]).sort()).toEqual(['event', 'id', 'payload', 'seq', 'sessionId', 'timestamp']);
     expect(got[0].payload).toMatchObject({ stream: 'a', label: 'person', type: 'enter', zone: 'door', track_id: 1 });
   });
@@ -95,7 +139,12 @@ describe('WebSocket hub', () => {
     await s.hub.message(id, { type: 'subscribe', since: '0190aaaa-0000-7000-8000-000000000000' });
     await s.sink.event(eventRecord(1));
     await s.sink.flush();
-    expect(conn.messages.map((m) => m.payload.code ?? m.event)).toEqual(['bad_message', 'bad_message', 'since_not_found', 'enter']);
+    expect(conn.messages.map((m) => m.payload.code ?? m.event)).toEqual([
+      'bad_message',
+      'bad_message',
+      'since_not_found',
+      'enter',
+    ]);
     expect(parseSubscription('{"type":"subscribe","since":5}')).toBe('since must be an event id');
   });
 

@@ -22,10 +22,12 @@ test('every route × every kind of credential: only the allowed combinations pas
   await using app = await startAppliance({ api: { auth: true, metrics_auth: true, rate_limit_per_minute: 1_000_000 } });
   const rt = app.rt;
   // The route list comes from the app itself: a route added without a rule fails here.
-  const routes = appOf(rt, createLogger({ test: true })).routes
-    .filter((r) => !['/docs', '/openapi.json'].includes(r.path) || r.method === 'GET')
+  const routes = appOf(rt, createLogger({ test: true }))
+    .routes.filter((r) => !['/docs', '/openapi.json'].includes(r.path) || r.method === 'GET')
     .map((r) => ({ method: r.method === 'WS' ? 'GET' : r.method, path: r.path.replace(/(.)\/$/, '$1') }));
-  const unique = [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()].filter((r) => r.method !== 'HEAD');
+  const unique = [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()].filter(
+    (r) => r.method !== 'HEAD',
+  );
   const withoutRule = unique.filter((r) => !ACCESS.some((a) => a.method === r.method && a.path === r.path));
   const withoutRoute = ACCESS.filter((a) => !unique.some((r) => r.method === a.method && r.path === a.path));
   expect({ withoutRule, withoutRoute }).toEqual({ withoutRule: [], withoutRoute: [] });
@@ -37,10 +39,22 @@ test('every route × every kind of credential: only the allowed combinations pas
   }
   const secret = new Uint8Array(readFileSync(rt.paths.authSecret));
   const viewer = rt.users.byName('m-viewer')!;
-  const expired = await new SignJWT({ name: viewer.name, role: 'viewer' }).setProtectedHeader({ alg: 'HS256' }).setSubject(viewer.id)
-    .setIssuer('fovea-box').setAudience('fovea-box-api').setIssuedAt(now() - 3600).setExpirationTime(now() - 1800).sign(secret);
-  const otherKey = await new SignJWT({ name: viewer.name, role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(viewer.id)
-    .setIssuer('fovea-box').setAudience('fovea-box-api').setIssuedAt().setExpirationTime('10m').sign(crypto.getRandomValues(new Uint8Array(32)));
+  const expired = await new SignJWT({ name: viewer.name, role: 'viewer' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(viewer.id)
+    .setIssuer('fovea-box')
+    .setAudience('fovea-box-api')
+    .setIssuedAt(now() - 3600)
+    .setExpirationTime(now() - 1800)
+    .sign(secret);
+  const otherKey = await new SignJWT({ name: viewer.name, role: 'admin' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(viewer.id)
+    .setIssuer('fovea-box')
+    .setAudience('fovea-box-api')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(crypto.getRandomValues(new Uint8Array(32)));
   const algNone = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: viewer.id, role: 'admin', iss: 'fovea-box', aud: 'fovea-box-api', exp: now() + 600, iat: now() })}.`;
   const creds: Record<string, { header: Record<string, string>; role: Role | null }> = {
     none: { header: {}, role: null },
@@ -59,13 +73,27 @@ test('every route × every kind of credential: only the allowed combinations pas
     const need = ruleOf(r.method, r.path)!.need;
     const path = r.path.replace(/:[a-z]+/g, 'matrix-x');
     for (const [name, c] of Object.entries(creds)) {
-      const allowed = need === 'public' || (c.role !== null && (need === 'user' || (ROLE_SCOPES[c.role] as readonly string[]).includes(need === 'signup' ? 'users:admin' : need.scope)));
-      const res = await fetch(`${app.url}${path}`, { method: r.method, headers: { ...c.header, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { 'content-type': 'application/json' }) }, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { body: '{}' }) });
+      const allowed =
+        need === 'public' ||
+        (c.role !== null &&
+          (need === 'user' ||
+            (ROLE_SCOPES[c.role] as readonly string[]).includes(need === 'signup' ? 'users:admin' : need.scope)));
+      const res = await fetch(`${app.url}${path}`, {
+        method: r.method,
+        headers: {
+          ...c.header,
+          ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { body: '{}' }),
+      });
       await res.arrayBuffer();
       probes++;
       const passed = res.status !== 401 && res.status !== 403;
       const expectedRefusal = c.role === null ? 401 : 403;
-      if (passed !== allowed || (!allowed && res.status !== expectedRefusal)) wrong.push(`${r.method} ${r.path} as ${name}: ${res.status} (${allowed ? 'allowed' : `refused with ${expectedRefusal}`} expected)`);
+      if (passed !== allowed || (!allowed && res.status !== expectedRefusal))
+        wrong.push(
+          `${r.method} ${r.path} as ${name}: ${res.status} (${allowed ? 'allowed' : `refused with ${expectedRefusal}`} expected)`,
+        );
     }
   }
   console.log(`auth matrix: ${unique.length} routes x ${Object.keys(creds).length} credentials = ${probes} requests`);

@@ -20,8 +20,18 @@ const SEED = given === 'random' ? Date.now() % 1_000_000 : Number(given ?? 20261
 /** mulberry32: small, fast, seedable. */
 function rng(seed: number) {
   let a = seed >>> 0;
-  const next = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
+  };
 }
 
 /** Byte-level mutations: flips, truncation, insertion, deletion, duplicated chunks, header swaps. */
@@ -30,12 +40,40 @@ function mutate(r: ReturnType<typeof rng>, src: Uint8Array): Uint8Array {
   for (let k = 0, n = 1 + r.int(4); k < n; k++) {
     const at = r.int(b.length || 1);
     switch (r.int(6)) {
-      case 0: for (let i = 0; i < 1 + r.int(16); i++) { const j = r.int(b.length); b[j] = (b[j] ?? 0) ^ (1 << r.int(8)); } break;
-      case 1: b = b.slice(0, at); break;
-      case 2: b = new Uint8Array([...b.slice(0, at), ...crypto.getRandomValues(new Uint8Array(1 + r.int(64))), ...b.slice(at)]); break;
-      case 3: b = new Uint8Array([...b.slice(0, at), ...b.slice(Math.min(b.length, at + 1 + r.int(256)))]); break;
-      case 4: b = new Uint8Array([...b.slice(0, at), ...b.slice(at, at + r.int(512)), ...b.slice(at)]); break;
-      default: b.set(r.pick([[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47], [0x47, 0x49, 0x46, 0x38], [0, 0, 0, 0]]).slice(0, b.length), 0);
+      case 0:
+        for (let i = 0; i < 1 + r.int(16); i++) {
+          const j = r.int(b.length);
+          b[j] = (b[j] ?? 0) ^ (1 << r.int(8));
+        }
+        break;
+      case 1:
+        b = b.slice(0, at);
+        break;
+      case 2:
+        b = new Uint8Array([
+          ...b.slice(0, at),
+          ...crypto.getRandomValues(new Uint8Array(1 + r.int(64))),
+          ...b.slice(at),
+        ]);
+        break;
+      case 3:
+        b = new Uint8Array([...b.slice(0, at), ...b.slice(Math.min(b.length, at + 1 + r.int(256)))]);
+        break;
+      case 4:
+        b = new Uint8Array([...b.slice(0, at), ...b.slice(at, at + r.int(512)), ...b.slice(at)]);
+        break;
+      default:
+        b.set(
+          r
+            .pick([
+              [0xff, 0xd8, 0xff],
+              [0x89, 0x50, 0x4e, 0x47],
+              [0x47, 0x49, 0x46, 0x38],
+              [0, 0, 0, 0],
+            ])
+            .slice(0, b.length),
+          0,
+        );
     }
   }
   return b;
@@ -48,12 +86,44 @@ function mutateText(r: ReturnType<typeof rng>, src: string): string {
     const i = r.int(lines.length);
     const l = lines[i] ?? '';
     switch (r.int(6)) {
-      case 0: lines.splice(i, 1); break;
-      case 1: lines.splice(i, 0, l); break;
-      case 2: lines[i] = l.slice(0, r.int(l.length + 1)) + r.pick([':', '- ', '{', '}', '[', '&a', '*a', '!!binary', '"', "'", '\t', '#', '9'.repeat(400), '-1', 'null', '~', '<<: *a']) + l.slice(r.int(l.length + 1)); break;
-      case 3: lines[i] = ' '.repeat(r.int(8)) + l.trimStart(); break;
-      case 4: lines[i] = l.replace(/\d+/, () => r.pick(['0', '-5', '1e99', '3.5', '99999999999'])); break;
-      default: lines[i] = l.replace(/: .*/, `: ${r.pick(['[]', '{}', 'yes', '"x"', 'x'.repeat(10_000), '&x [*x]'])}`);
+      case 0:
+        lines.splice(i, 1);
+        break;
+      case 1:
+        lines.splice(i, 0, l);
+        break;
+      case 2:
+        lines[i] =
+          l.slice(0, r.int(l.length + 1)) +
+          r.pick([
+            ':',
+            '- ',
+            '{',
+            '}',
+            '[',
+            '&a',
+            '*a',
+            '!!binary',
+            '"',
+            "'",
+            '\t',
+            '#',
+            '9'.repeat(400),
+            '-1',
+            'null',
+            '~',
+            '<<: *a',
+          ]) +
+          l.slice(r.int(l.length + 1));
+        break;
+      case 3:
+        lines[i] = ' '.repeat(r.int(8)) + l.trimStart();
+        break;
+      case 4:
+        lines[i] = l.replace(/\d+/, () => r.pick(['0', '-5', '1e99', '3.5', '99999999999']));
+        break;
+      default:
+        lines[i] = l.replace(/: .*/, `: ${r.pick(['[]', '{}', 'yes', '"x"', 'x'.repeat(10_000), '&x [*x]'])}`);
     }
   }
   return lines.join('\n');
@@ -91,11 +161,23 @@ test('config and pipeline YAML loaders: thousands of mutations fail only with Ap
     const text = mutateText(r, which === 'config' ? CONFIG : pipeline);
     const t0 = performance.now();
     try {
-      if (which === 'config') loadConfigText(text, 'fuzz.yaml', { env: {}, secrets: { env: {}, readFile: () => { throw new Error('no files here'); } } });
+      if (which === 'config')
+        loadConfigText(text, 'fuzz.yaml', {
+          env: {},
+          secrets: {
+            env: {},
+            readFile: () => {
+              throw new Error('no files here');
+            },
+          },
+        });
       else parsePipeline(text, 'fuzz.yaml', {}, 'fuzz');
       ok++;
     } catch (e) {
-      if (!isAppError(e)) odd.push(`${which}: ${(e as Error).constructor.name}: ${(e as Error).message.slice(0, 120)}\n${text.slice(0, 300)}`);
+      if (!isAppError(e))
+        odd.push(
+          `${which}: ${(e as Error).constructor.name}: ${(e as Error).message.slice(0, 120)}\n${text.slice(0, 300)}`,
+        );
     }
     if (performance.now() - t0 > 2000) odd.push(`${which}: took ${Math.round(performance.now() - t0)} ms`);
   }
@@ -104,28 +186,63 @@ test('config and pipeline YAML loaders: thousands of mutations fail only with Ap
 });
 
 test('uploads and multipart: mutated images and raw bodies get 201 or 4xx, never 5xx; the box stays up', async () => {
-  await using app = await startAppliance({ api: { auth: false, rate_limit_per_minute: 1_000_000, max_upload_bytes: 2 * 1024 * 1024 } });
+  await using app = await startAppliance({
+    api: { auth: false, rate_limit_per_minute: 1_000_000, max_upload_bytes: 2 * 1024 * 1024 },
+  });
   const r = rng(SEED + 1);
-  const seeds = [readFileSync(join(IMAGES, 'dog.jpg')), readFileSync(join(COCO, '000000000139.jpg'))].map((b) => new Uint8Array(b));
+  const seeds = [readFileSync(join(IMAGES, 'dog.jpg')), readFileSync(join(COCO, '000000000139.jpg'))].map(
+    (b) => new Uint8Array(b),
+  );
   const counts = new Map<number, number>();
   const bad: string[] = [];
   const N_IMAGES = 600;
   const N_RAW = 600;
   for (let i = 0; i < N_IMAGES; i++) {
     const body = mutate(r, r.pick(seeds));
-    const res = await fetch(`${app.url}/api/images`, { method: 'POST', body: form({ file: [new Blob([body], { type: r.pick(['image/jpeg', 'image/png', 'application/octet-stream', '']) }), r.pick(['a.jpg', 'a.png', 'a', '../a.jpg'])] }) });
+    const res = await fetch(`${app.url}/api/images`, {
+      method: 'POST',
+      body: form({
+        file: [
+          new Blob([body], { type: r.pick(['image/jpeg', 'image/png', 'application/octet-stream', '']) }),
+          r.pick(['a.jpg', 'a.png', 'a', '../a.jpg']),
+        ],
+      }),
+    });
     counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
-    if (res.status >= 500) bad.push(`image ${i}: ${res.status} ${(await res.text()).slice(0, 200)}`); else await res.arrayBuffer();
+    if (res.status >= 500) bad.push(`image ${i}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    else await res.arrayBuffer();
   }
   for (let i = 0; i < N_RAW; i++) {
     const boundary = r.pick(['x', 'fuzz', '-'.repeat(70), '', 'a b', '"q"']);
     const good = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
-    const raw = mutate(r, new Uint8Array([...new TextEncoder().encode(good), ...seeds[0]!.slice(0, 2000), ...new TextEncoder().encode(`\r\n--${boundary}--\r\n`)]));
-    const res = await fetch(`${app.url}/api/${r.pick(['images', 'search'])}`, { method: 'POST', headers: { 'content-type': r.pick([`multipart/form-data; boundary=${boundary}`, 'multipart/form-data', 'multipart/form-data; boundary=', 'application/json', 'text/plain']) }, body: raw });
+    const raw = mutate(
+      r,
+      new Uint8Array([
+        ...new TextEncoder().encode(good),
+        ...seeds[0]!.slice(0, 2000),
+        ...new TextEncoder().encode(`\r\n--${boundary}--\r\n`),
+      ]),
+    );
+    const res = await fetch(`${app.url}/api/${r.pick(['images', 'search'])}`, {
+      method: 'POST',
+      headers: {
+        'content-type': r.pick([
+          `multipart/form-data; boundary=${boundary}`,
+          'multipart/form-data',
+          'multipart/form-data; boundary=',
+          'application/json',
+          'text/plain',
+        ]),
+      },
+      body: raw,
+    });
     counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
-    if (res.status >= 500) bad.push(`raw ${i}: ${res.status} ${(await res.text()).slice(0, 200)}`); else await res.arrayBuffer();
+    if (res.status >= 500) bad.push(`raw ${i}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    else await res.arrayBuffer();
   }
-  console.log(`fuzz (seed ${SEED}): ${N_IMAGES} mutated images + ${N_RAW} raw multipart bodies; statuses ${JSON.stringify(Object.fromEntries([...counts].sort()))}`);
+  console.log(
+    `fuzz (seed ${SEED}): ${N_IMAGES} mutated images + ${N_RAW} raw multipart bodies; statuses ${JSON.stringify(Object.fromEntries([...counts].sort()))}`,
+  );
   expect(bad).toEqual([]);
   expect((await fetch(`${app.url}/health`)).status).toBe(200);
 }, 300_000);
@@ -135,16 +252,38 @@ test('WebSocket: generated messages never crash the hub; a fresh client still su
   const r = rng(SEED + 2);
   const ws = `${app.url.replace('http', 'ws')}/ws/analysis`;
   const shapes = [
-    () => JSON.stringify({ type: r.pick(['subscribe', 'unsubscribe', 'ping', 'x', '', null, 1]), streams: r.pick([[], ['a'], 'a', null, [1, {}], Array(1000).fill('s')]), events: r.pick([[], ['enter'], {}, 'x']), since: r.pick([null, '', 'not-an-id', 0, -1, 1e308, '0190b1e5-0000-7000-8000-000000000000', 'x'.repeat(5000)]) }),
-    () => r.pick(['', '{', '[]', 'null', '"x"', '{"type":', '\u0000', '{"__proto__":{"x":1}}', '{"type":"subscribe","constructor":{"prototype":{}}}']),
+    () =>
+      JSON.stringify({
+        type: r.pick(['subscribe', 'unsubscribe', 'ping', 'x', '', null, 1]),
+        streams: r.pick([[], ['a'], 'a', null, [1, {}], Array(1000).fill('s')]),
+        events: r.pick([[], ['enter'], {}, 'x']),
+        since: r.pick([null, '', 'not-an-id', 0, -1, 1e308, '0190b1e5-0000-7000-8000-000000000000', 'x'.repeat(5000)]),
+      }),
+    () =>
+      r.pick([
+        '',
+        '{',
+        '[]',
+        'null',
+        '"x"',
+        '{"type":',
+        '\u0000',
+        '{"__proto__":{"x":1}}',
+        '{"type":"subscribe","constructor":{"prototype":{}}}',
+      ]),
     () => new TextDecoder().decode(crypto.getRandomValues(new Uint8Array(1 + r.int(200)))),
   ];
   let sent = 0;
   const closes = new Map<number, number>();
   for (let c = 0; c < 20; c++) {
     const sock = new WebSocket(ws, 'json');
-    await new Promise<void>((res, rej) => { sock.onopen = () => res(); sock.onerror = () => rej(new Error('ws open failed')); });
-    const closed = new Promise<number>((res) => { sock.onclose = (e) => res(e.code); });
+    await new Promise<void>((res, rej) => {
+      sock.onopen = () => res();
+      sock.onerror = () => rej(new Error('ws open failed'));
+    });
+    const closed = new Promise<number>((res) => {
+      sock.onclose = (e) => res(e.code);
+    });
     for (let i = 0; i < 50 && sock.readyState === WebSocket.OPEN; i++) {
       if (r.int(10) === 0) sock.send(crypto.getRandomValues(new Uint8Array(r.int(300))));
       else sock.send(r.pick(shapes)());
@@ -154,10 +293,16 @@ test('WebSocket: generated messages never crash the hub; a fresh client still su
     const code = await Promise.race([closed, Bun.sleep(5000).then(() => -1)]);
     closes.set(code, (closes.get(code) ?? 0) + 1);
   }
-  console.log(`fuzz (seed ${SEED}): ${sent} WebSocket messages over 20 connections; close codes ${JSON.stringify(Object.fromEntries(closes))}`);
+  console.log(
+    `fuzz (seed ${SEED}): ${sent} WebSocket messages over 20 connections; close codes ${JSON.stringify(Object.fromEntries(closes))}`,
+  );
   expect(closes.has(-1)).toBe(false);
   const fresh = new WebSocket(ws, 'json');
-  const first = await new Promise<string>((res, rej) => { fresh.onmessage = (m) => res(String(m.data)); fresh.onerror = () => rej(new Error('no answer')); fresh.onopen = () => fresh.send(JSON.stringify({ type: 'subscribe' })); });
+  const first = await new Promise<string>((res, rej) => {
+    fresh.onmessage = (m) => res(String(m.data));
+    fresh.onerror = () => rej(new Error('no answer'));
+    fresh.onopen = () => fresh.send(JSON.stringify({ type: 'subscribe' }));
+  });
   fresh.close();
   expect(JSON.parse(first).event).toBe('subscribed');
   expect((await fetch(`${app.url}/health`)).status).toBe(200);

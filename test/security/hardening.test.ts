@@ -26,21 +26,50 @@ function servedCn(url: string): Promise<string> {
 
 describe('hardening', () => {
   test('security headers on a 200, a 401 and a 404; CORS only for allowed origins, preflight before auth', async () => {
-    await using app = await startAppliance({ api: { auth: true, cors_origins: ['https://ops.example.com'], rate_limit_per_minute: 1_000_000 } });
-    const heads = (r: Response) => ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy'].map((h) => r.headers.get(h));
+    await using app = await startAppliance({
+      api: { auth: true, cors_origins: ['https://ops.example.com'], rate_limit_per_minute: 1_000_000 },
+    });
+    const heads = (r: Response) =>
+      ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy'].map((h) =>
+        r.headers.get(h),
+      );
     const want = ['nosniff', 'DENY', "default-src 'none'; frame-ancestors 'none'", 'no-referrer'];
-    expect([heads(await fetch(`${app.url}/health`)), heads(await fetch(`${app.url}/api/images`)), heads(await app.api('/api/images/nope'))]).toEqual([want, want, want]);
+    expect([
+      heads(await fetch(`${app.url}/health`)),
+      heads(await fetch(`${app.url}/api/images`)),
+      heads(await app.api('/api/images/nope')),
+    ]).toEqual([want, want, want]);
     // A request id on every answer: the caller's when well-formed, else a new one.
-    const ids = [await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'trace-42' } }), await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'bad id; $(reboot)' } })].map((r) => r.headers.get('x-request-id'));
+    const ids = [
+      await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'trace-42' } }),
+      await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'bad id; $(reboot)' } }),
+    ].map((r) => r.headers.get('x-request-id'));
     expect([ids[0], /^[0-9a-f-]{36}$/.test(ids[1]!)]).toEqual(['trace-42', true]);
 
-    const allowed = await fetch(`${app.url}/api/images`, { headers: { origin: 'https://ops.example.com', 'x-api-key': app.key } });
-    const other = await fetch(`${app.url}/api/images`, { headers: { origin: 'https://evil.example.net', 'x-api-key': app.key } });
-    expect([allowed.headers.get('access-control-allow-origin'), other.headers.get('access-control-allow-origin'), other.status]).toEqual(['https://ops.example.com', null, 200]);
-    const preflight = (origin: string) => fetch(`${app.url}/api/images`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' } });
+    const allowed = await fetch(`${app.url}/api/images`, {
+      headers: { origin: 'https://ops.example.com', 'x-api-key': app.key },
+    });
+    const other = await fetch(`${app.url}/api/images`, {
+      headers: { origin: 'https://evil.example.net', 'x-api-key': app.key },
+    });
+    expect([
+      allowed.headers.get('access-control-allow-origin'),
+      other.headers.get('access-control-allow-origin'),
+      other.status,
+    ]).toEqual(['https://ops.example.com', null, 200]);
+    const preflight = (origin: string) =>
+      fetch(`${app.url}/api/images`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
+      });
     const ok = await preflight('https://ops.example.com');
     const bad = await preflight('https://evil.example.net');
-    expect([ok.status, ok.headers.get('access-control-allow-headers'), bad.status, bad.headers.get('access-control-allow-origin')]).toEqual([204, 'authorization, x-api-key, content-type', 401, null]);
+    expect([
+      ok.status,
+      ok.headers.get('access-control-allow-headers'),
+      bad.status,
+      bad.headers.get('access-control-allow-origin'),
+    ]).toEqual([204, 'authorization, x-api-key, content-type', 401, null]);
   }, 60_000);
 
   test('HTTPS from files; a renewed certificate is served without a restart; a broken one is refused and the old kept', async () => {
@@ -50,7 +79,14 @@ describe('hardening', () => {
     await mkdir(live);
     await copyFile(a.cert, join(live, 'cert.pem'));
     await copyFile(a.key, join(live, 'key.pem'));
-    await using app = await startAppliance({ api: { auth: false, tls: { cert_file: join(live, 'cert.pem'), key_file: join(live, 'key.pem') }, https_only: true, rate_limit_per_minute: 1_000_000 } });
+    await using app = await startAppliance({
+      api: {
+        auth: false,
+        tls: { cert_file: join(live, 'cert.pem'), key_file: join(live, 'key.pem') },
+        https_only: true,
+        rate_limit_per_minute: 1_000_000,
+      },
+    });
     expect(app.url.startsWith('https://')).toBe(true);
     const ca = readFileSync(a.ca, 'utf8');
     const res = await fetch(`${app.url}/health`, { tls: { ca } });
@@ -62,7 +98,17 @@ describe('hardening', () => {
     await writeFile(join(live, 'key.pem'), readFileSync(b.key));
     await writeFile(join(live, 'cert.pem'), readFileSync(b.cert));
     const caB = readFileSync(b.ca, 'utf8');
-    await waitFor(async () => { try { return (await fetch(`${app.url}/health`, { tls: { ca: caB } })).status === 200; } catch { return false; } }, 10_000, 'the renewed certificate served');
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`${app.url}/health`, { tls: { ca: caB } })).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'the renewed certificate served',
+    );
 
     // A broken replacement: the appliance keeps serving the last good pair.
     await writeFile(join(live, 'cert.pem'), 'not a certificate');

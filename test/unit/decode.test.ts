@@ -6,40 +6,108 @@ import { classify, nextDelayS, serverAnswer } from '../../appliance/decode/backo
 
 describe('resolveSource', () => {
   test('rtsp gets port 554 and credentials for ffmpeg; the display form has none', () => {
-    expect(resolveSource({ url: 'rtsp://cam.local/stream1', auth: 'digest', username: 'admin', password: 'p@ss:w' })).toEqual({
-      kind: 'rtsp', url: 'rtsp://admin:p%40ss%3Aw@cam.local:554/stream1', display: 'rtsp://cam.local:554/stream1',
+    expect(
+      resolveSource({ url: 'rtsp://cam.local/stream1', auth: 'digest', username: 'admin', password: 'p@ss:w' }),
+    ).toEqual({
+      kind: 'rtsp',
+      url: 'rtsp://admin:p%40ss%3Aw@cam.local:554/stream1',
+      display: 'rtsp://cam.local:554/stream1',
     });
   });
 
   test('a port given is kept; a path is a file; credentials in the url are refused', () => {
-    expect(resolveSource({ url: 'rtsp://10.0.0.5:8554/x', auth: 'none' })).toEqual({ kind: 'rtsp', url: 'rtsp://10.0.0.5:8554/x', display: 'rtsp://10.0.0.5:8554/x' });
-    expect(resolveSource({ url: '/videos/a.mp4', auth: 'none' })).toEqual({ kind: 'file', path: '/videos/a.mp4', display: '/videos/a.mp4' });
+    expect(resolveSource({ url: 'rtsp://10.0.0.5:8554/x', auth: 'none' })).toEqual({
+      kind: 'rtsp',
+      url: 'rtsp://10.0.0.5:8554/x',
+      display: 'rtsp://10.0.0.5:8554/x',
+    });
+    expect(resolveSource({ url: '/videos/a.mp4', auth: 'none' })).toEqual({
+      kind: 'file',
+      path: '/videos/a.mp4',
+      display: '/videos/a.mp4',
+    });
     expect(() => resolveSource({ url: 'rtsp://u:p@cam/x', auth: 'basic' })).toThrow('not in the url');
     expect(() => resolveSource({ url: 'http://cam/x', auth: 'none' })).toThrow('http: is not supported');
   });
 });
 
 describe('ffmpegArgs', () => {
-  const out = { width: 416, height: 416, pixfmt: 'bgr24' as const, fps: 5, fit: { mode: 'letterbox' as const, align: 'top-left' as const, pad: 114 } };
+  const out = {
+    width: 416,
+    height: 416,
+    pixfmt: 'bgr24' as const,
+    fps: 5,
+    fit: { mode: 'letterbox' as const, align: 'top-left' as const, pad: 114 },
+  };
 
   test('rtsp over TCP with a socket timeout, sampled, letterboxed, raw BGR to stdout', () => {
-    expect(ffmpegArgs({ kind: 'rtsp', url: 'rtsp://a:b@cam:554/s', display: '' }, out, { hwaccel: 'none', realtime: false, loop: false, timeoutS: 10, threads: 2 })).toEqual([
-      '-hide_banner', '-nostdin', '-loglevel', 'info',
-      '-rtsp_transport', 'tcp', '-timeout', '10000000', '-fflags', '+genpts+discardcorrupt', '-i', 'rtsp://a:b@cam:554/s',
-      '-an', '-sn', '-dn', '-threads', '2',
-      '-vf', 'fps=5,scale=416:416:force_original_aspect_ratio=decrease:flags=bilinear,pad=416:416:0:0:color=0x727272,format=bgr24,showinfo',
-      '-f', 'rawvideo', '-pix_fmt', 'bgr24', 'pipe:1',
+    expect(
+      ffmpegArgs({ kind: 'rtsp', url: 'rtsp://a:b@cam:554/s', display: '' }, out, {
+        hwaccel: 'none',
+        realtime: false,
+        loop: false,
+        timeoutS: 10,
+        threads: 2,
+      }),
+    ).toEqual([
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'info',
+      '-rtsp_transport',
+      'tcp',
+      '-timeout',
+      '10000000',
+      '-fflags',
+      '+genpts+discardcorrupt',
+      '-i',
+      'rtsp://a:b@cam:554/s',
+      '-an',
+      '-sn',
+      '-dn',
+      '-threads',
+      '2',
+      '-vf',
+      'fps=5,scale=416:416:force_original_aspect_ratio=decrease:flags=bilinear,pad=416:416:0:0:color=0x727272,format=bgr24,showinfo',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'bgr24',
+      'pipe:1',
     ]);
   });
 
   test('a looping file in real time with CUDA decoding', () => {
-    const a = ffmpegArgs({ kind: 'file', path: '/v.mp4', display: '' }, out, { hwaccel: 'cuda', realtime: true, loop: true, timeoutS: 10, threads: 1 });
-    expect(a.slice(0, 12)).toEqual(['-hide_banner', '-nostdin', '-loglevel', 'info', '-hwaccel', 'cuda', '-re', '-stream_loop', '-1', '-i', '/v.mp4', '-an']);
+    const a = ffmpegArgs({ kind: 'file', path: '/v.mp4', display: '' }, out, {
+      hwaccel: 'cuda',
+      realtime: true,
+      loop: true,
+      timeoutS: 10,
+      threads: 1,
+    });
+    expect(a.slice(0, 12)).toEqual([
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'info',
+      '-hwaccel',
+      'cuda',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      '/v.mp4',
+      '-an',
+    ]);
   });
 
   test('centred letterbox (NanoDet) and stretch', () => {
-    expect(filterChain({ ...out, fps: 0, fit: { mode: 'letterbox', align: 'center', pad: 0 } })).toBe('scale=416:416:force_original_aspect_ratio=decrease:flags=bilinear,pad=416:416:(ow-iw)/2:(oh-ih)/2:color=0x000000,format=bgr24,showinfo');
-    expect(filterChain({ ...out, pixfmt: 'rgb24', fit: { mode: 'stretch' } })).toBe('fps=5,scale=416:416:flags=bilinear,format=rgb24,showinfo');
+    expect(filterChain({ ...out, fps: 0, fit: { mode: 'letterbox', align: 'center', pad: 0 } })).toBe(
+      'scale=416:416:force_original_aspect_ratio=decrease:flags=bilinear,pad=416:416:(ow-iw)/2:(oh-ih)/2:color=0x000000,format=bgr24,showinfo',
+    );
+    expect(filterChain({ ...out, pixfmt: 'rgb24', fit: { mode: 'stretch' } })).toBe(
+      'fps=5,scale=416:416:flags=bilinear,format=rgb24,showinfo',
+    );
   });
 });
 
@@ -48,13 +116,24 @@ describe('FrameSplitter', () => {
     const s = new FrameSplitter(4);
     const a = s.push(new Uint8Array([1, 2, 3]));
     const b = s.push(new Uint8Array([4, 5, 6, 7, 8, 9, 10]));
-    expect([a, b.map((f) => Array.from(f)), s.pending]).toEqual([[], [[1, 2, 3, 4], [5, 6, 7, 8]], 2]);
+    expect([a, b.map((f) => Array.from(f)), s.pending]).toEqual([
+      [],
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+      ],
+      2,
+    ]);
   });
 });
 
 test('showinfo lines give frame number and pts; other lines give null', () => {
-  const line = '[Parsed_showinfo_4 @ 0x55d0c8a2c7c0] n:  12 pts:  61440 pts_time:4.8     duration:   5120 duration_time:0.4     fmt:bgr24';
-  expect([parseShowinfo(line), parseShowinfo('frame=  12 fps=0.0 q=-0.0 size=N/A')]).toEqual([{ n: 12, ptsS: 4.8 }, null]);
+  const line =
+    '[Parsed_showinfo_4 @ 0x55d0c8a2c7c0] n:  12 pts:  61440 pts_time:4.8     duration:   5120 duration_time:0.4     fmt:bgr24';
+  expect([parseShowinfo(line), parseShowinfo('frame=  12 fps=0.0 q=-0.0 size=N/A')]).toEqual([
+    { n: 12, ptsS: 4.8 },
+    null,
+  ]);
 });
 
 test('the ring buffer keeps the last lines', () => {
@@ -69,10 +148,17 @@ describe('backoff', () => {
   });
 
   test('ffmpeg failures are classified from stderr, with the server answer', () => {
-    const unauthorized = ['[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized', 'rtsp://***@127.0.0.1:8554/stream: Server returned 401 Unauthorized (authorization failed)'];
+    const unauthorized = [
+      '[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized',
+      'rtsp://***@127.0.0.1:8554/stream: Server returned 401 Unauthorized (authorization failed)',
+    ];
     expect([
-      classify(unauthorized, 1), serverAnswer(unauthorized),
-      classify(['rtsp://127.0.0.1:9/x: Connection refused'], 1), classify(['/nope.mp4: No such file or directory'], 1), classify([], 0), classify(['odd'], 234),
+      classify(unauthorized, 1),
+      serverAnswer(unauthorized),
+      classify(['rtsp://127.0.0.1:9/x: Connection refused'], 1),
+      classify(['/nope.mp4: No such file or directory'], 1),
+      classify([], 0),
+      classify(['odd'], 234),
     ]).toEqual(['unauthorized', '401 Unauthorized', 'unreachable', 'not_found', 'ended', 'error']);
   });
 });

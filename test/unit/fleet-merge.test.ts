@@ -6,11 +6,29 @@ describe('fleet merge', () => {
   test('objects merge key by key, arrays and scalars are replaced, and each value knows its file', () => {
     const out: Record<string, unknown> = {};
     const origins: Origins = new Map();
-    mergeInto(out, { mqtt: { url: 'mqtt://a', qos: 1 }, models: { providers: ['cuda', 'cpu'] } }, '', { file: 'fleet.yaml', at: '/config' }, origins);
-    mergeInto(out, { mqtt: { qos: 0 }, models: { providers: ['cpu'] } }, '', { file: 'devices/b.yaml', at: '/config' }, origins);
+    mergeInto(
+      out,
+      { mqtt: { url: 'mqtt://a', qos: 1 }, models: { providers: ['cuda', 'cpu'] } },
+      '',
+      { file: 'fleet.yaml', at: '/config' },
+      origins,
+    );
+    mergeInto(
+      out,
+      { mqtt: { qos: 0 }, models: { providers: ['cpu'] } },
+      '',
+      { file: 'devices/b.yaml', at: '/config' },
+      origins,
+    );
     expect(out).toEqual({ mqtt: { url: 'mqtt://a', qos: 0 }, models: { providers: ['cpu'] } });
-    expect([locate(origins, '/mqtt/url'), locate(origins, '/mqtt/qos'), locate(origins, '/models/providers/0'), locate(origins, '/models/providers/1')]).toEqual([
-      { file: 'fleet.yaml', at: '/config/mqtt/url' }, { file: 'devices/b.yaml', at: '/config/mqtt/qos' },
+    expect([
+      locate(origins, '/mqtt/url'),
+      locate(origins, '/mqtt/qos'),
+      locate(origins, '/models/providers/0'),
+      locate(origins, '/models/providers/1'),
+    ]).toEqual([
+      { file: 'fleet.yaml', at: '/config/mqtt/url' },
+      { file: 'devices/b.yaml', at: '/config/mqtt/qos' },
       { file: 'devices/b.yaml', at: '/config/models/providers/0' },
       // The fleet's second provider was replaced with the whole array: the nearest parent is the device's.
       { file: 'devices/b.yaml', at: '/config/models/providers' },
@@ -28,11 +46,33 @@ describe('fleet merge', () => {
   test('streams merge by id: a later level changes fields of an earlier entry or adds one', () => {
     const streams: Array<Record<string, unknown>> = [];
     const origins: Origins = new Map();
-    mergeStreams(streams, [{ id: 'door', url: 'rtsp://x', pipeline: 'people' }], { file: 'groups/g.yaml', at: '/streams' }, origins);
-    mergeStreams(streams, [{ id: 'yard', url: 'rtsp://y', pipeline: 'objects' }, { id: 'door', url: 'rtsp://10.0.0.2' }], { file: 'devices/d.yaml', at: '/streams' }, origins);
-    expect(streams).toEqual([{ id: 'door', url: 'rtsp://10.0.0.2', pipeline: 'people' }, { id: 'yard', url: 'rtsp://y', pipeline: 'objects' }]);
-    expect([locate(origins, '/streams/0/pipeline'), locate(origins, '/streams/0/url'), locate(origins, '/streams/1/fps')]).toEqual([
-      { file: 'groups/g.yaml', at: '/streams/0/pipeline' }, { file: 'devices/d.yaml', at: '/streams/1/url' }, { file: 'devices/d.yaml', at: '/streams/0' },
+    mergeStreams(
+      streams,
+      [{ id: 'door', url: 'rtsp://x', pipeline: 'people' }],
+      { file: 'groups/g.yaml', at: '/streams' },
+      origins,
+    );
+    mergeStreams(
+      streams,
+      [
+        { id: 'yard', url: 'rtsp://y', pipeline: 'objects' },
+        { id: 'door', url: 'rtsp://10.0.0.2' },
+      ],
+      { file: 'devices/d.yaml', at: '/streams' },
+      origins,
+    );
+    expect(streams).toEqual([
+      { id: 'door', url: 'rtsp://10.0.0.2', pipeline: 'people' },
+      { id: 'yard', url: 'rtsp://y', pipeline: 'objects' },
+    ]);
+    expect([
+      locate(origins, '/streams/0/pipeline'),
+      locate(origins, '/streams/0/url'),
+      locate(origins, '/streams/1/fps'),
+    ]).toEqual([
+      { file: 'groups/g.yaml', at: '/streams/0/pipeline' },
+      { file: 'devices/d.yaml', at: '/streams/1/url' },
+      { file: 'devices/d.yaml', at: '/streams/0' },
     ]);
   });
 });

@@ -11,30 +11,107 @@ import { cycles, folderGraph, importsOf, readGraph, violations, type Edge, type 
 const ROOT = join(import.meta.dir, '../../appliance');
 
 // Features and adapters above the floor; the floor (shared, contracts) and the top (compose, cli, main) are apart.
-const ABOVE_ADAPTERS = ['api', 'compose', 'cli', 'pipeline', 'ingest', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'store', 'metrics'];
+const ABOVE_ADAPTERS = [
+  'api',
+  'compose',
+  'cli',
+  'pipeline',
+  'ingest',
+  'images',
+  'publish',
+  'sync',
+  'fleet',
+  'backup',
+  'search',
+  'store',
+  'metrics',
+];
 const ADAPTERS = ['auth', 'config', 'decode', 'imaging', 'inference', 'models', 'objects'];
 const ALL = [...ABOVE_ADAPTERS, ...ADAPTERS, 'contracts', 'shared'];
 
 const RULES: Rule[] = [
-  { from: 'shared', never: ALL.filter((f) => f !== 'shared'), why: 'shared is the floor (errors, log, clock): everyone imports it, so it imports no one' },
-  { from: 'contracts', never: ALL.filter((f) => f !== 'shared'), why: 'contracts are the shapes every side agrees on; importing one side would tie the others to it' },
-  ...ADAPTERS.map((from) => ({ from, never: ABOVE_ADAPTERS, why: 'an adapter knows its technology, not the features built on it' })),
-  { from: 'store', never: ['api', 'publish', 'sync', 'pipeline', 'ingest', 'images', 'search', 'fleet', 'backup', 'metrics', 'compose', 'cli'], why: 'the store keeps data; its users define the ports it fills, so it never reaches up' },
-  { from: 'pipeline', never: ['api', 'store', 'images', 'ingest', 'sync', 'fleet', 'backup', 'metrics', 'compose', 'cli'], why: 'stages get their services as ports (sink, snapshots, imaging), so a pipeline runs in a unit test with fakes' },
-  { from: 'publish', never: ['pipeline', 'ingest', 'images', 'sync', 'fleet', 'api', 'compose', 'cli'], why: 'publish shapes and delivers messages; it knows frames and events only through contracts' },
-  { from: 'api', never: ['compose', 'cli'], why: 'API plugins take the values they use; the composition root hands them in' },
-  ...['pipeline', 'ingest', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map((from) => ({
-    from, never: ['compose', 'cli', 'api'], why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
+  {
+    from: 'shared',
+    never: ALL.filter((f) => f !== 'shared'),
+    why: 'shared is the floor (errors, log, clock): everyone imports it, so it imports no one',
+  },
+  {
+    from: 'contracts',
+    never: ALL.filter((f) => f !== 'shared'),
+    why: 'contracts are the shapes every side agrees on; importing one side would tie the others to it',
+  },
+  ...ADAPTERS.map((from) => ({
+    from,
+    never: ABOVE_ADAPTERS,
+    why: 'an adapter knows its technology, not the features built on it',
   })),
-  { pkg: '@duckdb/node-api', only: ['store/duckdb.ts'], why: 'one DuckDB adapter: connection, appender and types in one place' },
-  { pkg: 'onnxruntime-node', only: ['inference/onnx-session.ts'], why: 'inference runs in a worker; only its session file loads the runtime' },
-  { pkg: 'sharp', only: ['imaging/sharp.ts'], why: 'the imaging port hides the image library (and its native loader in the binary)' },
+  {
+    from: 'store',
+    never: [
+      'api',
+      'publish',
+      'sync',
+      'pipeline',
+      'ingest',
+      'images',
+      'search',
+      'fleet',
+      'backup',
+      'metrics',
+      'compose',
+      'cli',
+    ],
+    why: 'the store keeps data; its users define the ports it fills, so it never reaches up',
+  },
+  {
+    from: 'pipeline',
+    never: ['api', 'store', 'images', 'ingest', 'sync', 'fleet', 'backup', 'metrics', 'compose', 'cli'],
+    why: 'stages get their services as ports (sink, snapshots, imaging), so a pipeline runs in a unit test with fakes',
+  },
+  {
+    from: 'publish',
+    never: ['pipeline', 'ingest', 'images', 'sync', 'fleet', 'api', 'compose', 'cli'],
+    why: 'publish shapes and delivers messages; it knows frames and events only through contracts',
+  },
+  {
+    from: 'api',
+    never: ['compose', 'cli'],
+    why: 'API plugins take the values they use; the composition root hands them in',
+  },
+  ...['pipeline', 'ingest', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map((from) => ({
+    from,
+    never: ['compose', 'cli', 'api'],
+    why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
+  })),
+  {
+    pkg: '@duckdb/node-api',
+    only: ['store/duckdb.ts'],
+    why: 'one DuckDB adapter: connection, appender and types in one place',
+  },
+  {
+    pkg: 'onnxruntime-node',
+    only: ['inference/onnx-session.ts'],
+    why: 'inference runs in a worker; only its session file loads the runtime',
+  },
+  {
+    pkg: 'sharp',
+    only: ['imaging/sharp.ts'],
+    why: 'the imaging port hides the image library (and its native loader in the binary)',
+  },
   { pkg: 'exifr', only: ['imaging/sharp.ts'], why: 'metadata reading belongs to the imaging adapter' },
   { pkg: 'usearch', only: ['search/usearch.ts'], why: 'one vector-index adapter' },
   { pkg: 'mqtt', only: ['publish/mqtt.ts'], why: 'one broker client; everything else hands it messages' },
   { pkg: '@aws-sdk/client-s3', only: ['objects/s3.ts'], why: 'one bucket adapter behind the object-store port' },
-  { pkg: '@aws-sdk/s3-request-presigner', only: ['objects/s3.ts'], why: 'one bucket adapter behind the object-store port' },
-  { pkg: 'prom-client', only: ['metrics/prom.ts'], why: 'one metric registry; features report figures, not metric objects' },
+  {
+    pkg: '@aws-sdk/s3-request-presigner',
+    only: ['objects/s3.ts'],
+    why: 'one bucket adapter behind the object-store port',
+  },
+  {
+    pkg: 'prom-client',
+    only: ['metrics/prom.ts'],
+    why: 'one metric registry; features report figures, not metric objects',
+  },
   { pkg: 'jose', only: ['auth/jwt.ts'], why: 'one token module: algorithms, issuer and audience checked in one place' },
   { pkg: 'elysia', only: ['api/'], why: 'HTTP lives in api/; services take plain values, never a request context' },
   { pkg: '@elysiajs/openapi', only: ['api/'], why: 'HTTP lives in api/' },
@@ -53,14 +130,20 @@ describe('import rules', () => {
 
   test('every folder is named in the table (a new folder needs its place in the map)', () => {
     const paths = edges.flatMap((e) => (e.pkg ? [e.file] : [e.file, e.target]));
-    const folders = [...new Set(paths.filter((p) => p.includes('/') && !p.startsWith('..')).map((p) => p.split('/')[0]!))].sort();
+    const folders = [
+      ...new Set(paths.filter((p) => p.includes('/') && !p.startsWith('..')).map((p) => p.split('/')[0]!)),
+    ].sort();
     expect(folders).toEqual([...ALL].sort());
   });
 
   test('a planted edge from the store up to publish is caught, with its reason', () => {
     const planted: Edge = { file: 'store/results.ts', target: 'publish/topics', pkg: false };
     expect(violations([...edges, planted], RULES)).toEqual([
-      { file: 'store/results.ts', target: 'publish/topics', why: 'the store keeps data; its users define the ports it fills, so it never reaches up' },
+      {
+        file: 'store/results.ts',
+        target: 'publish/topics',
+        why: 'the store keeps data; its users define the ports it fills, so it never reaches up',
+      },
     ]);
   });
 

@@ -4,7 +4,12 @@ import { checkGraph } from '../../appliance/pipeline/dag';
 import { anchorOf, crossing, inPolygon } from '../../appliance/pipeline/geometry';
 import type { Detection } from '../../appliance/inference/detect/types';
 
-const person = (x: number, score = 0.9): Detection => ({ label: 'person', classId: 0, score, box: [x, 10, x + 20, 60] });
+const person = (x: number, score = 0.9): Detection => ({
+  label: 'person',
+  classId: 0,
+  score,
+  box: [x, 10, x + 20, 60],
+});
 const opts = { highScore: 0.5, lowScore: 0.1, matchIou: 0.3, maxAge: 2, minHits: 2 };
 
 describe('Tracker', () => {
@@ -14,7 +19,13 @@ describe('Tracker', () => {
     const f2 = t.update([person(3)], 2);
     const f3 = t.update([person(6)], 3);
     const gone = [t.update([], 4), t.update([], 5), t.update([], 6)];
-    expect([f1.tracked[0]!.trackId, f1.started.length, f2.tracked[0]!.trackId, f2.started.map((s) => s.id), f3.tracked[0]!.trackId]).toEqual([null, 0, 1, [1], 1]);
+    expect([
+      f1.tracked[0]!.trackId,
+      f1.started.length,
+      f2.tracked[0]!.trackId,
+      f2.started.map((s) => s.id),
+      f3.tracked[0]!.trackId,
+    ]).toEqual([null, 0, 1, [1], 1]);
     expect(gone.map((g) => g.ended.map((e) => e.id))).toEqual([[], [], [1]]);
   });
 
@@ -36,26 +47,60 @@ describe('Tracker', () => {
 
 describe('checkGraph', () => {
   test('orders stages by needs, keeping file order among equals', () => {
-    expect(checkGraph([{ name: 'detect', needs: [] }, { name: 'track', needs: ['detect'] }, { name: 'embed', needs: ['detect'] }, { name: 'store', needs: ['track', 'embed'] }])).toEqual({ order: ['detect', 'track', 'embed', 'store'], problems: [] });
+    expect(
+      checkGraph([
+        { name: 'detect', needs: [] },
+        { name: 'track', needs: ['detect'] },
+        { name: 'embed', needs: ['detect'] },
+        { name: 'store', needs: ['track', 'embed'] },
+      ]),
+    ).toEqual({ order: ['detect', 'track', 'embed', 'store'], problems: [] });
   });
 
   test('reports a missing need, a duplicate and a cycle', () => {
-    expect(checkGraph([{ name: 'a', needs: ['x'] }]).problems).toEqual([{ stage: 'a', message: "needs 'x', which is not a stage of this pipeline" }]);
-    expect(checkGraph([{ name: 'a', needs: [] }, { name: 'a', needs: [] }]).problems[0]!.message).toBe("stage 'a' is defined twice");
-    expect(checkGraph([{ name: 'a', needs: ['c'] }, { name: 'b', needs: ['a'] }, { name: 'c', needs: ['b'] }]).problems).toEqual([{ stage: 'a', message: 'cycle among stages a -> b -> c' }]);
+    expect(checkGraph([{ name: 'a', needs: ['x'] }]).problems).toEqual([
+      { stage: 'a', message: "needs 'x', which is not a stage of this pipeline" },
+    ]);
+    expect(
+      checkGraph([
+        { name: 'a', needs: [] },
+        { name: 'a', needs: [] },
+      ]).problems[0]!.message,
+    ).toBe("stage 'a' is defined twice");
+    expect(
+      checkGraph([
+        { name: 'a', needs: ['c'] },
+        { name: 'b', needs: ['a'] },
+        { name: 'c', needs: ['b'] },
+      ]).problems,
+    ).toEqual([{ stage: 'a', message: 'cycle among stages a -> b -> c' }]);
   });
 });
 
 describe('geometry', () => {
-  const square: Array<[number, number]> = [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8]];
+  const square: Array<[number, number]> = [
+    [0.2, 0.2],
+    [0.8, 0.2],
+    [0.8, 0.8],
+    [0.2, 0.8],
+  ];
   test('points inside and outside a polygon', () => {
-    expect([inPolygon([0.5, 0.5], square), inPolygon([0.1, 0.5], square), inPolygon([0.9, 0.9], square)]).toEqual([true, false, false]);
+    expect([inPolygon([0.5, 0.5], square), inPolygon([0.1, 0.5], square), inPolygon([0.9, 0.9], square)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   test('crossing a line gives its direction; moving alongside or short of it gives 0', () => {
     const a: [number, number] = [0.5, 0];
     const b: [number, number] = [0.5, 1];
-    expect([crossing([0.4, 0.5], [0.6, 0.5], a, b), crossing([0.6, 0.5], [0.4, 0.5], a, b), crossing([0.4, 0.5], [0.45, 0.6], a, b), crossing([0.4, 1.5], [0.6, 1.5], a, b)]).toEqual([-1, 1, 0, 0]);
+    expect([
+      crossing([0.4, 0.5], [0.6, 0.5], a, b),
+      crossing([0.6, 0.5], [0.4, 0.5], a, b),
+      crossing([0.4, 0.5], [0.45, 0.6], a, b),
+      crossing([0.4, 1.5], [0.6, 1.5], a, b),
+    ]).toEqual([-1, 1, 0, 0]);
   });
 
   test('the anchor is the bottom centre, normalised', () => {
@@ -67,9 +112,25 @@ import { EventEngine } from '../../appliance/pipeline/events';
 
 describe('EventEngine', () => {
   // Frame 100x100; an object's anchor is the bottom centre of its box.
-  const at = (trackId: number, x: number, y: number, label = 'person') => ({ trackId, label, score: 0.9, box: [x - 5, y - 20, x + 5, y] as [number, number, number, number] });
+  const at = (trackId: number, x: number, y: number, label = 'person') => ({
+    trackId,
+    label,
+    score: 0.9,
+    box: [x - 5, y - 20, x + 5, y] as [number, number, number, number],
+  });
   const rules = {
-    zones: [{ name: 'table', polygon: [[0.4, 0.4], [0.8, 0.4], [0.8, 0.8], [0.4, 0.8]] as Array<[number, number]>, dwell_s: 2 }],
+    zones: [
+      {
+        name: 'table',
+        polygon: [
+          [0.4, 0.4],
+          [0.8, 0.4],
+          [0.8, 0.8],
+          [0.4, 0.8],
+        ] as Array<[number, number]>,
+        dwell_s: 2,
+      },
+    ],
     lines: [{ name: 'door', a: [0.2, 0] as [number, number], b: [0.2, 1] as [number, number], labels: ['person'] }],
     count: true,
   };
@@ -83,8 +144,21 @@ describe('EventEngine', () => {
       e.update([at(1, 52, 61)], [], 3),
       e.update([at(1, 51, 60)], [], 5),
       e.update([], [1], 6),
-    ].map((evs) => evs.map((ev) => ev.type === 'count' ? `count ${ev.label}=${ev.count}` : `${ev.type} ${'zone' in ev ? ev.zone : ev.line}${'direction' in ev ? ` ${ev.direction}` : ''}`));
-    expect(log).toEqual([['count person=1'], ['cross door right_to_left'], ['enter table'], [], ['dwell table'], ['leave table', 'count person=0']]);
+    ].map((evs) =>
+      evs.map((ev) =>
+        ev.type === 'count'
+          ? `count ${ev.label}=${ev.count}`
+          : `${ev.type} ${'zone' in ev ? ev.zone : ev.line}${'direction' in ev ? ` ${ev.direction}` : ''}`,
+      ),
+    );
+    expect(log).toEqual([
+      ['count person=1'],
+      ['cross door right_to_left'],
+      ['enter table'],
+      [],
+      ['dwell table'],
+      ['leave table', 'count person=0'],
+    ]);
   });
 
   test('jitter on a zone edge gives one enter and one leave per track', () => {

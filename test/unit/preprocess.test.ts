@@ -6,8 +6,21 @@ const rgb = new Uint8Array([255, 0, 51, 0, 102, 255]);
 
 describe('toTensor', () => {
   test('NCHW RGB with ImageNet scale, mean and std gives exact values', () => {
-    const t = toTensor(rgb, 2, 1, { layout: 'NCHW', color: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
-    const expected = [(1 - 0.485) / 0.229, (0 - 0.485) / 0.229, (0 - 0.456) / 0.224, (0.4 - 0.456) / 0.224, (0.2 - 0.406) / 0.225, (1 - 0.406) / 0.225];
+    const t = toTensor(rgb, 2, 1, {
+      layout: 'NCHW',
+      color: 'RGB',
+      scale: 1 / 255,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    });
+    const expected = [
+      (1 - 0.485) / 0.229,
+      (0 - 0.485) / 0.229,
+      (0 - 0.456) / 0.224,
+      (0.4 - 0.456) / 0.224,
+      (0.2 - 0.406) / 0.225,
+      (1 - 0.406) / 0.225,
+    ];
     expect(Array.from(t).map((v) => +v.toFixed(5))).toEqual(expected.map((v) => +v.toFixed(5)));
   });
 
@@ -22,7 +35,9 @@ describe('toTensor', () => {
   });
 
   test('a buffer of the wrong size is refused', () => {
-    expect(() => toTensor(rgb, 3, 1, { layout: 'NCHW', color: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] })).toThrow('expected 9 bytes');
+    expect(() =>
+      toTensor(rgb, 3, 1, { layout: 'NCHW', color: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }),
+    ).toThrow('expected 9 bytes');
   });
 });
 

@@ -6,14 +6,34 @@ describe('MQTT topics', () => {
   const t = topics('fovea', 'box-7');
   test('follow the documented scheme, with wildcards kept out of levels', () => {
     expect([t.events, t.detections('door'), t.count('door', 'person'), t.available, t.stats, level('a/b+#')]).toEqual([
-      'fovea/box-7/events', 'fovea/box-7/door/detections', 'fovea/box-7/door/person', 'fovea/box-7/available', 'fovea/box-7/stats', 'a_b__',
+      'fovea/box-7/events',
+      'fovea/box-7/door/detections',
+      'fovea/box-7/door/person',
+      'fovea/box-7/available',
+      'fovea/box-7/stats',
+      'a_b__',
     ]);
   });
 
   test('events carry type, before and after; counts are retained state', () => {
-    const after = { id: 'e1', stream: 'door', label: 'person', score: 0.9, box: [1, 2, 3, 4], zones: ['porch'], track_id: 3, snapshot_url: null };
+    const after = {
+      id: 'e1',
+      stream: 'door',
+      label: 'person',
+      score: 0.9,
+      box: [1, 2, 3, 4],
+      zones: ['porch'],
+      track_id: 3,
+      snapshot_url: null,
+    };
     expect([eventMessage(t, 'new', null, after, 1, 'abc123'), countMessage(t, 'door', 'person', 2, 1)]).toEqual([
-      { topic: 'fovea/box-7/events', payload: JSON.stringify({ type: 'new', before: null, after, revision: 'abc123' }), qos: 1, retain: false, kind: 'event' },
+      {
+        topic: 'fovea/box-7/events',
+        payload: JSON.stringify({ type: 'new', before: null, after, revision: 'abc123' }),
+        qos: 1,
+        retain: false,
+        kind: 'event',
+      },
       { topic: 'fovea/box-7/door/person', payload: '2', qos: 1, retain: true, kind: 'state' },
     ]);
   });
@@ -22,19 +42,35 @@ describe('MQTT topics', () => {
 describe('outbox policy', () => {
   const q = (seq: number, kind: 'event' | 'frame' | 'state', bytes = 10) => ({ seq, kind, bytes });
   test('room is made by dropping the oldest frame messages, never events', () => {
-    expect(makeRoom([q(1, 'event'), q(2, 'frame'), q(3, 'frame'), q(4, 'event')], { kind: 'event', bytes: 10 }, { maxMessages: 3, maxBytes: 1e6 })).toEqual({ drop: [2, 3], dropIncoming: false, overLimit: false });
+    expect(
+      makeRoom(
+        [q(1, 'event'), q(2, 'frame'), q(3, 'frame'), q(4, 'event')],
+        { kind: 'event', bytes: 10 },
+        { maxMessages: 3, maxBytes: 1e6 },
+      ),
+    ).toEqual({ drop: [2, 3], dropIncoming: false, overLimit: false });
   });
 
   test('a frame message that does not fit when only events remain is itself dropped', () => {
-    expect(makeRoom([q(1, 'event'), q(2, 'event')], { kind: 'frame', bytes: 10 }, { maxMessages: 2, maxBytes: 1e6 })).toEqual({ drop: [], dropIncoming: true, overLimit: false });
+    expect(
+      makeRoom([q(1, 'event'), q(2, 'event')], { kind: 'frame', bytes: 10 }, { maxMessages: 2, maxBytes: 1e6 }),
+    ).toEqual({ drop: [], dropIncoming: true, overLimit: false });
   });
 
   test('an event is kept even over the limit, and that is reported', () => {
-    expect(makeRoom([q(1, 'event'), q(2, 'state')], { kind: 'event', bytes: 10 }, { maxMessages: 2, maxBytes: 1e6 })).toEqual({ drop: [], dropIncoming: false, overLimit: true });
+    expect(
+      makeRoom([q(1, 'event'), q(2, 'state')], { kind: 'event', bytes: 10 }, { maxMessages: 2, maxBytes: 1e6 }),
+    ).toEqual({ drop: [], dropIncoming: false, overLimit: true });
   });
 
   test('the byte limit counts too', () => {
-    expect(makeRoom([q(1, 'frame', 600), q(2, 'frame', 300)], { kind: 'frame', bytes: 300 }, { maxMessages: 100, maxBytes: 1000 })).toEqual({ drop: [1], dropIncoming: false, overLimit: false });
+    expect(
+      makeRoom(
+        [q(1, 'frame', 600), q(2, 'frame', 300)],
+        { kind: 'frame', bytes: 300 },
+        { maxMessages: 100, maxBytes: 1000 },
+      ),
+    ).toEqual({ drop: [1], dropIncoming: false, overLimit: false });
   });
 });
 
@@ -44,9 +80,28 @@ import type { Message } from '../../appliance/publish/topics';
 
 test('stats are published every interval with each stream and the outbox', () => {
   const sent: Message[] = [];
-  const pub = { topics: topics('fovea', 'b'), qos: 1 as const, publish: async (m: Message) => { sent.push(m); } };
-  const view = { id: 'door', state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, stage_ms: { detect: 16.2 }, restarts: 0 };
-  const src: StatsSource = { streams: () => [view as never], outbox: () => ({ depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 }), uptimeS: () => 120 };
+  const pub = {
+    topics: topics('fovea', 'b'),
+    qos: 1 as const,
+    publish: async (m: Message) => {
+      sent.push(m);
+    },
+  };
+  const view = {
+    id: 'door',
+    state: 'running',
+    fps_in: 5,
+    fps_out: 4.8,
+    dropped: 3,
+    queue_depth: 1,
+    stage_ms: { detect: 16.2 },
+    restarts: 0,
+  };
+  const src: StatsSource = {
+    streams: () => [view as never],
+    outbox: () => ({ depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 }),
+    uptimeS: () => 120,
+  };
   const t = new FakeTimers();
   const s = startStats(pub, src, 60, t);
   t.advance(59_000);
@@ -54,7 +109,24 @@ test('stats are published every interval with each stream and the outbox', () =>
   t.advance(62_000);
   s.stop();
   t.advance(600_000);
-  expect([before, sent.length, sent[0]!.topic, JSON.parse(sent[0]!.payload)]).toEqual([0, 2, 'fovea/b/stats', {
-    uptime_s: 120, streams: { door: { state: 'running', fps_in: 5, fps_out: 4.8, dropped: 3, queue_depth: 1, inference_ms: 16.2, restarts: 0 } }, outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 },
-  }]);
+  expect([before, sent.length, sent[0]!.topic, JSON.parse(sent[0]!.payload)]).toEqual([
+    0,
+    2,
+    'fovea/b/stats',
+    {
+      uptime_s: 120,
+      streams: {
+        door: {
+          state: 'running',
+          fps_in: 5,
+          fps_out: 4.8,
+          dropped: 3,
+          queue_depth: 1,
+          inference_ms: 16.2,
+          restarts: 0,
+        },
+      },
+      outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 },
+    },
+  ]);
 });

@@ -12,9 +12,19 @@ describe('Batcher', () => {
   test('a lone write is flushed at once; writes arriving during a flush go together in the next', async () => {
     const calls: number[][] = [];
     let release: () => void = () => {};
-    const b = new Batcher<number>(async (items) => { calls.push(items); if (items[0] === 1) await new Promise<void>((r) => { release = r; }); }, { max: 10 });
+    const b = new Batcher<number>(
+      async (items) => {
+        calls.push(items);
+        if (items[0] === 1)
+          await new Promise<void>((r) => {
+            release = r;
+          });
+      },
+      { max: 10 },
+    );
     const first = b.add(1);
-    await Promise.resolve(); await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
     const later = [b.add(2), b.add(3), b.add(4)];
     expect(calls).toEqual([[1]]);
     release();
@@ -24,9 +34,18 @@ describe('Batcher', () => {
 
   test('batches are capped at max, and a failed flush rejects each of its callers only', async () => {
     const calls: number[][] = [];
-    const b = new Batcher<number>(async (items) => { calls.push(items); if (items.includes(2)) throw new Error('disk full'); }, { max: 2 });
+    const b = new Batcher<number>(
+      async (items) => {
+        calls.push(items);
+        if (items.includes(2)) throw new Error('disk full');
+      },
+      { max: 2 },
+    );
     const results = await Promise.allSettled([b.add(1), b.add(2), b.add(3)]);
-    expect([calls, results.map((r) => r.status)]).toEqual([[[1, 2], [3]], ['rejected', 'rejected', 'fulfilled']]);
+    expect([calls, results.map((r) => r.status)]).toEqual([
+      [[1, 2], [3]],
+      ['rejected', 'rejected', 'fulfilled'],
+    ]);
   });
 });
 
@@ -37,7 +56,12 @@ describe('RateLimiter', () => {
     const first = [r.take('k'), r.take('k'), r.take('k'), r.take('k')].map((d) => d.ok);
     const refused = r.take('k');
     now += 20_000;
-    expect([first, refused.retryAfterS, r.take('k').ok, r.take('other').ok]).toEqual([[true, true, true, false], 20, true, true]);
+    expect([first, refused.retryAfterS, r.take('k').ok, r.take('other').ok]).toEqual([
+      [true, true, true, false],
+      20,
+      true,
+      true,
+    ]);
   });
 });
 
@@ -46,18 +70,32 @@ describe('API keys', () => {
     const a = mintKey('a', new Date(0));
     const b = mintKey('b', new Date(0));
     expect(a.record.sha256).not.toContain(a.token.slice(13));
-    expect([matchKey([a.record, b.record], a.token)?.name, matchKey([b.record], a.token), matchKey([{ ...a.record, revoked_at: 'x' }], a.token), matchKey([a.record], 'nope')]).toEqual(['a', null, null, null]);
+    expect([
+      matchKey([a.record, b.record], a.token)?.name,
+      matchKey([b.record], a.token),
+      matchKey([{ ...a.record, revoked_at: 'x' }], a.token),
+      matchKey([a.record], 'nope'),
+    ]).toEqual(['a', null, null, null]);
   });
 
   test('tokens are read from X-API-Key or Authorization: Bearer', () => {
-    expect([tokenOf(new Headers({ 'x-api-key': 'k1' })), tokenOf(new Headers({ authorization: 'Bearer k2' })), tokenOf(new Headers({ authorization: 'Basic k3' }))]).toEqual(['k1', 'k2', null]);
+    expect([
+      tokenOf(new Headers({ 'x-api-key': 'k1' })),
+      tokenOf(new Headers({ authorization: 'Bearer k2' })),
+      tokenOf(new Headers({ authorization: 'Basic k3' })),
+    ]).toEqual(['k1', 'k2', null]);
   });
 });
 
 describe('object keys', () => {
   test('content keys are sharded by the sha prefix, and foreign keys are refused', () => {
     const sha = `ab${'c'.repeat(62)}`;
-    expect([contentKey(sha, '.JPG'), isValidKey(contentKey(sha, 'jpg')), isValidKey('../etc/passwd'), isValidKey(`cd/${sha}.jpg`)]).toEqual([`ab/${sha}.jpg`, true, false, false]);
+    expect([
+      contentKey(sha, '.JPG'),
+      isValidKey(contentKey(sha, 'jpg')),
+      isValidKey('../etc/passwd'),
+      isValidKey(`cd/${sha}.jpg`),
+    ]).toEqual([`ab/${sha}.jpg`, true, false, false]);
   });
 });
 
@@ -74,12 +112,18 @@ describe('derive', () => {
 describe('model catalog', () => {
   test('the built-in catalog parses and finds models by id and id@version', () => {
     const c = builtinCatalog();
-    expect([findModel(c, 'mobilenetv2-embed').output.dims, findModel(c, 'yolox-nano@1').input.width, findModel(c, 'clip-vit-b32').available]).toEqual([1280, 416, false]);
+    expect([
+      findModel(c, 'mobilenetv2-embed').output.dims,
+      findModel(c, 'yolox-nano@1').input.width,
+      findModel(c, 'clip-vit-b32').available,
+    ]).toEqual([1280, 416, false]);
     expect(() => findModel(c, 'nope@1')).toThrow('model nope@1 is not in the catalog');
   });
 
   test('a bad catalog entry is reported with its line', () => {
-    expect(() => parseCatalog('models:\n  - id: x\n    version: 0\n', 'cat.yaml')).toThrow(/cat\.yaml:3: \/models\/0\/version/);
+    expect(() => parseCatalog('models:\n  - id: x\n    version: 0\n', 'cat.yaml')).toThrow(
+      /cat\.yaml:3: \/models\/0\/version/,
+    );
   });
 });
 

@@ -13,7 +13,12 @@ function fakeSpawn() {
   const spawn: SpawnDecoder = (_args, _bytes, h) => {
     const run = { h, killed: false };
     runs.push(run);
-    return { pid: runs.length, kill: () => { run.killed = true; } };
+    return {
+      pid: runs.length,
+      kill: () => {
+        run.killed = true;
+      },
+    };
   };
   const frame = () => runs.at(-1)!.h.frame({ pixels: new Uint8Array(1), n: 0, ptsS: 0 });
   const die = (stderr: string[], code = 1) => runs.at(-1)!.h.exit({ code, signal: null, stderr, partialBytes: 0 });
@@ -24,7 +29,17 @@ function make(finite = false) {
   const t = new FakeTimers();
   const f = fakeSpawn();
   const frames: number[] = [];
-  const s = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite, missingIsFinal: finite }, f.spawn, () => { frames.push(t.now()); }, () => undefined, () => undefined, t, createLogger());
+  const s = new Supervisor(
+    { args: [], frameBytes: 1, stallS: 10, finite, missingIsFinal: finite },
+    f.spawn,
+    () => {
+      frames.push(t.now());
+    },
+    () => undefined,
+    () => undefined,
+    t,
+    createLogger(),
+  );
   return { t, f, s, frames };
 }
 
@@ -44,7 +59,12 @@ describe('Supervisor', () => {
       while (f.runs.length === before) t.advance(100);
       delays.push((t.now() - t0) / 1000);
     }
-    expect([seen, delays, s.status.restarts, s.status.last_error]).toEqual([['connecting', 'running', 'backoff', 'backoff', 'backoff'], [1, 2, 5], 3, 'unreachable: Connection refused']);
+    expect([seen, delays, s.status.restarts, s.status.last_error]).toEqual([
+      ['connecting', 'running', 'backoff', 'backoff', 'backoff'],
+      [1, 2, 5],
+      3,
+      'unreachable: Connection refused',
+    ]);
   });
 
   test('wrong credentials: state unauthorized with the server answer, retried after 60 s, not in a loop', () => {
@@ -63,7 +83,11 @@ describe('Supervisor', () => {
     s.start();
     f.frame();
     t.advance(11_000);
-    expect([f.runs[0]!.killed, s.status.state, s.status.last_error]).toEqual([true, 'backoff', 'stalled: no frame for 10 s']);
+    expect([f.runs[0]!.killed, s.status.state, s.status.last_error]).toEqual([
+      true,
+      'backoff',
+      'stalled: no frame for 10 s',
+    ]);
     t.advance(1_000);
     expect(f.runs.length).toBe(2);
   });
@@ -88,7 +112,10 @@ describe('Supervisor', () => {
     t.advance(1_000);
     f.die(['x']);
     t.advance(2_000);
-    for (let i = 0; i < 7; i++) { f.frame(); t.advance(5_000); }
+    for (let i = 0; i < 7; i++) {
+      f.frame();
+      t.advance(5_000);
+    }
     expect(f.runs.length).toBe(3);
     f.die(['x']);
     expect(s.status.next_retry_at).toBe(new Date(t.now() + 1000).toISOString());
@@ -111,7 +138,9 @@ test('pushWait holds the producer while the queue is full, and loses nothing', a
   const q = new DropOldestQueue<number>(1);
   await q.pushWait(1);
   let second = false;
-  const p = q.pushWait(2).then(() => { second = true; });
+  const p = q.pushWait(2).then(() => {
+    second = true;
+  });
   await Promise.resolve();
   const before = second;
   const a = await q.take();
@@ -127,18 +156,43 @@ test('a missing file fails for good; a camera 404 keeps retrying', () => {
   const cam = make(false);
   cam.s.start();
   cam.f.die(['method DESCRIBE failed: 404 Not Found']);
-  expect([file.s.status.state, file.s.status.last_error, file.f.runs.length, cam.s.status.state]).toEqual(['failed', 'not_found: /videos/gone.mp4: No such file or directory', 1, 'backoff']);
+  expect([file.s.status.state, file.s.status.last_error, file.f.runs.length, cam.s.status.state]).toEqual([
+    'failed',
+    'not_found: /videos/gone.mp4: No such file or directory',
+    1,
+    'backoff',
+  ]);
 });
 
 test('the end of a finite file is signalled once; a crash of a live source is not an end', () => {
   const t = new FakeTimers();
   const f = fakeSpawn();
   let ended = 0;
-  const file = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite: true, missingIsFinal: true }, f.spawn, () => undefined, () => undefined, () => { ended++; }, t, createLogger());
+  const file = new Supervisor(
+    { args: [], frameBytes: 1, stallS: 10, finite: true, missingIsFinal: true },
+    f.spawn,
+    () => undefined,
+    () => undefined,
+    () => {
+      ended++;
+    },
+    t,
+    createLogger(),
+  );
   file.start();
   f.frame();
   f.die([], 0);
-  const live = new Supervisor({ args: [], frameBytes: 1, stallS: 10, finite: false, missingIsFinal: false }, f.spawn, () => undefined, () => undefined, () => { ended += 10; }, t, createLogger());
+  const live = new Supervisor(
+    { args: [], frameBytes: 1, stallS: 10, finite: false, missingIsFinal: false },
+    f.spawn,
+    () => undefined,
+    () => undefined,
+    () => {
+      ended += 10;
+    },
+    t,
+    createLogger(),
+  );
   live.start();
   f.die(['Connection refused']);
   expect(ended).toBe(1);

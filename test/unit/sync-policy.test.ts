@@ -7,7 +7,8 @@ describe('sync policy', () => {
   test('remote keys are <prefix>/<device>/<yyyy>/<mm>/<dd>/<sha256>.<ext>, in UTC, with or without a prefix', () => {
     const at = new Date('2026-03-01T23:30:00-05:00');
     expect([remoteKey('site/a/', 'box-1', at, SHA, 'jpg'), remoteKey('', 'box-1', at, SHA, 'png')]).toEqual([
-      `site/a/box-1/2026/03/02/${SHA}.jpg`, `box-1/2026/03/02/${SHA}.png`,
+      `site/a/box-1/2026/03/02/${SHA}.jpg`,
+      `box-1/2026/03/02/${SHA}.png`,
     ]);
   });
 
@@ -34,13 +35,29 @@ describe('retention policy', () => {
   test('over budget by bytes, by disk percentage, or the larger of both; 0 means no limit', () => {
     const u = { objectBytes: 1500, fsTotal: 10_000, fsUsed: 9_000 };
     expect([
-      overBudget({ max_bytes: 1000, max_disk_percent: 0 }, u), overBudget({ max_bytes: 0, max_disk_percent: 85 }, u),
-      overBudget({ max_bytes: 1000, max_disk_percent: 80 }, u), overBudget({ max_bytes: 0, max_disk_percent: 0 }, u), overBudget({ max_bytes: 5000, max_disk_percent: 95 }, u),
+      overBudget({ max_bytes: 1000, max_disk_percent: 0 }, u),
+      overBudget({ max_bytes: 0, max_disk_percent: 85 }, u),
+      overBudget({ max_bytes: 1000, max_disk_percent: 80 }, u),
+      overBudget({ max_bytes: 0, max_disk_percent: 0 }, u),
+      overBudget({ max_bytes: 5000, max_disk_percent: 95 }, u),
     ]).toEqual([500, 500, 1000, 0, 0]);
   });
 
   test('the oldest candidates are taken until the need is covered; what they cannot cover is short', () => {
-    const c = [{ k: 'a', size: 300 }, { k: 'b', size: 300 }, { k: 'c', size: 300 }];
-    expect([pickEvictions(500, c), pickEvictions(0, c), pickEvictions(1000, c)].map((p) => [p.evict.map((x) => x.k), p.short])).toEqual([[['a', 'b'], 0], [[], 0], [['a', 'b', 'c'], 100]]);
+    const c = [
+      { k: 'a', size: 300 },
+      { k: 'b', size: 300 },
+      { k: 'c', size: 300 },
+    ];
+    expect(
+      [pickEvictions(500, c), pickEvictions(0, c), pickEvictions(1000, c)].map((p) => [
+        p.evict.map((x) => x.k),
+        p.short,
+      ]),
+    ).toEqual([
+      [['a', 'b'], 0],
+      [[], 0],
+      [['a', 'b', 'c'], 100],
+    ]);
   });
 });

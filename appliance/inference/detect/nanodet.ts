@@ -33,7 +33,11 @@ export function distance(v: Float32Array, off: number, bins: number): number {
   return acc / sum;
 }
 
-export function decodeNanodet(out: Record<string, { data: Float32Array; dims: number[] }>, lb: Letterbox, o: NanodetOptions): Detection[] {
+export function decodeNanodet(
+  out: Record<string, { data: Float32Array; dims: number[] }>,
+  lb: Letterbox,
+  o: NanodetOptions,
+): Detection[] {
   const dets: Detection[] = [];
   for (const s of o.strides) {
     const cls = out[`cls_pred_stride_${s}`];
@@ -48,14 +52,22 @@ export function decodeNanodet(out: Record<string, { data: Float32Array; dims: nu
       for (let k = 0; k < classes; k++) {
         if (o.allow && !o.allow.has(k)) continue;
         const p = cls.data[i * classes + k]!;
-        if (p > best) { best = p; c = k; }
+        if (p > best) {
+          best = p;
+          c = k;
+        }
       }
       if (c < 0 || best < o.scoreThreshold) continue;
       const cx = ((i % gw) + 0.5) * s - 0.5;
       const cy = (Math.floor(i / gw) + 0.5) * s - 0.5;
       const base = i * 4 * o.bins;
       const [l, t, r, b] = [0, 1, 2, 3].map((side) => distance(dis.data, base + side * o.bins, o.bins) * s);
-      dets.push({ label: o.labels[c] ?? String(c), classId: c, score: best, box: unletterbox([cx - l!, cy - t!, cx + r!, cy + b!], lb) });
+      dets.push({
+        label: o.labels[c] ?? String(c),
+        classId: c,
+        score: best,
+        box: unletterbox([cx - l!, cy - t!, cx + r!, cy + b!], lb),
+      });
     }
   }
   return nms(dets, o.nmsIou);

@@ -8,7 +8,14 @@ export type { Detection };
  * How the model input relates to the source frame: scaled by `ratio` (and `ratioY` vertically when
  * the frame was stretched rather than letterboxed), shifted by the padding.
  */
-export interface Letterbox { ratio: number; ratioY?: number; padX: number; padY: number; srcWidth: number; srcHeight: number }
+export interface Letterbox {
+  ratio: number;
+  ratioY?: number;
+  padX: number;
+  padY: number;
+  srcWidth: number;
+  srcHeight: number;
+}
 
 /** The geometry of a w x h frame stretched to inW x inH (no padding, two scales). */
 export function stretchOf(w: number, h: number, inW: number, inH: number): Letterbox {
@@ -22,9 +29,18 @@ export function toInput(b: readonly number[], lb: Letterbox): [number, number, n
 }
 
 /** The part of the model input that is picture, not padding. */
-export function pictureRegion(lb: Letterbox, inW: number, inH: number): { left: number; top: number; width: number; height: number } {
+export function pictureRegion(
+  lb: Letterbox,
+  inW: number,
+  inH: number,
+): { left: number; top: number; width: number; height: number } {
   const ry = lb.ratioY ?? lb.ratio;
-  return { left: lb.padX, top: lb.padY, width: Math.min(inW - lb.padX, Math.round(lb.srcWidth * lb.ratio)), height: Math.min(inH - lb.padY, Math.round(lb.srcHeight * ry)) };
+  return {
+    left: lb.padX,
+    top: lb.padY,
+    width: Math.min(inW - lb.padX, Math.round(lb.srcWidth * lb.ratio)),
+    height: Math.min(inH - lb.padY, Math.round(lb.srcHeight * ry)),
+  };
 }
 
 /** The letterbox geometry of a w x h frame fitted into an inW x inH input. */
@@ -40,7 +56,9 @@ export function unletterbox(b: [number, number, number, number], lb: Letterbox):
   const clip = (v: number, max: number) => Math.max(0, Math.min(max, v));
   const ry = lb.ratioY ?? lb.ratio;
   return [
-    clip((b[0] - lb.padX) / lb.ratio, lb.srcWidth), clip((b[1] - lb.padY) / ry, lb.srcHeight),
-    clip((b[2] - lb.padX) / lb.ratio, lb.srcWidth), clip((b[3] - lb.padY) / ry, lb.srcHeight),
+    clip((b[0] - lb.padX) / lb.ratio, lb.srcWidth),
+    clip((b[1] - lb.padY) / ry, lb.srcHeight),
+    clip((b[2] - lb.padX) / lb.ratio, lb.srcWidth),
+    clip((b[3] - lb.padY) / ry, lb.srcHeight),
   ];
 }

@@ -36,7 +36,10 @@ export function decodeYolox(out: Float32Array, dims: readonly number[], lb: Lett
         for (let c = 0; c < classes; c++) {
           if (o.allow && !o.allow.has(c)) continue;
           const p = out[base + 5 + c]!;
-          if (p > best) { best = p; cls = c; }
+          if (p > best) {
+            best = p;
+            cls = c;
+          }
         }
         const score = obj * best;
         if (cls < 0 || score < o.scoreThreshold) continue;
@@ -44,7 +47,12 @@ export function decodeYolox(out: Float32Array, dims: readonly number[], lb: Lett
         const cy = (out[base + 1]! + gy) * s;
         const w = Math.exp(out[base + 2]!) * s;
         const h = Math.exp(out[base + 3]!) * s;
-        dets.push({ label: o.labels[cls] ?? String(cls), classId: cls, score, box: unletterbox([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], lb) });
+        dets.push({
+          label: o.labels[cls] ?? String(cls),
+          classId: cls,
+          score,
+          box: unletterbox([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], lb),
+        });
       }
     }
   }

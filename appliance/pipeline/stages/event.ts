@@ -9,36 +9,80 @@ import { EventEngine, type TrackedObject } from '../events';
 import { PointT, PolygonT } from './filter';
 import type { Point } from '../geometry';
 
-interface Best { score: number; box: [number, number, number, number]; frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>; snap: Promise<{ key: string; imageId: string | null }> | null }
+interface Best {
+  score: number;
+  box: [number, number, number, number];
+  frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>;
+  snap: Promise<{ key: string; imageId: string | null }> | null;
+}
 
 export const eventStage = defineStage({
   type: 'event',
   version: 1,
   description: 'Events from tracks: zones, lines, dwell, counts; with best snapshots.',
-  options: Type.Object({
-    zones: Type.Array(Type.Object({
-      name: Type.String({ minLength: 1 }), polygon: PolygonT,
-      labels: Type.Optional(Type.Array(Type.String())), dwell_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    }, { additionalProperties: false }), { default: [] }),
-    lines: Type.Array(Type.Object({
-      name: Type.String({ minLength: 1 }), a: PointT, b: PointT, labels: Type.Optional(Type.Array(Type.String())),
-    }, { additionalProperties: false }), { default: [] }),
-    count: Type.Boolean({ default: true, description: 'Emit the count per class when it changes.' }),
-    snapshots: Type.Boolean({ default: true, description: 'Attach a JPEG of the best frame of the track.' }),
-  }, { additionalProperties: false }),
+  options: Type.Object(
+    {
+      zones: Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1 }),
+            polygon: PolygonT,
+            labels: Type.Optional(Type.Array(Type.String())),
+            dwell_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        { default: [] },
+      ),
+      lines: Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1 }),
+            a: PointT,
+            b: PointT,
+            labels: Type.Optional(Type.Array(Type.String())),
+          },
+          { additionalProperties: false },
+        ),
+        { default: [] },
+      ),
+      count: Type.Boolean({ default: true, description: 'Emit the count per class when it changes.' }),
+      snapshots: Type.Boolean({ default: true, description: 'Attach a JPEG of the best frame of the track.' }),
+    },
+    { additionalProperties: false },
+  ),
   create(o, deps) {
     let engine: EventEngine | null = null;
     const best = new Map<number, Best>();
     return {
       async run(frame) {
-        engine ??= new EventEngine({ zones: o.zones.map((z) => ({ ...z, polygon: z.polygon as Point[] })), lines: o.lines.map((l) => ({ ...l, a: l.a as Point, b: l.b as Point })), count: o.count }, { width: frame.letterbox.srcWidth, height: frame.letterbox.srcHeight });
+        engine ??= new EventEngine(
+          {
+            zones: o.zones.map((z) => ({ ...z, polygon: z.polygon as Point[] })),
+            lines: o.lines.map((l) => ({ ...l, a: l.a as Point, b: l.b as Point })),
+            count: o.count,
+          },
+          { width: frame.letterbox.srcWidth, height: frame.letterbox.srcHeight },
+        );
         const objects: TrackedObject[] = [];
         for (const d of frame.tracked) {
           if (d.trackId === null) continue;
           objects.push({ trackId: d.trackId, label: d.label, score: d.score, box: d.box });
           const b = best.get(d.trackId);
           if (o.snapshots && (!b || (d.score > b.score && !b.snap))) {
-            best.set(d.trackId, { score: d.score, box: d.box, frame: { pixels: frame.pixels, width: frame.width, height: frame.height, pixfmt: frame.pixfmt, letterbox: frame.letterbox, stream: frame.stream }, snap: null });
+            best.set(d.trackId, {
+              score: d.score,
+              box: d.box,
+              frame: {
+                pixels: frame.pixels,
+                width: frame.width,
+                height: frame.height,
+                pixfmt: frame.pixfmt,
+                letterbox: frame.letterbox,
+                stream: frame.stream,
+              },
+              snap: null,
+            });
           }
         }
         for (const ev of engine.update(objects, frame.endedTracks, frame.ptsS)) {

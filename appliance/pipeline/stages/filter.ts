@@ -13,12 +13,23 @@ export const filterStage = defineStage({
   type: 'filter',
   version: 1,
   description: 'Drop detections by class, score, area or zone.',
-  options: Type.Object({
-    classes: Type.Array(Type.String(), { default: [], description: 'Keep only these labels (empty: all).' }),
-    min_score: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
-    min_area: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Minimum box area as a fraction of the frame.' }),
-    zones: Type.Array(PolygonT, { default: [], description: 'Keep detections inside any of these (empty: anywhere).' }),
-  }, { additionalProperties: false }),
+  options: Type.Object(
+    {
+      classes: Type.Array(Type.String(), { default: [], description: 'Keep only these labels (empty: all).' }),
+      min_score: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
+      min_area: Type.Number({
+        default: 0,
+        minimum: 0,
+        maximum: 1,
+        description: 'Minimum box area as a fraction of the frame.',
+      }),
+      zones: Type.Array(PolygonT, {
+        default: [],
+        description: 'Keep detections inside any of these (empty: anywhere).',
+      }),
+    },
+    { additionalProperties: false },
+  ),
   create(o) {
     return {
       run(frame) {

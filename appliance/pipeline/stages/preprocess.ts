@@ -10,19 +10,33 @@ import { toTensor } from '../../inference/preprocess';
 import { findModel } from '../../models/catalog';
 import { AppError } from '../../shared/errors';
 
-export interface PreparedTensor { model: string; data: Float32Array; dims: number[] }
+export interface PreparedTensor {
+  model: string;
+  data: Float32Array;
+  dims: number[];
+}
 
 export const preprocessStage = defineStage({
   type: 'preprocess',
   version: 1,
   concurrent: true,
   description: 'Resize / letterbox / colour order (in ffmpeg) and normalise to the model tensor.',
-  options: Type.Object({
-    model: Type.String({ default: 'yolox-nano@1', description: 'The model whose input this prepares (size, colour order, mean/std from the catalog).' }),
-    fit: Type.Optional(Type.Union([Type.Literal('letterbox'), Type.Literal('stretch')], { description: 'Override the catalog: keep the aspect ratio and pad, or stretch.' })),
-    pad: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, description: 'Letterbox padding grey level.' })),
-    align: Type.Optional(Type.Union([Type.Literal('top-left'), Type.Literal('center')])),
-  }, { additionalProperties: false }),
+  options: Type.Object(
+    {
+      model: Type.String({
+        default: 'yolox-nano@1',
+        description: 'The model whose input this prepares (size, colour order, mean/std from the catalog).',
+      }),
+      fit: Type.Optional(
+        Type.Union([Type.Literal('letterbox'), Type.Literal('stretch')], {
+          description: 'Override the catalog: keep the aspect ratio and pad, or stretch.',
+        }),
+      ),
+      pad: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, description: 'Letterbox padding grey level.' })),
+      align: Type.Optional(Type.Union([Type.Literal('top-left'), Type.Literal('center')])),
+    },
+    { additionalProperties: false },
+  ),
   async create(o, deps) {
     const entry = findModel(deps.models.catalog, o.model);
     if (entry.input.layout !== 'NCHW') throw new AppError('config_invalid', `preprocess: model ${o.model} is not NCHW`);

@@ -14,11 +14,21 @@ export const publishStage = defineStage({
   type: 'publish',
   version: 1,
   description: 'Publish tracked objects, detections and counts (MQTT, WebSocket).',
-  options: Type.Object({
-    events: Type.Boolean({ default: true }),
-    detections_per_s: Type.Number({ default: 1, minimum: 0, description: 'Per-frame detection messages per second and stream (0: none).' }),
-    counts: Type.Boolean({ default: true, description: 'Retained count per label (needs the event stage with count: true).' }),
-  }, { additionalProperties: false }),
+  options: Type.Object(
+    {
+      events: Type.Boolean({ default: true }),
+      detections_per_s: Type.Number({
+        default: 1,
+        minimum: 0,
+        description: 'Per-frame detection messages per second and stream (0: none).',
+      }),
+      counts: Type.Boolean({
+        default: true,
+        description: 'Retained count per label (needs the event stage with count: true).',
+      }),
+    },
+    { additionalProperties: false },
+  ),
   create(o, deps) {
     const pub = deps.publisher;
     const writes = new BoundedWrites(256, deps.log);
@@ -33,7 +43,16 @@ export const publishStage = defineStage({
           for (const d of frame.tracked) {
             if (d.trackId === null) continue;
             const prev = objects.get(d.trackId);
-            const now: TrackedObjectState = { id: prev?.id ?? `${frame.stream}-${d.trackId}-${deps.sessionId.slice(-8)}`, stream: frame.stream, label: d.label, score: d.score, box: d.box, zones: prev?.zones ?? [], track_id: d.trackId, snapshot_url: prev?.snapshot_url ?? null };
+            const now: TrackedObjectState = {
+              id: prev?.id ?? `${frame.stream}-${d.trackId}-${deps.sessionId.slice(-8)}`,
+              stream: frame.stream,
+              label: d.label,
+              score: d.score,
+              box: d.box,
+              zones: prev?.zones ?? [],
+              track_id: d.trackId,
+              snapshot_url: prev?.snapshot_url ?? null,
+            };
             objects.set(d.trackId, now);
             if (!prev) await send('new', null, now);
           }
@@ -42,14 +61,26 @@ export const publishStage = defineStage({
             if (!('trackId' in ev)) continue;
             const before = objects.get(ev.trackId);
             if (!before) continue;
-            const zones = ev.type === 'enter' ? [...new Set([...before.zones, ev.zone])] : ev.type === 'leave' ? before.zones.filter((z) => z !== ev.zone) : before.zones;
-            const after = { ...before, zones, snapshot_url: e.imageId ? `/api/images/${e.imageId}/file` : before.snapshot_url };
+            const zones =
+              ev.type === 'enter'
+                ? [...new Set([...before.zones, ev.zone])]
+                : ev.type === 'leave'
+                  ? before.zones.filter((z) => z !== ev.zone)
+                  : before.zones;
+            const after = {
+              ...before,
+              zones,
+              snapshot_url: e.imageId ? `/api/images/${e.imageId}/file` : before.snapshot_url,
+            };
             objects.set(ev.trackId, after);
             await send('update', before, after);
           }
           for (const id of frame.endedTracks) {
             const last = objects.get(id);
-            if (last) { objects.delete(id); await send('end', last, last); }
+            if (last) {
+              objects.delete(id);
+              await send('end', last, last);
+            }
           }
         }
         if (o.counts) {
@@ -59,7 +90,15 @@ export const publishStage = defineStage({
         }
         if (o.detections_per_s > 0 && frame.ptsS - lastDetections >= 1 / o.detections_per_s) {
           lastDetections = frame.ptsS;
-          const env = frameEnvelope({ sessionId: deps.sessionId, revision: deps.revision(), stream: frame.stream, seq: frame.seq, ptsS: frame.ptsS, timestamp: new Date(frame.decodedAt), detections: frameDetections(frame) });
+          const env = frameEnvelope({
+            sessionId: deps.sessionId,
+            revision: deps.revision(),
+            stream: frame.stream,
+            seq: frame.seq,
+            ptsS: frame.ptsS,
+            timestamp: new Date(frame.decodedAt),
+            detections: frameDetections(frame),
+          });
           await writes.add(pub.detections(env));
         }
       },

@@ -11,7 +11,11 @@ import m005 from './005_event_seq.sql' with { type: 'text' };
 import m006 from './006_sync.sql' with { type: 'text' };
 import m007 from './007_fleet.sql' with { type: 'text' };
 
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 export const migrations: Migration[] = [
   { version: 1, name: 'images', sql: m001 },
