@@ -66,16 +66,14 @@ export const usersApi = (d: { users: Users; sessions: Sessions; keys: KeyFile })
     .get(
       '/api/keys',
       () => ({
-        items: d.keys
-          .list()
-          .map((k) => ({
-            id: k.id,
-            name: k.name,
-            user: k.user_id ? (d.users.byId(k.user_id)?.name ?? null) : null,
-            scopes: k.scopes ?? null,
-            created_at: k.created_at,
-            revoked_at: k.revoked_at,
-          })),
+        items: d.keys.list().map((k) => ({
+          id: k.id,
+          name: k.name,
+          user: k.user_id ? (d.users.byId(k.user_id)?.name ?? null) : null,
+          scopes: k.scopes ?? null,
+          created_at: k.created_at,
+          revoked_at: k.revoked_at,
+        })),
       }),
       { detail: { summary: 'All API keys (never the key itself)' } },
     )

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../shared/errors';
 import { JsonFile } from './json-file';
 import type { Role } from './roles';
+import { realTimers, type Timers } from '../shared/timers';
 
 export interface UserRecord {
   id: string;
@@ -38,7 +39,11 @@ let dummy: Promise<string> | null = null;
 export class Users {
   private readonly file: JsonFile<{ users: UserRecord[] }>;
 
-  constructor(path: string) {
+  /** The clock stamps creation, reset expiry and token revocation (fake in tests). */
+  constructor(
+    path: string,
+    private readonly clock: Pick<Timers, 'now'> = realTimers,
+  ) {
     this.file = new JsonFile(path, () => ({ users: [] }));
   }
 
@@ -71,7 +76,7 @@ export class Users {
       );
     if (password !== null) checkPassword(password);
     const hash = password === null ? null : await Bun.password.hash(password, 'argon2id');
-    const now = new Date().toISOString();
+    const now = new Date(this.clock.now()).toISOString();
     const user: UserRecord = {
       id: randomBytes(8).toString('hex'),
       name,
@@ -106,7 +111,7 @@ export class Users {
     const token = `fovr_${randomBytes(32).toString('base64url')}`;
     const reset = {
       sha256: sha256(token).toString('hex'),
-      expires_at: new Date(Date.now() + ttlS * 1000).toISOString(),
+      expires_at: new Date(this.clock.now() + ttlS * 1000).toISOString(),
     };
     await this.file.update((d) => {
       const u = d.users.find((x) => x.name === name);
@@ -121,7 +126,7 @@ export class Users {
   async consumeReset(token: string, password: string): Promise<UserRecord> {
     checkPassword(password);
     const given = sha256(String(token));
-    const now = Date.now();
+    const now = this.clock.now();
     const match = (u: UserRecord) =>
       !!u.reset && Date.parse(u.reset.expires_at) > now && timingSafeEqual(Buffer.from(u.reset.sha256, 'hex'), given);
     if (!this.list().some(match))
@@ -131,7 +136,11 @@ export class Users {
     await this.file.update((d) => {
       const u = d.users.find(match);
       if (!u) throw new AppError('unauthorized', 'the reset token is not valid (unknown, used or expired)');
-      Object.assign(u, { password_hash: hash, reset: null, tokens_valid_after: new Date().toISOString() });
+      Object.assign(u, {
+        password_hash: hash,
+        reset: null,
+        tokens_valid_after: new Date(this.clock.now()).toISOString(),
+      });
       out = u;
       return d;
     });
@@ -142,7 +151,7 @@ export class Users {
     await this.file.update((d) => {
       const u = d.users.find((x) => x.name === name);
       if (!u) throw new AppError('not_found', `no user named '${name}'`);
-      Object.assign(u, { role, tokens_valid_after: new Date().toISOString() });
+      Object.assign(u, { role, tokens_valid_after: new Date(this.clock.now()).toISOString() });
       return d;
     });
   }

@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { Logger } from '../shared/log';
 import { messageOf } from '../shared/errors';
+import { realTimers, type Timers } from '../shared/timers';
 import { takeBackup, type BackupDeps, type Manifest } from './backup';
 import { nextDaily } from './schedule';
 
@@ -19,7 +20,7 @@ export interface BackupSettings {
 
 export class Backups {
   private running: Promise<Manifest> | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: unknown = null;
   last: { at: string; ok: boolean; name: string | null; error: string | null; duration_ms: number | null } | null =
     null;
   nextAt: Date | null = null;
@@ -28,6 +29,7 @@ export class Backups {
     private readonly deps: BackupDeps,
     readonly s: BackupSettings,
     private readonly log: Logger,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   /** A backup now (or the one already running). */
@@ -45,7 +47,13 @@ export class Backups {
           return m;
         },
         (e) => {
-          this.last = { at: new Date().toISOString(), ok: false, name: null, error: messageOf(e), duration_ms: null };
+          this.last = {
+            at: new Date(this.timers.now()).toISOString(),
+            ok: false,
+            name: null,
+            error: messageOf(e),
+            duration_ms: null,
+          };
           this.log.error('backup failed', { error: e });
           throw e;
         },
@@ -58,17 +66,17 @@ export class Backups {
 
   start(): void {
     if (!this.s.schedule) return;
-    this.nextAt = nextDaily(new Date(), this.s.at);
+    this.nextAt = nextDaily(new Date(this.timers.now()), this.s.at);
     // setTimeout holds 32-bit milliseconds (24.8 days): a day always fits.
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.set(() => {
       void this.run()
         .catch(() => undefined)
         .finally(() => this.start());
-    }, this.nextAt.getTime() - Date.now());
+    }, this.nextAt.getTime() - this.timers.now());
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clear(this.timer);
     await this.running?.catch(() => undefined);
   }
 

@@ -10,6 +10,7 @@ import { withSecrets } from '../config/load';
 import type { Catalog } from '../models/catalog';
 import type { Logger } from '../shared/log';
 import { BackgroundLoop } from '../shared/loop';
+import { sleep, type Timers } from '../shared/timers';
 import { messageOf } from '../shared/errors';
 import { scrub } from '../shared/scrub';
 import type { Git } from './git';
@@ -65,6 +66,8 @@ export interface AgentDeps {
   fleetDir: string;
   state: StateFile;
   log: Logger;
+  /** The clock of the poll interval and the health gate (real by default). */
+  timers?: Timers;
   /** Told after every change of status (the retained MQTT status message). */
   onStatus?: (s: FleetStatus) => void;
 }
@@ -77,7 +80,7 @@ export class FleetAgent extends BackgroundLoop {
   private answering: Array<(s: FleetStatus) => void> = [];
 
   constructor(private readonly d: AgentDeps) {
-    super();
+    super(d.timers);
     this.st = d.state.load();
     this.status = {
       enabled: true,
@@ -249,11 +252,11 @@ export class FleetAgent extends BackgroundLoop {
   /** Null once every stream in `ids` is running with new results; the reason when grace_s runs out first. */
   private async gate(ids: string[]): Promise<string | null> {
     const before = new Map(this.d.host.probe().map((s) => [s.id, s.frames_analysed]));
-    const deadline = Date.now() + this.d.local.fleet.grace_s * 1000;
+    const deadline = this.timers.now() + this.d.local.fleet.grace_s * 1000;
     for (;;) {
       const why = unhealthy(ids, before, this.d.host.probe());
-      if (!why || Date.now() >= deadline) return why;
-      await Bun.sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+      if (!why || this.timers.now() >= deadline) return why;
+      await sleep(this.timers, Math.min(250, Math.max(0, deadline - this.timers.now())));
     }
   }
 }

@@ -14,6 +14,7 @@ import { displayUrl, outcomeOf, retryDelayMs, sign } from './webhook-policy';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { BackgroundLoop } from '../shared/loop';
+import type { Timers } from '../shared/timers';
 
 export interface WebhookConfig {
   name: string;
@@ -32,6 +33,8 @@ export interface WebhookDeps {
   log: Logger;
   fetch?: typeof fetch;
   random?: () => number;
+  /** The clock of retries, timestamps and signatures (real by default). */
+  timers?: Timers;
 }
 
 const PAGE = 100;
@@ -52,7 +55,7 @@ export class WebhookWorker extends BackgroundLoop {
     readonly c: WebhookConfig,
     private readonly d: WebhookDeps,
   ) {
-    super();
+    super(d.timers);
   }
 
   static async open(c: WebhookConfig, d: WebhookDeps): Promise<WebhookWorker> {
@@ -81,7 +84,7 @@ export class WebhookWorker extends BackgroundLoop {
       cursor_seq: this.cursor,
       pending: backlog.count,
       oldest_pending_age_s: backlog.oldest
-        ? Math.max(0, Math.round((Date.now() - new Date(backlog.oldest).getTime()) / 1000))
+        ? Math.max(0, Math.round((this.timers.now() - new Date(backlog.oldest).getTime()) / 1000))
         : null,
       ...this.counters,
       last_status: this.last.status,
@@ -124,13 +127,13 @@ export class WebhookWorker extends BackgroundLoop {
       this.last.status = status;
       if (outcome === 'delivered') {
         this.counters.delivered++;
-        this.last.success_at = new Date().toISOString();
+        this.last.success_at = new Date(this.timers.now()).toISOString();
         this.last.next_attempt_at = null;
         this.state = 'idle';
         return true;
       }
       this.last.error = error ?? `HTTP ${status}`;
-      this.last.error_at = new Date().toISOString();
+      this.last.error_at = new Date(this.timers.now()).toISOString();
       if (outcome === 'skip') {
         this.counters.skipped++;
         this.last.error = `HTTP ${status}: event ${r.id} refused by the receiver; skipped (it stays stored)`;
@@ -140,7 +143,7 @@ export class WebhookWorker extends BackgroundLoop {
       }
       this.counters.failed_attempts++;
       const delay = retryDelayMs(attempt, (this.d.random ?? Math.random)());
-      this.last.next_attempt_at = new Date(Date.now() + delay).toISOString();
+      this.last.next_attempt_at = new Date(this.timers.now() + delay).toISOString();
       if (attempt <= 3 || attempt % 10 === 0) {
         this.d.log.warn('webhook delivery failed; will retry', {
           webhook: this.c.name,
@@ -161,7 +164,7 @@ export class WebhookWorker extends BackgroundLoop {
     body: string,
     attempt: number,
   ): Promise<{ status: number | null; error: string | null }> {
-    const ts = Math.floor(Date.now() / 1000);
+    const ts = Math.floor(this.timers.now() / 1000);
     try {
       const res = await (this.d.fetch ?? fetch)(this.c.url, {
         method: 'POST',

@@ -97,7 +97,7 @@ const wants = (s: Subscription, stream: string, event: string) =>
 export class WsHub implements Publisher {
   private clients = new Map<number, Client>();
   private nextId = 1;
-  counters = { connected_total: 0, lagged_cut: 0, dead_dropped: 0, sent: 0 };
+  counters = { connected_total: 0, lagged_cut: 0, dead_dropped: 0, sent: 0, heartbeats: 0 };
 
   constructor(private readonly d: HubDeps) {}
 
@@ -141,6 +141,7 @@ export class WsHub implements Publisher {
 
   /** Called every ping interval: drop who did not answer the last ping, ping the rest. */
   heartbeat(): void {
+    this.counters.heartbeats++;
     for (const c of this.clients.values()) {
       if (!c.alive) {
         this.counters.dead_dropped++;

@@ -8,6 +8,7 @@ import type { Db } from '../store/duckdb';
 import { embeddings, exactSearch, fingerprint, imagesByKeys, type Filters, type ImageRow } from '../store/images';
 import { VectorIndex, sidecar, type IndexParams } from './usearch';
 import type { Logger } from '../shared/log';
+import { realTimers, type Timers } from '../shared/timers';
 
 export interface Scored {
   row: ImageRow;
@@ -25,7 +26,7 @@ const OVERSAMPLE = 4;
 
 export class SearchIndex {
   private dirty = false;
-  private saveTimer: Timer | null = null;
+  private saveTimer: unknown = null;
   lastRebuild: { at: string; count: number; ms: number } | null = null;
 
   private constructor(
@@ -34,6 +35,7 @@ export class SearchIndex {
     readonly index: VectorIndex,
     private readonly path: string,
     private readonly log: Logger,
+    private readonly timers: Timers,
   ) {}
 
   /** The index's files on disk (for backups). */
@@ -41,8 +43,15 @@ export class SearchIndex {
     return [this.path, sidecar(this.path)];
   }
 
-  static async open(db: Db, modelId: string, params: IndexParams, path: string, log: Logger): Promise<SearchIndex> {
-    const s = new SearchIndex(db, modelId, new VectorIndex(params), path, log);
+  static async open(
+    db: Db,
+    modelId: string,
+    params: IndexParams,
+    path: string,
+    log: Logger,
+    timers: Timers = realTimers,
+  ): Promise<SearchIndex> {
+    const s = new SearchIndex(db, modelId, new VectorIndex(params), path, log, timers);
     const [saved, want] = await Promise.all([s.index.load(path), fingerprint(db, modelId)]);
     if (saved && saved.count === want.count && saved.keySum === want.keySum) {
       log.info('vector index loaded', { count: saved.count });
@@ -110,7 +119,7 @@ export class SearchIndex {
   private scheduleSave(): void {
     this.dirty = true;
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
+    this.saveTimer = this.timers.set(() => {
       this.saveTimer = null;
       void this.flush();
     }, 2000);
@@ -118,7 +127,7 @@ export class SearchIndex {
 
   async flush(): Promise<void> {
     if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
+      this.timers.clear(this.saveTimer);
       this.saveTimer = null;
     }
     if (!this.dirty) return;

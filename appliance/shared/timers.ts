@@ -61,10 +61,10 @@ export function every(timers: Timers, fn: () => void, ms: number): { stop(): voi
 }
 
 /** Wait for p, but no longer than ms; true when p settled in time. For bounded shutdown steps. */
-export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+export async function within(p: Promise<unknown>, ms: number, timers: Timers = realTimers): Promise<boolean> {
+  let timer: unknown;
   const late = new Promise<false>((r) => {
-    timer = setTimeout(() => r(false), ms);
+    timer = timers.set(() => r(false), ms);
   });
   try {
     return await Promise.race([
@@ -75,7 +75,7 @@ export async function within(p: Promise<unknown>, ms: number): Promise<boolean> 
       late,
     ]);
   } finally {
-    clearTimeout(timer);
+    timers.clear(timer);
   }
 }
 
@@ -87,6 +87,8 @@ export class Nap {
   private wakeFn: (() => void) | null = null;
   private pending = false;
 
+  constructor(private readonly timers: Timers = realTimers) {}
+
   sleep(ms: number | null): Promise<void> {
     if (this.pending) {
       this.pending = false;
@@ -96,12 +98,12 @@ export class Nap {
       const timer =
         ms === null
           ? null
-          : setTimeout(() => {
+          : this.timers.set(() => {
               this.wakeFn = null;
               resolve();
             }, ms);
       this.wakeFn = () => {
-        if (timer) clearTimeout(timer);
+        if (timer !== null) this.timers.clear(timer);
         this.wakeFn = null;
         resolve();
       };
@@ -125,12 +127,13 @@ export class Periodic {
   constructor(
     private readonly job: () => Promise<void>,
     private readonly intervalS: number,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   start(): void {
     if (this.intervalS > 0)
       this.timer = every(
-        realTimers,
+        this.timers,
         () => {
           void this.run();
         },
@@ -150,3 +153,9 @@ export class Periodic {
     await this.running;
   }
 }
+
+/** Wait ms on the given timers (fake time in tests). */
+export const sleep = (timers: Timers, ms: number) =>
+  new Promise<void>((resolve) => {
+    timers.set(resolve, ms);
+  });

@@ -4,6 +4,7 @@
  * does not read every row on each enqueue.
  */
 import type { Db } from './duckdb';
+import { realTimers, type Timers } from '../shared/timers';
 import type { Message } from '../contracts/messages';
 import { makeRoom, type Limits, type Queued } from './outbox-policy';
 
@@ -23,10 +24,12 @@ export class Outbox {
   private constructor(
     private readonly db: Db,
     private readonly limits: Limits,
+    private readonly clock: Pick<Timers, 'now'>,
   ) {}
 
-  static async open(db: Db, limits: Limits): Promise<Outbox> {
-    const o = new Outbox(db, limits);
+  /** The clock stamps each message as it is queued (the oldest one's age is in the status). */
+  static async open(db: Db, limits: Limits, clock: Pick<Timers, 'now'> = realTimers): Promise<Outbox> {
+    const o = new Outbox(db, limits, clock);
     const rows = await db.all<{ seq: bigint; kind: string; bytes: number; created_at: Date }>(
       'SELECT seq, kind, bytes, created_at FROM outbox ORDER BY seq',
     );
@@ -48,7 +51,7 @@ export class Outbox {
   }
 
   /** Seconds since the oldest queued message was queued; null when empty. */
-  oldestAgeS(now = Date.now()): number | null {
+  oldestAgeS(now = this.clock.now()): number | null {
     const first = this.summary[0];
     return first ? Math.max(0, Math.round((now - first.at) / 1000)) : null;
   }
@@ -68,7 +71,7 @@ export class Outbox {
       this.dropped.frames++;
       return false;
     }
-    const at = Date.now();
+    const at = this.clock.now();
     const r = await this.db.all<{ seq: bigint }>(
       'INSERT INTO outbox (topic, payload, qos, retain, kind, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::DOUBLE / 1000)) RETURNING seq',
       [m.topic, m.payload, m.qos, m.retain, m.kind, bytes, at],

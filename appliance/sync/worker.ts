@@ -14,6 +14,7 @@ import { classifyS3Error, type S3Bucket, type S3FailureKind } from '../objects/s
 import { probeDelayMs, retryDelayMs } from './policy';
 import type { Logger } from '../shared/log';
 import { BackgroundLoop } from '../shared/loop';
+import type { Timers } from '../shared/timers';
 
 export type SyncState = 'idle' | 'uploading' | 'offline' | 'unauthorized' | 'no_bucket';
 
@@ -25,6 +26,8 @@ export interface SyncDeps {
   concurrency: number;
   log: Logger;
   random?: () => number;
+  /** The clock of backoffs, throughput and the mark flush (real by default). */
+  timers?: Timers;
 }
 
 /** The longest a worker sleeps without looking at the table (new rows also wake it). */
@@ -53,7 +56,7 @@ export class SyncWorker extends BackgroundLoop {
   private readonly marking = new Set<string>();
   /** Finished uploads waiting to be recorded (flushed every MARK_EVERY_MS, and at stop). */
   private marks: Array<{ key: string; at: number }> = [];
-  private markTimer: ReturnType<typeof setTimeout> | null = null;
+  private markTimer: unknown = null;
   private markFlush: Promise<void> = Promise.resolve();
   private blockedFailures = 0;
   private lastError: { message: string; at: string; kind: S3FailureKind } | null = null;
@@ -63,7 +66,7 @@ export class SyncWorker extends BackgroundLoop {
   private recent: Array<{ at: number; bytes: number }> = [];
 
   constructor(private readonly d: SyncDeps) {
-    super();
+    super(d.timers);
   }
 
   protected crashed(e: unknown): void {
@@ -79,7 +82,7 @@ export class SyncWorker extends BackgroundLoop {
 
   async status() {
     const c = await syncCounts(this.d.db);
-    const now = Date.now();
+    const now = this.timers.now();
     this.recent = this.recent.filter((r) => now - r.at < 60_000);
     const bytes = this.recent.reduce((s, r) => s + r.bytes, 0);
     return {
@@ -93,6 +96,8 @@ export class SyncWorker extends BackgroundLoop {
       uploaded: c.uploaded,
       uploaded_bytes: c.uploaded_bytes,
       in_flight: this.inFlight.size,
+      /** Probes of the bucket since it last accepted uploads (0 while it does). */
+      failed_probes: this.blockedFailures,
       last_minute: { objects: this.recent.length, bytes, bytes_per_s: Math.round(bytes / 60) },
       last_error: this.lastError,
     };
@@ -117,7 +122,7 @@ export class SyncWorker extends BackgroundLoop {
       if (this.inFlight.size === 0 && this.buffer.length === 0) {
         if (this.state === 'uploading') this.state = 'idle';
         const due = await nextDue(this.d.db);
-        const wait = due ? Math.min(MAX_IDLE_MS, Math.max(50, due.getTime() - Date.now())) : MAX_IDLE_MS;
+        const wait = due ? Math.min(MAX_IDLE_MS, Math.max(50, due.getTime() - this.timers.now())) : MAX_IDLE_MS;
         await this.nap.sleep(wait);
         this.exhausted = false;
       } else {
@@ -163,35 +168,39 @@ export class SyncWorker extends BackgroundLoop {
       );
       // Recorded in groups: an upload repeated after a crash before this commit rewrites the same key.
       this.marking.add(r.local_key);
-      this.marks.push({ key: r.local_key, at: Date.now() });
-      this.markTimer ??= setTimeout(() => {
+      this.marks.push({ key: r.local_key, at: this.timers.now() });
+      this.markTimer ??= this.timers.set(() => {
         void this.flushMarks();
       }, MARK_EVERY_MS);
-      this.recent.push({ at: Date.now(), bytes: r.size });
+      this.recent.push({ at: this.timers.now(), bytes: r.size });
       this.completed++;
       this.state = 'uploading';
     } catch (e) {
       if (this.stopped) return;
       const err = classifyS3Error(e);
-      this.lastError = { message: err.message, at: new Date().toISOString(), kind: err.kind };
+      this.lastError = { message: err.message, at: new Date(this.timers.now()).toISOString(), kind: err.kind };
       if (err.kind === 'local') {
         // The local copy is gone or unreadable (removed by hand?): nothing can be uploaded; say so, look again in a day.
         this.d.log.warn('sync: the local copy cannot be read', { key: r.local_key, error: err.message });
-        await markFailed(this.d.db, r.local_key, err.message, new Date(Date.now() + 86_400_000)).catch(() => undefined);
+        await markFailed(this.d.db, r.local_key, err.message, new Date(this.timers.now() + 86_400_000)).catch(
+          () => undefined,
+        );
         return;
       }
       const bucketWide = err.kind === 'unreachable' || err.kind === 'unauthorized' || err.kind === 'no_bucket';
       if (bucketWide) {
         // Not this object's fault: it stays due, and uploads pause until a probe of the bucket
         // passes, so the backlog then drains in priority order without a failure count per object.
-        await markFailed(this.d.db, r.local_key, err.message, new Date()).catch(() => undefined);
+        await markFailed(this.d.db, r.local_key, err.message, new Date(this.timers.now())).catch(() => undefined);
         const state = err.kind === 'unreachable' ? 'offline' : err.kind;
         if (this.state !== state)
           this.d.log.warn('sync paused: the bucket does not take uploads', { state, error: err.message });
         this.state = state;
       } else {
         const delay = retryDelayMs(r.attempts + 1, (this.d.random ?? Math.random)());
-        await markFailed(this.d.db, r.local_key, err.message, new Date(Date.now() + delay)).catch(() => undefined);
+        await markFailed(this.d.db, r.local_key, err.message, new Date(this.timers.now() + delay)).catch(
+          () => undefined,
+        );
         this.d.log.warn('sync: upload failed; will retry', {
           key: r.remote_key,
           error: err.message,
@@ -211,7 +220,7 @@ export class SyncWorker extends BackgroundLoop {
   /** Record the finished uploads in one statement; those that fail to record are uploaded again. */
   private flushMarks(): Promise<void> {
     if (this.markTimer) {
-      clearTimeout(this.markTimer);
+      this.timers.clear(this.markTimer);
       this.markTimer = null;
     }
     const done = this.marks;
@@ -245,7 +254,7 @@ export class SyncWorker extends BackgroundLoop {
       this.blockedFailures = 0;
     } catch (e) {
       const err = classifyS3Error(e);
-      this.lastError = { message: err.message, at: new Date().toISOString(), kind: err.kind };
+      this.lastError = { message: err.message, at: new Date(this.timers.now()).toISOString(), kind: err.kind };
       this.state = err.kind === 'unauthorized' || err.kind === 'no_bucket' ? err.kind : 'offline';
     }
   }

@@ -8,7 +8,7 @@ import { expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { statfsSync } from 'node:fs';
-import { COCO, ensureModel, fileBlob, form, tempDir } from '../helpers/fixtures';
+import { COCO, ensureModel, fileBlob, form, tempDir, waitFor } from '../helpers/fixtures';
 import { spawnFovea } from '../helpers/process';
 
 const config = {
@@ -131,7 +131,7 @@ test('SIGKILL during a burst of registrations: after a restart every acknowledge
       }
     };
     const workers = Array.from({ length: 6 }, worker);
-    while (acked.length < 40) await Bun.sleep(20);
+    await waitFor(() => acked.length >= 40, 60_000, '40 acknowledged registrations');
     await box.kill('SIGKILL');
     stop = true;
     await Promise.all(workers);

@@ -5,6 +5,7 @@ import { statSync, readFileSync } from 'node:fs';
 import { tempDir } from '../helpers/fixtures';
 import { Users } from '../../appliance/auth/users';
 import { Sessions } from '../../appliance/auth/sessions';
+import { FakeTimers } from '../../appliance/shared/timers';
 
 describe('Users', () => {
   test('argon2id hashes in a 0600 file; right and wrong passwords; unknown names fail the same way', async () => {
@@ -29,17 +30,20 @@ describe('Users', () => {
 
   test('a reset token sets the password once, revokes older tokens, and cannot be used twice', async () => {
     await using dir = await tempDir();
-    const users = new Users(join(dir.path, 'users.json'));
+    const clock = new FakeTimers();
+    clock.advance(Date.parse('2026-12-01T10:00:00Z'));
+    const users = new Users(join(dir.path, 'users.json'), clock);
     const bob = await users.create('bob', 'viewer', null);
     expect(await users.authenticate('bob', 'anything at all')).toBeNull();
     const token = await users.issueReset('bob');
     expect(readFileSync(join(dir.path, 'users.json'), 'utf8').includes(token)).toBe(false);
-    await Bun.sleep(5);
+    clock.advance(5);
     const after = await users.consumeReset(token, 'a brand new password');
-    expect([
-      (await users.authenticate('bob', 'a brand new password'))?.id,
-      after.tokens_valid_after > bob.tokens_valid_after,
-    ]).toEqual([bob.id, true]);
+    expect({
+      id: (await users.authenticate('bob', 'a brand new password'))?.id,
+      before: bob.tokens_valid_after,
+      after: after.tokens_valid_after,
+    }).toEqual({ id: bob.id, before: '2026-12-01T10:00:00.000Z', after: '2026-12-01T10:00:00.005Z' });
     await expect(users.consumeReset(token, 'yet another password')).rejects.toThrow('not valid');
     await expect(users.consumeReset('fovr_made-up', 'yet another password')).rejects.toThrow('not valid');
   });

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { fileBlob, form, IMAGES, startAppliance } from '../helpers/fixtures';
+import { fileBlob, form, IMAGES, startAppliance, waitFor } from '../helpers/fixtures';
 import { foveaCli } from '../helpers/process';
 
 const formBody = (f: Record<string, string>) => ({
@@ -151,7 +151,10 @@ describe('auth flows', () => {
     const vic = (await (
       await fetch(`${u}/api/auth/login`, formBody({ username: 'vic', password: 'vic password 1' }))
     ).json()) as Tokens;
-    await Bun.sleep(1100); // tokens_valid_after has second resolution in iat
+    // Revocation compares the token's iat, in whole seconds: the reset must fall in a later second.
+    const iat = (JSON.parse(Buffer.from(vic.access_token.split('.')[1]!, 'base64url').toString()) as { iat: number })
+      .iat;
+    await waitFor(() => Math.floor(Date.now() / 1000) > iat, 2_000, 'the second after the token was issued');
     const again = /^(fovr_\S+)/.exec(await cli(app.state, 'user', 'reset-password', 'vic'))![1]!;
     await fetch(`${u}/api/auth/reset`, formBody({ token: again, password: 'vic password 3' }));
     expect((await fetch(`${u}/api/images`, { headers: bearer(vic.access_token) })).status).toBe(401);

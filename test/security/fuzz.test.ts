@@ -30,6 +30,8 @@ function rng(seed: number) {
   return {
     next,
     int: (n: number) => Math.floor(next() * n),
+    /** n bytes from the seed (never from crypto: a printed seed must replay the run exactly). */
+    bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
     pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
   };
 }
@@ -50,11 +52,7 @@ function mutate(r: ReturnType<typeof rng>, src: Uint8Array): Uint8Array {
         b = b.slice(0, at);
         break;
       case 2:
-        b = new Uint8Array([
-          ...b.slice(0, at),
-          ...crypto.getRandomValues(new Uint8Array(1 + r.int(64))),
-          ...b.slice(at),
-        ]);
+        b = new Uint8Array([...b.slice(0, at), ...r.bytes(1 + r.int(64)), ...b.slice(at)]);
         break;
       case 3:
         b = new Uint8Array([...b.slice(0, at), ...b.slice(Math.min(b.length, at + 1 + r.int(256)))]);
@@ -271,7 +269,7 @@ test('WebSocket: generated messages never crash the hub; a fresh client still su
         '{"__proto__":{"x":1}}',
         '{"type":"subscribe","constructor":{"prototype":{}}}',
       ]),
-    () => new TextDecoder().decode(crypto.getRandomValues(new Uint8Array(1 + r.int(200)))),
+    () => new TextDecoder().decode(r.bytes(1 + r.int(200))),
   ];
   let sent = 0;
   const closes = new Map<number, number>();
@@ -285,7 +283,7 @@ test('WebSocket: generated messages never crash the hub; a fresh client still su
       sock.onclose = (e) => res(e.code);
     });
     for (let i = 0; i < 50 && sock.readyState === WebSocket.OPEN; i++) {
-      if (r.int(10) === 0) sock.send(crypto.getRandomValues(new Uint8Array(r.int(300))));
+      if (r.int(10) === 0) sock.send(r.bytes(r.int(300)));
       else sock.send(r.pick(shapes)());
       sent++;
     }

@@ -10,6 +10,7 @@ import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { startAppliance, tempDir, waitFor } from '../helpers/fixtures';
 import { makeCerts } from '../helpers/certs';
+import { configureLogs } from '../../appliance/shared/log';
 
 /** The subject CN of the certificate a TLS server presents. */
 function servedCn(url: string): Promise<string> {
@@ -111,8 +112,15 @@ describe('hardening', () => {
     );
 
     // A broken replacement: the appliance keeps serving the last good pair.
-    await writeFile(join(live, 'cert.pem'), 'not a certificate');
-    await Bun.sleep(800);
+    // Waits for the watcher's own word that it refused the files, then checks the old pair serves.
+    const lines: string[] = [];
+    configureLogs({ sink: (l) => lines.push(l) });
+    try {
+      await writeFile(join(live, 'cert.pem'), 'not a certificate');
+      await waitFor(() => lines.some((l) => l.includes('keeping the current one')), 10_000, 'the broken pair refused');
+    } finally {
+      configureLogs({ sink: (l) => process.stdout.write(`${l}\n`) });
+    }
     expect((await fetch(`${app.url}/health`, { tls: { ca: caB } })).status).toBe(200);
   }, 60_000);
 

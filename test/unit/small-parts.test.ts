@@ -131,20 +131,88 @@ test('tags come from repeated fields or commas, trimmed and unique', () => {
   expect(parseTags(['a, b', 'b', ' c '])).toEqual(['a', 'b', 'c']);
 });
 
-import { Nap } from '../../appliance/shared/timers';
+import { FakeTimers, Nap, Periodic, sleep, within } from '../../appliance/shared/timers';
 
-test('Nap: a wake during a sleep ends it; a wake while busy ends the next sleep at once; no wake sleeps the time', async () => {
-  const nap = new Nap();
-  const t0 = performance.now();
-  setTimeout(() => nap.wake(), 10);
-  await nap.sleep(5000);
-  const woken = performance.now() - t0;
-  nap.wake();
-  const t1 = performance.now();
-  await nap.sleep(5000);
-  const kept = performance.now() - t1;
-  const t2 = performance.now();
-  await nap.sleep(30);
-  const slept = performance.now() - t2;
-  expect([woken < 1000, kept < 50, slept >= 25]).toEqual([true, true, true]);
+/** Settle promise callbacks (no time passes: the fake clock moves only on advance). */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+/** Whether p has settled, after the callbacks due now have run. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  await settle();
+  return done;
+}
+
+describe('timers on a fake clock', () => {
+  test('Nap: a wake during a sleep ends it; a wake while busy ends the next sleep at once; no wake sleeps the time', async () => {
+    const t = new FakeTimers();
+    const nap = new Nap(t);
+    const woken = nap.sleep(5000);
+    t.advance(10);
+    const beforeWake = await settled(woken);
+    nap.wake();
+    const afterWake = await settled(woken);
+    nap.wake();
+    const kept = await settled(nap.sleep(5000));
+    const timed = nap.sleep(30);
+    t.advance(29);
+    const early = await settled(timed);
+    t.advance(1);
+    const onTime = await settled(timed);
+    expect({ beforeWake, afterWake, kept, early, onTime, now: t.now() }).toEqual({
+      beforeWake: false,
+      afterWake: true,
+      kept: true,
+      early: false,
+      onTime: true,
+      now: 40,
+    });
+  });
+
+  test('sleep and within run on the given clock', async () => {
+    const t = new FakeTimers();
+    const s = sleep(t, 100);
+    const never = within(new Promise(() => undefined), 50, t);
+    t.advance(50);
+    const at50 = [await settled(s), await settled(never)];
+    t.advance(50);
+    expect({ at50, at100: await settled(s), withinAnswer: await never }).toEqual({
+      at50: [false, true],
+      at100: true,
+      withinAnswer: false,
+    });
+  });
+
+  test('Periodic runs its job every interval of the clock, one run at a time', async () => {
+    const t = new FakeTimers();
+    let runs = 0;
+    const p = new Periodic(
+      async () => {
+        runs++;
+      },
+      10,
+      t,
+    );
+    p.start();
+    t.advance(9_999);
+    const before = runs;
+    t.advance(1);
+    await settle();
+    t.advance(10_000);
+    await settle();
+    // Two ticks inside one advance: the second comes while the first run is still going, and joins it.
+    t.advance(20_000);
+    await settle();
+    await p.stop();
+    t.advance(60_000);
+    expect({ before, after: runs }).toEqual({ before: 0, after: 3 });
+  });
 });
