@@ -57,9 +57,9 @@ test('when inference cannot keep up, frames are dropped and counted, and queues 
     expect(v.frames_decoded).toBe(v.frames_analysed + v.dropped);
   }
   const dropped = views.reduce((n, v) => n + v.dropped, 0);
-  expect([dropped > 0, Math.max(...depths) <= 2, views.every((v) => v.frames_decoded >= 300)]).toEqual([
-    true,
-    true,
+  expect([dropped, Math.max(...depths), views.every((v) => v.frames_decoded >= 300)]).toEqual([
+    expect.above(0),
+    expect.atMost(2),
     true,
   ]);
   // Memory: no growth with the backlog (a 1080p60 backlog of 6 s would be gigabytes of frames).

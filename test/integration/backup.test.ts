@@ -81,10 +81,10 @@ test('a backup taken during a video run restores to a box that serves the same s
     files: Array<{ path: string }>;
   };
   expect([
-    manifest.counts.images! >= 12,
-    manifest.counts.detections! > 0,
+    manifest.counts.images!,
+    manifest.counts.detections!,
     manifest.files.map((f) => f.path).includes('fovea.duckdb'),
-  ]).toEqual([true, true, true]);
+  ]).toEqual([expect.atLeast(12), expect.above(0), true]);
   const before = await search(box.url, photos[3]!);
   expect(before[0]!.score).toBeGreaterThan(0.99);
 

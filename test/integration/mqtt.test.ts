@@ -137,19 +137,19 @@ test('the person video reaches an MQTT subscriber as new/update/end per track, c
   ).toBe(true);
   // The video is 139 s: at most one detections message per second of video.
   expect([
-    byTrack.size >= 3,
-    detections.length > 20,
-    detections.length <= 140,
-    counts.length > 0,
+    byTrack.size,
+    detections.length,
+    detections.length,
+    counts.length,
     counts.every((c) => /^\d+$/.test(c.body)),
     status.mqtt.connected,
     status.mqtt.outbox_depth,
-  ]).toEqual([true, true, true, true, true, true, 0]);
+  ]).toEqual([expect.atLeast(3), expect.above(20), expect.atMost(140), expect.above(0), true, true, 0]);
   expect(msgs.some((m) => m.topic === 'fovea/box-test/available' && m.body === 'online')).toBe(true);
   const stats = msgs
     .filter((m) => m.topic === 'fovea/box-test/stats')
     .map((m) => JSON.parse(m.body) as { streams: Record<string, { fps_out: number }> });
-  expect([stats.length >= 1, 'table' in stats[0]!.streams]).toEqual([true, true]);
+  expect([stats.length, 'table' in stats[0]!.streams]).toEqual([expect.atLeast(1), true]);
   await sub.endAsync();
 }, 180_000);
 

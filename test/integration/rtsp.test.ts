@@ -51,10 +51,10 @@ describe('RTSP', () => {
       20_000,
       'unauthorized',
     );
-    expect([wrong.last_error, wrong.restarts, Date.parse(wrong.next_retry_at!) - Date.now() > 50_000]).toEqual([
+    expect([wrong.last_error, wrong.restarts, Date.parse(wrong.next_retry_at!) - Date.now()]).toEqual([
       'unauthorized: 401 Unauthorized',
       1,
-      true,
+      expect.above(50_000),
     ]);
     const api = await (await app.api('/api/streams')).text();
     expect(api).toContain(`rtsp://127.0.0.1:${digest.port}/stream`);
@@ -103,11 +103,11 @@ describe('RTSP', () => {
       'recovered',
     );
     const file = app.rt.streams.get('file')!.view();
-    expect([down.restarts >= 1, back.state, file.state, file.frames_analysed > fileBefore, file.restarts]).toEqual([
-      true,
+    expect([down.restarts, back.state, file.state, file.frames_analysed, file.restarts]).toEqual([
+      expect.atLeast(1),
       'running',
       'running',
-      true,
+      expect.above(fileBefore),
       0,
     ]);
     expect(again.port).toBe(server.port);

@@ -134,7 +134,7 @@ describe('S3 sync', () => {
     const pendingUrls = (
       (await (await app.api('/api/images')).json()) as { items: Array<{ image_url: string }> }
     ).items.map((i) => i.image_url);
-    expect(pendingUrls.every((u) => u.startsWith(app.url))).toBe(true);
+    expect(pendingUrls.filter((u) => !u.startsWith(app.url))).toEqual([]);
     await s3.start();
     await waitFor(async () => (await syncStatus(app)).pending === 0, 90_000, 'the backlog drained');
     const order = await app.rt.db.all<{ priority: number; attempts: number }>(
@@ -170,8 +170,8 @@ describe('S3 sync', () => {
       'SELECT local_key AS k, priority FROM sync_objects WHERE uploaded_at IS NOT NULL ORDER BY uploaded_at',
     );
     const priorities = rows.map((r) => r.priority);
-    expect([snapshots > 2, down.state, down.pending, rows.length]).toEqual([
-      true,
+    expect([snapshots, down.state, down.pending, rows.length]).toEqual([
+      expect.above(2),
       'offline',
       stored.length,
       stored.length,

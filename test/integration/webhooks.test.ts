@@ -105,7 +105,7 @@ test('a receiver that fails twice then succeeds gets each event once, signed; fi
 
   const ok = (hook: string) => rx.deliveries.filter((d) => d.hook === hook && d.status === 200).map((d) => d.id);
   const ops = rx.deliveries.filter((d) => d.hook === 'ops');
-  expect([stored.length > 10, rx.deliveries.every((d) => d.signed)]).toEqual([true, true]);
+  expect([stored.length, rx.deliveries.every((d) => d.signed)]).toEqual([expect.above(10), true]);
   expect(ok('ops')).toEqual(stored.map((r) => r.id));
   expect(ops.slice(0, 3).map((d) => [d.id, d.attempt])).toEqual([1, 2, 3].map((a) => [stored[0]!.id, a]));
   expect(ok('doors')).toEqual(stored.filter((r) => r.type === 'enter').map((r) => r.id));

@@ -117,7 +117,10 @@ describe('WebSocket /ws/analysis', () => {
     const enterLeave = (await eventsAfter(app.rt.db, 0, { streams: ['table'], types: ['enter', 'leave'] }, 100_000))
       .map((r) => r.id)
       .slice(1);
-    expect([enterLeave.length > 2, after.eventIds()]).toEqual([true, enterLeave.filter((id) => id !== stored[0])]);
+    expect([enterLeave.length, after.eventIds()]).toEqual([
+      expect.above(2),
+      enterLeave.filter((id) => id !== stored[0]),
+    ]);
     const first = mid.messages.find((m) => m.id)!;
     expect(Object.keys(first).sort()).toEqual(['event', 'id', 'payload', 'seq', 'sessionId', 'timestamp']);
     expect(first.payload).toMatchObject({ stream: 'table', id: first.id });
@@ -163,9 +166,9 @@ describe('WebSocket /ws/analysis', () => {
     const frames = framesOf();
     const view = app.rt.streams.get('table')!.view();
     expect(seen.last.at(-1)).toBe('lagged');
-    expect([seen.code, seen.received < seeded.length, app.rt.hub.status().clients]).toEqual([4008, true, 1]);
-    expect([frames.length > 20, frames.every((f, i) => i === 0 || f === frames[i - 1]! + 1), view.dropped]).toEqual([
-      true,
+    expect([seen.code, seen.received, app.rt.hub.status().clients]).toEqual([4008, expect.below(seeded.length), 1]);
+    expect([frames.length, frames.every((f, i) => i === 0 || f === frames[i - 1]! + 1), view.dropped]).toEqual([
+      expect.above(20),
       true,
       0,
     ]);
