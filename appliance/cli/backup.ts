@@ -50,11 +50,7 @@ backup:admin; URL defaults to the configured API address). With it stopped, writ
     }
     // A stopped box: its database as it is (not migrated: a backup keeps what was there), its index files.
     try {
-      const dir = values.to
-        ? resolve(values.to as string)
-        : config.backup.dir
-          ? resolve(config.backup.dir)
-          : join(paths.state, 'backups');
+      const dir = values.to ? resolve(values.to as string) : paths.backups;
       const index = existsSync(paths.index)
         ? (await readdir(paths.index)).filter((f) => /\.(usearch|json)$/.test(f)).map((f) => join(paths.index, f))
         : [];

@@ -50,7 +50,7 @@ export class Appliance implements FleetHost {
       return box;
     }
     const device = config.device_id || hostname();
-    const fleetDir = join(pathsOf(config).state, 'fleet');
+    const fleetDir = pathsOf(config).fleet;
     const state = new StateFile(join(fleetDir, 'state.json'));
     const flog = log.child({ mod: 'fleet' });
     const catalog = builtinCatalog();

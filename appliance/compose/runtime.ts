@@ -3,7 +3,7 @@
  * store, the embedding model and the vector index, and the services on top. main.ts and the tests
  * both start the appliance through here, so what is tested is what runs.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config/schema';
 import { pathsOf, type Paths } from '../config/paths';
@@ -322,7 +322,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         revision: () => streams.revision,
         bucket: sync ? { bucket: sync.bucket, prefix: c.prefix } : null,
       },
-      { dir: b.dir ? resolve(b.dir) : join(paths.state, 'backups'), at: b.at, keep: b.keep, schedule: b.schedule },
+      { dir: paths.backups, at: b.at, keep: b.keep, schedule: b.schedule },
       log.child({ mod: 'backup' }),
     );
     backups.start();

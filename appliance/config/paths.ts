@@ -1,6 +1,8 @@
 /**
  * @module Where a box keeps its state, derived from the config alone (pure): the database, objects,
- * models, the vector index, users, keys and sessions, the token secret, and the pipelines.
+ * models, the vector index, users, keys and sessions, the token secret, the pipelines, the fleet
+ * agent's files and the backups. Each path is described here, and docs/reference/state.md is
+ * generated from these descriptions.
  */
 import { join, resolve } from 'node:path';
 import type { Config } from './schema';
@@ -16,6 +18,8 @@ export interface Paths {
   sessions: string;
   authSecret: string;
   pipelines: string;
+  fleet: string;
+  backups: string;
 }
 
 export function pathsOf(config: Config): Paths {
@@ -31,5 +35,31 @@ export function pathsOf(config: Config): Paths {
     sessions: join(state, 'sessions.json'),
     authSecret: join(state, 'auth-secret'),
     pipelines: config.pipelines.dir ? resolve(config.pipelines.dir) : join(state, 'pipelines'),
+    fleet: join(state, 'fleet'),
+    backups: config.backup.dir ? resolve(config.backup.dir) : join(state, 'backups'),
   };
 }
+
+/** What each path holds, and the config key that moves it (when one does). */
+export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
+  state: { what: 'the state directory: everything below lives here unless its key moves it', key: 'state_dir' },
+  db: {
+    what: 'DuckDB: images (metadata, EXIF, tags, embedding), analysis results, detections, events, embeddings, the MQTT outbox, the sync queue, webhook cursors, schema_migrations; `.wal` beside it',
+  },
+  objects: {
+    what: 'originals, thumbnails and event snapshots, content-addressed by sha256 (`ab/abcd….jpg`), written atomically (temp file, fsync, rename)',
+  },
+  models: { what: 'verified model files (sha256-checked at pull and at start)', key: 'models.dir' },
+  index: {
+    what: 'the HNSW index per embedding model (`<model>.usearch`) and its fingerprint (`.json`: count, key sum)',
+  },
+  keys: { what: 'API key hashes (SHA-256 only; mode 0600)' },
+  users: { what: 'users: names, roles, argon2id password hashes, reset-token hashes (mode 0600)' },
+  sessions: { what: 'refresh-token families, hashed, for rotation and reuse detection (mode 0600)' },
+  authSecret: { what: "the box's own 32-byte token-signing secret, made at first start (mode 0600)" },
+  pipelines: { what: 'pipeline YAML files of this box, beside the built-in ones', key: 'pipelines.dir' },
+  fleet: {
+    what: 'with a fleet repo: `mirror.git` (bare mirror), `rev/<sha>/` (each exported revision), `state.json` (applied, on trial, failed, history)',
+  },
+  backups: { what: 'backups, newest `backup.keep` kept, each with a sha256 manifest', key: 'backup.dir' },
+};

@@ -1,7 +1,7 @@
 /**
  * @module A real S3-compatible server on loopback for tests: s3rver (npm) in its own process, so it
  * can be stopped and started again on the same port with the same data. It checks the access key
- * id but not SigV4 signatures or checksums; the README says what that leaves to real S3 or MinIO.
+ * id but not SigV4 signatures or checksums; docs/development.md says what that leaves to real S3 or MinIO.
  */
 import { join } from 'node:path';
 import { mkdtemp } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 /**
  * Webhooks from a real video run to a real HTTP receiver on loopback: a receiver that fails twice
  * (a 503, then a hang past the timeout) gets every event once, each signature checks with the
- * README's recipe; filters hold; 422 skips; a restart does not deliver again.
+ * recipe in docs/publishing.md; filters hold; 422 skips; a restart does not deliver again.
  */
 import { expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
@@ -29,7 +29,7 @@ function receiver() {
     async fetch(req) {
       const body = await req.text();
       const h = (n: string) => req.headers.get(n) ?? '';
-      // The receiver's check, as the README gives it.
+      // The receiver's check, as docs/publishing.md gives it.
       const expected = `sha256=${createHmac('sha256', SECRET)
         .update(`${h('x-fovea-timestamp')}.${body}`)
         .digest('hex')}`;
