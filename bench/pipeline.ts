@@ -16,6 +16,7 @@ import { verifiedPath } from '../appliance/models/pull';
 import type { ResultSink } from '../appliance/pipeline/sink';
 import { MODELS_DIR, VIDEOS, ensureModel, startAppliance, stream, tempDir, waitFor } from '../test/helpers/fixtures';
 import { builtinCatalog } from '../appliance/models/catalog';
+import { testPatternClip } from '../test/helpers/media';
 import { median, percentile, row } from './lib/stats';
 
 const SPEC: OutputSpec = {
@@ -57,14 +58,18 @@ function rssSampler() {
   };
 }
 
-async function bareFfmpeg(clip: string, keep: number): Promise<{ fps: number; frames: Uint8Array[]; n: number }> {
-  const args = ffmpegArgs({ kind: 'file', path: clip, display: clip }, SPEC, {
+/** ffmpeg's arguments for the bare baselines: the appliance's own argv, file input, no hwaccel. */
+const decodeArgs = (clip: string) =>
+  ffmpegArgs({ kind: 'file', path: clip, display: clip }, SPEC, {
     hwaccel: 'none',
     realtime: false,
     loop: false,
     timeoutS: 10,
     threads: 2,
   });
+
+async function bareFfmpeg(clip: string, keep: number): Promise<{ fps: number; frames: Uint8Array[]; n: number }> {
+  const args = decodeArgs(clip);
   const t0 = performance.now();
   const p = Bun.spawn(['ffmpeg', ...args], { stdout: 'pipe', stderr: 'ignore' });
   const split = new FrameSplitter(FRAME);
@@ -106,13 +111,7 @@ async function bareOrt(frames: Uint8Array[]): Promise<number> {
 
 async function minimalLoop(clip: string): Promise<number> {
   const m = await yolox();
-  const args = ffmpegArgs({ kind: 'file', path: clip, display: clip }, SPEC, {
-    hwaccel: 'none',
-    realtime: false,
-    loop: false,
-    timeoutS: 10,
-    threads: 2,
-  });
+  const args = decodeArgs(clip);
   const t0 = performance.now();
   const p = Bun.spawn(['ffmpeg', ...args], { stdout: 'pipe', stderr: 'ignore' });
   const split = new FrameSplitter(FRAME);
@@ -174,24 +173,7 @@ async function fovea(
 export async function pipelineBench(): Promise<string[]> {
   await ensureModel();
   await using dir = await tempDir('fovea-bench-');
-  const hd = join(dir.path, '1080p60.mp4');
-  const gen = Bun.spawn([
-    'ffmpeg',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1920x1080:rate=60',
-    '-t',
-    '10',
-    '-c:v',
-    'libx264',
-    '-pix_fmt',
-    'yuv420p',
-    hd,
-  ]);
-  if ((await gen.exited) !== 0) throw new Error('could not generate the 1080p60 clip');
+  const hd = await testPatternClip(dir.path, { seconds: 10 });
   // fps = the source rate: every frame analysed, as in (a), (b) and (c).
   const clips: Array<[string, string, number]> = [
     ['1080p60 H.264 (testsrc2, 10 s, 600 frames)', hd, 60],

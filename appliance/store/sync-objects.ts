@@ -12,16 +12,8 @@ export interface SyncItem {
   created_at: Date;
 }
 
-export interface PendingRow {
-  local_key: string;
-  remote_key: string;
-  sha256: string;
-  size: number;
-  content_type: string;
-  priority: number;
-  meta: string;
-  attempts: number;
-}
+/** A queued object as read back: meta still as its stored JSON text, with its attempts so far. */
+export type PendingRow = Omit<SyncItem, 'meta' | 'created_at'> & { meta: string; attempts: number };
 
 /** Queue objects for upload; an object already queued (same content) is left as it is. */
 export async function enqueueSync(tx: Sql, items: SyncItem[]): Promise<void> {

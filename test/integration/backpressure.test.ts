@@ -5,29 +5,11 @@
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { startAppliance, stream, tempDir, waitFor } from '../helpers/fixtures';
+import { testPatternClip } from '../helpers/media';
 
 test('when inference cannot keep up, frames are dropped and counted, and queues stay bounded', async () => {
   await using dir = await tempDir();
-  const clip = join(dir.path, '1080p60.mp4');
-  const gen = Bun.spawn([
-    'ffmpeg',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1920x1080:rate=60',
-    '-t',
-    '6',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    clip,
-  ]);
-  expect(await gen.exited).toBe(0);
+  const clip = await testPatternClip(dir.path, { seconds: 6, preset: 'ultrafast' });
   const s = (id: string) =>
     stream({
       id,

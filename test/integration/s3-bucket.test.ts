@@ -18,6 +18,20 @@ const settings = (endpoint: string, over: Partial<S3Settings> = {}): S3Settings 
 });
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** 'ok', or the failure kind of a PUT of a one-byte 'x' file (checksum and type as sync sends them). */
+async function putOutcome(b: S3Bucket, key: string, path: string, size: number): Promise<string> {
+  try {
+    await b.putFile(key, path, size, {
+      sha256Hex: sha(new TextEncoder().encode('x')),
+      contentType: 'text/plain',
+      metadata: {},
+    });
+    return 'ok';
+  } catch (e) {
+    return (e as { kind: string }).kind;
+  }
+}
+
 describe('S3 bucket adapter', () => {
   test('a small and a multipart object land with their bytes and metadata; a presigned URL downloads them', async () => {
     await using s3 = await startS3();
@@ -53,18 +67,7 @@ describe('S3 bucket adapter', () => {
     await using s3 = await startS3();
     await using dir = await tempDir();
     await Bun.write(join(dir.path, 'f'), 'x');
-    const kind = async (b: S3Bucket, file = 'f', size = 1) => {
-      try {
-        await b.putFile('k', join(dir.path, file), size, {
-          sha256Hex: sha(new TextEncoder().encode('x')),
-          contentType: 'text/plain',
-          metadata: {},
-        });
-        return 'ok';
-      } catch (e) {
-        return (e as { kind: string }).kind;
-      }
-    };
+    const kind = (b: S3Bucket, file = 'f', size = 1) => putOutcome(b, 'k', join(dir.path, file), size);
     const wrongKey = new S3Bucket(settings(s3.endpoint, { access_key_id: 'NOT-A-KEY' }));
     const noBucket = new S3Bucket(settings(s3.endpoint, { bucket: 'missing' }));
     const good = new S3Bucket(settings(s3.endpoint));
@@ -125,14 +128,7 @@ describe('S3 bucket adapter', () => {
       process.env.AWS_SECRET_ACCESS_KEY = S3_KEY.secret_access_key;
       const b = new S3Bucket(settings(s3.endpoint, { access_key_id: '', secret_access_key: '' }));
       try {
-        await b.putFile('chain/f', join(dir.path, 'f'), 1, {
-          sha256Hex: sha(new TextEncoder().encode('x')),
-          contentType: 'text/plain',
-          metadata: {},
-        });
-        return 'ok';
-      } catch (e) {
-        return (e as { kind: string }).kind;
+        return await putOutcome(b, 'chain/f', join(dir.path, 'f'), 1);
       } finally {
         b.close();
       }

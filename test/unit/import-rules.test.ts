@@ -83,38 +83,26 @@ const RULES: Rule[] = [
     never: ['compose', 'cli', 'api'],
     why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
   })),
-  {
-    pkg: '@duckdb/node-api',
-    only: ['store/duckdb.ts'],
-    why: 'one DuckDB adapter: connection, appender and types in one place',
-  },
-  {
-    pkg: 'onnxruntime-node',
-    only: ['inference/onnx-session.ts'],
-    why: 'inference runs in a worker; only its session file loads the runtime',
-  },
-  {
-    pkg: 'sharp',
-    only: ['imaging/sharp.ts'],
-    why: 'the imaging port hides the image library (and its native loader in the binary)',
-  },
-  { pkg: 'exifr', only: ['imaging/sharp.ts'], why: 'metadata reading belongs to the imaging adapter' },
-  { pkg: 'usearch', only: ['search/usearch.ts'], why: 'one vector-index adapter' },
-  { pkg: 'mqtt', only: ['publish/mqtt.ts'], why: 'one broker client; everything else hands it messages' },
-  { pkg: '@aws-sdk/client-s3', only: ['objects/s3.ts'], why: 'one bucket adapter behind the object-store port' },
-  {
-    pkg: '@aws-sdk/s3-request-presigner',
-    only: ['objects/s3.ts'],
-    why: 'one bucket adapter behind the object-store port',
-  },
-  {
-    pkg: 'prom-client',
-    only: ['metrics/prom.ts'],
-    why: 'one metric registry; features report figures, not metric objects',
-  },
-  { pkg: 'jose', only: ['auth/jwt.ts'], why: 'one token module: algorithms, issuer and audience checked in one place' },
-  { pkg: 'elysia', only: ['api/'], why: 'HTTP lives in api/; services take plain values, never a request context' },
-  { pkg: '@elysiajs/openapi', only: ['api/'], why: 'HTTP lives in api/' },
+  ...(
+    [
+      ['@duckdb/node-api', 'store/duckdb.ts', 'one DuckDB adapter: connection, appender and types in one place'],
+      [
+        'onnxruntime-node',
+        'inference/onnx-session.ts',
+        'inference runs in a worker; only its session file loads the runtime',
+      ],
+      ['sharp', 'imaging/sharp.ts', 'the imaging port hides the image library (and its native loader in the binary)'],
+      ['exifr', 'imaging/sharp.ts', 'metadata reading belongs to the imaging adapter'],
+      ['usearch', 'search/usearch.ts', 'one vector-index adapter'],
+      ['mqtt', 'publish/mqtt.ts', 'one broker client; everything else hands it messages'],
+      ['@aws-sdk/client-s3', 'objects/s3.ts', 'one bucket adapter behind the object-store port'],
+      ['@aws-sdk/s3-request-presigner', 'objects/s3.ts', 'one bucket adapter behind the object-store port'],
+      ['prom-client', 'metrics/prom.ts', 'one metric registry; features report figures, not metric objects'],
+      ['jose', 'auth/jwt.ts', 'one token module: algorithms, issuer and audience checked in one place'],
+      ['elysia', 'api/', 'HTTP lives in api/; services take plain values, never a request context'],
+      ['@elysiajs/openapi', 'api/', 'HTTP lives in api/'],
+    ] as const
+  ).map(([pkg, only, why]) => ({ pkg, only: [only], why })),
 ];
 
 const edges = await readGraph(ROOT);
