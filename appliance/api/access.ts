@@ -6,6 +6,7 @@
  * callers: reads only, never an upload, a delete, a config change, keys or users.
  */
 import type { Scope } from '../auth/roles';
+import { PAGES } from '../ui/app/routes';
 
 export type Need = 'public' | 'user' | 'signup' | { scope: Scope; publicRead?: boolean };
 export interface Rule {
@@ -21,6 +22,9 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/metrics', need: scoped('metrics:read') },
   { method: 'GET', path: '/openapi.json', need: 'public' },
   { method: 'GET', path: '/docs', need: 'public' },
+  // The dashboard: its pages and content-hashed assets are static; what they show comes from /api.
+  ...PAGES.map((path) => ({ method: 'GET', path, need: 'public' as const })),
+  { method: 'GET', path: '/assets/:name', need: 'public' },
 
   { method: 'POST', path: '/api/auth/login', need: 'public' },
   { method: 'POST', path: '/api/auth/refresh', need: 'public' },
@@ -28,6 +32,7 @@ export const ACCESS: Rule[] = [
   { method: 'POST', path: '/api/auth/reset', need: 'public' },
   // The very first user of an empty box, else an admin (users:admin).
   { method: 'POST', path: '/api/auth/signup', need: 'signup' },
+  { method: 'GET', path: '/api/auth/status', need: 'public' },
   { method: 'GET', path: '/api/auth/me', need: 'user' },
 
   { method: 'GET', path: '/api/users', need: scoped('users:admin') },
@@ -48,6 +53,9 @@ export const ACCESS: Rule[] = [
 
   { method: 'GET', path: '/api/streams', need: scoped('streams:read', true) },
   { method: 'GET', path: '/api/streams/:id', need: scoped('streams:read', true) },
+  { method: 'GET', path: '/api/streams/:id/pipeline', need: scoped('streams:read', true) },
+  { method: 'GET', path: '/api/streams/:id/latest', need: scoped('streams:read', true) },
+  { method: 'GET', path: '/api/streams/:id/frame', need: scoped('streams:read', true) },
   { method: 'PATCH', path: '/api/streams/:id', need: scoped('streams:write') },
   { method: 'GET', path: '/api/events', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },

@@ -13,6 +13,7 @@ import type { AccessTokens } from '../auth/jwt';
 import type { KeyFile } from '../auth/keys';
 import type { ImageService } from '../images/service';
 import type { Streams } from '../ingest/streams';
+import type { Imaging } from '../imaging/port';
 import type { Backups } from '../backup/service';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
@@ -32,6 +33,8 @@ import { authRoutes } from './auth-routes';
 import { hardening } from './hardening';
 import { backupApi } from './backup';
 import { usersApi } from './users';
+import { uiApi } from './ui';
+import type { UiBundle } from '../ui/bundle';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -49,9 +52,12 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   keys: KeyFile;
   images: ImageService;
   streams: Streams;
+  imaging: Imaging;
   backups: Backups;
   /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
   remoteUrls(keys: string[]): Promise<Map<string, string>>;
+  /** The dashboard's files (built or embedded). */
+  ui: Promise<UiBundle>;
 }
 
 export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
@@ -114,9 +120,11 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         },
       }),
     )
+    .use(uiApi(rt.ui, c.base_path))
     .use(healthApi(rt))
     .use(
       authRoutes({
+        required: c.auth,
         users: rt.users,
         sessions: rt.sessions,
         access: rt.access,
@@ -136,7 +144,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         remoteUrls,
       }),
     )
-    .use(streamsApi(rt.streams))
+    .use(streamsApi(rt.streams, rt.imaging))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))
     .use(syncApi(rt))

@@ -20,6 +20,8 @@ import { requestIdOf } from './metrics';
 
 export interface AuthRouteDeps {
   users: Users;
+  /** api.auth: whether a credential is asked for at all. */
+  required: boolean;
   sessions: Sessions;
   access: AccessTokens;
   login: { free_attempts: number; lockout_s: number; lockout_max_s: number; per_ip_per_minute: number };
@@ -166,6 +168,11 @@ export const authRoutes = (d: AuthRouteDeps) => {
         },
       },
     )
+    .get('/status', () => ({ auth_required: d.required, first_user: d.users.list().length === 0 }), {
+      detail: {
+        summary: 'Whether this box asks for a credential, and whether it has no user yet (the first signup is open)',
+      },
+    })
     .get(
       '/me',
       ({ request }) => {

@@ -1,13 +1,26 @@
 /**
  * @module Response headers every answer gets, and CORS for an allow-list of origins only. The API
- * speaks JSON and images, never HTML of its own (but /docs): nothing may frame or sniff it, and it
- * sends no referrer. HSTS once it is served over TLS. A preflight from an allowed origin is
+ * speaks JSON and images: nothing may frame or sniff it, and it sends no referrer; its answers load
+ * nothing. The dashboard's pages and assets may load what comes from the box itself (and images it
+ * made into blob URLs), nothing from anywhere else. HSTS once it is served over TLS. A preflight from an allowed origin is
  * answered here, before the auth guard (a preflight carries no credential); any other origin gets
  * no CORS header at all, so the browser keeps the answer from the page.
  */
 import { Elysia } from 'elysia';
 
 const METHODS = 'GET, POST, PATCH, DELETE';
+const NONE = "default-src 'none'; frame-ancestors 'none'";
+const APP =
+  "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+// The API docs page (swagger-ui, served by the box) starts its viewer with an inline script.
+const DOCS =
+  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+const isApi = (path: string) =>
+  path.startsWith('/api/') ||
+  path.startsWith('/ws/') ||
+  path === '/metrics' ||
+  path === '/health' ||
+  path === '/openapi.json';
 const HEADERS = 'authorization, x-api-key, content-type';
 
 export const hardening = (o: { corsOrigins: string[]; hsts: boolean }) =>
@@ -18,8 +31,7 @@ export const hardening = (o: { corsOrigins: string[]; hsts: boolean }) =>
     h['x-frame-options'] = 'DENY';
     h['referrer-policy'] = 'no-referrer';
     h['cross-origin-resource-policy'] = 'same-site';
-    // The docs page loads its viewer from a CDN; everything else needs nothing from anywhere.
-    if (path !== '/docs') h['content-security-policy'] = "default-src 'none'; frame-ancestors 'none'";
+    h['content-security-policy'] = isApi(path) ? NONE : path === '/docs' ? DOCS : APP;
     if (path.startsWith('/api/auth/')) h['cache-control'] = 'no-store';
     if (o.hsts) h['strict-transport-security'] = 'max-age=31536000';
     const origin = request.headers.get('origin');

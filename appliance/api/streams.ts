@@ -1,23 +1,87 @@
 /** @module /api/streams: each stream's state, rates, drops, queue and stage timings. */
 import { Elysia, t } from 'elysia';
 import type { Streams } from '../ingest/streams';
+import type { Imaging } from '../imaging/port';
+import { frameImage, overlayOf } from '../pipeline/overlay';
 import { AppError, isAppError } from '../shared/errors';
 
-export const streamsApi = (streams: Streams) =>
+const runnerOf = (streams: Streams, id: string) => {
+  const s = streams.get(id);
+  if (!s) throw new AppError('not_found', `stream ${id} not found`);
+  return s;
+};
+
+const latestOf = (streams: Streams, id: string) => {
+  const s = runnerOf(streams, id);
+  const frame = s.latest;
+  if (!frame) throw new AppError('not_found', `stream ${id} has no analysed frame yet`);
+  return { frame, pipeline: s.pipeline.pipeline };
+};
+
+export const streamsApi = (streams: Streams, imaging: Imaging) =>
   new Elysia({ name: 'api-streams', prefix: '/api/streams', detail: { tags: ['streams'] } })
     .get('/', () => ({ items: streams.list() }), { detail: { summary: 'All streams with state and counters' } })
+    .get('/:id', ({ params }) => runnerOf(streams, params.id).view(), {
+      detail: {
+        summary:
+          'One stream: state (connecting, running, backoff, unauthorized, failed), fps in/out, dropped, last error',
+      },
+    })
     .get(
-      '/:id',
+      '/:id/pipeline',
       ({ params }) => {
-        const s = streams.get(params.id);
-        if (!s) throw new AppError('not_found', `stream ${params.id} not found`);
-        return s.view();
+        const r = runnerOf(streams, params.id);
+        const { pipeline, timings } = r.pipeline;
+        return {
+          name: pipeline.name,
+          fps: pipeline.fps,
+          overrides: r.config.overrides,
+          revision: streams.revision,
+          stages: pipeline.stages.map((st) => ({
+            name: st.name,
+            type: `${st.def.type}@${st.def.version}`,
+            needs: st.needs,
+            options: st.options,
+            ms: timings[st.name] === undefined ? null : Math.round(timings[st.name]! * 100) / 100,
+          })),
+        };
       },
       {
         detail: {
           summary:
-            'One stream: state (connecting, running, backoff, unauthorized, failed), fps in/out, dropped, last error',
+            "A stream's pipeline as its DAG: stages with type@version, options (overrides applied), needs and mean ms",
         },
+      },
+    )
+    .get(
+      '/:id/latest',
+      ({ params }) => {
+        const { frame, pipeline } = latestOf(streams, params.id);
+        return overlayOf(frame, pipeline);
+      },
+      {
+        detail: {
+          summary:
+            'What to draw over the latest analysed frame: detections with track ids, zones and lines, normalised to the picture (0..1)',
+        },
+      },
+    )
+    .get(
+      '/:id/frame',
+      async ({ params, query, set }) => {
+        const { frame } = latestOf(streams, params.id);
+        set.headers['content-type'] = 'image/jpeg';
+        set.headers['cache-control'] = 'no-store';
+        set.headers['x-frame-seq'] = String(frame.seq);
+        return new Blob([await frameImage(frame, imaging, query.boxes === true)]);
+      },
+      {
+        query: t.Object({
+          boxes: t.Optional(
+            t.BooleanString({ description: 'Draw the detections into the image (default: the picture alone).' }),
+          ),
+        }),
+        detail: { summary: 'The latest analysed frame as a JPEG, at the analysis resolution' },
       },
     )
     .patch(

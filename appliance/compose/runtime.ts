@@ -15,6 +15,7 @@ import { verifiedPath } from '../models/pull';
 import { openSession, type InferenceSession } from '../inference/onnx';
 import { createEmbedder, type Embedder } from '../inference/embedder';
 import { sharpImaging } from '../imaging/sharp';
+import type { Imaging } from '../imaging/port';
 import { SearchIndex } from '../search/service';
 import { ImageService } from '../images/service';
 import { KeyFile } from '../auth/keys';
@@ -57,6 +58,7 @@ export interface Runtime {
   objects: LocalObjectStore;
   catalog: Catalog;
   embedder: Embedder;
+  imaging: Imaging;
   index: SearchIndex;
   images: ImageService;
   keys: KeyFile;
@@ -349,6 +351,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const s = session;
     return {
       config,
+      imaging: sharpImaging,
       paths,
       db,
       objects,

@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { Runtime } from './runtime';
 import { createApp } from '../api/app';
+import { uiBundle } from '../ui/assets';
 import type { FleetControl } from '../api/fleet';
 import { readPair, watchPair, type TlsPair } from '../api/tls';
 import { localBytes } from '../store/sync-objects';
@@ -58,6 +59,7 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
       mqttUrl: rt.config.mqtt.url,
       exportIntervalS: rt.config.sync.export_interval_s,
       remoteUrls: async (keys) => (sync ? sync.queue.urls(keys) : new Map<string, string>()),
+      ui: uiBundle(),
     },
     log,
     { fleet },

@@ -14,6 +14,12 @@ export const ApiConfig = obj('Local HTTP API.', {
     description: 'Address to listen on. Keep loopback unless a firewall protects the box.',
   }),
   port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
+  base_path: Type.String({
+    default: '',
+    pattern: '^(/[A-Za-z0-9._~-]+)*/?$',
+    description:
+      'The sub-path a reverse proxy serves the box under (e.g. /fovea), stripping it before it forwards; the dashboard links keep it. Empty: the root.',
+  }),
   public_url: Type.String({
     default: '',
     description: 'Base URL put in image_url links; empty derives it from the request.',

@@ -35,6 +35,12 @@ export interface RawImage {
   pixfmt: 'bgr24' | 'rgb24';
 }
 
+/** A box in frame pixels, [x1, y1, x2, y2], with the text drawn at its corner. */
+export interface LabelledBox {
+  box: [number, number, number, number];
+  label: string;
+}
+
 export interface Imaging {
   /** Read format and size from the header; reject unknown formats and images over maxPixels. */
   probe(data: Uint8Array, maxPixels: number): Promise<Probe>;
@@ -46,6 +52,8 @@ export interface Imaging {
   readExif(data: Uint8Array): Promise<Exif>;
   /** JPEG of the region `crop` of a raw frame with one labelled box drawn (box in frame pixels). */
   snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array>;
+  /** JPEG of the region `crop` of a raw frame with labelled boxes drawn (none: the picture alone). */
+  frameJpeg(img: RawImage, crop: Region, boxes: LabelledBox[], quality?: number): Promise<Uint8Array>;
   /** RGB pixels of a region of a raw frame, stretched to w x h. */
   rawRegionRgb(img: RawImage, region: Region, w: number, h: number): Promise<Uint8Array>;
 }

@@ -6,7 +6,7 @@
 import sharp, { type Metadata } from 'sharp';
 import exifr from 'exifr';
 import { AppError } from '../shared/errors';
-import type { Exif, ImageFormat, Imaging, Probe, RawImage, Region, Rgb } from './port';
+import type { Exif, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Rgb } from './port';
 
 const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
@@ -107,36 +107,51 @@ async function readExif(data: Uint8Array): Promise<Exif> {
   }
 }
 
+/** A raw frame's pixels as RGB (sharp reads raw input as RGB; BGR frames are swapped). */
+function rgbOf(img: RawImage): Uint8Array {
+  if (img.pixfmt !== 'bgr24') return img.pixels;
+  const rgb = new Uint8Array(img.pixels.length);
+  for (let i = 0; i < rgb.length; i += 3) {
+    rgb[i] = img.pixels[i + 2]!;
+    rgb[i + 1] = img.pixels[i + 1]!;
+    rgb[i + 2] = img.pixels[i]!;
+  }
+  return rgb;
+}
+
+const esc = (s: string) => s.replace(/[<>&"]/g, '');
+
 /**
- * JPEG of the region `crop` of a raw frame with one box drawn (box in frame pixels), for event
- * snapshots. BGR frames are swapped to RGB first (sharp reads raw input as RGB).
+ * JPEG of the region `crop` of a raw frame with labelled boxes drawn (boxes in frame pixels), for
+ * event snapshots and the live view.
  */
-async function snapshotJpeg(
+async function frameJpeg(img: RawImage, crop: Region, boxes: LabelledBox[], quality = 85): Promise<Uint8Array> {
+  // sharp composites after extracting, so the overlay is the crop's size, in the crop's coordinates.
+  const shapes = boxes.map(({ box, label }) => {
+    const [x1, y1, x2, y2] = box.map((v, i) => Math.round(v - (i % 2 === 0 ? crop.left : crop.top))) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    return `<rect x="${x1}" y="${y1}" width="${Math.max(1, x2 - x1)}" height="${Math.max(1, y2 - y1)}" fill="none" stroke="#00ff66" stroke-width="2"/>
+    <text x="${x1 + 2}" y="${y1 < 12 ? y1 + 12 : y1 - 3}" font-family="sans-serif" font-size="11" fill="#00ff66">${esc(label)}</text>`;
+  });
+  const svg = `<svg width="${crop.width}" height="${crop.height}" xmlns="http://www.w3.org/2000/svg">${shapes.join('')}</svg>`;
+  const base = sharp(rgbOf(img), { raw: { width: img.width, height: img.height, channels: 3 } }).extract(crop);
+  return (boxes.length ? base.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]) : base)
+    .jpeg({ quality })
+    .toBuffer();
+}
+
+/** JPEG of the region `crop` of a raw frame with one box drawn (box in frame pixels), for event snapshots. */
+function snapshotJpeg(
   img: RawImage,
   crop: Region,
   box: [number, number, number, number],
   label: string,
 ): Promise<Uint8Array> {
-  let rgb = img.pixels;
-  if (img.pixfmt === 'bgr24') {
-    rgb = new Uint8Array(img.pixels.length);
-    for (let i = 0; i < rgb.length; i += 3) {
-      rgb[i] = img.pixels[i + 2]!;
-      rgb[i + 1] = img.pixels[i + 1]!;
-      rgb[i + 2] = img.pixels[i]!;
-    }
-  }
-  // sharp composites after extracting, so the overlay is the crop's size, in the crop's coordinates.
-  const [x1, y1, x2, y2] = box.map((v, i) => Math.round(v - (i % 2 === 0 ? crop.left : crop.top)));
-  const esc = label.replace(/[<>&"]/g, '');
-  const svg = `<svg width="${crop.width}" height="${crop.height}" xmlns="http://www.w3.org/2000/svg">
-    <rect x="${x1}" y="${y1}" width="${Math.max(1, x2! - x1!)}" height="${Math.max(1, y2! - y1!)}" fill="none" stroke="#00ff66" stroke-width="2"/>
-    <text x="${x1! + 2}" y="${y1! < 12 ? y1! + 12 : y1! - 3}" font-family="sans-serif" font-size="11" fill="#00ff66">${esc}</text></svg>`;
-  return sharp(rgb, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .extract(crop)
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .jpeg({ quality: 85 })
-    .toBuffer();
+  return frameJpeg(img, crop, [{ box, label }]);
 }
 
 /**
@@ -161,4 +176,12 @@ async function rawRegionRgb(img: RawImage, region: Region, w: number, h: number)
 }
 
 /** The Imaging port, implemented with sharp. */
-export const sharpImaging: Imaging = { probe, thumbnail, centerCropRgb, readExif, snapshotJpeg, rawRegionRgb };
+export const sharpImaging: Imaging = {
+  probe,
+  thumbnail,
+  centerCropRgb,
+  readExif,
+  snapshotJpeg,
+  frameJpeg,
+  rawRegionRgb,
+};

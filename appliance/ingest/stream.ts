@@ -9,7 +9,7 @@ import { ffmpegArgs, type OutputSpec } from '../decode/ffmpeg-args';
 import { Supervisor, type StreamStatus } from '../decode/supervisor';
 import type { RawFrame, SpawnDecoder } from '../decode/ffmpeg';
 import { DropOldestQueue } from '../pipeline/queue';
-import { emptyFrame } from '../pipeline/types';
+import { emptyFrame, type Frame } from '../pipeline/types';
 import type { RunningPipeline } from '../pipeline/compile';
 import { letterboxOf, stretchOf, type Letterbox } from '../inference/detect/types';
 import { RateMeter } from './rate';
@@ -41,6 +41,8 @@ export class StreamRunner {
   private pipelineError: string | null = null;
   private loop: Promise<void> | null = null;
   private letterbox: Letterbox;
+  /** The newest frame the pipeline finished, with its results (for the live view); null before the first. */
+  private latestFrame: Frame | null = null;
   private readonly display: string;
 
   constructor(
@@ -120,6 +122,11 @@ export class StreamRunner {
     await old.close();
   }
 
+  /** The newest analysed frame (pixels at the decode size, with its detections), or null. */
+  get latest(): Frame | null {
+    return this.latestFrame;
+  }
+
   get pipeline(): RunningPipeline {
     return this.running;
   }
@@ -157,6 +164,8 @@ export class StreamRunner {
     try {
       await running.run(frame);
       if (!f.final) {
+        // Runs complete in frame order (the pipeline keeps it), so the last one to finish is the newest.
+        this.latestFrame = frame;
         this.analysed++;
         this.outRate.mark(this.deps.timers.now());
       }

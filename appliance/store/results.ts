@@ -232,6 +232,8 @@ export interface EventFilters {
   stream?: string;
   label?: string;
   type?: string;
+  zone?: string;
+  line?: string;
   from?: Date;
   to?: Date;
 }
@@ -247,7 +249,7 @@ export async function listEvents(
 ): Promise<{ items: EventRow[]; total: number }> {
   const parts: string[] = [];
   const params: Array<string> = [];
-  for (const k of ['stream', 'label', 'type'] as const) {
+  for (const k of ['stream', 'label', 'type', 'zone', 'line'] as const) {
     if (f[k]) {
       params.push(f[k]!);
       parts.push(`${k} = $${params.length}`);

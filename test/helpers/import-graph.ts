@@ -23,7 +23,7 @@ export function importsOf(file: string, text: string): Edge[] {
   const out: Edge[] = [];
   for (const m of text.matchAll(SPECIFIER)) {
     const spec = (m[1] ?? m[2] ?? m[3])!;
-    if (spec.startsWith('.')) out.push({ file, target: join(dirname(file), spec).replace(/\.ts$/, ''), pkg: false });
+    if (spec.startsWith('.')) out.push({ file, target: join(dirname(file), spec).replace(/\.tsx?$/, ''), pkg: false });
     else if (!spec.startsWith('node:') && !spec.startsWith('bun'))
       out.push({ file, target: packageOf(spec), pkg: true });
   }
@@ -38,7 +38,7 @@ export const packageOf = (spec: string) =>
     .join('/');
 
 /** The node of a file in the folder graph: its top folder, or the file's own name at the root. */
-export const folderOf = (path: string) => (path.includes('/') ? path.split('/')[0]! : path.replace(/\.ts$/, ''));
+export const folderOf = (path: string) => (path.includes('/') ? path.split('/')[0]! : path.replace(/\.tsx?$/, ''));
 
 export type FolderGraph = Map<string, Set<string>>;
 
@@ -109,10 +109,10 @@ export function violations(edges: Edge[], rules: Rule[]): Violation[] {
   return out;
 }
 
-/** Every import of every .ts file under `root` (paths relative to it). */
+/** Every import of every .ts and .tsx file under `root` (paths relative to it). */
 export async function readGraph(root: string): Promise<Edge[]> {
   const edges: Edge[] = [];
-  for (const f of [...new Glob('**/*.ts').scanSync(root)].sort()) {
+  for (const f of [...new Glob('**/*.{ts,tsx}').scanSync(root)].sort()) {
     const rel = relative(resolve(root), resolve(root, f));
     edges.push(...importsOf(rel, await Bun.file(join(root, f)).text()));
   }

@@ -3,7 +3,6 @@
  * 2-core CPU. The queues must drop (and count) instead of growing.
  */
 import { expect, test } from 'bun:test';
-import { join } from 'node:path';
 import { startAppliance, stream, tempDir, waitFor } from '../helpers/fixtures';
 import { testPatternClip } from '../helpers/media';
 

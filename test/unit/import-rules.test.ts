@@ -27,7 +27,7 @@ const ABOVE_ADAPTERS = [
   'metrics',
 ];
 const ADAPTERS = ['auth', 'config', 'decode', 'imaging', 'inference', 'models', 'objects'];
-const ALL = [...ABOVE_ADAPTERS, ...ADAPTERS, 'contracts', 'shared'];
+const ALL = [...ABOVE_ADAPTERS, ...ADAPTERS, 'contracts', 'shared', 'ui'];
 
 const RULES: Rule[] = [
   {
@@ -101,6 +101,7 @@ const RULES: Rule[] = [
       ['jose', 'auth/jwt.ts', 'one token module: algorithms, issuer and audience checked in one place'],
       ['elysia', 'api/', 'HTTP lives in api/; services take plain values, never a request context'],
       ['@elysiajs/openapi', 'api/', 'HTTP lives in api/'],
+      ['preact', 'ui/app/', 'Preact is the browser side only'],
     ] as const
   ).map(([pkg, only, why]) => ({ pkg, only: [only], why })),
 ];

@@ -1,0 +1,71 @@
+/** @module The frame of every page: the navigation, who is signed in, light or dark. */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { logout } from '../api';
+import { Link, useRoute } from '../router';
+import { useSession } from '../session';
+
+const NAV = [
+  ['/live', 'Live'],
+  ['/review', 'Review'],
+  ['/explore', 'Explore'],
+  ['/streams', 'Streams'],
+  ['/system', 'System'],
+] as const;
+
+type Theme = 'light' | 'dark';
+const systemTheme = (): Theme => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+
+export function Layout(p: { children: ComponentChildren }) {
+  const { path } = useRoute();
+  const { me, authRequired } = useSession();
+  const [theme, setTheme] = useState<Theme>(
+    () => (localStorage.getItem('fovea.theme') as Theme | null) ?? systemTheme(),
+  );
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  const toggle = () => {
+    const next = theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem('fovea.theme', next);
+    setTheme(next);
+  };
+  return (
+    <div class="shell">
+      <header class="top">
+        <Link to="/live" class="brand">
+          <span class="logo" aria-hidden="true" />
+          fovea
+        </Link>
+        <nav aria-label="Main">
+          {NAV.map(([to, label]) => (
+            <Link key={to} to={to} aria-current={path.startsWith(to) ? 'page' : undefined}>
+              {label}
+            </Link>
+          ))}
+        </nav>
+        <div class="who">
+          <button
+            type="button"
+            class="ghost"
+            onClick={toggle}
+            aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          >
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+          {authRequired && (
+            <>
+              <span class="me" title={me.kind ?? ''}>
+                {me.subject} <small>{me.role}</small>
+              </span>
+              <button type="button" class="ghost" onClick={() => void logout()}>
+                Sign out
+              </button>
+            </>
+          )}
+        </div>
+      </header>
+      <main id="main">{p.children}</main>
+    </div>
+  );
+}

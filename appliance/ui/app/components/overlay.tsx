@@ -1,0 +1,54 @@
+/**
+ * @module Boxes, labels and track ids, zones and lines drawn over a frame as SVG in the picture's
+ * own normalised coordinates (0..1), so they follow the image at any size.
+ */
+export interface OverlayData {
+  width: number;
+  height: number;
+  detections: Array<{ label: string; score: number; track_id: number | null; box: [number, number, number, number] }>;
+  zones: Array<{ name: string; polygon: Array<[number, number]> }>;
+  lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
+}
+
+export function Overlay(p: { data: OverlayData }) {
+  const { width: w, height: h } = p.data;
+  const pt = ([x, y]: [number, number]) => `${x * w},${y * h}`;
+  return (
+    <svg
+      class="overlay"
+      viewBox={`0 0 ${w} ${h}`}
+      preserveAspectRatio="none"
+      aria-hidden="true"
+      style={{ fontSize: `${Math.round(h / 22)}px` }}
+    >
+      {p.data.zones.map((z) => (
+        <g key={`z-${z.name}`} class="zone">
+          <polygon points={z.polygon.map(pt).join(' ')} />
+          <text x={z.polygon[0]![0] * w + 4} y={z.polygon[0]![1] * h + 14}>
+            {z.name}
+          </text>
+        </g>
+      ))}
+      {p.data.lines.map((l) => (
+        <g key={`l-${l.name}`} class="line">
+          <line x1={l.a[0] * w} y1={l.a[1] * h} x2={l.b[0] * w} y2={l.b[1] * h} />
+          <text x={l.a[0] * w + 4} y={l.a[1] * h - 4}>
+            {l.name}
+          </text>
+        </g>
+      ))}
+      {p.data.detections.map((d, i) => {
+        const [x1, y1, x2, y2] = d.box;
+        return (
+          <g key={`d-${d.track_id ?? `u${i}`}`} class="det" data-label={d.label}>
+            <rect x={x1 * w} y={y1 * h} width={(x2 - x1) * w} height={(y2 - y1) * h} />
+            <text x={x1 * w + 2} y={Math.max(12, y1 * h - 3)}>
+              {d.label}
+              {d.track_id !== null ? ` #${d.track_id}` : ''} {Math.round(d.score * 100)}%
+            </text>
+          </g>
+        );
+      })}
+    </svg>
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * @module The dashboard: signs the person in (or offers the first admin's sign-up on an empty box),
+ * then draws the page the path names. Served by the appliance from its own binary; no CDN.
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { authStatus, hasStoredSession, me, onSignedOut, refresh, type Me } from './api';
+import { Layout } from './components/layout';
+import { Live } from './pages/live';
+import { StreamLive } from './pages/stream-live';
+import { Login } from './pages/login';
+import { Review } from './pages/review';
+import { EventDetail } from './pages/event';
+import { Explore } from './pages/explore';
+import { Streams } from './pages/streams';
+import { System } from './pages/system';
+import { navigate, useRoute } from './router';
+import { SessionContext, type Session } from './session';
+import './style.css';
+
+type State =
+  | { kind: 'loading' }
+  | { kind: 'signin'; firstUser: boolean }
+  | { kind: 'ready'; session: Session }
+  | { kind: 'down'; error: string };
+
+async function start(): Promise<State> {
+  const status = await authStatus();
+  if (!status.auth_required) return { kind: 'ready', session: { me: await me(), authRequired: false } };
+  if (status.first_user) return { kind: 'signin', firstUser: true };
+  if (!hasStoredSession()) return { kind: 'signin', firstUser: false };
+  if (localStorage.getItem('fovea.refresh') && !(await refresh())) return { kind: 'signin', firstUser: false };
+  const who: Me = await me().catch(() => ({ subject: null, kind: null, role: null, scopes: [] }));
+  return who.subject
+    ? { kind: 'ready', session: { me: who, authRequired: true } }
+    : { kind: 'signin', firstUser: false };
+}
+
+function Pages() {
+  const { page, params } = useRoute();
+  useEffect(() => {
+    if (page === null || page === '/' || page === '/login') navigate('/live', true);
+  }, [page]);
+  switch (page) {
+    case '/live':
+      return <Live />;
+    case '/live/:id':
+      return <StreamLive id={params.id!} />;
+    case '/review':
+      return <Review />;
+    case '/review/:id':
+      return <EventDetail id={params.id!} />;
+    case '/explore':
+      return <Explore />;
+    case '/streams':
+    case '/streams/:id':
+      return <Streams id={params.id ?? null} />;
+    case '/system':
+      return <System />;
+    default:
+      return null;
+  }
+}
+
+function App() {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const load = () =>
+    start().then(setState, (e: Error) =>
+      setState({ kind: 'down', error: `the appliance does not answer: ${e.message}` }),
+    );
+  useEffect(() => {
+    void load();
+    return onSignedOut(() => setState({ kind: 'signin', firstUser: false }));
+  }, []);
+  if (state.kind === 'loading') return <p class="center muted">Loading…</p>;
+  if (state.kind === 'down') return <p class="center error">{state.error}</p>;
+  if (state.kind === 'signin') return <Login firstUser={state.firstUser} onSignedIn={() => void load()} />;
+  return (
+    <SessionContext.Provider value={state.session}>
+      <Layout>
+        <Pages />
+      </Layout>
+    </SessionContext.Provider>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

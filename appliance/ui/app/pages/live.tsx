@@ -1,0 +1,204 @@
+/**
+ * @module Live: every stream's latest analysed frame with what was detected drawn over it, its
+ * state (and why, in backoff), its rates and drops; and a ticker of events as they are stored.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { api, credential, wsHref } from '../api';
+import { Overlay, type OverlayData } from '../components/overlay';
+import { Badge } from '../components/ui';
+import { usePoll } from '../hooks';
+import { Link } from '../router';
+
+export interface StreamView {
+  id: string;
+  url: string;
+  pipeline: string;
+  state: string;
+  last_error: string | null;
+  next_retry_at: string | null;
+  fps_in: number;
+  fps_out: number;
+  frames_analysed: number;
+  dropped: number;
+  queue_depth: number;
+  restarts: number;
+  stage_ms: Record<string, number>;
+}
+
+/** The newest frame of a stream (JPEG) with its overlay, fetched every `everyMs` while mounted. */
+export function useLatestFrame(id: string, everyMs: number) {
+  const [frame, setFrame] = useState<{ url: string; overlay: OverlayData } | null>(null);
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let last: string | null = null;
+    const tick = async () => {
+      if (document.visibilityState !== 'hidden') {
+        try {
+          const [img, ov] = await Promise.all([api(`api/streams/${id}/frame`), api(`api/streams/${id}/latest`)]);
+          if (img.ok && ov.ok && live) {
+            const url = URL.createObjectURL(await img.blob());
+            const overlay = (await ov.json()) as OverlayData;
+            setFrame({ url, overlay });
+            if (last) URL.revokeObjectURL(last);
+            last = url;
+          }
+        } catch {
+          // The next tick tries again; the state badge says why a stream has no frame.
+        }
+      }
+      if (live) timer = setTimeout(tick, everyMs);
+    };
+    void tick();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+      if (last) URL.revokeObjectURL(last);
+    };
+  }, [id, everyMs]);
+  return frame;
+}
+
+function StreamCard(p: { s: StreamView }) {
+  const frame = useLatestFrame(p.s.id, 1000);
+  const s = p.s;
+  return (
+    <article class="stream-card" data-stream={s.id}>
+      <Link to={`/live/${encodeURIComponent(s.id)}`} class="frame">
+        {frame ? (
+          <>
+            <img src={frame.url} alt={`latest frame of ${s.id}`} />
+            <Overlay data={frame.overlay} />
+          </>
+        ) : (
+          <div class="img-placeholder">no frame yet</div>
+        )}
+      </Link>
+      <div class="stream-meta">
+        <strong>{s.id}</strong>
+        <Badge state={s.state} title={s.last_error ?? undefined} />
+      </div>
+      {s.last_error && s.state !== 'running' && <p class="why">{s.last_error}</p>}
+      <dl class="rates">
+        <div>
+          <dt>camera</dt>
+          <dd>{s.fps_in} fps</dd>
+        </div>
+        <div>
+          <dt>analysed</dt>
+          <dd>{s.fps_out} fps</dd>
+        </div>
+        <div>
+          <dt>skipped</dt>
+          <dd>{Math.max(0, Math.round((s.fps_in - s.fps_out) * 10) / 10)} fps</dd>
+        </div>
+        <div>
+          <dt>queue</dt>
+          <dd>{s.queue_depth}</dd>
+        </div>
+        <div>
+          <dt>dropped</dt>
+          <dd>{s.dropped}</dd>
+        </div>
+      </dl>
+    </article>
+  );
+}
+
+export interface EventView {
+  id: string;
+  stream: string;
+  timestamp: string;
+  type: string;
+  label: string;
+  track_id: number | null;
+  zone: string | null;
+  line: string | null;
+  direction: string | null;
+  count: number | null;
+  image_id: string | null;
+  revision: string | null;
+}
+
+/** Events as they are stored, over /ws/analysis (the token goes in the bearer.<token> subprotocol). */
+export function useEventFeed(max = 30): { events: EventView[]; connected: boolean } {
+  const [events, setEvents] = useState<EventView[]>([]);
+  const [connected, setConnected] = useState(false);
+  useEffect(() => {
+    let ws: WebSocket | null = null;
+    let stopped = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let lastId: string | null = null;
+    const open = () => {
+      const c = credential();
+      ws = new WebSocket(wsHref('ws/analysis'), c ? ['json', `bearer.${c}`] : ['json']);
+      ws.onopen = () => {
+        setConnected(true);
+        ws!.send(JSON.stringify({ type: 'subscribe', since: lastId }));
+      };
+      ws.onmessage = (m) => {
+        const msg = JSON.parse(m.data as string) as { id?: string; event: string; payload: EventView };
+        if (!msg.id || msg.event === 'frameAnalyzed') return;
+        lastId = msg.id;
+        setEvents((xs) => [msg.payload, ...xs].slice(0, max));
+      };
+      ws.onclose = () => {
+        setConnected(false);
+        if (!stopped) retry = setTimeout(open, 2000);
+      };
+    };
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      ws?.close();
+    };
+  }, [max]);
+  return { events, connected };
+}
+
+export function describe(e: EventView): string {
+  if (e.type === 'cross')
+    return `${e.label} #${e.track_id} crossed ${e.line} (${(e.direction ?? '').replace(/_/g, ' ')})`;
+  if (e.type === 'count') return `${e.count} × ${e.label}`;
+  return `${e.label} #${e.track_id} ${e.type === 'dwell' ? 'dwells in' : e.type === 'enter' ? 'entered' : 'left'} ${e.zone}`;
+}
+
+function Ticker() {
+  const { events, connected } = useEventFeed();
+  return (
+    <aside class="ticker card" aria-label="Live events">
+      <header class="card-head">
+        <h2>Events</h2>
+        <span class={`dot ${connected ? 'ok' : 'warn'}`} title={connected ? 'live' : 'reconnecting'} />
+      </header>
+      {events.length === 0 && <p class="muted">Waiting for events…</p>}
+      <ol>
+        {events.map((e) => (
+          <li key={e.id} data-type={e.type}>
+            <time>{new Date(e.timestamp).toLocaleTimeString()}</time>
+            <Link to={`/review/${e.id}`}>
+              <b>{e.stream}</b> {describe(e)}
+            </Link>
+          </li>
+        ))}
+      </ol>
+    </aside>
+  );
+}
+
+export function Live() {
+  const { data, error } = usePoll<{ items: StreamView[] }>('api/streams', 2000);
+  return (
+    <div class="live">
+      <div class="grid">
+        {error && <p class="error">{error.message}</p>}
+        {data?.items.length === 0 && <p class="muted">No streams are configured on this box.</p>}
+        {data?.items.map((s) => (
+          <StreamCard key={s.id} s={s} />
+        ))}
+      </div>
+      <Ticker />
+    </div>
+  );
+}
