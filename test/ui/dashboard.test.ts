@@ -1,0 +1,274 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium via playwright-core) against a real appliance
+ * playing the person video and a live RTSP test pattern. One appliance and one browser for the file;
+ * the tests run in order and build on each other (the first signs the first admin up). Every page
+ * fails on a request to another origin or an uncaught error. Screenshots: test-artifacts/screenshots.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { COCO, startAppliance, stream, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
+import { startRtsp, type RtspServer } from '../helpers/rtsp';
+import { DESKTOP, PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
+
+let app: Appliance;
+let rtsp: RtspServer;
+let browser: Browsing;
+let page: Page & { problems: string[] };
+const pages: Array<Page & { problems: string[] }> = [];
+const loadTimes: Record<string, number> = {};
+const ADMIN = { username: 'ann', password: 'ann password 1' };
+
+beforeAll(async () => {
+  rtsp = await startRtsp({ auth: 'none' });
+  app = await startAppliance({
+    api: { auth: true, rate_limit_per_minute: 1_000_000 },
+    streams: [
+      stream({
+        id: 'table',
+        url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+        pipeline: 'people',
+        realtime: true,
+        loop: true,
+        fps: 5,
+      }),
+      stream({ id: 'cam', url: rtsp.url, pipeline: 'objects', realtime: true, fps: 2 }),
+    ],
+  });
+  browser = await startBrowser();
+  page = await browser.page(app.url);
+  pages.push(page);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.[Symbol.asyncDispose]();
+  await app?.[Symbol.asyncDispose]();
+  await rtsp?.stop();
+});
+
+/** Open a page of the app by its path and time until `ready` shows (the first load of that page). */
+async function open(p: Page, path: string, ready: string): Promise<number> {
+  const t0 = performance.now();
+  await p.goto(app.url + path);
+  await p.waitForSelector(ready, { timeout: 30_000 });
+  return Math.round(performance.now() - t0);
+}
+
+async function signIn(p: Page, who: { username: string; password: string }) {
+  await p.goto(`${app.url}/`);
+  await p.fill('input[name=username]', who.username);
+  await p.fill('input[name=password]', who.password);
+  await p.click('button[type=submit]');
+  await p.waitForSelector('nav[aria-label=Main]');
+}
+
+describe('dashboard', () => {
+  test('an empty box offers the first-admin signup; sign out; a wrong password is refused; sign in', async () => {
+    await page.goto(`${app.url}/live`);
+    await page.waitForSelector('#login-title');
+    const offer = await page.textContent('.login-card');
+    await shot(page, 'signup-desktop');
+    await page.fill('input[name=username]', ADMIN.username);
+    await page.fill('input[name=password]', ADMIN.password);
+    await page.fill('input[name=confirm]', ADMIN.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('nav[aria-label=Main]');
+    const who = await page.textContent('.me');
+    await page.click('text=Sign out');
+    await page.waitForSelector('#login-title');
+    await page.fill('input[name=username]', ADMIN.username);
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    const refused = await page.textContent('.login-card .error');
+    await signIn(page, ADMIN);
+    // A reload keeps the session (the refresh token is stored; the access token is not).
+    await page.reload();
+    await page.waitForSelector('nav[aria-label=Main]');
+    expect({ offer, who, refused }).toEqual({
+      offer: expect.stringContaining('no user yet'),
+      who: expect.stringContaining('ann'),
+      refused: 'wrong user name or password',
+    });
+  }, 60_000);
+
+  test('Live shows the stream running with boxes within seconds, and the ticker gets person events', async () => {
+    loadTimes.live = await open(page, '/live', '.stream-card[data-stream=table]');
+    await page.waitForSelector('.stream-card[data-stream=table] [data-state=running]', { timeout: 30_000 });
+    await page.waitForSelector('.stream-card[data-stream=table] .overlay .det[data-label=person]', { timeout: 60_000 });
+    await page.waitForSelector('.ticker li[data-type=enter]', { timeout: 60_000 });
+    await shot(page, 'live-desktop');
+    const zone = await page.textContent('.stream-card[data-stream=table] .overlay .zone text');
+    const ticker = await page.textContent('.ticker li[data-type=enter]');
+    expect({ zone, ticker }).toEqual({
+      zone: 'scene',
+      ticker: expect.stringMatching(/table person #\d+ entered scene/),
+    });
+  }, 120_000);
+
+  test('a new event appears in Review without a reload, and "find similar" finds its snapshot first', async () => {
+    await page.click('nav >> text=Review');
+    await page.waitForSelector('.event-row');
+    const first = await page.getAttribute('.events li[data-event]', 'data-event');
+    // Review polls: the next stored event shows up on this very page.
+    await waitFor(
+      async () => (await page.getAttribute('.events li[data-event]', 'data-event')) !== first,
+      60_000,
+      'a newer event in Review',
+    );
+    await shot(page, 'review-desktop');
+    await page.click('.events li:has(img) .event-row');
+    await page.waitForSelector('text=Find similar');
+    const eventId = page.url().split('/review/')[1]!;
+    const ev = (await (await app.api(`/api/events/${eventId}`)).json()) as { image_id: string };
+    await page.click('text=Find similar');
+    await page.waitForSelector('.tiles .tile');
+    const top = await page.getAttribute('.tiles .tile', 'data-image');
+    await shot(page, 'event-similar');
+    expect(top).toBe(ev.image_id);
+  }, 120_000);
+
+  test('upload 5 photos and a text file named .jpg: 5 are added, one shows the server error; search by photo ranks it first', async () => {
+    loadTimes.explore = await open(page, '/explore', '.drop');
+    const photos = (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(20, 25);
+    const files = await Promise.all(
+      photos.map(async (f) => ({
+        name: f,
+        mimeType: 'image/jpeg',
+        buffer: Buffer.from(await Bun.file(join(COCO, f)).arrayBuffer()),
+      })),
+    );
+    await page.setInputFiles('input[aria-label="Photos to upload"]', [
+      ...files,
+      { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are not pixels') },
+    ]);
+    await waitFor(async () => (await page.$$('.uploads li[data-state=sending]')).length === 0, 60_000, 'uploads done');
+    const states = await page.$$eval('.uploads li', (ls) => ls.map((l) => l.getAttribute('data-state')));
+    const failure = await page.textContent('.uploads li[data-state=failed] .error');
+    await shot(page, 'explore-desktop');
+    const list = (await (await app.api(`/api/images?limit=100`)).json()) as {
+      items: Array<{ image_id: string; name: string }>;
+    };
+    const mine = list.items.find((i) => i.name === photos[2]!.replace(/\.jpg$/, ''))!;
+    await page.setInputFiles('input[aria-label="Photo to search by"]', join(COCO, photos[2]!));
+    await page.waitForSelector('.card:has(h2:text("Results")) .tile');
+    const top = await page.getAttribute('.card:has(h2:text("Results")) .tile', 'data-image');
+    expect({ states: states.sort(), failure, top }).toEqual({
+      states: ['done', 'done', 'done', 'done', 'done', 'failed'],
+      failure: expect.stringContaining('not a JPEG, PNG or WebP'),
+      top: mine.image_id,
+    });
+  }, 120_000);
+
+  test('an invalid override shows the error inline and the stream keeps running', async () => {
+    loadTimes.streams = await open(page, '/streams/table', '.dag .stage');
+    await page.fill('textarea[name=overrides]', 'detect.score=5');
+    await page.click('.change button[type=submit]');
+    const error = await page.waitForSelector('.change .error');
+    const text = await error.textContent();
+    await shot(page, 'streams-error');
+    const s = (await (await app.api('/api/streams/table')).json()) as { state: string };
+    expect({ text, state: s.state }).toEqual({ text: expect.stringMatching(/detect.*score/), state: 'running' });
+  }, 60_000);
+
+  test('a camera that goes away shows backoff on Live', async () => {
+    await open(page, '/live', '.stream-card[data-stream=cam] [data-state=running]');
+    await rtsp.stop();
+    await page.waitForSelector('.stream-card[data-stream=cam] [data-state=backoff]', { timeout: 30_000 });
+    const why = await page.textContent('.stream-card[data-stream=cam] .why');
+    await shot(page, 'live-backoff');
+    expect(why?.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('System shows health, delivery, the fleet and, for an admin, backups, users and keys', async () => {
+    loadTimes.system = await open(page, '/system', 'h2:text("Users and API keys")');
+    const titles = await page.$$eval('.system h2', (hs) => hs.map((h) => h.textContent));
+    await shot(page, 'system-desktop');
+    expect(titles).toEqual([
+      'Health',
+      'Streams and inference',
+      'Delivery',
+      'S3 sync',
+      'Fleet',
+      'Backups',
+      'Users and API keys',
+    ]);
+  }, 60_000);
+
+  test('a viewer sees no delete, change, user or key controls, and the API still refuses them', async () => {
+    const api = (path: string, init: RequestInit = {}) => app.api(path, init);
+    await api('/api/auth/signup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'vic', password: 'vic password 1', role: 'viewer' }),
+    });
+    const v = await browser.page(app.url);
+    pages.push(v);
+    await signIn(v, { username: 'vic', password: 'vic password 1' });
+    await open(v, '/explore', '.library-head');
+    await v.waitForSelector('.tile');
+    const explore = { upload: await v.$('input[aria-label="Photos to upload"]'), del: await v.$('.tile-delete') };
+    await open(v, '/streams/table', '.dag .stage');
+    const change = await v.$('.change');
+    await open(v, '/system', 'h2:text("Health")');
+    const users = await v.$('h2:text("Users and API keys")');
+    const token = await v.evaluate(() => localStorage.getItem('fovea.refresh'));
+    const access = (await (
+      await fetch(`${app.url}/api/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: token }),
+      })
+    ).json()) as { access_token: string };
+    const bearer = { authorization: `Bearer ${access.access_token}` };
+    const some = ((await (await app.api('/api/images?limit=1')).json()) as { items: Array<{ image_id: string }> })
+      .items[0]!;
+    const refused = [
+      (await fetch(`${app.url}/api/images/${some.image_id}`, { method: 'DELETE', headers: bearer })).status,
+      (
+        await fetch(`${app.url}/api/streams/table`, {
+          method: 'PATCH',
+          headers: { ...bearer, 'content-type': 'application/json' },
+          body: '{"overrides":{}}',
+        })
+      ).status,
+      (await fetch(`${app.url}/api/users`, { headers: bearer })).status,
+      (await fetch(`${app.url}/api/keys`, { headers: bearer })).status,
+    ];
+    expect({ upload: !!explore.upload, del: !!explore.del, change: !!change, users: !!users, refused }).toEqual({
+      upload: false,
+      del: false,
+      change: false,
+      users: false,
+      refused: [403, 403, 403, 403],
+    });
+  }, 90_000);
+
+  test('on a phone-sized screen the pages fit the width', async () => {
+    const p = await browser.page(app.url, PHONE);
+    pages.push(p);
+    await signIn(p, ADMIN);
+    const widths: Record<string, number> = {};
+    for (const [path, ready] of [
+      ['/live', '.stream-card'],
+      ['/review', '.event-row'],
+      ['/explore', '.library-head'],
+      ['/system', 'h2:text("Health")'],
+    ] as const) {
+      await open(p, path, ready);
+      await shot(p, `${path.slice(1)}-phone`);
+      widths[path] = await p.evaluate<number>('document.documentElement.scrollWidth');
+    }
+    expect(widths).toEqual({
+      '/live': PHONE.width,
+      '/review': PHONE.width,
+      '/explore': PHONE.width,
+      '/system': PHONE.width,
+    });
+  }, 90_000);
+
+  test('no page made a request to another origin or threw', () => {
+    console.log(`first load (ms, desktop ${DESKTOP.width}x${DESKTOP.height}): ${JSON.stringify(loadTimes)}`);
+    expect(pages.flatMap((p) => p.problems)).toEqual([]);
+  });
+});
