@@ -22,6 +22,7 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/metrics', need: scoped('metrics:read') },
   { method: 'GET', path: '/openapi.json', need: 'public' },
   { method: 'GET', path: '/docs', need: 'public' },
+  { method: 'GET', path: '/docs/assets/:name', need: 'public' },
   // The dashboard: its pages and content-hashed assets are static; what they show comes from /api.
   ...PAGES.map((path) => ({ method: 'GET', path, need: 'public' as const })),
   { method: 'GET', path: '/assets/:name', need: 'public' },

@@ -3,7 +3,6 @@
  * and the OpenAPI document (/openapi.json) with its docs page (/docs).
  */
 import { Elysia } from 'elysia';
-import { openapi } from '@elysiajs/openapi';
 import type { Config } from '../config/schema';
 import type { Metrics } from '../metrics/prom';
 import type { Authenticator } from '../auth/identity';
@@ -34,6 +33,7 @@ import { hardening } from './hardening';
 import { backupApi } from './backup';
 import { usersApi } from './users';
 import { uiApi } from './ui';
+import { docsApi } from './docs';
 import type { UiBundle } from '../ui/bundle';
 
 /** Multipart framing around a file is small; this much on top of the file limit is allowed. */
@@ -100,26 +100,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         now: opts.now,
       }),
     )
-    .use(
-      openapi({
-        path: '/docs',
-        specPath: '/openapi.json',
-        documentation: {
-          info: {
-            title: 'fovea appliance API',
-            version: VERSION,
-            description: 'Local image registry and similarity search of one fovea box.',
-          },
-          components: {
-            securitySchemes: {
-              apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-              bearer: { type: 'http', scheme: 'bearer' },
-            },
-          },
-          security: [{ apiKey: [] }, { bearer: [] }],
-        },
-      }),
-    )
+    .use(docsApi(VERSION))
     .use(uiApi(rt.ui, c.base_path))
     .use(healthApi(rt))
     .use(

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 
 export interface UiFile {
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   type: string;
 }
 
