@@ -3,9 +3,10 @@
  * the native addons with their shared libraries are all inside it (see scripts/native-files.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nativeFiles, rewrites } from './native-files';
+import { buildUi } from '../appliance/ui/bundle';
 
 const root = join(import.meta.dir, '..');
 const outfile = process.argv[2] ?? join(root, 'dist', 'fovea');
@@ -24,6 +25,26 @@ const bootSource = readFileSync(join(import.meta.dir, 'native-boot.ts.txt'), 'ut
   )
   .replace('__HASH__', hash.digest('hex').slice(0, 16));
 
+// The dashboard, built now and embedded: ui/assets.ts is replaced by a module that serves these files.
+const uiDir = join(root, 'dist', 'ui');
+rmSync(uiDir, { recursive: true, force: true });
+mkdirSync(join(uiDir, 'assets'), { recursive: true });
+const ui = await buildUi();
+const uiFiles = [...ui.assets].map(([name, f], i) => {
+  writeFileSync(join(uiDir, name), f.body);
+  return { i, name, type: f.type, path: join(uiDir, name) };
+});
+const uiSource = `${uiFiles.map((f) => `import u${f.i} from ${JSON.stringify(f.path)} with { type: 'file' };`).join('\n')}
+const index = ${JSON.stringify(ui.index)};
+const files = [${uiFiles.map((f) => `[${JSON.stringify(f.name)}, u${f.i}, ${JSON.stringify(f.type)}]`).join(', ')}];
+let bundle = null;
+export function uiBundle() {
+  bundle ??= Promise.all(files.map(async ([name, path, type]) => [name, { body: new Uint8Array(await Bun.file(path).arrayBuffer()), type }]))
+    .then((entries) => ({ index, assets: new Map(entries) }));
+  return bundle;
+}
+`;
+
 const applied = new Set<number>();
 const result = await Bun.build({
   // The inference worker is bundled as its own entrypoint (Bun's rule for workers in executables).
@@ -36,6 +57,7 @@ const result = await Bun.build({
       name: 'fovea-native',
       setup(build) {
         build.onLoad({ filter: /appliance\/native\.ts$/ }, () => ({ contents: bootSource, loader: 'ts' }));
+        build.onLoad({ filter: /appliance\/ui\/assets\.ts$/ }, () => ({ contents: uiSource, loader: 'js' }));
         build.onLoad(
           { filter: /node_modules\/(onnxruntime-node|@duckdb\/node-bindings|usearch|sharp)\/.*\.(c|m)?js$/ },
           async (args) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { IMAGES, SHARED, VIDEOS, fileBlob, form, tempDir, waitFor } from '../helpers/fixtures';
 import { waitForLine } from '../helpers/process';
+import { shot, startBrowser } from '../helpers/browser';
 
 const root = join(import.meta.dir, '../..');
 
@@ -95,6 +96,22 @@ describe('single binary', () => {
         await fetch(`${url}/api/events?stream=bottles&type=count&label=bottle`, { headers })
       ).json()) as { total: number };
       expect([stream.frames_analysed, events.total]).toEqual([expect.above(50), expect.above(0)]);
+      // The dashboard and the docs viewer are inside the binary: a deep link, its assets, the page in Chromium.
+      const html = await (await fetch(`${url}/review`)).text();
+      const assets = [...html.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1]!);
+      const statuses = await Promise.all(
+        [...assets, 'docs/assets/swagger-ui-bundle.js'].map(async (a) => (await fetch(`${url}/${a}`)).status),
+      );
+      await using browser = await startBrowser();
+      const page = await browser.page(url);
+      await page.goto(`${url}/live`);
+      await page.waitForSelector('#login-title', { timeout: 30_000 });
+      await shot(page, 'binary-login');
+      expect({ assets: assets.length, statuses, problems: page.problems }).toEqual({
+        assets: 2,
+        statuses: [200, 200, 200],
+        problems: [],
+      });
     } finally {
       server.kill('SIGTERM');
       expect(await server.exited).toBe(0);
