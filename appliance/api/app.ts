@@ -95,6 +95,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         metricsAuth: c.metrics_auth,
         publicRead: c.public_read,
         perMinute: c.rate_limit_per_minute,
+        peoplePerMinute: c.people_rate_limit_per_minute,
         identify: (tok) => rt.auth.identify(tok),
         noUsers: () => rt.users.list().length === 0,
         now: opts.now,

@@ -11,6 +11,7 @@ import { AppError } from '../shared/errors';
 import { RateLimiter } from '../auth/ratelimit';
 import type { Identity } from '../auth/identity';
 import { ruleOf, type Need } from './access';
+import { budgetOf, type Budget } from './budget';
 
 export interface AuthOptions {
   /** Off: no credential is asked for (a development box; every route is open). */
@@ -20,6 +21,8 @@ export interface AuthOptions {
   /** Views marked publicRead in the table are open to anonymous callers. */
   publicRead?: boolean;
   perMinute: number;
+  /** The people's budget (see budget.ts). */
+  peoplePerMinute: number;
   identify: (token: string) => Promise<Identity>;
   /** True while the box has no user (the first signup is open). */
   noUsers: () => boolean;
@@ -60,19 +63,29 @@ const identities = new WeakMap<Request, Identity>();
 export const identityOf = (req: Request): Identity | undefined => identities.get(req);
 
 export const authGuard = (opts: AuthOptions) => {
-  const byIp = new RateLimiter(opts.perMinute, opts.now);
-  const bySubject = new RateLimiter(opts.perMinute, opts.now);
+  const limits: Record<Budget, { byIp: RateLimiter; bySubject: RateLimiter }> = {
+    clients: { byIp: new RateLimiter(opts.perMinute, opts.now), bySubject: new RateLimiter(opts.perMinute, opts.now) },
+    people: {
+      byIp: new RateLimiter(opts.peoplePerMinute, opts.now),
+      bySubject: new RateLimiter(opts.peoplePerMinute, opts.now),
+    },
+  };
   return new Elysia({ name: 'auth' }).onRequest(async ({ request, server }) => {
     const path = new URL(request.url).pathname;
     const metrics = path === '/metrics';
     if (!path.startsWith('/api/') && !metrics) return;
+    const token = tokenOf(request.headers);
+    // Who calls decides the budget; a credential that does not check out is refused below, where
+    // one is needed (a public route ignores it), and counts against the clients' budget meanwhile.
+    const known = opts.required && token ? await opts.identify(token).catch((e: unknown) => e as Error) : null;
+    const id = known instanceof Error ? null : known;
+    const { byIp, bySubject } = limits[budgetOf(request.method, path, id?.kind ?? null)];
     const ip = server?.requestIP(request)?.address ?? 'unknown';
     const ipDecision = byIp.take(ip);
     if (!ipDecision.ok) throw limited(ipDecision.retryAfterS, 'address');
     if (!opts.required || (metrics && !opts.metricsAuth)) return;
     // A path the table does not know needs a signed-in caller, then answers 404 (no route probing).
     const need: Need = ruleOf(request.method, path)?.need ?? 'user';
-    const token = tokenOf(request.headers);
     if (need === 'public') return;
     if (
       !token &&
@@ -80,7 +93,7 @@ export const authGuard = (opts: AuthOptions) => {
     )
       return;
     if (!token) throw required();
-    const id = await opts.identify(token);
+    if (!id) throw known;
     const subject = bySubject.take(`${id.kind}:${id.subject}`);
     if (!subject.ok) throw limited(subject.retryAfterS, id.kind === 'key' ? 'API key' : 'user');
     const missing = allows(need, id);

@@ -3,6 +3,7 @@
  * registers the sample photos (once), makes an API key, serves, and prints curl lines to try.
  */
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parse as parseYamlText } from 'yaml';
 import samplesText from '../../models/samples.yaml' with { type: 'text' };
@@ -60,6 +61,14 @@ async function demoVideo(stateDir: string): Promise<string> {
   return target;
 }
 
+/** The demo's own admin, 'demo', with a new password each run (printed; the box listens on loopback). */
+async function demoUser(rt: Runtime): Promise<{ name: string; password: string }> {
+  const password = randomBytes(12).toString('base64url');
+  if (rt.users.byName('demo')) await rt.users.consumeReset(await rt.users.issueReset('demo'), password);
+  else await rt.users.create('demo', 'admin', password);
+  return { name: 'demo', password };
+}
+
 async function registerSamples(rt: Runtime, log: Logger): Promise<number> {
   const { total } = await rt.images.list({ tags: ['sample'] }, 1, 1);
   if (total > 0) return 0;
@@ -88,7 +97,8 @@ export const demo: Command = {
 Everything a first try needs: pulls the embedding and detection models (from ../shared/models or
 upstream), registers the sample photos once, plays the sample person video in a loop through the
 built-in 'people' pipeline (when the config has no streams), creates an API key 'demo' (replacing
-an earlier one), serves the API and prints curl commands that work against it.`,
+an earlier one) and an admin user 'demo' with a new password, serves the API and the dashboard, and
+prints how to sign in and curl commands that work against it.`,
   options: { ...CONFIG_OPTION },
   async run(values) {
     const { config, log } = setup(values);
@@ -112,10 +122,15 @@ an earlier one), serves the API and prints curl commands that work against it.`,
     await registerSamples(rt, log);
     await rt.keys.revoke('demo');
     const key = await rt.keys.create('demo');
+    const who = await demoUser(rt);
     const url = box.url;
     const someId = (await rt.images.list({ tags: ['sample'] }, 1, 1)).items[0]?.id ?? 'IMAGE_ID';
     print(`
 fovea demo is serving at ${url}   (Ctrl-C stops it)
+
+  Dashboard: open ${url}/ and sign in as ${who.name} / ${who.password}
+  (the Live page shows the person video analysed; Review its events; Explore the sample photos)
+
 API key (shown once): ${key}
 
   export FOVEA_KEY=${key}

@@ -98,6 +98,13 @@ export const ApiConfig = obj('Local HTTP API.', {
     maximum: 1_000_000,
     description: 'Requests a minute allowed per API key and per client IP.',
   }),
+  people_rate_limit_per_minute: Type.Integer({
+    default: 3000,
+    minimum: 1,
+    maximum: 1_000_000,
+    description:
+      'Reads a minute allowed per signed-in person and per client IP, and media reads (thumbnails, files, latest frames) of anyone: a dashboard never reaches it.',
+  }),
   jwt: obj('JSON Web Tokens accepted besides API keys (WebSocket /ws/analysis). Off while no key is set.', {
     hs256_secret: Type.String({
       default: '',

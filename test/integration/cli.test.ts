@@ -111,7 +111,7 @@ describe('fovea CLI', () => {
     expect(ok.err).not.toContain(secret);
   });
 
-  test('demo pulls the model, registers the samples, prints a working key and serves', async () => {
+  test('demo pulls the model, registers the samples, prints a working key and sign-in, and serves', async () => {
     await ensureModel();
     await using dir = await tempDir();
     const p = Bun.spawn([process.execPath, main, 'demo'], {
@@ -146,7 +146,21 @@ describe('fovea CLI', () => {
       });
       const top = ((await search.json()) as { results: Array<{ metadata: { name: string } }> }).results[0]!.metadata
         .name;
-      expect([list.total, top]).toEqual([12, 'COCO 000000000139']);
+      // The printed sign-in works: the person signs in with it as the demo's admin.
+      const [, user, password] = /sign in as (\S+) \/ (\S+)/.exec(text)!;
+      const login = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: user, password }),
+      });
+      const signedIn = ((await login.json()) as { user: { name: string; role: string } }).user;
+      const page = await fetch(`${url}/`);
+      expect({ total: list.total, top, signedIn, page: page.status }).toEqual({
+        total: 12,
+        top: 'COCO 000000000139',
+        signedIn: expect.objectContaining({ name: 'demo', role: 'admin' }),
+        page: 200,
+      });
     } finally {
       p.kill('SIGTERM');
       expect(await p.exited).toBe(0);

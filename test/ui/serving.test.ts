@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { buildUi } from '../../appliance/ui/bundle';
-import { startAppliance, type Appliance } from '../helpers/fixtures';
+import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { COCO, startAppliance, waitFor, type Appliance } from '../helpers/fixtures';
 import { shot, startBrowser, type Browsing } from '../helpers/browser';
 
 const BUDGET_GZ = 300 * 1024;
@@ -96,4 +98,50 @@ describe('behind a proxy under /fovea', () => {
       problems: [],
     });
   }, 60_000);
+});
+
+describe('rate limits that fit a person', () => {
+  test('Explore with 200 photos and Live polling, under the default limits: no 429', async () => {
+    await using app = await startAppliance({ api: { auth: true, rate_limit_per_minute: 100 } });
+    const photos = (await readdir(COCO)).filter((f) => f.endsWith('.jpg'));
+    for (let i = 0; i < 200; i++) {
+      const f = photos[i % photos.length]!;
+      await app.rt.images.register({
+        data: new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer()),
+        fileName: f,
+        name: `grid ${i}`,
+        description: null,
+        tags: ['grid'],
+      });
+    }
+    await app.rt.users.create('ann', 'viewer', 'ann password 1');
+    await using browser = await startBrowser();
+    const page = await browser.page(app.url);
+    const refused: string[] = [];
+    let thumbs = 0;
+    page.on('response', (r) => {
+      if (r.status() === 429) refused.push(r.url());
+      if (r.url().endsWith('/thumbnail') && r.status() === 200) thumbs++;
+    });
+    await page.goto(`${app.url}/`);
+    await page.fill('input[name=username]', 'ann');
+    await page.fill('input[name=password]', 'ann password 1');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('nav[aria-label=Main]');
+    await page.click('nav >> text=Explore');
+    await page.waitForSelector('.tile');
+    // Scroll to the end so every page of the grid loads and every thumbnail is asked for.
+    await waitFor(
+      async () => {
+        await page.mouse.wheel(0, 20_000);
+        return (await page.$$('.tile img')).length >= 200;
+      },
+      60_000,
+      'all 200 thumbnails shown',
+    );
+    await page.click('nav >> text=System');
+    await page.waitForSelector('h2:text("Health")');
+    await page.waitForTimeout(5_000);
+    expect({ thumbs: thumbs >= 200 ? 'all' : thumbs, refused }).toEqual({ thumbs: 'all', refused: [] });
+  }, 120_000);
 });

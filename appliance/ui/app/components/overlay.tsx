@@ -19,7 +19,7 @@ export function Overlay(p: { data: OverlayData }) {
       viewBox={`0 0 ${w} ${h}`}
       preserveAspectRatio="none"
       aria-hidden="true"
-      style={{ fontSize: `${Math.round(h / 22)}px` }}
+      style={{ fontSize: `${Math.round(h / 16)}px` }}
     >
       {p.data.zones.map((z) => (
         <g key={`z-${z.name}`} class="zone">
@@ -42,7 +42,7 @@ export function Overlay(p: { data: OverlayData }) {
         return (
           <g key={`d-${d.track_id ?? `u${i}`}`} class="det" data-label={d.label}>
             <rect x={x1 * w} y={y1 * h} width={(x2 - x1) * w} height={(y2 - y1) * h} />
-            <text x={x1 * w + 2} y={Math.max(12, y1 * h - 3)}>
+            <text x={x1 * w + 2} y={Math.max(h / 16, y1 * h - 3)}>
               {d.label}
               {d.track_id !== null ? ` #${d.track_id}` : ''} {Math.round(d.score * 100)}%
             </text>
