@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { startAppliance, stream, VIDEOS } from '../test/helpers/fixtures';
+import { personStream, startAppliance, stream, VIDEOS } from '../test/helpers/fixtures';
 import { startBrowser } from '../test/helpers/browser';
 
 const OUT = join(import.meta.dir, '../docs/screenshots');
@@ -14,14 +14,7 @@ const VIEW = { width: 1100, height: 620 };
 await using app = await startAppliance({
   api: { auth: true, rate_limit_per_minute: 1_000_000 },
   streams: [
-    stream({
-      id: 'table',
-      url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
-      pipeline: 'people',
-      realtime: true,
-      loop: true,
-      fps: 5,
-    }),
+    personStream(),
     stream({
       id: 'parking',
       url: join(VIDEOS, 'car-detection.mp4'),

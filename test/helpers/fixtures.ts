@@ -120,3 +120,14 @@ export async function waitFor<T>(
 export function stream(over: Record<string, unknown> & { id: string; url: string; pipeline: string }) {
   return Value.Default(StreamConfig, { realtime: false, queue: 8, ...over }) as StreamConfig;
 }
+
+/** The sample person video as a live-like stream (real time, looping, 5 fps) through the `people` pipeline. */
+export const personStream = (id = 'table') =>
+  stream({
+    id,
+    url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+    pipeline: 'people',
+    realtime: true,
+    loop: true,
+    fps: 5,
+  });

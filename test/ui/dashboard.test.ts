@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { COCO, startAppliance, stream, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
+import { COCO, personStream, startAppliance, stream, waitFor, type Appliance } from '../helpers/fixtures';
 import { startRtsp, type RtspServer } from '../helpers/rtsp';
 import { DESKTOP, PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
 
@@ -24,17 +24,7 @@ beforeAll(async () => {
   rtsp = await startRtsp({ auth: 'none' });
   app = await startAppliance({
     api: { auth: true, rate_limit_per_minute: 1_000_000 },
-    streams: [
-      stream({
-        id: 'table',
-        url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
-        pipeline: 'people',
-        realtime: true,
-        loop: true,
-        fps: 5,
-      }),
-      stream({ id: 'cam', url: rtsp.url, pipeline: 'objects', realtime: true, fps: 2 }),
-    ],
+    streams: [personStream(), stream({ id: 'cam', url: rtsp.url, pipeline: 'objects', realtime: true, fps: 2 })],
   });
   browser = await startBrowser();
   page = await browser.page(app.url);

@@ -3,6 +3,7 @@
  * days are not laid out), drag-and-drop upload of many files with per-file progress and errors,
  * search by dropping a photo (scores and a threshold), tag filter, delete for operators.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ApiImage, Card, ErrorLine } from '../components/ui';
@@ -58,6 +59,36 @@ function useLibrary(tag: string, version: number) {
     if (total !== null && items.length < total) void load(Math.floor(items.length / PAGE) + 1);
   };
   return { items, total, error, more, remove: (id: string) => setItems((xs) => xs.filter((x) => x.image_id !== id)) };
+}
+
+/** A drop target that is also a file picker (keyboard and touch). */
+function DropZone(p: {
+  label: string;
+  multiple?: boolean;
+  onFiles: (files: File[]) => void;
+  children: ComponentChildren;
+}) {
+  const files = (e: DragEvent | Event) =>
+    [...((e as DragEvent).dataTransfer?.files ?? (e.target as HTMLInputElement).files ?? [])] as File[];
+  return (
+    <label
+      class="drop"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        p.onFiles(files(e));
+      }}
+    >
+      {p.children}
+      <input
+        type="file"
+        multiple={p.multiple}
+        accept="image/jpeg,image/png,image/webp"
+        onChange={(e) => p.onFiles(files(e))}
+        aria-label={p.label}
+      />
+    </label>
+  );
 }
 
 const dayOf = (iso: string) =>
@@ -122,31 +153,14 @@ export function Explore() {
     const d = dayOf(im.created_at);
     groups.set(d, [...(groups.get(d) ?? []), im]);
   }
-  const files = (e: DragEvent | Event) =>
-    [...((e as DragEvent).dataTransfer?.files ?? (e.target as HTMLInputElement).files ?? [])] as File[];
-
   return (
     <div class="explore">
       <div class="explore-tools">
         {can('images:write') && (
           <Card title="Upload" class="drop-card">
-            <label
-              class="drop"
-              onDragOver={(e) => e.preventDefault()}
-              onDrop={(e) => {
-                e.preventDefault();
-                void upload(files(e));
-              }}
-            >
+            <DropZone label="Photos to upload" multiple onFiles={(fs) => void upload(fs)}>
               Drop photos here, or choose
-              <input
-                type="file"
-                multiple
-                accept="image/jpeg,image/png,image/webp"
-                onChange={(e) => void upload(files(e))}
-                aria-label="Photos to upload"
-              />
-            </label>
+            </DropZone>
             <ul class="uploads" aria-live="polite">
               {uploads.map((u, i) => (
                 <li key={`${u.name}-${i}`} data-state={u.state}>
@@ -160,26 +174,9 @@ export function Explore() {
           </Card>
         )}
         <Card title="Search by photo" class="drop-card">
-          <label
-            class="drop"
-            onDragOver={(e) => e.preventDefault()}
-            onDrop={(e) => {
-              e.preventDefault();
-              const f = files(e)[0];
-              if (f) void search(f);
-            }}
-          >
+          <DropZone label="Photo to search by" onFiles={(fs) => fs[0] && void search(fs[0])}>
             Drop a photo to find similar ones
-            <input
-              type="file"
-              accept="image/jpeg,image/png,image/webp"
-              aria-label="Photo to search by"
-              onChange={(e) => {
-                const f = files(e)[0];
-                if (f) void search(f);
-              }}
-            />
-          </label>
+          </DropZone>
           <label class="threshold">
             Threshold {threshold.toFixed(2)}
             <input

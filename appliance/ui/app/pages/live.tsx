@@ -59,20 +59,25 @@ export function useLatestFrame(id: string, everyMs: number) {
   return frame;
 }
 
+/** A stream's newest analysed frame with its overlay, refreshed every `everyMs`. */
+export function LiveFrame(p: { id: string; everyMs: number }) {
+  const frame = useLatestFrame(p.id, p.everyMs);
+  return frame ? (
+    <>
+      <img src={frame.url} alt={`latest frame of ${p.id}`} />
+      <Overlay data={frame.overlay} />
+    </>
+  ) : (
+    <div class="img-placeholder">no frame yet</div>
+  );
+}
+
 function StreamCard(p: { s: StreamView }) {
-  const frame = useLatestFrame(p.s.id, 1000);
   const s = p.s;
   return (
     <article class="stream-card" data-stream={s.id}>
       <Link to={`/live/${encodeURIComponent(s.id)}`} class="frame">
-        {frame ? (
-          <>
-            <img src={frame.url} alt={`latest frame of ${s.id}`} />
-            <Overlay data={frame.overlay} />
-          </>
-        ) : (
-          <div class="img-placeholder">no frame yet</div>
-        )}
+        <LiveFrame id={s.id} everyMs={1000} />
       </Link>
       <div class="stream-meta">
         <strong>{s.id}</strong>

@@ -1,12 +1,10 @@
 /** @module One stream full-size: its newest analysed frames as they come, with overlays and its figures. */
-import { Overlay } from '../components/overlay';
 import { Badge, Card, Figure } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link } from '../router';
-import { type StreamView, useLatestFrame } from './live';
+import { LiveFrame, type StreamView } from './live';
 
 export function StreamLive(p: { id: string }) {
-  const frame = useLatestFrame(p.id, 250);
   const { data: s } = usePoll<StreamView>(`api/streams/${encodeURIComponent(p.id)}`, 1000);
   return (
     <div class="stream-live">
@@ -14,14 +12,7 @@ export function StreamLive(p: { id: string }) {
         <Link to="/live">← Live</Link>
       </p>
       <div class="frame big">
-        {frame ? (
-          <>
-            <img src={frame.url} alt={`latest frame of ${p.id}`} />
-            <Overlay data={frame.overlay} />
-          </>
-        ) : (
-          <div class="img-placeholder">no frame yet</div>
-        )}
+        <LiveFrame id={p.id} everyMs={250} />
       </div>
       {s && (
         <Card title={s.id} actions={<Badge state={s.state} title={s.last_error ?? undefined} />}>
