@@ -172,7 +172,15 @@ describe('dashboard', () => {
 
   test('System shows health, delivery, the fleet and, for an admin, backups, users and keys', async () => {
     loadTimes.system = await open(page, '/system', 'h2:text("Users and API keys")');
-    const titles = await page.$$eval('.system h2', (hs) => hs.map((h) => h.textContent));
+    // Each card loads its own figures: wait until all seven are drawn.
+    const titles = await waitFor(
+      async () => {
+        const t = await page.$$eval('.system h2', (hs) => hs.map((h) => h.textContent));
+        return t.length === 7 && t;
+      },
+      15_000,
+      'every System card',
+    );
     await shot(page, 'system-desktop');
     expect(titles).toEqual([
       'Health',
