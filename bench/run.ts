@@ -4,7 +4,8 @@
  * (video throughput against bare ffmpeg and onnxruntime), publish (MQTT and WebSocket against bare
  * mqtt.js and a bare Bun WebSocket broadcast; decoded-to-received latency), sync (S3 uploads against a
  * bare AWS SDK loop; backlog drain), fleet (roll-out convergence of 20 appliances and 100 agents, apply
- * and rollback times, against bare git fetches).
+ * and rollback times, against bare git fetches), review (the dashboard's event queries at 100,000
+ * events against a bare DuckDB query).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,10 +17,11 @@ import { pipelineBench } from './pipeline';
 import { publishBench } from './publish';
 import { syncBench } from './sync';
 import { fleetBench } from './fleet';
+import { reviewBench } from './review';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet'];
+  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -51,6 +53,11 @@ if (suites.includes('sync')) {
   console.log('\n| objects | what | objects/s | MB/s | vs bare |');
   console.log('|---|---|---|---|---|');
   for (const l of await syncBench()) console.log(l);
+}
+if (suites.includes('review')) {
+  console.log('\n| stored | query | p50 ms | p95 ms | | vs bare |');
+  console.log('|---|---|---|---|---|---|');
+  for (const l of await reviewBench()) console.log(l);
 }
 if (suites.includes('fleet')) {
   console.log('\n| boxes | what | median s | max s | notes |');
