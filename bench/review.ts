@@ -14,10 +14,11 @@ export async function reviewBench(): Promise<string[]> {
   await using dir = await tempDir('fovea-bench-');
   await using app = await startAppliance({}, dir.path);
   const t0 = Date.now() - N * 1000;
+  const sessionId = Bun.randomUUIDv7();
   for (let i = 0; i < N; i++) {
     const e: EventRecord = {
       id: Bun.randomUUIDv7(),
-      sessionId: 'bench',
+      sessionId,
       revision: null,
       stream: `cam${i % 8}`,
       timestamp: new Date(t0 + i * 1000),
@@ -32,6 +33,8 @@ export async function reviewBench(): Promise<string[]> {
     if (i % 5000 === 4999) await app.rt.sink.flush();
   }
   await app.rt.sink.flush();
+  const stored = ((await (await app.api('/api/events?limit=1')).json()) as { total: number }).total;
+  if (stored !== N) throw new Error(`bench review: ${stored} events stored, not ${N}`);
   const cases: Array<[string, string]> = [
     ['newest page', '/api/events?limit=50'],
     ['page 1000 (offset 49,950)', '/api/events?limit=50&page=1000'],
