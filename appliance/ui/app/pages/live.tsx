@@ -76,7 +76,7 @@ function StreamCard(p: { s: StreamView }) {
   const s = p.s;
   return (
     <article class="stream-card" data-stream={s.id}>
-      <Link to={`/live/${encodeURIComponent(s.id)}`} class="frame">
+      <Link to={`/live/${encodeURIComponent(s.id)}`} class={`frame ${s.state === 'running' ? '' : 'stale'}`}>
         <LiveFrame id={s.id} everyMs={1000} />
       </Link>
       <div class="stream-meta">
