@@ -3,6 +3,7 @@ import { Elysia, t } from 'elysia';
 import type { Streams } from '../ingest/streams';
 import type { Imaging } from '../imaging/port';
 import { frameImage, overlayOf } from '../pipeline/overlay';
+import type { Frame } from '../pipeline/types';
 import { AppError, isAppError } from '../shared/errors';
 
 const runnerOf = (streams: Streams, id: string) => {
@@ -18,8 +19,16 @@ const latestOf = (streams: Streams, id: string) => {
   return { frame, pipeline: s.pipeline.pipeline };
 };
 
-export const streamsApi = (streams: Streams, imaging: Imaging) =>
-  new Elysia({ name: 'api-streams', prefix: '/api/streams', detail: { tags: ['streams'] } })
+export const streamsApi = (streams: Streams, imaging: Imaging) => {
+  // One encode per frame and form, however many viewers ask for it (dropped with the frame).
+  const encoded = new WeakMap<Frame, Map<boolean, Promise<Uint8Array>>>();
+  const jpegOf = (frame: Frame, boxes: boolean) => {
+    const forms = encoded.get(frame) ?? new Map<boolean, Promise<Uint8Array>>();
+    encoded.set(frame, forms);
+    if (!forms.has(boxes)) forms.set(boxes, frameImage(frame, imaging, boxes));
+    return forms.get(boxes)!;
+  };
+  return new Elysia({ name: 'api-streams', prefix: '/api/streams', detail: { tags: ['streams'] } })
     .get('/', () => ({ items: streams.list() }), { detail: { summary: 'All streams with state and counters' } })
     .get('/:id', ({ params }) => runnerOf(streams, params.id).view(), {
       detail: {
@@ -69,14 +78,24 @@ export const streamsApi = (streams: Streams, imaging: Imaging) =>
     .get(
       '/:id/frame',
       async ({ params, query, set }) => {
-        const { frame } = latestOf(streams, params.id);
+        const frame =
+          query.seq === undefined
+            ? latestOf(streams, params.id).frame
+            : runnerOf(streams, params.id).frameAt(query.seq);
+        if (!frame) throw new AppError('not_found', `frame ${query.seq} of ${params.id} is gone; read /latest again`);
         set.headers['content-type'] = 'image/jpeg';
         set.headers['cache-control'] = 'no-store';
         set.headers['x-frame-seq'] = String(frame.seq);
-        return new Blob([await frameImage(frame, imaging, query.boxes === true)]);
+        return new Blob([await jpegOf(frame, query.boxes === true)]);
       },
       {
         query: t.Object({
+          seq: t.Optional(
+            t.Integer({
+              minimum: 0,
+              description: 'The frame an overlay from /latest belongs to (the newest or the one before it).',
+            }),
+          ),
           boxes: t.Optional(
             t.BooleanString({ description: 'Draw the detections into the image (default: the picture alone).' }),
           ),
@@ -108,3 +127,4 @@ export const streamsApi = (streams: Streams, imaging: Imaging) =>
         detail: { summary: "Change a stream's pipeline or overrides at run time (not saved to the config file)" },
       },
     );
+};

@@ -41,8 +41,11 @@ export class StreamRunner {
   private pipelineError: string | null = null;
   private loop: Promise<void> | null = null;
   private letterbox: Letterbox;
-  /** The newest frame the pipeline finished, with its results (for the live view); null before the first. */
-  private latestFrame: Frame | null = null;
+  /**
+   * The newest frames the pipeline finished, with their results (for the live view), newest last: the
+   * one before the newest is kept too, so a viewer that read an overlay can still fetch its picture.
+   */
+  private recent: Frame[] = [];
   private readonly display: string;
 
   constructor(
@@ -124,7 +127,12 @@ export class StreamRunner {
 
   /** The newest analysed frame (pixels at the decode size, with its detections), or null. */
   get latest(): Frame | null {
-    return this.latestFrame;
+    return this.recent.at(-1) ?? null;
+  }
+
+  /** The newest frame or the one before it, by sequence number; null once it is older. */
+  frameAt(seq: number): Frame | null {
+    return this.recent.findLast((f) => f.seq === seq) ?? null;
   }
 
   get pipeline(): RunningPipeline {
@@ -165,7 +173,7 @@ export class StreamRunner {
       await running.run(frame);
       if (!f.final) {
         // Runs complete in frame order (the pipeline keeps it), so the last one to finish is the newest.
-        this.latestFrame = frame;
+        this.recent = [this.recent.at(-1)!, frame].filter(Boolean);
         this.analysed++;
         this.outRate.mark(this.deps.timers.now());
       }

@@ -90,9 +90,15 @@ describe('dashboard', () => {
     await shot(page, 'live-desktop');
     const zone = await page.textContent('.stream-card[data-stream=table] .overlay .zone text');
     const ticker = await page.textContent('.ticker li[data-type=enter]');
-    expect({ zone, ticker }).toEqual({
+    // The picture of the very frame an overlay describes (what Live draws), and a clear 404 once it is gone.
+    const { seq } = (await (await app.api('/api/streams/table/latest')).json()) as { seq: number };
+    const same = await app.api(`/api/streams/table/frame?seq=${seq}`);
+    const gone = await app.api('/api/streams/table/frame?seq=999999999');
+    expect({ zone, ticker, same: [same.status, same.headers.get('x-frame-seq')], gone: gone.status }).toEqual({
       zone: 'scene',
       ticker: expect.stringMatching(/table person #\d+ entered scene/),
+      same: [200, String(seq)],
+      gone: 404,
     });
   }, 120_000);
 

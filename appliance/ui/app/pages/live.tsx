@@ -35,10 +35,12 @@ export function useLatestFrame(id: string, everyMs: number) {
     const tick = async () => {
       if (document.visibilityState !== 'hidden') {
         try {
-          const [img, ov] = await Promise.all([api(`api/streams/${id}/frame`), api(`api/streams/${id}/latest`)]);
-          if (img.ok && ov.ok && live) {
+          // The overlay first, then the picture of that very frame, so the boxes match what is drawn.
+          const ov = await api(`api/streams/${id}/latest`);
+          const overlay = ov.ok ? ((await ov.json()) as OverlayData & { seq: number }) : null;
+          const img = overlay ? await api(`api/streams/${id}/frame?seq=${overlay.seq}`) : null;
+          if (overlay && img?.ok && live) {
             const url = URL.createObjectURL(await img.blob());
-            const overlay = (await ov.json()) as OverlayData;
             setFrame({ url, overlay });
             if (last) URL.revokeObjectURL(last);
             last = url;
