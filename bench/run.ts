@@ -5,7 +5,8 @@
  * mqtt.js and a bare Bun WebSocket broadcast; decoded-to-received latency), sync (S3 uploads against a
  * bare AWS SDK loop; backlog drain), fleet (roll-out convergence of 20 appliances and 100 agents, apply
  * and rollback times, against bare git fetches), review (the dashboard's event queries at 100,000
- * events against a bare DuckDB query).
+ * events against a bare DuckDB query), live-video (CPU of one watched stream's remux against a bare
+ * demux and an MPEG-1 re-encode).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,10 +19,11 @@ import { publishBench } from './publish';
 import { syncBench } from './sync';
 import { fleetBench } from './fleet';
 import { reviewBench } from './review';
+import { liveVideoBench } from './live-video';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review'];
+  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review', 'live-video'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -63,4 +65,9 @@ if (suites.includes('fleet')) {
   console.log('\n| boxes | what | median s | max s | notes |');
   console.log('|---|---|---|---|---|');
   for (const l of await fleetBench()) console.log(l);
+}
+if (suites.includes('live-video')) {
+  console.log('\n| input | what | CPU % (of 200) | kbit/s out | |');
+  console.log('|---|---|---|---|---|');
+  for (const l of await liveVideoBench()) console.log(l);
 }

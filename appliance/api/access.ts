@@ -61,6 +61,7 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/events', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },
   { method: 'GET', path: '/ws/analysis', need: scoped('events:read') },
+  { method: 'GET', path: '/ws/live/:id', need: scoped('streams:read') },
 
   { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
   { method: 'GET', path: '/api/sync', need: scoped('sync:read') },

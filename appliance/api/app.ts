@@ -26,6 +26,8 @@ import { eventsApi } from './events';
 import { publishApi, type PublishDeps } from './publish';
 import { syncApi, type SyncDeps } from './sync';
 import { wsApi } from './ws';
+import { liveApi } from './live';
+import type { LiveVideo } from '../ingest/live-video';
 import { fleetApi, type FleetControl } from './fleet';
 import { metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
@@ -52,6 +54,7 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   keys: KeyFile;
   images: ImageService;
   streams: Streams;
+  live: LiveVideo;
   imaging: Imaging;
   backups: Backups;
   /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
@@ -126,13 +129,22 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         remoteUrls,
       }),
     )
-    .use(streamsApi(rt.streams, rt.imaging))
+    .use(streamsApi(rt.streams, rt.imaging, rt.live))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))
     .use(backupApi(rt.backups))
-    .use(wsApi({ hub: rt.hub, required: c.auth, identify: (tok) => rt.auth.identify(tok) }));
+    .use(wsApi({ hub: rt.hub, required: c.auth, identify: (tok) => rt.auth.identify(tok) }))
+    .use(
+      liveApi({
+        live: rt.live,
+        streams: rt.streams,
+        required: c.auth,
+        identify: (tok) => rt.auth.identify(tok),
+        enabled: c.live_video.max_viewers_per_stream > 0,
+      }),
+    );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,6 +1,8 @@
 /** @module /api/streams: each stream's state, rates, drops, queue and stage timings. */
 import { Elysia, t } from 'elysia';
 import type { Streams } from '../ingest/streams';
+import type { StreamRunner } from '../ingest/stream';
+import type { LiveVideo } from '../ingest/live-video';
 import type { Imaging } from '../imaging/port';
 import { frameImage, overlayOf } from '../pipeline/overlay';
 import type { Frame } from '../pipeline/types';
@@ -19,7 +21,8 @@ const latestOf = (streams: Streams, id: string) => {
   return { frame, pipeline: s.pipeline.pipeline };
 };
 
-export const streamsApi = (streams: Streams, imaging: Imaging) => {
+export const streamsApi = (streams: Streams, imaging: Imaging, live: LiveVideo) => {
+  const viewOf = (r: StreamRunner) => ({ ...r.view(), live_viewers: live.viewersOf(r.config.id) });
   // One encode per frame and form, however many viewers ask for it (dropped with the frame).
   const encoded = new WeakMap<Frame, Map<boolean, Promise<Uint8Array>>>();
   const jpegOf = (frame: Frame, boxes: boolean) => {
@@ -29,8 +32,10 @@ export const streamsApi = (streams: Streams, imaging: Imaging) => {
     return forms.get(boxes)!;
   };
   return new Elysia({ name: 'api-streams', prefix: '/api/streams', detail: { tags: ['streams'] } })
-    .get('/', () => ({ items: streams.list() }), { detail: { summary: 'All streams with state and counters' } })
-    .get('/:id', ({ params }) => runnerOf(streams, params.id).view(), {
+    .get('/', () => ({ items: streams.runners().map(viewOf) }), {
+      detail: { summary: 'All streams with state and counters' },
+    })
+    .get('/:id', ({ params }) => viewOf(runnerOf(streams, params.id)), {
       detail: {
         summary:
           'One stream: state (connecting, running, backoff, unauthorized, failed), fps in/out, dropped, last error',
@@ -107,7 +112,7 @@ export const streamsApi = (streams: Streams, imaging: Imaging) => {
       '/:id',
       async ({ params, body }) => {
         try {
-          return (await streams.update(params.id, body)).view();
+          return viewOf(await streams.update(params.id, body));
         } catch (e) {
           // An invalid pipeline or override is the client's request, not the box's config: 422.
           if (isAppError(e) && e.code === 'config_invalid')

@@ -40,10 +40,21 @@ export function wsTokenOf(req: Request): string | null {
   return new URL(req.url).searchParams.get('token');
 }
 
-async function authenticate(req: Request, o: WsOptions): Promise<Response | undefined> {
-  const offered = protocolsOf(req);
-  if (offered.length && !offered.includes('json')) {
-    return errorResponse(new AppError('bad_request', 'the only WebSocket subprotocol is json'));
+/** What a WebSocket route asks of an upgrade: its subprotocol, and whether a token is required. */
+export interface WsGate {
+  protocol: string;
+  required: boolean;
+  identify: (token: string) => Promise<Identity>;
+}
+
+/**
+ * Check a WebSocket upgrade before it happens: the offered subprotocols must include the route's
+ * own, and the token (when required) must carry the scope the access table gives the route.
+ */
+export async function wsGate(req: Request, o: WsGate): Promise<Response | undefined> {
+  const offered = protocolsOf(req).filter((p) => !p.startsWith(BEARER_PROTOCOL));
+  if (offered.length && !offered.includes(o.protocol)) {
+    return errorResponse(new AppError('bad_request', `the only WebSocket subprotocol here is ${o.protocol}`));
   }
   if (!o.required) return undefined;
   const token = wsTokenOf(req);
@@ -57,13 +68,19 @@ async function authenticate(req: Request, o: WsOptions): Promise<Response | unde
     );
   try {
     const id = await o.identify(token);
-    const missing = allows(ruleOf('GET', '/ws/analysis')!.need, id);
+    const rule = ruleOf('GET', new URL(req.url).pathname);
+    const missing = rule ? allows(rule.need, id) : null;
     if (missing) return errorResponse(new AppError('forbidden', `this needs the scope ${missing}`));
   } catch (e) {
     return errorResponse(isAppError(e) ? e : new AppError('unauthorized', 'the token is not valid'));
   }
   return undefined;
 }
+
+/** Answer the route's subprotocol when the client offered it (browsers insist on one being chosen). */
+export const chooseProtocol = (req: Request, protocol: string, headers: Record<string, unknown>) => {
+  if (protocolsOf(req).includes(protocol)) headers['sec-websocket-protocol'] = protocol;
+};
 
 type Raw = ServerWebSocket<unknown>;
 
@@ -72,13 +89,11 @@ export const wsApi = (o: WsOptions) => {
   return new Elysia({ name: 'api-ws' })
     .onRequest(async ({ request }) => {
       if (new URL(request.url).pathname !== WS_PATH) return;
-      return authenticate(request, o);
+      return wsGate(request, { protocol: 'json', required: o.required, identify: o.identify });
     })
     .ws(WS_PATH, {
       detail: { summary: 'Live events and analysed frames (subprotocol json); see the README' },
-      upgrade: (ctx) => {
-        if (protocolsOf(ctx.request).includes('json')) ctx.set.headers['sec-websocket-protocol'] = 'json';
-      },
+      upgrade: (ctx) => chooseProtocol(ctx.request, 'json', ctx.set.headers),
       open(ws) {
         const raw = ws.raw as Raw;
         const origin = new URL(ws.data.request.url).origin;

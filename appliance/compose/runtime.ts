@@ -32,6 +32,8 @@ import { MqttPublisher } from '../publish/mqtt';
 import { topics } from '../publish/topics';
 import { startStats } from '../publish/stats';
 import { WsHub } from '../publish/ws-hub';
+import { LiveVideo } from '../ingest/live-video';
+import { probeDurationS, spawnRemux } from '../decode/remux';
 import { fanout } from '../publish/port';
 import { JwtVerifier } from '../auth/jwt';
 import { WebhookWorker } from '../publish/webhooks';
@@ -71,6 +73,7 @@ export interface Runtime {
   streams: Streams;
   mqtt: MqttPublisher | null;
   hub: WsHub;
+  live: LiveVideo;
   webhooks: WebhookWorker[];
   sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention; exporter: Exporter } | null;
   jwt: JwtVerifier | null;
@@ -292,6 +295,16 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       log: log.child({ mod: 'ws' }),
     });
     sink.onCommitted((rows) => hub.events(rows));
+    const live = new LiveVideo({
+      spawn: spawnRemux,
+      probeDurationS,
+      timers: realTimers,
+      log: log.child({ mod: 'live' }),
+      maxViewersPerStream: config.api.live_video.max_viewers_per_stream,
+      maxBufferBytes: config.api.live_video.max_buffer_bytes,
+      idleStopMs: 2000,
+      fragmentMs: 200,
+    });
     const webhooks = await openWebhooks(config, db, sink, log);
     sink.onCommitted(() => {
       for (const w of webhooks) w.kick();
@@ -369,6 +382,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       streams,
       mqtt: mqttPub,
       hub,
+      live,
       webhooks,
       sync,
       jwt,
@@ -385,6 +399,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         sync?.bucket.close();
         // In-flight deliveries are aborted; their events are delivered after the next start.
         await Promise.all(webhooks.map((w) => w.stop()));
+        live.stop();
         await streams.stop();
         heartbeat.stop();
         await sink.flush();

@@ -119,6 +119,22 @@ export const ApiConfig = obj('Local HTTP API.', {
     issuer: Type.String({ default: '', description: 'Required iss claim; empty accepts any issuer.' }),
     clock_tolerance_s: Type.Integer({ default: 30, minimum: 0, maximum: 600, description: 'Leeway for exp and nbf.' }),
   }),
+  live_video: obj('Live video for people watching a stream full-size (WebSocket /ws/live/{id}).', {
+    max_viewers_per_stream: Type.Integer({
+      default: 4,
+      minimum: 0,
+      maximum: 64,
+      description:
+        'Viewers of one stream at a time (0 turns live video off; the dashboard then shows the analysed frames). They share one ffmpeg remux of the camera.',
+    }),
+    max_buffer_bytes: Type.Integer({
+      default: 4 * 1024 * 1024,
+      minimum: 64 * 1024,
+      maximum: 256 * 1024 * 1024,
+      description:
+        'Bytes queued for a viewer before it skips to the next keyframe (a slow link never holds others back).',
+    }),
+  }),
   ws: obj('WebSocket /ws/analysis.', {
     ping_interval_s: Type.Integer({
       default: 30,

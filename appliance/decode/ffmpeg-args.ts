@@ -44,12 +44,33 @@ export function filterChain(out: OutputSpec): string {
   return f.join(',');
 }
 
+/**
+ * A camera over RTSP: TCP, a socket timeout, corrupt packets dropped, and arrival time as the
+ * timestamps (as Frigate does). A camera's RTP clock can jump back (a clock reset, or a server that
+ * restarts its timeline when another client joins, as gst-rtsp-server does): with the camera's
+ * clock, the fps filter then drops every frame until the clock catches up, and a copied jump
+ * freezes or collapses a browser's picture.
+ */
+function rtspInput(url: string, timeoutS: number): string[] {
+  return [
+    '-rtsp_transport',
+    'tcp',
+    '-timeout',
+    String(timeoutS * 1_000_000),
+    '-fflags',
+    '+discardcorrupt',
+    '-use_wallclock_as_timestamps',
+    '1',
+    '-i',
+    url,
+  ];
+}
+
 export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): string[] {
   const a = ['-hide_banner', '-nostdin', '-loglevel', 'info'];
   if (o.hwaccel === 'cuda') a.push('-hwaccel', 'cuda');
   if (src.kind === 'rtsp') {
-    a.push('-rtsp_transport', 'tcp', '-timeout', String(o.timeoutS * 1_000_000), '-fflags', '+genpts+discardcorrupt');
-    a.push('-i', src.url);
+    a.push(...rtspInput(src.url, o.timeoutS));
   } else {
     if (o.realtime) a.push('-re');
     if (o.loop) a.push('-stream_loop', '-1');
@@ -69,5 +90,31 @@ export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): stri
     out.pixfmt,
     'pipe:1',
   );
+  return a;
+}
+
+/** A live remux for viewers: the source's own H.264 copied (no decode, no encode) into fragmented MP4. */
+export interface RemuxOptions {
+  /** Files: where to start (the position the analysis has reached), in seconds. */
+  seekS: number | null;
+  loop: boolean;
+  timeoutS: number;
+  /** Longest fragment in milliseconds: a fragment ends at each keyframe and at least this often. */
+  fragmentMs: number;
+}
+
+export function remuxArgs(src: Source, o: RemuxOptions): string[] {
+  const a = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  if (src.kind === 'rtsp') {
+    a.push(...rtspInput(src.url, o.timeoutS));
+  } else {
+    if (o.seekS !== null && o.seekS > 0) a.push('-ss', o.seekS.toFixed(3));
+    a.push('-re');
+    if (o.loop) a.push('-stream_loop', '-1');
+    a.push('-i', src.path);
+  }
+  a.push('-map', '0:v:0', '-an', '-sn', '-dn', '-c:v', 'copy', '-f', 'mp4');
+  a.push('-movflags', 'empty_moov+default_base_moof+frag_keyframe', '-frag_duration', String(o.fragmentMs * 1000));
+  a.push('pipe:1');
   return a;
 }

@@ -13,6 +13,7 @@ import { emptyFrame, type Frame } from '../pipeline/types';
 import type { RunningPipeline } from '../pipeline/compile';
 import { letterboxOf, stretchOf, type Letterbox } from '../inference/detect/types';
 import { RateMeter } from './rate';
+import type { LiveSource } from './live-video';
 import type { StreamConfig } from '../config/schema';
 import type { Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
@@ -52,7 +53,13 @@ export class StreamRunner {
     public config: StreamConfig,
     private running: RunningPipeline,
     readonly out: OutputSpec,
-    private readonly deps: { spawn: SpawnDecoder; timers: Timers; log: Logger },
+    private readonly deps: {
+      spawn: SpawnDecoder;
+      timers: Timers;
+      log: Logger;
+      /** Told of each frame the pipeline finished (the live view's overlays). */
+      analysed?: (frame: Frame) => void;
+    },
   ) {
     const src = resolveSource(config);
     this.display = src.display;
@@ -135,6 +142,17 @@ export class StreamRunner {
     return this.recent.findLast((f) => f.seq === seq) ?? null;
   }
 
+  /** Where live video for people comes from: the same source, and for a file the point decode has reached. */
+  liveSource(): LiveSource {
+    const source = resolveSource(this.config);
+    return {
+      source,
+      positionS: source.kind === 'file' ? this.lastPts : null,
+      loop: this.config.loop,
+      timeoutS: this.config.stall_s,
+    };
+  }
+
   get pipeline(): RunningPipeline {
     return this.running;
   }
@@ -175,6 +193,7 @@ export class StreamRunner {
         // Runs complete in frame order (the pipeline keeps it), so the last one to finish is the newest.
         this.recent = [this.recent.at(-1)!, frame].filter(Boolean);
         this.analysed++;
+        this.deps.analysed?.(frame);
         this.outRate.mark(this.deps.timers.now());
       }
     } catch (e) {

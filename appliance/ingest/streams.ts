@@ -10,7 +10,7 @@ import type { Pipeline } from '../pipeline/file';
 import type { OutputSpec } from '../decode/ffmpeg-args';
 import type { ModelPool } from '../pipeline/models';
 import type { ResultSink } from '../pipeline/sink';
-import type { SnapshotPort } from '../pipeline/types';
+import type { Frame, SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
 import type { Imaging } from '../imaging/port';
 import { StreamRunner, type StreamView } from './stream';
@@ -54,10 +54,11 @@ function uniqueIds(configs: StreamConfig[]): void {
 }
 
 export class Streams {
-  private runners = new Map<string, StreamRunner>();
+  private running = new Map<string, StreamRunner>();
   /** The fleet revision the box runs (null: the local config), stamped on every result. */
   revision: string | null = null;
   private readonly revisionNow = () => this.revision;
+  private readonly watchers = new Map<string, Set<(frame: Frame) => void>>();
 
   constructor(private readonly deps: StreamDeps) {}
 
@@ -89,6 +90,9 @@ export class Streams {
       spawn: this.deps.spawn,
       timers: this.deps.timers,
       log: this.deps.log.child({ stream: cfg.id }),
+      analysed: (frame) => {
+        for (const fn of this.watchers.get(cfg.id) ?? []) fn(frame);
+      },
     });
   }
 
@@ -101,7 +105,7 @@ export class Streams {
     uniqueIds(configs);
     for (const c of configs.filter((c) => c.enabled)) {
       const r = await this.build(c);
-      this.runners.set(c.id, r);
+      this.running.set(c.id, r);
       r.start();
       this.deps.log.info('stream started', { stream: c.id, pipeline: c.pipeline, url: r.view().url });
     }
@@ -113,7 +117,7 @@ export class Streams {
    * only this stream. Other streams are not touched.
    */
   async update(id: string, patch: { pipeline?: string; overrides?: Record<string, unknown> }): Promise<StreamRunner> {
-    const current = this.runners.get(id);
+    const current = this.running.get(id);
     if (!current) throw new AppError('not_found', `stream ${id} not found`);
     const cfg: StreamConfig = { ...current.config, ...patch };
     const next = await this.prepare(cfg, this.plan(cfg));
@@ -129,7 +133,7 @@ export class Streams {
    * decoder can stay (same source settings, same decode size), else a whole new runner.
    */
   private async prepare(c: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<Prepared> {
-    const current = this.runners.get(c.id);
+    const current = this.running.get(c.id);
     if (
       current &&
       JSON.stringify(plan.out) === JSON.stringify(current.out) &&
@@ -141,13 +145,13 @@ export class Streams {
 
   /** Put a prepared change in use: the swap between two frames, or the new runner in place of the old. */
   private async commit(c: StreamConfig, p: Prepared): Promise<StreamRunner> {
-    const current = this.runners.get(c.id);
+    const current = this.running.get(c.id);
     if ('swap' in p) {
       await current!.swap(p.swap, c);
       return current!;
     }
     if (current) await current.stop();
-    this.runners.set(c.id, p.runner);
+    this.running.set(c.id, p.runner);
     p.runner.start();
     return p.runner;
   }
@@ -164,7 +168,7 @@ export class Streams {
     const wanted = configs.filter((c) => c.enabled);
     const plans = new Map(wanted.map((c) => [c.id, this.plan(c, pipelinesDir)]));
     const same = (c: StreamConfig) => {
-      const r = this.runners.get(c.id);
+      const r = this.running.get(c.id);
       return (
         !!r && stableJson(r.config) === stableJson(c) && r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text
       );
@@ -180,7 +184,7 @@ export class Streams {
       throw e;
     }
     const out: Reconciled = { added: [], changed: [], removed: [], unchanged: unchanged.map((c) => c.id) };
-    for (const id of [...this.runners.keys()]) {
+    for (const id of [...this.running.keys()]) {
       if (plans.has(id)) continue;
       await this.stop(id);
       out.removed.push(id);
@@ -188,26 +192,44 @@ export class Streams {
     this.deps.pipelinesDir = pipelinesDir;
     this.revision = revision;
     for (const c of todo) {
-      (this.runners.has(c.id) ? out.changed : out.added).push(c.id);
+      (this.running.has(c.id) ? out.changed : out.added).push(c.id);
       await this.commit(c, built.get(c.id)!);
     }
     this.deps.log.info('streams reconciled', { ...out });
     return out;
   }
 
+  /**
+   * Be told of each frame a stream's pipeline finishes, across pipeline swaps and restarts of that
+   * stream, until the returned function is called. Keep it quick: it runs between two frames.
+   */
+  watch(id: string, fn: (frame: Frame) => void): () => void {
+    const set = this.watchers.get(id) ?? new Set();
+    this.watchers.set(id, set);
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (!set.size) this.watchers.delete(id);
+    };
+  }
+
   get(id: string): StreamRunner | undefined {
-    return this.runners.get(id);
+    return this.running.get(id);
   }
 
   list(): StreamView[] {
-    return [...this.runners.values()].map((r) => r.view());
+    return this.runners().map((r) => r.view());
+  }
+
+  runners(): StreamRunner[] {
+    return [...this.running.values()];
   }
 
   async stop(id?: string): Promise<void> {
-    for (const [k, r] of this.runners) {
+    for (const [k, r] of this.running) {
       if (id && k !== id) continue;
       await r.stop();
-      this.runners.delete(k);
+      this.running.delete(k);
     }
   }
 }

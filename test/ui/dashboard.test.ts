@@ -102,6 +102,43 @@ describe('dashboard', () => {
     });
   }, 120_000);
 
+  test('a stream opened full-size plays live video (frames advance, overlays follow); its remux is gone within seconds of the page closing', async () => {
+    const remuxes = () =>
+      Bun.spawnSync(['pgrep', '-f', 'frag_duration']).stdout.toString().split('\n').filter(Boolean).length;
+    // A second tab of the signed-in session, closed at the end as a person would.
+    const tab = await page.context().newPage();
+    tab.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+    const played: Record<string, unknown> = {};
+    for (const id of ['table', 'cam']) {
+      await tab.goto(`${app.url}/live/${id}`);
+      await tab.waitForSelector('[data-video=playing] video', { timeout: 30_000 });
+      const sample = () =>
+        tab.evaluate<{ frames: number; seq: number }>(`({
+          frames: document.querySelector('video').getVideoPlaybackQuality().totalVideoFrames,
+          seq: Number(document.querySelector('svg.overlay')?.getAttribute('data-seq') ?? -1),
+        })`);
+      const a = await sample();
+      await Bun.sleep(2500);
+      const b = await sample();
+      played[id] = { framesAdvance: b.frames > a.frames, overlaysFollow: b.seq > a.seq };
+      if (id === 'table') await shot(tab, 'live-video-desktop');
+    }
+    const whileWatched = remuxes();
+    await tab.close();
+    const t0 = performance.now();
+    await waitFor(async () => remuxes() === 0, 10_000, 'the remux to stop');
+    expect({ played, whileWatched, goneWithinS: (performance.now() - t0) / 1000, live: app.rt.live.stats() }).toEqual({
+      played: {
+        table: { framesAdvance: true, overlaysFollow: true },
+        cam: { framesAdvance: true, overlaysFollow: true },
+      },
+      // The table's remux lingers 2 s after the tab moved to the camera (a reload does not restart it).
+      whileWatched: expect.atLeast(1),
+      goneWithinS: expect.atMost(5),
+      live: { watched_streams: 0, viewers: 0, processes: 0, started: 2 },
+    });
+  }, 120_000);
+
   test('a new event appears in Review without a reload, and "find similar" finds its snapshot first', async () => {
     await page.click('nav >> text=Review');
     await page.waitForSelector('.event-row');

@@ -3,6 +3,8 @@
  * own normalised coordinates (0..1), so they follow the image at any size.
  */
 export interface OverlayData {
+  /** The analysed frame the detections belong to. */
+  seq?: number;
   width: number;
   height: number;
   detections: Array<{ label: string; score: number; track_id: number | null; box: [number, number, number, number] }>;
@@ -16,6 +18,7 @@ export function Overlay(p: { data: OverlayData }) {
   return (
     <svg
       class="overlay"
+      data-seq={p.data.seq}
       viewBox={`0 0 ${w} ${h}`}
       preserveAspectRatio="none"
       aria-hidden="true"

@@ -1,19 +1,40 @@
-/** @module One stream full-size: its newest analysed frames as they come, with overlays and its figures. */
+/**
+ * @module One stream full-size: its live video (the camera's own H.264 through Media Source Extensions)
+ * with the detections of each analysed frame drawn over it; where live video cannot play, its newest
+ * analysed frames four times a second, and why. Below, its state and figures.
+ */
+import { useState } from 'preact/hooks';
+import { Overlay } from '../components/overlay';
 import { Badge, Card, Figure } from '../components/ui';
 import { usePoll } from '../hooks';
+import { useLiveVideo, type VideoState } from '../live-video';
 import { Link } from '../router';
 import { LiveFrame, type StreamView } from './live';
 
+const say = (v: VideoState) =>
+  v.status === 'playing'
+    ? 'Live video: the camera’s own picture, boxes from the analysis of each frame'
+    : v.status === 'connecting'
+      ? `Starting live video…${v.why ? ` (${v.why})` : ''} Meanwhile: the analysed frames.`
+      : `Showing the analysed frames: ${v.why}`;
+
 export function StreamLive(p: { id: string }) {
   const { data: s } = usePoll<StreamView>(`api/streams/${encodeURIComponent(p.id)}`, 1000);
+  const [video, setVideo] = useState<HTMLVideoElement | null>(null);
+  const { state, overlay } = useLiveVideo(p.id, video);
+  const playing = state.status === 'playing';
   return (
     <div class="stream-live">
       <p>
         <Link to="/live">← Live</Link>
       </p>
-      <div class="frame big">
-        <LiveFrame id={p.id} everyMs={250} />
+      <div class="frame big" data-video={state.status}>
+        <video ref={setVideo} class={playing ? '' : 'waiting'} muted playsInline aria-label={`live video of ${p.id}`} />
+        {playing ? overlay && <Overlay data={overlay} /> : <LiveFrame id={p.id} everyMs={250} />}
       </div>
+      <p class="muted video-note" role="status">
+        {say(state)}
+      </p>
       {s && (
         <Card title={s.id} actions={<Badge state={s.state} title={s.last_error ?? undefined} />}>
           {s.last_error && <p class="why">{s.last_error}</p>}
