@@ -7,6 +7,7 @@ import type { Db } from '../store/duckdb';
 import { countImages } from '../store/images';
 import type { SearchIndex } from '../search/service';
 import type { Embedder } from '../inference/embedder';
+import type { ModelState } from '../models/fetcher';
 import type { ObjectStore } from '../objects/port';
 import type { Paths } from '../config/paths';
 import { VERSION } from '../shared/version';
@@ -18,6 +19,8 @@ export interface HealthDeps {
   paths: Pick<Paths, 'db' | 'objects'>;
   index: SearchIndex;
   embedder: Embedder;
+  /** The models the config uses that were pulled or are being pulled (first run). */
+  fetcher: { states(): ModelState[] };
   objects: ObjectStore;
   startedAt: Date;
 }
@@ -35,8 +38,14 @@ async function checks(rt: HealthDeps): Promise<Record<string, Check>> {
       detail: { vectors: rt.index.index.size, consistent, model: rt.index.modelId, last_rebuild: rt.index.lastRebuild },
     },
     models: {
-      ok: true,
-      detail: { embed: rt.embedder.modelRef, dims: rt.embedder.dims, provider: rt.embedder.provider },
+      // Degraded while a model the config uses is still being pulled (first run) or failed to.
+      ok: rt.fetcher.states().every((s) => s.state === 'present'),
+      detail: {
+        embed: rt.embedder.modelRef,
+        dims: rt.embedder.dims,
+        provider: rt.embedder.provider,
+        pulls: rt.fetcher.states(),
+      },
     },
     storage: { ok: await rt.objects.healthy(), detail: { root: rt.paths.objects } },
   };

@@ -1,7 +1,7 @@
 /** @module /api/streams: each stream's state, rates, drops, queue and stage timings. */
 import { Elysia, t } from 'elysia';
 import type { Streams } from '../ingest/streams';
-import type { StreamRunner } from '../ingest/stream';
+import type { StreamView } from '../ingest/stream';
 import type { LiveVideo } from '../ingest/live-video';
 import type { Imaging } from '../imaging/port';
 import { frameImage, overlayOf } from '../pipeline/overlay';
@@ -22,7 +22,7 @@ const latestOf = (streams: Streams, id: string) => {
 };
 
 export const streamsApi = (streams: Streams, imaging: Imaging, live: LiveVideo) => {
-  const viewOf = (r: StreamRunner) => ({ ...r.view(), live_viewers: live.viewersOf(r.config.id) });
+  const withViewers = (v: StreamView) => ({ ...v, live_viewers: live.viewersOf(v.id) });
   // One encode per frame and form, however many viewers ask for it (dropped with the frame).
   const encoded = new WeakMap<Frame, Map<boolean, Promise<Uint8Array>>>();
   const jpegOf = (frame: Frame, boxes: boolean) => {
@@ -32,15 +32,23 @@ export const streamsApi = (streams: Streams, imaging: Imaging, live: LiveVideo) 
     return forms.get(boxes)!;
   };
   return new Elysia({ name: 'api-streams', prefix: '/api/streams', detail: { tags: ['streams'] } })
-    .get('/', () => ({ items: streams.runners().map(viewOf) }), {
+    .get('/', () => ({ items: streams.list().map(withViewers) }), {
       detail: { summary: 'All streams with state and counters' },
     })
-    .get('/:id', ({ params }) => viewOf(runnerOf(streams, params.id)), {
-      detail: {
-        summary:
-          'One stream: state (connecting, running, backoff, unauthorized, failed), fps in/out, dropped, last error',
+    .get(
+      '/:id',
+      ({ params }) => {
+        const v = streams.view(params.id);
+        if (!v) throw new AppError('not_found', `stream ${params.id} not found`);
+        return withViewers(v);
       },
-    })
+      {
+        detail: {
+          summary:
+            'One stream: state (pulling or model_missing on first run, connecting, running, backoff, unauthorized, failed), fps in/out, dropped, last error',
+        },
+      },
+    )
     .get(
       '/:id/pipeline',
       ({ params }) => {
@@ -112,7 +120,7 @@ export const streamsApi = (streams: Streams, imaging: Imaging, live: LiveVideo) 
       '/:id',
       async ({ params, body }) => {
         try {
-          return viewOf(await streams.update(params.id, body));
+          return withViewers((await streams.update(params.id, body)).view());
         } catch (e) {
           // An invalid pipeline or override is the client's request, not the box's config: 422.
           if (isAppError(e) && e.code === 'config_invalid')

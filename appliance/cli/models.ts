@@ -4,7 +4,8 @@
  */
 import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
-import { modelMirror, print, setup } from './context';
+import { print, setup } from './context';
+import { modelMirror } from '../config/paths';
 import { builtinCatalog, findModel, refOf } from '../models/catalog';
 import { pullModel, readIfValid, acceptedHashes } from '../models/pull';
 import { pathsOf } from '../config/paths';

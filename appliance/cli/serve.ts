@@ -16,7 +16,9 @@ export const serve: Command = {
 
 Runs the appliance. With no config file it runs on embedded defaults: state in ./data, API on
 http://127.0.0.1:8080. Any key can be set from the environment as FOVEA_<PATH> (FOVEA_API_PORT=9000).
-Models must be present: run 'fovea models pull' first.`,
+Models the config uses that are not in the state directory yet are pulled in the background (from
+models.mirror or ../shared/models when it has them, else their pinned upstream URL, sha256-checked);
+meanwhile the streams that need them show 'pulling' and image uploads answer 503 model_unavailable.`,
   options: { ...CONFIG_OPTION },
   async run(values) {
     const { config, log, file } = setup(values);

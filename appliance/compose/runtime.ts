@@ -6,14 +6,15 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config/schema';
-import { pathsOf, type Paths } from '../config/paths';
+import { modelMirror, pathsOf, type Paths } from '../config/paths';
 import { Db } from '../store/duckdb';
 import { migrate } from '../store/migrate';
 import { LocalObjectStore } from '../objects/local';
 import { builtinCatalog, findModel, type Catalog } from '../models/catalog';
 import { verifiedPath } from '../models/pull';
 import { openSession, type InferenceSession } from '../inference/onnx';
-import { createEmbedder, type Embedder } from '../inference/embedder';
+import { createEmbedder, lateEmbedder, type Embedder } from '../inference/embedder';
+import { ModelFetcher, pullState } from '../models/fetcher';
 import { sharpImaging } from '../imaging/sharp';
 import type { Imaging } from '../imaging/port';
 import { SearchIndex } from '../search/service';
@@ -60,6 +61,7 @@ export interface Runtime {
   objects: LocalObjectStore;
   catalog: Catalog;
   embedder: Embedder;
+  fetcher: ModelFetcher;
   imaging: Imaging;
   index: SearchIndex;
   images: ImageService;
@@ -207,17 +209,35 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const objects = new LocalObjectStore(paths.objects);
     const catalog = builtinCatalog();
     const model = findModel(catalog, config.models.embed);
-    const file = await verifiedPath(model, paths.models);
-    session = await openSession(file, {
-      providers: config.models.providers,
-      threads: config.models.threads,
-      log: log.child({ mod: 'inference' }),
-      ref: config.models.embed,
-      observe,
+    // First run: what the config uses is pulled in the background while the box serves.
+    const fetcher = new ModelFetcher({
+      catalog,
+      dir: paths.models,
+      mirror: modelMirror(config),
+      upstream: config.models.upstream,
+      timers: realTimers,
+      log: log.child({ mod: 'models' }),
     });
-    const embedder = createEmbedder(model, session, (d, s, w, h) =>
-      sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels),
-    );
+    const late = lateEmbedder(model, () => pullState(fetcher.state(config.models.embed)));
+    const embedder = late.embedder;
+    const loadEmbedder = async () => {
+      session = await openSession(await verifiedPath(model, paths.models), {
+        providers: config.models.providers,
+        threads: config.models.threads,
+        log: log.child({ mod: 'inference' }),
+        ref: config.models.embed,
+        observe,
+      });
+      late.set(
+        createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels)),
+      );
+    };
+    if (await fetcher.verified(config.models.embed)) await fetcher.ready(config.models.embed).then(loadEmbedder);
+    else
+      void fetcher
+        .ready(config.models.embed)
+        .then(loadEmbedder)
+        .catch((e: unknown) => log.error('the embedding model could not be opened', { error: e }));
     const indexPath = join(paths.index, `${embedder.modelRef.replace(/[^a-z0-9.-]/gi, '_')}.usearch`);
     const index = await SearchIndex.open(
       db,
@@ -318,6 +338,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const streams = new Streams({
       pipelinesDir: paths.pipelines,
       models,
+      fetcher,
       sink,
       snapshots: snapshotter(images, sharpImaging),
       imaging: sharpImaging,
@@ -361,8 +382,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
           realTimers,
         )
       : null;
-    const s = session;
     return {
+      fetcher,
       config,
       imaging: sharpImaging,
       paths,
@@ -409,11 +430,12 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         await images.close();
         await db.checkpoint().catch(() => undefined);
         db.close();
-        await s.close();
+        fetcher.stop();
+        await session?.close();
       },
     };
   } catch (e) {
-    await session?.close();
+    await (session as InferenceSession | null)?.close();
     db.close();
     throw e;
   }

@@ -2,8 +2,10 @@
  * @module Where a box keeps its state, derived from the config alone (pure): the database, objects,
  * models, the vector index, users, keys and sessions, the token secret, the pipelines, the fleet
  * agent's files and the backups. Each path is described here, and docs/reference/state.md is
- * generated from these descriptions.
+ * generated from these descriptions. Also where the shared mirror of models and media is looked for
+ * (the one place here that reads the file system).
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from './schema';
 
@@ -63,3 +65,16 @@ export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
   },
   backups: { what: 'backups, newest `backup.keep` kept, each with a sha256 manifest', key: 'backup.dir' },
 };
+
+/** The shared material directory (models and media mirrors), when there is one. */
+export function sharedDir(): string | null {
+  const dir = resolve(process.env.FOVEA_SHARED ?? '../shared');
+  return existsSync(dir) ? dir : null;
+}
+
+/** The model mirror: the config's, else <shared>/models when present. */
+export function modelMirror(config: Config): string | undefined {
+  if (config.models.mirror) return resolve(config.models.mirror);
+  const shared = sharedDir();
+  return shared && existsSync(join(shared, 'models')) ? join(shared, 'models') : undefined;
+}

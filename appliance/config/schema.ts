@@ -158,6 +158,11 @@ export const ModelsConfig = obj('Model catalog, files and inference.', {
     default: '',
     description: 'Directory holding model files to use instead of their upstream URLs (offline boxes).',
   }),
+  upstream: Type.Boolean({
+    default: true,
+    description:
+      'Download a model from its pinned upstream URL when the mirror lacks it (false: an air-gapped box takes models from the mirror only).',
+  }),
   embed: Type.String({
     default: 'mobilenetv2-embed@1',
     description: 'Catalog id@version of the image embedding model.',

@@ -52,3 +52,33 @@ export function createEmbedder(model: ModelEntry, session: InferenceSession, cro
     },
   };
 }
+
+/**
+ * An embedder whose model may still be on its way (first run): its id and size come from the catalog,
+ * so the index opens at once; until `set` hands it the real one, embedding answers 503
+ * model_unavailable with `why()`.
+ */
+export function lateEmbedder(model: ModelEntry, why: () => string): { embedder: Embedder; set(e: Embedder): void } {
+  if (model.task !== 'embed' || !model.output.dims)
+    throw new AppError('model_unavailable', `model ${refOf(model)} is not an embedding model`);
+  let real: Embedder | null = null;
+  const embedder: Embedder = {
+    modelRef: refOf(model),
+    dims: model.output.dims,
+    get provider() {
+      return real?.provider ?? 'not loaded';
+    },
+    embed(image) {
+      if (real) return real.embed(image);
+      return Promise.reject(
+        new AppError('model_unavailable', `the embedding model ${refOf(model)} is not ready: ${why()}`),
+      );
+    },
+  };
+  return {
+    embedder,
+    set: (e) => {
+      real = e;
+    },
+  };
+}

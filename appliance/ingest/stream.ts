@@ -18,7 +18,9 @@ import type { StreamConfig } from '../config/schema';
 import type { Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
 
-export interface StreamView extends StreamStatus {
+export interface StreamView extends Omit<StreamStatus, 'state'> {
+  /** The decoder's state, or, before a stream can start on first run, its models' pull. */
+  state: StreamStatus['state'] | 'pulling' | 'model_missing';
   id: string;
   url: string;
   pipeline: string;

@@ -14,6 +14,9 @@ import type { Frame, SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
 import type { Imaging } from '../imaging/port';
 import { StreamRunner, type StreamView } from './stream';
+import { resolveSource } from '../decode/source';
+import { pullState, type ModelFetcher } from '../models/fetcher';
+import { modelsOf } from '../pipeline/compile';
 import { AppError } from '../shared/errors';
 import { stableJson } from '../shared/json';
 import type { Timers } from '../shared/timers';
@@ -29,6 +32,15 @@ export interface StreamDeps {
   spawn: SpawnDecoder;
   timers: Timers;
   log: Logger;
+  /** Pulls the models a stream needs that are not in place yet (first run); null: they must be. */
+  fetcher?: ModelFetcher | null;
+}
+
+/** A stream that waits for its models (first run): shown with its pull state, started once they are in. */
+interface Waiting {
+  cfg: StreamConfig;
+  refs: string[];
+  since: string;
 }
 
 /** A stream change built and ready to put in use (see prepare). */
@@ -59,6 +71,7 @@ export class Streams {
   revision: string | null = null;
   private readonly revisionNow = () => this.revision;
   private readonly watchers = new Map<string, Set<(frame: Frame) => void>>();
+  private readonly waiting = new Map<string, Waiting>();
 
   constructor(private readonly deps: StreamDeps) {}
 
@@ -104,11 +117,62 @@ export class Streams {
   async start(configs: StreamConfig[]): Promise<void> {
     uniqueIds(configs);
     for (const c of configs.filter((c) => c.enabled)) {
+      const fetcher = this.deps.fetcher;
+      const missing = fetcher ? modelsOf(this.plan(c).pipeline).filter((ref) => !fetcher.present(ref)) : [];
+      if (fetcher && missing.length) {
+        this.await(c, missing, fetcher);
+        continue;
+      }
       const r = await this.build(c);
       this.running.set(c.id, r);
       r.start();
       this.deps.log.info('stream started', { stream: c.id, pipeline: c.pipeline, url: r.view().url });
     }
+  }
+
+  /** Start a stream once the models it needs are pulled; meanwhile it shows as pulling or model_missing. */
+  private await(c: StreamConfig, refs: string[], fetcher: ModelFetcher): void {
+    const w: Waiting = { cfg: c, refs, since: new Date(this.deps.timers.now()).toISOString() };
+    this.waiting.set(c.id, w);
+    this.deps.log.warn('stream waits for its models', { stream: c.id, models: refs });
+    void Promise.all(refs.map((r) => fetcher.ready(r))).then(async () => {
+      if (this.waiting.get(c.id) !== w) return;
+      try {
+        const r = await this.build(c);
+        if (this.waiting.get(c.id) !== w) return void (await r.stop());
+        this.waiting.delete(c.id);
+        this.running.set(c.id, r);
+        r.start();
+        this.deps.log.info('stream started', { stream: c.id, pipeline: c.pipeline, models: refs });
+      } catch (e) {
+        this.deps.log.error('stream could not start after its models were pulled', { stream: c.id, error: e });
+      }
+    });
+  }
+
+  /** The view of a stream waiting for models. */
+  private waitingView(w: Waiting): StreamView {
+    const states = w.refs.map((r) => this.deps.fetcher?.state(r) ?? null);
+    const failed = states.find((s) => s?.state === 'failed');
+    const pending = states.find((s) => s && s.state !== 'present') ?? null;
+    return {
+      id: w.cfg.id,
+      url: resolveSource(w.cfg).display,
+      pipeline: w.cfg.pipeline,
+      state: failed ? 'model_missing' : 'pulling',
+      since: w.since,
+      frames_decoded: 0,
+      restarts: 0,
+      last_error: `waits for its model: ${pullState(failed ?? pending)}`,
+      next_retry_at: failed?.next_retry_at ?? null,
+      fps_in: 0,
+      fps_out: 0,
+      frames_analysed: 0,
+      dropped: 0,
+      queue_depth: 0,
+      stage_ms: {},
+      last_pipeline_error: null,
+    };
   }
 
   /**
@@ -217,8 +281,17 @@ export class Streams {
     return this.running.get(id);
   }
 
+  /** Every stream: running ones, and those waiting for their models. */
   list(): StreamView[] {
-    return this.runners().map((r) => r.view());
+    return [...this.runners().map((r) => r.view()), ...[...this.waiting.values()].map((w) => this.waitingView(w))];
+  }
+
+  /** One stream's view, running or waiting; null when there is no such stream. */
+  view(id: string): StreamView | null {
+    const r = this.running.get(id);
+    if (r) return r.view();
+    const w = this.waiting.get(id);
+    return w ? this.waitingView(w) : null;
   }
 
   runners(): StreamRunner[] {
@@ -226,6 +299,8 @@ export class Streams {
   }
 
   async stop(id?: string): Promise<void> {
+    if (id) this.waiting.delete(id);
+    else this.waiting.clear();
     for (const [k, r] of this.running) {
       if (id && k !== id) continue;
       await r.stop();

@@ -20,6 +20,8 @@ export interface PullOptions {
   mirror?: string;
   fetcher?: Fetcher;
   progress?: Progress;
+  /** Whether the pinned upstream URL may be used when the mirror lacks the file (default true). */
+  upstream?: boolean;
 }
 
 export type PullOutcome = 'present' | 'mirror' | 'download';
@@ -73,6 +75,11 @@ async function source(
       if (data) return { data, from: 'mirror' };
     }
   }
+  if (opts.upstream === false)
+    throw new AppError(
+      'model_unavailable',
+      `model ${refOf(m)} is not in the mirror (${opts.mirror || 'none set'}) and upstream downloads are off (models.upstream)`,
+    );
   if (!m.source.url)
     throw new AppError(
       'model_unavailable',

@@ -13,6 +13,15 @@ import { AppError } from '../shared/errors';
  * The decode geometry: from the preprocess stage when there is one (its options override the
  * catalog), else from the detect model's catalog spec.
  */
+/** The catalog models a pipeline's stages use (each stage's `model` option), each once. */
+export function modelsOf(p: Pipeline): string[] {
+  const refs = p.stages.flatMap((s) => {
+    const m = (s.options as { model?: unknown }).model;
+    return typeof m === 'string' ? [m] : [];
+  });
+  return [...new Set(refs)];
+}
+
 export function decodeSpecOf(p: Pipeline, catalog: Catalog, fps: number): OutputSpec {
   const pre = p.stages.find((s) => s.def.type === 'preprocess');
   const detect = p.stages.find((s) => s.def.type === 'detect');

@@ -31,10 +31,46 @@ function Health() {
           </li>
         ))}
       </ul>
+      <ModelPulls pulls={(data.checks.models?.detail as { pulls?: Pull[] } | undefined)?.pulls ?? []} />
       <p class="muted">
         fovea {data.version}, up {Math.round(data.uptime_s / 60)} min
       </p>
     </Card>
+  );
+}
+
+interface Pull {
+  ref: string;
+  state: string;
+  bytes_done: number;
+  bytes_total: number | null;
+  attempts: number;
+  error: string | null;
+  next_retry_at: string | null;
+}
+
+/** Models being pulled on first run (or that failed to be), with progress and why. */
+function ModelPulls(p: { pulls: Pull[] }) {
+  const pending = p.pulls.filter((x) => x.state !== 'present');
+  if (!pending.length) return null;
+  return (
+    <ul class="pulls" aria-label="Model pulls">
+      {pending.map((x) => (
+        <li key={x.ref} data-model={x.ref}>
+          <Badge state={x.state === 'failed' ? 'model_missing' : 'pulling'} /> <b>{x.ref}</b>{' '}
+          {x.state === 'failed' ? (
+            <span class="why">
+              {x.error} (attempt {x.attempts}; next at {new Date(x.next_retry_at ?? '').toLocaleTimeString()})
+            </span>
+          ) : (
+            <span>
+              {bytes(x.bytes_done)}
+              {x.bytes_total ? ` of ${bytes(x.bytes_total)}` : ''}
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 
