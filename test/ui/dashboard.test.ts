@@ -285,6 +285,64 @@ describe('dashboard', () => {
     });
   }, 90_000);
 
+  test('every page works from the keyboard alone: a skip link first, every tab stop visibly focused, streams and events open with Enter', async () => {
+    const stop = () =>
+      page.evaluate<{ tag: string; text: string; outlined: boolean; visible: boolean; href: string | null }>(`(() => {
+        const el = document.activeElement;
+        const cs = getComputedStyle(el);
+        const r = el.getBoundingClientRect();
+        return { tag: el.tagName.toLowerCase(), text: (el.getAttribute('aria-label') || el.textContent || '').trim().slice(0, 40),
+          outlined: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0,
+          visible: r.width > 0 && r.height > 0, href: el.getAttribute('href') };
+      })()`);
+    const report: Record<string, unknown> = {};
+    for (const [path, ready] of [
+      ['/live', '.stream-card'],
+      ['/review', '.event-row'],
+      ['/explore', '.library-head'],
+      ['/streams', '.stream-list a'],
+      ['/system', 'h2:text("Health")'],
+    ] as const) {
+      await open(page, path, ready);
+      const stops = [];
+      for (let i = 0; i < 25; i++) {
+        await page.keyboard.press('Tab');
+        stops.push(await stop());
+      }
+      report[path] = {
+        first: stops[0]!.text,
+        // Past the last stop the focus leaves the page (body), then starts over: not a stop.
+        unfocused: stops
+          .filter((s) => s.tag !== 'body' && (!s.outlined || !s.visible))
+          .map((s) => `${s.tag} ${s.text}`),
+        stuck: new Set(stops.map((s) => `${s.tag}${s.href}${s.text}`)).size < 10,
+      };
+    }
+    // Live → a stream, and Review → an event, with Tab and Enter only.
+    const enterOn = async (path: string, ready: string, target: string) => {
+      await open(page, path, ready);
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate<boolean>(`!!document.activeElement.matches(${JSON.stringify(target)})`)) break;
+      }
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/(live|review)\/[^/]+$/);
+      return new URL(page.url()).pathname;
+    };
+    report.stream = await enterOn('/live', '.stream-card', '.stream-card[data-stream=table] a');
+    report.event = await enterOn('/review', '.event-row', '.event-row');
+    const clean = { first: 'Skip to content', unfocused: [], stuck: false };
+    expect(report).toEqual({
+      '/live': clean,
+      '/review': clean,
+      '/explore': clean,
+      '/streams': clean,
+      '/system': clean,
+      stream: '/live/table',
+      event: expect.stringMatching(/^\/review\/[0-9a-f-]{36}$/),
+    });
+  }, 120_000);
+
   test('on a phone-sized screen the pages fit the width', async () => {
     const p = await browser.page(app.url, PHONE);
     pages.push(p);

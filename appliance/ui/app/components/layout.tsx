@@ -32,6 +32,17 @@ export function Layout(p: { children: ComponentChildren }) {
   };
   return (
     <div class="shell">
+      {/* A plain #main link would follow <base href> to another page: focus the content instead. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="top">
         <Link to="/live" class="brand">
           <span class="logo" aria-hidden="true" />
@@ -65,7 +76,9 @@ export function Layout(p: { children: ComponentChildren }) {
           )}
         </div>
       </header>
-      <main id="main">{p.children}</main>
+      <main id="main" tabIndex={-1}>
+        {p.children}
+      </main>
     </div>
   );
 }
