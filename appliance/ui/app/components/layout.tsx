@@ -32,17 +32,10 @@ export function Layout(p: { children: ComponentChildren }) {
   };
   return (
     <div class="shell">
-      {/* A plain #main link would follow <base href> to another page: focus the content instead. */}
-      <a
-        class="skip"
-        href="#main"
-        onClick={(e) => {
-          e.preventDefault();
-          document.getElementById('main')?.focus();
-        }}
-      >
+      {/* A #main link would follow <base href> to another page: a button that focuses the content. */}
+      <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <Link to="/live" class="brand">
           <span class="logo" aria-hidden="true" />
