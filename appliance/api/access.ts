@@ -62,6 +62,11 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },
   { method: 'GET', path: '/ws/analysis', need: scoped('events:read') },
   { method: 'GET', path: '/ws/live/:id', need: scoped('streams:read') },
+  { method: 'GET', path: '/api/stages', need: scoped('streams:read') },
+  { method: 'GET', path: '/api/models', need: scoped('streams:read') },
+  { method: 'GET', path: '/api/pipelines', need: scoped('streams:read') },
+  { method: 'GET', path: '/api/pipelines/:name', need: scoped('streams:read') },
+  { method: 'POST', path: '/api/pipelines/validate', need: scoped('streams:read') },
 
   { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
   { method: 'GET', path: '/api/sync', need: scoped('sync:read') },

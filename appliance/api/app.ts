@@ -27,7 +27,10 @@ import { publishApi, type PublishDeps } from './publish';
 import { syncApi, type SyncDeps } from './sync';
 import { wsApi } from './ws';
 import { liveApi } from './live';
+import { catalogApi } from './catalog';
 import type { LiveVideo } from '../ingest/live-video';
+import type { ModelPool } from '../pipeline/models';
+import type { ModelFetcher } from '../models/fetcher';
 import { fleetApi, type FleetControl } from './fleet';
 import { metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
@@ -55,6 +58,9 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   images: ImageService;
   streams: Streams;
   live: LiveVideo;
+  models: ModelPool;
+  fetcher: ModelFetcher;
+  config: Config;
   imaging: Imaging;
   backups: Backups;
   /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
@@ -130,6 +136,15 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
       }),
     )
     .use(streamsApi(rt.streams, rt.imaging, rt.live))
+    .use(
+      catalogApi({
+        models: rt.models.catalog,
+        providers: rt.config.models.providers,
+        present: (ref) => rt.fetcher.present(ref),
+        pipelinesDir: () => rt.streams.pipelinesDir,
+        revision: () => rt.streams.revision,
+      }),
+    )
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))
     .use(syncApi(rt))

@@ -286,6 +286,11 @@ export class Streams {
     return [...this.runners().map((r) => r.view()), ...[...this.waiting.values()].map((w) => this.waitingView(w))];
   }
 
+  /** Where the streams' pipelines come from now (the local directory, or the fleet revision's). */
+  get pipelinesDir(): string {
+    return this.deps.pipelinesDir;
+  }
+
   /** One stream's view, running or waiting; null when there is no such stream. */
   view(id: string): StreamView | null {
     const r = this.running.get(id);

@@ -1,0 +1,119 @@
+/**
+ * The stage, model and pipeline catalog through the real API: the registry's stages with their
+ * options as JSON Schema, the model catalog with what is on the box, the pipelines (a local file
+ * beside the built-ins, a broken one reported with file:line), one pipeline's DAG, and validation
+ * of a pipeline's text (422 with file:line, nothing saved).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startAppliance, type Appliance } from '../helpers/fixtures';
+
+let app: Appliance;
+beforeAll(async () => {
+  app = await startAppliance();
+  await mkdir(app.rt.paths.pipelines, { recursive: true });
+  await writeFile(
+    join(app.rt.paths.pipelines, 'shelf.yaml'),
+    'description: bottles\nstages:\n  detect:\n    type: detect@1\n    options:\n      score: 0.4\n',
+  );
+  await writeFile(join(app.rt.paths.pipelines, 'broken.yaml'), 'stages:\n  detect:\n    type: detect@9\n');
+}, 60_000);
+afterAll(() => app?.[Symbol.asyncDispose]());
+
+const json = async (path: string, init?: RequestInit) => {
+  const r = await app.api(path, init);
+  // biome-ignore lint/suspicious/noExplicitAny: the answers are read field by field and the whole compared below
+  return { status: r.status, body: (await r.json()) as Record<string, any> };
+};
+
+describe('catalog', () => {
+  test('stages, models and pipelines as a pipeline builder needs them', async () => {
+    const stages = await json('/api/stages');
+    const detect = stages.body.items.find((s: { ref: string }) => s.ref === 'detect@1');
+    const models = await json('/api/models');
+    const byRef = Object.fromEntries(models.body.items.map((m: { ref: string }) => [m.ref, m]));
+    const list = await json('/api/pipelines');
+    const people = await json('/api/pipelines/people');
+    const missing = await json('/api/pipelines/nope');
+    expect({
+      stageRefs: stages.body.items.map((s: { ref: string }) => s.ref).sort(),
+      detectOptions: Object.keys(detect.options.properties).sort(),
+      detectModelDefault: detect.options.properties.model.default,
+      yolox: [byRef['yolox-nano@1'].task, byRef['yolox-nano@1'].available, byRef['yolox-nano@1'].present],
+      unavailable: models.body.items.filter((m: { available: boolean }) => !m.available).length,
+      pipelines: list.body.items.map((p: { name: string; source: string; valid: boolean }) => [
+        p.name,
+        p.source,
+        p.valid,
+      ]),
+      broken: list.body.items.find((p: { name: string }) => p.name === 'broken').error,
+      people: [people.status, people.body.text.length > 50, people.body.stages.map((s: { type: string }) => s.type)],
+      missing: [missing.status, missing.body.error.code],
+    }).toEqual({
+      stageRefs: ['detect@1', 'embed@1', 'event@1', 'filter@1', 'preprocess@1', 'publish@1', 'store@1', 'track@1'],
+      detectOptions: expect.arrayContaining(['model', 'score']),
+      detectModelDefault: 'yolox-nano@1',
+      yolox: ['detect', true, true],
+      unavailable: expect.atLeast(1),
+      pipelines: [
+        ['broken', 'local', false],
+        ['shelf', 'local', true],
+        ['people', 'builtin', true],
+        ['objects', 'builtin', true],
+      ],
+      broken: expect.stringMatching(/broken\.yaml:3.*detect@9/),
+      people: [200, true, ['detect@1', 'track@1', 'event@1', 'store@1', 'publish@1']],
+      missing: [404, 'not_found'],
+    });
+  });
+
+  test('validate: a good pipeline gives its DAG; a bad one 422 with file:line; nothing is saved', async () => {
+    const before = await readdir(app.rt.paths.pipelines);
+    const post = (body: unknown) =>
+      json('/api/pipelines/validate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const good = await post({
+      name: 'gate',
+      text: 'stages:\n  detect:\n    type: detect\n  track:\n    type: track@1\n    needs: [detect]\n',
+      overrides: { 'detect.score': 0.6 },
+    });
+    const badOption = await post({
+      name: 'gate',
+      text: 'stages:\n  detect:\n    type: detect@1\n    options:\n      score: 7\n',
+    });
+    const badYaml = await post({ text: 'stages:\n  detect: [\n' });
+    const loop = await post({
+      text: 'stages:\n  a:\n    type: track@1\n    needs: [b]\n  b:\n    type: track@1\n    needs: [a]\n',
+    });
+    expect({
+      good: [
+        good.status,
+        good.body.valid,
+        good.body.stages.map((s: { name: string; needs: string[] }) => [s.name, s.needs]),
+      ],
+      score: good.body.stages[0].options.score,
+      badOption: [badOption.status, badOption.body.error.code, badOption.body.error.message],
+      badYaml: [badYaml.status, badYaml.body.error.message],
+      loop: [loop.status, loop.body.error.message],
+      saved: (await readdir(app.rt.paths.pipelines)).sort(),
+    }).toEqual({
+      good: [
+        200,
+        true,
+        [
+          ['detect', []],
+          ['track', ['detect']],
+        ],
+      ],
+      score: 0.6,
+      badOption: [422, 'validation_failed', expect.stringMatching(/gate\.yaml:5.*score/)],
+      badYaml: [422, expect.stringMatching(/pipeline\.yaml:\d/)],
+      loop: [422, expect.stringMatching(/cycle|loop/i)],
+      saved: before.sort(),
+    });
+  });
+});
