@@ -59,7 +59,8 @@ export const liveApi = (o: LiveOptions) => {
           if (r && raw.getBufferedAmount() < OVERLAY_BACKLOG)
             raw.send(JSON.stringify({ type: 'overlay', ...overlayOf(frame, r.pipeline.pipeline) }));
         });
-        const stop = await o.live.watch(id, () => runner.liveSource(), {
+        // The stream's runner when the process starts (a restart of the stream replaces it).
+        const stop = await o.live.watch(id, () => (o.streams.get(id) ?? runner).liveSource(), {
           send: (d) => {
             raw.send(d);
           },

@@ -101,6 +101,13 @@ export class LiveVideo {
       relay.starting = true;
       try {
         await this.begin(streamId, relay, src());
+      } catch (e) {
+        // ffmpeg (or nice) could not be started: every viewer is told why, nothing lingers.
+        const why = `live video could not start: ${(e as Error).message}`.slice(0, 120);
+        for (const w of relay.viewers) w.viewer.close(LIVE_CLOSE.ended, why);
+        relay.viewers.clear();
+        this.end(streamId, relay);
+        this.deps.log.error('live video could not start', { stream: streamId, error: e });
       } finally {
         relay.starting = false;
       }

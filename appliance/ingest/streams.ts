@@ -255,6 +255,8 @@ export class Streams {
     }
     this.deps.pipelinesDir = pipelinesDir;
     this.revision = revision;
+    // Streams that waited for a model are now built above or removed: none starts later on its own.
+    this.waiting.clear();
     for (const c of todo) {
       (this.running.has(c.id) ? out.changed : out.added).push(c.id);
       await this.commit(c, built.get(c.id)!);

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { BoxSplitter, FragmentAssembler, type Piece } from '../../appliance/decode/fmp4';
 import { remuxArgs } from '../../appliance/decode/ffmpeg-args';
-import type { RemuxHandlers } from '../../appliance/decode/remux';
+import type { RemuxHandlers, SpawnRemux } from '../../appliance/decode/remux';
 import { LIVE_CLOSE, LiveVideo, type Viewer } from '../../appliance/ingest/live-video';
 import { FakeTimers } from '../../appliance/shared/timers';
 import { configureLogs, createLogger } from '../../appliance/shared/log';
@@ -100,11 +100,11 @@ const camera = () => ({
   timeoutS: 5,
 });
 
-function relay(o: { max?: number; maxBuffer?: number } = {}) {
+function relay(o: { max?: number; maxBuffer?: number; spawn?: SpawnRemux } = {}) {
   const timers = new FakeTimers();
   const f = fakeSpawn();
   const live = new LiveVideo({
-    spawn: f.spawn,
+    spawn: o.spawn ?? f.spawn,
     probeDurationS: async () => 139.3,
     timers,
     log: createLogger(),
@@ -196,6 +196,18 @@ describe('the live video relay', () => {
     procs[1]!.h.exit({ code: 1, stderr: ['Connection refused'] });
     expect(b.closed).toEqual([[LIVE_CLOSE.ended, 'the video source ended (ffmpeg exit 1: Connection refused)']]);
     expect(live.stats().watched_streams).toBe(0);
+  });
+
+  test('a process that cannot start closes its viewers with why and leaves nothing behind', async () => {
+    const { live } = relay({
+      spawn: () => {
+        throw new Error('Executable not found in $PATH: "nice"');
+      },
+    });
+    const a = viewer();
+    await live.watch('cam', camera, a.v);
+    expect(a.closed).toEqual([[LIVE_CLOSE.ended, 'live video could not start: Executable not found in $PATH: "nice"']]);
+    expect(live.stats()).toMatchObject({ viewers: 0, processes: 0, watched_streams: 0 });
   });
 
   test('a file starts where the analysis is, within the file (it loops)', async () => {
