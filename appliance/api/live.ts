@@ -13,6 +13,8 @@ import type { LiveVideo } from '../ingest/live-video';
 import type { Streams } from '../ingest/streams';
 import { AppError } from '../shared/errors';
 import { overlayOf } from '../pipeline/overlay';
+import type { Frame } from '../pipeline/types';
+import type { Pipeline } from '../pipeline/file';
 import { errorResponse } from './errors';
 import { chooseProtocol, wsGate } from './ws';
 
@@ -33,6 +35,16 @@ type Raw = ServerWebSocket<unknown>;
 
 export const liveApi = (o: LiveOptions) => {
   const leaving = new WeakMap<Raw, () => void>();
+  // One overlay message per frame, however many viewers the stream has (dropped with the frame).
+  const overlays = new WeakMap<Frame, string>();
+  const overlayText = (frame: Frame, pipeline: Pipeline) => {
+    let text = overlays.get(frame);
+    if (text === undefined) {
+      text = JSON.stringify({ type: 'overlay', ...overlayOf(frame, pipeline) });
+      overlays.set(frame, text);
+    }
+    return text;
+  };
   const closed = new WeakSet<Raw>();
   return new Elysia({ name: 'api-live' })
     .onRequest(async ({ request }) => {
@@ -56,8 +68,7 @@ export const liveApi = (o: LiveOptions) => {
         // The detections of each analysed frame, on the same socket as JSON text between the video.
         const unwatch = o.streams.watch(id, (frame) => {
           const r = o.streams.get(id);
-          if (r && raw.getBufferedAmount() < OVERLAY_BACKLOG)
-            raw.send(JSON.stringify({ type: 'overlay', ...overlayOf(frame, r.pipeline.pipeline) }));
+          if (r && raw.getBufferedAmount() < OVERLAY_BACKLOG) raw.send(overlayText(frame, r.pipeline.pipeline));
         });
         // The stream's runner when the process starts (a restart of the stream replaces it).
         const stop = await o.live.watch(id, () => (o.streams.get(id) ?? runner).liveSource(), {

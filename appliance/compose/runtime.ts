@@ -11,7 +11,6 @@ import { Db } from '../store/duckdb';
 import { migrate } from '../store/migrate';
 import { LocalObjectStore } from '../objects/local';
 import { builtinCatalog, findModel, type Catalog } from '../models/catalog';
-import { verifiedPath } from '../models/pull';
 import { openSession, type InferenceSession } from '../inference/onnx';
 import { createEmbedder, lateEmbedder, type Embedder } from '../inference/embedder';
 import { ModelFetcher, pullState } from '../models/fetcher';
@@ -220,8 +219,9 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     });
     const late = lateEmbedder(model, () => pullState(fetcher.state(config.models.embed)));
     const embedder = late.embedder;
+    // Opened once the fetcher has checked the file's sha256 (in place, or just pulled).
     const loadEmbedder = async () => {
-      session = await openSession(await verifiedPath(model, paths.models), {
+      session = await openSession(join(paths.models, model.file), {
         providers: config.models.providers,
         threads: config.models.threads,
         log: log.child({ mod: 'inference' }),
@@ -232,7 +232,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels)),
       );
     };
-    if (await fetcher.verified(config.models.embed)) await fetcher.ready(config.models.embed).then(loadEmbedder);
+    if (await fetcher.verified(config.models.embed)) await loadEmbedder();
     else
       void fetcher
         .ready(config.models.embed)

@@ -118,16 +118,17 @@ export class Streams {
     uniqueIds(configs);
     for (const c of configs.filter((c) => c.enabled)) {
       const fetcher = this.deps.fetcher;
-      const missing = fetcher ? modelsOf(this.plan(c).pipeline).filter((ref) => !fetcher.present(ref)) : [];
-      if (fetcher && missing.length) {
-        this.await(c, missing, fetcher);
-        continue;
-      }
-      const r = await this.build(c);
-      this.running.set(c.id, r);
-      r.start();
-      this.deps.log.info('stream started', { stream: c.id, pipeline: c.pipeline, url: r.view().url });
+      const plan = this.plan(c);
+      const missing = fetcher ? modelsOf(plan.pipeline).filter((ref) => !fetcher.present(ref)) : [];
+      if (fetcher && missing.length) this.await(c, missing, fetcher);
+      else this.launch(c, await this.runner(c, plan));
     }
+  }
+
+  private launch(c: StreamConfig, r: StreamRunner): void {
+    this.running.set(c.id, r);
+    r.start();
+    this.deps.log.info('stream started', { stream: c.id, pipeline: c.pipeline, url: r.view().url });
   }
 
   /** Start a stream once the models it needs are pulled; meanwhile it shows as pulling or model_missing. */
@@ -141,9 +142,7 @@ export class Streams {
         const r = await this.build(c);
         if (this.waiting.get(c.id) !== w) return void (await r.stop());
         this.waiting.delete(c.id);
-        this.running.set(c.id, r);
-        r.start();
-        this.deps.log.info('stream started', { stream: c.id, pipeline: c.pipeline, models: refs });
+        this.launch(c, r);
       } catch (e) {
         this.deps.log.error('stream could not start after its models were pulled', { stream: c.id, error: e });
       }
