@@ -140,9 +140,10 @@ export async function api(path: string, init: RequestInit = {}): Promise<Respons
 }
 
 /** GET (or send) JSON; a non-2xx answer throws the server's error. */
-export async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
+/** A JSON answer; a status that is not OK throws, unless `accept` lists it (/health says degraded with 503). */
+export async function json<T>(path: string, init: RequestInit = {}, accept: readonly number[] = []): Promise<T> {
   const res = await api(path, init);
-  if (!res.ok) throw await errorOf(res);
+  if (!res.ok && !accept.includes(res.status)) throw await errorOf(res);
   return (res.status === 204 ? null : await res.json()) as T;
 }
 

@@ -2,10 +2,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { imageUrl, json } from './api';
 
+const NONE: readonly number[] = [];
+
 /** GET `path` now and every `everyMs` (0: once) while mounted and the tab is visible. */
 export function usePoll<T>(
   path: string | null,
   everyMs = 0,
+  /** Statuses besides 2xx whose body is the data (a constant: it is an effect dependency). */
+  accept: readonly number[] = NONE,
 ): { data: T | null; error: Error | null; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<Error | null>(null);
@@ -17,7 +21,7 @@ export function usePoll<T>(
     const tick = async () => {
       if (document.visibilityState !== 'hidden') {
         try {
-          const d = await json<T>(path);
+          const d = await json<T>(path, {}, accept);
           if (live) {
             setData(d);
             setError(null);
@@ -33,7 +37,7 @@ export function usePoll<T>(
       live = false;
       clearTimeout(timer);
     };
-  }, [path, everyMs, n]);
+  }, [path, everyMs, n, accept]);
   return { data, error, reload: () => setN((x) => x + 1) };
 }
 

@@ -14,13 +14,16 @@ const num = (v: unknown) => (typeof v === 'number' ? v : '—');
 const bytes = (n: unknown) =>
   typeof n === 'number' ? (n > 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`) : '—';
 
+/** /health answers a degraded box with 503 and the same report: that is when it matters most. */
+const DEGRADED_TOO = [503] as const;
+
 function Health() {
   const { data } = usePoll<{
     status: string;
     version: string;
     uptime_s: number;
     checks: Record<string, { ok: boolean; detail?: Obj }>;
-  }>('health', 5000);
+  }>('health', 5000, DEGRADED_TOO);
   if (!data) return null;
   return (
     <Card title="Health" actions={<Badge state={data.status} />}>
