@@ -68,6 +68,16 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/pipelines/:name', need: scoped('streams:read') },
   { method: 'POST', path: '/api/pipelines/validate', need: scoped('streams:read') },
 
+  { method: 'POST', path: '/api/runs', need: scoped('runs:write') },
+  { method: 'GET', path: '/api/runs', need: scoped('runs:read') },
+  { method: 'GET', path: '/api/runs/:id', need: scoped('runs:read') },
+  { method: 'GET', path: '/api/runs/:id/log', need: scoped('runs:read') },
+  { method: 'GET', path: '/api/runs/:id/files/:dir/:name', need: scoped('runs:read') },
+  { method: 'POST', path: '/api/runs/:id/cancel', need: scoped('runs:write') },
+  { method: 'POST', path: '/api/runs/:id/retry', need: scoped('runs:write') },
+  { method: 'POST', path: '/api/runs/:id/resubmit', need: scoped('runs:write') },
+  { method: 'DELETE', path: '/api/runs/:id', need: scoped('runs:write') },
+
   { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
   { method: 'GET', path: '/api/sync', need: scoped('sync:read') },
   { method: 'GET', path: '/api/fleet', need: scoped('fleet:read') },

@@ -28,6 +28,8 @@ import { syncApi, type SyncDeps } from './sync';
 import { wsApi } from './ws';
 import { liveApi } from './live';
 import { catalogApi } from './catalog';
+import { runsApi } from './runs';
+import type { RunService } from '../runs/service';
 import type { LiveVideo } from '../ingest/live-video';
 import type { ModelPool } from '../pipeline/models';
 import type { ModelFetcher } from '../models/fetcher';
@@ -63,6 +65,7 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   config: Config;
   imaging: Imaging;
   backups: Backups;
+  runs: RunService;
   /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
   remoteUrls(keys: string[]): Promise<Map<string, string>>;
   /** The dashboard's files (built or embedded). */
@@ -85,7 +88,8 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     sendPings: false,
     maxPayloadLength: 64 * 1024,
   };
-  return new Elysia({ serve: { maxRequestBodySize: upload * 2 }, websocket })
+  const runsBody = rt.config.runs.max_request_bytes + MULTIPART_OVERHEAD;
+  return new Elysia({ serve: { maxRequestBodySize: Math.max(upload, runsBody) * 2 }, websocket })
     .use(metricsApi(rt.metrics, log))
     .use(errorHandler(log))
     .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
@@ -94,6 +98,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         [
           { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
           { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
+          { method: 'POST', path: /^\/api\/runs\/?$/, maxBytes: runsBody },
         ],
         1024 * 1024,
       ),
@@ -143,6 +148,14 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         present: (ref) => rt.fetcher.present(ref),
         pipelinesDir: () => rt.streams.pipelinesDir,
         revision: () => rt.streams.revision,
+      }),
+    )
+    .use(
+      runsApi({
+        runs: rt.runs,
+        files: rt.runs.files,
+        maxUploadBytes: c.max_upload_bytes,
+        maxFiles: rt.config.runs.max_files,
       }),
     )
     .use(eventsApi(rt.db, baseUrl))

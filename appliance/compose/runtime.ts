@@ -52,6 +52,9 @@ import { AccessTokens } from '../auth/jwt';
 import { Authenticator } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { openRuns } from './runs';
+import type { RunService } from '../runs/service';
+import type { RunExecutor } from '../runs/executor';
 
 export interface Runtime {
   config: Config;
@@ -80,6 +83,8 @@ export interface Runtime {
   jwt: JwtVerifier | null;
   metrics: Metrics;
   backups: Backups;
+  runs: RunService;
+  runQueue: RunExecutor;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -347,6 +352,20 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       timers: realTimers,
       log: log.child({ mod: 'ingest' }),
     });
+    const runs = await openRuns({
+      config,
+      paths,
+      db,
+      models,
+      sink,
+      images,
+      imaging: sharpImaging,
+      publisher: fanout([mqttPub, hub]),
+      snapshots: snapshotter(images, sharpImaging),
+      reporters: [hub, mqttPub],
+      streams,
+      log,
+    });
     const startedAt = new Date();
     const b = config.backup;
     const backups = new Backups(
@@ -409,9 +428,13 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       jwt,
       metrics,
       backups,
+      runs: runs.service,
+      runQueue: runs.executor,
       startedAt,
       async close() {
         stats?.stop();
+        // A run in the middle of an item is marked interrupted; it resumes at the next start.
+        await runs.executor.stop();
         await backups.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).
         await sync?.retention.stop();

@@ -20,6 +20,7 @@ export interface Paths {
   sessions: string;
   authSecret: string;
   pipelines: string;
+  runs: string;
   fleet: string;
   backups: string;
 }
@@ -37,6 +38,7 @@ export function pathsOf(config: Config): Paths {
     sessions: join(state, 'sessions.json'),
     authSecret: join(state, 'auth-secret'),
     pipelines: config.pipelines.dir ? resolve(config.pipelines.dir) : join(state, 'pipelines'),
+    runs: join(state, 'runs'),
     fleet: join(state, 'fleet'),
     backups: config.backup.dir ? resolve(config.backup.dir) : join(state, 'backups'),
   };
@@ -60,6 +62,9 @@ export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
   sessions: { what: 'refresh-token families, hashed, for rotation and reuse detection (mode 0600)' },
   authSecret: { what: "the box's own 32-byte token-signing secret, made at first start (mode 0600)" },
   pipelines: { what: 'pipeline YAML files of this box, beside the built-in ones', key: 'pipelines.dir' },
+  runs: {
+    what: "pipeline runs' files: `<run id>/in/` (uploaded inputs) and `<run id>/out/` (annotated outputs), removed with the run",
+  },
   fleet: {
     what: 'with a fleet repo: `mirror.git` (bare mirror), `rev/<sha>/` (each exported revision), `state.json` (applied, on trial, failed, history)',
   },

@@ -256,6 +256,44 @@ export const PipelinesConfig = obj('Pipeline files.', {
   }),
 });
 
+export const RunsConfig = obj('Pipeline runs on demand: jobs over photos and clips (POST /api/runs).', {
+  concurrency: Type.Integer({
+    default: 1,
+    minimum: 1,
+    maximum: 16,
+    description: 'Runs executed at once; the rest wait in the queue, highest priority first.',
+  }),
+  max_items: Type.Integer({
+    default: 10_000,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'Inputs one run may have (413 above it).',
+  }),
+  max_files: Type.Integer({
+    default: 100,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Files one multipart request may upload (413 above it); larger batches register images first.',
+  }),
+  max_request_bytes: Type.Integer({
+    default: 128 * 1024 * 1024,
+    minimum: 1024 * 1024,
+    maximum: 4 * 1024 * 1024 * 1024,
+    description:
+      'Largest POST /api/runs body (all its files together; 413 above it). Each file also keeps api.max_upload_bytes.',
+  }),
+  video_dirs: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'Directories a run may read video clips from (by path); empty: no clip by path.',
+  }),
+  max_log_lines: Type.Integer({
+    default: 1000,
+    minimum: 10,
+    maximum: 100_000,
+    description: "Lines of a run's log kept (the oldest go first).",
+  }),
+});
+
 export const SyncConfig = obj('Upload of images and snapshots to a central S3 bucket (off while bucket is empty).', {
   endpoint: Type.String({
     default: '',
@@ -456,6 +494,7 @@ export const Config = Type.Object(
     models: ModelsConfig,
     search: SearchConfig,
     pipelines: PipelinesConfig,
+    runs: RunsConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     mqtt: MqttConfig,
     sync: SyncConfig,

@@ -28,6 +28,21 @@ export type ObjectEvent =
     }
   | { type: 'count'; label: string; count: number; ts: number };
 
+/** A pipeline run has finished: stored as an event, so WebSocket replay and webhooks deliver it. */
+export interface RunCompletedEvent {
+  type: 'runCompleted';
+  /** The pipeline's name. */
+  label: string;
+  ts: number;
+  run_id: string;
+  status: string;
+  run_label: string | null;
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+}
+
 export interface FrameResult {
   sessionId: string;
   /** The fleet revision the pipeline session runs under (null: the local config). */
@@ -45,7 +60,7 @@ export interface EventRecord {
   revision: string | null;
   stream: string;
   timestamp: Date;
-  event: ObjectEvent;
+  event: ObjectEvent | RunCompletedEvent;
   /** Object-store key of the JPEG snapshot, when one was taken. */
   snapshotKey: string | null;
   /** The snapshot's id in the image index, when it was registered for search. */

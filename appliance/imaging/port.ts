@@ -41,6 +41,14 @@ export interface LabelledBox {
   label: string;
 }
 
+/** How a photo becomes a model-input frame (the same geometry ffmpeg gives a video frame). */
+export interface FitSpec {
+  width: number;
+  height: number;
+  pixfmt: 'bgr24' | 'rgb24';
+  fit: { mode: 'letterbox'; align: 'top-left' | 'center'; pad: number } | { mode: 'stretch' };
+}
+
 export interface Imaging {
   /** Read format and size from the header; reject unknown formats and images over maxPixels. */
   probe(data: Uint8Array, maxPixels: number): Promise<Probe>;
@@ -54,6 +62,19 @@ export interface Imaging {
   snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array>;
   /** JPEG of the region `crop` of a raw frame with labelled boxes drawn (none: the picture alone). */
   frameJpeg(img: RawImage, crop: Region, boxes: LabelledBox[], quality?: number): Promise<Uint8Array>;
+  /**
+   * Decode a photo fully (a truncated one fails: unprocessable_image), upright by its EXIF
+   * orientation, fitted into the spec as a raw frame; with the upright source size.
+   */
+  fitRaw(
+    data: Uint8Array,
+    spec: FitSpec,
+    maxPixels: number,
+  ): Promise<{ pixels: Uint8Array; width: number; height: number }>;
+  /** The photo decoded upright as packed RGB (for crops of its detections at full resolution). */
+  decodeRaw(data: Uint8Array, maxPixels: number): Promise<RawImage>;
+  /** The photo (upright) as JPEG with labelled boxes drawn (boxes in its upright pixels). */
+  annotateJpeg(data: Uint8Array, boxes: LabelledBox[], maxPixels: number, quality?: number): Promise<Uint8Array>;
   /** RGB pixels of a region of a raw frame, stretched to w x h. */
   rawRegionRgb(img: RawImage, region: Region, w: number, h: number): Promise<Uint8Array>;
 }

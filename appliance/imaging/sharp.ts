@@ -6,7 +6,7 @@
 import sharp, { type Metadata } from 'sharp';
 import exifr from 'exifr';
 import { AppError } from '../shared/errors';
-import type { Exif, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Rgb } from './port';
+import type { Exif, FitSpec, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Rgb } from './port';
 
 const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
@@ -127,21 +127,114 @@ const esc = (s: string) => s.replace(/[<>&"]/g, '');
  */
 async function frameJpeg(img: RawImage, crop: Region, boxes: LabelledBox[], quality = 85): Promise<Uint8Array> {
   // sharp composites after extracting, so the overlay is the crop's size, in the crop's coordinates.
+  const base = sharp(rgbOf(img), { raw: { width: img.width, height: img.height, channels: 3 } }).extract(crop);
+  return (boxes.length ? base.composite([overlay(crop, boxes)]) : base).jpeg({ quality }).toBuffer();
+}
+
+/** An SVG of labelled boxes over the region `at` (boxes in the coordinates `at` is in). */
+function overlay(at: Region, boxes: LabelledBox[]): { input: Buffer; top: 0; left: 0 } {
+  const stroke = Math.max(2, Math.round(Math.max(at.width, at.height) / 400));
+  const font = Math.max(11, stroke * 6);
   const shapes = boxes.map(({ box, label }) => {
-    const [x1, y1, x2, y2] = box.map((v, i) => Math.round(v - (i % 2 === 0 ? crop.left : crop.top))) as [
+    const [x1, y1, x2, y2] = box.map((v, i) => Math.round(v - (i % 2 === 0 ? at.left : at.top))) as [
       number,
       number,
       number,
       number,
     ];
-    return `<rect x="${x1}" y="${y1}" width="${Math.max(1, x2 - x1)}" height="${Math.max(1, y2 - y1)}" fill="none" stroke="#00ff66" stroke-width="2"/>
-    <text x="${x1 + 2}" y="${y1 < 12 ? y1 + 12 : y1 - 3}" font-family="sans-serif" font-size="11" fill="#00ff66">${esc(label)}</text>`;
+    return `<rect x="${x1}" y="${y1}" width="${Math.max(1, x2 - x1)}" height="${Math.max(1, y2 - y1)}" fill="none" stroke="#00ff66" stroke-width="${stroke}"/>
+    <text x="${x1 + 2}" y="${y1 < font + 1 ? y1 + font : y1 - 3}" font-family="sans-serif" font-size="${font}" fill="#00ff66">${esc(label)}</text>`;
   });
-  const svg = `<svg width="${crop.width}" height="${crop.height}" xmlns="http://www.w3.org/2000/svg">${shapes.join('')}</svg>`;
-  const base = sharp(rgbOf(img), { raw: { width: img.width, height: img.height, channels: 3 } }).extract(crop);
-  return (boxes.length ? base.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]) : base)
-    .jpeg({ quality })
-    .toBuffer();
+  const svg = `<svg width="${at.width}" height="${at.height}" xmlns="http://www.w3.org/2000/svg">${shapes.join('')}</svg>`;
+  return { input: Buffer.from(svg), top: 0, left: 0 };
+}
+
+/** A photo fitted into a model input as raw pixels: letterboxed (as letterboxOf computes) or stretched. */
+async function fitRaw(
+  data: Uint8Array,
+  spec: FitSpec,
+  maxPixels: number,
+): Promise<{ pixels: Uint8Array; width: number; height: number }> {
+  try {
+    const meta = await sharp(data, { limitInputPixels: maxPixels }).metadata();
+    const w = meta.autoOrient?.width ?? meta.width!;
+    const h = meta.autoOrient?.height ?? meta.height!;
+    let img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .rotate()
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb');
+    if (spec.fit.mode === 'stretch') img = img.resize(spec.width, spec.height, { fit: 'fill', kernel: 'linear' });
+    else {
+      const ratio = Math.min(spec.width / w, spec.height / h);
+      const [sw, sh] = [Math.round(w * ratio), Math.round(h * ratio)];
+      const [left, top] =
+        spec.fit.align === 'center' ? [Math.floor((spec.width - sw) / 2), Math.floor((spec.height - sh) / 2)] : [0, 0];
+      const pad = spec.fit.pad;
+      img = img.resize(sw, sh, { fit: 'fill', kernel: 'linear' }).extend({
+        left,
+        top,
+        right: spec.width - sw - left,
+        bottom: spec.height - sh - top,
+        background: { r: pad, g: pad, b: pad },
+      });
+    }
+    const { data: px, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== spec.width || info.height !== spec.height)
+      throw new Error(`fitted to ${info.width}x${info.height}x${info.channels}, wanted ${spec.width}x${spec.height}x3`);
+    const pixels = new Uint8Array(px.buffer, px.byteOffset, px.byteLength);
+    if (spec.pixfmt === 'bgr24')
+      for (let i = 0; i < pixels.length; i += 3) {
+        const r = pixels[i]!;
+        pixels[i] = pixels[i + 2]!;
+        pixels[i + 2] = r;
+      }
+    return { pixels, width: w, height: h };
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    decodeFail(e);
+  }
+}
+
+async function decodeRaw(data: Uint8Array, maxPixels: number): Promise<RawImage> {
+  try {
+    const { data: px, info } = await sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .rotate()
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      pixels: new Uint8Array(px.buffer, px.byteOffset, px.byteLength),
+      width: info.width,
+      height: info.height,
+      pixfmt: 'rgb24',
+    };
+  } catch (e) {
+    decodeFail(e);
+  }
+}
+
+async function annotateJpeg(
+  data: Uint8Array,
+  boxes: LabelledBox[],
+  maxPixels: number,
+  quality = 85,
+): Promise<Uint8Array> {
+  try {
+    const meta = await sharp(data, { limitInputPixels: maxPixels }).metadata();
+    const width = meta.autoOrient?.width ?? meta.width!;
+    const height = meta.autoOrient?.height ?? meta.height!;
+    const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .rotate()
+      .flatten({ background: '#ffffff' });
+    return await (boxes.length ? img.composite([overlay({ left: 0, top: 0, width, height }, boxes)]) : img)
+      .jpeg({ quality })
+      .toBuffer();
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    decodeFail(e);
+  }
 }
 
 /** JPEG of the region `crop` of a raw frame with one box drawn (box in frame pixels), for event snapshots. */
@@ -183,5 +276,8 @@ export const sharpImaging: Imaging = {
   readExif,
   snapshotJpeg,
   frameJpeg,
+  fitRaw,
+  decodeRaw,
+  annotateJpeg,
   rawRegionRgb,
 };

@@ -45,3 +45,30 @@ export function l2normalize(v: Float32Array): Float32Array {
   for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
   return v;
 }
+
+/** Softmax of a classifier's logits (numerically stable: the max is subtracted first). */
+export function softmax(logits: ArrayLike<number>): Float32Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    out[i] = Math.exp(logits[i]! - max);
+    sum += out[i]!;
+  }
+  for (let i = 0; i < out.length; i++) out[i]! /= sum;
+  return out;
+}
+
+/** The k highest scores with their indices, highest first. */
+export function topK(scores: ArrayLike<number>, k: number): Array<{ index: number; score: number }> {
+  const best: Array<{ index: number; score: number }> = [];
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (best.length === k && s <= best[k - 1]!.score) continue;
+    best.push({ index: i, score: s });
+    best.sort((a, b) => b.score - a.score);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}

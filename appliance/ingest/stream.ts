@@ -40,6 +40,7 @@ export class StreamRunner {
   private readonly inRate = new RateMeter();
   private readonly outRate = new RateMeter();
   private analysed = 0;
+  private failedFrames = 0;
   private inFlight = 0;
   private pipelineError: string | null = null;
   private loop: Promise<void> | null = null;
@@ -61,6 +62,8 @@ export class StreamRunner {
       log: Logger;
       /** Told of each frame the pipeline finished (the live view's overlays). */
       analysed?: (frame: Frame) => void;
+      /** Told when a file's last frame went through the pipeline (a run's clip is done). */
+      ended?: () => void;
     },
   ) {
     const src = resolveSource(config);
@@ -200,10 +203,17 @@ export class StreamRunner {
       }
     } catch (e) {
       this.pipelineError = (e as Error).message;
+      if (!f.final) this.failedFrames++;
       this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
     } finally {
       this.inFlight--;
+      if (f.final) this.deps.ended?.();
     }
+  }
+
+  /** Frames the pipeline failed on, and the last failure (a run's clip reports them). */
+  get failures(): { frames: number; last: string | null } {
+    return { frames: this.failedFrames, last: this.pipelineError };
   }
 
   async stop(): Promise<void> {

@@ -90,6 +90,7 @@ export class Streams {
       snapshots: d.snapshots,
       imaging: d.imaging,
       publisher: d.publisher,
+      outputs: null,
       streamId: id,
       sessionId: Bun.randomUUIDv7(),
       revision: this.revisionNow,

@@ -2,9 +2,10 @@
  * @module Local-directory object store. Writes go to a temporary file in the same directory, are
  * fsynced, then renamed over the final name, so a crash leaves either no object or a whole one.
  */
-import { mkdir, open, rename, rm, stat, access, constants } from 'node:fs/promises';
+import { mkdir, rm, stat, access, constants } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { writeAtomic } from '../shared/atomic';
 import { contentKey, isValidKey, type ObjectStore, type StoredObject } from './port';
 import { AppError, diskFull, isDiskFull } from '../shared/errors';
 
@@ -23,19 +24,9 @@ export class LocalObjectStore implements ObjectStore {
     const final = this.pathOf(key);
     if (await this.has(key)) return { key, sha256, size: data.byteLength };
     await mkdir(dirname(final), { recursive: true });
-    const tmp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      const fh = await open(tmp, 'wx', 0o640);
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, final);
+      await writeAtomic(final, data);
     } catch (e) {
-      // A partial temp file would hold the space that is missing; it is never an object.
-      await rm(tmp, { force: true });
       if (isDiskFull(e)) throw diskFull(e, 'the file');
       throw e;
     }

@@ -8,6 +8,23 @@ import type { StageDeps, StageInstance, Frame } from './types';
 import type { OutputSpec } from '../decode/ffmpeg-args';
 import { findModel, type Catalog } from '../models/catalog';
 import { AppError } from '../shared/errors';
+import { retryDelayS } from './retry';
+
+/**
+ * Told of each stage's work on each frame (a run's per-step state): started, succeeded, or failed
+ * with the seconds until its next attempt (null: no next attempt, the frame fails).
+ */
+export interface StageObserver {
+  started(stage: string, attempt: number): void;
+  succeeded(stage: string, ms: number): void;
+  failed(stage: string, ms: number, error: unknown, retryInS: number | null): void;
+}
+
+export interface InstantiateHooks {
+  observer?: StageObserver;
+  /** Waits between attempts (a fake clock in unit tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
 
 /**
  * The decode geometry: from the preprocess stage when there is one (its options override the
@@ -66,10 +83,44 @@ export interface RunningPipeline {
   close(): Promise<void>;
 }
 
-export async function instantiate(p: Pipeline, deps: StageDeps): Promise<RunningPipeline> {
-  const stages: Array<{ name: string; inst: StageInstance }> = [];
+/** One stage on one frame, attempted as its retry policy allows; a failure that is not retried is thrown. */
+async function attempt(
+  s: { name: string; inst: StageInstance; retry: Pipeline['stages'][number]['retry'] },
+  frame: Frame,
+  hooks: InstantiateHooks,
+): Promise<number> {
+  // The end-of-input frame carries no picture: it is not a step anyone watches.
+  const observer = frame.final ? undefined : hooks.observer;
+  for (let n = 1; ; n++) {
+    observer?.started(s.name, n);
+    const t0 = performance.now();
+    try {
+      await s.inst.run(frame);
+      const dt = performance.now() - t0;
+      observer?.succeeded(s.name, dt);
+      return dt;
+    } catch (e) {
+      const wait = retryDelayS(s.retry, n, e);
+      observer?.failed(s.name, performance.now() - t0, e, wait);
+      if (wait === null) throw e;
+      await (hooks.sleep ?? Bun.sleep)(wait * 1000);
+    }
+  }
+}
+
+export async function instantiate(
+  p: Pipeline,
+  deps: StageDeps,
+  hooks: InstantiateHooks = {},
+): Promise<RunningPipeline> {
+  const stages: Array<{ name: string; inst: StageInstance; retry: Pipeline['stages'][number]['retry'] }> = [];
   try {
-    for (const s of p.stages) stages.push({ name: s.name, inst: await s.def.create(s.options as never, deps) });
+    for (const s of p.stages)
+      stages.push({
+        name: s.name,
+        inst: await s.def.create(s.options as never, { ...deps, stage: s.name }),
+        retry: s.retry,
+      });
   } catch (e) {
     for (const s of stages) await s.inst.close?.();
     throw e;
@@ -87,9 +138,7 @@ export async function instantiate(p: Pipeline, deps: StageDeps): Promise<Running
         const prev = last[i]!;
         const mine = (async () => {
           if (!concurrent[i]) await prev;
-          const t0 = performance.now();
-          await s.inst.run(frame);
-          const dt = performance.now() - t0;
+          const dt = await attempt(s, frame, hooks);
           timings[s.name] = timings[s.name]! === 0 ? dt : timings[s.name]! * 0.9 + dt * 0.1;
           if (concurrent[i]) await prev;
         })();

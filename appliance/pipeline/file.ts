@@ -10,6 +10,7 @@ import { AppError } from '../shared/errors';
 import { checkGraph } from './dag';
 import { lookupStage, stageRefs } from './registry';
 import type { StageDef } from './types';
+import { RetryPolicy } from './retry';
 
 export const PipelineFile = Type.Object(
   {
@@ -33,6 +34,9 @@ export const PipelineFile = Type.Object(
           // Optional rather than defaulted: Value.Default does not reach into Record values.
           needs: Type.Optional(Type.Array(Type.String())),
           options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          retry: Type.Optional(
+            Type.Unknown({ description: 'When the stage fails: {limit, backoff: {initial_s, factor, max_s}, on}.' }),
+          ),
           // additionalProperties: without it a key that misses the name pattern is not checked at all.
         },
         { additionalProperties: false },
@@ -48,6 +52,8 @@ export interface CompiledStage {
   def: StageDef;
   options: unknown;
   needs: string[];
+  /** What to do when the stage fails on an input (null: fail at once). */
+  retry: RetryPolicy | null;
 }
 export interface Pipeline {
   name: string;
@@ -114,7 +120,9 @@ export function parsePipeline(
     }
     const options = Value.Default(def.options, structuredClone(s.options));
     problems.push(...check(def.options, options, parsed, `/stages/${name}/options`));
-    stages.push({ name, def, options, needs: s.needs ?? [] });
+    const retry = s.retry === undefined ? null : (Value.Default(RetryPolicy, structuredClone(s.retry)) as RetryPolicy);
+    if (retry) problems.push(...check(RetryPolicy, retry, parsed, `/stages/${name}/retry`));
+    stages.push({ name, def, options, needs: s.needs ?? [], retry });
   }
   const graph = checkGraph(Object.entries(data.stages).map(([name, s]) => ({ name, needs: s.needs ?? [] })));
   for (const g of graph.problems)

@@ -3,17 +3,19 @@
  * pipelines and streams need it (onnxruntime sessions are safe to run concurrently).
  */
 import cocoText from '../../models/labels/coco.txt' with { type: 'text' };
+import imagenetText from '../../models/labels/imagenet.txt' with { type: 'text' };
 import { findModel, refOf, type Catalog, type ModelEntry } from '../models/catalog';
 import { verifiedPath } from '../models/pull';
 import { openSession, type InferenceObserver, type InferenceSession, type Provider } from '../inference/onnx';
 import type { Logger } from '../shared/log';
 
-export const LABELS: Record<string, readonly string[]> = {
-  coco: cocoText
+const lines = (text: string) =>
+  text
     .split('\n')
     .map((s) => s.trim())
-    .filter(Boolean),
-};
+    .filter(Boolean);
+
+export const LABELS: Record<string, readonly string[]> = { coco: lines(cocoText), imagenet: lines(imagenetText) };
 
 export interface LoadedModel {
   entry: ModelEntry;

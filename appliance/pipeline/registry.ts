@@ -12,6 +12,8 @@ import { eventStage } from './stages/event';
 import { storeStage } from './stages/store';
 import { embedStage } from './stages/embed';
 import { publishStage } from './stages/publish';
+import { classifyStage } from './stages/classify';
+import { annotateStage } from './stages/annotate';
 
 const all: StageDef[] = [
   preprocessStage,
@@ -22,6 +24,8 @@ const all: StageDef[] = [
   eventStage,
   storeStage,
   publishStage,
+  classifyStage,
+  annotateStage,
 ] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));

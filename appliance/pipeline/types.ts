@@ -28,6 +28,11 @@ export interface Frame {
   /** Stage outputs that are not detections (an embedding, a class list), by stage name. */
   outputs: Record<string, unknown>;
   /**
+   * The original photo when this frame is one (a run's photo input): stages that crop or draw use
+   * its full resolution instead of the model-size pixels. Detections are in its upright pixels.
+   */
+  photo?: Uint8Array;
+  /**
    * The stream has ended (a file reached its end): no pixels. Stages that look at pixels skip it;
    * the tracker ends every live track, so their leave and end events are not lost.
    */
@@ -63,12 +68,22 @@ export interface StageDeps {
   sink: import('./sink').ResultSink;
   streamId: string;
   sessionId: string;
+  /** The stage's name in its pipeline (set for each stage as it is made): where it puts its outputs. */
+  stage?: string;
   /** The fleet revision the box runs now, stamped on what a stage stores and publishes (null: local config). */
   revision: () => string | null;
   snapshots: SnapshotPort | null;
   imaging: import('../imaging/port').Imaging;
   publisher: import('../publish/port').Publisher | null;
+  /** Where a stage keeps files it makes (an annotated image): a run's output folder; null on a stream. */
+  outputs: OutputPort | null;
   log: import('../shared/log').Logger;
+}
+
+/** Files a stage makes for a run (annotated images), kept with the run and removed with it. */
+export interface OutputPort {
+  /** Store bytes as `<stage>.<ext>` of the current input; returns the reference a client fetches it by. */
+  put(stage: string, ext: string, data: Uint8Array): Promise<string>;
 }
 
 export interface StageDef<S extends TSchema = TSchema> {

@@ -7,7 +7,8 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { countMessage, eventMessage, type Message, type Topics, type TrackedObjectState } from './topics';
-import type { FrameEnvelope, ObjectChange, Publisher } from './port';
+import type { FrameEnvelope, ObjectChange, Publisher, RunReporter } from './port';
+import type { RunMessage } from '../contracts/runs';
 import type { Outbox } from '../store/outbox';
 import type { Logger } from '../shared/log';
 import { within } from '../shared/timers';
@@ -33,7 +34,7 @@ export interface PublisherStatus {
   last_error: string | null;
 }
 
-export class MqttPublisher implements Publisher {
+export class MqttPublisher implements Publisher, RunReporter {
   private client: MqttClient;
   private draining: Promise<void> | null = null;
   private published = 0;
@@ -100,6 +101,17 @@ export class MqttPublisher implements Publisher {
       retain: false,
       kind: 'frame',
     });
+  }
+
+  /** Step messages may be dropped when the outbox is full, oldest first; run progress never is. */
+  run(m: RunMessage): void {
+    void this.publish({
+      topic: this.topics.run(m.payload.run_id),
+      payload: JSON.stringify(m),
+      qos: m.event === 'runProgress' ? this.qos : 0,
+      retain: false,
+      kind: m.event === 'runProgress' ? 'event' : 'frame',
+    }).catch((e: unknown) => this.log.warn('run progress not published', { error: e }));
   }
 
   count(stream: string, label: string, count: number): Promise<void> {

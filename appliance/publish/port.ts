@@ -6,6 +6,7 @@
  */
 import type { TrackedObjectState } from './topics';
 import type { FrameEnvelope } from './envelope';
+import type { RunMessage } from '../contracts/runs';
 
 export type { FrameEnvelope };
 export type ObjectChange = 'new' | 'update' | 'end';
@@ -34,4 +35,9 @@ export function fanout(pubs: Array<Publisher | null>): Publisher | null {
     detections: (env) => each((p) => p.detections(env)),
     count: (s, l, c) => each((p) => p.count(s, l, c)),
   };
+}
+
+/** Where a run's live progress goes: WebSocket clients that follow it, and its MQTT topic. */
+export interface RunReporter {
+  run(m: RunMessage): void;
 }

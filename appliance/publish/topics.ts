@@ -22,6 +22,8 @@ export const topics = (prefix: string, device: string) => {
     count: (stream: string, label: string) => `${base}/${level(stream)}/${level(label)}`,
     available: `${base}/available`,
     stats: `${base}/stats`,
+    /** A pipeline run's progress: runProgress and step messages. */
+    run: (id: string) => `${base}/runs/${level(id)}`,
     /** Retained: the fleet agent's status (revision applied and desired, state, last error). */
     fleet: `${base}/fleet`,
     /** Any message here makes the box fetch its fleet repo now. */

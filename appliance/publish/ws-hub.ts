@@ -10,7 +10,8 @@
  */
 import type { EventRow, EventSelector } from '../contracts/results';
 import { eventEnvelope } from './envelope';
-import type { FrameEnvelope, Publisher } from './port';
+import type { FrameEnvelope, Publisher, RunReporter } from './port';
+import type { RunMessage } from '../contracts/runs';
 import type { Logger } from '../shared/log';
 
 /** What the hub needs of a socket (Bun's ServerWebSocket, or a test double). */
@@ -25,6 +26,8 @@ export interface WsConn {
 export interface Subscription {
   streams: string[];
   events: string[];
+  /** Pipeline runs whose progress to follow (empty: every run, unless streams narrows to streams). */
+  runs: string[];
   since: string | null;
 }
 
@@ -57,7 +60,7 @@ interface Client {
 }
 
 const REPLAY_PAGE = 1000;
-const all: Subscription = { streams: [], events: [], since: null };
+const all: Subscription = { streams: [], events: [], runs: [], since: null };
 
 /** A control message in the same envelope as the data. */
 export const control = (event: string, payload: Record<string, unknown>) =>
@@ -74,7 +77,7 @@ export function parseSubscription(data: unknown): Subscription | string {
     }
   }
   if (!m || typeof m !== 'object' || (m as { type?: unknown }).type !== 'subscribe')
-    return 'the only message is {"type":"subscribe", "streams"?, "events"?, "since"?}';
+    return 'the only message is {"type":"subscribe", "streams"?, "events"?, "runs"?, "since"?}';
   const o = m as Record<string, unknown>;
   const strings = (v: unknown, name: string): string[] | string => {
     if (v === undefined || v === null) return [];
@@ -86,15 +89,22 @@ export function parseSubscription(data: unknown): Subscription | string {
   if (typeof streams === 'string') return streams;
   const events = strings(o.events, 'events');
   if (typeof events === 'string') return events;
+  const runs = strings(o.runs, 'runs');
+  if (typeof runs === 'string') return runs;
   if (o.since !== undefined && o.since !== null && (typeof o.since !== 'string' || o.since.length > 100))
     return 'since must be an event id';
-  return { streams, events, since: (o.since as string | undefined) ?? null };
+  return { streams, events, runs, since: (o.since as string | undefined) ?? null };
 }
 
 const wants = (s: Subscription, stream: string, event: string) =>
   (s.streams.length === 0 || s.streams.includes(stream)) && (s.events.length === 0 || s.events.includes(event));
 
-export class WsHub implements Publisher {
+/** A run's messages go to who names the run, or to who takes everything (no stream named). */
+const wantsRun = (s: Subscription, run: string, event: string) =>
+  (s.runs.length ? s.runs.includes(run) : s.streams.length === 0) &&
+  (s.events.length === 0 || s.events.includes(event));
+
+export class WsHub implements Publisher, RunReporter {
   private clients = new Map<number, Client>();
   private nextId = 1;
   counters = { connected_total: 0, lagged_cut: 0, dead_dropped: 0, sent: 0, heartbeats: 0 };
@@ -229,6 +239,16 @@ export class WsHub implements Publisher {
     for (const c of this.clients.values()) {
       if (c.held || !wants(c.sub, env.payload.stream, env.event)) continue;
       text ??= JSON.stringify(env);
+      this.send(c, text);
+    }
+  }
+
+  /** A run's progress (live only): in the order the run reports it. */
+  run(m: RunMessage): void {
+    let text: string | null = null;
+    for (const c of this.clients.values()) {
+      if (c.held || !wantsRun(c.sub, m.payload.run_id, m.event)) continue;
+      text ??= JSON.stringify(m);
       this.send(c, text);
     }
   }

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'store_failed'
   | 'unavailable'
   | 'storage_full'
+  | 'conflict'
   | 'internal';
 
 /** HTTP status for each code: the single mapping the API uses. */
@@ -39,6 +40,7 @@ export const statusOf: Record<ErrorCode, number> = {
   store_failed: 500,
   unavailable: 503,
   storage_full: 507,
+  conflict: 409,
   internal: 500,
 };
 

@@ -184,3 +184,16 @@ export async function countImages(sql: Sql): Promise<number> {
   const r = await sql.all<{ n: bigint }>('SELECT count(*) AS n FROM images');
   return Number(r[0]!.n);
 }
+
+/** Which of these ids are registered images. */
+export async function existingIds(sql: Sql, ids: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await sql.all<{ id: string }>(
+      'SELECT id::VARCHAR AS id FROM images WHERE list_contains($1, id::VARCHAR)',
+      [ids.slice(i, i + 1000)],
+    );
+    for (const r of rows) out.add(r.id);
+  }
+  return out;
+}

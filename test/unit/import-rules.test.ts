@@ -17,6 +17,7 @@ const ABOVE_ADAPTERS = [
   'cli',
   'pipeline',
   'ingest',
+  'runs',
   'images',
   'publish',
   'sync',
@@ -53,6 +54,7 @@ const RULES: Rule[] = [
       'sync',
       'pipeline',
       'ingest',
+      'runs',
       'images',
       'search',
       'fleet',
@@ -65,12 +67,12 @@ const RULES: Rule[] = [
   },
   {
     from: 'pipeline',
-    never: ['api', 'store', 'images', 'ingest', 'sync', 'fleet', 'backup', 'metrics', 'compose', 'cli'],
+    never: ['api', 'store', 'images', 'ingest', 'runs', 'sync', 'fleet', 'backup', 'metrics', 'compose', 'cli'],
     why: 'stages get their services as ports (sink, snapshots, imaging), so a pipeline runs in a unit test with fakes',
   },
   {
     from: 'publish',
-    never: ['pipeline', 'ingest', 'images', 'sync', 'fleet', 'api', 'compose', 'cli'],
+    never: ['pipeline', 'ingest', 'runs', 'images', 'sync', 'fleet', 'api', 'compose', 'cli'],
     why: 'publish shapes and delivers messages; it knows frames and events only through contracts',
   },
   {
@@ -78,11 +80,13 @@ const RULES: Rule[] = [
     never: ['compose', 'cli'],
     why: 'API plugins take the values they use; the composition root hands them in',
   },
-  ...['pipeline', 'ingest', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map((from) => ({
-    from,
-    never: ['compose', 'cli', 'api'],
-    why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
-  })),
+  ...['pipeline', 'ingest', 'runs', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map(
+    (from) => ({
+      from,
+      never: ['compose', 'cli', 'api'],
+      why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
+    }),
+  ),
   ...(
     [
       ['@duckdb/node-api', 'store/duckdb.ts', 'one DuckDB adapter: connection, appender and types in one place'],

@@ -163,8 +163,8 @@ test('with two frames in flight, concurrent stages overlap but every stage compl
       fps: 1,
       text: '',
       stages: [
-        { name: 's', def: slow, options: {}, needs: [] },
-        { name: 'a', def: after, options: {}, needs: ['s'] },
+        { name: 's', def: slow, options: {}, needs: [], retry: null },
+        { name: 'a', def: after, options: {}, needs: ['s'], retry: null },
       ],
     },
     {} as never,

@@ -10,6 +10,7 @@ import m004 from './004_outbox.sql' with { type: 'text' };
 import m005 from './005_event_seq.sql' with { type: 'text' };
 import m006 from './006_sync.sql' with { type: 'text' };
 import m007 from './007_fleet.sql' with { type: 'text' };
+import m008 from './008_runs.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -25,4 +26,5 @@ export const migrations: Migration[] = [
   { version: 5, name: 'event_seq', sql: m005 },
   { version: 6, name: 'sync', sql: m006 },
   { version: 7, name: 'fleet', sql: m007 },
+  { version: 8, name: 'runs', sql: m008 },
 ];

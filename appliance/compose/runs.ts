@@ -1,0 +1,92 @@
+/**
+ * @module The runs feature wired to the box's services: the run folder, the queue executor with
+ * the real stages (the model pool shared with live streams, the result sink, the library for
+ * registered outputs), progress to WebSocket and MQTT, completion into the events table.
+ */
+import type { Config } from '../config/schema';
+import type { Paths } from '../config/paths';
+import type { Db } from '../store/duckdb';
+import type { ModelPool } from '../pipeline/models';
+import type { DuckDbSink } from '../store/results';
+import type { ImageService } from '../images/service';
+import type { Imaging } from '../imaging/port';
+import type { Publisher, RunReporter } from '../publish/port';
+import type { Streams } from '../ingest/streams';
+import type { SnapshotPort } from '../pipeline/types';
+import type { Logger } from '../shared/log';
+import { RunFiles } from '../runs/files';
+import { RunExecutor } from '../runs/executor';
+import { PipelineWork } from '../runs/work';
+import { RunService } from '../runs/service';
+import { spawnFfmpeg } from '../decode/ffmpeg';
+import { realTimers } from '../shared/timers';
+
+export interface RunsDeps {
+  config: Config;
+  paths: Paths;
+  db: Db;
+  models: ModelPool;
+  sink: DuckDbSink;
+  images: ImageService;
+  imaging: Imaging;
+  publisher: Publisher | null;
+  snapshots: SnapshotPort | null;
+  reporters: Array<RunReporter | null>;
+  streams: Streams;
+  log: Logger;
+}
+
+export async function openRuns(d: RunsDeps): Promise<{ service: RunService; executor: RunExecutor }> {
+  const c = d.config.runs;
+  const files = new RunFiles(d.paths.runs);
+  const log = d.log.child({ mod: 'runs' });
+  const work = new PipelineWork({
+    catalog: d.models.catalog,
+    imaging: d.imaging,
+    maxPixels: d.config.api.max_pixels,
+    files,
+    stageDeps: (run, idx, sessionId) => ({
+      models: d.models,
+      sink: d.sink,
+      snapshots: d.snapshots,
+      imaging: d.imaging,
+      publisher: d.publisher,
+      outputs: files.outputs(run.id, idx),
+      streamId: `run:${run.id}`,
+      sessionId,
+      revision: () => run.revision,
+      log: log.child({ run: run.id, item: idx }),
+    }),
+    readImage: async (id) => {
+      const row = await d.images.get(id);
+      return new Uint8Array(await (await d.images.open(row.storage_key)).arrayBuffer());
+    },
+    registerImage: async (data, meta) =>
+      (await d.images.register({ data, fileName: meta.fileName, name: meta.name, description: null, tags: meta.tags }))
+        .id,
+    clip: { spawn: spawnFfmpeg, timers: realTimers, log },
+  });
+  const executor = new RunExecutor({
+    db: d.db,
+    work,
+    reporters: d.reporters.filter((r): r is RunReporter => r !== null),
+    completed: (e) => d.sink.event(e),
+    concurrency: c.concurrency,
+    maxLogLines: c.max_log_lines,
+    timers: realTimers,
+    log,
+  });
+  const service = new RunService({
+    db: d.db,
+    files,
+    executor,
+    imaging: d.imaging,
+    pipelinesDir: () => d.streams.pipelinesDir,
+    revision: () => d.streams.revision,
+    deleteImage: (id) => d.images.delete(id),
+    limits: { maxItems: c.max_items, maxPixels: d.config.api.max_pixels, videoDirs: c.video_dirs },
+  });
+  await executor.resume();
+  executor.start();
+  return { service, executor };
+}

@@ -1,0 +1,346 @@
+/**
+ * @module The run queue at work: takes queued runs (highest priority, oldest first) up to the
+ * configured concurrency and runs their items one after another, recording each item's state,
+ * attempts and output in DuckDB as it goes and reporting progress live. An item is marked done only
+ * after its results are committed; a run cut short by a crash or a stop is taken up again at the
+ * next start with its finished items kept, and the results of the item it was in the middle of
+ * removed first, so no item is lost or done twice.
+ */
+import type { Db } from '../store/duckdb';
+import {
+  dropSessionResults,
+  getRun,
+  moveItems,
+  nextQueued,
+  runItems,
+  setItem,
+  setRun,
+  unfinishedRuns,
+  type ItemRow,
+  type RunRow,
+} from '../store/runs';
+import { parsePipeline, type Pipeline } from '../pipeline/file';
+import type { RunReporter } from '../publish/port';
+import type { EventRecord } from '../contracts/results';
+import { finalStatus, newSteps, progress, type ItemStatus, type RunMessage, type RunSpec, type Steps } from './model';
+import { RunLog } from './log';
+import { messageOf } from '../shared/errors';
+import { BackgroundLoop } from '../shared/loop';
+import type { Timers } from '../shared/timers';
+import type { Logger } from '../shared/log';
+
+/** How one item is run (photos and clips; the composition root wires the real stages in). */
+export interface ItemWork {
+  run(
+    run: RunRow,
+    spec: RunSpec,
+    pipeline: Pipeline,
+    item: ItemRow,
+    sessionId: string,
+    watch: StepWatch,
+    signal: AbortSignal,
+  ): Promise<unknown>;
+}
+
+/** What the item's stages report: the executor turns it into step states and messages. */
+export interface StepWatch {
+  started(stage: string, attempt: number): void;
+  succeeded(stage: string, ms: number): void;
+  failed(stage: string, ms: number, error: unknown, retryInS: number | null): void;
+}
+
+export interface ExecutorDeps {
+  db: Db;
+  work: ItemWork;
+  reporters: RunReporter[];
+  /** Where the completion event goes (the events table: WebSocket replay and webhooks). */
+  completed(e: EventRecord): Promise<void>;
+  concurrency: number;
+  maxLogLines: number;
+  timers: Timers;
+  log: Logger;
+}
+
+interface Active {
+  run: RunRow;
+  abort: AbortController;
+  /** Why the run is being stopped: a cancel, or the box stopping (the run resumes at the next start). */
+  why: 'cancel' | 'stop' | null;
+  /** The step states of the item in progress (GET shows them live). */
+  current: { idx: number; steps: Steps } | null;
+  seq: number;
+}
+
+export class RunExecutor extends BackgroundLoop {
+  private readonly active = new Map<string, Active>();
+  private readonly logs: RunLog;
+
+  constructor(private readonly d: ExecutorDeps) {
+    super(d.timers);
+    this.logs = new RunLog(d.db, d.maxLogLines, d.log);
+  }
+
+  /** Put runs a crash or stop cut short back in the queue, then start taking runs. */
+  async resume(): Promise<number> {
+    const cut = await unfinishedRuns(this.d.db);
+    for (const r of cut) {
+      for (const it of await runItems(this.d.db, r.id)) {
+        if (it.status !== 'running' && it.status !== 'retrying') continue;
+        await this.d.db.transaction(async (tx) => {
+          if (it.session_id) await dropSessionResults(tx, it.session_id);
+          await setItem(tx, r.id, it.idx, { status: 'pending' });
+        });
+      }
+      await setRun(this.d.db, r.id, { status: 'queued' });
+      this.logs.add(r.id, 'info', `resumed after ${r.status === 'running' ? 'a crash' : 'a stop'}`);
+    }
+    await this.logs.flush();
+    if (cut.length) this.d.log.info('runs resumed', { runs: cut.length });
+    return cut.length;
+  }
+
+  /** A run was queued (or re-queued): look for work now. */
+  kick(): void {
+    this.nap.wake();
+  }
+
+  /** The live step states of a running run's current item, when there is one. */
+  current(runId: string): { idx: number; steps: Steps } | null {
+    return this.active.get(runId)?.current ?? null;
+  }
+
+  /** Cancel a running run: its current item stops, the rest are skipped. False when it is not running here. */
+  cancel(runId: string): boolean {
+    const a = this.active.get(runId);
+    if (!a) return false;
+    a.why ??= 'cancel';
+    a.abort.abort(new Error('canceled'));
+    return true;
+  }
+
+  log(runId: string, level: 'info' | 'warn' | 'error', message: string): void {
+    this.logs.add(runId, level, message);
+  }
+
+  flushLogs(): Promise<void> {
+    return this.logs.flush();
+  }
+
+  protected crashed(e: unknown): void {
+    this.d.log.error('run queue failed', { error: e });
+  }
+
+  protected async run(): Promise<void> {
+    const going = new Set<Promise<void>>();
+    while (!this.stopped) {
+      const next = going.size < this.d.concurrency ? await nextQueued(this.d.db, [...this.active.keys()]) : null;
+      if (!next) {
+        await (going.size ? Promise.race([...going, this.nap.sleep(null)]) : this.nap.sleep(null));
+        continue;
+      }
+      const p: Promise<void> = this.execute(next)
+        .catch((e) => this.d.log.error('run failed to execute', { run: next.id, error: e }))
+        .finally(() => going.delete(p));
+      going.add(p);
+    }
+    for (const a of this.active.values()) {
+      a.why ??= 'stop';
+      a.abort.abort(new Error('the box is stopping'));
+    }
+    await Promise.all(going);
+    await this.logs.flush();
+  }
+
+  private report(a: Active, m: Omit<RunMessage, 'sessionId' | 'timestamp' | 'payload'> & { payload: object }): void {
+    const msg = {
+      sessionId: a.run.id,
+      timestamp: new Date(this.d.timers.now()).toISOString(),
+      event: m.event,
+      payload: { run_id: a.run.id, pipeline: a.run.pipeline, seq: ++a.seq, ...m.payload },
+    } as RunMessage;
+    for (const r of this.d.reporters) r.run(msg);
+  }
+
+  private async progress(a: Active, status: RunRow['status']): Promise<ItemStatus[]> {
+    const items = (await runItems(this.d.db, a.run.id)).map((i) => i.status);
+    const p = progress(items);
+    this.report(a, {
+      event: 'runProgress',
+      payload: {
+        status,
+        ...p,
+        succeeded: items.filter((s) => s === 'succeeded').length,
+        failed: items.filter((s) => s === 'failed').length,
+      },
+    });
+    return items;
+  }
+
+  private async execute(run: RunRow): Promise<void> {
+    const a: Active = { run, abort: new AbortController(), why: null, current: null, seq: 0 };
+    this.active.set(run.id, a);
+    try {
+      // Canceled between being picked and now: nothing to do.
+      if ((await getRun(this.d.db, run.id))?.status !== 'queued') return;
+      const now = new Date(this.d.timers.now());
+      await setRun(this.d.db, run.id, { status: 'running', started_at: run.started_at ?? now });
+      this.logs.add(run.id, 'info', `started: pipeline ${run.pipeline}, ${run.total} input(s)`);
+      await this.progress(a, 'running');
+      const spec = JSON.parse(run.spec) as RunSpec;
+      let pipeline: Pipeline | null = null;
+      try {
+        pipeline = parsePipeline(run.pipeline_text, run.pipeline_file, spec.overrides, run.pipeline);
+      } catch (e) {
+        this.logs.add(run.id, 'error', `the pipeline no longer loads: ${messageOf(e)}`);
+        await moveItems(this.d.db, run.id, ['pending', 'running', 'retrying'], 'failed');
+      }
+      if (pipeline) {
+        for (const item of await runItems(this.d.db, run.id)) {
+          if (a.why) break;
+          if (item.status !== 'pending') continue;
+          await this.item(a, spec, pipeline, item);
+          await this.logs.flush();
+          await this.progress(a, 'running');
+        }
+      }
+      await this.finish(a);
+    } finally {
+      this.active.delete(run.id);
+      await this.logs.flush();
+    }
+  }
+
+  private async finish(a: Active): Promise<void> {
+    const id = a.run.id;
+    if (a.why === 'stop') {
+      await setRun(this.d.db, id, { status: 'interrupted' });
+      this.logs.add(id, 'warn', 'interrupted: the box stopped; the run resumes at the next start');
+      await this.progress(a, 'interrupted');
+      return;
+    }
+    if (a.why === 'cancel') await moveItems(this.d.db, id, ['pending', 'running', 'retrying'], 'skipped');
+    const items = (await runItems(this.d.db, id)).map((i) => i.status);
+    const status = finalStatus(items, a.why === 'cancel');
+    const finishedAt = new Date(this.d.timers.now());
+    await setRun(this.d.db, id, { status, finished_at: finishedAt });
+    this.logs.add(id, status === 'succeeded' ? 'info' : 'warn', `finished: ${status}`);
+    await this.progress(a, status);
+    const row = await getRun(this.d.db, id);
+    await this.d
+      .completed({
+        id: Bun.randomUUIDv7(),
+        sessionId: id,
+        revision: a.run.revision,
+        stream: `run:${id}`,
+        timestamp: finishedAt,
+        event: {
+          type: 'runCompleted',
+          label: a.run.pipeline,
+          ts: finishedAt.getTime() / 1000,
+          run_id: id,
+          status,
+          run_label: row?.label ?? null,
+          total: items.length,
+          succeeded: items.filter((s) => s === 'succeeded').length,
+          failed: items.filter((s) => s === 'failed').length,
+          skipped: items.filter((s) => s === 'skipped').length,
+        },
+        snapshotKey: null,
+        imageId: null,
+      })
+      .catch((e) => this.d.log.error('run completion event not stored', { run: id, error: e }));
+  }
+
+  /** One item: its attempt recorded before it starts, its outcome after its results are committed. */
+  private async item(a: Active, spec: RunSpec, pipeline: Pipeline, item: ItemRow): Promise<void> {
+    const id = a.run.id;
+    const sessionId = Bun.randomUUIDv7();
+    const steps = newSteps(pipeline.stages.map((s) => s.name));
+    a.current = { idx: item.idx, steps };
+    const started = new Date(this.d.timers.now());
+    await setItem(this.d.db, id, item.idx, {
+      status: 'running',
+      attempts: item.attempts + 1,
+      session_id: sessionId,
+      started_at: started,
+      error: null,
+      steps,
+    });
+    let failedStage: string | null = null;
+    const watch: StepWatch = {
+      started: (stage, attempt) => {
+        steps[stage]!.status = 'running';
+        this.report(a, { event: 'stepStarted', payload: { item: item.idx, stage, attempt } });
+      },
+      succeeded: (stage, ms) => {
+        const s = steps[stage]!;
+        s.status = 'succeeded';
+        s.attempts.push({
+          at: new Date(this.d.timers.now()).toISOString(),
+          ms: Math.round(ms),
+          error: null,
+          retry_in_s: null,
+        });
+        this.report(a, { event: 'stepSucceeded', payload: { item: item.idx, stage, ms: Math.round(ms) } });
+      },
+      failed: (stage, ms, error, retryInS) => {
+        const s = steps[stage]!;
+        const message = messageOf(error);
+        s.status = retryInS === null ? 'failed' : 'retrying';
+        s.attempts.push({
+          at: new Date(this.d.timers.now()).toISOString(),
+          ms: Math.round(ms),
+          error: message,
+          retry_in_s: retryInS,
+        });
+        if (retryInS === null) failedStage = stage;
+        this.logs.add(
+          id,
+          retryInS === null ? 'error' : 'warn',
+          `item ${item.idx} step ${stage} attempt ${s.attempts.length} failed: ${message}${retryInS === null ? '' : `; retry in ${retryInS} s`}`,
+        );
+        this.report(a, {
+          event: 'stepFailed',
+          payload: { item: item.idx, stage, ms: Math.round(ms), error: message, retry_in_s: retryInS },
+        });
+        if (retryInS !== null)
+          void setItem(this.d.db, id, item.idx, { status: 'retrying', steps }).catch(() => undefined);
+      },
+    };
+    try {
+      const output = await this.d.work.run(a.run, spec, pipeline, item, sessionId, watch, a.abort.signal);
+      await setItem(this.d.db, id, item.idx, {
+        status: 'succeeded',
+        finished_at: new Date(this.d.timers.now()),
+        steps,
+        output,
+      });
+    } catch (e) {
+      if (a.why === 'stop') {
+        // Taken up again at the next start; what this attempt wrote goes first.
+        await this.d.db.transaction(async (tx) => {
+          await dropSessionResults(tx, sessionId);
+          await setItem(tx, id, item.idx, { status: 'pending', steps: newSteps(Object.keys(steps)) });
+        });
+        return;
+      }
+      for (const s of Object.values(steps)) if (s.status === 'pending' || s.status === 'running') s.status = 'skipped';
+      const canceled = a.why === 'cancel';
+      const reason = canceled ? 'canceled' : failedStage ? `${failedStage}: ${messageOf(e)}` : messageOf(e);
+      if (!canceled) this.logs.add(id, 'error', `item ${item.idx} (${item.name ?? item.source}) failed: ${reason}`);
+      await setItem(this.d.db, id, item.idx, {
+        status: canceled ? 'skipped' : 'failed',
+        finished_at: new Date(this.d.timers.now()),
+        error: reason,
+        steps,
+      });
+    } finally {
+      a.current = null;
+    }
+  }
+
+  /** Runs being executed now, with their current item. */
+  status() {
+    return { running: [...this.active.values()].map((a) => ({ run_id: a.run.id, item: a.current?.idx ?? null })) };
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * @module What a run is: its spec (as a client submits it), its states and its items' states, and
+ * the pure rules between them: a run's status from its items', a pipeline step's status across the
+ * items, progress. The vocabulary follows Argo Workflows (per-node phase, attempts) where it fits.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { createHash } from 'node:crypto';
+import { stableJson } from '../shared/json';
+
+import type { ItemStatus, RunStatus, Steps } from '../contracts/runs';
+
+export * from '../contracts/runs';
+
+/** A run that will not change any more unless someone retries or resubmits it. */
+export const finished = (s: RunStatus) =>
+  s === 'succeeded' || s === 'failed' || s === 'partially_failed' || s === 'canceled';
+
+export const Input = Type.Union([
+  Type.Object({ image_id: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
+  Type.Object(
+    { video: Type.String({ maxLength: 4096, description: 'A clip under one of runs.video_dirs.' }) },
+    { additionalProperties: false },
+  ),
+]);
+export type Input = Static<typeof Input>;
+
+export const RunSpec = Type.Object(
+  {
+    pipeline: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Built-in, local or fleet pipeline.' }),
+    overrides: Type.Record(Type.String({ maxLength: 200 }), Type.Unknown(), {
+      default: {},
+      description: '`stage.option: value`, validated as a stream override is.',
+    }),
+    inputs: Type.Array(Input, { default: [], description: 'Registered images and clips; uploads are added to these.' }),
+    priority: Type.Integer({ default: 0, minimum: -100, maximum: 100, description: 'Higher runs first.' }),
+    label: Type.Optional(Type.String({ maxLength: 200 })),
+    idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    register_outputs: Type.Array(Type.Union([Type.Literal('annotated'), Type.Literal('crops')]), {
+      default: [],
+      description: 'Register annotated images or detection crops in the library, searchable.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type RunSpec = Static<typeof RunSpec>;
+
+/** The spec's identity for idempotency: the same key with another spec is a conflict. Uploads count by content. */
+export function specHash(spec: RunSpec, uploads: string[]): string {
+  const { idempotency_key: _k, ...rest } = spec;
+  return createHash('sha256')
+    .update(stableJson({ ...rest, uploads }))
+    .digest('hex');
+}
+
+export const newSteps = (names: string[]): Steps =>
+  Object.fromEntries(names.map((n) => [n, { status: 'pending' as ItemStatus, attempts: [] }]));
+
+/** The status of a run whose items are all finished (none pending or running). */
+export function finalStatus(items: ItemStatus[], canceled: boolean): RunStatus {
+  if (canceled) return 'canceled';
+  const ok = items.filter((s) => s === 'succeeded').length;
+  const bad = items.filter((s) => s === 'failed').length;
+  if (bad === 0) return 'succeeded';
+  return ok === 0 ? 'failed' : 'partially_failed';
+}
+
+/** One pipeline step across a run's items: how many are in each state, and the colour it shows. */
+export function stepSummary(perItem: ItemStatus[]): {
+  status: ItemStatus;
+  counts: Partial<Record<ItemStatus, number>>;
+} {
+  const counts: Partial<Record<ItemStatus, number>> = {};
+  for (const s of perItem) counts[s] = (counts[s] ?? 0) + 1;
+  const status: ItemStatus = counts.running
+    ? 'running'
+    : counts.retrying
+      ? 'retrying'
+      : counts.failed
+        ? 'failed'
+        : counts.pending
+          ? 'pending'
+          : counts.succeeded
+            ? 'succeeded'
+            : perItem.length
+              ? 'skipped'
+              : 'pending';
+  return { status, counts };
+}
+
+export function progress(items: ItemStatus[]): { done: number; total: number; percent: number } {
+  const done = items.filter((s) => s === 'succeeded' || s === 'failed' || s === 'skipped').length;
+  const total = items.length;
+  return { done, total, percent: total ? Math.round((done / total) * 1000) / 10 : 100 };
+}

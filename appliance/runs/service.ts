@@ -1,0 +1,332 @@
+/**
+ * @module Runs as a client sees them: submit (everything checked before anything is written; the
+ * uploads written whole, then the run and its items in one transaction, so a run is all there or
+ * not at all), read with per-step and per-item state, cancel, retry failed items, resubmit with new
+ * overrides, delete a finished run with its files, results and registered outputs.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { sep } from 'node:path';
+import type { Db } from '../store/duckdb';
+import {
+  deleteRun,
+  getRun,
+  insertRun,
+  itemCounts,
+  listRuns,
+  moveItems,
+  readLog,
+  runByKey,
+  runItems,
+  setRun,
+  type ItemRow,
+  type NewItem,
+  type RunFilters,
+  type RunRow,
+} from '../store/runs';
+import { existingIds } from '../store/images';
+import { loadPipeline } from '../pipeline/catalog';
+import type { Imaging } from '../imaging/port';
+import { AppError, diskFull, isAppError, isDiskFull } from '../shared/errors';
+import {
+  finished,
+  newSteps,
+  progress,
+  specHash,
+  stepSummary,
+  type ItemStatus,
+  type RunSpec,
+  type Steps,
+} from './model';
+import type { RunFiles } from './files';
+import type { RunExecutor } from './executor';
+import type { ItemOutput } from './item';
+
+export interface RunLimits {
+  maxItems: number;
+  maxPixels: number;
+  videoDirs: string[];
+}
+
+export interface Upload {
+  data: Uint8Array;
+  fileName: string | null;
+}
+
+export interface RunServiceDeps {
+  db: Db;
+  files: RunFiles;
+  executor: RunExecutor;
+  imaging: Imaging;
+  pipelinesDir: () => string;
+  revision: () => string | null;
+  /** Remove a registered image (a deleted run's registered outputs). */
+  deleteImage: (id: string) => Promise<void>;
+  limits: RunLimits;
+}
+
+const asValidation = (e: unknown) =>
+  isAppError(e) && e.code === 'config_invalid'
+    ? new AppError('validation_failed', e.message, { details: e.details })
+    : e;
+
+/** A clip path under one of the allowed directories (symlinks resolved), or a 422 saying why not. */
+export function allowedVideo(path: string, dirs: string[]): string {
+  if (!dirs.length)
+    throw new AppError('validation_failed', `video ${path}: no directory allows clips by path (set runs.video_dirs)`);
+  let real: string;
+  try {
+    real = realpathSync(path);
+    if (!statSync(real).isFile()) throw new Error('not a file');
+  } catch {
+    throw new AppError('validation_failed', `video ${path}: no such file`);
+  }
+  const ok = dirs.some((d) => {
+    try {
+      const root = realpathSync(d);
+      return real.startsWith(root.endsWith(sep) ? root : root + sep);
+    } catch {
+      return false;
+    }
+  });
+  if (!ok) throw new AppError('validation_failed', `video ${path}: not under an allowed directory (runs.video_dirs)`);
+  return real;
+}
+
+export class RunService {
+  constructor(private readonly d: RunServiceDeps) {}
+
+  /** The runs' files (inputs and outputs), for the API to serve. */
+  get files(): RunFiles {
+    return this.d.files;
+  }
+
+  /** Accept a run: 202 with its id, or the existing run of the same idempotency key and spec. */
+  async submit(
+    spec: RunSpec,
+    uploads: Upload[],
+    o: { parentId?: string | null; createdBy?: string | null; pipelineText?: { text: string; file: string } } = {},
+  ): Promise<{ run: RunRow; created: boolean }> {
+    const total = spec.inputs.length + uploads.length;
+    if (total === 0) throw new AppError('validation_failed', 'a run needs at least one input (files or inputs)');
+    if (total > this.d.limits.maxItems)
+      throw new AppError('payload_too_large', `${total} inputs, over the limit of ${this.d.limits.maxItems} per run`, {
+        details: { max_items: this.d.limits.maxItems },
+      });
+    const hashes = uploads.map((u) => new Bun.CryptoHasher('sha256').update(u.data).digest('hex'));
+    const hash = specHash(spec, hashes);
+    if (spec.idempotency_key) {
+      const same = await runByKey(this.d.db, spec.idempotency_key);
+      if (same && same.spec_hash === hash) return { run: same, created: false };
+      if (same)
+        throw new AppError('conflict', `idempotency key ${spec.idempotency_key} was used for another run spec`, {
+          details: { run_id: same.id },
+        });
+    }
+    const pipeline = (() => {
+      try {
+        return loadPipeline(this.d.pipelinesDir(), spec.pipeline, spec.overrides);
+      } catch (e) {
+        throw asValidation(e);
+      }
+    })();
+    const text = o.pipelineText ?? { text: pipeline.text, file: pipeline.file };
+    const items = await this.items(spec);
+    const exts = await Promise.all(uploads.map((u) => this.probe(u)));
+    const id = Bun.randomUUIDv7();
+    const base = spec.inputs.length;
+    const refs = await this.d.files.writeInputs(
+      id,
+      uploads.map((u, i) => ({ idx: base + i, ext: exts[i]!.ext, data: u.data })),
+    );
+    for (const [i, u] of uploads.entries())
+      items.push({ idx: base + i, kind: 'upload', source: refs[i]!, name: u.fileName, steps: {} });
+    const steps = newSteps(pipeline.stages.map((s) => s.name));
+    for (const it of items) it.steps = steps;
+    const run: RunRow = {
+      id,
+      created_at: new Date(),
+      started_at: null,
+      finished_at: null,
+      status: 'queued',
+      pipeline: spec.pipeline,
+      pipeline_text: text.text,
+      pipeline_file: text.file,
+      revision: this.d.revision(),
+      spec: JSON.stringify(spec),
+      priority: spec.priority,
+      label: spec.label ?? null,
+      idempotency_key: spec.idempotency_key ?? null,
+      spec_hash: hash,
+      parent_id: o.parentId ?? null,
+      created_by: o.createdBy ?? null,
+      total,
+      error: null,
+    };
+    try {
+      await this.d.db.transaction((tx) => insertRun(tx, run, items));
+    } catch (e) {
+      await this.d.files.remove(id);
+      if (isDiskFull(e)) throw diskFull(e, 'the run');
+      throw new AppError('store_failed', 'the run could not be recorded', { cause: e });
+    }
+    this.d.executor.kick();
+    return { run, created: true };
+  }
+
+  /** The items of the spec's inputs, each checked: unknown images and clips outside the allowed directories are 422. */
+  /** An upload must be an image (a truncated one is accepted here and fails its item with the reason). */
+  private probe(u: Upload) {
+    return this.d.imaging.probe(u.data, this.d.limits.maxPixels).catch((e: unknown) => {
+      const m = isAppError(e) ? e.message : String(e);
+      throw new AppError(isAppError(e) ? e.code : 'unsupported_media_type', `${u.fileName ?? 'an upload'}: ${m}`, {
+        details: { file: u.fileName },
+      });
+    });
+  }
+
+  private async items(spec: RunSpec): Promise<NewItem[]> {
+    const ids = spec.inputs.flatMap((i) => ('image_id' in i ? [i.image_id] : []));
+    const known = await existingIds(this.d.db, ids);
+    const unknown = [...new Set(ids.filter((i) => !known.has(i)))];
+    if (unknown.length)
+      throw new AppError(
+        'validation_failed',
+        `unknown image ids: ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`,
+        { details: { unknown_image_ids: unknown } },
+      );
+    return spec.inputs.map((input, idx) =>
+      'image_id' in input
+        ? { idx, kind: 'image' as const, source: input.image_id, name: null, steps: {} }
+        : {
+            idx,
+            kind: 'video' as const,
+            source: allowedVideo(input.video, this.d.limits.videoDirs),
+            name: input.video.split('/').pop() ?? null,
+            steps: {},
+          },
+    );
+  }
+
+  async row(id: string): Promise<RunRow> {
+    const r = await getRun(this.d.db, id);
+    if (!r) throw new AppError('not_found', `run ${id} not found`);
+    return r;
+  }
+
+  /** A run with its per-step summary, progress and one page of its items (the current one live). */
+  async view(id: string, itemsFrom = 0, itemsLimit = 100) {
+    const r = await this.row(id);
+    const all = await runItems(this.d.db, id);
+    const live = this.d.executor.current(id);
+    const stepsOf = (it: ItemRow): Steps =>
+      live && live.idx === it.idx ? live.steps : (JSON.parse(it.steps) as Steps);
+    const statuses = all.map((i) => i.status);
+    const stageNames = Object.keys(all[0] ? stepsOf(all[0]) : {});
+    const steps = Object.fromEntries(
+      stageNames.map((name) => [name, stepSummary(all.map((it) => stepsOf(it)[name]?.status ?? 'pending'))]),
+    );
+    const page = all.filter((i) => i.idx >= itemsFrom).slice(0, itemsLimit);
+    return {
+      run: r,
+      progress: progress(statuses),
+      counts: countBy(statuses),
+      steps,
+      items: page.map((it) => ({ ...it, steps: stepsOf(it) })),
+      items_total: all.length,
+    };
+  }
+
+  async list(f: RunFilters, page: number, limit: number) {
+    const { items, total } = await listRuns(this.d.db, f, page, limit);
+    const counts = await itemCounts(
+      this.d.db,
+      items.map((r) => r.id),
+    );
+    return { items: items.map((r) => ({ run: r, counts: counts.get(r.id) ?? {} })), total };
+  }
+
+  async cancel(id: string): Promise<RunRow> {
+    const r = await this.row(id);
+    if (finished(r.status)) throw new AppError('conflict', `run ${id} has already finished (${r.status})`);
+    if (!this.d.executor.cancel(id)) {
+      // Not being executed: queued, or interrupted while the box was down.
+      await moveItems(this.d.db, id, ['pending', 'running', 'retrying'], 'skipped');
+      await setRun(this.d.db, id, { status: 'canceled', finished_at: new Date() });
+      this.d.executor.log(id, 'warn', 'canceled before it ran');
+      await this.d.executor.flushLogs();
+    }
+    return this.row(id);
+  }
+
+  /** Run a finished run's failed items again (its other items keep their results). */
+  async retry(id: string): Promise<RunRow> {
+    const r = await this.row(id);
+    if (!finished(r.status)) throw new AppError('conflict', `run ${id} is ${r.status}; retry a finished run`);
+    const moved = await moveItems(this.d.db, id, ['failed'], 'pending');
+    if (moved === 0) throw new AppError('conflict', `run ${id} has no failed items to retry`);
+    await setRun(this.d.db, id, { status: 'queued', finished_at: null });
+    this.d.executor.log(id, 'info', `retry: ${moved} failed item(s) queued again`);
+    await this.d.executor.flushLogs();
+    this.d.executor.kick();
+    return this.row(id);
+  }
+
+  /** A new run of the same inputs and pipeline text, with new overrides when given, linked to its parent. */
+  async resubmit(
+    id: string,
+    change: { overrides?: Record<string, unknown>; priority?: number; label?: string },
+    createdBy: string | null,
+  ): Promise<RunRow> {
+    const parent = await this.row(id);
+    const spec = JSON.parse(parent.spec) as RunSpec;
+    const items = await runItems(this.d.db, id);
+    const uploads: Upload[] = [];
+    const inputs: RunSpec['inputs'] = [];
+    for (const it of items) {
+      if (it.kind === 'upload') uploads.push({ data: await this.d.files.read(id, it.source), fileName: it.name });
+      else inputs.push(it.kind === 'image' ? { image_id: it.source } : { video: it.source });
+    }
+    const next: RunSpec = {
+      ...spec,
+      inputs,
+      overrides: change.overrides ?? spec.overrides,
+      priority: change.priority ?? spec.priority,
+      label: change.label ?? spec.label,
+      idempotency_key: undefined,
+    };
+    const { run } = await this.submit(next, uploads, {
+      parentId: id,
+      createdBy,
+      pipelineText: { text: parent.pipeline_text, file: parent.pipeline_file },
+    });
+    return run;
+  }
+
+  async delete(id: string): Promise<void> {
+    const r = await this.row(id);
+    if (!finished(r.status) && r.status !== 'interrupted')
+      throw new AppError('conflict', `run ${id} is ${r.status}; cancel it before deleting it`);
+    const items = await runItems(this.d.db, id);
+    for (const it of items) {
+      const out = it.output ? (JSON.parse(it.output) as ItemOutput) : null;
+      for (const img of out?.registered ?? [])
+        await this.d.deleteImage(img).catch((e: unknown) => {
+          if (!isAppError(e) || e.code !== 'not_found') throw e;
+        });
+    }
+    await this.d.db.transaction((tx) => deleteRun(tx, id));
+    await this.d.files.remove(id);
+  }
+
+  async log(id: string, after: number, limit: number) {
+    await this.row(id);
+    await this.d.executor.flushLogs();
+    return readLog(this.d.db, id, after, limit);
+  }
+}
+
+function countBy(xs: ItemStatus[]): Partial<Record<ItemStatus, number>> {
+  const out: Partial<Record<ItemStatus, number>> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
