@@ -67,6 +67,7 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/pipelines', need: scoped('streams:read') },
   { method: 'GET', path: '/api/pipelines/:name', need: scoped('streams:read') },
   { method: 'POST', path: '/api/pipelines/validate', need: scoped('streams:read') },
+  { method: 'PUT', path: '/api/pipelines/:name', need: scoped('streams:write') },
 
   { method: 'POST', path: '/api/runs', need: scoped('runs:write') },
   { method: 'GET', path: '/api/runs', need: scoped('runs:read') },

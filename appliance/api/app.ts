@@ -148,6 +148,16 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         present: (ref) => rt.fetcher.present(ref),
         pipelinesDir: () => rt.streams.pipelinesDir,
         revision: () => rt.streams.revision,
+        fleetManaged: rt.config.fleet.repo !== '',
+        reload: async (name) => {
+          const using = rt.streams.runners().filter((r) => r.config.pipeline === name);
+          const failed: Array<{ stream: string; error: string }> = [];
+          for (const r of using)
+            await rt.streams.update(r.config.id, {}).catch((e: unknown) => {
+              failed.push({ stream: r.config.id, error: (e as Error).message });
+            });
+          return { streams: using.map((r) => r.config.id), failed };
+        },
       }),
     )
     .use(

@@ -4,9 +4,14 @@
  * model catalog, whether each file is in place, the providers asked for), `GET /api/pipelines` and
  * `GET /api/pipelines/:name` (built-in, local or from the fleet revision: the YAML and its DAG),
  * `POST /api/pipelines/validate` (a pipeline's text checked as a stream would load it: 422 with
- * file:line problems, nothing saved).
+ * file:line problems, nothing saved), `PUT /api/pipelines/:name` (save a valid pipeline on a
+ * standalone box; the streams that use it take it up between two frames; 409 on a box that follows
+ * a fleet repo, whose repo is the source of truth).
  */
 import { readdirSync, existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAtomic } from '../shared/atomic';
 import { Elysia, t } from 'elysia';
 import { registry } from '../pipeline/registry';
 import { BUILTIN, loadPipeline } from '../pipeline/catalog';
@@ -23,6 +28,10 @@ export interface CatalogDeps {
   pipelinesDir(): string;
   /** The fleet revision the box follows (null: a standalone box). */
   revision(): string | null;
+  /** Whether a fleet repo is configured: its pipelines are the repo's, never edited on the box. */
+  fleetManaged: boolean;
+  /** Restart the pipelines of the streams that use `name` after it was saved; their ids, and failures. */
+  reload(name: string): Promise<{ streams: string[]; failed: Array<{ stream: string; error: string }> }>;
 }
 
 const dagOf = (p: Pipeline) => ({
@@ -147,6 +156,40 @@ export const catalogApi = (d: CatalogDeps) =>
         }),
         detail: {
           summary: 'Check a pipeline as a stream would load it: 200 with its DAG, or 422 with file:line problems',
+        },
+      },
+    )
+    .put(
+      '/pipelines/:name',
+      async ({ params, body }) => {
+        if (d.fleetManaged)
+          throw new AppError(
+            'conflict',
+            'this box follows a fleet repo: change the pipeline there (git push), not on the box',
+          );
+        if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(params.name))
+          throw new AppError(
+            'validation_failed',
+            `pipeline name '${params.name}' is not valid ([a-z0-9_-], 63 at most)`,
+          );
+        const dir = d.pipelinesDir();
+        const p = (() => {
+          try {
+            return parsePipeline(body.text, join(dir, `${params.name}.yaml`), {}, params.name);
+          } catch (e) {
+            throw asValidation(e);
+          }
+        })();
+        await mkdir(dir, { recursive: true });
+        await writeAtomic(join(dir, `${params.name}.yaml`), new TextEncoder().encode(body.text));
+        const reloaded = await d.reload(params.name);
+        return { saved: true, ...dagOf(p), reloaded };
+      },
+      {
+        body: t.Object({ text: t.String({ maxLength: 256 * 1024, description: 'The pipeline YAML.' }) }),
+        detail: {
+          summary: 'Save a valid pipeline on a standalone box (409 when the box follows a fleet repo)',
+          description: 'The streams that use it take the new version up (swapped between two frames).',
         },
       },
     );

@@ -2,12 +2,18 @@
  * The stage, model and pipeline catalog through the real API: the registry's stages with their
  * options as JSON Schema, the model catalog with what is on the box, the pipelines (a local file
  * beside the built-ins, a broken one reported with file:line), one pipeline's DAG, and validation
- * of a pipeline's text (422 with file:line, nothing saved).
+ * of a pipeline's text (422 with file:line, nothing saved), saving one on a standalone box (the
+ * streams that use it take it up; 409 on a fleet box).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startAppliance, type Appliance } from '../helpers/fixtures';
+import { Elysia } from 'elysia';
+import { VIDEOS, startAppliance, stream, waitFor, type Appliance } from '../helpers/fixtures';
+import { catalogApi } from '../../appliance/api/catalog';
+import { errorHandler } from '../../appliance/api/errors';
+import { builtinCatalog } from '../../appliance/models/catalog';
+import { createLogger } from '../../appliance/shared/log';
 
 let app: Appliance;
 beforeAll(async () => {
@@ -126,5 +132,66 @@ describe('catalog', () => {
       loop: [422, expect.stringMatching(/cycle|loop/i)],
       saved: before.sort(),
     });
+  });
+
+  test('save: a valid pipeline is written and the streams that use it take it up; a bad one 422, file unchanged', async () => {
+    await app.rt.streams.start([
+      stream({
+        id: 'shelf-cam',
+        url: join(VIDEOS, 'bottle-detection.mp4'),
+        pipeline: 'shelf',
+        realtime: true,
+        loop: true,
+      }),
+    ]);
+    await waitFor(() => (app.rt.streams.view('shelf-cam')?.frames_analysed ?? 0) > 0, 30_000, 'shelf-cam analysing');
+    const put = (name: string, text: string) =>
+      json(`/api/pipelines/${name}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
+    const text =
+      'description: bottles, stricter\nstages:\n  detect:\n    type: detect@1\n    options:\n      score: 0.6\n';
+    const saved = await put('shelf', text);
+    const bad = await put('shelf', 'stages:\n  detect:\n    type: detect@1\n    options:\n      score: 2\n');
+    const badName = await put('Shelf!', text);
+    expect({
+      saved: [saved.status, saved.body.reloaded],
+      file: await Bun.file(join(app.rt.paths.pipelines, 'shelf.yaml')).text(),
+      running: app.rt.streams.get('shelf-cam')?.pipeline.pipeline.text,
+      bad: [bad.status, bad.body.error.message],
+      badName: badName.status,
+    }).toEqual({
+      saved: [200, { streams: ['shelf-cam'], failed: [] }],
+      file: text,
+      running: text,
+      bad: [422, expect.stringMatching(/shelf\.yaml:5.*score/)],
+      badName: 422,
+    });
+    await app.rt.streams.stop('shelf-cam');
+  }, 60_000);
+
+  test('save on a box that follows a fleet repo: 409, the repo is the source of truth', async () => {
+    const api = new Elysia().use(errorHandler(createLogger({ test: true }))).use(
+      catalogApi({
+        models: builtinCatalog(),
+        providers: ['cpu'],
+        present: () => true,
+        pipelinesDir: () => app.rt.paths.pipelines,
+        revision: () => 'abc123',
+        fleetManaged: true,
+        reload: async () => ({ streams: [], failed: [] }),
+      }),
+    );
+    const res = await api.handle(
+      new Request('http://localhost/api/pipelines/gate', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'stages:\n  detect:\n    type: detect@1\n' }),
+      }),
+    );
+    expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([409, 'conflict']);
+    expect(await Bun.file(join(app.rt.paths.pipelines, 'gate.yaml')).exists()).toBe(false);
   });
 });
