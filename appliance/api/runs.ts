@@ -161,6 +161,7 @@ export const runsApi = (d: RunsDeps) =>
           progress: v.progress,
           counts: v.counts,
           steps: v.steps,
+          stages: v.dag,
           items_total: v.items_total,
           items: v.items.map((it) => ({
             index: it.idx,

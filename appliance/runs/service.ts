@@ -25,6 +25,7 @@ import {
 } from '../store/runs';
 import { existingIds } from '../store/images';
 import { loadPipeline } from '../pipeline/catalog';
+import { parsePipeline } from '../pipeline/file';
 import type { Imaging } from '../imaging/port';
 import { AppError, diskFull, isAppError, isDiskFull } from '../shared/errors';
 import {
@@ -228,6 +229,7 @@ export class RunService {
     const page = all.filter((i) => i.idx >= itemsFrom).slice(0, itemsLimit);
     return {
       run: r,
+      dag: dagOf(r.pipeline_text, r.pipeline_file, r.pipeline),
       progress: progress(statuses),
       counts: countBy(statuses),
       steps,
@@ -322,6 +324,20 @@ export class RunService {
     await this.row(id);
     await this.d.executor.flushLogs();
     return readLog(this.d.db, id, after, limit);
+  }
+}
+
+/** The stages of the pipeline text a run was accepted with, before its overrides (what a resubmit edits). */
+function dagOf(text: string, file: string, name: string) {
+  try {
+    return parsePipeline(text, file, {}, name).stages.map((s) => ({
+      name: s.name,
+      type: `${s.def.type}@${s.def.version}`,
+      needs: s.needs,
+      options: s.options as Record<string, unknown>,
+    }));
+  } catch {
+    return [];
   }
 }
 

@@ -14,6 +14,8 @@ import { EventDetail } from './pages/event';
 import { Explore } from './pages/explore';
 import { Streams } from './pages/streams';
 import { System } from './pages/system';
+import { NewRun, Runs } from './pages/runs';
+import { RunPage } from './pages/run';
 import { navigate, useRoute } from './router';
 import { SessionContext, type Session } from './session';
 import './style.css';
@@ -55,6 +57,12 @@ function Pages() {
     case '/streams':
     case '/streams/:id':
       return <Streams id={params.id ?? null} />;
+    case '/runs':
+      return <Runs />;
+    case '/runs/new':
+      return <NewRun />;
+    case '/runs/:id':
+      return <RunPage id={params.id!} />;
     case '/system':
       return <System />;
     default:

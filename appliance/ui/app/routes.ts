@@ -12,6 +12,9 @@ export const PAGES = [
   '/explore',
   '/streams',
   '/streams/:id',
+  '/runs',
+  '/runs/new',
+  '/runs/:id',
   '/system',
 ] as const;
 

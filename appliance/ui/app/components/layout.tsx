@@ -10,6 +10,7 @@ const NAV = [
   ['/review', 'Review'],
   ['/explore', 'Explore'],
   ['/streams', 'Streams'],
+  ['/runs', 'Runs'],
   ['/system', 'System'],
 ] as const;
 

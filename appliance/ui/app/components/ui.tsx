@@ -20,6 +20,14 @@ const STATE_TONE: Record<string, string> = {
   stopped: 'mute',
   rejected: 'bad',
   rolled_back: 'bad',
+  succeeded: 'ok',
+  queued: 'mute',
+  pending: 'mute',
+  retrying: 'warn',
+  partially_failed: 'warn',
+  canceled: 'mute',
+  interrupted: 'warn',
+  skipped: 'mute',
 };
 
 export function Badge(p: { state: string; title?: string }) {

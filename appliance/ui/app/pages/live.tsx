@@ -165,6 +165,10 @@ export function useEventFeed(max = 30): { events: EventView[]; connected: boolea
 }
 
 export function describe(e: EventView): string {
+  if (e.type === 'runCompleted') {
+    const d = (e as EventView & { detail?: { status?: string; succeeded?: number; total?: number } }).detail;
+    return `run of ${e.label} ${(d?.status ?? 'finished').replace(/_/g, ' ')} (${d?.succeeded ?? 0}/${d?.total ?? 0})`;
+  }
   if (e.type === 'cross')
     return `${e.label} #${e.track_id} crossed ${e.line} (${(e.direction ?? '').replace(/_/g, ' ')})`;
   if (e.type === 'count') return `${e.count} × ${e.label}`;
