@@ -10,11 +10,12 @@ import type { Db } from '../store/duckdb';
 import {
   dropSessionResults,
   getRun,
+  itemsIn,
   moveItems,
   nextQueued,
-  runItems,
   setItem,
   setRun,
+  statusCounts,
   unfinishedRuns,
   type ItemRow,
   type RunRow,
@@ -22,7 +23,7 @@ import {
 import { parsePipeline, type Pipeline } from '../pipeline/file';
 import type { RunReporter } from '../publish/port';
 import type { EventRecord } from '../contracts/results';
-import { finalStatus, newSteps, progress, type ItemStatus, type RunMessage, type RunSpec, type Steps } from './model';
+import { finalStatus, newSteps, type ItemStatus, type RunMessage, type RunSpec, type Steps } from './model';
 import { RunLog } from './log';
 import { messageOf } from '../shared/errors';
 import { BackgroundLoop } from '../shared/loop';
@@ -84,8 +85,11 @@ export class RunExecutor extends BackgroundLoop {
   async resume(): Promise<number> {
     const cut = await unfinishedRuns(this.d.db);
     for (const r of cut) {
-      for (const it of await runItems(this.d.db, r.id)) {
-        if (it.status !== 'running' && it.status !== 'retrying') continue;
+      const inFlight = [
+        ...(await itemsIn(this.d.db, r.id, 'running', -1, 1000)),
+        ...(await itemsIn(this.d.db, r.id, 'retrying', -1, 1000)),
+      ];
+      for (const it of inFlight) {
         await this.d.db.transaction(async (tx) => {
           if (it.session_id) await dropSessionResults(tx, it.session_id);
           await setItem(tx, r.id, it.idx, { status: 'pending' });
@@ -135,12 +139,16 @@ export class RunExecutor extends BackgroundLoop {
     while (!this.stopped) {
       const next = going.size < this.d.concurrency ? await nextQueued(this.d.db, [...this.active.keys()]) : null;
       if (!next) {
-        await (going.size ? Promise.race([...going, this.nap.sleep(null)]) : this.nap.sleep(null));
+        // Woken by a new run, a finished one, or stop; a wake while busy is kept, so none is lost.
+        await this.nap.sleep(null);
         continue;
       }
       const p: Promise<void> = this.execute(next)
         .catch((e) => this.d.log.error('run failed to execute', { run: next.id, error: e }))
-        .finally(() => going.delete(p));
+        .finally(() => {
+          going.delete(p);
+          this.nap.wake();
+        });
       going.add(p);
     }
     for (const a of this.active.values()) {
@@ -161,19 +169,22 @@ export class RunExecutor extends BackgroundLoop {
     for (const r of this.d.reporters) r.run(msg);
   }
 
-  private async progress(a: Active, status: RunRow['status']): Promise<ItemStatus[]> {
-    const items = (await runItems(this.d.db, a.run.id)).map((i) => i.status);
-    const p = progress(items);
+  private async progress(a: Active, status: RunRow['status']): Promise<Partial<Record<ItemStatus, number>>> {
+    const c = await statusCounts(this.d.db, a.run.id);
+    const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0);
+    const total = Object.values(c).reduce((x, y) => x + y, 0);
     this.report(a, {
       event: 'runProgress',
       payload: {
         status,
-        ...p,
-        succeeded: items.filter((s) => s === 'succeeded').length,
-        failed: items.filter((s) => s === 'failed').length,
+        done,
+        total,
+        percent: total ? Math.round((done / total) * 1000) / 10 : 100,
+        succeeded: c.succeeded ?? 0,
+        failed: c.failed ?? 0,
       },
     });
-    return items;
+    return c;
   }
 
   private async execute(run: RunRow): Promise<void> {
@@ -194,13 +205,16 @@ export class RunExecutor extends BackgroundLoop {
         this.logs.add(run.id, 'error', `the pipeline no longer loads: ${messageOf(e)}`);
         await moveItems(this.d.db, run.id, ['pending', 'running', 'retrying'], 'failed');
       }
-      if (pipeline) {
-        for (const item of await runItems(this.d.db, run.id)) {
+      // Pending items a page at a time: a run of 10,000 inputs is never all in memory.
+      for (let after = -1; pipeline && !a.why; ) {
+        const page = await itemsIn(this.d.db, run.id, 'pending', after, 100);
+        if (!page.length) break;
+        for (const item of page) {
           if (a.why) break;
-          if (item.status !== 'pending') continue;
           await this.item(a, spec, pipeline, item);
           await this.logs.flush();
           await this.progress(a, 'running');
+          after = item.idx;
         }
       }
       await this.finish(a);
@@ -219,7 +233,8 @@ export class RunExecutor extends BackgroundLoop {
       return;
     }
     if (a.why === 'cancel') await moveItems(this.d.db, id, ['pending', 'running', 'retrying'], 'skipped');
-    const items = (await runItems(this.d.db, id)).map((i) => i.status);
+    const counts = await statusCounts(this.d.db, id);
+    const items = Object.entries(counts).flatMap(([s, n]) => Array<ItemStatus>(n ?? 0).fill(s as ItemStatus));
     const status = finalStatus(items, a.why === 'cancel');
     const finishedAt = new Date(this.d.timers.now());
     await setRun(this.d.db, id, { status, finished_at: finishedAt });
@@ -241,9 +256,9 @@ export class RunExecutor extends BackgroundLoop {
           status,
           run_label: row?.label ?? null,
           total: items.length,
-          succeeded: items.filter((s) => s === 'succeeded').length,
-          failed: items.filter((s) => s === 'failed').length,
-          skipped: items.filter((s) => s === 'skipped').length,
+          succeeded: counts.succeeded ?? 0,
+          failed: counts.failed ?? 0,
+          skipped: counts.skipped ?? 0,
         },
         snapshotKey: null,
         imageId: null,

@@ -18,7 +18,8 @@ import {
   runByKey,
   runItems,
   setRun,
-  type ItemRow,
+  statusCounts,
+  stepCounts,
   type NewItem,
   type RunFilters,
   type RunRow,
@@ -217,24 +218,36 @@ export class RunService {
   /** A run with its per-step summary, progress and one page of its items (the current one live). */
   async view(id: string, itemsFrom = 0, itemsLimit = 100) {
     const r = await this.row(id);
-    const all = await runItems(this.d.db, id);
     const live = this.d.executor.current(id);
-    const stepsOf = (it: ItemRow): Steps =>
-      live && live.idx === it.idx ? live.steps : (JSON.parse(it.steps) as Steps);
-    const statuses = all.map((i) => i.status);
-    const stageNames = Object.keys(all[0] ? stepsOf(all[0]) : {});
-    const steps = Object.fromEntries(
-      stageNames.map((name) => [name, stepSummary(all.map((it) => stepsOf(it)[name]?.status ?? 'pending'))]),
-    );
-    const page = all.filter((i) => i.idx >= itemsFrom).slice(0, itemsLimit);
+    const page = await runItems(this.d.db, id, itemsFrom, itemsLimit);
+    const counts = await statusCounts(this.d.db, id);
+    const perStep = await stepCounts(this.d.db, id);
+    // The item in progress: its steps as they are now, not as last recorded.
+    if (live) {
+      const stored = (await runItems(this.d.db, id, live.idx, 1))[0];
+      const was = stored ? (JSON.parse(stored.steps) as Steps) : {};
+      for (const [stage, now] of Object.entries(live.steps)) {
+        const c = { ...(perStep.get(stage) ?? {}) };
+        const before = was[stage]?.status;
+        if (before && c[before]) c[before] = c[before]! - 1;
+        c[now.status] = (c[now.status] ?? 0) + 1;
+        perStep.set(stage, Object.fromEntries(Object.entries(c).filter(([, n]) => n)));
+      }
+    }
+    const dag = dagOf(r.pipeline_text, r.pipeline_file, r.pipeline);
+    const steps = Object.fromEntries(dag.map((s) => [s.name, summaryOf(perStep.get(s.name) ?? {})]));
+    const statuses = Object.entries(counts).flatMap(([s, n]) => Array<ItemStatus>(n ?? 0).fill(s as ItemStatus));
     return {
       run: r,
-      dag: dagOf(r.pipeline_text, r.pipeline_file, r.pipeline),
+      dag,
       progress: progress(statuses),
-      counts: countBy(statuses),
+      counts,
       steps,
-      items: page.map((it) => ({ ...it, steps: stepsOf(it) })),
-      items_total: all.length,
+      items: page.map((it) => ({
+        ...it,
+        steps: live && live.idx === it.idx ? live.steps : (JSON.parse(it.steps) as Steps),
+      })),
+      items_total: statuses.length,
     };
   }
 
@@ -341,8 +354,12 @@ function dagOf(text: string, file: string, name: string) {
   }
 }
 
-function countBy(xs: ItemStatus[]): Partial<Record<ItemStatus, number>> {
-  const out: Partial<Record<ItemStatus, number>> = {};
-  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
-  return out;
+/** A step's colour and counts from its per-state counts. */
+function summaryOf(c: Partial<Record<ItemStatus, number>>) {
+  return {
+    status: stepSummary(
+      Object.entries(c).flatMap(([s, n]) => Array<ItemStatus>(Math.min(n ?? 0, 1)).fill(s as ItemStatus)),
+    ).status,
+    counts: c,
+  };
 }

@@ -146,6 +146,40 @@ export async function itemCounts(sql: Sql, ids: string[]): Promise<Map<string, P
   return out;
 }
 
+/** A run's items by status (one aggregate, however many items the run has). */
+export async function statusCounts(sql: Sql, runId: string): Promise<Partial<Record<ItemStatus, number>>> {
+  const rows = await sql.all<{ status: ItemStatus; n: bigint }>(
+    'SELECT status, count(*) AS n FROM run_items WHERE run_id = $1::UUID GROUP BY status',
+    [runId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** How many of a run's items are in each state, per pipeline step (one aggregate over the JSON). */
+export async function stepCounts(sql: Sql, runId: string): Promise<Map<string, Partial<Record<ItemStatus, number>>>> {
+  const rows = await sql.all<{ stage: string; status: ItemStatus; n: bigint }>(
+    `SELECT stage, json_extract_string(steps, '$.' || stage || '.status') AS status, count(*) AS n
+     FROM (SELECT steps, unnest(json_keys(steps)) AS stage FROM run_items WHERE run_id = $1::UUID)
+     GROUP BY ALL`,
+    [runId],
+  );
+  const out = new Map<string, Partial<Record<ItemStatus, number>>>();
+  for (const r of rows) {
+    const m = out.get(r.stage) ?? {};
+    m[r.status] = Number(r.n);
+    out.set(r.stage, m);
+  }
+  return out;
+}
+
+/** The next items of a run in one state, in order, after index `after`. */
+export function itemsIn(sql: Sql, runId: string, status: ItemStatus, after: number, limit: number): Promise<ItemRow[]> {
+  return sql.all<ItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM run_items WHERE run_id = $1::UUID AND status = $2 AND idx > $3 ORDER BY idx LIMIT ${limit}`,
+    [runId, status, after],
+  );
+}
+
 export function runItems(sql: Sql, runId: string, from = 0, limit = 1_000_000): Promise<ItemRow[]> {
   return sql.all<ItemRow>(
     `SELECT ${ITEM_COLUMNS} FROM run_items WHERE run_id = $1::UUID AND idx >= $2 ORDER BY idx LIMIT ${limit}`,
