@@ -6,7 +6,8 @@
  * bare AWS SDK loop; backlog drain), fleet (roll-out convergence of 20 appliances and 100 agents, apply
  * and rollback times, against bare git fetches), review (the dashboard's event queries at 100,000
  * events against a bare DuckDB query), live-video (CPU of one watched stream's remux against a bare
- * demux and an MPEG-1 re-encode).
+ * demux and an MPEG-1 re-encode), runs (a pipeline run over 100 photos against a bare loop of the same
+ * models; a queue of 10,000 photos; a live stream's fps with and without a run).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,10 +21,11 @@ import { syncBench } from './sync';
 import { fleetBench } from './fleet';
 import { reviewBench } from './review';
 import { liveVideoBench } from './live-video';
+import { runsBench } from './runs';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review', 'live-video'];
+  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review', 'live-video', 'runs'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -70,4 +72,9 @@ if (suites.includes('live-video')) {
   console.log('\n| input | what | CPU % (of 200) | kbit/s out | |');
   console.log('|---|---|---|---|---|');
   for (const l of await liveVideoBench()) console.log(l);
+}
+if (suites.includes('runs')) {
+  console.log('\n| case | what | photos/s (or fps) | vs bare | notes |');
+  console.log('|---|---|---|---|---|');
+  for (const l of await runsBench()) console.log(l);
 }

@@ -57,9 +57,12 @@ export async function openRuns(d: RunsDeps): Promise<{ service: RunService; exec
       revision: () => run.revision,
       log: log.child({ run: run.id, item: idx }),
     }),
-    readImage: async (id) => {
-      const row = await d.images.get(id);
-      return new Uint8Array(await (await d.images.open(row.storage_key)).arrayBuffer());
+    readImage: async (id, key) => {
+      const blob = await d.images.open(key ?? (await d.images.get(id)).storage_key).catch(async () =>
+        // Deleted meanwhile, or moved to the bucket by retention: the library knows.
+        d.images.open((await d.images.get(id)).storage_key),
+      );
+      return new Uint8Array(await blob.arrayBuffer());
     },
     registerImage: async (data, meta) =>
       (await d.images.register({ data, fileName: meta.fileName, name: meta.name, description: null, tags: meta.tags }))
@@ -72,6 +75,7 @@ export async function openRuns(d: RunsDeps): Promise<{ service: RunService; exec
     reporters: d.reporters.filter((r): r is RunReporter => r !== null),
     completed: (e) => d.sink.event(e),
     concurrency: c.concurrency,
+    itemConcurrency: c.item_concurrency,
     maxLogLines: c.max_log_lines,
     timers: realTimers,
     log,

@@ -263,6 +263,12 @@ export const RunsConfig = obj('Pipeline runs on demand: jobs over photos and cli
     maximum: 16,
     description: 'Runs executed at once; the rest wait in the queue, highest priority first.',
   }),
+  item_concurrency: Type.Integer({
+    default: 2,
+    minimum: 1,
+    maximum: 16,
+    description: 'Inputs of one run in progress at once (one decodes while another is inferred and recorded).',
+  }),
   max_items: Type.Integer({
     default: 10_000,
     minimum: 1,

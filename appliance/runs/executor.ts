@@ -7,8 +7,9 @@
  * removed first, so no item is lost or done twice.
  */
 import type { Db } from '../store/duckdb';
+import { Batcher } from '../store/batcher';
 import {
-  dropSessionResults,
+  dropSessions,
   getRun,
   itemsIn,
   moveItems,
@@ -23,7 +24,15 @@ import {
 import { parsePipeline, type Pipeline } from '../pipeline/file';
 import type { RunReporter } from '../publish/port';
 import type { EventRecord } from '../contracts/results';
-import { finalStatus, newSteps, type ItemStatus, type RunMessage, type RunSpec, type Steps } from './model';
+import {
+  finalStatus,
+  itemSession,
+  newSteps,
+  type ItemStatus,
+  type RunMessage,
+  type RunSpec,
+  type Steps,
+} from './model';
 import { RunLog } from './log';
 import { messageOf } from '../shared/errors';
 import { BackgroundLoop } from '../shared/loop';
@@ -57,6 +66,11 @@ export interface ExecutorDeps {
   /** Where the completion event goes (the events table: WebSocket replay and webhooks). */
   completed(e: EventRecord): Promise<void>;
   concurrency: number;
+  /**
+   * Items of one run in progress at once: 2 lets one photo decode while the other is inferred and
+   * recorded (measured: one at a time held a run to about half of a bare loop).
+   */
+  itemConcurrency?: number;
   maxLogLines: number;
   timers: Timers;
   log: Logger;
@@ -67,34 +81,53 @@ interface Active {
   abort: AbortController;
   /** Why the run is being stopped: a cancel, or the box stopping (the run resumes at the next start). */
   why: 'cancel' | 'stop' | null;
-  /** The step states of the item in progress (GET shows them live). */
-  current: { idx: number; steps: Steps } | null;
+  /** The step states of the items in progress, by index (GET shows them live). */
+  current: Map<number, Steps>;
   seq: number;
+  /** Items by state, kept as they change (read once from the store when the run starts). */
+  counts: Partial<Record<ItemStatus, number>>;
+  /** Outcomes waiting for their commit. */
+  writes: Set<Promise<void>>;
 }
 
 export class RunExecutor extends BackgroundLoop {
   private readonly active = new Map<string, Active>();
   private readonly logs: RunLog;
+  /** Items' outcomes, written by group commit: one transaction for what ended meanwhile. */
+  private readonly outcomes: Batcher<{ runId: string; idx: number; v: Parameters<typeof setItem>[3] }>;
 
   constructor(private readonly d: ExecutorDeps) {
     super(d.timers);
     this.logs = new RunLog(d.db, d.maxLogLines, d.log);
+    this.outcomes = new Batcher(
+      (rows) =>
+        d.db.transaction(async (tx) => {
+          for (const r of rows) await setItem(tx, r.runId, r.idx, r.v);
+        }),
+      { max: 64 },
+    );
   }
 
   /** Put runs a crash or stop cut short back in the queue, then start taking runs. */
   async resume(): Promise<number> {
     const cut = await unfinishedRuns(this.d.db);
     for (const r of cut) {
-      const inFlight = [
-        ...(await itemsIn(this.d.db, r.id, 'running', -1, 1000)),
-        ...(await itemsIn(this.d.db, r.id, 'retrying', -1, 1000)),
-      ];
-      for (const it of inFlight) {
-        await this.d.db.transaction(async (tx) => {
-          if (it.session_id) await dropSessionResults(tx, it.session_id);
-          await setItem(tx, r.id, it.idx, { status: 'pending' });
-        });
-      }
+      // Any item not recorded as done may have written part of its results: they go first.
+      const open: number[] = [];
+      for (const status of ['pending', 'running', 'retrying'] as const)
+        for (let after = -1; ; ) {
+          const page = await itemsIn(this.d.db, r.id, status, after, 1000);
+          if (!page.length) break;
+          open.push(...page.map((i) => i.idx));
+          after = page.at(-1)!.idx;
+        }
+      await this.d.db.transaction(async (tx) => {
+        await dropSessions(
+          tx,
+          open.map((idx) => itemSession(r.id, idx)),
+        );
+        await moveItems(tx, r.id, ['running', 'retrying'], 'pending');
+      });
       await setRun(this.d.db, r.id, { status: 'queued' });
       this.logs.add(r.id, 'info', `resumed after ${r.status === 'running' ? 'a crash' : 'a stop'}`);
     }
@@ -108,9 +141,9 @@ export class RunExecutor extends BackgroundLoop {
     this.nap.wake();
   }
 
-  /** The live step states of a running run's current item, when there is one. */
-  current(runId: string): { idx: number; steps: Steps } | null {
-    return this.active.get(runId)?.current ?? null;
+  /** The live step states of a running run's items in progress, by index. */
+  current(runId: string): Map<number, Steps> {
+    return this.active.get(runId)?.current ?? new Map();
   }
 
   /** Cancel a running run: its current item stops, the rest are skipped. False when it is not running here. */
@@ -169,10 +202,36 @@ export class RunExecutor extends BackgroundLoop {
     for (const r of this.d.reporters) r.run(msg);
   }
 
-  private async progress(a: Active, status: RunRow['status']): Promise<Partial<Record<ItemStatus, number>>> {
-    const c = await statusCounts(this.d.db, a.run.id);
+  /** An outcome on its way to the store, until it is committed (finish waits for them all). */
+  private track(a: Active, p: Promise<void>): void {
+    a.writes.add(p);
+    void p.finally(() => a.writes.delete(p));
+  }
+
+  /** An item's outcome is committed: it counts, and the run's progress says so. */
+  private done(a: Active, idx: number, status: ItemStatus): void {
+    a.current.delete(idx);
+    this.count(a, 'running', status);
+    this.progress(a, 'running');
+  }
+
+  /** An outcome that could not be written (the disk full): the item stays pending and runs again after a restart. */
+  private notRecorded(a: Active, idx: number, e: unknown): void {
+    a.current.delete(idx);
+    this.count(a, 'running', 'pending');
+    this.logs.add(a.run.id, 'error', `item ${idx}: its outcome could not be recorded (${messageOf(e)}); it runs again`);
+  }
+
+  /** Move one item between states in the run's counts. */
+  private count(a: Active, from: ItemStatus, to: ItemStatus): void {
+    a.counts[from] = Math.max(0, (a.counts[from] ?? 0) - 1);
+    a.counts[to] = (a.counts[to] ?? 0) + 1;
+  }
+
+  private progress(a: Active, status: RunRow['status']): void {
+    const c = a.counts;
     const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0);
-    const total = Object.values(c).reduce((x, y) => x + y, 0);
+    const total = Object.values(c).reduce((x, y) => x + (y ?? 0), 0);
     this.report(a, {
       event: 'runProgress',
       payload: {
@@ -184,11 +243,18 @@ export class RunExecutor extends BackgroundLoop {
         failed: c.failed ?? 0,
       },
     });
-    return c;
   }
 
   private async execute(run: RunRow): Promise<void> {
-    const a: Active = { run, abort: new AbortController(), why: null, current: null, seq: 0 };
+    const a: Active = {
+      run,
+      abort: new AbortController(),
+      why: null,
+      current: new Map(),
+      seq: 0,
+      counts: {},
+      writes: new Set(),
+    };
     this.active.set(run.id, a);
     try {
       // Canceled between being picked and now: nothing to do.
@@ -196,7 +262,8 @@ export class RunExecutor extends BackgroundLoop {
       const now = new Date(this.d.timers.now());
       await setRun(this.d.db, run.id, { status: 'running', started_at: run.started_at ?? now });
       this.logs.add(run.id, 'info', `started: pipeline ${run.pipeline}, ${run.total} input(s)`);
-      await this.progress(a, 'running');
+      a.counts = await statusCounts(this.d.db, run.id);
+      this.progress(a, 'running');
       const spec = JSON.parse(run.spec) as RunSpec;
       let pipeline: Pipeline | null = null;
       try {
@@ -205,18 +272,7 @@ export class RunExecutor extends BackgroundLoop {
         this.logs.add(run.id, 'error', `the pipeline no longer loads: ${messageOf(e)}`);
         await moveItems(this.d.db, run.id, ['pending', 'running', 'retrying'], 'failed');
       }
-      // Pending items a page at a time: a run of 10,000 inputs is never all in memory.
-      for (let after = -1; pipeline && !a.why; ) {
-        const page = await itemsIn(this.d.db, run.id, 'pending', after, 100);
-        if (!page.length) break;
-        for (const item of page) {
-          if (a.why) break;
-          await this.item(a, spec, pipeline, item);
-          await this.logs.flush();
-          await this.progress(a, 'running');
-          after = item.idx;
-        }
-      }
+      if (pipeline) await this.items(a, spec, pipeline);
       await this.finish(a);
     } finally {
       this.active.delete(run.id);
@@ -224,12 +280,35 @@ export class RunExecutor extends BackgroundLoop {
     }
   }
 
+  /**
+   * The run's pending items, a page at a time (a run of 10,000 inputs is never all in memory), up to
+   * itemConcurrency in progress; each is recorded as it ends, whatever the order.
+   */
+  private async items(a: Active, spec: RunSpec, pipeline: Pipeline): Promise<void> {
+    const width = Math.max(1, this.d.itemConcurrency ?? 2);
+    const going = new Set<Promise<void>>();
+    for (let after = -1; !a.why; ) {
+      const page = await itemsIn(this.d.db, a.run.id, 'pending', after, 100);
+      if (!page.length) break;
+      for (const item of page) {
+        if (a.why) break;
+        after = item.idx;
+        const p: Promise<void> = this.item(a, spec, pipeline, item).finally(() => going.delete(p));
+        going.add(p);
+        if (going.size >= width) await Promise.race(going);
+      }
+      await this.logs.flush();
+    }
+    await Promise.all(going);
+  }
+
   private async finish(a: Active): Promise<void> {
     const id = a.run.id;
+    await Promise.all(a.writes);
     if (a.why === 'stop') {
       await setRun(this.d.db, id, { status: 'interrupted' });
       this.logs.add(id, 'warn', 'interrupted: the box stopped; the run resumes at the next start');
-      await this.progress(a, 'interrupted');
+      this.progress(a, 'interrupted');
       return;
     }
     if (a.why === 'cancel') await moveItems(this.d.db, id, ['pending', 'running', 'retrying'], 'skipped');
@@ -239,7 +318,8 @@ export class RunExecutor extends BackgroundLoop {
     const finishedAt = new Date(this.d.timers.now());
     await setRun(this.d.db, id, { status, finished_at: finishedAt });
     this.logs.add(id, status === 'succeeded' ? 'info' : 'warn', `finished: ${status}`);
-    await this.progress(a, status);
+    a.counts = counts;
+    this.progress(a, status);
     const row = await getRun(this.d.db, id);
     await this.d
       .completed({
@@ -266,21 +346,24 @@ export class RunExecutor extends BackgroundLoop {
       .catch((e) => this.d.log.error('run completion event not stored', { run: id, error: e }));
   }
 
-  /** One item: its attempt recorded before it starts, its outcome after its results are committed. */
+  /**
+   * One item. Its start is kept in memory only (its results carry its session, derived from the
+   * run and index, so a crash's leftovers are found without a record); its outcome is written by
+   * group commit, and only then does the item count as done.
+   */
   private async item(a: Active, spec: RunSpec, pipeline: Pipeline, item: ItemRow): Promise<void> {
     const id = a.run.id;
-    const sessionId = Bun.randomUUIDv7();
+    const sessionId = itemSession(id, item.idx);
     const steps = newSteps(pipeline.stages.map((s) => s.name));
-    a.current = { idx: item.idx, steps };
+    a.current.set(item.idx, steps);
+    this.count(a, 'pending', 'running');
     const started = new Date(this.d.timers.now());
-    await setItem(this.d.db, id, item.idx, {
-      status: 'running',
-      attempts: item.attempts + 1,
-      session_id: sessionId,
-      started_at: started,
-      error: null,
-      steps,
-    });
+    const outcome = (v: Omit<Parameters<typeof setItem>[3], 'attempts' | 'session_id' | 'started_at'>) =>
+      this.outcomes.add({
+        runId: id,
+        idx: item.idx,
+        v: { ...v, attempts: item.attempts + 1, session_id: sessionId, started_at: started, steps },
+      });
     let failedStage: string | null = null;
     const watch: StepWatch = {
       started: (stage, attempt) => {
@@ -318,44 +401,45 @@ export class RunExecutor extends BackgroundLoop {
           event: 'stepFailed',
           payload: { item: item.idx, stage, ms: Math.round(ms), error: message, retry_in_s: retryInS },
         });
-        if (retryInS !== null)
-          void setItem(this.d.db, id, item.idx, { status: 'retrying', steps }).catch(() => undefined);
       },
     };
     try {
+      // An item run before (a retry of a failed one) starts from nothing.
+      if (item.attempts > 0) await this.d.db.transaction((tx) => dropSessions(tx, [sessionId]));
       const output = await this.d.work.run(a.run, spec, pipeline, item, sessionId, watch, a.abort.signal);
-      await setItem(this.d.db, id, item.idx, {
-        status: 'succeeded',
-        finished_at: new Date(this.d.timers.now()),
-        steps,
-        output,
-      });
+      // The slot is free for the next item while this outcome waits for its group commit.
+      this.track(
+        a,
+        outcome({ status: 'succeeded', finished_at: new Date(this.d.timers.now()), output, error: null }).then(
+          () => this.done(a, item.idx, 'succeeded'),
+          (e: unknown) => this.notRecorded(a, item.idx, e),
+        ),
+      );
     } catch (e) {
       if (a.why === 'stop') {
         // Taken up again at the next start; what this attempt wrote goes first.
-        await this.d.db.transaction(async (tx) => {
-          await dropSessionResults(tx, sessionId);
-          await setItem(tx, id, item.idx, { status: 'pending', steps: newSteps(Object.keys(steps)) });
-        });
+        await this.d.db.transaction((tx) => dropSessions(tx, [sessionId]));
+        a.current.delete(item.idx);
+        this.count(a, 'running', 'pending');
         return;
       }
       for (const s of Object.values(steps)) if (s.status === 'pending' || s.status === 'running') s.status = 'skipped';
       const canceled = a.why === 'cancel';
       const reason = canceled ? 'canceled' : failedStage ? `${failedStage}: ${messageOf(e)}` : messageOf(e);
       if (!canceled) this.logs.add(id, 'error', `item ${item.idx} (${item.name ?? item.source}) failed: ${reason}`);
-      await setItem(this.d.db, id, item.idx, {
-        status: canceled ? 'skipped' : 'failed',
-        finished_at: new Date(this.d.timers.now()),
-        error: reason,
-        steps,
-      });
-    } finally {
-      a.current = null;
+      const status = canceled ? 'skipped' : 'failed';
+      this.track(
+        a,
+        outcome({ status, finished_at: new Date(this.d.timers.now()), error: reason }).then(
+          () => this.done(a, item.idx, status),
+          (err: unknown) => this.notRecorded(a, item.idx, err),
+        ),
+      );
     }
   }
 
   /** Runs being executed now, with their current item. */
   status() {
-    return { running: [...this.active.values()].map((a) => ({ run_id: a.run.id, item: a.current?.idx ?? null })) };
+    return { running: [...this.active.values()].map((a) => ({ run_id: a.run.id, items: [...a.current.keys()] })) };
   }
 }

@@ -52,6 +52,17 @@ export function specHash(spec: RunSpec, uploads: string[]): string {
     .digest('hex');
 }
 
+/**
+ * An item's result session: derived from the run and the index, the same for every attempt, so the
+ * results of an attempt cut short (a crash before the item was recorded) can be found and removed
+ * without having been recorded first.
+ */
+export function itemSession(runId: string, idx: number): string {
+  const h = createHash('sha256').update(`${runId}:${idx}`).digest('hex');
+  // RFC 9562 version 8 (custom), variant 10.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export const newSteps = (names: string[]): Steps =>
   Object.fromEntries(names.map((n) => [n, { status: 'pending' as ItemStatus, attempts: [] }]));
 

@@ -198,7 +198,14 @@ export class RunService {
       );
     return spec.inputs.map((input, idx) =>
       'image_id' in input
-        ? { idx, kind: 'image' as const, source: input.image_id, name: null, steps: {} }
+        ? {
+            idx,
+            kind: 'image' as const,
+            source: input.image_id,
+            name: null,
+            steps: {},
+            objectKey: known.get(input.image_id),
+          }
         : {
             idx,
             kind: 'video' as const,
@@ -221,12 +228,18 @@ export class RunService {
     const live = this.d.executor.current(id);
     const page = await runItems(this.d.db, id, itemsFrom, itemsLimit);
     const counts = await statusCounts(this.d.db, id);
+    // Items in progress are recorded when they end: until then they are pending in the store.
+    if (live.size) {
+      counts.pending = Math.max(0, (counts.pending ?? 0) - live.size) || undefined;
+      counts.running = (counts.running ?? 0) + live.size;
+      for (const k of Object.keys(counts) as ItemStatus[]) if (!counts[k]) delete counts[k];
+    }
     const perStep = await stepCounts(this.d.db, id);
-    // The item in progress: its steps as they are now, not as last recorded.
-    if (live) {
-      const stored = (await runItems(this.d.db, id, live.idx, 1))[0];
+    // The items in progress: their steps as they are now, not as last recorded.
+    for (const [idx, steps] of live) {
+      const stored = (await runItems(this.d.db, id, idx, 1))[0];
       const was = stored ? (JSON.parse(stored.steps) as Steps) : {};
-      for (const [stage, now] of Object.entries(live.steps)) {
+      for (const [stage, now] of Object.entries(steps)) {
         const c = { ...(perStep.get(stage) ?? {}) };
         const before = was[stage]?.status;
         if (before && c[before]) c[before] = c[before]! - 1;
@@ -245,7 +258,8 @@ export class RunService {
       steps,
       items: page.map((it) => ({
         ...it,
-        steps: live && live.idx === it.idx ? live.steps : (JSON.parse(it.steps) as Steps),
+        status: live.has(it.idx) ? ('running' as const) : it.status,
+        steps: live.get(it.idx) ?? (JSON.parse(it.steps) as Steps),
       })),
       items_total: statuses.length,
     };

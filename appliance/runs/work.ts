@@ -25,7 +25,8 @@ export interface WorkDeps {
   imaging: Imaging;
   maxPixels: number;
   files: RunFiles;
-  readImage(id: string): Promise<Uint8Array>;
+  /** A registered image's bytes: by its stored file when the run resolved it, else by its id. */
+  readImage(id: string, objectKey: string | null): Promise<Uint8Array>;
   registerImage(data: Uint8Array, meta: { fileName: string; name: string | null; tags: string[] }): Promise<string>;
   clip: ClipDeps;
 }
@@ -100,7 +101,9 @@ export class PipelineWork implements ItemWork {
     const sleep = abortableSleep(signal);
     if (item.kind === 'video') return this.clip(run, pipeline, item, deps, watch, signal, sleep);
     const data =
-      item.kind === 'upload' ? await this.d.files.read(run.id, item.source) : await this.d.readImage(item.source);
+      item.kind === 'upload'
+        ? await this.d.files.read(run.id, item.source)
+        : await this.d.readImage(item.source, item.object_key);
     const hooks: InstantiateHooks = { observer: watch, sleep };
     const { frame, output } = await runPhoto(
       {

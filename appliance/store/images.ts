@@ -185,15 +185,15 @@ export async function countImages(sql: Sql): Promise<number> {
   return Number(r[0]!.n);
 }
 
-/** Which of these ids are registered images. */
-export async function existingIds(sql: Sql, ids: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
+/** Which of these ids are registered images, with their stored file's key. */
+export async function existingIds(sql: Sql, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await sql.all<{ id: string }>(
-      'SELECT id::VARCHAR AS id FROM images WHERE list_contains($1, id::VARCHAR)',
+    const rows = await sql.all<{ id: string; storage_key: string }>(
+      'SELECT id::VARCHAR AS id, storage_key FROM images WHERE list_contains($1, id::VARCHAR)',
       [ids.slice(i, i + 1000)],
     );
-    for (const r of rows) out.add(r.id);
+    for (const r of rows) out.set(r.id, r.storage_key);
   }
   return out;
 }

@@ -41,14 +41,15 @@ export interface ItemRow {
   finished_at: Date | null;
   steps: string;
   output: string | null;
+  object_key: string | null;
 }
 
-export type NewItem = Pick<ItemRow, 'idx' | 'kind' | 'source' | 'name'> & { steps: Steps };
+export type NewItem = Pick<ItemRow, 'idx' | 'kind' | 'source' | 'name'> & { steps: Steps; objectKey?: string | null };
 
 const RUN_COLUMNS =
   'id::VARCHAR AS id, created_at, started_at, finished_at, status, pipeline, pipeline_text, pipeline_file, revision, spec::VARCHAR AS spec, priority, label, idempotency_key, spec_hash, parent_id::VARCHAR AS parent_id, created_by, total, error';
 const ITEM_COLUMNS =
-  'run_id::VARCHAR AS run_id, idx, kind, source, name, status, attempts, session_id::VARCHAR AS session_id, error, started_at, finished_at, steps::VARCHAR AS steps, output::VARCHAR AS output';
+  'run_id::VARCHAR AS run_id, idx, kind, source, name, status, attempts, session_id::VARCHAR AS session_id, error, started_at, finished_at, steps::VARCHAR AS steps, output::VARCHAR AS output, object_key';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -79,8 +80,8 @@ export async function insertRun(tx: Sql, r: RunRow, items: NewItem[]): Promise<v
     const params: SqlParam[] = [r.id];
     const rows = chunk.map((it) => {
       const n = params.length;
-      params.push(it.idx, it.kind, it.source, it.name, JSON.stringify(it.steps));
-      return `($1, $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, 'pending', 0, NULL, NULL, NULL, NULL, $${n + 5}::JSON, NULL)`;
+      params.push(it.idx, it.kind, it.source, it.name, JSON.stringify(it.steps), it.objectKey ?? null);
+      return `($1, $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, 'pending', 0, NULL, NULL, NULL, NULL, $${n + 5}::JSON, NULL, $${n + 6})`;
     });
     await tx.run(`INSERT INTO run_items VALUES ${rows.join(', ')}`, params);
   }
@@ -259,25 +260,21 @@ export function unfinishedRuns(sql: Sql): Promise<RunRow[]> {
 }
 
 /**
- * The results an item's cut-short attempt wrote (its session), removed so the item runs again
- * from nothing: a resumed run does no item twice.
+ * The results that items' cut-short attempts wrote (their sessions), removed so each runs again from
+ * nothing: a resumed run does no item twice.
  */
-export async function dropSessionResults(tx: Sql, sessionId: string): Promise<void> {
-  await tx.run('DELETE FROM detections WHERE session_id = $1::UUID', [sessionId]);
-  await tx.run('DELETE FROM analysis_results WHERE session_id = $1::UUID', [sessionId]);
-  await tx.run('DELETE FROM events WHERE session_id = $1::UUID', [sessionId]);
-}
-
-export async function deleteRun(tx: Sql, id: string): Promise<void> {
-  const sessions = await tx.all<{ s: string }>(
-    'SELECT session_id::VARCHAR AS s FROM run_items WHERE run_id = $1::UUID AND session_id IS NOT NULL',
-    [id],
-  );
-  for (let i = 0; i < sessions.length; i += 500) {
-    const ids = sessions.slice(i, i + 500).map((r) => r.s);
+export async function dropSessions(tx: Sql, sessionIds: string[]): Promise<void> {
+  for (let i = 0; i < sessionIds.length; i += 1000) {
+    const ids = sessionIds.slice(i, i + 1000);
     for (const t of ['detections', 'analysis_results', 'events'])
       await tx.run(`DELETE FROM ${t} WHERE list_contains($1, session_id::VARCHAR)`, [ids]);
   }
+}
+
+/** Everything of a run: its results (stream `run:<id>`), log, items and row. */
+export async function deleteRun(tx: Sql, id: string): Promise<void> {
+  for (const t of ['detections', 'analysis_results', 'events'])
+    await tx.run(`DELETE FROM ${t} WHERE stream = 'run:' || $1`, [id]);
   await tx.run('DELETE FROM run_log WHERE run_id = $1::UUID', [id]);
   await tx.run('DELETE FROM run_items WHERE run_id = $1::UUID', [id]);
   await tx.run('DELETE FROM runs WHERE id = $1::UUID', [id]);

@@ -24,8 +24,9 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_created ON runs (created_at);
 
--- One row per input. `session_id` is the result session of the item's current attempt: the results
--- its store stage wrote carry it, so an attempt cut short is cleaned before the item runs again.
+-- One row per input. `session_id` is the item's result session (derived from the run id and the
+-- index): the results its stages wrote carry it, so an attempt cut short is cleaned before the item
+-- runs again. `object_key` is a registered image's stored file, resolved when the run is accepted.
 CREATE TABLE run_items (
   run_id       UUID NOT NULL,
   idx          INTEGER NOT NULL,
@@ -39,7 +40,8 @@ CREATE TABLE run_items (
   started_at   TIMESTAMPTZ,
   finished_at  TIMESTAMPTZ,
   steps        JSON NOT NULL,
-  output       JSON
+  output       JSON,
+  object_key   VARCHAR
 );
 CREATE INDEX run_items_run ON run_items (run_id, idx);
 
