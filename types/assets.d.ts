@@ -17,3 +17,7 @@ declare module 'swagger-ui-dist/swagger-ui.css' {
   const path: string;
   export default path;
 }
+declare module '*.proto' {
+  const text: string;
+  export default text;
+}

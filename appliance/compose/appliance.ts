@@ -90,6 +90,11 @@ export class Appliance implements FleetHost {
     return this.rt;
   }
 
+  /** The gRPC port when grpc.enabled, else null. */
+  get grpcPort(): number | null {
+    return this.server.grpcPort;
+  }
+
   get url(): string {
     return this.server.url;
   }

@@ -18,6 +18,8 @@ import { RunFiles } from '../runs/files';
 import { RunExecutor } from '../runs/executor';
 import { PipelineWork } from '../runs/work';
 import { RunService } from '../runs/service';
+import { detectOnce } from '../runs/detect';
+import type { ItemOutput } from '../runs/item';
 import { spawnFfmpeg } from '../decode/ffmpeg';
 import { realTimers } from '../shared/timers';
 
@@ -36,7 +38,14 @@ export interface RunsDeps {
   log: Logger;
 }
 
-export async function openRuns(d: RunsDeps): Promise<{ service: RunService; executor: RunExecutor }> {
+export interface OpenedRuns {
+  service: RunService;
+  executor: RunExecutor;
+  /** One image through a pipeline, now, nothing stored (gRPC Detect). */
+  detect(pipeline: string, overrides: Record<string, unknown>, data: Uint8Array): Promise<ItemOutput & { ms: number }>;
+}
+
+export async function openRuns(d: RunsDeps): Promise<OpenedRuns> {
   const c = d.config.runs;
   const files = new RunFiles(d.paths.runs);
   const log = d.log.child({ mod: 'runs' });
@@ -92,5 +101,25 @@ export async function openRuns(d: RunsDeps): Promise<{ service: RunService; exec
   });
   await executor.resume();
   executor.start();
-  return { service, executor };
+  const detect = (pipeline: string, overrides: Record<string, unknown>, data: Uint8Array) =>
+    detectOnce(
+      {
+        catalog: d.models.catalog,
+        imaging: d.imaging,
+        maxPixels: d.config.api.max_pixels,
+        pipelinesDir: () => d.streams.pipelinesDir,
+        stageDeps: () => ({
+          models: d.models,
+          imaging: d.imaging,
+          streamId: 'detect',
+          sessionId: Bun.randomUUIDv7(),
+          revision: () => d.streams.revision,
+          log: log.child({ grpc: 'detect' }),
+        }),
+      },
+      pipeline,
+      overrides,
+      data,
+    );
+  return { service, executor, detect };
 }

@@ -52,7 +52,8 @@ import { AccessTokens } from '../auth/jwt';
 import { Authenticator } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { openRuns } from './runs';
+import { openRuns, type OpenedRuns } from './runs';
+import { RunWatchers } from '../grpc/watchers';
 import type { RunService } from '../runs/service';
 import type { RunExecutor } from '../runs/executor';
 
@@ -85,6 +86,9 @@ export interface Runtime {
   backups: Backups;
   runs: RunService;
   runQueue: RunExecutor;
+  /** Who follows which run over gRPC (fed by the run queue like the WebSocket hub). */
+  runWatchers: RunWatchers;
+  detectOnce: OpenedRuns['detect'];
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -352,6 +356,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       timers: realTimers,
       log: log.child({ mod: 'ingest' }),
     });
+    const runWatchers = new RunWatchers();
     const runs = await openRuns({
       config,
       paths,
@@ -362,7 +367,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       imaging: sharpImaging,
       publisher: fanout([mqttPub, hub]),
       snapshots: snapshotter(images, sharpImaging),
-      reporters: [hub, mqttPub],
+      reporters: [hub, mqttPub, runWatchers],
       streams,
       log,
     });
@@ -430,6 +435,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       backups,
       runs: runs.service,
       runQueue: runs.executor,
+      runWatchers,
+      detectOnce: runs.detect,
       startedAt,
       async close() {
         stats?.stop();

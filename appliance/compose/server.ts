@@ -13,6 +13,7 @@ import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { urlHost } from '../shared/url';
 import { AppError } from '../shared/errors';
+import { startGrpc, type GrpcServer } from '../grpc/server';
 
 /** What a server may have beyond the runtime: the fleet agent's API, a listen port other than the config's. */
 export interface ServerExtras {
@@ -23,6 +24,8 @@ export interface ServerExtras {
 export interface Server {
   url: string;
   port: number;
+  /** The gRPC port when grpc.enabled, else null. */
+  grpcPort: number | null;
   stop: () => Promise<void>;
 }
 
@@ -83,6 +86,28 @@ export async function startServer(rt: Runtime, log: Logger, extras: ServerExtras
     throw e;
   }
   const port = app.server!.port!;
+  const g = rt.config.grpc;
+  let grpcServer: GrpcServer | null = null;
+  try {
+    grpcServer = g.enabled
+      ? await startGrpc({
+          host: g.host,
+          port: g.port,
+          authRequired: a.auth,
+          identify: (tok) => rt.auth.identify(tok),
+          runs: rt.runs,
+          watchers: rt.runWatchers,
+          detect: rt.detectOnce,
+          maxUploadBytes: a.max_upload_bytes,
+          maxFiles: rt.config.runs.max_files,
+          log: log.child({ mod: 'grpc' }),
+        })
+      : null;
+  } catch (e) {
+    await app.stop();
+    await rt.streams.stop();
+    throw e;
+  }
   const url = `${pair ? 'https' : 'http'}://${urlHost(a.host)}:${port}`;
   // A renewed certificate: the listener restarts on the same port with it (Bun cannot swap it live).
   const tlsWatch = pair
@@ -108,8 +133,10 @@ export async function startServer(rt: Runtime, log: Logger, extras: ServerExtras
   return {
     url,
     port,
+    grpcPort: grpcServer?.port ?? null,
     stop: async () => {
       tlsWatch?.stop();
+      await grpcServer?.stop();
       rt.hub.shutdown();
       await app.stop();
       await rt.close();

@@ -300,6 +300,15 @@ export const RunsConfig = obj('Pipeline runs on demand: jobs over photos and cli
   }),
 });
 
+export const GrpcConfig = obj('The runs API over gRPC (fovea.proto), for clients that stream images. Off by default.', {
+  enabled: Type.Boolean({ default: false, description: 'Serve gRPC on host:port beside the HTTP API.' }),
+  host: Type.String({
+    default: '127.0.0.1',
+    description: 'Address to listen on (plaintext h2c: keep loopback or a private network).',
+  }),
+  port: Type.Integer({ default: 50051, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
+});
+
 export const SyncConfig = obj('Upload of images and snapshots to a central S3 bucket (off while bucket is empty).', {
   endpoint: Type.String({
     default: '',
@@ -501,6 +510,7 @@ export const Config = Type.Object(
     search: SearchConfig,
     pipelines: PipelinesConfig,
     runs: RunsConfig,
+    grpc: GrpcConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     mqtt: MqttConfig,
     sync: SyncConfig,

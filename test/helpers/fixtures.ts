@@ -57,6 +57,8 @@ export function testConfig(stateDir: string, overrides: Record<string, unknown> 
 
 export interface Appliance extends AsyncDisposable {
   url: string;
+  /** The gRPC port when the test turned grpc on. */
+  grpcPort: number | null;
   key: string;
   rt: Runtime;
   state: string;
@@ -74,6 +76,7 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
   const key = await rt.keys.create(`test-${Math.random().toString(36).slice(2)}`);
   return {
     url,
+    grpcPort: box.grpcPort,
     key,
     rt,
     state: dir.path,

@@ -6,6 +6,9 @@ import { describe, expect, test } from 'bun:test';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import * as loader from '@grpc/proto-loader';
 import { IMAGES, SHARED, VIDEOS, fileBlob, form, tempDir, waitFor } from '../helpers/fixtures';
 import { waitForLine } from '../helpers/process';
 import { shot, startBrowser } from '../helpers/browser';
@@ -48,9 +51,13 @@ describe('single binary', () => {
       ).code,
     ).toBe(0);
     const config = join(empty.path, 'fovea.yaml');
+    // A free port for gRPC (the .proto and grpc-js must work from inside the binary too).
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    const grpcPort = probe.port;
+    probe.stop(true);
     await writeFile(
       config,
-      `streams:\n  - id: bottles\n    url: ${join(VIDEOS, 'bottle-detection.mp4')}\n    pipeline: objects\n    fps: 2\n    realtime: false\n`,
+      `grpc:\n  enabled: true\n  port: ${grpcPort}\nstreams:\n  - id: bottles\n    url: ${join(VIDEOS, 'bottle-detection.mp4')}\n    pipeline: objects\n    fps: 2\n    realtime: false\n`,
     );
     const key = (await run([bin, 'apikey', 'create', '--name', 'ci'], empty.path, env)).out.trim();
 
@@ -81,6 +88,28 @@ describe('single binary', () => {
         image_id,
         expect.above(0.999),
       ]);
+      const pkg = grpc.loadPackageDefinition(
+        loader.loadSync(join(root, 'appliance/grpc/fovea.proto'), { keepCase: true, arrays: true }),
+      ) as unknown as { fovea: { v1: { Runs: grpc.ServiceClientConstructor } } };
+      const client = new pkg.fovea.v1.Runs(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()) as unknown as {
+        Detect: (
+          r: object,
+          m: grpc.Metadata,
+          cb: (e: Error | null, v: { detections: Array<{ label: string }> }) => void,
+        ) => void;
+        close: () => void;
+      };
+      const md = new grpc.Metadata();
+      md.set('x-api-key', key);
+      const detected = await new Promise<string[]>((resolve, reject) =>
+        client.Detect(
+          { pipeline: 'objects', image: { data: Buffer.from(readFileSync(join(IMAGES, 'dog.jpg'))) } },
+          md,
+          (e, v) => (e ? reject(e) : resolve(v.detections.map((d) => d.label))),
+        ),
+      );
+      client.close();
+      expect(detected).toContain('dog');
       const stream = await waitFor(
         async () => {
           const v = (await (await fetch(`${url}/api/streams/bottles`, { headers })).json()) as {

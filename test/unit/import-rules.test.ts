@@ -18,6 +18,7 @@ const ABOVE_ADAPTERS = [
   'pipeline',
   'ingest',
   'runs',
+  'grpc',
   'images',
   'publish',
   'sync',
@@ -80,7 +81,7 @@ const RULES: Rule[] = [
     never: ['compose', 'cli'],
     why: 'API plugins take the values they use; the composition root hands them in',
   },
-  ...['pipeline', 'ingest', 'runs', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map(
+  ...['pipeline', 'ingest', 'runs', 'grpc', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map(
     (from) => ({
       from,
       never: ['compose', 'cli', 'api'],
@@ -105,6 +106,9 @@ const RULES: Rule[] = [
       ['jose', 'auth/jwt.ts', 'one token module: algorithms, issuer and audience checked in one place'],
       ['elysia', 'api/', 'HTTP lives in api/; services take plain values, never a request context'],
       ['@elysiajs/openapi', 'api/', 'HTTP lives in api/'],
+      ['@grpc/grpc-js', 'grpc/server.ts', 'one gRPC server; the runs service it calls knows nothing of it'],
+      ['@grpc/proto-loader', 'grpc/server.ts', 'the .proto is loaded in one place'],
+      ['protobufjs', 'grpc/server.ts', 'the .proto is parsed in one place'],
       ['preact', 'ui/app/', 'Preact is the browser side only'],
     ] as const
   ).map(([pkg, only, why]) => ({ pkg, only: [only], why })),

@@ -1,0 +1,230 @@
+/**
+ * @module The gRPC server (the only importer of @grpc/grpc-js, @grpc/proto-loader and protobufjs):
+ * the runs API for clients that stream images (`fovea.proto`, embedded in the binary as text).
+ * Submit takes a spec and images as a client stream, Watch streams a run's progress, Detect runs
+ * one image synchronously. Same credentials as HTTP (metadata `x-api-key` or `authorization:
+ * Bearer`), same scopes (runs:write, runs:read), same limits, AppErrors mapped to gRPC codes.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { fromJSON } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import protoText from './fovea.proto' with { type: 'text' };
+import type { Identity } from '../auth/identity';
+import type { Scope } from '../auth/roles';
+import type { RunService, Upload } from '../runs/service';
+import { RunSpec } from '../runs/model';
+import type { ItemOutput } from '../runs/item';
+import type { RunMessage } from '../contracts/runs';
+import { AppError, isAppError } from '../shared/errors';
+import type { Logger } from '../shared/log';
+import { Value } from '@sinclair/typebox/value';
+import { grpcStatusOf, GRPC } from './status';
+import { isLast, type RunWatchers } from './watchers';
+
+export interface GrpcDeps {
+  host: string;
+  port: number;
+  /** Whether calls need a credential (api.auth). */
+  authRequired: boolean;
+  identify(token: string): Promise<Identity>;
+  runs: RunService;
+  watchers: RunWatchers;
+  detect(pipeline: string, overrides: Record<string, unknown>, data: Uint8Array): Promise<ItemOutput & { ms: number }>;
+  maxUploadBytes: number;
+  maxFiles: number;
+  log: Logger;
+}
+
+export interface GrpcServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The service definition from the embedded .proto (no file on disk: it works in the compiled binary). */
+function serviceOf() {
+  const root = protobuf.parse(protoText, { keepCase: true }).root;
+  const def = fromJSON(root.toJSON(), { keepCase: true, longs: Number, defaults: true, oneofs: true });
+  return (grpc.loadPackageDefinition(def) as unknown as { fovea: { v1: { Runs: grpc.ServiceClientConstructor } } })
+    .fovea.v1.Runs.service;
+}
+
+/** An AppError (or anything thrown) as the error a gRPC callback or stream takes. */
+function statusOf(e: unknown): grpc.ServiceError {
+  const app = isAppError(e) ? e : null;
+  const err = new Error(app ? app.message : 'internal error') as grpc.ServiceError;
+  err.code = app ? grpcStatusOf(app.code) : GRPC.INTERNAL;
+  err.details = err.message;
+  err.metadata = new grpc.Metadata();
+  if (app) err.metadata.set('fovea-error-code', app.code);
+  return err;
+}
+
+function tokenOf(md: grpc.Metadata): string | null {
+  const key = md.get('x-api-key')[0];
+  if (typeof key === 'string' && key) return key;
+  const auth = md.get('authorization')[0];
+  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  return m ? m[1]! : null;
+}
+
+const parseSpec = (json: string): RunSpec => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new AppError('validation_failed', 'spec_json is not valid JSON');
+  }
+  const spec = Value.Default(RunSpec, raw ?? {}) as RunSpec;
+  const problems = [...Value.Errors(RunSpec, spec)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`);
+  if (problems.length) throw new AppError('validation_failed', `the run spec is not valid: ${problems.join('; ')}`);
+  return spec;
+};
+
+const overridesOf = (json: string): Record<string, unknown> => {
+  if (!json) return {};
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {}
+  throw new AppError('validation_failed', 'overrides_json must be a JSON object of "stage.option": value');
+};
+
+export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
+  /** The caller, checked for the scope the call needs; null when auth is off. */
+  const caller = async (md: grpc.Metadata, scope: Scope): Promise<Identity | null> => {
+    if (!d.authRequired) return null;
+    const token = tokenOf(md);
+    if (!token) throw new AppError('unauthorized', 'send an API key (x-api-key) or a bearer token (authorization)');
+    const id = await d.identify(token);
+    if (!id.scopes.includes(scope))
+      throw new AppError('forbidden', `this needs the scope ${scope}, which ${id.subject} does not have`);
+    return id;
+  };
+  const server = new grpc.Server({
+    // An image per message: each may be as large as an upload over HTTP.
+    'grpc.max_receive_message_length': d.maxUploadBytes + 64 * 1024,
+  });
+  server.addService(serviceOf(), {
+    Submit: (call: grpc.ServerReadableStream<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      let spec: string | null = null;
+      const uploads: Upload[] = [];
+      let failed: unknown = null;
+      // Checked at once: a caller without the scope is not read to the end.
+      const who = caller(call.metadata, 'runs:write');
+      who.catch((e: unknown) => {
+        failed ??= e;
+      });
+      call.on('data', (m: { spec_json?: string; image?: { name: string; data: Buffer } }) => {
+        if (failed) return;
+        if (m.spec_json !== undefined && m.spec_json !== '') spec = m.spec_json;
+        else if (m.image) {
+          if (uploads.length >= d.maxFiles)
+            failed = new AppError('payload_too_large', `more than ${d.maxFiles} images in one submit`);
+          else uploads.push({ data: new Uint8Array(m.image.data), fileName: m.image.name || null });
+        }
+      });
+      call.on('end', async () => {
+        try {
+          const id = await who;
+          if (failed) throw failed;
+          if (spec === null) throw new AppError('validation_failed', 'the first message must carry spec_json');
+          const { run, created } = await d.runs.submit(parseSpec(spec), uploads, { createdBy: id?.subject ?? null });
+          cb(null, { run_id: run.id, status: run.status, total: run.total, created });
+        } catch (e) {
+          cb(statusOf(e));
+        }
+      });
+      call.on('error', () => undefined);
+    },
+    Watch: async (call: grpc.ServerWritableStream<{ run_id: string }, unknown>) => {
+      try {
+        await caller(call.metadata, 'runs:read');
+        const runId = call.request.run_id;
+        const row = await d.runs.row(runId);
+        const send = (m: RunMessage) =>
+          call.write({
+            run_id: m.payload.run_id,
+            seq: m.payload.seq,
+            event: m.event,
+            timestamp: m.timestamp,
+            payload_json: JSON.stringify(m.payload),
+          });
+        if (['succeeded', 'failed', 'partially_failed', 'canceled'].includes(row.status)) {
+          const v = await d.runs.view(runId, 0, 1);
+          send({
+            sessionId: runId,
+            timestamp: new Date().toISOString(),
+            event: 'runProgress',
+            payload: {
+              run_id: runId,
+              pipeline: row.pipeline,
+              seq: 0,
+              status: row.status,
+              ...v.progress,
+              succeeded: v.counts.succeeded ?? 0,
+              failed: v.counts.failed ?? 0,
+            },
+          });
+          call.end();
+          return;
+        }
+        const stop = d.watchers.watch(runId, (m) => {
+          send(m);
+          if (isLast(m)) {
+            stop();
+            call.end();
+          }
+        });
+        call.on('cancelled', stop);
+        call.on('close', stop);
+      } catch (e) {
+        // The stream ends with the status (destroying it would drop the client's whole connection).
+        call.emit('error', statusOf(e));
+      }
+    },
+    Detect: async (
+      call: grpc.ServerUnaryCall<{ pipeline: string; overrides_json: string; image?: { data: Buffer } }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      try {
+        await caller(call.metadata, 'runs:write');
+        const r = call.request;
+        if (!r.image?.data?.length) throw new AppError('validation_failed', 'image.data is required');
+        const out = await d.detect(
+          r.pipeline || 'objects',
+          overridesOf(r.overrides_json),
+          new Uint8Array(r.image.data),
+        );
+        cb(null, {
+          detections: out.detections.map((x) => ({ label: x.label, score: x.score, box: x.box })),
+          outputs_json: JSON.stringify(out.outputs),
+          width: out.width ?? 0,
+          height: out.height ?? 0,
+          ms: out.ms,
+        });
+      } catch (e) {
+        cb(statusOf(e));
+      }
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${d.host}:${d.port}`, grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e
+        ? reject(new AppError('config_invalid', `grpc: cannot listen on ${d.host}:${d.port}: ${e.message}`))
+        : resolve(p),
+    ),
+  );
+  d.log.info('grpc serving', { address: `${d.host}:${port}` });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        // Streams still open (a Watch of a run that goes on) do not hold the stop.
+        setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000).unref?.();
+      }),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * @module Who watches which run over gRPC: the executor reports every run's progress here (it is a
+ * RunReporter beside the WebSocket hub and MQTT), and each Watch call gets its run's messages, in
+ * order, until the message that says the run finished.
+ */
+import type { RunMessage } from '../contracts/runs';
+import type { RunReporter } from '../publish/port';
+
+const ENDED = new Set(['succeeded', 'failed', 'partially_failed', 'canceled', 'interrupted']);
+
+/** Whether a message is a run's last (its progress says it finished or was interrupted). */
+export const isLast = (m: RunMessage) => m.event === 'runProgress' && ENDED.has(m.payload.status);
+
+export class RunWatchers implements RunReporter {
+  private readonly byRun = new Map<string, Set<(m: RunMessage) => void>>();
+
+  run(m: RunMessage): void {
+    for (const fn of this.byRun.get(m.payload.run_id) ?? []) fn(m);
+  }
+
+  /** Be told of a run's messages until the returned function is called. */
+  watch(runId: string, fn: (m: RunMessage) => void): () => void {
+    const set = this.byRun.get(runId) ?? new Set();
+    this.byRun.set(runId, set);
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (!set.size) this.byRun.delete(runId);
+    };
+  }
+
+  get size(): number {
+    return [...this.byRun.values()].reduce((n, s) => n + s.size, 0);
+  }
+}
