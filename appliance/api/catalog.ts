@@ -17,7 +17,7 @@ import { registry } from '../pipeline/registry';
 import { BUILTIN, loadPipeline } from '../pipeline/catalog';
 import { parsePipeline, type Pipeline } from '../pipeline/file';
 import { refOf, type Catalog } from '../models/catalog';
-import { AppError, isAppError } from '../shared/errors';
+import { AppError, asValidation, isAppError } from '../shared/errors';
 
 export interface CatalogDeps {
   models: Catalog;
@@ -59,12 +59,6 @@ function pipelineNames(dir: string): Array<{ name: string; source: 'local' | 'bu
     ...builtin.map((name) => ({ name, source: 'builtin' as const })),
   ];
 }
-
-/** A pipeline problem is the caller's: 422 with its problems (file:line). */
-const asValidation = (e: unknown) =>
-  isAppError(e) && e.code === 'config_invalid'
-    ? new AppError('validation_failed', e.message, { details: e.details })
-    : e;
 
 export const catalogApi = (d: CatalogDeps) =>
   new Elysia({ name: 'api-catalog', prefix: '/api', detail: { tags: ['catalog'] } })

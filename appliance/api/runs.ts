@@ -5,8 +5,7 @@
  * files of its inputs and outputs (before/after).
  */
 import { Elysia, t } from 'elysia';
-import { Value } from '@sinclair/typebox/value';
-import { RunSpec, RUN_STATES, type RunStatus } from '../runs/model';
+import { parseSpec, RUN_STATES, type RunSpec, type RunStatus } from '../runs/model';
 import type { RunService, Upload } from '../runs/service';
 import type { RunFiles } from '../runs/files';
 import type { RunRow } from '../store/runs';
@@ -29,17 +28,6 @@ const parseJson = (text: string, what: string): unknown => {
     throw new AppError('validation_failed', `${what} is not valid JSON`);
   }
 };
-
-/** A client's spec, defaults filled, checked against the schema with every problem named. */
-export function parseSpec(raw: unknown): RunSpec {
-  const spec = Value.Default(RunSpec, structuredClone(raw ?? {})) as RunSpec;
-  const problems = [...Value.Errors(RunSpec, spec)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`);
-  if (problems.length)
-    throw new AppError('validation_failed', `the run spec is not valid: ${problems.join('; ')}`, {
-      details: problems,
-    });
-  return spec;
-}
 
 export const runView = (r: RunRow) => ({
   run_id: r.id,

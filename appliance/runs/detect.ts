@@ -9,7 +9,7 @@ import type { Overrides } from '../pipeline/file';
 import type { StageDeps } from '../pipeline/types';
 import type { Catalog } from '../models/catalog';
 import type { Imaging } from '../imaging/port';
-import { AppError, isAppError } from '../shared/errors';
+import { asValidation } from '../shared/errors';
 import { runDecodeSpec, runPhoto, type ItemOutput } from './item';
 
 export interface DetectDeps {
@@ -32,9 +32,7 @@ export async function detectOnce(
     try {
       return loadPipeline(d.pipelinesDir(), name, overrides);
     } catch (e) {
-      throw isAppError(e) && e.code === 'config_invalid'
-        ? new AppError('validation_failed', e.message, { details: e.details })
-        : e;
+      throw asValidation(e);
     }
   })();
   const { output } = await runPhoto(

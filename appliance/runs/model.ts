@@ -5,7 +5,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
 import { stableJson } from '../shared/json';
+import { AppError } from '../shared/errors';
 
 import type { ItemStatus, RunStatus, Steps } from '../contracts/runs';
 
@@ -43,6 +45,17 @@ export const RunSpec = Type.Object(
   { additionalProperties: false },
 );
 export type RunSpec = Static<typeof RunSpec>;
+
+/** A client's spec (HTTP or gRPC), defaults filled, checked against the schema with every problem named. */
+export function parseSpec(raw: unknown): RunSpec {
+  const spec = Value.Default(RunSpec, structuredClone(raw ?? {})) as RunSpec;
+  const problems = [...Value.Errors(RunSpec, spec)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`);
+  if (problems.length)
+    throw new AppError('validation_failed', `the run spec is not valid: ${problems.join('; ')}`, {
+      details: problems,
+    });
+  return spec;
+}
 
 /** The spec's identity for idempotency: the same key with another spec is a conflict. Uploads count by content. */
 export function specHash(spec: RunSpec, uploads: string[]): string {

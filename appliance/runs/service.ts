@@ -28,7 +28,7 @@ import { existingIds } from '../store/images';
 import { loadPipeline } from '../pipeline/catalog';
 import { parsePipeline } from '../pipeline/file';
 import type { Imaging } from '../imaging/port';
-import { AppError, diskFull, isAppError, isDiskFull } from '../shared/errors';
+import { AppError, asValidation, diskFull, isAppError, isDiskFull } from '../shared/errors';
 import {
   finished,
   newSteps,
@@ -65,11 +65,6 @@ export interface RunServiceDeps {
   deleteImage: (id: string) => Promise<void>;
   limits: RunLimits;
 }
-
-const asValidation = (e: unknown) =>
-  isAppError(e) && e.code === 'config_invalid'
-    ? new AppError('validation_failed', e.message, { details: e.details })
-    : e;
 
 /** A clip path under one of the allowed directories (symlinks resolved), or a 422 saying why not. */
 export function allowedVideo(path: string, dirs: string[]): string {

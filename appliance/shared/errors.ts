@@ -93,3 +93,9 @@ export const diskFull = (cause: unknown, what: string) =>
     `the disk is full: ${what} could not be written; free space on the state filesystem (nothing stored before is lost)`,
     { cause, headers: { 'Retry-After': '60' } },
   );
+
+/** A pipeline or config problem that came from the caller's request: 422 with its problems (file:line), not 500. */
+export const asValidation = (e: unknown): unknown =>
+  isAppError(e) && e.code === 'config_invalid'
+    ? new AppError('validation_failed', e.message, { details: e.details })
+    : e;
