@@ -5,6 +5,7 @@
  */
 import type { RunMessage } from '../contracts/runs';
 import type { RunReporter } from '../publish/port';
+import { KeyedListeners } from '../shared/listeners';
 
 const ENDED = new Set(['succeeded', 'failed', 'partially_failed', 'canceled', 'interrupted']);
 
@@ -12,24 +13,14 @@ const ENDED = new Set(['succeeded', 'failed', 'partially_failed', 'canceled', 'i
 export const isLast = (m: RunMessage) => m.event === 'runProgress' && ENDED.has(m.payload.status);
 
 export class RunWatchers implements RunReporter {
-  private readonly byRun = new Map<string, Set<(m: RunMessage) => void>>();
+  private readonly listeners = new KeyedListeners<string, RunMessage>();
 
   run(m: RunMessage): void {
-    for (const fn of this.byRun.get(m.payload.run_id) ?? []) fn(m);
+    this.listeners.emit(m.payload.run_id, m);
   }
 
   /** Be told of a run's messages until the returned function is called. */
   watch(runId: string, fn: (m: RunMessage) => void): () => void {
-    const set = this.byRun.get(runId) ?? new Set();
-    this.byRun.set(runId, set);
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (!set.size) this.byRun.delete(runId);
-    };
-  }
-
-  get size(): number {
-    return [...this.byRun.values()].reduce((n, s) => n + s.size, 0);
+    return this.listeners.add(runId, fn);
   }
 }

@@ -19,6 +19,7 @@ import { pullState, type ModelFetcher } from '../models/fetcher';
 import { modelsOf } from '../pipeline/compile';
 import { AppError } from '../shared/errors';
 import { stableJson } from '../shared/json';
+import { KeyedListeners } from '../shared/listeners';
 import type { Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
 
@@ -70,7 +71,7 @@ export class Streams {
   /** The fleet revision the box runs (null: the local config), stamped on every result. */
   revision: string | null = null;
   private readonly revisionNow = () => this.revision;
-  private readonly watchers = new Map<string, Set<(frame: Frame) => void>>();
+  private readonly watchers = new KeyedListeners<string, Frame>();
   private readonly waiting = new Map<string, Waiting>();
 
   constructor(private readonly deps: StreamDeps) {}
@@ -104,9 +105,7 @@ export class Streams {
       spawn: this.deps.spawn,
       timers: this.deps.timers,
       log: this.deps.log.child({ stream: cfg.id }),
-      analysed: (frame) => {
-        for (const fn of this.watchers.get(cfg.id) ?? []) fn(frame);
-      },
+      analysed: (frame) => this.watchers.emit(cfg.id, frame),
     });
   }
 
@@ -270,13 +269,7 @@ export class Streams {
    * stream, until the returned function is called. Keep it quick: it runs between two frames.
    */
   watch(id: string, fn: (frame: Frame) => void): () => void {
-    const set = this.watchers.get(id) ?? new Set();
-    this.watchers.set(id, set);
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (!set.size) this.watchers.delete(id);
-    };
+    return this.watchers.add(id, fn);
   }
 
   get(id: string): StreamRunner | undefined {

@@ -22,10 +22,12 @@ import {
   type RunRow,
 } from '../store/runs';
 import { parsePipeline, type Pipeline } from '../pipeline/file';
+import type { StageObserver } from '../pipeline/compile';
 import type { RunReporter } from '../publish/port';
 import type { EventRecord } from '../contracts/results';
 import {
   finalStatus,
+  progress,
   itemSession,
   newSteps,
   type ItemStatus,
@@ -47,16 +49,10 @@ export interface ItemWork {
     pipeline: Pipeline,
     item: ItemRow,
     sessionId: string,
-    watch: StepWatch,
+    /** What the item's stages report: the executor turns it into step states and messages. */
+    watch: StageObserver,
     signal: AbortSignal,
   ): Promise<unknown>;
-}
-
-/** What the item's stages report: the executor turns it into step states and messages. */
-export interface StepWatch {
-  started(stage: string, attempt: number): void;
-  succeeded(stage: string, ms: number): void;
-  failed(stage: string, ms: number, error: unknown, retryInS: number | null): void;
 }
 
 export interface ExecutorDeps {
@@ -230,18 +226,9 @@ export class RunExecutor extends BackgroundLoop {
 
   private progress(a: Active, status: RunRow['status']): void {
     const c = a.counts;
-    const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0);
-    const total = Object.values(c).reduce((x, y) => x + (y ?? 0), 0);
     this.report(a, {
       event: 'runProgress',
-      payload: {
-        status,
-        done,
-        total,
-        percent: total ? Math.round((done / total) * 1000) / 10 : 100,
-        succeeded: c.succeeded ?? 0,
-        failed: c.failed ?? 0,
-      },
+      payload: { status, ...progress(c), succeeded: c.succeeded ?? 0, failed: c.failed ?? 0 },
     });
   }
 
@@ -313,14 +300,12 @@ export class RunExecutor extends BackgroundLoop {
     }
     if (a.why === 'cancel') await moveItems(this.d.db, id, ['pending', 'running', 'retrying'], 'skipped');
     const counts = await statusCounts(this.d.db, id);
-    const items = Object.entries(counts).flatMap(([s, n]) => Array<ItemStatus>(n ?? 0).fill(s as ItemStatus));
-    const status = finalStatus(items, a.why === 'cancel');
+    const status = finalStatus(counts, a.why === 'cancel');
     const finishedAt = new Date(this.d.timers.now());
     await setRun(this.d.db, id, { status, finished_at: finishedAt });
     this.logs.add(id, status === 'succeeded' ? 'info' : 'warn', `finished: ${status}`);
     a.counts = counts;
     this.progress(a, status);
-    const row = await getRun(this.d.db, id);
     await this.d
       .completed({
         id: Bun.randomUUIDv7(),
@@ -334,8 +319,8 @@ export class RunExecutor extends BackgroundLoop {
           ts: finishedAt.getTime() / 1000,
           run_id: id,
           status,
-          run_label: row?.label ?? null,
-          total: items.length,
+          run_label: a.run.label,
+          total: progress(counts).total,
           succeeded: counts.succeeded ?? 0,
           failed: counts.failed ?? 0,
           skipped: counts.skipped ?? 0,
@@ -365,7 +350,7 @@ export class RunExecutor extends BackgroundLoop {
         v: { ...v, attempts: item.attempts + 1, session_id: sessionId, started_at: started, steps },
       });
     let failedStage: string | null = null;
-    const watch: StepWatch = {
+    const watch: StageObserver = {
       started: (stage, attempt) => {
         steps[stage]!.status = 'running';
         this.report(a, { event: 'stepStarted', payload: { item: item.idx, stage, attempt } });
@@ -436,10 +421,5 @@ export class RunExecutor extends BackgroundLoop {
         ),
       );
     }
-  }
-
-  /** Runs being executed now, with their current item. */
-  status() {
-    return { running: [...this.active.values()].map((a) => ({ run_id: a.run.id, items: [...a.current.keys()] })) };
   }
 }

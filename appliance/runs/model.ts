@@ -79,22 +79,25 @@ export function itemSession(runId: string, idx: number): string {
 export const newSteps = (names: string[]): Steps =>
   Object.fromEntries(names.map((n) => [n, { status: 'pending' as ItemStatus, attempts: [] }]));
 
-/** The status of a run whose items are all finished (none pending or running). */
-export function finalStatus(items: ItemStatus[], canceled: boolean): RunStatus {
-  if (canceled) return 'canceled';
-  const ok = items.filter((s) => s === 'succeeded').length;
-  const bad = items.filter((s) => s === 'failed').length;
-  if (bad === 0) return 'succeeded';
-  return ok === 0 ? 'failed' : 'partially_failed';
+/** How many items are in each state (what the store counts and the executor keeps). */
+export type Counts = Partial<Record<ItemStatus, number>>;
+
+/** Items' states counted (for a list of states in hand). */
+export function tally(states: ItemStatus[]): Counts {
+  const c: Counts = {};
+  for (const s of states) c[s] = (c[s] ?? 0) + 1;
+  return c;
 }
 
-/** One pipeline step across a run's items: how many are in each state, and the colour it shows. */
-export function stepSummary(perItem: ItemStatus[]): {
-  status: ItemStatus;
-  counts: Partial<Record<ItemStatus, number>>;
-} {
-  const counts: Partial<Record<ItemStatus, number>> = {};
-  for (const s of perItem) counts[s] = (counts[s] ?? 0) + 1;
+/** The status of a run whose items are all finished (none pending or running). */
+export function finalStatus(c: Counts, canceled: boolean): RunStatus {
+  if (canceled) return 'canceled';
+  if (!c.failed) return 'succeeded';
+  return c.succeeded ? 'partially_failed' : 'failed';
+}
+
+/** One pipeline step across a run's items: the colour it shows, with how many items are in each state. */
+export function stepSummary(counts: Counts): { status: ItemStatus; counts: Counts } {
   const status: ItemStatus = counts.running
     ? 'running'
     : counts.retrying
@@ -105,14 +108,14 @@ export function stepSummary(perItem: ItemStatus[]): {
           ? 'pending'
           : counts.succeeded
             ? 'succeeded'
-            : perItem.length
+            : counts.skipped
               ? 'skipped'
               : 'pending';
   return { status, counts };
 }
 
-export function progress(items: ItemStatus[]): { done: number; total: number; percent: number } {
-  const done = items.filter((s) => s === 'succeeded' || s === 'failed' || s === 'skipped').length;
-  const total = items.length;
+export function progress(c: Counts): { done: number; total: number; percent: number } {
+  const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0);
+  const total = Object.values(c).reduce((x, y) => x + (y ?? 0), 0);
   return { done, total, percent: total ? Math.round((done / total) * 1000) / 10 : 100 };
 }

@@ -243,12 +243,12 @@ export class RunService {
       }
     }
     const dag = dagOf(r.pipeline_text, r.pipeline_file, r.pipeline);
-    const steps = Object.fromEntries(dag.map((s) => [s.name, summaryOf(perStep.get(s.name) ?? {})]));
-    const statuses = Object.entries(counts).flatMap(([s, n]) => Array<ItemStatus>(n ?? 0).fill(s as ItemStatus));
+    const steps = Object.fromEntries(dag.map((s) => [s.name, stepSummary(perStep.get(s.name) ?? {})]));
+    const p = progress(counts);
     return {
       run: r,
       dag,
-      progress: progress(statuses),
+      progress: p,
       counts,
       steps,
       items: page.map((it) => ({
@@ -256,7 +256,7 @@ export class RunService {
         status: live.has(it.idx) ? ('running' as const) : it.status,
         steps: live.get(it.idx) ?? (JSON.parse(it.steps) as Steps),
       })),
-      items_total: statuses.length,
+      items_total: p.total,
     };
   }
 
@@ -361,14 +361,4 @@ function dagOf(text: string, file: string, name: string) {
   } catch {
     return [];
   }
-}
-
-/** A step's colour and counts from its per-state counts. */
-function summaryOf(c: Partial<Record<ItemStatus, number>>) {
-  return {
-    status: stepSummary(
-      Object.entries(c).flatMap(([s, n]) => Array<ItemStatus>(Math.min(n ?? 0, 1)).fill(s as ItemStatus)),
-    ).status,
-    counts: c,
-  };
 }

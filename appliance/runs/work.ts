@@ -5,14 +5,14 @@
  * detection's crop), tagged with the run so it can be found and removed with it.
  */
 import type { Pipeline } from '../pipeline/file';
-import { instantiate, type InstantiateHooks } from '../pipeline/compile';
+import { instantiate, type InstantiateHooks, type StageObserver } from '../pipeline/compile';
 import type { StageDeps } from '../pipeline/types';
 import type { OutputSpec } from '../decode/ffmpeg-args';
 import type { Catalog } from '../models/catalog';
 import type { Imaging } from '../imaging/port';
 import type { ItemRow, RunRow } from '../store/runs';
 import type { RunFiles } from './files';
-import type { ItemWork, StepWatch } from './executor';
+import type { ItemWork } from './executor';
 import type { RunSpec } from './model';
 import { detectionsOf, labelCounts, runDecodeSpec, runPhoto, type ItemOutput } from './item';
 import { runClip, type ClipDeps } from './clip';
@@ -50,7 +50,7 @@ const abortableSleep = (signal: AbortSignal) => (ms: number) =>
  * A clip runs its steps once per frame: the run hears of each step's first start, of failures (the
  * first few per step), and of its success once, with the total time, when the clip is done.
  */
-function clipWatch(w: StepWatch): { observer: StepWatch; done(): void } {
+function clipWatch(w: StageObserver): { observer: StageObserver; done(): void } {
   const ms = new Map<string, number>();
   const failures = new Map<string, number>();
   return {
@@ -94,7 +94,7 @@ export class PipelineWork implements ItemWork {
     pipeline: Pipeline,
     item: ItemRow,
     sessionId: string,
-    watch: StepWatch,
+    watch: StageObserver,
     signal: AbortSignal,
   ): Promise<ItemOutput> {
     const deps = this.d.stageDeps(run, item.idx, sessionId);
@@ -128,7 +128,7 @@ export class PipelineWork implements ItemWork {
     pipeline: Pipeline,
     item: ItemRow,
     deps: StageDeps,
-    watch: StepWatch,
+    watch: StageObserver,
     signal: AbortSignal,
     sleep: (ms: number) => Promise<void>,
   ): Promise<ItemOutput> {

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import { RetryPolicy, failureKind, retryDelayS } from '../../appliance/pipeline/retry';
-import { finalStatus, progress, specHash, stepSummary, RunSpec } from '../../appliance/runs/model';
+import { finalStatus, progress, specHash, stepSummary, tally, RunSpec } from '../../appliance/runs/model';
 import { parsePipeline } from '../../appliance/pipeline/file';
 import { AppError } from '../../appliance/shared/errors';
 
@@ -62,22 +62,22 @@ describe('retry policy', () => {
 describe('run states', () => {
   test('a run is succeeded, failed, partially failed or canceled by its items', () => {
     expect([
-      finalStatus(['succeeded', 'succeeded'], false),
-      finalStatus(['failed', 'failed'], false),
-      finalStatus(['succeeded', 'failed'], false),
-      finalStatus(['succeeded', 'skipped'], true),
-      finalStatus([], false),
+      finalStatus(tally(['succeeded', 'succeeded']), false),
+      finalStatus(tally(['failed', 'failed']), false),
+      finalStatus(tally(['succeeded', 'failed']), false),
+      finalStatus(tally(['succeeded', 'skipped']), true),
+      finalStatus(tally([]), false),
     ]).toEqual(['succeeded', 'failed', 'partially_failed', 'canceled', 'succeeded']);
   });
 
   test("a step's state across items: running wins, then retrying, failed, pending; all done is succeeded", () => {
     expect([
-      stepSummary(['succeeded', 'running', 'failed']).status,
-      stepSummary(['succeeded', 'retrying', 'pending']).status,
-      stepSummary(['succeeded', 'failed', 'pending']).status,
-      stepSummary(['succeeded', 'pending']).status,
-      stepSummary(['succeeded', 'succeeded']),
-      stepSummary(['skipped']).status,
+      stepSummary(tally(['succeeded', 'running', 'failed'])).status,
+      stepSummary(tally(['succeeded', 'retrying', 'pending'])).status,
+      stepSummary(tally(['succeeded', 'failed', 'pending'])).status,
+      stepSummary(tally(['succeeded', 'pending'])).status,
+      stepSummary(tally(['succeeded', 'succeeded'])),
+      stepSummary(tally(['skipped'])).status,
     ]).toEqual([
       'running',
       'retrying',
@@ -89,8 +89,8 @@ describe('run states', () => {
   });
 
   test('progress counts finished items (succeeded, failed, skipped)', () => {
-    expect(progress(['succeeded', 'failed', 'skipped', 'pending'])).toEqual({ done: 3, total: 4, percent: 75 });
-    expect(progress([])).toEqual({ done: 0, total: 0, percent: 100 });
+    expect(progress(tally(['succeeded', 'failed', 'skipped', 'pending']))).toEqual({ done: 3, total: 4, percent: 75 });
+    expect(progress(tally([]))).toEqual({ done: 0, total: 0, percent: 100 });
   });
 
   test('the idempotency hash ignores the key and key order, and counts uploads by content', () => {

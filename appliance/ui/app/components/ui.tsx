@@ -1,6 +1,7 @@
 /** @module Small shared pieces: state badges, figures, error lines, authorised images, time. */
 import type { ComponentChildren } from 'preact';
 import { useImage } from '../hooks';
+import { navigate } from '../router';
 
 const STATE_TONE: Record<string, string> = {
   ok: 'ok',
@@ -84,5 +85,27 @@ export function Card(p: {
       )}
       {p.children}
     </section>
+  );
+}
+
+/** Newer / older pages of a list whose page is in the URL (`?page=`), the other filters kept. */
+export function Pager(p: { path: string; page: number; pages: number }) {
+  const go = (n: number) => {
+    const next = new URLSearchParams(location.search);
+    next.set('page', String(n));
+    navigate(`${p.path}?${next}`);
+  };
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button type="button" disabled={p.page <= 1} onClick={() => go(p.page - 1)}>
+        ← Newer
+      </button>
+      <span>
+        page {p.page} of {p.pages}
+      </span>
+      <button type="button" disabled={p.page >= p.pages} onClick={() => go(p.page + 1)}>
+        Older →
+      </button>
+    </nav>
   );
 }

@@ -1,6 +1,6 @@
 /** @module Review: stored events with filters (stream, label, type, zone, line, time range), snapshots, paging. */
 import { useState } from 'preact/hooks';
-import { ApiImage, ErrorLine, when } from '../components/ui';
+import { ApiImage, ErrorLine, Pager, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
 import { type EventView, describe } from './live';
@@ -34,11 +34,6 @@ export function Review() {
       const v = String(f.get(k) ?? '');
       if (v) next.set(k, k === 'from' || k === 'to' ? toIso(v) : v);
     }
-    navigate(`/review?${next}`);
-  };
-  const go = (p: number) => {
-    const next = new URLSearchParams(location.search);
-    next.set('page', String(p));
     navigate(`/review?${next}`);
   };
   const pages = data ? Math.max(1, Math.ceil(data.total / PAGE)) : 1;
@@ -111,17 +106,7 @@ export function Review() {
           </li>
         ))}
       </ul>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={page <= 1} onClick={() => go(page - 1)}>
-          ← Newer
-        </button>
-        <span>
-          page {page} of {pages}
-        </span>
-        <button type="button" disabled={page >= pages} onClick={() => go(page + 1)}>
-          Older →
-        </button>
-      </nav>
+      <Pager path="/review" page={page} pages={pages} />
     </div>
   );
 }

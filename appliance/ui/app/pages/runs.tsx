@@ -4,7 +4,7 @@
  * their JSON Schema (what is changed becomes an override), priority, label, what to keep.
  */
 import { useState } from 'preact/hooks';
-import { Badge, Card, ErrorLine, when } from '../components/ui';
+import { Badge, Card, ErrorLine, Pager, when } from '../components/ui';
 import { type JsonSchema, SchemaFields } from '../components/schema-fields';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
@@ -60,11 +60,6 @@ export function Runs() {
     const f = new FormData(e.target as HTMLFormElement);
     const next = new URLSearchParams();
     for (const k of ['status', 'pipeline', 'label']) if (f.get(k)) next.set(k, String(f.get(k)));
-    navigate(`/runs?${next}`);
-  };
-  const go = (p: number) => {
-    const next = new URLSearchParams(location.search);
-    next.set('page', String(p));
     navigate(`/runs?${next}`);
   };
   const pages = data ? Math.max(1, Math.ceil(data.total / PAGE)) : 1;
@@ -132,17 +127,7 @@ export function Runs() {
           </li>
         ))}
       </ul>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={page <= 1} onClick={() => go(page - 1)}>
-          ← Newer
-        </button>
-        <span>
-          page {page} of {pages}
-        </span>
-        <button type="button" disabled={page >= pages} onClick={() => go(page + 1)}>
-          Older →
-        </button>
-      </nav>
+      <Pager path="/runs" page={page} pages={pages} />
     </div>
   );
 }
