@@ -16,9 +16,13 @@ ws.onclose = (e) => {
 };
 ws.onopen = () => {
   ws.send(subscription);
-  // Let the subscription leave, then stop reading for good (until SIGCONT).
-  setTimeout(() => {
+  // Stop reading for good (until SIGCONT) as soon as the subscription has left, before any answer
+  // is read: a client that read even for a moment lets the kernel grow its receive window, and
+  // then megabytes fit in the socket and the server never sees it lag.
+  const stop = () => {
+    if (ws.bufferedAmount > 0) return void setImmediate(stop);
     writeSync(1, 'stopping\n');
     process.kill(process.pid, 'SIGSTOP');
-  }, 30);
+  };
+  stop();
 };

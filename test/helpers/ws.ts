@@ -55,11 +55,22 @@ export function record(
 export async function stuckClient(url: string, subscription: object) {
   const proc = Bun.spawn(
     [process.execPath, join(import.meta.dir, 'ws-stuck-client.ts'), url, JSON.stringify(subscription)],
-    { stdout: 'pipe', stderr: 'inherit' },
+    // Not inherit: a stopped process left behind would hold the test run's output open.
+    { stdout: 'pipe', stderr: 'ignore' },
   );
-  await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /(stopping)/, 20_000);
+  try {
+    await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /(stopping)/, 20_000);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
   return {
     proc,
+    /** SIGKILL ends it even while stopped; a test that fails before resume() leaves nothing behind. */
+    async [Symbol.asyncDispose]() {
+      proc.kill('SIGKILL');
+      await proc.exited;
+    },
     async resume(): Promise<{ last: string[]; code: number; received: number }> {
       proc.kill('SIGCONT');
       let out = '';

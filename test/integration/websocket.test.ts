@@ -158,7 +158,10 @@ describe('WebSocket /ws/analysis', () => {
       state.path,
     );
     const fast = await record(wsUrl(app.url), { headers: { 'x-api-key': app.key } });
-    const stuck = await stuckClient(wsUrl(app.url, `?token=${app.key}`), { type: 'subscribe', since: seeded[0]!.id });
+    await using stuck = await stuckClient(wsUrl(app.url, `?token=${app.key}`), {
+      type: 'subscribe',
+      since: seeded[0]!.id,
+    });
     await waitFor(() => app.rt.hub.status().lagged_cut === 1, 30_000, 'the stopped client cut');
     const seen = await stuck.resume();
     const framesOf = () => fast.messages.filter((m) => m.event === 'frameAnalyzed').map((m) => m.payload.frame!);
@@ -181,7 +184,7 @@ describe('WebSocket /ws/analysis', () => {
     });
     const ok = await record(wsUrl(app.url), { headers: { 'x-api-key': app.key } });
     // Stopped, it cannot answer a ping; the kernel alone does not.
-    const stuck = await stuckClient(wsUrl(app.url, `?token=${app.key}`), { type: 'subscribe' });
+    await using stuck = await stuckClient(wsUrl(app.url, `?token=${app.key}`), { type: 'subscribe' });
     await waitFor(() => app.rt.hub.status().dead_dropped === 1, 10_000, 'the silent client dropped');
     stuck.proc.kill('SIGKILL');
     // Two more ping rounds: the answering client has had to answer a ping to be still there.
