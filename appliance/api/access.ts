@@ -3,12 +3,13 @@
  * `public`, or `user` for any signed-in caller). The auth guard looks a request up here before its
  * body is read; a test walks the app's own route list against this table, so a route added without
  * a rule fails the build. `publicRead` marks the views that `api.public_read` opens to anonymous
- * callers: reads only, never an upload, a delete, a config change, keys or users.
+ * callers: reads only, never an upload, a delete, a config change, keys or users. `publicAnalytics`
+ * marks the aggregate views that `analytics.public` opens: counts and metrics, no image or event.
  */
 import type { Scope } from '../auth/roles';
 import { PAGES } from '../ui/app/routes';
 
-export type Need = 'public' | 'user' | 'signup' | { scope: Scope; publicRead?: boolean };
+export type Need = 'public' | 'user' | 'signup' | { scope: Scope; publicRead?: boolean; publicAnalytics?: boolean };
 export interface Rule {
   method: string;
   path: string;
@@ -16,6 +17,7 @@ export interface Rule {
 }
 
 const scoped = (scope: Scope, publicRead = false): Need => ({ scope, publicRead });
+const aggregate: Need = { scope: 'analytics:read', publicRead: true, publicAnalytics: true };
 
 export const ACCESS: Rule[] = [
   { method: 'GET', path: '/health', need: 'public' },
@@ -78,6 +80,15 @@ export const ACCESS: Rule[] = [
   { method: 'POST', path: '/api/runs/:id/retry', need: scoped('runs:write') },
   { method: 'POST', path: '/api/runs/:id/resubmit', need: scoped('runs:write') },
   { method: 'DELETE', path: '/api/runs/:id', need: scoped('runs:write') },
+
+  { method: 'GET', path: '/api/sessions', need: aggregate },
+  { method: 'POST', path: '/api/sessions', need: scoped('analytics:write') },
+  { method: 'GET', path: '/api/sessions/:id', need: aggregate },
+  { method: 'PATCH', path: '/api/sessions/:id', need: scoped('analytics:write') },
+  { method: 'DELETE', path: '/api/sessions/:id', need: scoped('analytics:write') },
+  { method: 'GET', path: '/api/analytics/calendar/:metric', need: aggregate },
+  { method: 'GET', path: '/api/analytics/time-series', need: aggregate },
+  { method: 'GET', path: '/api/analytics/classes', need: aggregate },
 
   { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
   { method: 'GET', path: '/api/sync', need: scoped('sync:read') },

@@ -28,6 +28,8 @@ import { syncApi, type SyncDeps } from './sync';
 import { wsApi } from './ws';
 import { liveApi } from './live';
 import { catalogApi } from './catalog';
+import { analyticsApi } from './analytics';
+import type { Analytics } from '../analytics/service';
 import { runsApi } from './runs';
 import type { RunService } from '../runs/service';
 import type { LiveVideo } from '../ingest/live-video';
@@ -66,6 +68,7 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   imaging: Imaging;
   backups: Backups;
   runs: RunService;
+  analytics: Analytics;
   /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
   remoteUrls(keys: string[]): Promise<Map<string, string>>;
   /** The dashboard's files (built or embedded). */
@@ -108,6 +111,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         required: c.auth,
         metricsAuth: c.metrics_auth,
         publicRead: c.public_read,
+        publicAnalytics: rt.config.analytics.public,
         perMinute: c.rate_limit_per_minute,
         peoplePerMinute: c.people_rate_limit_per_minute,
         identify: (tok) => rt.auth.identify(tok),
@@ -168,6 +172,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         maxFiles: rt.config.runs.max_files,
       }),
     )
+    .use(analyticsApi(rt.analytics))
     .use(eventsApi(rt.db, baseUrl))
     .use(publishApi(rt))
     .use(syncApi(rt))

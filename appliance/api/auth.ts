@@ -20,6 +20,8 @@ export interface AuthOptions {
   metricsAuth?: boolean;
   /** Views marked publicRead in the table are open to anonymous callers. */
   publicRead?: boolean;
+  /** Views marked publicAnalytics (the aggregates) are open to anonymous callers. */
+  publicAnalytics?: boolean;
   perMinute: number;
   /** The people's budget (see budget.ts). */
   peoplePerMinute: number;
@@ -89,7 +91,9 @@ export const authGuard = (opts: AuthOptions) => {
     if (need === 'public') return;
     if (
       !token &&
-      ((need === 'signup' && opts.noUsers()) || (typeof need === 'object' && need.publicRead && opts.publicRead))
+      ((need === 'signup' && opts.noUsers()) ||
+        (typeof need === 'object' &&
+          ((need.publicRead && opts.publicRead) || (need.publicAnalytics && opts.publicAnalytics))))
     )
       return;
     if (!token) throw required();

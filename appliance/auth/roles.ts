@@ -11,6 +11,8 @@ export const SCOPES = [
   'streams:write',
   'runs:read',
   'runs:write',
+  'analytics:read',
+  'analytics:write',
   'events:read',
   'publish:read',
   'sync:read',
@@ -28,10 +30,10 @@ export type Role = (typeof ROLES)[number];
 
 const READ: Scope[] = SCOPES.filter((s) => s.endsWith(':read'));
 
-/** viewer reads; operator also changes what the box does (images, streams, runs, a fleet sync); admin also manages users, keys and backups. */
+/** viewer reads; operator also changes what the box does (images, streams, runs, sessions, a fleet sync); admin also manages users, keys and backups. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   viewer: READ,
-  operator: [...READ, 'images:write', 'streams:write', 'runs:write', 'fleet:write'],
+  operator: [...READ, 'images:write', 'streams:write', 'runs:write', 'analytics:write', 'fleet:write'],
   admin: SCOPES,
 };
 

@@ -53,6 +53,9 @@ import { Authenticator } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { openRuns, type OpenedRuns } from './runs';
+import { basisOf } from '../analytics/model';
+import { Analytics } from '../analytics/service';
+import { runsExisting } from '../store/runs';
 import { RunWatchers } from '../grpc/watchers';
 import type { RunService } from '../runs/service';
 import type { RunExecutor } from '../runs/executor';
@@ -86,6 +89,7 @@ export interface Runtime {
   backups: Backups;
   runs: RunService;
   runQueue: RunExecutor;
+  analytics: Analytics;
   /** Who follows which run over gRPC (fed by the run queue like the WebSocket hub). */
   runWatchers: RunWatchers;
   detectOnce: OpenedRuns['detect'];
@@ -296,6 +300,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       log: log.child({ mod: 'inference' }),
       observe,
     });
+    const basis = basisOf(config.analytics);
     const sink = await DuckDbSink.open(db);
     const m = config.mqtt;
     const mqttPub = m.url
@@ -371,6 +376,14 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       streams,
       log,
     });
+    const analytics = await new Analytics({
+      db,
+      basis,
+      refreshS: config.analytics.refresh_s,
+      log: log.child({ mod: 'analytics' }),
+      streams: () => streams.list().map((s) => s.id),
+      runsExisting: (ids) => runsExisting(db, ids),
+    }).start();
     const startedAt = new Date();
     const b = config.backup;
     const backups = new Backups(
@@ -435,6 +448,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       backups,
       runs: runs.service,
       runQueue: runs.executor,
+      analytics,
       runWatchers,
       detectOnce: runs.detect,
       startedAt,
@@ -442,6 +456,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         stats?.stop();
         // A run in the middle of an item is marked interrupted; it resumes at the next start.
         await runs.executor.stop();
+        await analytics.stop();
         await backups.stop();
         // Uploads in flight are aborted; they start again after the next start (same keys).
         await sync?.retention.stop();

@@ -222,6 +222,11 @@ export const StreamConfig = Type.Object(
     }),
     enabled: Type.Boolean({ default: true }),
     loop: Type.Boolean({ default: false, description: 'Files: start again at the end.' }),
+    recorded_at: Type.String({
+      default: '',
+      description:
+        'Files: when the recording started (ISO 8601). Frames are then stamped with this time plus their position in the file, not the time they were analysed: footage analysed after the fact counts on the days it was filmed.',
+    }),
     realtime: Type.Boolean({ default: true, description: 'Files: decode at their native rate, as a camera would.' }),
     hwaccel: Type.Union([Type.Literal('none'), Type.Literal('cuda')], {
       default: 'none',
@@ -297,6 +302,33 @@ export const RunsConfig = obj('Pipeline runs on demand: jobs over photos and cli
     minimum: 10,
     maximum: 100_000,
     description: "Lines of a run's log kept (the oldest go first).",
+  }),
+});
+
+export const AnalyticsConfig = obj('Per-class counts and diversity over days (the /api/analytics views).', {
+  time_zone: Type.String({
+    default: '',
+    description:
+      "IANA time zone of the days and hours counted (e.g. Europe/Berlin); empty: the box's own. A change recomputes the tables at the next start.",
+  }),
+  independence_s: Type.Integer({
+    default: 1800,
+    minimum: 0,
+    maximum: 7 * 86_400,
+    description:
+      'Independence interval: the same class on the same stream and zone seen again within this many seconds of its last sighting is the same independent event (camera-trap practice: 30 minutes).',
+  }),
+  refresh_s: Type.Integer({
+    default: 60,
+    minimum: 0,
+    maximum: 86_400,
+    description:
+      'Seconds between updates of the daily tables (each view also brings them up to date first); 0: only then.',
+  }),
+  public: Type.Boolean({
+    default: false,
+    description:
+      'Let anyone read the aggregate views (calendar, time series, classes, sessions) without signing in; snapshots, images and events keep their roles.',
   }),
 });
 
@@ -511,6 +543,7 @@ export const Config = Type.Object(
     pipelines: PipelinesConfig,
     runs: RunsConfig,
     grpc: GrpcConfig,
+    analytics: AnalyticsConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     mqtt: MqttConfig,
     sync: SyncConfig,

@@ -17,6 +17,17 @@ import type { LiveSource } from './live-video';
 import type { StreamConfig } from '../config/schema';
 import type { Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
+import { AppError } from '../shared/errors';
+
+/** A file stream's recorded_at as epoch ms; a bad time, a camera or a looped file is a config error. */
+export function recordedAtOf(c: StreamConfig): number {
+  const t = Date.parse(c.recorded_at);
+  const where = `stream '${c.id}': recorded_at`;
+  if (Number.isNaN(t)) throw new AppError('config_invalid', `${where} '${c.recorded_at}' is not an ISO 8601 time`);
+  if (resolveSource(c).kind !== 'file') throw new AppError('config_invalid', `${where} is for files; a camera is live`);
+  if (c.loop) throw new AppError('config_invalid', `${where} and loop do not go together: a recording has one start`);
+  return t;
+}
 
 export interface StreamView extends Omit<StreamStatus, 'state'> {
   /** The decoder's state, or, before a stream can start on first run, its models' pull. */
@@ -51,6 +62,8 @@ export class StreamRunner {
    */
   private recent: Frame[] = [];
   private readonly display: string;
+  /** Epoch ms a file's recording started (stream.recorded_at), or null: frames stamped when analysed. */
+  private readonly recordedAt: number | null;
 
   constructor(
     public config: StreamConfig,
@@ -68,6 +81,7 @@ export class StreamRunner {
   ) {
     const src = resolveSource(config);
     this.display = src.display;
+    this.recordedAt = config.recorded_at ? recordedAtOf(config) : null;
     this.queue = new DropOldestQueue(config.queue);
     this.letterbox = letterboxOf(out.width, out.height, out.width, out.height, 'top-left');
     const finite = src.kind === 'file' && !config.loop;
@@ -184,7 +198,8 @@ export class StreamRunner {
       stream: this.config.id,
       seq: f.n,
       ptsS: f.ptsS,
-      decodedAt: f.at,
+      // A recording analysed after the fact is stamped with when it was filmed.
+      decodedAt: this.recordedAt !== null && Number.isFinite(f.ptsS) ? this.recordedAt + f.ptsS * 1000 : f.at,
       width: this.out.width,
       height: this.out.height,
       pixfmt: this.out.pixfmt,

@@ -13,7 +13,7 @@ import type { ResultSink } from '../pipeline/sink';
 import type { Frame, SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
 import type { Imaging } from '../imaging/port';
-import { StreamRunner, type StreamView } from './stream';
+import { recordedAtOf, StreamRunner, type StreamView } from './stream';
 import { resolveSource } from '../decode/source';
 import { pullState, type ModelFetcher } from '../models/fetcher';
 import { modelsOf } from '../pipeline/compile';
@@ -63,6 +63,7 @@ function uniqueIds(configs: StreamConfig[]): void {
   for (const c of configs) {
     if (ids.has(c.id)) throw new AppError('config_invalid', `stream id '${c.id}' is used twice`);
     ids.add(c.id);
+    if (c.recorded_at) recordedAtOf(c);
   }
 }
 

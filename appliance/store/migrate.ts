@@ -1,6 +1,8 @@
 /**
  * @module Versioned schema migrations (the Alembic habit): each applied in order inside its own
  * transaction and recorded with a checksum; an applied migration whose text changed is an error.
+ * Each has a down step, so a stopped box's database can be moved back to an older binary's version
+ * (migrateTo); a down step that would drop stored rows is refused unless the caller accepts the loss.
  */
 import { createHash } from 'node:crypto';
 import type { Db } from './duckdb';
@@ -44,9 +46,60 @@ export async function status(db: Db, migrations: Migration[] = all): Promise<Mig
 
 /** Apply every pending migration in order; returns the versions applied now. */
 export async function migrate(db: Db, migrations: Migration[] = all): Promise<number[]> {
+  const top = Math.max(0, ...migrations.map((m) => m.version));
+  return (await migrateTo(db, top, { acceptLoss: false }, migrations)).applied;
+}
+
+/** What a down step drops that holds rows: `table` or `table.column`, with how many rows. */
+export interface Loss {
+  version: number;
+  what: string;
+  rows: number;
+}
+
+/** The tables and columns a down step drops (its DROP TABLE and DROP COLUMN statements). */
+export function dropsOf(down: string): Array<{ table: string; column: string | null }> {
+  const out: Array<{ table: string; column: string | null }> = [];
+  for (const m of down.matchAll(/^\s*DROP TABLE (\w+)\s*;/gim)) out.push({ table: m[1]!, column: null });
+  for (const m of down.matchAll(/^\s*ALTER TABLE (\w+) DROP COLUMN (\w+)\s*;/gim))
+    out.push({ table: m[1]!, column: m[2]! });
+  return out;
+}
+
+/** The stored rows that going down through `steps` would lose. */
+async function lossesOf(db: Db, steps: Migration[]): Promise<Loss[]> {
+  const out: Loss[] = [];
+  for (const m of steps)
+    for (const d of dropsOf(m.down)) {
+      const r = await db.all<{ n: bigint }>(
+        `SELECT count(*) AS n FROM ${d.table}${d.column ? ` WHERE ${d.column} IS NOT NULL` : ''}`,
+      );
+      const rows = Number(r[0]!.n);
+      if (rows > 0) out.push({ version: m.version, what: d.column ? `${d.table}.${d.column}` : d.table, rows });
+    }
+  return out;
+}
+
+/**
+ * Move the schema up or down to `target` (0: empty). Up applies the pending migrations up to it;
+ * down runs the down steps of the applied ones above it, newest first, each in its own transaction.
+ * Going down over stored rows needs acceptLoss: without it nothing is changed and the error lists
+ * what would be lost.
+ */
+export async function migrateTo(
+  db: Db,
+  target: number,
+  opts: { acceptLoss: boolean },
+  migrations: Migration[] = all,
+): Promise<{ applied: number[]; reverted: number[]; lost: Loss[] }> {
   await ensureTable(db);
   const done = await applied(db);
   const known = new Set(migrations.map((m) => m.version));
+  if (target !== 0 && !known.has(target))
+    throw new AppError(
+      'bad_request',
+      `no migration ${target}: this build knows ${[...known].sort((a, b) => a - b).join(', ')} (0 is an empty database)`,
+    );
   for (const v of done.keys()) {
     if (!known.has(v))
       throw new AppError(
@@ -54,16 +107,30 @@ export async function migrate(db: Db, migrations: Migration[] = all): Promise<nu
         `database is at migration ${v}, which this build does not know: it was written by a newer fovea`,
       );
   }
+  const down = [...migrations]
+    .filter((m) => m.version > target && done.has(m.version))
+    .sort((a, b) => b.version - a.version);
+  for (const m of down) checkUnedited(m, done.get(m.version)!.checksum);
+  const lost = await lossesOf(db, down);
+  if (lost.length && !opts.acceptLoss)
+    throw new AppError(
+      'conflict',
+      `going down to ${target} drops stored data: ${lost.map((l) => `${l.what} (${l.rows} rows, migration ${l.version})`).join(', ')}; back up first, then confirm`,
+      { details: { lost } },
+    );
+  const reverted: number[] = [];
+  for (const m of down) {
+    await db.transaction(async (tx) => {
+      await tx.run(m.down);
+      await tx.run('DELETE FROM schema_migrations WHERE version = $1', [m.version]);
+    });
+    reverted.push(m.version);
+  }
   const now: number[] = [];
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+  for (const m of [...migrations].filter((m) => m.version <= target).sort((a, b) => a.version - b.version)) {
     const a = done.get(m.version);
     if (a) {
-      if (a.checksum !== checksum(m.sql)) {
-        throw new AppError(
-          'store_failed',
-          `migration ${m.version} (${m.name}) was edited after it was applied; add a new migration instead`,
-        );
-      }
+      checkUnedited(m, a.checksum);
       continue;
     }
     await db.transaction(async (tx) => {
@@ -72,5 +139,13 @@ export async function migrate(db: Db, migrations: Migration[] = all): Promise<nu
     });
     now.push(m.version);
   }
-  return now;
+  return { applied: now, reverted, lost: opts.acceptLoss ? lost : [] };
+}
+
+function checkUnedited(m: Migration, recorded: string): void {
+  if (recorded !== checksum(m.sql))
+    throw new AppError(
+      'store_failed',
+      `migration ${m.version} (${m.name}) was edited after it was applied; add a new migration instead`,
+    );
 }

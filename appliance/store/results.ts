@@ -14,6 +14,7 @@ import {
   type FrameResult,
 } from '../contracts/results';
 import { whereOf } from './images';
+import { increasingUuids } from '../shared/ids';
 
 // Column order of each table (migrations add columns at the end; revision is 007's).
 const RESULT_KINDS: ColumnKind[] = [
@@ -106,17 +107,22 @@ export class DuckDbSink {
   private readonly batch: Batcher<Item>;
   private readonly listeners = new Set<CommitListener>();
   written = { frames: 0, detections: 0, events: 0, embeddings: 0 };
+  /** Result ids increase in commit order: analytics reads the detections added after the last it read. */
+  private readonly resultId: () => string;
 
   private constructor(
     private readonly db: Db,
     private lastSeq: number,
+    lastResultId: string,
   ) {
+    this.resultId = increasingUuids(lastResultId);
     this.batch = new Batcher((items) => this.write(items), { max: 256 });
   }
 
   static async open(db: Db): Promise<DuckDbSink> {
     const r = await db.all<{ s: bigint | null }>('SELECT max(seq) AS s FROM events');
-    return new DuckDbSink(db, Number(r[0]?.s ?? 0));
+    const d = await db.all<{ id: string | null }>('SELECT max(result_id)::VARCHAR AS id FROM detections');
+    return new DuckDbSink(db, Number(r[0]?.s ?? 0), d[0]?.id ?? '');
   }
 
   /** The seq of the newest committed event (0 when none). */
@@ -161,7 +167,7 @@ export class DuckDbSink {
         const { x } = it;
         embeddings.push([x.sessionId, x.stream, x.timestamp, x.trackId, x.label, x.modelId, x.vector, x.revision]);
       } else if (it.kind === 'frame') {
-        const id = Bun.randomUUIDv7();
+        const id = this.resultId();
         const env = frameEnvelope(it.r);
         results.push([
           id,

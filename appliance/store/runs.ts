@@ -5,6 +5,7 @@
  */
 import type { Db, Sql, SqlParam } from './duckdb';
 import type { ItemStatus, RunStatus, Steps } from '../contracts/runs';
+import { forgetResults } from './analytics';
 
 export interface RunRow {
   id: string;
@@ -252,6 +253,15 @@ export async function moveItems(sql: Sql, runId: string, from: ItemStatus[], to:
   return rows.length;
 }
 
+/** Which of these run ids exist. */
+export async function runsExisting(db: Sql, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const r = await db.all<{ id: string }>('SELECT id::VARCHAR AS id FROM runs WHERE list_contains($1, id::VARCHAR)', [
+    ids,
+  ]);
+  return new Set(r.map((x) => x.id));
+}
+
 /** Runs a stop cut short (running at a crash, or interrupted at a clean stop). */
 export function unfinishedRuns(sql: Sql): Promise<RunRow[]> {
   return sql.all<RunRow>(
@@ -266,6 +276,7 @@ export function unfinishedRuns(sql: Sql): Promise<RunRow[]> {
 export async function dropSessions(tx: Sql, sessionIds: string[]): Promise<void> {
   for (let i = 0; i < sessionIds.length; i += 1000) {
     const ids = sessionIds.slice(i, i + 1000);
+    await forgetResults(tx, 'list_contains($1, session_id::VARCHAR)', [ids]);
     for (const t of ['detections', 'analysis_results', 'events'])
       await tx.run(`DELETE FROM ${t} WHERE list_contains($1, session_id::VARCHAR)`, [ids]);
   }
@@ -273,6 +284,7 @@ export async function dropSessions(tx: Sql, sessionIds: string[]): Promise<void>
 
 /** Everything of a run: its results (stream `run:<id>`), log, items and row. */
 export async function deleteRun(tx: Sql, id: string): Promise<void> {
+  await forgetResults(tx, "stream = 'run:' || $1", [id]);
   for (const t of ['detections', 'analysis_results', 'events'])
     await tx.run(`DELETE FROM ${t} WHERE stream = 'run:' || $1`, [id]);
   await tx.run('DELETE FROM run_log WHERE run_id = $1::UUID', [id]);

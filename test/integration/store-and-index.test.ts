@@ -10,7 +10,10 @@ describe('migrations', () => {
   test('apply in order once, are recorded, and a second run applies nothing', async () => {
     await using dir = await tempDir();
     const db = await Db.open(join(dir.path, 'm.duckdb'));
-    const extra = [...migrations, { version: 99, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER);' }];
+    const extra = [
+      ...migrations,
+      { version: 99, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER);', down: 'DROP TABLE extra;' },
+    ];
     const first = await migrate(db, extra);
     const second = await migrate(db, extra);
     const st = (await status(db, extra)).map((m) => [m.version, m.status]);
@@ -22,8 +25,14 @@ describe('migrations', () => {
   test('an edited applied migration and an unknown newer one are refused', async () => {
     await using dir = await tempDir();
     const db = await Db.open(join(dir.path, 'm.duckdb'));
-    await migrate(db, [...migrations, { version: 99, name: 'x', sql: 'CREATE TABLE x (a INT);' }]);
-    const edited = migrate(db, [...migrations, { version: 99, name: 'x', sql: 'CREATE TABLE x (a BIGINT);' }]);
+    await migrate(db, [
+      ...migrations,
+      { version: 99, name: 'x', sql: 'CREATE TABLE x (a INT);', down: 'DROP TABLE x;' },
+    ]);
+    const edited = migrate(db, [
+      ...migrations,
+      { version: 99, name: 'x', sql: 'CREATE TABLE x (a BIGINT);', down: 'DROP TABLE x;' },
+    ]);
     await expect(edited).rejects.toThrow('migration 99 (x) was edited after it was applied');
     await expect(migrate(db, migrations)).rejects.toThrow(
       'database is at migration 99, which this build does not know',

@@ -99,3 +99,33 @@ test('every route × every kind of credential: only the allowed combinations pas
   console.log(`auth matrix: ${unique.length} routes x ${Object.keys(creds).length} credentials = ${probes} requests`);
   expect(wrong).toEqual([]);
 }, 120_000);
+
+test('analytics.public: anonymous callers read the aggregate views and sessions, nothing else', async () => {
+  await using app = await startAppliance({
+    api: { auth: true, metrics_auth: true, rate_limit_per_minute: 1_000_000 },
+    analytics: { public: true },
+  });
+  const wrong: string[] = [];
+  const open: string[] = [];
+  for (const r of ACCESS) {
+    const res = await fetch(`${app.url}${r.path.replace(/:[a-z]+/g, 'richness')}`, {
+      method: r.method,
+      ...(r.method === 'GET' || r.method === 'DELETE'
+        ? {}
+        : { body: '{}', headers: { 'content-type': 'application/json' } }),
+    });
+    await res.arrayBuffer();
+    const allowed = r.need === 'public' || (typeof r.need === 'object' && !!r.need.publicAnalytics);
+    if (allowed && r.need !== 'public') open.push(`${r.method} ${r.path}`);
+    if ((res.status !== 401) !== allowed && !(r.need === 'signup'))
+      wrong.push(`${r.method} ${r.path}: ${res.status} (${allowed ? 'open' : '401'} expected)`);
+  }
+  expect(wrong).toEqual([]);
+  expect(open).toEqual([
+    'GET /api/sessions',
+    'GET /api/sessions/:id',
+    'GET /api/analytics/calendar/:metric',
+    'GET /api/analytics/time-series',
+    'GET /api/analytics/classes',
+  ]);
+}, 60_000);

@@ -1,30 +1,43 @@
 /**
- * @module The ordered list of migrations. Files are imported as text so they are embedded in the
- * compiled binary. Append only: an applied migration is never edited (its checksum is recorded and
- * checked at every start).
+ * @module The ordered list of migrations, each with its down step. Files are imported as text so they
+ * are embedded in the compiled binary. Append only: an applied migration is never edited (its
+ * checksum, of the up step, is recorded and checked at every start).
  */
 import m001 from './001_images.sql' with { type: 'text' };
+import m001down from './001_images.down.sql' with { type: 'text' };
 import m002 from './002_results.sql' with { type: 'text' };
+import m002down from './002_results.down.sql' with { type: 'text' };
 import m003 from './003_embeddings.sql' with { type: 'text' };
+import m003down from './003_embeddings.down.sql' with { type: 'text' };
 import m004 from './004_outbox.sql' with { type: 'text' };
+import m004down from './004_outbox.down.sql' with { type: 'text' };
 import m005 from './005_event_seq.sql' with { type: 'text' };
+import m005down from './005_event_seq.down.sql' with { type: 'text' };
 import m006 from './006_sync.sql' with { type: 'text' };
+import m006down from './006_sync.down.sql' with { type: 'text' };
 import m007 from './007_fleet.sql' with { type: 'text' };
+import m007down from './007_fleet.down.sql' with { type: 'text' };
 import m008 from './008_runs.sql' with { type: 'text' };
+import m008down from './008_runs.down.sql' with { type: 'text' };
+import m009 from './009_analytics.sql' with { type: 'text' };
+import m009down from './009_analytics.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Undoes sql: what `fovea db migrate --to` runs to go back to an older binary's schema. */
+  down: string;
 }
 
 export const migrations: Migration[] = [
-  { version: 1, name: 'images', sql: m001 },
-  { version: 2, name: 'results', sql: m002 },
-  { version: 3, name: 'embeddings', sql: m003 },
-  { version: 4, name: 'outbox', sql: m004 },
-  { version: 5, name: 'event_seq', sql: m005 },
-  { version: 6, name: 'sync', sql: m006 },
-  { version: 7, name: 'fleet', sql: m007 },
-  { version: 8, name: 'runs', sql: m008 },
+  { version: 1, name: 'images', sql: m001, down: m001down },
+  { version: 2, name: 'results', sql: m002, down: m002down },
+  { version: 3, name: 'embeddings', sql: m003, down: m003down },
+  { version: 4, name: 'outbox', sql: m004, down: m004down },
+  { version: 5, name: 'event_seq', sql: m005, down: m005down },
+  { version: 6, name: 'sync', sql: m006, down: m006down },
+  { version: 7, name: 'fleet', sql: m007, down: m007down },
+  { version: 8, name: 'runs', sql: m008, down: m008down },
+  { version: 9, name: 'analytics', sql: m009, down: m009down },
 ];

@@ -1,0 +1,2 @@
+-- Down: the embeddings of frames and tracked objects.
+DROP TABLE embeddings;
