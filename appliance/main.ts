@@ -9,6 +9,7 @@ import { serve } from './cli/serve';
 import { apikey } from './cli/apikey';
 import { models } from './cli/models';
 import { db } from './cli/db';
+import { analytics } from './cli/analytics';
 import { demo } from './cli/demo';
 import { version, configCmd } from './cli/misc';
 import { watch, token } from './cli/watch';
@@ -25,6 +26,7 @@ const commands: Command[] = [
   user,
   models,
   db,
+  analytics,
   backup,
   restore,
   watch,

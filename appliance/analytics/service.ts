@@ -260,7 +260,8 @@ export class Analytics {
         maxDays,
         within: {
           from: dayIn(timeZone, new Date(s.starts_at)),
-          to: s.ends_at ? dayIn(timeZone, new Date(s.ends_at)) : null,
+          // ends_at is the first instant after the session: midnight ends the day before.
+          to: s.ends_at ? dayIn(timeZone, new Date(Date.parse(s.ends_at) - 1)) : null,
         },
       });
       return { pairs, ...range };

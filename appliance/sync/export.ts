@@ -1,6 +1,7 @@
 /**
  * @module The fleet-wide data: every interval, the rows added since the last export (events by
- * commit seq; detections and images by time, a minute behind so late writes are not skipped) are
+ * commit seq; detections, images and the daily analytics rows by time, a minute behind so late
+ * writes are not skipped) are
  * written by DuckDB as Parquet partitioned by device and date, and uploaded to
  * `<prefix>/_tables/<table>/device=<device>/date=<yyyy-mm-dd>/<from>-<to>_<n>.parquet`. The file
  * names come from the exported range, so an export repeated after a crash overwrites its own files
@@ -38,6 +39,13 @@ const tables = (device: string): TableExport[] => {
       name: 'images',
       watermark: 'epoch_ms(created_at)',
       select: `SELECT * EXCLUDE (vec_key), ${dev}, CAST(timezone('UTC', created_at) AS DATE) AS date FROM images`,
+    },
+    // The daily analytics rows, by when they were (re)computed: a day recomputed later is exported
+    // again, so a reader keeps the newest updated_at per device, day, stream, zone and label.
+    {
+      name: 'analytics_daily',
+      watermark: 'epoch_ms(updated_at)',
+      select: `SELECT *, ${dev}, day AS date FROM analytics_daily`,
     },
   ];
 };

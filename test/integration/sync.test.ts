@@ -342,6 +342,7 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
     detections: [{ label: 'person', classId: 0, score: 0.9, box: [1, 2, 3, 4], trackId: 7 }],
   });
   await app.rt.sink.flush();
+  await app.rt.analytics.refresh();
   const bucket = app.rt.sync!.bucket;
   const deps = {
     db: app.rt.db,
@@ -368,13 +369,18 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
   const events = await q('events');
   const images = await q('images');
   const dets = await q('detections');
+  const daily = await db.all<{ zone: string; label: string; detections: bigint }>(
+    `SELECT zone, label, detections FROM read_parquet('${out.path}/site/_tables/analytics_daily/*/*/*.parquet', hive_partitioning = true) ORDER BY zone`,
+  );
   const emb = await db.all<{ d: number }>(
     `SELECT len(embedding) AS d FROM read_parquet('${out.path}/site/_tables/images/*/*/*.parquet', hive_partitioning = true) LIMIT 1`,
   );
   db.close();
   expect(
     files.every((k) =>
-      /^site\/_tables\/(events|detections|images)\/device=box-s3\/date=\d{4}-\d{2}-\d{2}\/[\d-]+_\d+\.parquet$/.test(k),
+      /^site\/_tables\/(events|detections|images|analytics_daily)\/device=box-s3\/date=\d{4}-\d{2}-\d{2}\/[\d-]+_\d+\.parquet$/.test(
+        k,
+      ),
     ),
   ).toBe(true);
   expect([first.map((t) => [t.table, t.rows]), again.map((t) => t.rows)]).toEqual([
@@ -382,8 +388,14 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
       ['events', 25],
       ['detections', 1],
       ['images', 3],
+      ['analytics_daily', 2],
     ],
-    [0, 0, 0],
+    [0, 0, 0, 0],
+  ]);
+  // The whole view counts the one detection; the zone counts its entries (two of every three events).
+  expect(daily.map((r) => [r.zone, r.label, Number(r.detections)])).toEqual([
+    ['', 'person', 1],
+    ['door', 'person', 16],
   ]);
   expect([
     events.map((r) => [r.device, Number(r.n)]),
