@@ -204,7 +204,7 @@ export class Analytics {
   }
 
   /** Per class: total, share, first and last seen, days present. */
-  async classes(q: ViewQuery): Promise<{ from: string; to: string; classes: ClassSummary[] }> {
+  async classes(q: ViewQuery): Promise<{ from: string; to: string; classes: ClassSummary[]; streams: string[] }> {
     const abundance = abundanceOf(q.abundance);
     const scope = await this.scope(q, 365);
     await this.refresh();
@@ -212,6 +212,8 @@ export class Analytics {
     return {
       from: scope.from,
       to: scope.to,
+      /** Every stream with counts (for a picker), whatever the scope. */
+      streams: await countedStreams(this.d.db),
       classes: rows.map((r) => ({
         label: r.label,
         total: r.total,

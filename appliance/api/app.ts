@@ -125,6 +125,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     .use(
       authRoutes({
         required: c.auth,
+        publicAnalytics: rt.config.analytics.public,
         users: rt.users,
         sessions: rt.sessions,
         access: rt.access,

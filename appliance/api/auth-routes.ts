@@ -22,6 +22,8 @@ export interface AuthRouteDeps {
   users: Users;
   /** api.auth: whether a credential is asked for at all. */
   required: boolean;
+  /** analytics.public: the aggregate views need no credential. */
+  publicAnalytics?: boolean;
   sessions: Sessions;
   access: AccessTokens;
   login: { free_attempts: number; lockout_s: number; lockout_max_s: number; per_ip_per_minute: number };
@@ -168,11 +170,20 @@ export const authRoutes = (d: AuthRouteDeps) => {
         },
       },
     )
-    .get('/status', () => ({ auth_required: d.required, first_user: d.users.list().length === 0 }), {
-      detail: {
-        summary: 'Whether this box asks for a credential, and whether it has no user yet (the first signup is open)',
+    .get(
+      '/status',
+      () => ({
+        auth_required: d.required,
+        first_user: d.users.list().length === 0,
+        public_analytics: d.publicAnalytics ?? false,
+      }),
+      {
+        detail: {
+          summary:
+            'Whether this box asks for a credential, whether it has no user yet (the first signup is open), and whether its analytics are public',
+        },
       },
-    })
+    )
     .get(
       '/me',
       ({ request }) => {

@@ -160,6 +160,8 @@ export async function imageUrl(path: string): Promise<string> {
 export interface AuthStatus {
   auth_required: boolean;
   first_user: boolean;
+  /** The analytics pages are readable without signing in. */
+  public_analytics: boolean;
 }
 
 export const authStatus = () => fetch(href('api/auth/status')).then((r) => r.json() as Promise<AuthStatus>);

@@ -16,7 +16,10 @@ import { Streams } from './pages/streams';
 import { System } from './pages/system';
 import { NewRun, Runs } from './pages/runs';
 import { RunPage } from './pages/run';
-import { navigate, useRoute } from './router';
+import { Analytics } from './pages/analytics';
+import { SessionEditor, Sessions } from './pages/sessions';
+import 'uplot/dist/uPlot.min.css';
+import { currentPath, navigate, useRoute } from './router';
 import { SessionContext, type Session } from './session';
 import './style.css';
 
@@ -26,16 +29,21 @@ type State =
   | { kind: 'ready'; session: Session }
   | { kind: 'down'; error: string };
 
+const NOBODY: Me = { subject: null, kind: null, role: null, scopes: [] };
+
 async function start(): Promise<State> {
   const status = await authStatus();
   if (!status.auth_required) return { kind: 'ready', session: { me: await me(), authRequired: false } };
-  if (status.first_user) return { kind: 'signin', firstUser: true };
-  if (!hasStoredSession()) return { kind: 'signin', firstUser: false };
-  if (localStorage.getItem('fovea.refresh') && !(await refresh())) return { kind: 'signin', firstUser: false };
-  const who: Me = await me().catch(() => ({ subject: null, kind: null, role: null, scopes: [] }));
-  return who.subject
-    ? { kind: 'ready', session: { me: who, authRequired: true } }
-    : { kind: 'signin', firstUser: false };
+  // Public analytics: anyone may look at the analytics pages without signing in.
+  const open: State = { kind: 'ready', session: { me: NOBODY, authRequired: true, anonymous: true } };
+  const openHere = status.public_analytics && currentPath().startsWith('/analytics');
+  if (status.first_user) return openHere ? open : { kind: 'signin', firstUser: true };
+  if (!hasStoredSession()) return openHere ? open : { kind: 'signin', firstUser: false };
+  if (localStorage.getItem('fovea.refresh') && !(await refresh()))
+    return openHere ? open : { kind: 'signin', firstUser: false };
+  const who: Me = await me().catch(() => NOBODY);
+  if (who.subject) return { kind: 'ready', session: { me: who, authRequired: true } };
+  return openHere ? open : { kind: 'signin', firstUser: false };
 }
 
 function Pages() {
@@ -63,6 +71,14 @@ function Pages() {
       return <NewRun />;
     case '/runs/:id':
       return <RunPage id={params.id!} />;
+    case '/analytics':
+      return <Analytics />;
+    case '/analytics/sessions':
+      return <Sessions />;
+    case '/analytics/sessions/new':
+      return <SessionEditor id={null} />;
+    case '/analytics/sessions/:id':
+      return <SessionEditor id={params.id!} />;
     case '/system':
       return <System />;
     default:

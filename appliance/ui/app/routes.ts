@@ -15,6 +15,10 @@ export const PAGES = [
   '/runs',
   '/runs/new',
   '/runs/:id',
+  '/analytics',
+  '/analytics/sessions',
+  '/analytics/sessions/new',
+  '/analytics/sessions/:id',
   '/system',
 ] as const;
 

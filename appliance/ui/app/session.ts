@@ -10,6 +10,8 @@ export interface Session {
   me: Me;
   /** False when the box asks for no credential (api.auth off): everything is allowed. */
   authRequired: boolean;
+  /** Not signed in, looking at the public analytics. */
+  anonymous?: boolean;
 }
 
 export const SessionContext = createContext<Session>({

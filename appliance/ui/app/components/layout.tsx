@@ -1,7 +1,7 @@
 /** @module The frame of every page: the navigation, who is signed in, light or dark. */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { logout } from '../api';
+import { href, logout } from '../api';
 import { Link, useRoute } from '../router';
 import { useSession } from '../session';
 
@@ -11,6 +11,7 @@ const NAV = [
   ['/explore', 'Explore'],
   ['/streams', 'Streams'],
   ['/runs', 'Runs'],
+  ['/analytics', 'Analytics'],
   ['/system', 'System'],
 ] as const;
 
@@ -19,7 +20,7 @@ const systemTheme = (): Theme => (matchMedia('(prefers-color-scheme: dark)').mat
 
 export function Layout(p: { children: ComponentChildren }) {
   const { path } = useRoute();
-  const { me, authRequired } = useSession();
+  const { me, authRequired, anonymous } = useSession();
   const [theme, setTheme] = useState<Theme>(
     () => (localStorage.getItem('fovea.theme') as Theme | null) ?? systemTheme(),
   );
@@ -43,7 +44,7 @@ export function Layout(p: { children: ComponentChildren }) {
           fovea
         </Link>
         <nav aria-label="Main">
-          {NAV.map(([to, label]) => (
+          {NAV.filter(([to]) => !anonymous || to === '/analytics').map(([to, label]) => (
             <Link key={to} to={to} aria-current={path.startsWith(to) ? 'page' : undefined}>
               {label}
             </Link>
@@ -58,7 +59,12 @@ export function Layout(p: { children: ComponentChildren }) {
           >
             {theme === 'dark' ? '☀' : '☾'}
           </button>
-          {authRequired && (
+          {anonymous && (
+            <a class="button ghost" href={href('login')}>
+              Sign in
+            </a>
+          )}
+          {authRequired && !anonymous && (
             <>
               <span class="me" title={me.kind ?? ''}>
                 {me.subject} <small>{me.role}</small>

@@ -1,0 +1,74 @@
+/**
+ * @module A time-series chart (uPlot, loaded when first drawn): the chosen metric on the left axis,
+ * each selected class's abundance on the right. Times are the box's local days and hours, shown as
+ * they are (not moved to the browser's time zone).
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type uPlot from 'uplot';
+
+export interface Line {
+  label: string;
+  values: Array<number | null>;
+  /** 'metric': left axis, thick; 'count': right axis. */
+  scale: 'metric' | 'count';
+}
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
+
+export function SeriesChart(p: { times: string[]; lines: Line[]; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || !p.times.length) return;
+    let plot: uPlot | null = null;
+    let live = true;
+    const resize = () => plot?.setSize({ width: el.clientWidth, height: 280 });
+    import('uplot')
+      .then(({ default: UPlot }) => {
+        if (!live) return;
+        const xs = p.times.map((t) => Date.parse(t.length === 10 ? `${t}T00:00:00Z` : `${t}:00Z`) / 1000);
+        const metricColour = getComputedStyle(el).getPropertyValue('--text').trim() || '#111';
+        plot = new UPlot(
+          {
+            width: el.clientWidth,
+            height: 280,
+            tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+            scales: { x: { time: true }, metric: {}, count: {} },
+            series: [
+              {},
+              ...p.lines.map((l, i) => ({
+                label: l.label,
+                scale: l.scale,
+                stroke: l.scale === 'metric' ? metricColour : PALETTE[i % PALETTE.length],
+                width: l.scale === 'metric' ? 2.5 : 1.5,
+                spanGaps: false,
+                points: { show: p.times.length < 60 },
+              })),
+            ],
+            axes: [
+              { stroke: metricColour },
+              { scale: 'metric', stroke: metricColour },
+              { scale: 'count', side: 1, stroke: metricColour, grid: { show: false } },
+            ],
+          },
+          [xs, ...p.lines.map((l) => l.values)] as uPlot.AlignedData,
+          el,
+        );
+        addEventListener('resize', resize);
+      })
+      .catch((e: Error) => setError(`the chart could not load: ${e.message}`));
+    return () => {
+      live = false;
+      removeEventListener('resize', resize);
+      plot?.destroy();
+    };
+  }, [p.times, p.lines]);
+  if (!p.times.length) return <p class="muted">No data in this range.</p>;
+  return (
+    <figure class="series-chart" aria-label={p.label}>
+      <div ref={box} />
+      {error && <p class="error">{error}</p>}
+    </figure>
+  );
+}

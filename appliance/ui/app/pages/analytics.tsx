@@ -1,0 +1,324 @@
+/**
+ * @module Analytics: what the box saw over days. A session or stream picker, a year calendar of the
+ * chosen metric, its time series with the abundance of selected classes, and the class table with a
+ * sparkline per class; each as CSV. The choices live in the URL, so a view can be linked. Readable
+ * without signing in when the box's analytics are public.
+ */
+import { useMemo } from 'preact/hooks';
+import { api } from '../api';
+import { Calendar } from '../components/calendar';
+import { type Line, SeriesChart } from '../components/series-chart';
+import { Spark } from '../components/spark';
+import { Card, ErrorLine } from '../components/ui';
+import { usePoll } from '../hooks';
+import { Link, navigate, useRoute } from '../router';
+import { useSession } from '../session';
+
+export interface SessionView {
+  id: string;
+  name: string;
+  description: string;
+  owner: string | null;
+  streams: Array<{ stream: string; zones: string[] }>;
+  runs: string[];
+  starts_at: string;
+  ends_at: string | null;
+}
+
+interface ClassRow {
+  label: string;
+  total: number;
+  share: number | null;
+  first_seen: string;
+  last_seen: string;
+  days: number;
+}
+
+interface Series {
+  from: string;
+  to: string;
+  points: Array<{ t: string; value: number | null; total: number; classes: Record<string, number> }>;
+}
+
+export const METRICS: Record<string, string> = {
+  richness: 'Richness S',
+  shannon: 'Shannon H′',
+  simpson: 'Simpson 1−D',
+  evenness: 'Evenness J′',
+  hill1: 'Hill number ¹D',
+};
+const ABUNDANCES: Record<string, string> = {
+  tracks: 'tracks',
+  events: 'independent events',
+  detections: 'detections',
+};
+
+const fmt = (v: number | null) => (v === null ? 'undefined' : Number.isInteger(v) ? String(v) : v.toFixed(3));
+
+/** Save what a view answers as CSV (the credential goes in a header, so not a plain link). */
+async function download(path: string, name: string) {
+  const res = await api(`${path}${path.includes('?') ? '&' : '?'}format=csv`);
+  if (!res.ok) return;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = `${name}.csv`;
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
+
+export function Analytics() {
+  const { query } = useRoute();
+  const { can } = useSession();
+  const session = query.get('session') ?? '';
+  const stream = query.get('stream') ?? '';
+  const metric = query.get('metric') ?? 'shannon';
+  const abundance = query.get('abundance') ?? 'tracks';
+  const interval = query.get('interval') ?? 'day';
+  const day = query.get('day') ?? '';
+  const picked = query.get('classes') ?? '';
+  const set = (k: string, v: string) => {
+    const next = new URLSearchParams(location.search);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    if (k === 'session' || k === 'stream') next.delete('day');
+    navigate(`/analytics?${next}`);
+  };
+
+  const scope = new URLSearchParams();
+  if (session) scope.set('session', session);
+  if (stream) scope.set('stream', stream);
+  scope.set('abundance', abundance);
+  const sessions = usePoll<{ items: SessionView[] }>('api/sessions');
+  const calendarPath = `api/analytics/calendar/${metric}?${scope}`;
+  const calendar = usePoll<{ from: string; to: string; days: Array<{ day: string; value: number | null }> }>(
+    calendarPath,
+    60_000,
+  );
+  const classScope = new URLSearchParams(scope);
+  if (day) {
+    classScope.set('from', day);
+    classScope.set('to', day);
+  }
+  const classesPath = `api/analytics/classes?${classScope}`;
+  const classes = usePoll<{ from: string; to: string; classes: ClassRow[]; streams: string[] }>(classesPath, 60_000);
+  const top = classes.data?.classes.slice(0, 20).map((c) => c.label) ?? [];
+  const chosen = picked ? picked.split(',') : top.slice(0, 3);
+  const seriesScope = new URLSearchParams(scope);
+  seriesScope.set('metric', metric);
+  seriesScope.set('interval', interval);
+  if (interval === 'hour' && day) {
+    seriesScope.set('from', day);
+    seriesScope.set('to', day);
+  } else if (calendar.data && interval !== 'hour') {
+    seriesScope.set('from', calendar.data.from);
+    seriesScope.set('to', calendar.data.to);
+  }
+  const seriesPath = `api/analytics/time-series?${seriesScope}`;
+  const series = usePoll<Series>(seriesPath, 60_000);
+  // Sparklines: each class per day over the calendar's range.
+  const sparkScope = new URLSearchParams(scope);
+  sparkScope.set('interval', 'day');
+  if (calendar.data) {
+    sparkScope.set('from', calendar.data.from);
+    sparkScope.set('to', calendar.data.to);
+  }
+  const sparks = usePoll<Series>(calendar.data ? `api/analytics/time-series?${sparkScope}` : null, 60_000);
+
+  const values = useMemo(
+    () => new Map((calendar.data?.days ?? []).map((d) => [d.day, d.value] as const)),
+    [calendar.data],
+  );
+  const times = useMemo(() => series.data?.points.map((p) => p.t) ?? [], [series.data]);
+  const lines = useMemo<Line[]>(() => {
+    const pts = series.data?.points ?? [];
+    return [
+      { label: METRICS[metric] ?? metric, values: pts.map((p) => p.value), scale: 'metric' as const },
+      ...chosen.map((c) => ({ label: c, values: pts.map((p) => p.classes[c] ?? 0), scale: 'count' as const })),
+    ];
+  }, [series.data, picked, metric, top.join()]);
+  const sparkOf = (label: string) => {
+    const byDay = new Map((sparks.data?.points ?? []).map((p) => [p.t, p.classes[label] ?? 0]));
+    const out: number[] = [];
+    if (!calendar.data) return out;
+    for (
+      let t = Date.parse(`${calendar.data.from}T00:00:00Z`);
+      t <= Date.parse(`${calendar.data.to}T00:00:00Z`);
+      t += 86_400_000
+    )
+      out.push(byDay.get(new Date(t).toISOString().slice(0, 10)) ?? 0);
+    return out;
+  };
+  const toggleClass = (c: string) => {
+    const next = chosen.includes(c) ? chosen.filter((x) => x !== c) : [...chosen, c];
+    set('classes', next.join(','));
+  };
+  const current = sessions.data?.items.find((s) => s.id === session);
+
+  return (
+    <div class="analytics">
+      <form class="filters an-filters" aria-label="What to show" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Session
+          <select value={session} onChange={(e) => set('session', (e.target as HTMLSelectElement).value)}>
+            <option value="">All streams</option>
+            {sessions.data?.items.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Stream
+          <select value={stream} onChange={(e) => set('stream', (e.target as HTMLSelectElement).value)}>
+            <option value="">{session ? 'All in the session' : 'All'}</option>
+            {(current ? current.streams.map((s) => s.stream) : (classes.data?.streams ?? [])).map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Metric
+          <select value={metric} onChange={(e) => set('metric', (e.target as HTMLSelectElement).value)}>
+            {Object.entries(METRICS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Counting
+          <select value={abundance} onChange={(e) => set('abundance', (e.target as HTMLSelectElement).value)}>
+            {Object.entries(ABUNDANCES).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        {can('analytics:write') && (
+          <Link to="/analytics/sessions" class="button ghost">
+            Sessions…
+          </Link>
+        )}
+      </form>
+      {current && (
+        <p class="muted session-line">
+          {current.description || current.name}: {new Date(current.starts_at).toLocaleDateString()} to{' '}
+          {current.ends_at ? new Date(current.ends_at).toLocaleDateString() : 'now'} ·{' '}
+          {[
+            ...current.streams.map((s) => (s.zones.length ? `${s.stream} (${s.zones.join(', ')})` : s.stream)),
+            ...current.runs.map((r) => `run ${r.slice(0, 8)}`),
+          ].join(', ')}
+        </p>
+      )}
+      <ErrorLine error={calendar.error ?? classes.error ?? series.error} />
+
+      <Card
+        title={`${METRICS[metric]} per day${calendar.data ? ` · ${calendar.data.from} to ${calendar.data.to}` : ''}`}
+        actions={
+          <button type="button" class="ghost" onClick={() => void download(calendarPath, `calendar-${metric}`)}>
+            CSV
+          </button>
+        }
+      >
+        {calendar.data && (
+          <Calendar
+            from={calendar.data.from}
+            to={calendar.data.to}
+            values={values}
+            label={METRICS[metric] ?? metric}
+            format={fmt}
+            picked={day || undefined}
+            linkOf={(d) => {
+              const next = new URLSearchParams(location.search);
+              if (d === day) next.delete('day');
+              else next.set('day', d);
+              return `/analytics?${next}`;
+            }}
+          />
+        )}
+        {calendar.data && calendar.data.days.length === 0 && <p class="muted">Nothing counted in this range yet.</p>}
+      </Card>
+
+      <Card
+        title="Over time"
+        actions={
+          <span class="actions">
+            <select
+              aria-label="Interval"
+              value={interval}
+              onChange={(e) => set('interval', (e.target as HTMLSelectElement).value)}
+            >
+              <option value="hour">per hour{day ? ` on ${day}` : ' (pick a day)'}</option>
+              <option value="day">per day</option>
+              <option value="week">per week</option>
+            </select>
+            <button
+              type="button"
+              class="ghost"
+              onClick={() => void download(seriesPath, `series-${metric}-${interval}`)}
+            >
+              CSV
+            </button>
+          </span>
+        }
+      >
+        <fieldset class="chips">
+          <legend class="sr-only">Classes on the chart</legend>
+          {top.map((c) => (
+            <label key={c} class={`chip ${chosen.includes(c) ? 'on' : ''}`}>
+              <input type="checkbox" checked={chosen.includes(c)} onChange={() => toggleClass(c)} />
+              {c}
+            </label>
+          ))}
+        </fieldset>
+        <SeriesChart times={times} lines={lines} label={`${METRICS[metric]} and class ${abundance} per ${interval}`} />
+      </Card>
+
+      <Card
+        title={`Classes${day ? ` on ${day}` : ''}${classes.data ? ` · ${classes.data.classes.length}` : ''}`}
+        actions={
+          <button type="button" class="ghost" onClick={() => void download(classesPath, 'classes')}>
+            CSV
+          </button>
+        }
+      >
+        {classes.data?.classes.length === 0 && <p class="muted">No classes counted here.</p>}
+        {!!classes.data?.classes.length && (
+          <table class="classes">
+            <thead>
+              <tr>
+                <th>Class</th>
+                <th class="num">{ABUNDANCES[abundance]}</th>
+                <th class="num">Share</th>
+                <th>First seen</th>
+                <th>Last seen</th>
+                <th class="num">Days</th>
+                <th>Per day</th>
+              </tr>
+            </thead>
+            <tbody>
+              {classes.data.classes.map((c) => (
+                <tr key={c.label}>
+                  <td>{c.label}</td>
+                  <td class="num">{c.total}</td>
+                  <td class="num">{c.share === null ? '—' : `${(c.share * 100).toFixed(1)} %`}</td>
+                  <td>{new Date(c.first_seen).toLocaleString()}</td>
+                  <td>{new Date(c.last_seen).toLocaleString()}</td>
+                  <td class="num">{c.days}</td>
+                  <td>
+                    <Spark values={sparkOf(c.label)} label={`${c.label} per day`} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </div>
+  );
+}
