@@ -7,7 +7,9 @@
  * and rollback times, against bare git fetches), review (the dashboard's event queries at 100,000
  * events against a bare DuckDB query), live-video (CPU of one watched stream's remux against a bare
  * demux and an MPEG-1 re-encode), runs (a pipeline run over 100 photos against a bare loop of the same
- * models; a queue of 10,000 photos; a live stream's fps with and without a run).
+ * models; a queue of 10,000 photos; a live stream's fps with and without a run), analytics (a
+ * synthetic year of 10 million detections: calendar, time-series and class views against a bare GROUP
+ * BY; the pipeline's fps with and without the tables kept current).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,10 +24,11 @@ import { fleetBench } from './fleet';
 import { reviewBench } from './review';
 import { liveVideoBench } from './live-video';
 import { runsBench } from './runs';
+import { analyticsBench } from './analytics';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review', 'live-video', 'runs'];
+  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review', 'live-video', 'runs', 'analytics'];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -77,4 +80,9 @@ if (suites.includes('runs')) {
   console.log('\n| case | what | photos/s (or fps) | vs bare | notes |');
   console.log('|---|---|---|---|---|');
   for (const l of await runsBench()) console.log(l);
+}
+if (suites.includes('analytics')) {
+  console.log('\n| data | what | p50 ms (or fps) | p95 ms | | notes |');
+  console.log('|---|---|---|---|---|---|');
+  for (const l of await analyticsBench()) console.log(l);
 }

@@ -232,9 +232,7 @@ export class Analytics {
     classes: string[] | null,
   ): Promise<Bucketed[]> {
     await this.refresh();
-    const rows = await bucketed(this.d.db, this.d.basis, scope, interval, abundance, classes);
-    // DuckDB hands a MAP back as entries; the API shows an object.
-    return rows.map((r) => ({ ...r, classes: mapObject(r.classes) }));
+    return bucketed(this.d.db, this.d.basis, scope, interval, abundance, classes);
   }
 
   /** What a query covers: a session's streams, zones, runs and window, or a stream, or everything. */
@@ -275,16 +273,4 @@ export class Analytics {
       throw new AppError('validation_failed', `no stream '${q.stream}' on this box`, { details: { field: 'stream' } });
     return { pairs: [{ stream: q.stream, zone: q.zone ?? '' }], ...range };
   }
-}
-
-function mapObject(m: unknown): Record<string, number> {
-  if (m instanceof Map) return Object.fromEntries([...m].map(([k, v]) => [String(k), Number(v)]));
-  if (Array.isArray(m))
-    return Object.fromEntries(
-      (m as Array<{ key: string; value: number } | [string, number]>).map((e) =>
-        Array.isArray(e) ? [e[0], Number(e[1])] : [e.key, Number(e.value)],
-      ),
-    );
-  if (m && typeof m === 'object') return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]));
-  return {};
 }
