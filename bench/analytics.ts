@@ -169,7 +169,10 @@ async function pipelineCost(): Promise<string[]> {
       median(on).toFixed(2),
       '',
       '',
-      `${((1 - median(on) / median(off)) * 100).toFixed(1)} % lower`,
+      (() => {
+        const d = (1 - median(on) / median(off)) * 100;
+        return d >= 0 ? `${d.toFixed(1)} % lower` : `${(-d).toFixed(1)} % higher (noise)`;
+      })(),
     ]),
   ];
 }

@@ -199,7 +199,11 @@ export interface Scope {
 function scopeWhere(s: Scope, dayExpr: string, first: number): { sql: string; params: SqlParam[] } {
   const params: SqlParam[] = [s.from, s.to];
   const parts = [`${dayExpr} BETWEEN CAST($${first} AS DATE) AND CAST($${first + 1} AS DATE)`];
-  if (s.pairs) {
+  if (s.pairs?.every((p) => p.zone === '')) {
+    // Whole views only (the common case): a plain stream filter.
+    params.push(s.pairs.map((p) => p.stream));
+    parts.push(`list_contains($${first + 2}, stream)`, "zone = ''");
+  } else if (s.pairs) {
     params.push(s.pairs.map((p) => `${p.stream}\u0000${p.zone}`));
     parts.push(`list_contains($${first + 2}, stream || chr(0) || zone)`);
   } else parts.push("zone = ''");

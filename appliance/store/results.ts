@@ -28,7 +28,8 @@ const RESULT_KINDS: ColumnKind[] = [
   'varchar',
   'varchar',
 ];
-const DETECTION_KINDS: ColumnKind[] = [
+/** The detections table's columns, in order, as the appender writes them. */
+export const DETECTION_KINDS: ColumnKind[] = [
   'varchar',
   'varchar',
   'varchar',

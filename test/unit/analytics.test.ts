@@ -12,6 +12,7 @@ import { applySession } from '../../appliance/analytics/sessions';
 import { dropsOf } from '../../appliance/store/migrate';
 import { migrations } from '../../appliance/store/migrations';
 import { increasingUuids, nextUuid } from '../../appliance/shared/ids';
+import { DETECTION_KINDS } from '../../appliance/store/results';
 
 let db: Db;
 beforeAll(async () => {
@@ -69,20 +70,6 @@ describe('diversity metrics, computed by DuckDB', () => {
 
 describe('records, distinct tracks and independent events', () => {
   const basis: Basis = { timeZone: 'Europe/Berlin', independenceS: 1800 };
-  const KINDS = [
-    'varchar',
-    'varchar',
-    'varchar',
-    'timestamptz',
-    'varchar',
-    'float',
-    'float',
-    'float',
-    'float',
-    'float',
-    'bigint',
-    'varchar',
-  ] as const;
   const session = '01900000-0000-7000-8000-000000000001';
   const nextId = increasingUuids();
   // Local (Berlin, UTC+2 in May) times of detections: [label, track (null: none), HH:MM on a day].
@@ -90,7 +77,7 @@ describe('records, distinct tracks and independent events', () => {
   async function detect(rows: Array<[string, number | null, Date]>, stream = 'field') {
     await db.append(
       'detections',
-      [...KINDS],
+      DETECTION_KINDS,
       rows.map(([label, track, ts]) => [nextId(), session, stream, ts, label, 0.9, 0, 0, 1, 1, track, null]),
     );
   }

@@ -13,26 +13,10 @@ import { Card, ErrorLine } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
 import { useSession } from '../session';
+import type { AnalysisSession, ClassSummary } from '../../../contracts/analytics';
 
-export interface SessionView {
-  id: string;
-  name: string;
-  description: string;
-  owner: string | null;
-  streams: Array<{ stream: string; zones: string[] }>;
-  runs: string[];
-  starts_at: string;
-  ends_at: string | null;
-}
-
-interface ClassRow {
-  label: string;
-  total: number;
-  share: number | null;
-  first_seen: string;
-  last_seen: string;
-  days: number;
-}
+/** A session as the API shows it. */
+export type SessionView = AnalysisSession;
 
 interface Series {
   from: string;
@@ -64,6 +48,27 @@ async function download(path: string, name: string) {
   a.download = `${name}.csv`;
   a.click();
   URL.revokeObjectURL(a.href);
+}
+
+/** A labelled select of [value, text] options. */
+function Choice(p: {
+  label: string;
+  value: string;
+  options: ReadonlyArray<readonly [string, string]>;
+  onPick: (v: string) => void;
+}) {
+  return (
+    <label>
+      {p.label}
+      <select value={p.value} onChange={(e) => p.onPick((e.target as HTMLSelectElement).value)}>
+        {p.options.map(([k, v]) => (
+          <option key={k} value={k}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 export function Analytics() {
@@ -100,7 +105,10 @@ export function Analytics() {
     classScope.set('to', day);
   }
   const classesPath = `api/analytics/classes?${classScope}`;
-  const classes = usePoll<{ from: string; to: string; classes: ClassRow[]; streams: string[] }>(classesPath, 60_000);
+  const classes = usePoll<{ from: string; to: string; classes: ClassSummary[]; streams: string[] }>(
+    classesPath,
+    60_000,
+  );
   const top = classes.data?.classes.slice(0, 20).map((c) => c.label) ?? [];
   const chosen = picked ? picked.split(',') : top.slice(0, 3);
   const seriesScope = new URLSearchParams(scope);
@@ -157,48 +165,30 @@ export function Analytics() {
   return (
     <div class="analytics">
       <form class="filters an-filters" aria-label="What to show" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Session
-          <select value={session} onChange={(e) => set('session', (e.target as HTMLSelectElement).value)}>
-            <option value="">All streams</option>
-            {sessions.data?.items.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Stream
-          <select value={stream} onChange={(e) => set('stream', (e.target as HTMLSelectElement).value)}>
-            <option value="">{session ? 'All in the session' : 'All'}</option>
-            {(current ? current.streams.map((s) => s.stream) : (classes.data?.streams ?? [])).map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Metric
-          <select value={metric} onChange={(e) => set('metric', (e.target as HTMLSelectElement).value)}>
-            {Object.entries(METRICS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Counting
-          <select value={abundance} onChange={(e) => set('abundance', (e.target as HTMLSelectElement).value)}>
-            {Object.entries(ABUNDANCES).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Session"
+          value={session}
+          options={[['', 'All streams'], ...(sessions.data?.items.map((s) => [s.id, s.name] as const) ?? [])]}
+          onPick={(v) => set('session', v)}
+        />
+        <Choice
+          label="Stream"
+          value={stream}
+          options={[
+            ['', session ? 'All in the session' : 'All'],
+            ...(current ? current.streams.map((s) => s.stream) : (classes.data?.streams ?? [])).map(
+              (s) => [s, s] as const,
+            ),
+          ]}
+          onPick={(v) => set('stream', v)}
+        />
+        <Choice label="Metric" value={metric} options={Object.entries(METRICS)} onPick={(v) => set('metric', v)} />
+        <Choice
+          label="Counting"
+          value={abundance}
+          options={Object.entries(ABUNDANCES)}
+          onPick={(v) => set('abundance', v)}
+        />
         {can('analytics:write') && (
           <Link to="/analytics/sessions" class="button ghost">
             Sessions…
@@ -280,7 +270,8 @@ export function Analytics() {
       </Card>
 
       <Card
-        title={`Classes${day ? ` on ${day}` : ''}${classes.data ? ` · ${classes.data.classes.length}` : ''}`}
+        // From the answer, not the URL: the heading changes with the rows it heads.
+        title={`Classes${classes.data?.from === classes.data?.to && classes.data ? ` on ${classes.data.from}` : ''}${classes.data ? ` · ${classes.data.classes.length}` : ''}`}
         actions={
           <button type="button" class="ghost" onClick={() => void download(classesPath, 'classes')}>
             CSV
