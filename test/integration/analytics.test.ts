@@ -9,9 +9,19 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startAppliance, stream, tempDir, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
+import { readdirSync } from 'node:fs';
+import {
+  COCO,
+  fileBlob,
+  MODELS_DIR,
+  startAppliance,
+  stream,
+  tempDir,
+  VIDEOS,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 import { foveaCli } from '../helpers/process';
-import { MODELS_DIR } from '../helpers/fixtures';
 import { Db } from '../../appliance/store/duckdb';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
@@ -206,6 +216,53 @@ describe('analytics over recordings of three days', () => {
     expect((await get(`/api/analytics/calendar/richness?session=${id}&stream=meadow`)).status).toBe(422);
     expect((await get('/api/sessions')).body.items.map((s: Json) => s.name)).toEqual(['Road survey']);
   });
+
+  test('a run over photos counts each photo once per class it shows, in a session over the run', async () => {
+    const f = new FormData();
+    const photos = readdirSync(COCO)
+      .filter((n) => n.endsWith('.jpg'))
+      .sort()
+      .slice(0, 6);
+    for (const n of photos) f.append('files', await fileBlob(join(COCO, n), 'image/jpeg'), n);
+    f.append('spec', JSON.stringify({ pipeline: 'objects', label: 'shelf photos' }));
+    const { run_id } = (await (await app.api('/api/runs', { method: 'POST', body: f })).json()) as Json;
+    const run = await waitFor(
+      async () => {
+        const r = (await get(`/api/runs/${run_id}`)).body;
+        return r.status === 'succeeded' && r;
+      },
+      60_000,
+      'the run',
+    );
+    // Per class: how many photos show it, and how many detections, from the run's own outputs.
+    const photosWith = new Map<string, number>();
+    const detectionsOf = new Map<string, number>();
+    for (const it of run.items as Json[])
+      for (const [label, n] of Object.entries(it.output.labels as Record<string, number>)) {
+        photosWith.set(label, (photosWith.get(label) ?? 0) + 1);
+        detectionsOf.set(label, (detectionsOf.get(label) ?? 0) + n);
+      }
+    const made = await get('/api/sessions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Shelf',
+        starts_at: new Date(Date.now() - 86_400_000).toISOString(),
+        runs: [run_id],
+      }),
+    });
+    expect(made.status).toBe(201);
+    const tracks = await get(`/api/analytics/classes?session=${made.body.id}`);
+    const dets = await get(`/api/analytics/classes?session=${made.body.id}&abundance=detections`);
+    expect(Object.fromEntries((tracks.body.classes as Json[]).map((c) => [c.label, c.total]))).toEqual(
+      Object.fromEntries(photosWith),
+    );
+    expect(Object.fromEntries((dets.body.classes as Json[]).map((c) => [c.label, c.total]))).toEqual(
+      Object.fromEntries(detectionsOf),
+    );
+    expect(photosWith.size).toBeGreaterThan(1);
+    await get(`/api/sessions/${made.body.id}`, { method: 'DELETE' });
+  }, 90_000);
 
   test('bad input: unknown metric or interval lists the valid ones; from after to, over five years: 422; no data: empty', async () => {
     const metric = await get('/api/analytics/calendar/diversity');
