@@ -29,6 +29,8 @@ import { wsApi } from './ws';
 import { liveApi } from './live';
 import { catalogApi } from './catalog';
 import { analyticsApi } from './analytics';
+import type { LibraryUsage } from './users';
+import { quotaOf } from '../auth/users';
 import type { Analytics } from '../analytics/service';
 import { runsApi } from './runs';
 import type { RunService } from '../runs/service';
@@ -92,6 +94,10 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     maxPayloadLength: 64 * 1024,
   };
   const runsBody = rt.config.runs.max_request_bytes + MULTIPART_OVERHEAD;
+  const library: LibraryUsage = {
+    usage: (owners) => rt.images.usage(owners),
+    quota: (u) => quotaOf(u, rt.config.images.quota_bytes),
+  };
   return new Elysia({ serve: { maxRequestBodySize: Math.max(upload, runsBody) * 2 }, websocket })
     .use(metricsApi(rt.metrics, log))
     .use(errorHandler(log))
@@ -126,6 +132,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
       authRoutes({
         required: c.auth,
         publicAnalytics: rt.config.analytics.public,
+        library,
         users: rt.users,
         sessions: rt.sessions,
         access: rt.access,
@@ -134,8 +141,10 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         now: opts.now,
       }),
     )
-    .use(usersApi({ users: rt.users, sessions: rt.sessions, keys: rt.keys }))
-    .use(imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls }))
+    .use(usersApi({ users: rt.users, sessions: rt.sessions, keys: rt.keys, library }))
+    .use(
+      imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls, authRequired: c.auth }),
+    )
     .use(
       searchApi({
         images: rt.images,
@@ -143,6 +152,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         exactBelow: rt.exactBelow,
         baseUrl,
         remoteUrls,
+        authRequired: c.auth,
       }),
     )
     .use(streamsApi(rt.streams, rt.imaging, rt.live))

@@ -15,6 +15,7 @@ import type { Users, UserRecord } from '../auth/users';
 import type { Sessions } from '../auth/sessions';
 import type { AccessTokens } from '../auth/jwt';
 import type { Logger } from '../shared/log';
+import type { LibraryUsage } from './users';
 import { identityOf } from './auth';
 import { requestIdOf } from './metrics';
 
@@ -24,6 +25,8 @@ export interface AuthRouteDeps {
   required: boolean;
   /** analytics.public: the aggregate views need no credential. */
   publicAnalytics?: boolean;
+  /** The photo library's usage and quotas (for /me). */
+  library?: LibraryUsage;
   sessions: Sessions;
   access: AccessTokens;
   login: { free_attempts: number; lockout_s: number; lockout_max_s: number; per_ip_per_minute: number };
@@ -186,12 +189,21 @@ export const authRoutes = (d: AuthRouteDeps) => {
     )
     .get(
       '/me',
-      ({ request }) => {
+      async ({ request }) => {
         const id = identityOf(request);
-        return id
-          ? { subject: id.subject, kind: id.kind, role: id.role, scopes: id.scopes }
-          : { subject: null, kind: null, role: null, scopes: [] };
+        if (!id) return { subject: null, kind: null, role: null, scopes: [], library: null };
+        const u = id.userId ? d.users.byId(id.userId) : null;
+        const library =
+          u && d.library
+            ? { used_bytes: (await d.library.usage([u.id])).get(u.id) ?? 0, quota_bytes: d.library.quota(u) }
+            : null;
+        return { subject: id.subject, kind: id.kind, role: id.role, scopes: id.scopes, library };
       },
-      { detail: { summary: 'Who the credential of this request is, and its scopes' } },
+      {
+        detail: {
+          summary:
+            'Who the credential of this request is, its scopes, and what its photo library stores against its quota',
+        },
+      },
     );
 };

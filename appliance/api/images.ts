@@ -1,11 +1,14 @@
 /**
  * @module /api/images: register (multipart), list with filters and pages, get, original file,
- * thumbnail, delete.
+ * thumbnail, change (one, or many by ids or filter), delete. Each image has an owner; a private one
+ * is seen by its owner and admins only, and for anyone else it does not exist (404, never 403).
  */
 import { Elysia, t } from 'elysia';
 import type { ImageService } from '../images/service';
 import { AppError } from '../shared/errors';
 import { ImageView, imageView, parseDate, parseTags, type RemoteUrls } from './views';
+import { ownerOf, viewerOf } from './auth';
+import type { Filters, ImageChange } from '../store/images';
 
 export interface ImagesDeps {
   images: ImageService;
@@ -13,6 +16,66 @@ export interface ImagesDeps {
   baseUrl: (req: Request) => string;
   /** Presigned bucket URLs of uploaded originals (sync on); absent keys keep the local URL. */
   remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls>;
+  /** api.auth: without it every caller sees everything. */
+  authRequired: boolean;
+}
+
+const bool = (v: unknown, field: string): boolean | undefined => {
+  if (v === undefined || v === '') return undefined;
+  if (v === true || v === 'true' || v === '1') return true;
+  if (v === false || v === 'false' || v === '0') return false;
+  throw new AppError('validation_failed', `${field}: true or false`, { details: { field } });
+};
+
+const TEXT_FIELDS = { name: 500, description: 5000 } as const;
+
+/** A PATCH body as a change, every field checked; unknown fields are refused. */
+export function changeOf(body: unknown, allowed: readonly string[]): ImageChange {
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new AppError('validation_failed', 'the body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b))
+    if (!allowed.includes(k))
+      throw new AppError('validation_failed', `${k}: not a field that can be changed here (${allowed.join(', ')})`, {
+        details: { field: k },
+      });
+  const c: ImageChange = {};
+  for (const [k, max] of Object.entries(TEXT_FIELDS) as Array<[keyof typeof TEXT_FIELDS, number]>) {
+    if (!(k in b)) continue;
+    const v = b[k];
+    if (v !== null && (typeof v !== 'string' || v.length > max))
+      throw new AppError('validation_failed', `${k}: text of at most ${max} characters, or null`, {
+        details: { field: k },
+      });
+    c[k] = v === null ? null : (v as string).trim() || null;
+  }
+  const tagList = (k: string) => {
+    const v = b[k];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) && typeof v !== 'string')
+      throw new AppError('validation_failed', `${k}: a list of tags`, { details: { field: k } });
+    const tags = parseTags(v as string | string[]);
+    if (tags.length > 50 || tags.some((t) => t.length > 200))
+      throw new AppError('validation_failed', `${k}: at most 50 tags of 200 characters`, { details: { field: k } });
+    return tags;
+  };
+  c.tags = tagList('tags');
+  c.addTags = tagList('add_tags');
+  c.removeTags = tagList('remove_tags');
+  c.private = bool(b.private, 'private');
+  for (const k of Object.keys(c) as Array<keyof ImageChange>) if (c[k] === undefined) delete c[k];
+  if (!Object.keys(c).length) throw new AppError('validation_failed', 'nothing to change');
+  return c;
+}
+
+async function jsonBody(request: Request): Promise<unknown> {
+  if (!(request.headers.get('content-type') ?? '').startsWith('application/json'))
+    throw new AppError('unsupported_media_type', 'send application/json');
+  try {
+    return await request.json();
+  } catch {
+    throw new AppError('validation_failed', 'the body is not valid JSON');
+  }
 }
 
 const Tags = t.Optional(
@@ -59,6 +122,8 @@ export const imagesApi = (d: ImagesDeps) =>
           name: body.name ?? null,
           description: body.description ?? null,
           tags: parseTags(body.tags),
+          owner: ownerOf(request),
+          private: bool(body.private, 'private') ?? false,
         });
         set.status = 201;
         return imageView(row, d.baseUrl(request));
@@ -70,6 +135,7 @@ export const imagesApi = (d: ImagesDeps) =>
           name: t.Optional(t.String({ maxLength: 500 })),
           description: t.Optional(t.String({ maxLength: 5000 })),
           tags: Tags,
+          private: t.Optional(t.String({ description: 'true: seen only by you and admins.' })),
         }),
         response: { 201: ImageView },
         detail: {
@@ -84,8 +150,16 @@ export const imagesApi = (d: ImagesDeps) =>
         const page = query.page ?? 1;
         const limit = query.limit ?? 20;
         const tag = parseTags(query.tag);
+        const viewer = viewerOf(request, d.authRequired);
         const { items, total } = await d.images.list(
-          { tags: tag, from: parseDate(query.from, 'from'), to: parseDate(query.to, 'to') },
+          {
+            tags: tag,
+            from: parseDate(query.from, 'from'),
+            to: parseDate(query.to, 'to'),
+            viewer,
+            owner: query.owner === 'mine' ? ownerOf(request) : query.owner,
+            private: bool(query.private, 'private'),
+          },
           page,
           limit,
         );
@@ -99,6 +173,10 @@ export const imagesApi = (d: ImagesDeps) =>
           tag: Tags,
           from: t.Optional(t.String({ description: 'ISO 8601: created at or after.' })),
           to: t.Optional(t.String({ description: 'ISO 8601: created at or before.' })),
+          owner: t.Optional(
+            t.String({ maxLength: 200, description: '`mine`, or an owner id (`box`: the box’s own).' }),
+          ),
+          private: t.Optional(t.String({ description: 'true: only private images; false: only shared ones.' })),
         }),
         response: t.Object({ items: t.Array(ImageView), page: t.Integer(), limit: t.Integer(), total: t.Integer() }),
         detail: { summary: 'List images, newest first' },
@@ -107,7 +185,7 @@ export const imagesApi = (d: ImagesDeps) =>
     .get(
       '/:id',
       async ({ params, request }) => {
-        const row = await d.images.get(params.id);
+        const row = await d.images.get(params.id, viewerOf(request, d.authRequired));
         return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]));
       },
       {
@@ -117,24 +195,86 @@ export const imagesApi = (d: ImagesDeps) =>
     )
     .get(
       '/:id/file',
-      async ({ params }) => {
-        const row = await d.images.get(params.id);
+      async ({ params, request }) => {
+        const row = await d.images.get(params.id, viewerOf(request, d.authRequired));
         return fileResponse(d, row.storage_key, row.mime);
       },
       { detail: { summary: 'The original file (a redirect to the bucket when retention removed the local copy)' } },
     )
     .get(
       '/:id/thumbnail',
-      async ({ params }) => {
-        const row = await d.images.get(params.id);
+      async ({ params, request }) => {
+        const row = await d.images.get(params.id, viewerOf(request, d.authRequired));
         return fileResponse(d, row.thumb_key, 'image/jpeg');
       },
       { detail: { summary: 'A JPEG thumbnail, 256 px on its long side' } },
     )
+    .patch(
+      '/:id',
+      async ({ params, request }) => {
+        const viewer = viewerOf(request, d.authRequired);
+        const change = changeOf(await jsonBody(request), [
+          'name',
+          'description',
+          'tags',
+          'add_tags',
+          'remove_tags',
+          'private',
+        ]);
+        const row = await d.images.change(params.id, change, viewer);
+        return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]));
+      },
+      {
+        parse: 'none',
+        detail: {
+          summary: 'Change an image’s name, description, tags (replace, add, remove) or privacy; the id stays',
+        },
+      },
+    )
+    .patch(
+      '/',
+      async ({ request }) => {
+        const viewer = viewerOf(request, d.authRequired);
+        const body = (await jsonBody(request)) as Record<string, unknown> | null;
+        const { ids, filter, ...rest } = body && typeof body === 'object' ? body : ({} as Record<string, unknown>);
+        const change = changeOf(rest, ['tags', 'add_tags', 'remove_tags', 'private']);
+        if ((ids === undefined) === (filter === undefined))
+          throw new AppError('validation_failed', 'give either ids (a list) or filter (tag, from, to, owner, private)');
+        let selected: Omit<Filters, 'viewer'>;
+        if (ids !== undefined) {
+          if (!Array.isArray(ids) || ids.length > 1000 || ids.some((x) => typeof x !== 'string'))
+            throw new AppError('validation_failed', 'ids: a list of at most 1000 image ids', {
+              details: { field: 'ids' },
+            });
+          selected = { ids: ids as string[] };
+        } else {
+          const f = (filter ?? {}) as Record<string, unknown>;
+          if (typeof f !== 'object' || Array.isArray(f))
+            throw new AppError('validation_failed', 'filter: an object of tag, from, to, owner, private');
+          selected = {
+            tags: parseTags(f.tag as string | string[] | undefined),
+            from: parseDate(f.from as string | undefined, 'from'),
+            to: parseDate(f.to as string | undefined, 'to'),
+            owner: f.owner === 'mine' ? ownerOf(request) : (f.owner as string | undefined),
+            private: bool(f.private, 'private'),
+          };
+        }
+        const changed = await d.images.changeMany({ ...selected, viewer }, change);
+        return { changed: changed.length, ids: changed };
+      },
+      {
+        parse: 'none',
+        detail: {
+          summary: 'Change tags or privacy of many images at once: by ids, or by a filter',
+          description:
+            'JSON: `ids` (up to 1000) or `filter` ({tag, from, to, owner, private}), and any of `tags`, `add_tags`, `remove_tags`, `private`. Only images the caller can see change.',
+        },
+      },
+    )
     .delete(
       '/:id',
-      async ({ params, set }) => {
-        await d.images.delete(params.id);
+      async ({ params, set, request }) => {
+        await d.images.delete(params.id, viewerOf(request, d.authRequired));
         set.status = 204;
         return null;
       },

@@ -7,6 +7,7 @@ import type { ImageService, SearchQuery } from '../images/service';
 import { AppError } from '../shared/errors';
 import { parseDate, parseTags, searchResult, SearchResult, type RemoteUrls } from './views';
 import { uploadedBytes } from './images';
+import { viewerOf } from './auth';
 
 export interface SearchDeps {
   images: ImageService;
@@ -14,6 +15,8 @@ export interface SearchDeps {
   exactBelow: number;
   baseUrl: (req: Request) => string;
   remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls>;
+  /** api.auth: without it every caller sees everything. */
+  authRequired: boolean;
 }
 
 const num = (v: unknown, field: string, min: number, max: number, dflt: number): number => {
@@ -38,7 +41,12 @@ export const searchApi = (d: SearchDeps) =>
       } else {
         throw new AppError('validation_failed', 'give either a file (multipart) or an image_id');
       }
-      const filters = { tags: parseTags(body.tags), from: parseDate(body.from, 'from'), to: parseDate(body.to, 'to') };
+      const filters = {
+        tags: parseTags(body.tags),
+        from: parseDate(body.from, 'from'),
+        to: parseDate(body.to, 'to'),
+        viewer: viewerOf(request, d.authRequired),
+      };
       const hits = await d.images.search(q, { limit, threshold, filters, exactBelow: d.exactBelow });
       const base = d.baseUrl(request);
       const remote = await d.remoteUrls(hits.map((h) => h.row.storage_key));

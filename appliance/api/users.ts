@@ -6,13 +6,23 @@
 import { Elysia, t } from 'elysia';
 import { AppError } from '../shared/errors';
 import { ROLES, SCOPES, unknownScopes, type Role } from '../auth/roles';
-import type { Users } from '../auth/users';
+import type { UserRecord, Users } from '../auth/users';
 import type { Sessions } from '../auth/sessions';
 import type { KeyFile } from '../auth/keys';
 import { identityOf } from './auth';
 import { userView } from './auth-routes';
 
-export const usersApi = (d: { users: Users; sessions: Sessions; keys: KeyFile }) => {
+/** What the user list shows of each library: bytes stored and the quota (null: none). */
+export interface LibraryUsage {
+  usage(owners: string[]): Promise<Map<string, number>>;
+  quota(u: UserRecord): number | null;
+}
+
+export const usersApi = (d: { users: Users; sessions: Sessions; keys: KeyFile; library: LibraryUsage }) => {
+  const withUsage = async (list: UserRecord[]) => {
+    const used = await d.library.usage(list.map((u) => u.id));
+    return list.map((u) => ({ ...userView(u), used_bytes: used.get(u.id) ?? 0, quota_bytes: d.library.quota(u) }));
+  };
   const user = (name: string) => {
     const u = d.users.byName(name);
     if (!u) throw new AppError('not_found', `no user named '${name}'`);
@@ -25,22 +35,33 @@ export const usersApi = (d: { users: Users; sessions: Sessions; keys: KeyFile })
       .map((u) => u.name)
       .join() === name;
   return new Elysia({ name: 'api-users', detail: { tags: ['users'] } })
-    .get('/api/users', () => ({ items: d.users.list().map(userView) }), {
-      detail: { summary: 'All users (no hashes)' },
+    .get('/api/users', async () => ({ items: await withUsage(d.users.list()) }), {
+      detail: { summary: 'All users (no hashes), with what their photo library stores and its quota' },
     })
     .patch(
       '/api/users/:name',
       async ({ params, body }) => {
         const u = user(params.name);
-        if (u.role === 'admin' && body.role !== 'admin' && lastAdmin(u.name))
-          throw new AppError('bad_request', 'the last admin cannot be demoted');
-        await d.users.setRole(u.name, body.role as Role);
-        await d.sessions.revokeUser(u.id);
-        return userView(d.users.byName(u.name)!);
+        if (body.role === undefined && body.quota_bytes === undefined)
+          throw new AppError('validation_failed', 'give role or quota_bytes');
+        if (body.role !== undefined && body.role !== u.role) {
+          if (u.role === 'admin' && lastAdmin(u.name))
+            throw new AppError('bad_request', 'the last admin cannot be demoted');
+          await d.users.setRole(u.name, body.role as Role);
+          await d.sessions.revokeUser(u.id);
+        }
+        // A quota below what is stored is allowed: uploads are refused until the library is under it.
+        if (body.quota_bytes !== undefined) await d.users.setQuota(u.name, body.quota_bytes);
+        return (await withUsage([d.users.byName(u.name)!]))[0]!;
       },
       {
-        body: t.Object({ role: t.Union(ROLES.map((r) => t.Literal(r))) }),
-        detail: { summary: "Change a user's role (ends their sessions)" },
+        body: t.Object({
+          role: t.Optional(t.Union(ROLES.map((r) => t.Literal(r)))),
+          quota_bytes: t.Optional(
+            t.Nullable(t.Integer({ minimum: 0, description: 'Storage for originals in bytes; null: no quota.' })),
+          ),
+        }),
+        detail: { summary: "Change a user's role (ends their sessions) or their photo library's quota" },
       },
     )
     .delete(

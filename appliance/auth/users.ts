@@ -19,6 +19,8 @@ export interface UserRecord {
   /** Access and refresh tokens issued before this are refused (a reset, a role change, a removal). */
   tokens_valid_after: string;
   reset: { sha256: string; expires_at: string } | null;
+  /** Their photo library's storage quota in bytes, set by an admin (absent: the box's default; null: none). */
+  quota_bytes?: number | null;
 }
 
 export const USER_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
@@ -156,6 +158,17 @@ export class Users {
     });
   }
 
+  /** Set a user's storage quota (null: none; undefined: back to the box's default). */
+  async setQuota(name: string, bytes: number | null | undefined): Promise<void> {
+    await this.file.update((d) => {
+      const u = d.users.find((x) => x.name === name);
+      if (!u) throw new AppError('not_found', `no user named '${name}'`);
+      if (bytes === undefined) delete u.quota_bytes;
+      else u.quota_bytes = bytes;
+      return d;
+    });
+  }
+
   async remove(name: string): Promise<boolean> {
     let found = false;
     await this.file.update((d) => {
@@ -164,4 +177,10 @@ export class Users {
     });
     return found;
   }
+}
+
+/** A user's storage quota in bytes: theirs if an admin set one, else the box's default (0: none). */
+export function quotaOf(u: Pick<UserRecord, 'quota_bytes'> | null, dflt: number): number | null {
+  const q = u?.quota_bytes === undefined ? dflt : u.quota_bytes;
+  return q ? q : null;
 }

@@ -46,7 +46,7 @@ import { AppError } from '../shared/errors';
 import { urlHost } from '../shared/url';
 import { Metrics } from '../metrics/prom';
 import { Backups } from '../backup/service';
-import { Users } from '../auth/users';
+import { quotaOf, Users } from '../auth/users';
 import { Sessions } from '../auth/sessions';
 import { AccessTokens } from '../auth/jwt';
 import { Authenticator } from '../auth/identity';
@@ -274,13 +274,18 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       log,
       c.bucket && c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null,
     );
+    const users = new Users(paths.users);
     const images = new ImageService(
       db,
       objects,
       embedder,
       index,
       sharpImaging,
-      { maxPixels: config.api.max_pixels, thumbSize: 256 },
+      {
+        maxPixels: config.api.max_pixels,
+        thumbSize: 256,
+        quotaOf: (owner) => quotaOf(users.byId(owner), config.images.quota_bytes),
+      },
       log.child({ mod: 'images' }),
       sync?.queue ?? null,
     );
@@ -345,7 +350,6 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     });
     const heartbeat = every(realTimers, () => hub.heartbeat(), ws.ping_interval_s * 1000);
     const jwt = await JwtVerifier.create(config.api.jwt);
-    const users = new Users(paths.users);
     const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
     const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
     const auth = new Authenticator({ keys, users, access, external: jwt });

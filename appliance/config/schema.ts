@@ -197,6 +197,15 @@ export const SearchConfig = obj('Vector similarity search.', {
   }),
 });
 
+export const ImagesConfig = obj('The photo library: what each user may store.', {
+  quota_bytes: Type.Integer({
+    default: 1024 * 1024 * 1024,
+    minimum: 0,
+    description:
+      "Each user's storage for originals, in bytes, unless an admin sets theirs (PATCH /api/users/:name); 0: no quota. The box's own images (snapshots, run outputs) have none.",
+  }),
+});
+
 export const StreamConfig = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Stream name, used in topics and the API.' }),
@@ -540,6 +549,7 @@ export const Config = Type.Object(
     api: ApiConfig,
     models: ModelsConfig,
     search: SearchConfig,
+    images: ImagesConfig,
     pipelines: PipelinesConfig,
     runs: RunsConfig,
     grpc: GrpcConfig,

@@ -27,6 +27,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   unauthorized: GRPC.UNAUTHENTICATED,
   forbidden: GRPC.PERMISSION_DENIED,
   payload_too_large: GRPC.RESOURCE_EXHAUSTED,
+  quota_exceeded: GRPC.RESOURCE_EXHAUSTED,
   unsupported_media_type: GRPC.INVALID_ARGUMENT,
   unprocessable_image: GRPC.INVALID_ARGUMENT,
   rate_limited: GRPC.RESOURCE_EXHAUSTED,

@@ -7,15 +7,19 @@ import type { ObjectStore } from '../objects/port';
 import type { Db, Sql } from '../store/duckdb';
 import { Batcher } from '../store/batcher';
 import {
+  changeImages,
   deleteImage,
   getEmbedding,
   getImage,
   insertImages,
   listImages,
   refCount,
+  usageOf,
   type Filters,
+  type ImageChange,
   type ImageRow,
   type NewImage,
+  type Viewer,
 } from '../store/images';
 import type { Embedder } from '../inference/embedder';
 import type { SearchIndex, Scored } from '../search/service';
@@ -31,6 +35,9 @@ export interface Upload {
   tags: string[];
   /** Where it comes from, for the sync order and the bucket object's metadata. */
   origin?: { kind: 'snapshot'; stream: string; eventId: string } | { kind: 'image' };
+  /** Whose it is: a user's id; absent, the box's own (snapshots, run outputs, a key without a user). */
+  owner?: string;
+  private?: boolean;
 }
 
 /** A stored file to upload, as the image service hands it to sync. */
@@ -56,11 +63,18 @@ export interface SyncHook {
 export interface Limits {
   maxPixels: number;
   thumbSize: number;
+  /** A user's storage quota in bytes (null: none). The box's own images have none. */
+  quotaOf?: (owner: string) => number | null;
 }
+
+/** What a PATCH of images may change. */
+export type { ImageChange, Viewer };
 
 export type SearchQuery = { kind: 'file'; data: Uint8Array } | { kind: 'id'; id: string };
 
 export class ImageService {
+  /** Bytes of uploads accepted but not yet recorded, by owner (two at once cannot both slip under a quota). */
+  private readonly reserved = new Map<string, number>();
   private readonly inserts: Batcher<NewImage & { done?: (key: bigint) => void; sync: ObjectToSync[] }>;
 
   constructor(
@@ -101,7 +115,41 @@ export class ImageService {
         { headers: { 'Retry-After': '60' } },
       );
     }
+    const owner = u.owner ?? 'box';
     const meta = await this.imaging.probe(u.data, this.limits.maxPixels);
+    const release = await this.reserve(owner, u.data.byteLength);
+    try {
+      return await this.store(u, owner, meta, origin);
+    } finally {
+      release();
+    }
+  }
+
+  /** Hold `bytes` of `owner`'s quota until the upload is recorded; refuse what would cross it. */
+  private async reserve(owner: string, bytes: number): Promise<() => void> {
+    const limit = owner === 'box' ? null : (this.limits.quotaOf?.(owner) ?? null);
+    if (limit === null) return () => {};
+    const used = ((await usageOf(this.db, [owner])).get(owner) ?? 0) + (this.reserved.get(owner) ?? 0);
+    if (used + bytes > limit)
+      throw new AppError(
+        'quota_exceeded',
+        `this upload (${bytes} bytes) would take your library past its quota: ${used} of ${limit} bytes used`,
+        { details: { used_bytes: used, quota_bytes: limit, upload_bytes: bytes } },
+      );
+    this.reserved.set(owner, (this.reserved.get(owner) ?? 0) + bytes);
+    return () => {
+      const left = (this.reserved.get(owner) ?? 0) - bytes;
+      if (left > 0) this.reserved.set(owner, left);
+      else this.reserved.delete(owner);
+    };
+  }
+
+  private async store(
+    u: Upload,
+    owner: string,
+    meta: Awaited<ReturnType<Imaging['probe']>>,
+    origin: NonNullable<Upload['origin']>,
+  ): Promise<ImageRow> {
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
     const [thumb, exif, embedding] = await Promise.all([
       this.imaging.thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels),
@@ -132,6 +180,8 @@ export class ImageService {
       model_id: this.embedder.modelRef,
       created_at: now,
       updated_at: now,
+      owner,
+      private: u.private ?? false,
     };
     const objMeta: Record<string, string> = {
       model: this.embedder.modelRef,
@@ -161,10 +211,28 @@ export class ImageService {
     return { ...rest, vec_key: vecKey };
   }
 
-  async get(id: string): Promise<ImageRow> {
+  /** An image, if `viewer` may see it (a private image of someone else is not found, not forbidden). */
+  async get(id: string, viewer?: Viewer): Promise<ImageRow> {
     const row = await getImage(this.db, id);
-    if (!row) throw new AppError('not_found', `image ${id} not found`);
+    if (!row || (viewer && !visible(row, viewer))) throw new AppError('not_found', `image ${id} not found`);
     return row;
+  }
+
+  /** Change one image `viewer` can see; its id, files and vector stay. */
+  async change(id: string, c: ImageChange, viewer: Viewer): Promise<ImageRow> {
+    await this.get(id, viewer);
+    await this.db.transaction((tx) => changeImages(tx, { ids: [id] }, c, new Date()));
+    return this.get(id, viewer);
+  }
+
+  /** Change every image the filters select among those `viewer` can see; the ids changed. */
+  changeMany(filters: Filters, c: ImageChange): Promise<string[]> {
+    return this.db.transaction((tx) => changeImages(tx, filters, c, new Date()));
+  }
+
+  /** Bytes of originals stored per owner. */
+  usage(owners: string[]): Promise<Map<string, number>> {
+    return usageOf(this.db, owners);
   }
 
   list(filters: Filters, page: number, limit: number) {
@@ -176,6 +244,8 @@ export class ImageService {
     opts: { limit: number; threshold: number; filters: Filters; exactBelow: number },
   ): Promise<Scored[]> {
     let vector: Float32Array;
+    // Searching by an image one may not see is searching by an image that is not there.
+    if (q.kind === 'id') await this.get(q.id, opts.filters.viewer);
     if (q.kind === 'file') {
       await this.imaging.probe(q.data, this.limits.maxPixels);
       vector = await this.embedder.embed(q.data);
@@ -193,8 +263,8 @@ export class ImageService {
     return this.index.search(vector, opts);
   }
 
-  async delete(id: string): Promise<void> {
-    const row = await this.get(id);
+  async delete(id: string, viewer?: Viewer): Promise<void> {
+    const row = await this.get(id, viewer);
     await this.db.transaction((tx) => deleteImage(tx, id));
     this.index.remove(row.vec_key);
     await this.dropUnreferenced([row.storage_key, row.thumb_key]);
@@ -221,3 +291,7 @@ export class ImageService {
     await this.index.flush();
   }
 }
+
+/** Whether `v` may see the image: shared ones, their own, and everything for an admin. */
+export const visible = (r: Pick<ImageRow, 'owner' | 'private'>, v: Viewer): boolean =>
+  v.admin || !r.private || (v.user !== null && r.owner === v.user);

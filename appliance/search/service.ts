@@ -5,7 +5,15 @@
  * the index cannot fill are answered exactly in DuckDB.
  */
 import type { Db } from '../store/duckdb';
-import { embeddings, exactSearch, fingerprint, imagesByKeys, type Filters, type ImageRow } from '../store/images';
+import {
+  embeddings,
+  exactSearch,
+  fingerprint,
+  imagesByKeys,
+  narrows,
+  type Filters,
+  type ImageRow,
+} from '../store/images';
 import { VectorIndex, sidecar, type IndexParams } from './usearch';
 import type { Logger } from '../shared/log';
 import { realTimers, type Timers } from '../shared/timers';
@@ -95,7 +103,7 @@ export class SearchIndex {
   }
 
   async search(q: Float32Array, o: SearchOptions): Promise<Scored[]> {
-    const filtered = !!(o.filters.tags?.length || o.filters.from || o.filters.to);
+    const filtered = narrows(o.filters);
     if (this.index.size < o.exactBelow) return this.exact(q, o);
     const k = filtered ? o.limit * OVERSAMPLE : o.limit;
     const hits = this.index.search(q, k);

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'payload_too_large'
+  | 'quota_exceeded'
   | 'unsupported_media_type'
   | 'unprocessable_image'
   | 'rate_limited'
@@ -32,6 +33,7 @@ export const statusOf: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   payload_too_large: 413,
+  quota_exceeded: 413,
   unsupported_media_type: 415,
   unprocessable_image: 422,
   rate_limited: 429,

@@ -21,6 +21,16 @@ export interface ImageRow {
   model_id: string;
   created_at: Date;
   updated_at: Date;
+  /** A user's id, or 'box' for what the box made itself. */
+  owner: string;
+  /** Seen only by its owner and admins. */
+  private: boolean;
+}
+
+/** Who asks: a user's id (or null), and whether they see everything (an admin, or a box without auth). */
+export interface Viewer {
+  user: string | null;
+  admin: boolean;
 }
 
 export type NewImage = Omit<ImageRow, 'vec_key'> & { embedding: Float32Array };
@@ -29,10 +39,30 @@ export interface Filters {
   tags?: string[];
   from?: Date;
   to?: Date;
+  /** Only what this viewer may see (absent: everything, for the box's own work). */
+  viewer?: Viewer;
+  /** Only this owner's. */
+  owner?: string;
+  /** Only private (true) or only shared (false) images. */
+  private?: boolean;
+  /** Only these ids. */
+  ids?: string[];
 }
 
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
-  width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at`;
+  width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at, owner, private`;
+
+/** Whether the filters can leave an image out (a search then asks the index for more candidates). */
+export const narrows = (f: Filters): boolean =>
+  !!(
+    f.tags?.length ||
+    f.from ||
+    f.to ||
+    (f.viewer && !f.viewer.admin) ||
+    f.owner !== undefined ||
+    f.private !== undefined ||
+    f.ids
+  );
 
 /** WHERE clause and parameters for the filters, numbered from `start`; dates apply to `dateColumn`. */
 export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): { sql: string; params: SqlParam[] } {
@@ -51,6 +81,19 @@ export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): {
     parts.push(`${dateColumn} <= $${n++}::TIMESTAMPTZ`);
     params.push(f.to.toISOString());
   }
+  if (f.viewer && !f.viewer.admin) {
+    parts.push(`(NOT private OR owner = $${n++})`);
+    params.push(f.viewer.user ?? '');
+  }
+  if (f.owner !== undefined) {
+    parts.push(`owner = $${n++}`);
+    params.push(f.owner);
+  }
+  if (f.private !== undefined) parts.push(f.private ? 'private' : 'NOT private');
+  if (f.ids) {
+    parts.push(`list_contains($${n++}, CAST(id AS VARCHAR))`);
+    params.push(f.ids);
+  }
   return { sql: parts.length ? parts.join(' AND ') : 'TRUE', params };
 }
 
@@ -59,8 +102,8 @@ export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<strin
   for (const r of rows) {
     const out = await tx.all<{ vec_key: bigint }>(
       `INSERT INTO images (id, storage_key, thumb_key, file_name, size_bytes, mime, width, height, name, description, tags,
-         taken_at, camera_model, embedding, model_id, created_at, updated_at)
-       VALUES ($1::UUID, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMPTZ, $13, $14, $15, $16::TIMESTAMPTZ, $17::TIMESTAMPTZ)
+         taken_at, camera_model, embedding, model_id, created_at, updated_at, owner, private)
+       VALUES ($1::UUID, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMPTZ, $13, $14, $15, $16::TIMESTAMPTZ, $17::TIMESTAMPTZ, $18, $19)
        RETURNING vec_key`,
       [
         r.id,
@@ -80,6 +123,8 @@ export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<strin
         r.model_id,
         r.created_at.toISOString(),
         r.updated_at.toISOString(),
+        r.owner,
+        r.private,
       ],
     );
     keys.set(r.id, out[0]!.vec_key);
@@ -139,6 +184,51 @@ export async function exactSearch(
      FROM images WHERE model_id = $2 AND ${w.sql} ORDER BY score DESC, id LIMIT ${limit}`,
     [q, modelId, ...w.params],
   );
+}
+
+/** What a PATCH changes; tags are replaced, or added to and removed from. */
+export interface ImageChange {
+  name?: string | null;
+  description?: string | null;
+  tags?: string[];
+  addTags?: string[];
+  removeTags?: string[];
+  private?: boolean;
+}
+
+/** Apply a change to the images the filters select; returns the ids changed. */
+export async function changeImages(tx: Sql, f: Filters, c: ImageChange, now: Date): Promise<string[]> {
+  const sets: string[] = [];
+  const params: SqlParam[] = [];
+  const p = (v: SqlParam) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (c.name !== undefined) sets.push(`name = ${p(c.name)}`);
+  if (c.description !== undefined) sets.push(`description = ${p(c.description)}`);
+  let tags = 'tags';
+  if (c.tags !== undefined) tags = `CAST(${p(c.tags)} AS VARCHAR[])`;
+  if (c.removeTags?.length) tags = `list_filter(${tags}, x -> NOT list_contains(${p(c.removeTags)}, x))`;
+  if (c.addTags?.length) tags = `list_distinct(list_concat(${tags}, CAST(${p(c.addTags)} AS VARCHAR[])))`;
+  if (tags !== 'tags') sets.push(`tags = ${tags}`);
+  if (c.private !== undefined) sets.push(`private = ${p(c.private)}`);
+  sets.push(`updated_at = CAST(${p(now.toISOString())} AS TIMESTAMPTZ)`);
+  const w = whereOf(f, params.length + 1);
+  const rows = await tx.all<{ id: string }>(
+    `UPDATE images SET ${sets.join(', ')} WHERE ${w.sql} RETURNING CAST(id AS VARCHAR) AS id`,
+    [...params, ...w.params],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Bytes of originals each owner has stored. */
+export async function usageOf(sql: Sql, owners: string[]): Promise<Map<string, number>> {
+  if (!owners.length) return new Map();
+  const rows = await sql.all<{ owner: string; n: number }>(
+    'SELECT owner, CAST(sum(size_bytes) AS DOUBLE) AS n FROM images WHERE list_contains($1, owner) GROUP BY owner',
+    [owners],
+  );
+  return new Map(rows.map((r) => [r.owner, r.n]));
 }
 
 export async function deleteImage(tx: Sql, id: string): Promise<void> {

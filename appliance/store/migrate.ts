@@ -57,14 +57,30 @@ export interface Loss {
   rows: number;
 }
 
-/** The tables and columns a down step drops (its DROP TABLE and DROP COLUMN statements). */
+/**
+ * The tables and columns a down step drops: its DROP TABLE statements (but the scratch tables of a
+ * rebuild, `*_down`, and the table a rebuild replaces), and the columns its `-- drops column:` lines
+ * name (a rebuild drops them by leaving them out).
+ */
 export function dropsOf(down: string): Array<{ table: string; column: string | null }> {
   const out: Array<{ table: string; column: string | null }> = [];
-  for (const m of down.matchAll(/^\s*DROP TABLE (\w+)\s*;/gim)) out.push({ table: m[1]!, column: null });
-  for (const m of down.matchAll(/^\s*ALTER TABLE (\w+) DROP COLUMN (\w+)\s*;/gim))
-    out.push({ table: m[1]!, column: m[2]! });
+  const rebuilt = new Set([...down.matchAll(/^\s*ALTER TABLE (\w+)_down RENAME TO (\w+)\s*;/gim)].map((m) => m[2]!));
+  for (const m of down.matchAll(/^\s*DROP TABLE (?:IF EXISTS )?(\w+)\s*;/gim))
+    if (!m[1]!.endsWith('_down') && !rebuilt.has(m[1]!)) out.push({ table: m[1]!, column: null });
+  for (const m of down.matchAll(/^-- drops column: (.+)$/gim))
+    for (const c of m[1]!.split(',')) {
+      const [table, column] = c.trim().split('.');
+      out.push({ table: table!, column: column! });
+    }
   return out;
 }
+
+/** A down step's transactions: its text cut at lines that say `-- commit`. */
+export const phasesOf = (down: string): string[] =>
+  down
+    .split(/^-- commit$/m)
+    .map((p) => p.trim())
+    .filter(Boolean);
 
 /** The stored rows that going down through `steps` would lose. */
 async function lossesOf(db: Db, steps: Migration[]): Promise<Loss[]> {
@@ -120,10 +136,12 @@ export async function migrateTo(
     );
   const reverted: number[] = [];
   for (const m of down) {
-    await db.transaction(async (tx) => {
-      await tx.run(m.down);
-      await tx.run('DELETE FROM schema_migrations WHERE version = $1', [m.version]);
-    });
+    const phases = phasesOf(m.down);
+    for (const [i, sql] of phases.entries())
+      await db.transaction(async (tx) => {
+        await tx.run(sql);
+        if (i === phases.length - 1) await tx.run('DELETE FROM schema_migrations WHERE version = $1', [m.version]);
+      });
     reverted.push(m.version);
   }
   const now: number[] = [];

@@ -9,7 +9,7 @@ import { migrate } from '../../appliance/store/migrate';
 import { bucketed, metricSelect, rebuild, refresh, type Basis } from '../../appliance/store/analytics';
 import { abundanceOf, basisOf, csv, dayIn, intervalOf, metricOf, rangeOf } from '../../appliance/analytics/model';
 import { applySession } from '../../appliance/analytics/sessions';
-import { dropsOf } from '../../appliance/store/migrate';
+import { dropsOf, migrateTo } from '../../appliance/store/migrate';
 import { migrations } from '../../appliance/store/migrations';
 import { increasingUuids, nextUuid } from '../../appliance/shared/ids';
 import { DETECTION_KINDS } from '../../appliance/store/results';
@@ -236,6 +236,47 @@ test('ids made one after another increase, even within a millisecond or after a 
 });
 
 describe('migrations both ways', () => {
+  test('a populated database goes down step by step to 0 and up again: the same schema; rows kept where their table stays', async () => {
+    const schemaOf = async (d: Db) =>
+      JSON.stringify([
+        await d.all(
+          'SELECT table_name, column_name, data_type, is_nullable, column_default FROM duckdb_columns() WHERE NOT internal ORDER BY ALL',
+        ),
+        await d.all('SELECT table_name, index_name, is_unique, sql FROM duckdb_indexes() ORDER BY ALL'),
+      ]);
+    const fresh = await Db.open(':memory:');
+    await migrate(fresh);
+    const want = await schemaOf(fresh);
+    fresh.close();
+    const box = await Db.open(':memory:');
+    await migrate(box);
+    // Rows in the tables every down step touches.
+    await box.run(`INSERT INTO images (id, storage_key, thumb_key, size_bytes, mime, width, height, embedding, model_id, created_at, updated_at, owner, private)
+      VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, [0.5], 'm', now(), now(), 'u1', true)`);
+    await box.run(`INSERT INTO events (id, session_id, stream, timestamp, type, label, payload, seq, revision)
+      VALUES (uuid(), uuid(), 'cam', now(), 'enter', 'person', '{}', 1, 'r1')`);
+    await box.run(`INSERT INTO detections VALUES (uuid(), uuid(), 'cam', now(), 'person', 0.9, 0, 0, 1, 1, 7, 'r1')`);
+    await box.run(
+      `INSERT INTO analysis_results VALUES (uuid(), uuid(), 'cam', 1, 0, now(), 'frameAnalyzed', '{}', 'r1')`,
+    );
+    const refused = await migrateTo(box, 4, { acceptLoss: false }).catch((e: Error) => e.message);
+    expect(refused).toMatch(
+      /images\.owner \(1 rows, migration 10\).*events\.revision \(1 rows, migration 7\).*events\.seq \(1 rows, migration 5\)/,
+    );
+    const down = await migrateTo(box, 4, { acceptLoss: true });
+    expect(down.reverted).toEqual([10, 9, 8, 7, 6, 5]);
+    // Down to 4: the images, events and detections are still there, without the dropped columns.
+    const kept = await box.all<{ i: bigint; e: bigint; d: bigint }>(
+      'SELECT (SELECT count(*) FROM images) AS i, (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM detections) AS d',
+    );
+    expect(kept.map((r) => [Number(r.i), Number(r.e), Number(r.d)])).toEqual([[1, 1, 1]]);
+    await migrateTo(box, 0, { acceptLoss: true });
+    expect(await box.all("SELECT table_name FROM duckdb_tables() WHERE table_name <> 'schema_migrations'")).toEqual([]);
+    await migrate(box);
+    expect(await schemaOf(box)).toBe(want);
+    box.close();
+  });
+
   test('every migration has a down step, and what it drops is read from it', () => {
     expect(migrations.filter((m) => !m.down.trim()).map((m) => m.version)).toEqual([]);
     expect(dropsOf(migrations.find((m) => m.version === 7)!.down)).toContainEqual({

@@ -21,6 +21,8 @@ import m008 from './008_runs.sql' with { type: 'text' };
 import m008down from './008_runs.down.sql' with { type: 'text' };
 import m009 from './009_analytics.sql' with { type: 'text' };
 import m009down from './009_analytics.down.sql' with { type: 'text' };
+import m010 from './010_library.sql' with { type: 'text' };
+import m010down from './010_library.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -40,4 +42,5 @@ export const migrations: Migration[] = [
   { version: 7, name: 'fleet', sql: m007, down: m007down },
   { version: 8, name: 'runs', sql: m008, down: m008down },
   { version: 9, name: 'analytics', sql: m009, down: m009down },
+  { version: 10, name: 'library', sql: m010, down: m010down },
 ];
