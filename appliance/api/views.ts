@@ -23,6 +23,8 @@ export const ImageView = t.Object({
   model_id: t.String(),
   created_at: t.String(),
   updated_at: t.String(),
+  owner: t.String({ description: "A user's id, or `box` for the box's own images." }),
+  private: t.Boolean({ description: 'Seen only by its owner and admins.' }),
 });
 export type ImageView = typeof ImageView.static;
 
@@ -62,6 +64,8 @@ export function imageView(r: ImageRow, base: string, remote: RemoteUrls = new Ma
     model_id: r.model_id,
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
+    owner: r.owner,
+    private: r.private,
   };
 }
 

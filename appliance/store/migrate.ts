@@ -157,6 +157,9 @@ export async function migrateTo(
     });
     now.push(m.version);
   }
+  // Schema changes go into the main file at once: a crash before the next checkpoint would
+  // otherwise leave them to a WAL replay, which DuckDB does not manage for every kind of change.
+  if (now.length || reverted.length) await db.checkpoint();
   return { applied: now, reverted, lost: opts.acceptLoss ? lost : [] };
 }
 

@@ -1,0 +1,169 @@
+/**
+ * The photo library with owners: a private photo exists only for its owner and admins, by every
+ * image route (list, get, file, thumbnail, search by image and by id, change, delete); PATCH keeps
+ * the id and what search finds; bulk changes reach only what the caller can see; a quota refuses
+ * the upload that would cross it and stores nothing. One appliance for the file.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { COCO, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
+type Json = Record<string, any>;
+
+let app: Appliance;
+const keys: Record<string, string> = {};
+const PHOTOS = readdirSync(COCO)
+  .filter((f) => f.endsWith('.jpg'))
+  .sort();
+
+beforeAll(async () => {
+  app = await startAppliance({});
+  for (const [name, role] of [
+    ['ann', 'operator'],
+    ['bob', 'operator'],
+    ['vic', 'viewer'],
+    ['ada', 'admin'],
+  ] as const) {
+    const u = await app.rt.users.create(name, role, null);
+    keys[name] = await app.rt.keys.create(`k-${name}`, { user_id: u.id });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await app?.[Symbol.asyncDispose]();
+});
+
+const as = async (who: string, path: string, init: RequestInit = {}) => {
+  const r = await fetch(app.url + path, { ...init, headers: { 'x-api-key': keys[who]!, ...(init.headers as object) } });
+  const type = r.headers.get('content-type') ?? '';
+  return { status: r.status, body: (type.includes('json') ? await r.json() : null) as Json };
+};
+const upload = async (who: string, photo: string, fields: Record<string, string> = {}) =>
+  as(who, '/api/images', {
+    method: 'POST',
+    body: form({ file: [await fileBlob(join(COCO, photo), 'image/jpeg'), photo], ...fields }),
+  });
+const patch = (who: string, path: string, body: unknown) =>
+  as(who, path, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const ids = (b: Json) => (b.items as Json[]).map((i) => i.image_id as string).sort();
+
+let annPrivate: string;
+let annShared: string;
+let bobShared: string;
+
+describe('photo library', () => {
+  test('a private photo is there for its owner and admins only, by every route', async () => {
+    const a = await upload('ann', PHOTOS[0]!, { private: 'true', name: 'ann secret', tags: 'family' });
+    const b = await upload('ann', PHOTOS[1]!, { name: 'ann shared', tags: 'family' });
+    const c = await upload('bob', PHOTOS[2]!, { name: 'bob shared' });
+    expect([a.status, a.body.private, a.body.owner]).toEqual([201, true, app.rt.users.byName('ann')!.id]);
+    annPrivate = a.body.image_id;
+    annShared = b.body.image_id;
+    bobShared = c.body.image_id;
+    const all = [annPrivate, annShared, bobShared].sort();
+    const shared = [annShared, bobShared].sort();
+    expect({
+      ann: ids((await as('ann', '/api/images')).body),
+      ada: ids((await as('ada', '/api/images')).body),
+      bob: ids((await as('bob', '/api/images')).body),
+      vic: ids((await as('vic', '/api/images')).body),
+    }).toEqual({ ann: all, ada: all, bob: shared, vic: shared });
+    const routes = [
+      `/api/images/${annPrivate}`,
+      `/api/images/${annPrivate}/file`,
+      `/api/images/${annPrivate}/thumbnail`,
+    ];
+    for (const who of ['bob', 'vic'])
+      for (const r of routes) expect([who, r, (await as(who, r)).status]).toEqual([who, r, 404]);
+    for (const who of ['ann', 'ada'])
+      for (const r of routes) expect([who, r, (await as(who, r)).status]).toEqual([who, r, 200]);
+    const byId = (who: string) =>
+      as(who, '/api/search', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image_id: annPrivate, limit: 10 }),
+      });
+    expect([(await byId('bob')).status, (await byId('ann')).status]).toEqual([404, 200]);
+    const byImage = async (who: string) =>
+      (
+        (
+          await as(who, '/api/search', {
+            method: 'POST',
+            body: form({ file: [await fileBlob(join(COCO, PHOTOS[0]!), 'image/jpeg'), 'q.jpg'], limit: '10' }),
+          })
+        ).body.results as Json[]
+      ).map((r) => r.image_id);
+    expect((await byImage('ann'))[0]).toBe(annPrivate);
+    expect(await byImage('bob')).not.toContain(annPrivate);
+    expect((await patch('bob', `/api/images/${annPrivate}`, { name: 'mine now' })).status).toBe(404);
+    expect((await as('bob', `/api/images/${annPrivate}`, { method: 'DELETE' })).status).toBe(404);
+    // Filters: mine, private.
+    expect(ids((await as('ann', '/api/images?owner=mine&private=true')).body)).toEqual([annPrivate]);
+    expect(ids((await as('bob', '/api/images?owner=mine')).body)).toEqual([bobShared]);
+  }, 60_000);
+
+  test('PATCH keeps the id and what search finds; bad changes are refused; bulk reaches only what one can see', async () => {
+    const before = (await as('ann', `/api/images/${annPrivate}`)).body;
+    const changed = await patch('ann', `/api/images/${annPrivate}`, {
+      name: 'holiday',
+      description: 'the beach',
+      add_tags: ['summer', 'family'],
+      remove_tags: ['nothing-there'],
+    });
+    expect([changed.status, changed.body.image_id, changed.body.name, changed.body.tags.sort()]).toEqual([
+      200,
+      annPrivate,
+      'holiday',
+      ['family', 'summer'],
+    ]);
+    expect(changed.body.updated_at > before.updated_at).toBe(true);
+    const found = await as('ann', '/api/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ image_id: annPrivate, limit: 1 }),
+    });
+    expect(found.body.results[0].image_id).toBe(annPrivate);
+    expect((await patch('ann', `/api/images/${annPrivate}`, { colour: 'red' })).status).toBe(422);
+    expect((await patch('ann', `/api/images/${annPrivate}`, { private: 'perhaps' })).status).toBe(422);
+    expect((await patch('ann', '/api/images/00000000-0000-7000-8000-000000000000', { name: 'x' })).status).toBe(404);
+    expect((await patch('vic', `/api/images/${annShared}`, { name: 'x' })).status).toBe(403);
+    // Bob tags everything tagged family that he can see: Ann's shared photo, never her private one.
+    const bulk = await patch('bob', '/api/images', { filter: { tag: 'family' }, add_tags: ['seen-by-bob'] });
+    expect([bulk.status, bulk.body.ids]).toEqual([200, [annShared]]);
+    expect((await as('ann', `/api/images/${annPrivate}`)).body.tags).not.toContain('seen-by-bob');
+    const byIds = await patch('ann', '/api/images', { ids: [annPrivate, annShared], private: true });
+    expect(byIds.body.changed).toBe(2);
+    expect(ids((await as('bob', '/api/images')).body)).toEqual([bobShared]);
+    expect((await patch('ann', '/api/images', { ids: [annShared], filter: {}, private: false })).status).toBe(422);
+  }, 60_000);
+
+  test('quotas: the upload that would cross it is refused, nothing stored; a quota under what is stored is allowed', async () => {
+    const me = (await as('bob', '/api/auth/me')).body;
+    const used = me.library.used_bytes as number;
+    expect([used > 0, me.library.quota_bytes]).toEqual([true, 1024 * 1024 * 1024]);
+    const next = (await Bun.file(join(COCO, PHOTOS[3]!)).bytes()).length;
+    const set = await patch('ada', '/api/users/bob', { quota_bytes: used + next - 1 });
+    expect([set.status, set.body.quota_bytes, set.body.used_bytes]).toEqual([200, used + next - 1, used]);
+    const before = (await as('ada', '/api/images')).body.total;
+    const refused = await upload('bob', PHOTOS[3]!);
+    expect([refused.status, refused.body.error.code, refused.body.error.details]).toEqual([
+      413,
+      'quota_exceeded',
+      { used_bytes: used, quota_bytes: used + next - 1, upload_bytes: next },
+    ]);
+    expect((await as('ada', '/api/images')).body.total).toBe(before);
+    // Ann's quota is her own.
+    expect((await upload('ann', PHOTOS[3]!)).status).toBe(201);
+    // Below what is stored: allowed, and every upload refused until under it; null: no quota.
+    expect((await patch('ada', '/api/users/bob', { quota_bytes: 1 })).status).toBe(200);
+    expect((await upload('bob', PHOTOS[4]!)).status).toBe(413);
+    expect((await patch('ada', '/api/users/bob', { quota_bytes: null })).body.quota_bytes).toBe(null);
+    expect((await upload('bob', PHOTOS[4]!)).status).toBe(201);
+    const list = (await as('ada', '/api/users')).body.items as Json[];
+    expect(list.find((u) => u.name === 'bob')!.used_bytes).toBe(
+      used + (await Bun.file(join(COCO, PHOTOS[4]!)).bytes()).length,
+    );
+  }, 60_000);
+});
