@@ -3,10 +3,11 @@ import { Elysia } from 'elysia';
 import type { SyncWorker } from '../sync/worker';
 import type { Retention } from '../sync/retention';
 import type { Exporter } from '../sync/export';
+import type { RemoteDeleter } from '../sync/deleter';
 
 /** The sync parts (null when sync is off) and the export interval. */
 export interface SyncDeps {
-  sync: { worker: SyncWorker; retention: Retention; exporter: Exporter } | null;
+  sync: { worker: SyncWorker; retention: Retention; exporter: Exporter; deleter: RemoteDeleter | null } | null;
   exportIntervalS: number;
 }
 
@@ -20,6 +21,7 @@ export const syncApi = (rt: SyncDeps) =>
             ...(await rt.sync.worker.status()),
             retention: rt.sync.retention.status(),
             export: { interval_s: rt.exportIntervalS, last: rt.sync.exporter.last },
+            deletes: rt.sync.deleter ? await rt.sync.deleter.status() : null,
           }
         : { enabled: false },
     {

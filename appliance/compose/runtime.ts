@@ -42,6 +42,7 @@ import { SyncWorker } from '../sync/worker';
 import { SyncQueue } from '../sync/service';
 import { Retention } from '../sync/retention';
 import { Exporter } from '../sync/export';
+import { RemoteDeleter } from '../sync/deleter';
 import { AppError } from '../shared/errors';
 import { urlHost } from '../shared/url';
 import { Metrics } from '../metrics/prom';
@@ -83,7 +84,15 @@ export interface Runtime {
   hub: WsHub;
   live: LiveVideo;
   webhooks: WebhookWorker[];
-  sync: { bucket: S3Bucket; worker: SyncWorker; queue: SyncQueue; retention: Retention; exporter: Exporter } | null;
+  sync: {
+    bucket: S3Bucket;
+    worker: SyncWorker;
+    queue: SyncQueue;
+    retention: Retention;
+    exporter: Exporter;
+    /** Deletes of the objects of deleted images (null with sync.keep_remote_on_delete). */
+    deleter: RemoteDeleter | null;
+  } | null;
   jwt: JwtVerifier | null;
   metrics: Metrics;
   backups: Backups;
@@ -156,11 +165,15 @@ function openSync(
     { db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) },
     c.export_interval_s,
   );
+  const deleter = c.keep_remote_on_delete
+    ? null
+    : new RemoteDeleter({ db, bucket, uploading: (k) => worker.uploading(k), log: log.child({ mod: 'sync' }) });
   return {
     bucket,
     worker,
     retention,
     exporter,
+    deleter,
     queue: new SyncQueue(
       db,
       c.prefix,
@@ -169,6 +182,7 @@ function openSync(
       bucket,
       c.presign_expiry_s,
       () => retention.state === 'over_budget',
+      deleter,
     ),
   };
 }
@@ -293,6 +307,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       const queued = await sync.queue.backfill();
       if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
       sync.worker.start();
+      sync.deleter?.start();
       sync.retention.start();
       sync.exporter.start();
     }
@@ -465,6 +480,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         // Uploads in flight are aborted; they start again after the next start (same keys).
         await sync?.retention.stop();
         await sync?.exporter.stop();
+        await sync?.deleter?.stop();
         await sync?.worker.stop();
         sync?.bucket.close();
         // In-flight deliveries are aborted; their events are delivered after the next start.

@@ -393,6 +393,11 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
     maximum: 604_800,
     description: 'Lifetime of the presigned image_url of uploaded objects.',
   }),
+  keep_remote_on_delete: Type.Boolean({
+    default: false,
+    description:
+      "Keep an image's objects in the bucket when it is deleted here (the bucket as an archive); by default they are deleted there too, queued like uploads.",
+  }),
   export_interval_s: Type.Integer({
     default: 3600,
     minimum: 0,

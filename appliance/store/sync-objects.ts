@@ -127,3 +127,49 @@ export async function markEvicted(sql: Sql, keys: string[]): Promise<void> {
       keys,
     ]);
 }
+
+/**
+ * An object no image uses any more: its upload row goes, and with `remote` its bucket copy is
+ * queued for deletion (an upload in flight lands first; the delete waits for it).
+ */
+export async function dropObject(tx: Sql, localKey: string, remote: boolean): Promise<void> {
+  if (remote)
+    await tx.run(
+      `INSERT INTO sync_deletes SELECT remote_key, local_key, now(), 0, NULL, NULL FROM sync_objects WHERE local_key = $1
+       ON CONFLICT DO NOTHING`,
+      [localKey],
+    );
+  await tx.run(`DELETE FROM sync_objects WHERE local_key = $1${remote ? '' : ' AND uploaded_at IS NULL'}`, [localKey]);
+}
+
+export interface DeleteRow {
+  remote_key: string;
+  local_key: string;
+  attempts: number;
+}
+
+export async function dueDeletes(sql: Sql, limit: number): Promise<DeleteRow[]> {
+  return sql.all<DeleteRow>(
+    `SELECT remote_key, local_key, attempts FROM sync_deletes WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
+     ORDER BY requested_at LIMIT ${limit}`,
+  );
+}
+
+export async function deleteDone(sql: Sql, remoteKey: string): Promise<void> {
+  await sql.run('DELETE FROM sync_deletes WHERE remote_key = $1', [remoteKey]);
+}
+
+export async function deleteFailed(sql: Sql, remoteKey: string, error: string, retryAt: Date): Promise<void> {
+  await sql.run(
+    'UPDATE sync_deletes SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3::TIMESTAMPTZ WHERE remote_key = $1',
+    [remoteKey, error, retryAt.toISOString()],
+  );
+}
+
+/** Deletes waiting for the bucket, and when the next falls due. */
+export async function deleteCounts(sql: Sql): Promise<{ pending: number; next: Date | null }> {
+  const r = await sql.all<{ n: bigint; t: Date | null }>(
+    'SELECT count(*) AS n, min(coalesce(next_attempt_at, requested_at)) AS t FROM sync_deletes',
+  );
+  return { pending: Number(r[0]!.n), next: r[0]!.t };
+}

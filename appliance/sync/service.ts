@@ -1,11 +1,13 @@
 /**
  * @module Sync as the rest of the appliance sees it: objects are queued in the transaction that
  * records their image (see ImageService), the worker is woken after the commit, images stored
- * before sync was turned on are queued at start, and a pending object whose image is deleted is
- * dropped from the queue (an uploaded one stays in the bucket: the bucket is the archive).
+ * before sync was turned on are queued at start, and the object of a deleted image is dropped from
+ * the queue and, unless sync.keep_remote_on_delete keeps the bucket as an archive, queued for
+ * deletion from the bucket too (sync/deleter).
  */
 import type { Db, Sql } from '../store/duckdb';
-import { enqueueSync, uploadedRemoteKeys, type SyncItem } from '../store/sync-objects';
+import { dropObject, enqueueSync, uploadedRemoteKeys, type SyncItem } from '../store/sync-objects';
+import type { RemoteDeleter } from './deleter';
 import type { S3Bucket } from '../objects/s3';
 import { PRIORITY, contentTypeOf, parseLocalKey, remoteKey, type Origin } from './policy';
 import type { SyncWorker } from './worker';
@@ -22,6 +24,8 @@ export class SyncQueue implements SyncHook {
     private readonly presignS: number,
     /** Whether the disk budget is spent on objects not yet uploaded (retention's over_budget). */
     readonly full: () => boolean = () => false,
+    /** Deletes in the bucket too (null: the bucket keeps what was uploaded). */
+    private readonly deleter: RemoteDeleter | null = null,
   ) {}
 
   /** Presigned GET URLs of the local keys already uploaded; the others are not in the map. */
@@ -59,8 +63,10 @@ export class SyncQueue implements SyncHook {
     this.worker.kick();
   }
 
+  /** An object no image uses any more (after the image's row is gone). */
   async forget(localKey: string): Promise<void> {
-    await this.db.run('DELETE FROM sync_objects WHERE local_key = $1 AND uploaded_at IS NULL', [localKey]);
+    await this.db.transaction((tx) => dropObject(tx, localKey, this.deleter !== null));
+    this.deleter?.kick();
   }
 
   /** Queue the objects of images recorded before sync was on (or before this table existed). */

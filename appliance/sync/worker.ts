@@ -6,7 +6,7 @@
  * a bucket that is unreachable, refuses the credentials or does not exist pauses all uploads and
  * is probed again with backoff (state offline, unauthorized or no_bucket), rather than failing
  * every object in turn; when it answers, the backlog drains in priority order. Nothing is deleted
- * here.
+ * here (sync/deleter deletes the objects of deleted images).
  */
 import type { Db } from '../store/duckdb';
 import { duePending, markFailed, markUploaded, nextDue, syncCounts, type PendingRow } from '../store/sync-objects';
@@ -71,6 +71,11 @@ export class SyncWorker extends BackgroundLoop {
 
   protected crashed(e: unknown): void {
     this.d.log.error('sync worker failed', { error: e });
+  }
+
+  /** Whether this object's upload is in flight now. */
+  uploading(localKey: string): boolean {
+    return this.inFlight.has(localKey);
   }
 
   /** Something was queued: look now. */

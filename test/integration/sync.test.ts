@@ -404,3 +404,63 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
     Number(emb[0]!.d),
   ]).toEqual([[['box-s3', 25]], 3, 1, app.rt.embedder.dims]);
 }, 60_000);
+
+test('deleting an image deletes its objects in the bucket, also one deleted while the bucket was down; keep_remote_on_delete keeps them', async () => {
+  await using s3 = await startS3();
+  await using app = await startAppliance(syncConfig(s3.endpoint));
+  const files = (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(60, 62);
+  const ids: string[] = [];
+  for (const f of files) {
+    const res = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, f)) }) });
+    ids.push(((await res.json()) as { image_id: string }).image_id);
+  }
+  await waitFor(async () => (await syncStatus(app)).pending === 0, 30_000, 'the uploads');
+  const remoteOf = async (id: string) =>
+    (
+      await app.rt.db.all<{ k: string }>(
+        `SELECT remote_key AS k FROM sync_objects WHERE local_key IN (SELECT storage_key FROM images WHERE id = $1::UUID
+           UNION SELECT thumb_key FROM images WHERE id = $1::UUID) ORDER BY k`,
+        [id],
+      )
+    ).map((r) => r.k);
+  const bucket = app.rt.sync!.bucket;
+  const inBucket = async (keys: string[]) =>
+    (await Promise.all(keys.map((k) => bucket.head(k)))).filter(Boolean).length;
+  const [a, b] = [await remoteOf(ids[0]!), await remoteOf(ids[1]!)];
+  expect([a.length, b.length, await inBucket([...a, ...b])]).toEqual([2, 2, 4]);
+  expect((await app.api(`/api/images/${ids[0]}`, { method: 'DELETE' })).status).toBe(204);
+  await waitFor(async () => (await inBucket(a)) === 0, 15_000, 'the first image gone from the bucket');
+  // The bucket away: the delete waits in the queue, then happens when it is back.
+  await s3.stop();
+  expect((await app.api(`/api/images/${ids[1]}`, { method: 'DELETE' })).status).toBe(204);
+  const waiting = await waitFor(
+    async () => {
+      const s = (await syncStatus(app)) as unknown as { deletes: { pending: number; last_error: string | null } };
+      return s.deletes.pending === 2 && s.deletes.last_error && s.deletes;
+    },
+    15_000,
+    'two deletes waiting, having failed',
+  );
+  await s3.start();
+  await waitFor(async () => (await inBucket(b)) === 0, 60_000, 'the second image gone once the bucket is back');
+  const after = (await syncStatus(app)) as unknown as { deletes: { pending: number; deleted: number } };
+  expect([waiting.pending, after.deletes.pending, after.deletes.deleted]).toEqual([2, 0, 4]);
+  expect(await app.rt.db.all('SELECT local_key FROM sync_objects')).toEqual([]);
+
+  // The archive behaviour, when asked for: a deleted image stays in the bucket.
+  await using keep = await startAppliance(syncConfig(s3.endpoint, { keep_remote_on_delete: true }));
+  const res = await keep.api('/api/images', {
+    method: 'POST',
+    body: form({ file: await fileBlob(join(COCO, files[0]!)) }),
+  });
+  const kept = ((await res.json()) as { image_id: string }).image_id;
+  await waitFor(async () => (await syncStatus(keep)).pending === 0, 30_000, 'the upload');
+  const keys = (await keep.rt.db.all<{ k: string }>('SELECT remote_key AS k FROM sync_objects ORDER BY k')).map(
+    (r) => r.k,
+  );
+  expect((await keep.api(`/api/images/${kept}`, { method: 'DELETE' })).status).toBe(204);
+  expect([((await syncStatus(keep)) as unknown as { deletes: unknown }).deletes, await inBucket(keys)]).toEqual([
+    null,
+    2,
+  ]);
+}, 120_000);

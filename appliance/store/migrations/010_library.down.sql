@@ -1,8 +1,10 @@
--- Down: owners and privacy (every image is the whole box's again).
+-- Down: owners and privacy (every image is the whole box's again), and the queue of deletes for the
+-- bucket (those not done yet are not done).
 -- drops column: images.owner, images.private
 -- DuckDB cannot drop a column of a table that has an index, nor drop and make an index of one name
 -- in one transaction: the indexes go first, then the table is rebuilt without the columns, with
 -- its indexes again, in a second transaction. Each step can be run again.
+DROP TABLE IF EXISTS sync_deletes;
 DROP INDEX IF EXISTS images_vec_key_idx;
 DROP INDEX IF EXISTS images_created_idx;
 -- commit

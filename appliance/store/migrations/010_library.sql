@@ -5,3 +5,14 @@
 ALTER TABLE images ADD COLUMN owner VARCHAR;
 ALTER TABLE images ADD COLUMN private BOOLEAN;
 UPDATE images SET owner = 'box', private = false;
+
+-- Deletes that must reach the bucket: an image deleted here has its objects deleted there too,
+-- queued durably like uploads (an offline box deletes them when the bucket is back).
+CREATE TABLE sync_deletes (
+  remote_key       VARCHAR PRIMARY KEY,
+  local_key        VARCHAR NOT NULL,
+  requested_at     TIMESTAMPTZ NOT NULL,
+  attempts         INTEGER NOT NULL,
+  next_attempt_at  TIMESTAMPTZ,
+  last_error       VARCHAR
+);
