@@ -177,6 +177,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     )
     .use(
       runsApi({
+        authRequired: c.auth,
         runs: rt.runs,
         files: rt.runs.files,
         maxUploadBytes: c.max_upload_bytes,

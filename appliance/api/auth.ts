@@ -9,7 +9,7 @@
 import { Elysia } from 'elysia';
 import { AppError } from '../shared/errors';
 import { RateLimiter } from '../auth/ratelimit';
-import type { Identity } from '../auth/identity';
+import { ownerOfIdentity, viewerOfIdentity, type Identity } from '../auth/identity';
 import { ruleOf, type Need } from './access';
 import { budgetOf, type Budget } from './budget';
 
@@ -64,21 +64,11 @@ const identities = new WeakMap<Request, Identity>();
 /** The caller of a request the guard let through (undefined when it needed no credential). */
 export const identityOf = (req: Request): Identity | undefined => identities.get(req);
 
-/**
- * Who asks, for the photo library: a user's id (an outside token's subject as `jwt:<sub>`), and
- * whether they see everything (an admin, a key with no user, or anyone on a box without auth).
- */
-export function viewerOf(req: Request, authRequired: boolean): { user: string | null; admin: boolean } {
-  const id = identityOf(req);
-  if (!id) return { user: null, admin: !authRequired };
-  return { user: id.userId ?? (id.kind === 'jwt' ? `jwt:${id.subject}` : null), admin: id.role === 'admin' };
-}
+/** Who asks, for the photo library (see auth/identity viewerOfIdentity). */
+export const viewerOf = (req: Request, authRequired: boolean) => viewerOfIdentity(identityOf(req), authRequired);
 
-/** Whose an upload is: the caller's user, else the box's (a key with no user, a box without auth). */
-export function ownerOf(req: Request): string {
-  const id = identityOf(req);
-  return id?.userId ?? (id?.kind === 'jwt' ? `jwt:${id.subject}` : 'box');
-}
+/** Whose an upload is (see auth/identity ownerOfIdentity). */
+export const ownerOf = (req: Request): string => ownerOfIdentity(identityOf(req));
 
 export const authGuard = (opts: AuthOptions) => {
   const limits: Record<Budget, { byIp: RateLimiter; bySubject: RateLimiter }> = {

@@ -11,10 +11,12 @@ import type { RunFiles } from '../runs/files';
 import type { RunRow } from '../store/runs';
 import { AppError } from '../shared/errors';
 import { uploadedBytes } from './images';
-import { identityOf } from './auth';
+import { identityOf, viewerOf } from './auth';
 import { parseDate } from './views';
 
 export interface RunsDeps {
+  /** api.auth: without it every caller sees every image. */
+  authRequired: boolean;
   runs: RunService;
   files: RunFiles;
   maxUploadBytes: number;
@@ -90,6 +92,7 @@ export const runsApi = (d: RunsDeps) =>
           throw new AppError('unsupported_media_type', 'send multipart/form-data (files + spec) or application/json');
         const { run, created } = await d.runs.submit(spec, uploads, {
           createdBy: identityOf(request)?.subject ?? null,
+          viewer: viewerOf(request, d.authRequired),
         });
         set.status = created ? 202 : 200;
         return { ...runView(run), created };

@@ -56,3 +56,20 @@ export class Authenticator {
     return { kind: 'key', subject: k.name, userId: u.id, role: u.role, scopes: effectiveScopes(u.role, k.scopes) };
   }
 }
+
+/**
+ * Who asks, for the photo library: a user's id (an outside token's subject as `jwt:<sub>`), and
+ * whether they see everything (an admin, a key with no user, or anyone on a box without auth).
+ */
+export function viewerOfIdentity(
+  id: Identity | null | undefined,
+  authRequired: boolean,
+): { user: string | null; admin: boolean } {
+  if (!id) return { user: null, admin: !authRequired };
+  return { user: ownerOfIdentity(id), admin: id.role === 'admin' };
+}
+
+/** Whose an upload is: the caller's user, else the box's (a key with no user, a box without auth). */
+export function ownerOfIdentity(id: Identity | null | undefined): string {
+  return id?.userId ?? (id?.kind === 'jwt' ? `jwt:${id.subject}` : 'box');
+}

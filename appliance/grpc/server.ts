@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import protoText from './fovea.proto' with { type: 'text' };
-import type { Identity } from '../auth/identity';
+import { viewerOfIdentity, type Identity } from '../auth/identity';
 import type { Scope } from '../auth/roles';
 import type { RunService, Upload } from '../runs/service';
 import { finished, parseSpec, type RunSpec } from '../runs/model';
@@ -123,7 +123,10 @@ export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
           const id = await who;
           if (failed) throw failed;
           if (spec === null) throw new AppError('validation_failed', 'the first message must carry spec_json');
-          const { run, created } = await d.runs.submit(specOf(spec), uploads, { createdBy: id?.subject ?? null });
+          const { run, created } = await d.runs.submit(specOf(spec), uploads, {
+            createdBy: id?.subject ?? null,
+            viewer: viewerOfIdentity(id, d.authRequired),
+          });
           cb(null, { run_id: run.id, status: run.status, total: run.total, created });
         } catch (e) {
           cb(statusOf(e));

@@ -24,7 +24,7 @@ import {
   type RunFilters,
   type RunRow,
 } from '../store/runs';
-import { existingIds } from '../store/images';
+import { existingIds, type Viewer } from '../store/images';
 import { loadPipeline } from '../pipeline/catalog';
 import { parsePipeline } from '../pipeline/file';
 import type { Imaging } from '../imaging/port';
@@ -101,7 +101,13 @@ export class RunService {
   async submit(
     spec: RunSpec,
     uploads: Upload[],
-    o: { parentId?: string | null; createdBy?: string | null; pipelineText?: { text: string; file: string } } = {},
+    o: {
+      parentId?: string | null;
+      createdBy?: string | null;
+      pipelineText?: { text: string; file: string };
+      /** Who submits: a private image of someone else is an unknown image to them. */
+      viewer?: Viewer;
+    } = {},
   ): Promise<{ run: RunRow; created: boolean }> {
     const total = spec.inputs.length + uploads.length;
     if (total === 0) throw new AppError('validation_failed', 'a run needs at least one input (files or inputs)');
@@ -127,7 +133,7 @@ export class RunService {
       }
     })();
     const text = o.pipelineText ?? { text: pipeline.text, file: pipeline.file };
-    const items = await this.items(spec);
+    const items = await this.items(spec, o.viewer);
     const exts = await Promise.all(uploads.map((u) => this.probe(u)));
     const id = Bun.randomUUIDv7();
     const base = spec.inputs.length;
@@ -181,9 +187,9 @@ export class RunService {
     });
   }
 
-  private async items(spec: RunSpec): Promise<NewItem[]> {
+  private async items(spec: RunSpec, viewer?: Viewer): Promise<NewItem[]> {
     const ids = spec.inputs.flatMap((i) => ('image_id' in i ? [i.image_id] : []));
-    const known = await existingIds(this.d.db, ids);
+    const known = await existingIds(this.d.db, ids, viewer);
     const unknown = [...new Set(ids.filter((i) => !known.has(i)))];
     if (unknown.length)
       throw new AppError(

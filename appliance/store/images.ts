@@ -275,13 +275,14 @@ export async function countImages(sql: Sql): Promise<number> {
   return Number(r[0]!.n);
 }
 
-/** Which of these ids are registered images, with their stored file's key. */
-export async function existingIds(sql: Sql, ids: string[]): Promise<Map<string, string>> {
+/** Which of these ids are registered images (that `viewer` may see), with their stored file's key. */
+export async function existingIds(sql: Sql, ids: string[], viewer?: Viewer): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 1000) {
+    const w = whereOf({ viewer }, 2);
     const rows = await sql.all<{ id: string; storage_key: string }>(
-      'SELECT id::VARCHAR AS id, storage_key FROM images WHERE list_contains($1, id::VARCHAR)',
-      [ids.slice(i, i + 1000)],
+      `SELECT id::VARCHAR AS id, storage_key FROM images WHERE list_contains($1, id::VARCHAR) AND ${w.sql}`,
+      [ids.slice(i, i + 1000), ...w.params],
     );
     for (const r of rows) out.set(r.id, r.storage_key);
   }

@@ -98,6 +98,18 @@ describe('photo library', () => {
     expect((await byImage('ann'))[0]).toBe(annPrivate);
     expect(await byImage('bob')).not.toContain(annPrivate);
     expect((await patch('bob', `/api/images/${annPrivate}`, { name: 'mine now' })).status).toBe(404);
+    // A run over it: an unknown image to Bob; Ann's own.
+    const run = (who: string) =>
+      as(who, '/api/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pipeline: 'objects', inputs: [{ image_id: annPrivate }] }),
+      });
+    const refused = await run('bob');
+    expect([refused.status, refused.body.error.details]).toEqual([422, { unknown_image_ids: [annPrivate] }]);
+    const accepted = await run('ann');
+    expect(accepted.status).toBe(202);
+    await as('ann', `/api/runs/${accepted.body.run_id}/cancel`, { method: 'POST' });
     expect((await as('bob', `/api/images/${annPrivate}`, { method: 'DELETE' })).status).toBe(404);
     // Filters: mine, private.
     expect(ids((await as('ann', '/api/images?owner=mine&private=true')).body)).toEqual([annPrivate]);
