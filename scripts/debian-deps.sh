@@ -3,14 +3,15 @@
 # a fleet repo) or `test` (also what the tests start or call: mosquitto and GStreamer's RTSP server
 # on loopback, openssl for test certificates, ssh-keygen for signed fleet commits, and ansible,
 # ansible-lint, debootstrap and systemd-analyze for the provisioning test, promtool (Debian's
-# prometheus) for the metrics format and alert rules, and chromium for the dashboard's browser tests). Called by `npm run demo`
+# prometheus) for the metrics format and alert rules, chromium for the dashboard's browser tests, and exiftool
+# (libimage-exiftool-perl) to write and read the EXIF of test photos). Called by `npm run demo`
 # and `npm test` (npm pre-scripts) and by .ci/run, so the Quick start works on a fresh Debian box
 # with only Node.js and npm. Needs root or sudo to install; otherwise it names what to install and
 # stops.
 set -euo pipefail
 case "${1:-run}" in
   run) PACKAGES=(ffmpeg git) ;;
-  test) PACKAGES=(ffmpeg git mosquitto openssl openssh-client python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav ansible ansible-lint debootstrap systemd prometheus chromium) ;;
+  test) PACKAGES=(ffmpeg git mosquitto openssl openssh-client python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav ansible ansible-lint debootstrap systemd prometheus chromium libimage-exiftool-perl) ;;
   *) echo "usage: debian-deps.sh run|test" >&2; exit 2 ;;
 esac
 missing=()

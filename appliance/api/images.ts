@@ -159,9 +159,14 @@ export const imagesApi = (d: ImagesDeps) =>
             viewer,
             owner: query.owner === 'mine' ? ownerOf(request) : query.owner,
             private: bool(query.private, 'private'),
+            camera: query.camera || undefined,
+            takenFrom: parseDate(query.taken_from, 'taken_from'),
+            takenTo: parseDate(query.taken_to, 'taken_to'),
+            hasGps: bool(query.has_gps, 'has_gps'),
           },
           page,
           limit,
+          query.sort === 'taken' ? 'taken' : 'uploaded',
         );
         const remote = await d.remoteUrls(items.map((r) => r.storage_key));
         return { items: items.map((r) => imageView(r, d.baseUrl(request), remote)), page, limit, total };
@@ -177,6 +182,15 @@ export const imagesApi = (d: ImagesDeps) =>
             t.String({ maxLength: 200, description: '`mine`, or an owner id (`box`: the box’s own).' }),
           ),
           private: t.Optional(t.String({ description: 'true: only private images; false: only shared ones.' })),
+          camera: t.Optional(t.String({ maxLength: 200, description: 'Camera make or model containing this text.' })),
+          taken_from: t.Optional(t.String({ description: 'ISO 8601: taken at or after.' })),
+          taken_to: t.Optional(t.String({ description: 'ISO 8601: taken at or before.' })),
+          has_gps: t.Optional(t.String({ description: 'true: only photos with a location; false: only without.' })),
+          sort: t.Optional(
+            t.Union([t.Literal('uploaded'), t.Literal('taken')], {
+              description: 'Newest first by upload (default) or by when taken.',
+            }),
+          ),
         }),
         response: t.Object({ items: t.Array(ImageView), page: t.Integer(), limit: t.Integer(), total: t.Integer() }),
         detail: { summary: 'List images, newest first' },

@@ -25,6 +25,26 @@ export const ImageView = t.Object({
   updated_at: t.String(),
   owner: t.String({ description: "A user's id, or `box` for the box's own images." }),
   private: t.Boolean({ description: 'Seen only by its owner and admins.' }),
+  exif: t.Nullable(
+    t.Object(
+      {
+        taken_at: t.Nullable(t.String()),
+        taken_local: t.Nullable(t.String({ description: "The camera's clock as written." })),
+        taken_offset: t.Nullable(t.String({ description: 'Its offset from UTC, e.g. +02:00.' })),
+        camera_model: t.Nullable(t.String()),
+        make: t.Nullable(t.String()),
+        model: t.Nullable(t.String()),
+        lens: t.Nullable(t.String()),
+        exposure_s: t.Nullable(t.Number()),
+        f_number: t.Nullable(t.Number()),
+        focal_length_mm: t.Nullable(t.Number()),
+        iso: t.Nullable(t.Number()),
+        orientation: t.Nullable(t.Number()),
+        gps: t.Nullable(t.Object({ lat: t.Number(), lon: t.Number(), alt: t.Nullable(t.Number()) })),
+      },
+      { description: 'What the photo says of itself (null for images registered before EXIF was kept).' },
+    ),
+  ),
 });
 export type ImageView = typeof ImageView.static;
 
@@ -66,6 +86,7 @@ export function imageView(r: ImageRow, base: string, remote: RemoteUrls = new Ma
     updated_at: iso(r.updated_at)!,
     owner: r.owner,
     private: r.private,
+    exif: r.exif ? JSON.parse(r.exif) : null,
   };
 }
 

@@ -299,6 +299,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         maxPixels: config.api.max_pixels,
         thumbSize: 256,
         quotaOf: (owner) => quotaOf(users.byId(owner), config.images.quota_bytes),
+        stripGps: config.images.strip_gps,
       },
       log.child({ mod: 'images' }),
       sync?.queue ?? null,

@@ -204,6 +204,11 @@ export const ImagesConfig = obj('The photo library: what each user may store.', 
     description:
       "Each user's storage for originals, in bytes, unless an admin sets theirs (PATCH /api/users/:name); 0: no quota. The box's own images (snapshots, run outputs) have none.",
   }),
+  strip_gps: Type.Boolean({
+    default: false,
+    description:
+      "Drop photos' locations: a photo with GPS is stored upright and re-encoded (quality 95) without its EXIF but make and model, and no coordinate is kept or served.",
+  }),
 });
 
 export const StreamConfig = Type.Object(

@@ -23,7 +23,7 @@ import {
 } from '../store/images';
 import type { Embedder } from '../inference/embedder';
 import type { SearchIndex, Scored } from '../search/service';
-import type { Imaging } from '../imaging/port';
+import type { Exif, Imaging } from '../imaging/port';
 import { AppError, diskFull, isDiskFull } from '../shared/errors';
 import type { Logger } from '../shared/log';
 
@@ -65,6 +65,8 @@ export interface Limits {
   thumbSize: number;
   /** A user's storage quota in bytes (null: none). The box's own images have none. */
   quotaOf?: (owner: string) => number | null;
+  /** images.strip_gps: a photo's location is neither stored nor served. */
+  stripGps?: boolean;
 }
 
 /** What a PATCH of images may change. */
@@ -117,9 +119,16 @@ export class ImageService {
     }
     const owner = u.owner ?? 'box';
     const meta = await this.imaging.probe(u.data, this.limits.maxPixels);
-    const release = await this.reserve(owner, u.data.byteLength);
+    let exif = await this.imaging.readExif(u.data);
+    let data = u.data;
+    if (this.limits.stripGps && exif.gps) {
+      // The location goes before anything is stored: not in the file, the thumbnail or any answer.
+      data = await this.imaging.withoutLocation(u.data, this.limits.maxPixels);
+      exif = { ...exif, gps: null, orientation: exif.orientation === null ? null : 1 };
+    }
+    const release = await this.reserve(owner, data.byteLength);
     try {
-      return await this.store(u, owner, meta, origin);
+      return await this.store({ ...u, data }, owner, meta, origin, exif);
     } finally {
       release();
     }
@@ -149,11 +158,11 @@ export class ImageService {
     owner: string,
     meta: Awaited<ReturnType<Imaging['probe']>>,
     origin: NonNullable<Upload['origin']>,
+    exif: Exif,
   ): Promise<ImageRow> {
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
-    const [thumb, exif, embedding] = await Promise.all([
+    const [thumb, embedding] = await Promise.all([
       this.imaging.thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels),
-      this.imaging.readExif(u.data),
       this.embedder.embed(u.data),
     ]);
     const original = await this.objects.put(u.data, meta.ext);
@@ -182,6 +191,7 @@ export class ImageService {
       updated_at: now,
       owner,
       private: u.private ?? false,
+      exif: JSON.stringify(exif),
     };
     const objMeta: Record<string, string> = {
       model: this.embedder.modelRef,
@@ -235,8 +245,8 @@ export class ImageService {
     return usageOf(this.db, owners);
   }
 
-  list(filters: Filters, page: number, limit: number) {
-    return listImages(this.db, filters, page, limit);
+  list(filters: Filters, page: number, limit: number, sort: 'uploaded' | 'taken' = 'uploaded') {
+    return listImages(this.db, filters, page, limit, sort);
   }
 
   async search(

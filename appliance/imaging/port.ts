@@ -12,9 +12,25 @@ export interface Probe {
   width: number;
   height: number;
 }
+/** The EXIF a library keeps of a photo (every field null when the photo does not say). */
 export interface Exif {
+  /** When it was taken: at its offset when the photo gives one, else the clock read as UTC. */
   taken_at: Date | null;
+  /** The camera's clock as written (YYYY-MM-DDTHH:MM:SS) and its offset from UTC (+02:00). */
+  taken_local: string | null;
+  taken_offset: string | null;
+  /** Make and model together (what lists and search show). */
   camera_model: string | null;
+  make: string | null;
+  model: string | null;
+  lens: string | null;
+  exposure_s: number | null;
+  f_number: number | null;
+  focal_length_mm: number | null;
+  iso: number | null;
+  /** EXIF orientation 1..8 (thumbnails and runs are turned upright by it). */
+  orientation: number | null;
+  gps: { lat: number; lon: number; alt: number | null } | null;
 }
 export interface Rgb {
   data: Uint8Array;
@@ -58,6 +74,8 @@ export interface Imaging {
   centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb>;
   /** EXIF capture time and camera model, when the file has them; never fails. */
   readExif(data: Uint8Array): Promise<Exif>;
+  /** The photo again without its location: upright, re-encoded in its format, with no EXIF but make and model. */
+  withoutLocation(data: Uint8Array, maxPixels: number): Promise<Uint8Array>;
   /** JPEG of the region `crop` of a raw frame with one labelled box drawn (box in frame pixels). */
   snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array>;
   /** JPEG of the region `crop` of a raw frame with labelled boxes drawn (none: the picture alone). */

@@ -88,23 +88,85 @@ async function centerCropRgb(
 }
 
 /** EXIF capture time and camera model, when the file has them; never fails the upload. */
+const NO_EXIF: Exif = {
+  taken_at: null,
+  taken_local: null,
+  taken_offset: null,
+  camera_model: null,
+  make: null,
+  model: null,
+  lens: null,
+  exposure_s: null,
+  f_number: null,
+  focal_length_mm: null,
+  iso: null,
+  orientation: null,
+  gps: null,
+};
+
+const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : null);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** Degrees to 7 decimals (about a centimetre): the float noise of degrees-minutes-seconds goes. */
+const deg = (v: number) => Math.round(v * 1e7) / 1e7;
+
+/** EXIF 'YYYY:MM:DD HH:MM:SS' and an offset '+HH:MM' to the local text and the instant. */
+function takenOf(raw: unknown, offset: unknown): Pick<Exif, 'taken_at' | 'taken_local' | 'taken_offset'> {
+  const m = typeof raw === 'string' ? /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(raw) : null;
+  if (!m) return { taken_at: null, taken_local: null, taken_offset: null };
+  const local = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}`;
+  const off = typeof offset === 'string' && /^[+-]\d{2}:\d{2}$/.test(offset.trim()) ? offset.trim() : null;
+  const t = Date.parse(`${local}${off ?? 'Z'}`);
+  return Number.isNaN(t)
+    ? { taken_at: null, taken_local: null, taken_offset: null }
+    : { taken_at: new Date(t), taken_local: local, taken_offset: off };
+}
+
 async function readExif(data: Uint8Array): Promise<Exif> {
   try {
-    const tags = await exifr.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-      pick: ['DateTimeOriginal', 'CreateDate', 'Make', 'Model'],
+    const t = await exifr.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+      tiff: true,
+      exif: true,
+      gps: true,
+      reviveValues: false,
+      translateValues: false,
     });
-    const taken = tags?.DateTimeOriginal ?? tags?.CreateDate;
-    const model = [tags?.Make, tags?.Model]
-      .filter((s) => typeof s === 'string' && s.trim())
-      .join(' ')
-      .trim();
+    if (!t) return NO_EXIF;
+    const make = text(t.Make);
+    const model = text(t.Model);
+    const lat = num(t.latitude);
+    const lon = num(t.longitude);
+    const altitude = num(t.GPSAltitude);
+    const below = t.GPSAltitudeRef instanceof Uint8Array ? t.GPSAltitudeRef[0] === 1 : t.GPSAltitudeRef === 1;
     return {
-      taken_at: taken instanceof Date && !Number.isNaN(taken.getTime()) ? taken : null,
-      camera_model: model || null,
+      ...takenOf(t.DateTimeOriginal ?? t.CreateDate, t.OffsetTimeOriginal ?? t.OffsetTime),
+      camera_model: [make, model].filter(Boolean).join(' ') || null,
+      make,
+      model,
+      lens: text(t.LensModel),
+      exposure_s: num(t.ExposureTime),
+      f_number: num(t.FNumber),
+      focal_length_mm: num(t.FocalLength),
+      iso: num(t.ISO),
+      orientation: num(t.Orientation),
+      gps:
+        lat !== null && lon !== null
+          ? { lat: deg(lat), lon: deg(lon), alt: altitude === null ? null : below ? -altitude : altitude }
+          : null,
     };
   } catch {
-    return { taken_at: null, camera_model: null };
+    return NO_EXIF;
   }
+}
+
+async function withoutLocation(data: Uint8Array, maxPixels: number): Promise<Uint8Array> {
+  const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels });
+  const meta = await img.metadata();
+  const e = await readExif(data);
+  // Upright in the pixels (the orientation tag goes with the rest); make and model stay.
+  const out = img.rotate().withExif({ IFD0: { ...(e.make && { Make: e.make }), ...(e.model && { Model: e.model }) } });
+  const encoded =
+    meta.format === 'png' ? out.png() : meta.format === 'webp' ? out.webp({ quality: 95 }) : out.jpeg({ quality: 95 });
+  return new Uint8Array(await encoded.toBuffer());
 }
 
 /** A raw frame's pixels as RGB (sharp reads raw input as RGB; BGR frames are swapped). */
@@ -274,6 +336,7 @@ export const sharpImaging: Imaging = {
   thumbnail,
   centerCropRgb,
   readExif,
+  withoutLocation,
   snapshotJpeg,
   frameJpeg,
   fitRaw,

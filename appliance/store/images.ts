@@ -25,6 +25,8 @@ export interface ImageRow {
   owner: string;
   /** Seen only by its owner and admins. */
   private: boolean;
+  /** The EXIF kept (imaging's Exif as JSON), or null. */
+  exif: string | null;
 }
 
 /** Who asks: a user's id (or null), and whether they see everything (an admin, or a box without auth). */
@@ -47,6 +49,13 @@ export interface Filters {
   private?: boolean;
   /** Only these ids. */
   ids?: string[];
+  /** Camera make or model containing this text (any case). */
+  camera?: string;
+  /** Taken at or after, at or before. */
+  takenFrom?: Date;
+  takenTo?: Date;
+  /** With (true) or without (false) a location. */
+  hasGps?: boolean;
 }
 
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
@@ -61,7 +70,11 @@ export const narrows = (f: Filters): boolean =>
     (f.viewer && !f.viewer.admin) ||
     f.owner !== undefined ||
     f.private !== undefined ||
-    f.ids
+    f.ids ||
+    f.camera ||
+    f.takenFrom ||
+    f.takenTo ||
+    f.hasGps !== undefined
   );
 
 /** WHERE clause and parameters for the filters, numbered from `start`; dates apply to `dateColumn`. */
@@ -94,6 +107,20 @@ export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): {
     parts.push(`list_contains($${n++}, CAST(id AS VARCHAR))`);
     params.push(f.ids);
   }
+  if (f.camera) {
+    parts.push(`camera_model ILIKE $${n++} ESCAPE '\\'`);
+    params.push(`%${f.camera.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  if (f.takenFrom) {
+    parts.push(`taken_at >= $${n++}::TIMESTAMPTZ`);
+    params.push(f.takenFrom.toISOString());
+  }
+  if (f.takenTo) {
+    parts.push(`taken_at <= $${n++}::TIMESTAMPTZ`);
+    params.push(f.takenTo.toISOString());
+  }
+  if (f.hasGps !== undefined)
+    parts.push(`(json_extract(exif, '$.gps') IS NOT NULL AND json_type(exif, '$.gps') <> 'NULL') = ${f.hasGps}`);
   return { sql: parts.length ? parts.join(' AND ') : 'TRUE', params };
 }
 
@@ -102,8 +129,8 @@ export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<strin
   for (const r of rows) {
     const out = await tx.all<{ vec_key: bigint }>(
       `INSERT INTO images (id, storage_key, thumb_key, file_name, size_bytes, mime, width, height, name, description, tags,
-         taken_at, camera_model, embedding, model_id, created_at, updated_at, owner, private)
-       VALUES ($1::UUID, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMPTZ, $13, $14, $15, $16::TIMESTAMPTZ, $17::TIMESTAMPTZ, $18, $19)
+         taken_at, camera_model, embedding, model_id, created_at, updated_at, owner, private, exif)
+       VALUES ($1::UUID, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMPTZ, $13, $14, $15, $16::TIMESTAMPTZ, $17::TIMESTAMPTZ, $18, $19, $20::JSON)
        RETURNING vec_key`,
       [
         r.id,
@@ -125,6 +152,7 @@ export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<strin
         r.updated_at.toISOString(),
         r.owner,
         r.private,
+        r.exif,
       ],
     );
     keys.set(r.id, out[0]!.vec_key);
@@ -159,11 +187,14 @@ export async function listImages(
   f: Filters,
   page: number,
   limit: number,
+  sort: 'uploaded' | 'taken' = 'uploaded',
 ): Promise<{ items: ImageRow[]; total: number }> {
   const w = whereOf(f, 1);
   const total = await sql.all<{ n: bigint }>(`SELECT count(*) AS n FROM images WHERE ${w.sql}`, w.params);
+  // Newest first; by taken time, photos that do not say when come last.
+  const order = sort === 'taken' ? 'taken_at DESC NULLS LAST, created_at DESC, id' : 'created_at DESC, id';
   const items = await sql.all<ImageRow>(
-    `SELECT ${COLUMNS} FROM images WHERE ${w.sql} ORDER BY created_at DESC, id LIMIT ${limit} OFFSET ${(page - 1) * limit}`,
+    `SELECT ${COLUMNS} FROM images WHERE ${w.sql} ORDER BY ${order} LIMIT ${limit} OFFSET ${(page - 1) * limit}`,
     w.params,
   );
   return { items, total: Number(total[0]!.n) };

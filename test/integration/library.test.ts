@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { COCO, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+import { COCO, fileBlob, form, startAppliance, tempDir, type Appliance } from '../helpers/fixtures';
+import sharp from 'sharp';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
 type Json = Record<string, any>;
@@ -177,5 +178,134 @@ describe('photo library', () => {
     expect(list.find((u) => u.name === 'bob')!.used_bytes).toBe(
       used + (await Bun.file(join(COCO, PHOTOS[4]!)).bytes()).length,
     );
+  }, 60_000);
+});
+
+/** exiftool's own reading of a file (numbers as numbers), for the fields the library keeps. */
+async function exiftool(path: string): Promise<Json> {
+  const p = Bun.spawn(['exiftool', '-n', '-j', '-G0', '-a', path], { stdout: 'pipe', stderr: 'pipe' });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  return (JSON.parse(out) as Json[])[0]!;
+}
+
+/** A COCO photo with the EXIF a camera writes, location included (written by exiftool). */
+async function cameraPhoto(dir: string, name: string, source: string): Promise<string> {
+  const path = join(dir, name);
+  await Bun.write(path, Bun.file(join(COCO, source)));
+  const p = Bun.spawn(
+    [
+      'exiftool',
+      '-q',
+      '-overwrite_original',
+      '-Make=Canon',
+      '-Model=EOS 5D Mark IV',
+      '-LensModel=EF24-70mm f/2.8L II USM',
+      '-ExposureTime=1/125',
+      '-FNumber=2.8',
+      '-FocalLength=50',
+      '-ISO=400',
+      '-DateTimeOriginal=2026:05:04 10:11:12',
+      '-OffsetTimeOriginal=+02:00',
+      '-Orientation#=6',
+      '-GPSLatitude=52.520008',
+      '-GPSLatitudeRef=N',
+      '-GPSLongitude=13.404954',
+      '-GPSLongitudeRef=E',
+      '-GPSAltitude=34.5',
+      '-GPSAltitudeRef=0',
+      path,
+    ],
+    { stdout: 'ignore', stderr: 'inherit' },
+  );
+  expect(await p.exited).toBe(0);
+  return path;
+}
+
+describe('EXIF', () => {
+  test('the fields kept equal what exiftool reads; thumbnails are upright; filters by camera, time, location; sort by taken', async () => {
+    await using dir = await tempDir();
+    const path = await cameraPhoto(dir.path, 'canon.jpg', PHOTOS[10]!);
+    const want = await exiftool(path);
+    const up = await as('ann', '/api/images', {
+      method: 'POST',
+      body: form({ file: [await fileBlob(path, 'image/jpeg'), 'canon.jpg'] }),
+    });
+    expect(up.status).toBe(201);
+    const e = up.body.exif as Json;
+    expect(e).toEqual({
+      taken_at: '2026-05-04T08:11:12.000Z',
+      taken_local: '2026-05-04T10:11:12',
+      taken_offset: want['EXIF:OffsetTimeOriginal'],
+      camera_model: `${want['IFD0:Make'] ?? want['EXIF:Make']} ${want['IFD0:Model'] ?? want['EXIF:Model']}`,
+      make: want['EXIF:Make'],
+      model: want['EXIF:Model'],
+      lens: want['EXIF:LensModel'],
+      exposure_s: want['EXIF:ExposureTime'],
+      f_number: want['EXIF:FNumber'],
+      focal_length_mm: want['EXIF:FocalLength'],
+      iso: want['EXIF:ISO'],
+      orientation: want['EXIF:Orientation'],
+      gps: {
+        lat: expect.closeTo(want['EXIF:GPSLatitude'], 6),
+        lon: expect.closeTo(want['EXIF:GPSLongitude'], 6),
+        alt: want['EXIF:GPSAltitude'],
+      },
+    });
+    // Orientation 6: the stored landscape photo is shown portrait.
+    const source = await sharp(path).metadata();
+    const thumbRes = await fetch(`${app.url}/api/images/${up.body.image_id}/thumbnail`, {
+      headers: { 'x-api-key': keys.ann! },
+    });
+    const thumb = await sharp(new Uint8Array(await thumbRes.arrayBuffer())).metadata();
+    expect([source.width! > source.height!, thumb.height! > thumb.width!]).toEqual([true, true]);
+    const list = async (q: string) => ids((await as('ann', `/api/images?${q}`)).body);
+    expect(await list('camera=canon')).toEqual([up.body.image_id]);
+    expect(await list('has_gps=true')).toEqual([up.body.image_id]);
+    expect(await list('taken_from=2026-05-04T08:00:00Z&taken_to=2026-05-04T09:00:00Z')).toEqual([up.body.image_id]);
+    expect(await list('taken_from=2026-05-05T00:00:00Z')).toEqual([]);
+    expect((await as('ann', '/api/images?sort=taken')).body.items[0].image_id).toBe(up.body.image_id);
+    expect((await as('ann', '/api/images?has_gps=perhaps')).status).toBe(422);
+  }, 60_000);
+
+  test('strip_gps: no coordinate in the stored file, the thumbnail or any answer; the photo stored upright', async () => {
+    await using dir = await tempDir();
+    const path = await cameraPhoto(dir.path, 'canon.jpg', PHOTOS[11]!);
+    await using box = await startAppliance({ images: { strip_gps: true } });
+    const up = (await (
+      await box.api('/api/images', {
+        method: 'POST',
+        body: form({ file: [await fileBlob(path, 'image/jpeg'), 'canon.jpg'] }),
+      })
+    ).json()) as Json;
+    const id = up.image_id as string;
+    const stored = join(dir.path, 'stored.jpg');
+    const thumb = join(dir.path, 'thumb.jpg');
+    await Bun.write(stored, await (await box.api(`/api/images/${id}/file`)).arrayBuffer());
+    await Bun.write(thumb, await (await box.api(`/api/images/${id}/thumbnail`)).arrayBuffer());
+    const gpsTags = (j: Json) => Object.keys(j).filter((k) => /GPS/i.test(k));
+    const answers = JSON.stringify([
+      up,
+      await (await box.api(`/api/images/${id}`)).json(),
+      await (await box.api('/api/images')).json(),
+    ]);
+    const [s, t, src] = [await exiftool(stored), await exiftool(thumb), await sharp(path).metadata()];
+    const meta = await sharp(stored).metadata();
+    expect({
+      stored: gpsTags(s),
+      thumbnail: gpsTags(t),
+      answer: up.exif.gps,
+      coordinate: answers.includes('52.52') || answers.includes('13.40'),
+      // Upright in its pixels: no orientation tag, or 1 (normal).
+      upright: [meta.width, meta.height, s['EXIF:Orientation'] ?? s['IFD0:Orientation'] ?? 1],
+      make: s['EXIF:Make'] ?? s['IFD0:Make'],
+    }).toEqual({
+      stored: [],
+      thumbnail: [],
+      answer: null,
+      coordinate: false,
+      upright: [src.height, src.width, 1],
+      make: 'Canon',
+    });
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 -- Down: owners and privacy (every image is the whole box's again), and the queue of deletes for the
 -- bucket (those not done yet are not done).
--- drops column: images.owner, images.private
+-- drops column: images.owner, images.private, images.exif
 -- DuckDB cannot drop a column of a table that has an index, nor drop and make an index of one name
 -- in one transaction: the indexes go first, then the table is rebuilt without the columns, with
 -- its indexes again, in a second transaction. Each step can be run again.

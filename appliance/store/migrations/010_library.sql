@@ -5,6 +5,9 @@
 ALTER TABLE images ADD COLUMN owner VARCHAR;
 ALTER TABLE images ADD COLUMN private BOOLEAN;
 UPDATE images SET owner = 'box', private = false;
+-- The EXIF the library keeps (camera, lens, exposure, focal length, ISO, capture time with its
+-- offset, orientation, location), as JSON; NULL for images registered before.
+ALTER TABLE images ADD COLUMN exif JSON;
 
 -- Deletes that must reach the bucket: an image deleted here has its objects deleted there too,
 -- queued durably like uploads (an offline box deletes them when the bucket is back).
