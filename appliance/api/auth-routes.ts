@@ -197,7 +197,7 @@ export const authRoutes = (d: AuthRouteDeps) => {
           u && d.library
             ? { used_bytes: (await d.library.usage([u.id])).get(u.id) ?? 0, quota_bytes: d.library.quota(u) }
             : null;
-        return { subject: id.subject, kind: id.kind, role: id.role, scopes: id.scopes, library };
+        return { subject: id.subject, kind: id.kind, role: id.role, scopes: id.scopes, user_id: id.userId, library };
       },
       {
         detail: {

@@ -59,7 +59,7 @@ export interface Filters {
 }
 
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
-  width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at, owner, private`;
+  width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at, owner, private, CAST(exif AS VARCHAR) AS exif`;
 
 /** Whether the filters can leave an image out (a search then asks the index for more candidates). */
 export const narrows = (f: Filters): boolean =>

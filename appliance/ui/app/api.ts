@@ -10,6 +10,9 @@ export interface Me {
   kind: string | null;
   role: 'viewer' | 'operator' | 'admin' | null;
   scopes: string[];
+  /** The signed-in user's id (whose images are theirs), and their library against its quota. */
+  user_id?: string | null;
+  library?: { used_bytes: number; quota_bytes: number | null } | null;
 }
 
 export class ApiError extends Error {

@@ -1,24 +1,26 @@
 /**
  * @module Explore: the image library as a grid grouped by day (pages load as you scroll; off-screen
- * days are not laid out), drag-and-drop upload of many files with per-file progress and errors,
- * search by dropping a photo (scores and a threshold), tag filter, delete for operators.
+ * days are not laid out), drag-and-drop upload of many files with per-file progress and errors
+ * (private if asked) and the quota they count against, search by dropping a photo (scores and a
+ * threshold), filters (tag, mine, private, sorted by taken or added), a photo's pane to edit it in
+ * place with its EXIF, a selection to tag or make private at once, delete for operators.
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, sendJson } from '../api';
 import { ApiImage, Card, ErrorLine } from '../components/ui';
+import { type LibraryImage, PhotoPane } from '../components/photo-pane';
 import { useSession } from '../session';
 import { messageOf, uploadFile } from '../upload';
 import { type Hit, Hits } from './event';
 
-interface ImageView {
-  image_id: string;
-  name: string | null;
-  file_name: string | null;
-  tags: string[];
-  created_at: string;
-  width: number;
-  height: number;
+type ImageView = LibraryImage;
+
+interface Filters {
+  tag: string;
+  mine: boolean;
+  privateOnly: boolean;
+  sort: 'uploaded' | 'taken';
 }
 
 interface Upload {
@@ -30,7 +32,7 @@ interface Upload {
 
 const PAGE = 100;
 
-function useLibrary(tag: string, version: number) {
+function useLibrary(f: Filters, version: number) {
   const [items, setItems] = useState<ImageView[]>([]);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -39,8 +41,10 @@ function useLibrary(tag: string, version: number) {
     if (loading.current) return;
     loading.current = true;
     try {
-      const qs = new URLSearchParams({ page: String(page), limit: String(PAGE) });
-      if (tag) qs.set('tag', tag);
+      const qs = new URLSearchParams({ page: String(page), limit: String(PAGE), sort: f.sort });
+      if (f.tag) qs.set('tag', f.tag);
+      if (f.mine) qs.set('owner', 'mine');
+      if (f.privateOnly) qs.set('private', 'true');
       const res = await api(`api/images?${qs}`);
       if (!res.ok) throw new Error(`the library did not load (HTTP ${res.status})`);
       const r = (await res.json()) as { items: ImageView[]; total: number };
@@ -54,11 +58,18 @@ function useLibrary(tag: string, version: number) {
   };
   useEffect(() => {
     void load(1);
-  }, [tag, version]);
+  }, [f.tag, f.mine, f.privateOnly, f.sort, version]);
   const more = () => {
     if (total !== null && items.length < total) void load(Math.floor(items.length / PAGE) + 1);
   };
-  return { items, total, error, more, remove: (id: string) => setItems((xs) => xs.filter((x) => x.image_id !== id)) };
+  return {
+    items,
+    total,
+    error,
+    more,
+    remove: (id: string) => setItems((xs) => xs.filter((x) => x.image_id !== id)),
+    replace: (im: ImageView) => setItems((xs) => xs.map((x) => (x.image_id === im.image_id ? im : x))),
+  };
 }
 
 /** A drop target that is also a file picker (keyboard and touch). */
@@ -91,14 +102,40 @@ function DropZone(p: {
   );
 }
 
+const mb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
+
+/** What the signed-in user's library stores against their quota. */
+function QuotaBar(p: { used: number; quota: number | null }) {
+  if (p.quota === null) return <p class="muted quota">{mb(p.used)} stored · no quota</p>;
+  const share = Math.min(1, p.used / Math.max(1, p.quota));
+  return (
+    <div class={`quota ${share >= 0.9 ? 'warn' : ''}`}>
+      <progress max={1} value={share} aria-label="Storage used of your quota" />
+      <span>
+        {mb(p.used)} of {mb(p.quota)}
+      </span>
+    </div>
+  );
+}
+
 const dayOf = (iso: string) =>
   new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
 
 export function Explore() {
-  const { can } = useSession();
-  const [tag, setTag] = useState('');
+  const { can, me } = useSession();
+  const [filters, setFilters] = useState<Filters>({ tag: '', mine: false, privateOnly: false, sort: 'uploaded' });
   const [version, setVersion] = useState(0);
-  const lib = useLibrary(tag, version);
+  const lib = useLibrary(filters, version);
+  const [library, setLibrary] = useState(me.library ?? null);
+  const [asPrivate, setAsPrivate] = useState(false);
+  const [open, setOpen] = useState<ImageView | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkError, setBulkError] = useState<string | null>(null);
+  const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
+  const refreshQuota = async () => {
+    const r = await api('api/auth/me');
+    if (r.ok) setLibrary(((await r.json()) as { library: typeof library }).library);
+  };
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [hits, setHits] = useState<Hit[] | null>(null);
   const [threshold, setThreshold] = useState(0.5);
@@ -124,12 +161,33 @@ export function Explore() {
         const form = new FormData();
         form.append('file', f, f.name);
         form.append('name', f.name.replace(/\.[^.]+$/, ''));
+        if (asPrivate) form.append('private', 'true');
         const r = await uploadFile('api/images', form, (p) => set(i, { progress: p }));
         set(i, r.ok ? { state: 'done', progress: 1 } : { state: 'failed', message: messageOf(r) });
       }),
     );
     setVersion((v) => v + 1);
+    void refreshQuota();
   };
+
+  /** Tag, or make private or shared, every selected photo at once. */
+  const bulk = async (change: Record<string, unknown>) => {
+    try {
+      await sendJson('api/images', 'PATCH', { ids: [...selected], ...change });
+      setBulkError(null);
+      setSelected(new Set());
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setBulkError((e as Error).message);
+    }
+  };
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
 
   const search = async (file: File) => {
     setSearchError(null);
@@ -145,7 +203,11 @@ export function Explore() {
   const remove = async (id: string) => {
     if (!confirm('Delete this image?')) return;
     const res = await api(`api/images/${id}`, { method: 'DELETE' });
-    if (res.ok) lib.remove(id);
+    if (res.ok) {
+      lib.remove(id);
+      if (open?.image_id === id) setOpen(null);
+      void refreshQuota();
+    }
   };
 
   const groups = new Map<string, ImageView[]>();
@@ -161,6 +223,11 @@ export function Explore() {
             <DropZone label="Photos to upload" multiple onFiles={(fs) => void upload(fs)}>
               Drop photos here, or choose
             </DropZone>
+            <label class="check">
+              <input type="checkbox" checked={asPrivate} onChange={() => setAsPrivate((v) => !v)} />
+              Upload as private (only you and admins see them)
+            </label>
+            {library && <QuotaBar used={library.used_bytes} quota={library.quota_bytes} />}
             <ul class="uploads" aria-live="polite">
               {uploads.map((u, i) => (
                 <li key={`${u.name}-${i}`} data-state={u.state}>
@@ -208,18 +275,107 @@ export function Explore() {
         <h2>Library {lib.total !== null && <small>({lib.total})</small>}</h2>
         <label>
           Tag
-          <input value={tag} onChange={(e) => setTag((e.target as HTMLInputElement).value.trim())} placeholder="all" />
+          <input
+            value={filters.tag}
+            onChange={(e) => set({ tag: (e.target as HTMLInputElement).value.trim() })}
+            placeholder="all"
+          />
+        </label>
+        {me.user_id && (
+          <label class="check">
+            <input type="checkbox" checked={filters.mine} onChange={() => set({ mine: !filters.mine })} />
+            Mine
+          </label>
+        )}
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={filters.privateOnly}
+            onChange={() => set({ privateOnly: !filters.privateOnly })}
+          />
+          Private only
+        </label>
+        <label>
+          Sort
+          <select
+            value={filters.sort}
+            onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value as Filters['sort'] })}
+          >
+            <option value="uploaded">newest added</option>
+            <option value="taken">newest taken</option>
+          </select>
         </label>
       </div>
+      {selected.size > 0 && (
+        <form
+          class="bulk"
+          aria-label="Change the selected photos"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const t = String(new FormData(e.target as HTMLFormElement).get('tag') ?? '').trim();
+            if (t) void bulk({ add_tags: [t] });
+          }}
+        >
+          <strong>{selected.size} selected</strong>
+          <input name="tag" placeholder="tag" aria-label="Tag to add" />
+          <button type="submit">Add tag</button>
+          <button type="button" class="ghost" onClick={() => void bulk({ private: true })}>
+            Make private
+          </button>
+          <button type="button" class="ghost" onClick={() => void bulk({ private: false })}>
+            Make shared
+          </button>
+          <button type="button" class="ghost" onClick={() => setSelected(new Set())}>
+            Clear
+          </button>
+          <ErrorLine error={bulkError} />
+        </form>
+      )}
+      {open && (
+        <PhotoPane
+          image={open}
+          mine={!!me.user_id && open.owner === me.user_id}
+          canEdit={can('images:write')}
+          onSaved={(im) => {
+            lib.replace(im);
+            setOpen(im);
+          }}
+          onClose={() => setOpen(null)}
+        />
+      )}
       <ErrorLine error={lib.error} />
       {[...groups].map(([day, ims]) => (
         <section key={day} class="day">
           <h3>{day}</h3>
           <ul class="tiles">
             {ims.map((im) => (
-              <li key={im.image_id} class="tile" data-image={im.image_id}>
-                <ApiImage path={`api/images/${im.image_id}/thumbnail`} alt={im.name ?? im.file_name ?? ''} />
-                <span class="tile-name">{im.name ?? im.file_name}</span>
+              <li
+                key={im.image_id}
+                class={`tile ${selected.has(im.image_id) ? 'selected' : ''}`}
+                data-image={im.image_id}
+                data-private={im.private ? 'true' : undefined}
+              >
+                <button
+                  type="button"
+                  class="tile-open"
+                  onClick={() => setOpen(im)}
+                  aria-label={`Open ${im.name ?? im.file_name ?? 'photo'}`}
+                >
+                  <ApiImage path={`api/images/${im.image_id}/thumbnail`} alt={im.name ?? im.file_name ?? ''} />
+                </button>
+                <span class="tile-name">
+                  {im.private && <span class="badge mute lock">private</span>}
+                  {im.name ?? im.file_name}
+                </span>
+                {can('images:write') && (
+                  <input
+                    type="checkbox"
+                    class="tile-select"
+                    checked={selected.has(im.image_id)}
+                    onChange={() => toggle(im.image_id)}
+                    aria-label={`Select ${im.name ?? 'photo'}`}
+                  />
+                )}
                 {can('images:write') && (
                   <button
                     type="button"
