@@ -5,20 +5,7 @@
 import { useState } from 'preact/hooks';
 import { sendJson } from '../api';
 import { ApiImage, ErrorLine, when } from './ui';
-
-export interface Exif {
-  taken_at: string | null;
-  taken_local: string | null;
-  taken_offset: string | null;
-  camera_model: string | null;
-  lens: string | null;
-  exposure_s: number | null;
-  f_number: number | null;
-  focal_length_mm: number | null;
-  iso: number | null;
-  orientation: number | null;
-  gps: { lat: number; lon: number; alt: number | null } | null;
-}
+import type { Exif } from '../../../contracts/images';
 
 export interface LibraryImage {
   image_id: string;
