@@ -143,7 +143,14 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     )
     .use(usersApi({ users: rt.users, sessions: rt.sessions, keys: rt.keys, library }))
     .use(
-      imagesApi({ images: rt.images, maxUploadBytes: c.max_upload_bytes, baseUrl, remoteUrls, authRequired: c.auth }),
+      imagesApi({
+        images: rt.images,
+        maxUploadBytes: c.max_upload_bytes,
+        baseUrl,
+        remoteUrls,
+        authRequired: c.auth,
+        nameOf: (owner) => rt.users.byId(owner)?.name ?? owner,
+      }),
     )
     .use(
       searchApi({

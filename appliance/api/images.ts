@@ -6,7 +6,7 @@
 import { Elysia, t } from 'elysia';
 import type { ImageService } from '../images/service';
 import { AppError } from '../shared/errors';
-import { ImageView, imageView, parseDate, parseTags, type RemoteUrls } from './views';
+import { ImageView, imageView, parseDate, parseTags, type NameOf, type RemoteUrls } from './views';
 import { ownerOf, viewerOf } from './auth';
 import type { Filters, ImageChange } from '../store/images';
 
@@ -18,6 +18,8 @@ export interface ImagesDeps {
   remoteUrls: (storageKeys: string[]) => Promise<RemoteUrls>;
   /** api.auth: without it every caller sees everything. */
   authRequired: boolean;
+  /** An owner's user name. */
+  nameOf?: NameOf;
 }
 
 const bool = (v: unknown, field: string): boolean | undefined => {
@@ -126,7 +128,7 @@ export const imagesApi = (d: ImagesDeps) =>
           private: bool(body.private, 'private') ?? false,
         });
         set.status = 201;
-        return imageView(row, d.baseUrl(request));
+        return imageView(row, d.baseUrl(request), undefined, d.nameOf);
       },
       {
         type: 'multipart/form-data',
@@ -169,7 +171,7 @@ export const imagesApi = (d: ImagesDeps) =>
           query.sort === 'taken' ? 'taken' : 'uploaded',
         );
         const remote = await d.remoteUrls(items.map((r) => r.storage_key));
-        return { items: items.map((r) => imageView(r, d.baseUrl(request), remote)), page, limit, total };
+        return { items: items.map((r) => imageView(r, d.baseUrl(request), remote, d.nameOf)), page, limit, total };
       },
       {
         query: t.Object({
@@ -200,7 +202,7 @@ export const imagesApi = (d: ImagesDeps) =>
       '/:id',
       async ({ params, request }) => {
         const row = await d.images.get(params.id, viewerOf(request, d.authRequired));
-        return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]));
+        return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]), d.nameOf);
       },
       {
         response: ImageView,
@@ -236,7 +238,7 @@ export const imagesApi = (d: ImagesDeps) =>
           'private',
         ]);
         const row = await d.images.change(params.id, change, viewer);
-        return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]));
+        return imageView(row, d.baseUrl(request), await d.remoteUrls([row.storage_key]), d.nameOf);
       },
       {
         parse: 'none',

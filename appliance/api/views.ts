@@ -24,6 +24,7 @@ export const ImageView = t.Object({
   created_at: t.String(),
   updated_at: t.String(),
   owner: t.String({ description: "A user's id, or `box` for the box's own images." }),
+  owner_name: t.String({ description: "The owner's user name (`box`, or an id whose user is gone)." }),
   private: t.Boolean({ description: 'Seen only by its owner and admins.' }),
   exif: t.Nullable(
     t.Object(
@@ -66,7 +67,15 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 /** Presigned bucket URLs by local storage key, for images already uploaded (empty when sync is off). */
 export type RemoteUrls = Map<string, string>;
 
-export function imageView(r: ImageRow, base: string, remote: RemoteUrls = new Map()): ImageView {
+/** A user's name by id (the owner of an image); an unknown id is shown as it is. */
+export type NameOf = (owner: string) => string;
+
+export function imageView(
+  r: ImageRow,
+  base: string,
+  remote: RemoteUrls = new Map(),
+  nameOf: NameOf = (o) => o,
+): ImageView {
   return {
     image_id: r.id,
     image_url: remote.get(r.storage_key) ?? `${base}/api/images/${r.id}/file`,
@@ -85,6 +94,7 @@ export function imageView(r: ImageRow, base: string, remote: RemoteUrls = new Ma
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
     owner: r.owner,
+    owner_name: nameOf(r.owner),
     private: r.private,
     exif: r.exif ? JSON.parse(r.exif) : null,
   };

@@ -60,7 +60,12 @@ describe('photo library', () => {
     const a = await upload('ann', PHOTOS[0]!, { private: 'true', name: 'ann secret', tags: 'family' });
     const b = await upload('ann', PHOTOS[1]!, { name: 'ann shared', tags: 'family' });
     const c = await upload('bob', PHOTOS[2]!, { name: 'bob shared' });
-    expect([a.status, a.body.private, a.body.owner]).toEqual([201, true, app.rt.users.byName('ann')!.id]);
+    expect([a.status, a.body.private, a.body.owner, a.body.owner_name]).toEqual([
+      201,
+      true,
+      app.rt.users.byName('ann')!.id,
+      'ann',
+    ]);
     annPrivate = a.body.image_id;
     annShared = b.body.image_id;
     bobShared = c.body.image_id;

@@ -17,6 +17,7 @@ export interface LibraryImage {
   width: number;
   height: number;
   owner: string;
+  owner_name: string;
   private: boolean;
   size_bytes: number;
   exif: Exif | null;
@@ -90,7 +91,7 @@ export function PhotoPane(p: {
       <ApiImage path={`api/images/${im.image_id}/file`} alt={im.name ?? ''} class="photo-large" />
       <p class="muted">
         {im.width} × {im.height} · {(im.size_bytes / 1e6).toFixed(1)} MB · added {when(im.created_at)} ·{' '}
-        {im.owner === 'box' ? 'the box’s' : p.mine ? 'yours' : 'another user’s'}
+        {im.owner === 'box' ? 'the box’s' : p.mine ? 'yours' : `${im.owner_name}’s`}
         {im.private ? ' · private' : ''}
       </p>
       {p.canEdit ? (
