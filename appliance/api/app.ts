@@ -192,7 +192,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
       }),
     )
     .use(analyticsApi(rt.analytics))
-    .use(eventsApi(rt.db, baseUrl))
+    .use(eventsApi(rt.db, baseUrl, c.auth))
     .use(publishApi(rt))
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))

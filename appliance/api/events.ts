@@ -5,8 +5,18 @@ import { getEvent, listEvents } from '../store/results';
 import { eventView } from '../publish/envelope';
 import { AppError } from '../shared/errors';
 import { parseDate } from './views';
+import { hiddenFrom } from '../store/images';
+import type { EventRow } from '../contracts/results';
+import { viewerOf } from './auth';
 
-export const eventsApi = (db: Db, baseUrl: (r: Request) => string) =>
+/** Events as `req`'s caller may see them: the snapshot of a private image of someone else is left out. */
+async function visibleTo(db: Db, req: Request, authRequired: boolean, rows: EventRow[]): Promise<EventRow[]> {
+  const ids = [...new Set(rows.flatMap((r) => (r.image_id ? [r.image_id] : [])))];
+  const hidden = await hiddenFrom(db, ids, viewerOf(req, authRequired));
+  return rows.map((r) => (r.image_id && hidden.has(r.image_id) ? { ...r, image_id: null, snapshot_key: null } : r));
+}
+
+export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired = true) =>
   new Elysia({ name: 'api-events', prefix: '/api/events', detail: { tags: ['events'] } })
     .get(
       '/',
@@ -27,7 +37,8 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string) =>
           page,
           limit,
         );
-        return { items: items.map((r) => eventView(r, baseUrl(request))), page, limit, total };
+        const shown = await visibleTo(db, request, authRequired, items);
+        return { items: shown.map((r) => eventView(r, baseUrl(request))), page, limit, total };
       },
       {
         query: t.Object({
@@ -49,7 +60,7 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string) =>
       async ({ params, request }) => {
         const r = await getEvent(db, params.id);
         if (!r) throw new AppError('not_found', `event ${params.id} not found`);
-        return eventView(r, baseUrl(request));
+        return eventView((await visibleTo(db, request, authRequired, [r]))[0]!, baseUrl(request));
       },
       { detail: { summary: 'One event with its snapshot URL' } },
     );

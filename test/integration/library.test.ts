@@ -187,6 +187,39 @@ describe('photo library', () => {
   }, 60_000);
 });
 
+test('an event whose snapshot was made private shows it to admins only', async () => {
+  const snap = await app.rt.images.register({
+    data: new Uint8Array(await Bun.file(join(COCO, PHOTOS[30]!)).arrayBuffer()),
+    fileName: 'snap.jpg',
+    name: null,
+    description: null,
+    tags: ['snapshot'],
+    origin: { kind: 'snapshot', stream: 'door', eventId: 'e1' },
+  });
+  await app.rt.sink.event({
+    id: Bun.randomUUIDv7(),
+    sessionId: Bun.randomUUIDv7(),
+    revision: null,
+    stream: 'door',
+    timestamp: new Date(),
+    event: { type: 'enter', zone: 'door', trackId: 1, label: 'person', ts: 0 },
+    snapshotKey: snap.storage_key,
+    imageId: snap.id,
+  });
+  await app.rt.sink.flush();
+  const snapshotOf = async (who: string) => {
+    const e = (await as(who, '/api/events?stream=door')).body.items[0] as Json;
+    const one = (await as(who, `/api/events/${e.id}`)).body;
+    return [e.image_id, e.snapshot_url !== null, one.image_id];
+  };
+  expect(await snapshotOf('bob')).toEqual([snap.id, true, snap.id]);
+  expect((await patch('ada', `/api/images/${snap.id}`, { private: true })).status).toBe(200);
+  expect({ bob: await snapshotOf('bob'), ada: await snapshotOf('ada') }).toEqual({
+    bob: [null, false, null],
+    ada: [snap.id, true, snap.id],
+  });
+});
+
 describe('EXIF', () => {
   test('the fields kept equal what exiftool reads; thumbnails are upright; filters by camera, time, location; sort by taken', async () => {
     await using dir = await tempDir();
