@@ -179,8 +179,11 @@ export class Users {
   }
 }
 
-/** A user's storage quota in bytes: theirs if an admin set one, else the box's default (0: none). */
+/**
+ * A user's storage quota in bytes: theirs if an admin set one (null: none; 0: nothing may be
+ * stored), else the box's default (where 0 means none).
+ */
 export function quotaOf(u: Pick<UserRecord, 'quota_bytes'> | null, dflt: number): number | null {
-  const q = u?.quota_bytes === undefined ? dflt : u.quota_bytes;
-  return q ? q : null;
+  if (u && u.quota_bytes !== undefined) return u.quota_bytes;
+  return dflt ? dflt : null;
 }

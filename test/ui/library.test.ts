@@ -29,6 +29,7 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   app = await startAppliance({});
   dir = await tempDir();
+  await app.rt.users.create('ada', 'admin', 'ada password 1');
   for (const name of ['ann', 'bob']) {
     const u = await app.rt.users.create(name, 'operator', `${name} password 1`);
     keys[name] = await app.rt.keys.create(`k-${name}`, { user_id: u.id });
@@ -134,6 +135,26 @@ describe('photo library pages', () => {
     );
     expect(tags.every((t: string[]) => t.includes('trip'))).toBe(true);
     expect((await api('bob', '/api/images')).items.map((i: Json) => i.image_id)).toEqual([ids.bobs]);
+  }, 60_000);
+
+  test('an admin sees each library against its quota in System and sets one', async () => {
+    const ada = await signIn('ada');
+    await ada.goto(`${app.url}/system`);
+    await ada.waitForSelector('form[aria-label="Library quota of bob"]');
+    const shown = await ada.textContent('form[aria-label="Library quota of bob"]');
+    await ada.fill('input[aria-label="Quota of bob in GB"]', '0.01');
+    await ada.click('form[aria-label="Library quota of bob"] button');
+    await ada.waitForFunction(`document.querySelector('input[aria-label="Quota of bob in GB"]')?.value === '0.01'`);
+    await shot(ada, 'library-quota-admin');
+    const bob = (
+      (await (await fetch(`${app.url}/api/users`, { headers: { 'x-api-key': await adminKey() } })).json()) as Json
+    ).items.find((u: Json) => u.name === 'bob');
+    expect([shown?.includes('of'), bob.quota_bytes]).toEqual([true, 10_000_000]);
     expect(pages.flatMap((p) => p.problems)).toEqual([]);
   }, 60_000);
 });
+
+async function adminKey(): Promise<string> {
+  keys.ada ??= await app.rt.keys.create('k-ada', { user_id: app.rt.users.byName('ada')!.id });
+  return keys.ada;
+}

@@ -243,6 +243,45 @@ interface User {
   name: string;
   role: string;
   created_at: string;
+  /** Their photo library: bytes of originals stored, and the quota (null: none). */
+  used_bytes: number;
+  quota_bytes: number | null;
+}
+
+/** A user's library against its quota, and a field to change the quota (GB; empty: no quota). */
+function QuotaCell(p: { user: User; act: (fn: () => Promise<unknown>) => void }) {
+  const u = p.user;
+  const gb = (n: number) => (n / 1e9).toFixed(2);
+  return (
+    <form
+      class="quota-cell"
+      aria-label={`Library quota of ${u.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const v = String(new FormData(e.target as HTMLFormElement).get('quota') ?? '').trim();
+        p.act(() =>
+          sendJson(`api/users/${u.name}`, 'PATCH', { quota_bytes: v === '' ? null : Math.round(Number(v) * 1e9) }),
+        );
+      }}
+    >
+      <span class={u.quota_bytes !== null && u.used_bytes > u.quota_bytes ? 'error' : 'muted'}>
+        {u.used_bytes < 1e9 ? `${(u.used_bytes / 1e6).toFixed(1)} MB` : `${gb(u.used_bytes)} GB`} of
+      </span>
+      <input
+        name="quota"
+        type="number"
+        min={0}
+        step={0.01}
+        defaultValue={u.quota_bytes === null ? '' : gb(u.quota_bytes)}
+        placeholder="no quota"
+        aria-label={`Quota of ${u.name} in GB`}
+      />
+      <span class="muted">GB</span>
+      <button type="submit" class="ghost">
+        Set
+      </button>
+    </form>
+  );
 }
 interface Key {
   id: string;
@@ -321,6 +360,9 @@ function Users() {
                     <option key={r}>{r}</option>
                   ))}
                 </select>
+              </td>
+              <td>
+                <QuotaCell user={u} act={(fn) => void act(fn)} />
               </td>
               <td>
                 <button
