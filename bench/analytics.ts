@@ -14,7 +14,7 @@ import { rebuild } from '../appliance/store/analytics';
 import { Analytics } from '../appliance/analytics/service';
 import { createLogger } from '../appliance/shared/log';
 import { startAppliance, stream, tempDir, VIDEOS, waitFor } from '../test/helpers/fixtures';
-import { median, ms, percentile, row } from './lib/stats';
+import { median, ms, percentile, row, timeEach } from './lib/stats';
 
 const STREAMS = 10;
 const CLASSES = 20;
@@ -34,15 +34,8 @@ const dayRows = (first: number, days: number, offset: number) => `
     0.8, 0, 0, 1, 1, d * 10000 + t, NULL
   FROM range(${STREAMS}) a(s), range(${first}, ${first + days}) b(d), range(${TRACKS_PER_DAY}) c(t), range(10) e(k)`;
 
-async function timed(fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
+/** RUNS timings of fn, one after another. */
+const timed = (fn: () => Promise<unknown>) => timeEach(Array.from({ length: RUNS }), fn);
 
 async function syntheticYear(): Promise<string[]> {
   await using dir = await tempDir('fovea-bench-');

@@ -93,10 +93,6 @@ export class Analytics {
     return this.periodic.stop();
   }
 
-  get basis(): Basis {
-    return this.d.basis;
-  }
-
   /** Bring the daily rows of every changed day up to date; the number of days recomputed. */
   refresh(): Promise<number> {
     return refresh(this.d.db, this.d.basis);
@@ -141,10 +137,12 @@ export class Analytics {
   }
 
   private async known(input: SessionInput) {
-    return {
-      streams: new Set([...this.d.streams(), ...(await countedStreams(this.d.db))]),
-      runs: await this.d.runsExisting(runsNamed(input)),
-    };
+    return { streams: await this.knownStreams(), runs: await this.d.runsExisting(runsNamed(input)) };
+  }
+
+  /** Streams configured now or with counts (a session or view may name one no longer configured). */
+  private async knownStreams(): Promise<Set<string>> {
+    return new Set([...this.d.streams(), ...(await countedStreams(this.d.db))]);
   }
 
   // Views
@@ -268,8 +266,7 @@ export class Analytics {
     }
     const range = rangeOf(q, { timeZone, now: this.now(), defaultDays, maxDays });
     if (!q.stream) return { pairs: null, ...range };
-    const known = new Set([...this.d.streams(), ...(await countedStreams(this.d.db))]);
-    if (!known.has(q.stream) && !q.stream.startsWith('run:'))
+    if (!(await this.knownStreams()).has(q.stream) && !q.stream.startsWith('run:'))
       throw new AppError('validation_failed', `no stream '${q.stream}' on this box`, { details: { field: 'stream' } });
     return { pairs: [{ stream: q.stream, zone: q.zone ?? '' }], ...range };
   }

@@ -9,7 +9,7 @@ import type { Analytics, ViewQuery } from '../analytics/service';
 import type { AnalysisSession, SessionInput } from '../contracts/analytics';
 import { ABUNDANCES, csv, INTERVALS, METRICS } from '../analytics/model';
 import { identityOf } from './auth';
-import { AppError } from '../shared/errors';
+import { jsonBody } from './views';
 
 const viewQuery = {
   session: t.Optional(
@@ -33,15 +33,7 @@ const csvResponse = (name: string, text: string) =>
     headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` },
   });
 
-const readBody = async (request: Request): Promise<SessionInput> => {
-  const type = request.headers.get('content-type') ?? '';
-  if (!type.startsWith('application/json')) throw new AppError('unsupported_media_type', 'send application/json');
-  try {
-    return (await request.json()) as SessionInput;
-  } catch {
-    throw new AppError('validation_failed', 'the body is not valid JSON');
-  }
-};
+const readBody = async (request: Request) => (await jsonBody(request)) as SessionInput;
 
 /** A session as the caller may see it: the owner only for someone signed in. */
 const sessionFor = (request: Request, s: AnalysisSession) => (identityOf(request) ? s : { ...s, owner: null });

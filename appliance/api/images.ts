@@ -6,7 +6,7 @@
 import { Elysia, t } from 'elysia';
 import type { ImageService } from '../images/service';
 import { AppError } from '../shared/errors';
-import { ImageView, imageView, parseDate, parseTags, type NameOf, type RemoteUrls } from './views';
+import { ImageView, imageView, jsonBody, parseDate, parseTags, type NameOf, type RemoteUrls } from './views';
 import { ownerOf, viewerOf } from './auth';
 import type { Filters, ImageChange } from '../store/images';
 
@@ -68,16 +68,6 @@ export function changeOf(body: unknown, allowed: readonly string[]): ImageChange
   for (const k of Object.keys(c) as Array<keyof ImageChange>) if (c[k] === undefined) delete c[k];
   if (!Object.keys(c).length) throw new AppError('validation_failed', 'nothing to change');
   return c;
-}
-
-async function jsonBody(request: Request): Promise<unknown> {
-  if (!(request.headers.get('content-type') ?? '').startsWith('application/json'))
-    throw new AppError('unsupported_media_type', 'send application/json');
-  try {
-    return await request.json();
-  } catch {
-    throw new AppError('validation_failed', 'the body is not valid JSON');
-  }
 }
 
 const Tags = t.Optional(

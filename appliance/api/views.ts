@@ -136,3 +136,14 @@ export function parseDate(raw: string | undefined, field: string): Date | undefi
   if (Number.isNaN(d.getTime())) throw new AppError('validation_failed', `${field}: '${raw}' is not an ISO 8601 date`);
   return d;
 }
+
+/** A JSON request body, or a clear error: another content type is 415, JSON that does not parse 422. */
+export async function jsonBody(request: Request): Promise<unknown> {
+  if (!(request.headers.get('content-type') ?? '').startsWith('application/json'))
+    throw new AppError('unsupported_media_type', 'send application/json');
+  try {
+    return await request.json();
+  } catch {
+    throw new AppError('validation_failed', 'the body is not valid JSON');
+  }
+}

@@ -123,7 +123,7 @@ export class ImageService {
     let data = u.data;
     if (this.limits.stripGps && exif.gps) {
       // The location goes before anything is stored: not in the file, the thumbnail or any answer.
-      data = await this.imaging.withoutLocation(u.data, this.limits.maxPixels);
+      data = await this.imaging.withoutLocation(u.data, this.limits.maxPixels, exif);
       exif = { ...exif, gps: null, orientation: exif.orientation === null ? null : 1 };
     }
     const release = await this.reserve(owner, data.byteLength);

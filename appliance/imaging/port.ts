@@ -57,8 +57,8 @@ export interface Imaging {
   centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb>;
   /** EXIF capture time and camera model, when the file has them; never fails. */
   readExif(data: Uint8Array): Promise<Exif>;
-  /** The photo again without its location: upright, re-encoded in its format, with no EXIF but make and model. */
-  withoutLocation(data: Uint8Array, maxPixels: number): Promise<Uint8Array>;
+  /** The photo again without its location: upright, re-encoded in its format, with no EXIF but `exif`'s make and model. */
+  withoutLocation(data: Uint8Array, maxPixels: number, exif: Pick<Exif, 'make' | 'model'>): Promise<Uint8Array>;
   /** JPEG of the region `crop` of a raw frame with one labelled box drawn (box in frame pixels). */
   snapshotJpeg(img: RawImage, crop: Region, box: [number, number, number, number], label: string): Promise<Uint8Array>;
   /** JPEG of the region `crop` of a raw frame with labelled boxes drawn (none: the picture alone). */

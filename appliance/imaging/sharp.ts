@@ -158,10 +158,13 @@ async function readExif(data: Uint8Array): Promise<Exif> {
   }
 }
 
-async function withoutLocation(data: Uint8Array, maxPixels: number): Promise<Uint8Array> {
+async function withoutLocation(
+  data: Uint8Array,
+  maxPixels: number,
+  e: Pick<Exif, 'make' | 'model'>,
+): Promise<Uint8Array> {
   const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels });
   const meta = await img.metadata();
-  const e = await readExif(data);
   // Upright in the pixels (the orientation tag goes with the rest); make and model stay.
   const out = img.rotate().withExif({ IFD0: { ...(e.make && { Make: e.make }), ...(e.model && { Model: e.model }) } });
   const encoded =

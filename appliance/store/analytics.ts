@@ -140,31 +140,29 @@ export async function refresh(db: Db, basis: Basis): Promise<number> {
 }
 
 async function recompute(tx: Sql, basis: Basis): Promise<number> {
-  {
-    const dirty = await tx.all<{ stream: string; days: string[]; first: string; last: string }>(
-      `SELECT stream, list(DISTINCT strftime(d, '%Y-%m-%d')) AS days, strftime(min(d), '%Y-%m-%d') AS first,
-         strftime(max(d), '%Y-%m-%d') AS last FROM (
-         SELECT stream, day AS d FROM analytics_dirty UNION SELECT stream, day + 1 FROM analytics_dirty) GROUP BY stream`,
+  const dirty = await tx.all<{ stream: string; days: string[]; first: string; last: string }>(
+    `SELECT stream, list(DISTINCT strftime(d, '%Y-%m-%d')) AS days, strftime(min(d), '%Y-%m-%d') AS first,
+       strftime(max(d), '%Y-%m-%d') AS last FROM (
+       SELECT stream, day AS d FROM analytics_dirty UNION SELECT stream, day + 1 FROM analytics_dirty) GROUP BY stream`,
+  );
+  let n = 0;
+  for (const { stream, days, first, last } of dirty) {
+    await tx.run('DELETE FROM analytics_daily WHERE stream = $1 AND list_contains(CAST($2 AS DATE[]), day)', [
+      stream,
+      days,
+    ]);
+    await tx.run(
+      `INSERT INTO analytics_daily
+       SELECT CAST(hour AS DATE) AS day, stream, zone, label, sum(detections), count(DISTINCT (session_id, track)),
+         count(*) FILTER (WHERE event_start), min(first_ts), max(last_ts), now()
+       FROM (${flagged(basis, 'stream = $1', '$3', '$4')}) WHERE list_contains(CAST($2 AS DATE[]), CAST(hour AS DATE))
+       GROUP BY ALL`,
+      [stream, days, first, last],
     );
-    let n = 0;
-    for (const { stream, days, first, last } of dirty) {
-      await tx.run('DELETE FROM analytics_daily WHERE stream = $1 AND list_contains(CAST($2 AS DATE[]), day)', [
-        stream,
-        days,
-      ]);
-      await tx.run(
-        `INSERT INTO analytics_daily
-         SELECT CAST(hour AS DATE) AS day, stream, zone, label, sum(detections), count(DISTINCT (session_id, track)),
-           count(*) FILTER (WHERE event_start), min(first_ts), max(last_ts), now()
-         FROM (${flagged(basis, 'stream = $1', '$3', '$4')}) WHERE list_contains(CAST($2 AS DATE[]), CAST(hour AS DATE))
-         GROUP BY ALL`,
-        [stream, days, first, last],
-      );
-      n += days.length;
-    }
-    await tx.run('DELETE FROM analytics_dirty');
-    return n;
+    n += days.length;
   }
+  await tx.run('DELETE FROM analytics_dirty');
+  return n;
 }
 
 /** The basis the tables were computed with, or null before the first computation. */

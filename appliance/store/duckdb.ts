@@ -60,11 +60,6 @@ export interface Sql {
   run(sql: string, params?: SqlParam[]): Promise<void>;
 }
 
-/** Inside a transaction: statements, and bulk appends that commit (or roll back) with them. */
-export interface Tx extends Sql {
-  append(table: string, kinds: ColumnKind[], rows: AppendValue[][]): Promise<void>;
-}
-
 function convert(params: SqlParam[]): { values: DuckDBValue[]; types: Array<DuckDBType | undefined> } {
   const values: DuckDBValue[] = [];
   const types: Array<DuckDBType | undefined> = [];
@@ -138,11 +133,11 @@ export class Db implements Sql {
   }
 
   /** Run fn inside BEGIN/COMMIT; ROLLBACK and rethrow on any error. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     return this.serial(async () => {
       await this.sql.run('BEGIN TRANSACTION');
       try {
-        const out = await fn({ ...this.sql, append: (t, k, r) => this.appendNow(t, k, r) });
+        const out = await fn(this.sql);
         await this.sql.run('COMMIT');
         return out;
       } catch (e) {
@@ -158,23 +153,20 @@ export class Db implements Sql {
    */
   append(table: string, kinds: ColumnKind[], rows: AppendValue[][]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    return this.serial(() => this.appendNow(table, kinds, rows));
-  }
-
-  private async appendNow(table: string, kinds: ColumnKind[], rows: AppendValue[][]): Promise<void> {
-    if (rows.length === 0) return;
-    const a = await this.conn.createAppender(table);
-    try {
-      for (const row of rows) {
-        row.forEach((v, i) => {
-          appendOne(a, kinds[i]!, v);
-        });
-        a.endRow();
+    return this.serial(async () => {
+      const a = await this.conn.createAppender(table);
+      try {
+        for (const row of rows) {
+          row.forEach((v, i) => {
+            appendOne(a, kinds[i]!, v);
+          });
+          a.endRow();
+        }
+        a.flushSync();
+      } finally {
+        a.closeSync();
       }
-      a.flushSync();
-    } finally {
-      a.closeSync();
-    }
+    });
   }
 
   /** Write the WAL into the main file (before a backup or a clean stop). */

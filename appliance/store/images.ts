@@ -323,9 +323,10 @@ export async function existingIds(sql: Sql, ids: string[], viewer?: Viewer): Pro
 /** Of these image ids, those `viewer` may not see (another user's private images). */
 export async function hiddenFrom(sql: Sql, ids: string[], viewer: Viewer): Promise<Set<string>> {
   if (viewer.admin || !ids.length) return new Set();
+  const seen = whereOf({ viewer }, 2);
   const rows = await sql.all<{ id: string }>(
-    'SELECT CAST(id AS VARCHAR) AS id FROM images WHERE list_contains($1, CAST(id AS VARCHAR)) AND private AND owner <> $2',
-    [ids, viewer.user ?? ''],
+    `SELECT CAST(id AS VARCHAR) AS id FROM images WHERE list_contains($1, CAST(id AS VARCHAR)) AND NOT (${seen.sql})`,
+    [ids, ...seen.params],
   );
   return new Set(rows.map((r) => r.id));
 }
