@@ -197,8 +197,8 @@ export function Analytics() {
       </form>
       {current && (
         <p class="muted session-line">
-          {current.description || current.name}: {new Date(current.starts_at).toLocaleDateString()} to{' '}
-          {current.ends_at ? new Date(current.ends_at).toLocaleDateString() : 'now'} ·{' '}
+          {current.description || current.name}: from {new Date(current.starts_at).toLocaleString()} until{' '}
+          {current.ends_at ? new Date(current.ends_at).toLocaleString() : 'now'} ·{' '}
           {[
             ...current.streams.map((s) => (s.zones.length ? `${s.stream} (${s.zones.join(', ')})` : s.stream)),
             ...current.runs.map((r) => `run ${r.slice(0, 8)}`),
