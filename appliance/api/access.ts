@@ -48,12 +48,14 @@ export const ACCESS: Rule[] = [
 
   { method: 'GET', path: '/api/images', need: scoped('images:read', true) },
   { method: 'POST', path: '/api/images', need: scoped('images:write') },
+  { method: 'POST', path: '/api/images/known', need: scoped('images:write') },
   { method: 'GET', path: '/api/images/:id', need: scoped('images:read', true) },
   { method: 'PATCH', path: '/api/images', need: scoped('images:write') },
   { method: 'PATCH', path: '/api/images/:id', need: scoped('images:write') },
   { method: 'DELETE', path: '/api/images/:id', need: scoped('images:write') },
   { method: 'GET', path: '/api/images/:id/file', need: scoped('images:read', true) },
   { method: 'GET', path: '/api/images/:id/thumbnail', need: scoped('images:read', true) },
+  { method: 'GET', path: '/api/images/:id/preview', need: scoped('images:read', true) },
   { method: 'POST', path: '/api/search', need: scoped('images:read') },
 
   { method: 'GET', path: '/api/streams', need: scoped('streams:read', true) },

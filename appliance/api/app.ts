@@ -150,6 +150,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         remoteUrls,
         authRequired: c.auth,
         nameOf: (owner) => rt.users.byId(owner)?.name ?? owner,
+        idOf: (name) => rt.users.byName(name)?.id ?? null,
       }),
     )
     .use(

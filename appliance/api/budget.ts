@@ -9,7 +9,7 @@ import type { Identity } from '../auth/identity';
 
 export type Budget = 'people' | 'clients';
 
-const MEDIA = [/^\/api\/images\/[^/]+\/(thumbnail|file)\/?$/, /^\/api\/streams\/[^/]+\/(frame|latest)\/?$/];
+const MEDIA = [/^\/api\/images\/[^/]+\/(thumbnail|preview|file)\/?$/, /^\/api\/streams\/[^/]+\/(frame|latest)\/?$/];
 
 export function budgetOf(method: string, path: string, kind: Identity['kind'] | null): Budget {
   if (method !== 'GET') return 'clients';

@@ -20,7 +20,25 @@ export interface ImagesDeps {
   authRequired: boolean;
   /** An owner's user name. */
   nameOf?: NameOf;
+  /** A user's id by name (an admin registering for someone else), or null. */
+  idOf?: (name: string) => string | null;
 }
+
+/**
+ * Whose an upload is: the caller's own, or (for an admin: an import on someone's behalf) the user
+ * named. Naming yourself is always allowed; naming someone else needs the admin role.
+ */
+function ownerNamed(d: ImagesDeps, req: Request, name: string | undefined): string {
+  const own = ownerOf(req);
+  if (name === undefined || name === '') return own;
+  const id = name === 'box' ? 'box' : d.idOf?.(name);
+  if (!id) throw new AppError('validation_failed', `owner: no user ${name}`, { details: { field: 'owner' } });
+  if (id !== own && !viewerOf(req, d.authRequired).admin)
+    throw new AppError('forbidden', 'only an admin registers images for someone else');
+  return id;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
 
 const bool = (v: unknown, field: string): boolean | undefined => {
   if (v === undefined || v === '') return undefined;
@@ -114,7 +132,7 @@ export const imagesApi = (d: ImagesDeps) =>
           name: body.name ?? null,
           description: body.description ?? null,
           tags: parseTags(body.tags),
-          owner: ownerOf(request),
+          owner: ownerNamed(d, request, body.owner),
           private: bool(body.private, 'private') ?? false,
         });
         set.status = 201;
@@ -128,11 +146,40 @@ export const imagesApi = (d: ImagesDeps) =>
           description: t.Optional(t.String({ maxLength: 5000 })),
           tags: Tags,
           private: t.Optional(t.String({ description: 'true: seen only by you and admins.' })),
+          owner: t.Optional(
+            t.String({ maxLength: 200, description: 'A user name: whose it is (an admin only, for someone else).' }),
+          ),
         }),
         response: { 201: ImageView },
         detail: {
           summary: 'Register an image',
           description: 'Stores the original and a thumbnail, extracts EXIF, embeds it and indexes it.',
+        },
+      },
+    )
+    .post(
+      '/known',
+      async ({ body, request }) => {
+        const bad = body.sha256.find((h) => !SHA256.test(h));
+        if (bad)
+          throw new AppError('validation_failed', `sha256: ${bad.slice(0, 80)} is not 64 lowercase hex digits`, {
+            details: { field: 'sha256' },
+          });
+        const owner = ownerNamed(d, request, body.owner);
+        return { owner, known: await d.images.known(owner, body.sha256) };
+      },
+      {
+        body: t.Object(
+          {
+            sha256: t.Array(t.String({ maxLength: 64 }), { maxItems: 1000 }),
+            owner: t.Optional(t.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: t.Object({ owner: t.String(), known: t.Array(t.String()) }),
+        detail: {
+          summary: 'Which of these files (by sha256) an owner already has',
+          description: 'What a bulk import asks before it uploads, so that running it again skips what is in.',
         },
       },
     )
@@ -214,6 +261,17 @@ export const imagesApi = (d: ImagesDeps) =>
         return fileResponse(d, row.thumb_key, 'image/jpeg');
       },
       { detail: { summary: 'A JPEG thumbnail, 256 px on its long side' } },
+    )
+    .get(
+      '/:id/preview',
+      async ({ params, request }) => {
+        const row = await d.images.get(params.id, viewerOf(request, d.authRequired));
+        // Images registered before previews existed have none: their original serves.
+        return row.preview_key
+          ? fileResponse(d, row.preview_key, 'image/jpeg')
+          : fileResponse(d, row.storage_key, row.mime);
+      },
+      { detail: { summary: 'A JPEG preview, 1280 px on its long side, upright' } },
     )
     .patch(
       '/:id',

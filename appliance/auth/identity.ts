@@ -8,7 +8,7 @@ import { AppError } from '../shared/errors';
 import type { KeyFile } from './keys';
 import type { Users } from './users';
 import { looksLikeJwt, type AccessTokens, type JwtVerifier } from './jwt';
-import { effectiveScopes, isRole, isScope, ROLE_SCOPES, type Role, type Scope } from './roles';
+import { effectiveScopes, isRole, isScope, roleScopes, type Role, type Scope } from './roles';
 
 export interface Identity {
   kind: 'key' | 'login' | 'jwt';
@@ -36,13 +36,13 @@ export class Authenticator {
       if (!u) throw invalid('the token is not valid: its user no longer exists');
       if (claims.iat < Math.floor(Date.parse(u.tokens_valid_after) / 1000))
         throw invalid('the token is not valid: revoked (password reset or role change)');
-      return { kind: 'login', subject: u.name, userId: u.id, role: u.role, scopes: [...ROLE_SCOPES[u.role]] };
+      return { kind: 'login', subject: u.name, userId: u.id, role: u.role, scopes: roleScopes(u.role) };
     }
     if (!this.d.external)
       throw invalid('the token is not valid: not issued by this box, and no other issuer is configured (api.jwt)');
     const t = await this.d.external.verify(token);
     // An outside token has the scopes it names (known ones only); one that names none is a viewer.
-    const scopes = t.scopes.length ? t.scopes.filter(isScope) : [...ROLE_SCOPES.viewer];
+    const scopes = t.scopes.length ? t.scopes.filter(isScope) : roleScopes('viewer');
     return { kind: 'jwt', subject: t.subject, userId: null, role: null, scopes };
   }
 

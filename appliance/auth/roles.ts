@@ -7,6 +7,7 @@
 export const SCOPES = [
   'images:read',
   'images:write',
+  'images:import',
   'streams:read',
   'streams:write',
   'runs:read',
@@ -30,20 +31,28 @@ export type Role = (typeof ROLES)[number];
 
 const READ: Scope[] = SCOPES.filter((s) => s.endsWith(':read'));
 
+/**
+ * Scopes no credential has by its role alone: an admin names them on an API key (within what the
+ * key's role allows). images:import lifts the per-minute request limits for a bulk import.
+ */
+export const GRANTED_ONLY: readonly Scope[] = ['images:import'];
+
 /** viewer reads; operator also changes what the box does (images, streams, runs, sessions, a fleet sync); admin also manages users, keys and backups. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   viewer: READ,
-  operator: [...READ, 'images:write', 'streams:write', 'runs:write', 'analytics:write', 'fleet:write'],
+  operator: [...READ, 'images:write', 'images:import', 'streams:write', 'runs:write', 'analytics:write', 'fleet:write'],
   admin: SCOPES,
 };
+
+/** What a role has by itself (a login, a key with no scopes of its own): its scopes but the granted-only ones. */
+export const roleScopes = (role: Role): Scope[] => ROLE_SCOPES[role].filter((s) => !GRANTED_ONLY.includes(s));
 
 export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
 export const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);
 
 /** The scopes a credential has: its role's, narrowed to its own list when it has one. */
 export function effectiveScopes(role: Role, own: readonly string[] | null): Scope[] {
-  const base = ROLE_SCOPES[role];
-  return own === null ? [...base] : base.filter((s) => own.includes(s));
+  return own === null ? roleScopes(role) : ROLE_SCOPES[role].filter((s) => own.includes(s));
 }
 
 /** Scopes in a space-separated list that are not known (for a clear error). */

@@ -298,6 +298,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       {
         maxPixels: config.api.max_pixels,
         thumbSize: 256,
+        previewSize: 1280,
         quotaOf: (owner) => quotaOf(users.byId(owner), config.images.quota_bytes),
         stripGps: config.images.strip_gps,
       },

@@ -12,6 +12,7 @@ import {
   getEmbedding,
   getImage,
   insertImages,
+  knownHashes,
   listImages,
   refCount,
   usageOf,
@@ -62,7 +63,9 @@ export interface SyncHook {
 }
 export interface Limits {
   maxPixels: number;
+  /** Long side of the grid thumbnail and of the preview, in pixels. */
   thumbSize: number;
+  previewSize: number;
   /** A user's storage quota in bytes (null: none). The box's own images have none. */
   quotaOf?: (owner: string) => number | null;
   /** images.strip_gps: a photo's location is neither stored nor served. */
@@ -118,6 +121,7 @@ export class ImageService {
       );
     }
     const owner = u.owner ?? 'box';
+    const sha256 = new Bun.CryptoHasher('sha256').update(u.data).digest('hex');
     const meta = await this.imaging.probe(u.data, this.limits.maxPixels);
     let exif = await this.imaging.readExif(u.data);
     let data = u.data;
@@ -128,7 +132,7 @@ export class ImageService {
     }
     const release = await this.reserve(owner, data.byteLength);
     try {
-      return await this.store({ ...u, data }, owner, meta, origin, exif);
+      return await this.store({ ...u, data }, owner, meta, origin, exif, sha256);
     } finally {
       release();
     }
@@ -159,17 +163,27 @@ export class ImageService {
     meta: Awaited<ReturnType<Imaging['probe']>>,
     origin: NonNullable<Upload['origin']>,
     exif: Exif,
+    sha256: string,
   ): Promise<ImageRow> {
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
-    const [thumb, embedding] = await Promise.all([
-      this.imaging.thumbnail(u.data, this.limits.thumbSize, this.limits.maxPixels),
+    const [[thumb, prev], embedding] = await Promise.all([
+      this.imaging.thumbnails(u.data, [this.limits.thumbSize, this.limits.previewSize], this.limits.maxPixels),
       this.embedder.embed(u.data),
     ]);
-    const original = await this.objects.put(u.data, meta.ext);
-    const small = await this.objects.put(thumb, 'jpg').catch(async (e) => {
-      await this.dropUnreferenced([original.key]);
-      throw e;
-    });
+    const put: string[] = [];
+    const stored = async (data: Uint8Array, ext: string) => {
+      try {
+        const o = await this.objects.put(data, ext);
+        put.push(o.key);
+        return o;
+      } catch (e) {
+        await this.dropUnreferenced(put);
+        throw e;
+      }
+    };
+    const original = await stored(u.data, meta.ext);
+    const small = await stored(thumb!, 'jpg');
+    const preview = await stored(prev!, 'jpg');
     const now = new Date();
     const row: NewImage = {
       id: Bun.randomUUIDv7(),
@@ -192,6 +206,8 @@ export class ImageService {
       owner,
       private: u.private ?? false,
       exif: JSON.stringify(exif),
+      preview_key: preview.key,
+      sha256,
     };
     const objMeta: Record<string, string> = {
       model: this.embedder.modelRef,
@@ -200,6 +216,7 @@ export class ImageService {
     const sync: ObjectToSync[] = [
       { key: original.key, size: original.size, origin: origin.kind, meta: objMeta, at: now },
       { key: small.key, size: small.size, origin: 'thumbnail', meta: objMeta, at: now },
+      { key: preview.key, size: preview.size, origin: 'thumbnail', meta: objMeta, at: now },
     ];
     let vecKey = 0n;
     try {
@@ -211,7 +228,7 @@ export class ImageService {
         },
       });
     } catch (e) {
-      await this.dropUnreferenced([original.key, small.key]);
+      await this.dropUnreferenced(put);
       if (isDiskFull(e)) throw diskFull(e, 'the image record');
       throw new AppError('store_failed', 'the image could not be recorded', { cause: e });
     }
@@ -238,6 +255,11 @@ export class ImageService {
   /** Change every image the filters select among those `viewer` can see; the ids changed. */
   changeMany(filters: Filters, c: ImageChange): Promise<string[]> {
     return this.db.transaction((tx) => changeImages(tx, filters, c, new Date()));
+  }
+
+  /** Which of these upload hashes (sha256 of the files) `owner` already has. */
+  known(owner: string, hashes: string[]): Promise<string[]> {
+    return knownHashes(this.db, owner, hashes);
   }
 
   /** Bytes of originals stored per owner. */
@@ -277,7 +299,7 @@ export class ImageService {
     const row = await this.get(id, viewer);
     await this.db.transaction((tx) => deleteImage(tx, id));
     this.index.remove(row.vec_key);
-    await this.dropUnreferenced([row.storage_key, row.thumb_key]);
+    await this.dropUnreferenced([row.storage_key, row.thumb_key, ...(row.preview_key ? [row.preview_key] : [])]);
   }
 
   async open(key: string): Promise<Blob> {

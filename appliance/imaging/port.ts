@@ -51,8 +51,11 @@ export interface FitSpec {
 export interface Imaging {
   /** Read format and size from the header; reject unknown formats and images over maxPixels. */
   probe(data: Uint8Array, maxPixels: number): Promise<Probe>;
-  /** Fully decode once (catches truncated files) and make a JPEG thumbnail no larger than size. */
-  thumbnail(data: Uint8Array, size: number, maxPixels: number): Promise<Uint8Array>;
+  /**
+   * Fully decode once (catches truncated files), upright by EXIF orientation, and make a JPEG
+   * thumbnail no larger than each of `sizes` on its long side (never enlarged).
+   */
+  thumbnails(data: Uint8Array, sizes: number[], maxPixels: number): Promise<Uint8Array[]>;
   /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
   centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb>;
   /** EXIF capture time and camera model, when the file has them; never fails. */

@@ -42,15 +42,20 @@ function decodeFail(e: unknown): never {
   });
 }
 
-/** Fully decode once (catches truncated files) and make a JPEG thumbnail no larger than size. */
-async function thumbnail(data: Uint8Array, size: number, maxPixels: number): Promise<Uint8Array> {
+/** Decode once (catches truncated files), upright, and make a JPEG thumbnail no larger than each size. */
+async function thumbnails(data: Uint8Array, sizes: number[], maxPixels: number): Promise<Uint8Array[]> {
   try {
-    return await sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
-      .rotate()
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: 80 })
-      .toBuffer();
+    const upright = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
+    return await Promise.all(
+      sizes.map((size) =>
+        upright
+          .clone()
+          .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+          .flatten({ background: '#ffffff' })
+          .jpeg({ quality: 80 })
+          .toBuffer(),
+      ),
+    );
   } catch (e) {
     decodeFail(e);
   }
@@ -336,7 +341,7 @@ async function rawRegionRgb(img: RawImage, region: Region, w: number, h: number)
 /** The Imaging port, implemented with sharp. */
 export const sharpImaging: Imaging = {
   probe,
-  thumbnail,
+  thumbnails,
   centerCropRgb,
   readExif,
   withoutLocation,

@@ -27,6 +27,10 @@ export interface ImageRow {
   private: boolean;
   /** The EXIF kept (imaging's Exif as JSON), or null. */
   exif: string | null;
+  /** The preview-size thumbnail (null for images registered before previews: the original serves). */
+  preview_key: string | null;
+  /** sha256 of the file as uploaded (before strip_gps), by which an import skips what an owner has. */
+  sha256: string | null;
 }
 
 /** Who asks: a user's id (or null), and whether they see everything (an admin, or a box without auth). */
@@ -59,7 +63,7 @@ export interface Filters {
 }
 
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
-  width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at, owner, private, CAST(exif AS VARCHAR) AS exif`;
+  width, height, name, description, tags, taken_at, camera_model, model_id, created_at, updated_at, owner, private, CAST(exif AS VARCHAR) AS exif, preview_key, sha256`;
 
 /** Whether the filters can leave an image out (a search then asks the index for more candidates). */
 export const narrows = (f: Filters): boolean =>
@@ -129,8 +133,8 @@ export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<strin
   for (const r of rows) {
     const out = await tx.all<{ vec_key: bigint }>(
       `INSERT INTO images (id, storage_key, thumb_key, file_name, size_bytes, mime, width, height, name, description, tags,
-         taken_at, camera_model, embedding, model_id, created_at, updated_at, owner, private, exif)
-       VALUES ($1::UUID, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMPTZ, $13, $14, $15, $16::TIMESTAMPTZ, $17::TIMESTAMPTZ, $18, $19, $20::JSON)
+         taken_at, camera_model, embedding, model_id, created_at, updated_at, owner, private, exif, preview_key, sha256)
+       VALUES ($1::UUID, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::TIMESTAMPTZ, $13, $14, $15, $16::TIMESTAMPTZ, $17::TIMESTAMPTZ, $18, $19, $20::JSON, $21, $22)
        RETURNING vec_key`,
       [
         r.id,
@@ -153,6 +157,8 @@ export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<strin
         r.owner,
         r.private,
         r.exif,
+        r.preview_key,
+        r.sha256,
       ],
     );
     keys.set(r.id, out[0]!.vec_key);
@@ -262,6 +268,16 @@ export async function usageOf(sql: Sql, owners: string[]): Promise<Map<string, n
   return new Map(rows.map((r) => [r.owner, r.n]));
 }
 
+/** Which of `hashes` (sha256 of uploaded files) `owner` already has in the library. */
+export async function knownHashes(sql: Sql, owner: string, hashes: string[]): Promise<string[]> {
+  if (!hashes.length) return [];
+  const rows = await sql.all<{ h: string }>(
+    'SELECT DISTINCT sha256 AS h FROM images WHERE owner = $1 AND list_contains($2, sha256)',
+    [owner, hashes],
+  );
+  return rows.map((r) => r.h);
+}
+
 export async function deleteImage(tx: Sql, id: string): Promise<void> {
   await tx.run('DELETE FROM images WHERE id = TRY_CAST($1 AS UUID)', [id]);
 }
@@ -269,7 +285,7 @@ export async function deleteImage(tx: Sql, id: string): Promise<void> {
 /** How many rows still point at an object (content-addressed objects may be shared). */
 export async function refCount(sql: Sql, key: string): Promise<number> {
   const rows = await sql.all<{ n: bigint }>(
-    'SELECT count(*) AS n FROM images WHERE storage_key = $1 OR thumb_key = $1',
+    'SELECT count(*) AS n FROM images WHERE storage_key = $1 OR thumb_key = $1 OR preview_key = $1',
     [key],
   );
   return Number(rows[0]!.n);

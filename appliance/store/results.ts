@@ -292,10 +292,21 @@ function afterSeqWhere(afterSeq: number, sel: EventSelector): { where: string; p
   return { where: parts.join(' AND '), params };
 }
 
-/** Events committed after `afterSeq`, oldest first, at most `limit`: the replay of a resuming subscriber. */
+/**
+ * Events committed after `afterSeq`, oldest first, at most `limit`: what the feeds send (a resuming
+ * WebSocket subscriber's replay, every webhook delivery). A feed is nobody's private view: the
+ * snapshot of an image made private since is left out (the REST view shows it to those who may see it).
+ */
 export async function eventsAfter(db: Db, afterSeq: number, sel: EventSelector, limit: number): Promise<EventRow[]> {
   const { where, params } = afterSeqWhere(afterSeq, sel);
-  return db.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY seq LIMIT ${limit}`, params);
+  return db.all<EventRow>(
+    `WITH e AS (SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY seq LIMIT ${limit})
+     SELECT e.* REPLACE (
+         CASE WHEN i.private THEN NULL ELSE e.image_id END AS image_id,
+         CASE WHEN i.private THEN NULL ELSE e.snapshot_key END AS snapshot_key)
+       FROM e LEFT JOIN images i ON i.id = TRY_CAST(e.image_id AS UUID) ORDER BY e.seq`,
+    params,
+  );
 }
 
 /** How many events after `afterSeq` match, and when the oldest of them happened (a subscriber's backlog). */

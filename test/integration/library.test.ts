@@ -7,9 +7,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { COCO, fileBlob, form, startAppliance, tempDir, type Appliance } from '../helpers/fixtures';
+import { COCO, fileBlob, form, startAppliance, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
 import sharp from 'sharp';
 import { cameraPhoto, exiftool } from '../helpers/exif';
+import { record } from '../helpers/ws';
+import { eventsAfter } from '../../appliance/store/results';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
 type Json = Record<string, any>;
@@ -81,6 +83,7 @@ describe('photo library', () => {
       `/api/images/${annPrivate}`,
       `/api/images/${annPrivate}/file`,
       `/api/images/${annPrivate}/thumbnail`,
+      `/api/images/${annPrivate}/preview`,
     ];
     for (const who of ['bob', 'vic'])
       for (const r of routes) expect([who, r, (await as(who, r)).status]).toEqual([who, r, 404]);
@@ -187,7 +190,26 @@ describe('photo library', () => {
   }, 60_000);
 });
 
-test('an event whose snapshot was made private shows it to admins only', async () => {
+test('an event whose snapshot was made private shows it to admins only; the feeds (WebSocket replay, webhooks) to nobody', async () => {
+  const before = await app.rt.images.register({
+    data: new Uint8Array(await Bun.file(join(COCO, PHOTOS[31]!)).arrayBuffer()),
+    fileName: 'first.jpg',
+    name: null,
+    description: null,
+    tags: ['snapshot'],
+    origin: { kind: 'snapshot', stream: 'door', eventId: 'e0' },
+  });
+  const first = Bun.randomUUIDv7();
+  await app.rt.sink.event({
+    id: first,
+    sessionId: Bun.randomUUIDv7(),
+    revision: null,
+    stream: 'door',
+    timestamp: new Date(),
+    event: { type: 'enter', zone: 'door', trackId: 0, label: 'person', ts: 0 },
+    snapshotKey: before.storage_key,
+    imageId: before.id,
+  });
   const snap = await app.rt.images.register({
     data: new Uint8Array(await Bun.file(join(COCO, PHOTOS[30]!)).arrayBuffer()),
     fileName: 'snap.jpg',
@@ -218,6 +240,22 @@ test('an event whose snapshot was made private shows it to admins only', async (
     bob: [null, false, null],
     ada: [snap.id, true, snap.id],
   });
+  // A WebSocket subscriber resuming after the first event, even an admin's, gets the second without it.
+  const ws = await record(`${app.url.replace('http', 'ws')}/ws/analysis`, { headers: { 'x-api-key': keys.ada! } });
+  try {
+    ws.send({ type: 'subscribe', since: first, streams: ['door'] });
+    await waitFor(() => ws.messages.some((m) => m.event === 'subscribed'), 10_000, 'the replay');
+    const replayed = ws.messages.filter((m) => m.id);
+    expect(replayed.map((m) => [m.payload.image_id, m.payload.snapshot_url])).toEqual([[null, null]]);
+  } finally {
+    ws.ws.close();
+  }
+  // Webhooks read the same feed.
+  const feed = await eventsAfter(app.rt.db, 0, { streams: ['door'] }, 10);
+  expect(feed.map((e) => [e.image_id, e.snapshot_key])).toEqual([
+    [before.id, before.storage_key],
+    [null, null],
+  ]);
 });
 
 describe('EXIF', () => {
@@ -257,7 +295,17 @@ describe('EXIF', () => {
       headers: { 'x-api-key': keys.ann! },
     });
     const thumb = await sharp(new Uint8Array(await thumbRes.arrayBuffer())).metadata();
-    expect([source.width! > source.height!, thumb.height! > thumb.width!]).toEqual([true, true]);
+    const previewRes = await fetch(`${app.url}/api/images/${up.body.image_id}/preview`, {
+      headers: { 'x-api-key': keys.ann! },
+    });
+    const preview = await sharp(new Uint8Array(await previewRes.arrayBuffer())).metadata();
+    // Two sizes, both upright: the grid's 256 px and the preview's (never enlarged past the original).
+    expect([source.width! > source.height!, thumb.height! > thumb.width!, preview.height! > preview.width!]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect([thumb.height, preview.height]).toEqual([256, source.width]);
     const list = async (q: string) => ids((await as('ann', `/api/images?${q}`)).body);
     expect(await list('camera=canon')).toEqual([up.body.image_id]);
     expect(await list('has_gps=true')).toEqual([up.body.image_id]);
@@ -282,17 +330,25 @@ describe('EXIF', () => {
     const thumb = join(dir.path, 'thumb.jpg');
     await Bun.write(stored, await (await box.api(`/api/images/${id}/file`)).arrayBuffer());
     await Bun.write(thumb, await (await box.api(`/api/images/${id}/thumbnail`)).arrayBuffer());
+    const preview = join(dir.path, 'preview.jpg');
+    await Bun.write(preview, await (await box.api(`/api/images/${id}/preview`)).arrayBuffer());
     const gpsTags = (j: Json) => Object.keys(j).filter((k) => /GPS/i.test(k));
     const answers = JSON.stringify([
       up,
       await (await box.api(`/api/images/${id}`)).json(),
       await (await box.api('/api/images')).json(),
     ]);
-    const [s, t, src] = [await exiftool(stored), await exiftool(thumb), await sharp(path).metadata()];
+    const [s, t, p, src] = [
+      await exiftool(stored),
+      await exiftool(thumb),
+      await exiftool(preview),
+      await sharp(path).metadata(),
+    ];
     const meta = await sharp(stored).metadata();
     expect({
       stored: gpsTags(s),
       thumbnail: gpsTags(t),
+      preview: gpsTags(p),
       answer: up.exif.gps,
       coordinate: answers.includes('52.52') || answers.includes('13.40'),
       // Upright in its pixels: no orientation tag, or 1 (normal).
@@ -301,6 +357,7 @@ describe('EXIF', () => {
     }).toEqual({
       stored: [],
       thumbnail: [],
+      preview: [],
       answer: null,
       coordinate: false,
       upright: [src.height, src.width, 1],

@@ -11,7 +11,7 @@ import { SignJWT } from 'jose';
 import { startAppliance } from '../helpers/fixtures';
 import { appOf } from '../../appliance/compose/server';
 import { ACCESS, ruleOf } from '../../appliance/api/access';
-import { ROLE_SCOPES, type Role } from '../../appliance/auth/roles';
+import { roleScopes, type Role } from '../../appliance/auth/roles';
 import { createLogger } from '../../appliance/shared/log';
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -77,7 +77,7 @@ test('every route × every kind of credential: only the allowed combinations pas
         need === 'public' ||
         (c.role !== null &&
           (need === 'user' ||
-            (ROLE_SCOPES[c.role] as readonly string[]).includes(need === 'signup' ? 'users:admin' : need.scope)));
+            (roleScopes(c.role) as readonly string[]).includes(need === 'signup' ? 'users:admin' : need.scope)));
       const res = await fetch(`${app.url}${path}`, {
         method: r.method,
         headers: {

@@ -251,8 +251,8 @@ describe('migrations both ways', () => {
     const box = await Db.open(':memory:');
     await migrate(box);
     // Rows in the tables every down step touches.
-    await box.run(`INSERT INTO images (id, storage_key, thumb_key, size_bytes, mime, width, height, embedding, model_id, created_at, updated_at, owner, private)
-      VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, [0.5], 'm', now(), now(), 'u1', true)`);
+    await box.run(`INSERT INTO images (id, storage_key, thumb_key, size_bytes, mime, width, height, embedding, model_id, created_at, updated_at, owner, private, preview_key, sha256)
+      VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, [0.5], 'm', now(), now(), 'u1', true, 'p', 'h')`);
     await box.run(`INSERT INTO events (id, session_id, stream, timestamp, type, label, payload, seq, revision)
       VALUES (uuid(), uuid(), 'cam', now(), 'enter', 'person', '{}', 1, 'r1')`);
     await box.run(`INSERT INTO detections VALUES (uuid(), uuid(), 'cam', now(), 'person', 0.9, 0, 0, 1, 1, 7, 'r1')`);
@@ -261,10 +261,10 @@ describe('migrations both ways', () => {
     );
     const refused = await migrateTo(box, 4, { acceptLoss: false }).catch((e: Error) => e.message);
     expect(refused).toMatch(
-      /images\.owner \(1 rows, migration 10\).*events\.revision \(1 rows, migration 7\).*events\.seq \(1 rows, migration 5\)/,
+      /images\.preview_key \(1 rows, migration 11\).*images\.owner \(1 rows, migration 10\).*events\.revision \(1 rows, migration 7\).*events\.seq \(1 rows, migration 5\)/,
     );
     const down = await migrateTo(box, 4, { acceptLoss: true });
-    expect(down.reverted).toEqual([10, 9, 8, 7, 6, 5]);
+    expect(down.reverted).toEqual([11, 10, 9, 8, 7, 6, 5]);
     // Down to 4: the images, events and detections are still there, without the dropped columns.
     const kept = await box.all<{ i: bigint; e: bigint; d: bigint }>(
       'SELECT (SELECT count(*) FROM images) AS i, (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM detections) AS d',

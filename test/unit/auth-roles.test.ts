@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { effectiveScopes, ROLE_SCOPES, unknownScopes } from '../../appliance/auth/roles';
+import { effectiveScopes, ROLE_SCOPES, roleScopes, unknownScopes } from '../../appliance/auth/roles';
 import { Lockout } from '../../appliance/auth/lockout';
 import { backupName, nextDaily, toPrune } from '../../appliance/backup/schedule';
 
@@ -14,8 +14,16 @@ describe('roles', () => {
   });
   test("a key's own scopes narrow its user's role, never widen it", () => {
     expect(effectiveScopes('viewer', ['images:read', 'images:write'])).toEqual(['images:read']);
-    expect(effectiveScopes('operator', null)).toEqual([...ROLE_SCOPES.operator]);
+    expect(effectiveScopes('operator', null)).toEqual(roleScopes('operator'));
     expect(unknownScopes(['images:read', 'root', 'images:*'])).toEqual(['root', 'images:*']);
+  });
+  test('images:import (no request limit) is had only when a key names it, within its role', () => {
+    expect([
+      roleScopes('admin').includes('images:import'),
+      effectiveScopes('admin', null).includes('images:import'),
+      effectiveScopes('operator', ['images:write', 'images:import']),
+      effectiveScopes('viewer', ['images:read', 'images:import']),
+    ]).toEqual([false, false, ['images:write', 'images:import'], ['images:read']]);
   });
 });
 

@@ -23,6 +23,8 @@ import m009 from './009_analytics.sql' with { type: 'text' };
 import m009down from './009_analytics.down.sql' with { type: 'text' };
 import m010 from './010_library.sql' with { type: 'text' };
 import m010down from './010_library.down.sql' with { type: 'text' };
+import m011 from './011_import.sql' with { type: 'text' };
+import m011down from './011_import.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -43,4 +45,5 @@ export const migrations: Migration[] = [
   { version: 8, name: 'runs', sql: m008, down: m008down },
   { version: 9, name: 'analytics', sql: m009, down: m009down },
   { version: 10, name: 'library', sql: m010, down: m010down },
+  { version: 11, name: 'import', sql: m011, down: m011down },
 ];

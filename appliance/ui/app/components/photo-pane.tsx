@@ -88,7 +88,7 @@ export function PhotoPane(p: {
           ×
         </button>
       </header>
-      <ApiImage path={`api/images/${im.image_id}/file`} alt={im.name ?? ''} class="photo-large" />
+      <ApiImage path={`api/images/${im.image_id}/preview`} alt={im.name ?? ''} class="photo-large" />
       <p class="muted">
         {im.width} × {im.height} · {(im.size_bytes / 1e6).toFixed(1)} MB · added {when(im.created_at)} ·{' '}
         {im.owner === 'box' ? 'the box’s' : p.mine ? 'yours' : `${im.owner_name}’s`}
