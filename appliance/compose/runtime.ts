@@ -1,23 +1,21 @@
 /**
- * @module Builds the running appliance from a config: opens the store (migrating it), the object
- * store, the embedding model and the vector index, and the services on top. main.ts and the tests
- * both start the appliance through here, so what is tested is what runs.
+ * @module Builds the running appliance from a config: opens the store (migrating it), the photo
+ * library (object store, embedding model, vector index: compose/library), and the services on
+ * top. main.ts and the tests both start the appliance through here, so what is tested is what runs.
  */
-import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config/schema';
-import { modelMirror, pathsOf, type Paths } from '../config/paths';
+import { pathsOf, type Paths } from '../config/paths';
 import { Db } from '../store/duckdb';
 import { migrate } from '../store/migrate';
-import { LocalObjectStore } from '../objects/local';
-import { builtinCatalog, findModel, type Catalog } from '../models/catalog';
-import { openSession, type InferenceSession } from '../inference/onnx';
-import { createEmbedder, lateEmbedder, type Embedder } from '../inference/embedder';
-import { ModelFetcher, pullState } from '../models/fetcher';
+import type { LocalObjectStore } from '../objects/local';
+import type { Catalog } from '../models/catalog';
+import type { Embedder } from '../inference/embedder';
+import type { ModelFetcher } from '../models/fetcher';
 import { sharpImaging } from '../imaging/sharp';
 import type { Imaging } from '../imaging/port';
-import { SearchIndex } from '../search/service';
-import { ImageService } from '../images/service';
+import type { SearchIndex } from '../search/service';
+import type { ImageService } from '../images/service';
 import { KeyFile } from '../auth/keys';
 import type { Logger } from '../shared/log';
 import { ModelPool } from '../pipeline/models';
@@ -26,7 +24,6 @@ import { snapshotter } from '../pipeline/snapshots';
 import { Streams } from '../ingest/streams';
 import { spawnFfmpeg } from '../decode/ffmpeg';
 import { every, realTimers } from '../shared/timers';
-import { hostname } from 'node:os';
 import { Outbox } from '../store/outbox';
 import { MqttPublisher } from '../publish/mqtt';
 import { topics } from '../publish/topics';
@@ -37,23 +34,24 @@ import { probeDurationS, spawnRemux } from '../decode/remux';
 import { fanout } from '../publish/port';
 import { JwtVerifier } from '../auth/jwt';
 import { WebhookWorker } from '../publish/webhooks';
-import { S3Bucket } from '../objects/s3';
-import { SyncWorker } from '../sync/worker';
-import { SyncQueue } from '../sync/service';
-import { Retention } from '../sync/retention';
-import { Exporter } from '../sync/export';
-import { RemoteDeleter } from '../sync/deleter';
+import type { S3Bucket } from '../objects/s3';
+import type { SyncWorker } from '../sync/worker';
+import type { SyncQueue } from '../sync/service';
+import type { Retention } from '../sync/retention';
+import type { Exporter } from '../sync/export';
+import type { RemoteDeleter } from '../sync/deleter';
 import { AppError } from '../shared/errors';
 import { urlHost } from '../shared/url';
 import { Metrics } from '../metrics/prom';
 import { Backups } from '../backup/service';
-import { quotaOf, Users } from '../auth/users';
+import type { Users } from '../auth/users';
 import { Sessions } from '../auth/sessions';
 import { AccessTokens } from '../auth/jwt';
 import { Authenticator } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { openRuns, type OpenedRuns } from './runs';
+import { configFile, openLibrary, type Library } from './library';
 import { basisOf } from '../analytics/model';
 import { Analytics } from '../analytics/service';
 import { runsExisting } from '../store/runs';
@@ -117,74 +115,12 @@ async function boxSecret(path: string): Promise<Uint8Array> {
   return new Uint8Array(await Bun.file(path).arrayBuffer());
 }
 
-/** A file the config names (a CA, a certificate), read once at start; one that cannot be read is a config error. */
-async function configFile(pointer: string, path: string): Promise<Buffer> {
-  try {
-    return Buffer.from(await Bun.file(path).arrayBuffer());
-  } catch (e) {
-    throw new AppError('config_invalid', `${pointer}: cannot read ${path}: ${(e as Error).message}`);
-  }
-}
-
 /** The mqtts files named in the config. */
 async function mqttTls(m: Config['mqtt']): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
   const read = (key: 'ca_file' | 'cert_file' | 'key_file') => (m[key] ? configFile(`/mqtt/${key}`, m[key]) : undefined);
   const [ca, cert, key] = [await read('ca_file'), await read('cert_file'), await read('key_file')];
   if (!cert !== !key) throw new AppError('config_invalid', '/mqtt: cert_file and key_file go together');
   return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
-}
-
-function openSync(
-  config: Config,
-  db: Db,
-  objects: LocalObjectStore,
-  device: string,
-  log: Logger,
-  ca: Uint8Array | null,
-) {
-  const c = config.sync;
-  if (!c.bucket) return null;
-  const bucket = new S3Bucket({ ...c, ca });
-  const worker = new SyncWorker({
-    db,
-    bucket,
-    pathOf: (k) => objects.pathOf(k),
-    concurrency: c.concurrency,
-    log: log.child({ mod: 'sync' }),
-  });
-  const r = c.retention;
-  const retention = new Retention({
-    db,
-    stateDir: pathsOf(config).state,
-    pathOf: (k) => objects.pathOf(k),
-    budget: { max_bytes: r.max_bytes, max_disk_percent: r.max_disk_percent },
-    intervalS: r.check_interval_s,
-    log: log.child({ mod: 'retention' }),
-  });
-  const exporter = new Exporter(
-    { db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) },
-    c.export_interval_s,
-  );
-  const deleter = c.keep_remote_on_delete
-    ? null
-    : new RemoteDeleter({ db, bucket, uploading: (k) => worker.uploading(k), log: log.child({ mod: 'sync' }) });
-  return {
-    bucket,
-    worker,
-    retention,
-    exporter,
-    deleter,
-    queue: new SyncQueue(
-      db,
-      c.prefix,
-      device,
-      worker,
-      bucket,
-      c.presign_expiry_s,
-      () => retention.state === 'over_budget',
-      deleter,
-    ),
-  };
 }
 
 async function openWebhooks(config: Config, db: Db, sink: DuckDbSink, log: Logger): Promise<WebhookWorker[]> {
@@ -230,81 +166,10 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
   const observe = (model: string, s: number) => metrics.observeInference(model, s);
   const paths = pathsOf(config);
   const db = await openDb(config, log.child({ mod: 'store' }));
-  let session: InferenceSession | null = null;
+  let library: Library | null = null;
   try {
-    const objects = new LocalObjectStore(paths.objects);
-    const catalog = builtinCatalog();
-    const model = findModel(catalog, config.models.embed);
-    // First run: what the config uses is pulled in the background while the box serves.
-    const fetcher = new ModelFetcher({
-      catalog,
-      dir: paths.models,
-      mirror: modelMirror(config),
-      upstream: config.models.upstream,
-      timers: realTimers,
-      log: log.child({ mod: 'models' }),
-    });
-    const late = lateEmbedder(model, () => pullState(fetcher.state(config.models.embed)));
-    const embedder = late.embedder;
-    // Opened once the fetcher has checked the file's sha256 (in place, or just pulled).
-    const loadEmbedder = async () => {
-      session = await openSession(join(paths.models, model.file), {
-        providers: config.models.providers,
-        threads: config.models.threads,
-        log: log.child({ mod: 'inference' }),
-        ref: config.models.embed,
-        observe,
-      });
-      late.set(
-        createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels)),
-      );
-    };
-    if (await fetcher.verified(config.models.embed)) await loadEmbedder();
-    else
-      void fetcher
-        .ready(config.models.embed)
-        .then(loadEmbedder)
-        .catch((e: unknown) => log.error('the embedding model could not be opened', { error: e }));
-    const indexPath = join(paths.index, `${embedder.modelRef.replace(/[^a-z0-9.-]/gi, '_')}.usearch`);
-    const index = await SearchIndex.open(
-      db,
-      embedder.modelRef,
-      {
-        dims: embedder.dims,
-        connectivity: config.search.connectivity,
-        expansionAdd: config.search.expansion_add,
-        expansionSearch: config.search.expansion_search,
-      },
-      indexPath,
-      log.child({ mod: 'search' }),
-    );
-    const device = config.device_id || hostname();
-    const c = config.sync;
-    const sync = openSync(
-      config,
-      db,
-      objects,
-      device,
-      log,
-      c.bucket && c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null,
-    );
-    const users = new Users(paths.users);
-    const images = new ImageService(
-      db,
-      objects,
-      embedder,
-      index,
-      sharpImaging,
-      {
-        maxPixels: config.api.max_pixels,
-        thumbSize: 256,
-        previewSize: 1280,
-        quotaOf: (owner) => quotaOf(users.byId(owner), config.images.quota_bytes),
-        stripGps: config.images.strip_gps,
-      },
-      log.child({ mod: 'images' }),
-      sync?.queue ?? null,
-    );
+    library = await openLibrary(config, db, log, observe);
+    const { objects, catalog, fetcher, embedder, index, sync, users, images, device } = library;
     if (sync) {
       const queued = await sync.queue.backfill();
       if (queued) log.info('sync: queued images stored before sync was on', { images: queued });
@@ -414,7 +279,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         extraFiles: [paths.users, paths.keys, ...(opts.configFile ? [opts.configFile] : [])],
         device,
         revision: () => streams.revision,
-        bucket: sync ? { bucket: sync.bucket, prefix: c.prefix } : null,
+        bucket: sync ? { bucket: sync.bucket, prefix: config.sync.prefix } : null,
       },
       { dir: paths.backups, at: b.at, keep: b.keep, schedule: b.schedule },
       log.child({ mod: 'backup' }),
@@ -484,7 +349,6 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         await sync?.exporter.stop();
         await sync?.deleter?.stop();
         await sync?.worker.stop();
-        sync?.bucket.close();
         // In-flight deliveries are aborted; their events are delivered after the next start.
         await Promise.all(webhooks.map((w) => w.stop()));
         live.stop();
@@ -494,15 +358,13 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         hub.shutdown();
         await mqttPub?.close();
         await models.close();
-        await images.close();
+        await library?.close();
         await db.checkpoint().catch(() => undefined);
         db.close();
-        fetcher.stop();
-        await session?.close();
       },
     };
   } catch (e) {
-    await (session as InferenceSession | null)?.close();
+    await (library as Library | null)?.close();
     db.close();
     throw e;
   }

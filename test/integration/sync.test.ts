@@ -60,14 +60,14 @@ async function register(app: Appliance, files: string[]): Promise<Array<{ storag
   for (const f of files) {
     const res = await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(COCO, f)) }) });
     const id = ((await res.json()) as { image_id: string }).image_id;
-    const rows = await app.rt.db.all<{ storage_key: string; thumb_key: string; created_at: Date }>(
-      'SELECT storage_key, thumb_key, created_at FROM images WHERE id = $1::UUID',
+    const rows = await app.rt.db.all<{ storage_key: string; thumb_key: string; preview_key: string; created_at: Date }>(
+      'SELECT storage_key, thumb_key, preview_key, created_at FROM images WHERE id = $1::UUID',
       [id],
     );
-    out.push(
-      { storage_key: rows[0]!.storage_key, created_at: new Date(rows[0]!.created_at).toISOString() },
-      { storage_key: rows[0]!.thumb_key, created_at: new Date(rows[0]!.created_at).toISOString() },
-    );
+    const at = new Date(rows[0]!.created_at).toISOString();
+    // The original, the grid thumbnail and the preview.
+    for (const k of [rows[0]!.storage_key, rows[0]!.thumb_key, rows[0]!.preview_key])
+      out.push({ storage_key: k, created_at: at });
   }
   return out;
 }
@@ -125,10 +125,10 @@ describe('S3 sync', () => {
     const down = await waitFor(
       async () => {
         const s = await syncStatus(app);
-        return s.state === 'offline' && s.pending === 8 && s;
+        return s.state === 'offline' && s.pending === 12 && s;
       },
       15_000,
-      'offline with 8 pending',
+      'offline with 12 pending',
     );
     // Not uploaded yet: the local URL.
     const pendingUrls = (
@@ -140,7 +140,10 @@ describe('S3 sync', () => {
     const order = await app.rt.db.all<{ priority: number; attempts: number }>(
       'SELECT priority, attempts FROM sync_objects ORDER BY uploaded_at',
     );
-    expect([down.last_error?.kind, order.map((r) => r.priority)]).toEqual(['unreachable', [0, 0, 1, 1, 2, 2, 2, 2]]);
+    expect([down.last_error?.kind, order.map((r) => r.priority)]).toEqual([
+      'unreachable',
+      [0, 0, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2],
+    ]);
     // Paused during the outage, not retried object by object.
     expect(Math.max(...order.map((r) => r.attempts))).toBeLessThanOrEqual(2);
   }, 120_000);
@@ -157,7 +160,7 @@ describe('S3 sync', () => {
     await register(app, (await readdir(COCO)).filter((f) => f.endsWith('.jpg')).slice(60, 62));
     await waitFor(() => app.rt.streams.get('table')!.view().state === 'stopped', 120_000, 'video analysed');
     const stored = await app.rt.db.all<{ k: string }>(
-      'SELECT storage_key AS k FROM images UNION SELECT thumb_key FROM images',
+      'SELECT storage_key AS k FROM images UNION SELECT thumb_key FROM images UNION SELECT preview_key FROM images',
     );
     const snapshots = Number(
       (await app.rt.db.all<{ n: bigint }>("SELECT count(*) AS n FROM images WHERE list_contains(tags, 'snapshot')"))[0]!
@@ -210,7 +213,7 @@ describe('S3 sync', () => {
       );
       const attempts = await app.rt.db.all<{ a: number }>('SELECT max(attempts) AS a FROM sync_objects');
       expect({ pending: st.pending, kind: st.last_error?.kind, later: later.state }).toEqual({
-        pending: 2,
+        pending: 3,
         kind: state,
         later: state,
       });
@@ -235,7 +238,7 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
       });
       expect(res.status).toBe(201);
     }
-    await waitFor(async () => (await status(first.url)).pending === files.length * 2, 20_000, 'all queued');
+    await waitFor(async () => (await status(first.url)).pending === files.length * 3, 20_000, 'all queued');
     await s3.start();
     await waitFor(async () => (await status(first.url)).uploaded >= 3, 60_000, 'the first uploads');
     await first.kill('SIGKILL');
@@ -262,7 +265,7 @@ test('SIGKILLed mid-upload and restarted: every object in the bucket exactly onc
   const bucket = new S3Bucket({ ...syncConfig(s3.endpoint).sync });
   const corrupt: string[] = [];
   for (const r of expected) if (sha((await bucket.get(r.k))!) !== r.s) corrupt.push(r.k);
-  expect([expected.length, keys, corrupt]).toEqual([files.length * 2, expected.map((r) => r.k), []]);
+  expect([expected.length, keys, corrupt]).toEqual([files.length * 3, expected.map((r) => r.k), []]);
   bucket.close();
   client.destroy();
 }, 240_000);
@@ -299,7 +302,11 @@ test('retention deletes local copies only once uploaded, oldest first; over budg
     tags: ['snapshot'],
     origin: { kind: 'snapshot', stream: 'door', eventId: 'e1' },
   });
-  objects.push({ storage_key: snap.storage_key, created_at: '' }, { storage_key: snap.thumb_key, created_at: '' });
+  objects.push(
+    { storage_key: snap.storage_key, created_at: '' },
+    { storage_key: snap.thumb_key, created_at: '' },
+    { storage_key: snap.preview_key!, created_at: '' },
+  );
   await s3.start();
   await waitFor(async () => (await syncStatus(app)).pending === 0, 60_000, 'uploads');
   await app.rt.sync!.retention.check();
@@ -314,7 +321,7 @@ test('retention deletes local copies only once uploaded, oldest first; over budg
     body: form({ file: await fileBlob(join(COCO, files[3]!)) }),
   });
   expect([before, refusal, after, res.status, followed.status, wanted.includes(body), again.status]).toEqual([
-    ['over_budget', 6],
+    ['over_budget', 9],
     [507, 'storage_full', '60'],
     ['ok', 0],
     302,
@@ -323,7 +330,7 @@ test('retention deletes local copies only once uploaded, oldest first; over budg
     201,
   ]);
   const st = (await (await app.api('/api/sync')).json()) as { retention: { evicted: { objects: number } } };
-  expect(st.retention.evicted.objects).toBe(8);
+  expect(st.retention.evicted.objects).toBe(12);
 }, 120_000);
 
 test('the Parquet export lands partitioned by device and date, reads back in DuckDB, and only new rows go next time', async () => {
@@ -419,7 +426,8 @@ test('deleting an image deletes its objects in the bucket, also one deleted whil
     (
       await app.rt.db.all<{ k: string }>(
         `SELECT remote_key AS k FROM sync_objects WHERE local_key IN (SELECT storage_key FROM images WHERE id = $1::UUID
-           UNION SELECT thumb_key FROM images WHERE id = $1::UUID) ORDER BY k`,
+           UNION SELECT thumb_key FROM images WHERE id = $1::UUID
+           UNION SELECT preview_key FROM images WHERE id = $1::UUID) ORDER BY k`,
         [id],
       )
     ).map((r) => r.k);
@@ -427,7 +435,7 @@ test('deleting an image deletes its objects in the bucket, also one deleted whil
   const inBucket = async (keys: string[]) =>
     (await Promise.all(keys.map((k) => bucket.head(k)))).filter(Boolean).length;
   const [a, b] = [await remoteOf(ids[0]!), await remoteOf(ids[1]!)];
-  expect([a.length, b.length, await inBucket([...a, ...b])]).toEqual([2, 2, 4]);
+  expect([a.length, b.length, await inBucket([...a, ...b])]).toEqual([3, 3, 6]);
   expect((await app.api(`/api/images/${ids[0]}`, { method: 'DELETE' })).status).toBe(204);
   await waitFor(async () => (await inBucket(a)) === 0, 15_000, 'the first image gone from the bucket');
   // The bucket away: the delete waits in the queue, then happens when it is back.
@@ -436,15 +444,15 @@ test('deleting an image deletes its objects in the bucket, also one deleted whil
   const waiting = await waitFor(
     async () => {
       const s = (await syncStatus(app)) as unknown as { deletes: { pending: number; last_error: string | null } };
-      return s.deletes.pending === 2 && s.deletes.last_error && s.deletes;
+      return s.deletes.pending === 3 && s.deletes.last_error && s.deletes;
     },
     15_000,
-    'two deletes waiting, having failed',
+    'three deletes waiting, having failed',
   );
   await s3.start();
   await waitFor(async () => (await inBucket(b)) === 0, 60_000, 'the second image gone once the bucket is back');
   const after = (await syncStatus(app)) as unknown as { deletes: { pending: number; deleted: number } };
-  expect([waiting.pending, after.deletes.pending, after.deletes.deleted]).toEqual([2, 0, 4]);
+  expect([waiting.pending, after.deletes.pending, after.deletes.deleted]).toEqual([3, 0, 6]);
   expect(await app.rt.db.all('SELECT local_key FROM sync_objects')).toEqual([]);
 
   // The archive behaviour, when asked for: a deleted image stays in the bucket.
@@ -461,6 +469,6 @@ test('deleting an image deletes its objects in the bucket, also one deleted whil
   expect((await keep.api(`/api/images/${kept}`, { method: 'DELETE' })).status).toBe(204);
   expect([((await syncStatus(keep)) as unknown as { deletes: unknown }).deletes, await inBucket(keys)]).toEqual([
     null,
-    2,
+    3,
   ]);
 }, 120_000);
