@@ -16,6 +16,7 @@ import { watch, token } from './cli/watch';
 import { fleet } from './cli/fleet';
 import { user } from './cli/user';
 import { backup, restore } from './cli/backup';
+import { images } from './cli/images';
 import { isAppError, messageOf } from './shared/errors';
 import { scrub } from './shared/scrub';
 
@@ -26,6 +27,7 @@ const commands: Command[] = [
   user,
   models,
   db,
+  images,
   analytics,
   backup,
   restore,

@@ -7,14 +7,13 @@
 import { resolve } from 'node:path';
 import type { Command } from './args';
 import { CONFIG_OPTION } from './args';
-import { print, setup } from './context';
+import { apiUrlOf, print, setup } from './context';
 import { pathsOf } from '../config/paths';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { takeBackup, restoreBackup } from '../backup/backup';
 import { AppError } from '../shared/errors';
-import { urlHost } from '../shared/url';
 import { hostname } from 'node:os';
 import { Db } from '../store/duckdb';
 
@@ -32,9 +31,7 @@ backup:admin; URL defaults to the configured API address). With it stopped, writ
     const paths = pathsOf(config);
     const db = await Db.openUnlessHeld(paths.db);
     if (!db) {
-      const url =
-        (values.url as string | undefined) ??
-        `${config.api.tls.cert_file ? 'https' : 'http'}://${urlHost(config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host)}:${config.api.port}`;
+      const url = (values.url as string | undefined) ?? apiUrlOf(config);
       const res = await fetch(`${url}/api/backup`, {
         method: 'POST',
         headers: process.env.FOVEA_TOKEN ? { authorization: `Bearer ${process.env.FOVEA_TOKEN}` } : {},

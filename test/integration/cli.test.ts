@@ -22,6 +22,7 @@ describe('fovea CLI', () => {
       'apikey',
       'user',
       'models',
+      'images',
       'db',
       'backup',
       'restore',
