@@ -9,7 +9,8 @@
  * demux and an MPEG-1 re-encode), runs (a pipeline run over 100 photos against a bare loop of the same
  * models; a queue of 10,000 photos; a live stream's fps with and without a run), analytics (a
  * synthetic year of 10 million detections: calendar, time-series and class views against a bare GROUP
- * BY; the pipeline's fps with and without the tables kept current).
+ * BY; the pipeline's fps with and without the tables kept current), import (`fovea images import` of
+ * 300 photos through the API and into a stopped box, against the bare register path).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,10 +26,23 @@ import { reviewBench } from './review';
 import { liveVideoBench } from './live-video';
 import { runsBench } from './runs';
 import { analyticsBench } from './analytics';
+import { importBench } from './import';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['images', 'synthetic', 'pipeline', 'publish', 'sync', 'fleet', 'review', 'live-video', 'runs', 'analytics'];
+  : [
+      'images',
+      'synthetic',
+      'pipeline',
+      'publish',
+      'sync',
+      'fleet',
+      'review',
+      'live-video',
+      'runs',
+      'analytics',
+      'import',
+    ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.join('\n'));
@@ -85,4 +99,9 @@ if (suites.includes('analytics')) {
   console.log('\n| data | what | p50 ms (or fps) | p95 ms | | notes |');
   console.log('|---|---|---|---|---|---|');
   for (const l of await analyticsBench()) console.log(l);
+}
+if (suites.includes('import')) {
+  console.log('\n| photos | what | photos/s | vs bare | notes |');
+  console.log('|---|---|---|---|---|');
+  for (const l of await importBench()) console.log(l);
 }

@@ -19,7 +19,8 @@ export const apikey: Command = {
        fovea apikey revoke NAME_OR_ID [--config FILE]
 
 create prints the new key once; store it, it cannot be shown again. With --user the key belongs
-to that user (its role bounds the key); without, it acts as an admin. --scope narrows it.`,
+to that user (its role bounds the key); without, it acts as an admin. --scope narrows it, and is
+how a key gets images:import (a bulk import not held to the per-minute limit), which no role has alone.`,
   options: {
     ...CONFIG_OPTION,
     name: { type: 'string', short: 'n' },
