@@ -10,7 +10,8 @@
  * models; a queue of 10,000 photos; a live stream's fps with and without a run), analytics (a
  * synthetic year of 10 million detections: calendar, time-series and class views against a bare GROUP
  * BY; the pipeline's fps with and without the tables kept current), import (`fovea images import` of
- * 300 photos through the API and into a stopped box, against the bare register path).
+ * 300 photos through the API and into a stopped box, against the bare register path), api (requests/s
+ * and latency per route and concurrency under autocannon, against a bare server and bare embedding).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import { liveVideoBench } from './live-video';
 import { runsBench } from './runs';
 import { analyticsBench } from './analytics';
 import { importBench } from './import';
+import { apiBench } from './api';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -42,6 +44,7 @@ const suites = process.argv.slice(2).length
       'runs',
       'analytics',
       'import',
+      'api',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -104,4 +107,9 @@ if (suites.includes('import')) {
   console.log('\n| photos | what | photos/s | vs bare | notes |');
   console.log('|---|---|---|---|---|');
   for (const l of await importBench()) console.log(l);
+}
+if (suites.includes('api')) {
+  console.log('\n| route | connections | requests/s | p50 ms | p99 ms | non-2xx |');
+  console.log('|---|---|---|---|---|---|');
+  for (const l of await apiBench()) console.log(l);
 }

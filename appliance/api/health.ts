@@ -1,6 +1,7 @@
 /**
  * @module GET /health: open, no auth. Reports db, index, models, storage and the version; 503 when any
- * of them is down, so a load balancer or systemd check can act on the status alone.
+ * of them is down, so a load balancer or systemd check can act on the status alone. The parts are
+ * looked at once a second at most; callers in between get that look.
  */
 import { Elysia } from 'elysia';
 import type { Db } from '../store/duckdb';
@@ -51,11 +52,19 @@ async function checks(rt: HealthDeps): Promise<Record<string, Check>> {
   };
 }
 
-export const healthApi = (rt: HealthDeps) =>
-  new Elysia({ name: 'api-health', detail: { tags: ['health'] } }).get(
+/** How long one look at the parts answers /health: a scrape every second costs one look, not one per scraper. */
+const FRESH_MS = 1000;
+
+export const healthApi = (rt: HealthDeps, now = () => Date.now()) => {
+  let last: { at: number; checks: Promise<Record<string, Check>> } | null = null;
+  const current = () => {
+    if (!last || now() - last.at >= FRESH_MS) last = { at: now(), checks: checks(rt) };
+    return last.checks;
+  };
+  return new Elysia({ name: 'api-health', detail: { tags: ['health'] } }).get(
     '/health',
     async ({ set }) => {
-      const c = await checks(rt);
+      const c = await current();
       const ok = Object.values(c).every((x) => x.ok);
       set.status = ok ? 200 : 503;
       return {
@@ -67,3 +76,4 @@ export const healthApi = (rt: HealthDeps) =>
     },
     { detail: { summary: 'Health of db, index, models and storage' } },
   );
+};

@@ -6,11 +6,14 @@
 import type { ObjectStore } from '../objects/port';
 import type { Db, Sql } from '../store/duckdb';
 import { Batcher } from '../store/batcher';
+import { RowCache } from './cache';
 import {
   changeImages,
   deleteImage,
   getEmbedding,
   getImage,
+  imagesByKeys,
+  matchesFilters,
   insertImages,
   knownHashes,
   listImages,
@@ -70,6 +73,8 @@ export interface Limits {
   quotaOf?: (owner: string) => number | null;
   /** images.strip_gps: a photo's location is neither stored nor served. */
   stripGps?: boolean;
+  /** How many image rows are held in memory (the most recently used). */
+  cachedRows?: number;
 }
 
 /** What a PATCH of images may change. */
@@ -81,6 +86,8 @@ export class ImageService {
   /** Bytes of uploads accepted but not yet recorded, by owner (two at once cannot both slip under a quota). */
   private readonly reserved = new Map<string, number>();
   private readonly inserts: Batcher<NewImage & { done?: (key: bigint) => void; sync: ObjectToSync[] }>;
+  /** Rows read again and again, kept current here: this service is the images table's only writer. */
+  private readonly rows: RowCache;
 
   constructor(
     private readonly db: Db,
@@ -92,6 +99,7 @@ export class ImageService {
     private readonly log: Logger,
     private readonly sync: SyncHook | null = null,
   ) {
+    this.rows = new RowCache(limits.cachedRows ?? 20_000);
     this.inserts = new Batcher(
       async (rows) => {
         // The objects are queued for upload in the same transaction that records them.
@@ -235,12 +243,18 @@ export class ImageService {
     this.index.add(vecKey, embedding);
     this.log.debug('image registered', { id: row.id, bytes: row.size_bytes });
     const { embedding: _e, ...rest } = row;
-    return { ...rest, vec_key: vecKey };
+    const registered = { ...rest, vec_key: vecKey };
+    this.rows.put(registered);
+    return registered;
   }
 
   /** An image, if `viewer` may see it (a private image of someone else is not found, not forbidden). */
   async get(id: string, viewer?: Viewer): Promise<ImageRow> {
-    const row = await getImage(this.db, id);
+    let row = this.rows.get(id) ?? null;
+    if (!row) {
+      row = await getImage(this.db, id);
+      if (row) this.rows.put(row);
+    }
     if (!row || (viewer && !visible(row, viewer))) throw new AppError('not_found', `image ${id} not found`);
     return row;
   }
@@ -248,13 +262,25 @@ export class ImageService {
   /** Change one image `viewer` can see; its id, files and vector stay. */
   async change(id: string, c: ImageChange, viewer: Viewer): Promise<ImageRow> {
     await this.get(id, viewer);
-    await this.db.transaction((tx) => changeImages(tx, { ids: [id] }, c, new Date()));
+    try {
+      await this.db.transaction((tx) => changeImages(tx, { ids: [id] }, c, new Date()));
+    } finally {
+      this.rows.drop(id);
+    }
     return this.get(id, viewer);
   }
 
   /** Change every image the filters select among those `viewer` can see; the ids changed. */
-  changeMany(filters: Filters, c: ImageChange): Promise<string[]> {
-    return this.db.transaction((tx) => changeImages(tx, filters, c, new Date()));
+  async changeMany(filters: Filters, c: ImageChange): Promise<string[]> {
+    try {
+      const ids = await this.db.transaction((tx) => changeImages(tx, filters, c, new Date()));
+      for (const id of ids) this.rows.drop(id);
+      return ids;
+    } catch (e) {
+      // What a failed transaction did is undone, but which rows it reached is not known: start over.
+      this.rows.clear();
+      throw e;
+    }
   }
 
   /** Which of these upload hashes (sha256 of the files) `owner` already has. */
@@ -292,12 +318,24 @@ export class ImageService {
       }
       vector = Float32Array.from(found.embedding);
     }
-    return this.index.search(vector, opts);
+    return this.index.search(vector, { ...opts, rows: (keys, f) => this.rowsByKeys(keys, f) });
+  }
+
+  /** The rows of search hits that pass the filters: from memory, reading only those not held. */
+  private async rowsByKeys(keys: bigint[], f: Filters): Promise<ImageRow[]> {
+    const { rows, missing } = this.rows.byKeys(keys);
+    if (missing.length)
+      for (const r of await imagesByKeys(this.db, missing, {})) {
+        this.rows.put(r);
+        rows.push(r);
+      }
+    return rows.filter((r) => matchesFilters(r, f));
   }
 
   async delete(id: string, viewer?: Viewer): Promise<void> {
     const row = await this.get(id, viewer);
     await this.db.transaction((tx) => deleteImage(tx, id));
+    this.rows.drop(id);
     this.index.remove(row.vec_key);
     await this.dropUnreferenced([row.storage_key, row.thumb_key, ...(row.preview_key ? [row.preview_key] : [])]);
   }

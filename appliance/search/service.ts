@@ -28,6 +28,8 @@ export interface SearchOptions {
   threshold: number;
   filters: Filters;
   exactBelow: number;
+  /** The rows of these vector keys that pass the filters (the image service's, from memory); else DuckDB's. */
+  rows?: (keys: bigint[], f: Filters) => Promise<ImageRow[]>;
 }
 
 const OVERSAMPLE = 4;
@@ -107,11 +109,8 @@ export class SearchIndex {
     if (this.index.size < o.exactBelow) return this.exact(q, o);
     const k = filtered ? o.limit * OVERSAMPLE : o.limit;
     const hits = this.index.search(q, k);
-    const rows = await imagesByKeys(
-      this.db,
-      hits.map((h) => h.key),
-      o.filters,
-    );
+    const keys = hits.map((h) => h.key);
+    const rows = await (o.rows ? o.rows(keys, o.filters) : imagesByKeys(this.db, keys, o.filters));
     const byKey = new Map(rows.map((r) => [r.vec_key, r]));
     const out = hits.flatMap((h) => (byKey.has(h.key) ? [{ row: byKey.get(h.key)!, score: h.score }] : []));
     // A filter can reject most of the candidates; when it leaves too few, ask DuckDB exactly.

@@ -128,6 +128,30 @@ export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): {
   return { sql: parts.length ? parts.join(' AND ') : 'TRUE', params };
 }
 
+/**
+ * The filters as a predicate on a row already in memory: the same rule as whereOf, for rows the
+ * image service holds (test/unit/image-filters.test.ts checks the two agree on random rows).
+ */
+export function matchesFilters(r: ImageRow, f: Filters): boolean {
+  if (f.tags?.length && !f.tags.every((t) => r.tags.includes(t))) return false;
+  const created = new Date(r.created_at).getTime();
+  if (f.from && created < f.from.getTime()) return false;
+  if (f.to && created > f.to.getTime()) return false;
+  if (f.viewer && !f.viewer.admin && r.private && r.owner !== (f.viewer.user ?? '')) return false;
+  if (f.owner !== undefined && r.owner !== f.owner) return false;
+  if (f.private !== undefined && r.private !== f.private) return false;
+  if (f.ids && !f.ids.includes(r.id)) return false;
+  if (f.camera && !r.camera_model?.toLowerCase().includes(f.camera.toLowerCase())) return false;
+  const taken = r.taken_at === null ? null : new Date(r.taken_at).getTime();
+  if (f.takenFrom && (taken === null || taken < f.takenFrom.getTime())) return false;
+  if (f.takenTo && (taken === null || taken > f.takenTo.getTime())) return false;
+  if (f.hasGps !== undefined) {
+    const gps = r.exif ? (JSON.parse(r.exif) as { gps?: unknown }).gps : undefined;
+    if ((gps !== undefined && gps !== null) !== f.hasGps) return false;
+  }
+  return true;
+}
+
 export async function insertImages(tx: Sql, rows: NewImage[]): Promise<Map<string, bigint>> {
   const keys = new Map<string, bigint>();
   for (const r of rows) {

@@ -69,7 +69,13 @@ export async function spawnFovea(state: string, config: Record<string, unknown>)
     }),
   );
   const proc = Bun.spawn([process.execPath, main, 'serve', '--config', file], { stdout: 'pipe', stderr: 'inherit' });
-  const url = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000);
+  // A box that never says it serves is not left running behind a failed test or bench.
+  const url = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000).catch(
+    (e: unknown) => {
+      proc.kill('SIGKILL');
+      throw e;
+    },
+  );
   void (async () => {
     for await (const _ of proc.stdout as ReadableStream<Uint8Array>) {
       /* drain */

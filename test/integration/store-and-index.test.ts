@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { Db } from '../../appliance/store/duckdb';
 import { migrate, status } from '../../appliance/store/migrate';
 import { migrations } from '../../appliance/store/migrations';
-import { IMAGES, form, fileBlob, startAppliance, tempDir } from '../helpers/fixtures';
+import { IMAGES, form, fileBlob, startAppliance, tempDir, waitFor } from '../helpers/fixtures';
 
 describe('migrations', () => {
   test('apply in order once, are recorded, and a second run applies nothing', async () => {
@@ -117,7 +117,19 @@ describe('health', () => {
     // A row the index never saw: what a crash between commit and index update leaves.
     await app.rt.db.run(`INSERT INTO images (id, storage_key, thumb_key, size_bytes, mime, width, height, embedding, model_id, created_at, updated_at)
       VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, [0.5, 0.5]::FLOAT[], 'mobilenetv2-embed@1', now(), now())`);
-    const bad = await fetch(`${app.url}/health`);
+    // /health looks at the parts once a second at most: the disagreement shows within that.
+    const t0 = Date.now();
+    const bad = await waitFor(
+      async () => {
+        const r = await fetch(`${app.url}/health`);
+        if (r.status === 503) return r;
+        await r.arrayBuffer();
+        return null;
+      },
+      3000,
+      'health to see the disagreement',
+    );
+    expect(Date.now() - t0).toBeLessThan(1500);
     const body = (await bad.json()) as { status: string; checks: { index: { ok: boolean }; db: { ok: boolean } } };
     expect([ok.status, bad.status, body.status, body.checks.index.ok, body.checks.db.ok]).toEqual([
       200,

@@ -1,0 +1,156 @@
+/**
+ * @module bench api: the HTTP API under a closed-loop load (autocannon, from the bench process)
+ * against `fovea serve` in its own process on loopback, with auth on and the rate limit raised.
+ * Per route and concurrency (2, 8, 32): requests/s, p50 and p99 latency, and non-2xx answers.
+ * Bare baselines in the same run: a bare Bun.serve answering "ok" (the HTTP floor of this client
+ * on these cores), and for search by image the bare decode + embed throughput of the same photo
+ * in-process, 2 at once (the image-search goal is 0.8 × that). `BENCH_API_S` sets the
+ * seconds per cell (default 5); `BENCH_API_IMAGES` the library size (default 100 photos).
+ */
+import autocannon from 'autocannon';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { COCO, ensureModel, tempDir } from '../test/helpers/fixtures';
+import { spawnFovea } from '../test/helpers/process';
+import { KeyFile } from '../appliance/auth/keys';
+import { openSession } from '../appliance/inference/onnx';
+import { createEmbedder } from '../appliance/inference/embedder';
+import { builtinCatalog, findModel } from '../appliance/models/catalog';
+import { sharpImaging } from '../appliance/imaging/sharp';
+import { MODELS_DIR } from '../test/helpers/fixtures';
+import { row } from './lib/stats';
+import { createLogger } from '../appliance/shared/log';
+
+const SECONDS = Number(process.env.BENCH_API_S ?? 5);
+const CONCURRENCY = [2, 8, 32];
+
+interface Cell {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+async function load(o: {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  connections: number;
+}): Promise<Cell> {
+  const r = await autocannon({
+    url: o.url,
+    method: o.method ?? 'GET',
+    headers: o.headers,
+    body: o.body,
+    connections: o.connections,
+    duration: SECONDS,
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors };
+}
+
+function multipart(file: Uint8Array, name: string): { body: Buffer; type: string } {
+  const boundary = 'fovea-bench-boundary';
+  const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`;
+  return {
+    body: Buffer.concat([Buffer.from(head), Buffer.from(file), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    type: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
+/** Photos per second of decode + embed alone, in-process, `parallel` at once, for `seconds`. */
+async function bareEmbed(photo: Uint8Array, parallel: number): Promise<number> {
+  const model = findModel(builtinCatalog(), 'mobilenetv2-embed@1');
+  const session = await openSession(join(MODELS_DIR, model.file), {
+    providers: ['cpu'],
+    threads: 0,
+    ref: 'bench',
+    log: createLogger({ bench: true }),
+  });
+  try {
+    const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6));
+    for (let i = 0; i < 5; i++) await embedder.embed(photo);
+    let n = 0;
+    const until = performance.now() + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (performance.now() < until) {
+          await embedder.embed(photo);
+          n++;
+        }
+      }),
+    );
+    return n / SECONDS;
+  } finally {
+    await session.close();
+  }
+}
+
+export async function apiBench(): Promise<string[]> {
+  await ensureModel();
+  await using state = await tempDir();
+  const key = await new KeyFile(join(state.path, 'api-keys.json')).create('bench');
+  await using box = await spawnFovea(state.path, {
+    api: { auth: true, rate_limit_per_minute: 1_000_000, people_rate_limit_per_minute: 1_000_000 },
+  });
+  const auth = { 'x-api-key': key };
+  const photos = readdirSync(COCO)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, Number(process.env.BENCH_API_IMAGES ?? 100));
+  const ids: string[] = [];
+  for (const f of photos) {
+    const form = new FormData();
+    form.append('file', new File([await Bun.file(join(COCO, f)).bytes()], f));
+    const res = await fetch(`${box.url}/api/images`, { method: 'POST', headers: auth, body: form });
+    ids.push(((await res.json()) as { image_id: string }).image_id);
+  }
+  const photo = await Bun.file(join(COCO, photos[0]!)).bytes();
+  const upload = multipart(photo, photos[0]!);
+  using bare = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('ok') });
+
+  const cases: Array<{ name: string; run: (c: number) => Promise<Cell> }> = [
+    {
+      name: 'bare Bun.serve "ok" (the HTTP floor)',
+      run: (c) => load({ url: `http://127.0.0.1:${bare.port}/`, connections: c }),
+    },
+    { name: 'GET /health', run: (c) => load({ url: `${box.url}/health`, connections: c }) },
+    {
+      name: 'GET /api/images/:id (API key)',
+      run: (c) => load({ url: `${box.url}/api/images/${ids[7]}`, headers: auth, connections: c }),
+    },
+    {
+      name: `POST /api/search by image_id (${ids.length} images)`,
+      run: (c) =>
+        load({
+          url: `${box.url}/api/search`,
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ image_id: ids[7], limit: 10 }),
+          connections: c,
+        }),
+    },
+    {
+      name: 'POST /api/search by image (COCO photo)',
+      run: (c) =>
+        load({
+          url: `${box.url}/api/search`,
+          method: 'POST',
+          headers: { ...auth, 'content-type': upload.type },
+          body: upload.body,
+          connections: c,
+        }),
+    },
+  ];
+  const out: string[] = [];
+  for (const k of cases)
+    for (const c of CONCURRENCY) {
+      const r = await k.run(c);
+      out.push(row([k.name, c, r.rps.toFixed(0), r.p50, r.p99, r.non2xx]));
+    }
+  const embed = await bareEmbed(photo, 2);
+  out.push(
+    row(['bare decode + embed in-process, 2 at once (baseline of search by image)', 2, embed.toFixed(0), '', '', '']),
+  );
+  return out;
+}
