@@ -210,6 +210,7 @@ export async function openLibrary(
       ready: () => opened,
       async close() {
         await images.close();
+        await index.close();
         sync?.bucket.close();
         fetcher.stop();
         await session?.close();

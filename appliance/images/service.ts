@@ -303,10 +303,13 @@ export class ImageService {
   ): Promise<Scored[]> {
     let vector: Float32Array;
     // Searching by an image one may not see is searching by an image that is not there.
-    if (q.kind === 'id') await this.get(q.id, opts.filters.viewer);
+    const of = q.kind === 'id' ? await this.get(q.id, opts.filters.viewer) : null;
+    const beside = of && of.model_id === this.embedder.modelRef ? this.index.vector(BigInt(of.vec_key)) : null;
     if (q.kind === 'file') {
       await this.imaging.probe(q.data, this.limits.maxPixels);
       vector = await this.embedder.embed(q.data);
+    } else if (beside) {
+      vector = beside;
     } else {
       const found = await getEmbedding(this.db, q.id);
       if (!found) throw new AppError('not_found', `image ${q.id} not found`);

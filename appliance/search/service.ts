@@ -10,12 +10,16 @@ import {
   exactSearch,
   fingerprint,
   imagesByKeys,
+  vectorKeys,
   narrows,
   type Filters,
   type ImageRow,
 } from '../store/images';
-import { VectorIndex, sidecar, type IndexParams } from './usearch';
+import { VectorIndex, exactTop, sidecar, type IndexParams } from './usearch';
+import { VectorFile } from './vectors';
 import type { Logger } from '../shared/log';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { realTimers, type Timers } from '../shared/timers';
 
 export interface Scored {
@@ -33,16 +37,21 @@ export interface SearchOptions {
 }
 
 const OVERSAMPLE = 4;
+/** Up to this many vectors, an exact search runs in memory (10 MB per 2,000 at 1280-d); past it, in DuckDB. */
+const EXACT_IN_MEMORY = 20_000;
 
 export class SearchIndex {
   private dirty = false;
   private saveTimer: unknown = null;
   lastRebuild: { at: string; count: number; ms: number } | null = null;
+  /** Every vector packed for an exact search in memory, while the library is small; null when changed. */
+  private packed: { keys: bigint[]; matrix: Float32Array } | null = null;
 
   private constructor(
     private readonly db: Db,
     readonly modelId: string,
     readonly index: VectorIndex,
+    private readonly vectors: VectorFile,
     private readonly path: string,
     private readonly log: Logger,
     private readonly timers: Timers,
@@ -61,9 +70,11 @@ export class SearchIndex {
     log: Logger,
     timers: Timers = realTimers,
   ): Promise<SearchIndex> {
-    const s = new SearchIndex(db, modelId, new VectorIndex(params), path, log, timers);
+    await mkdir(dirname(path), { recursive: true });
+    const vectors = new VectorFile(path.replace(/\.usearch$/, '.f32'), params.dims);
+    const s = new SearchIndex(db, modelId, new VectorIndex(params), vectors, path, log, timers);
     const [saved, want] = await Promise.all([s.index.load(path), fingerprint(db, modelId)]);
-    if (saved && saved.count === want.count && saved.keySum === want.keySum) {
+    if (saved && saved.count === want.count && saved.keySum === want.keySum && vectors.covers(want.maxKey)) {
       log.info('vector index loaded', { count: saved.count });
     } else {
       log.warn('vector index missing or out of date; rebuilding from the database', { saved, want });
@@ -75,13 +86,17 @@ export class SearchIndex {
   async rebuild(): Promise<void> {
     const t0 = performance.now();
     this.index.clear();
+    this.vectors.clear();
+    this.packed = null;
     const d = this.index.params.dims;
     for await (const page of embeddings(this.db, this.modelId)) {
       const keys = new BigUint64Array(page.map((r) => r.vec_key));
       const matrix = new Float32Array(page.length * d);
       for (const [i, r] of page.entries()) matrix.set(r.embedding, i * d);
       this.index.addMany(keys, matrix);
+      this.vectors.writeMany(keys, matrix);
     }
+    this.vectors.sync();
     await this.index.save(this.path);
     this.lastRebuild = { at: new Date().toISOString(), count: this.index.size, ms: Math.round(performance.now() - t0) };
     this.log.info('vector index rebuilt', this.lastRebuild);
@@ -95,13 +110,23 @@ export class SearchIndex {
   }
 
   add(key: bigint, vector: Float32Array): void {
+    // The vector first: an index that has a key always has its vector beside it.
+    this.vectors.write(key, vector);
     this.index.add(key, vector);
+    this.packed = null;
     this.scheduleSave();
   }
 
   remove(key: bigint): void {
     this.index.remove(key);
+    this.vectors.write(key, new Float32Array(this.index.params.dims));
+    this.packed = null;
     this.scheduleSave();
+  }
+
+  /** The stored vector of a key (read beside the index, not from DuckDB), or null. */
+  vector(key: bigint): Float32Array | null {
+    return this.vectors.read(key);
   }
 
   async search(q: Float32Array, o: SearchOptions): Promise<Scored[]> {
@@ -119,8 +144,53 @@ export class SearchIndex {
   }
 
   private async exact(q: Float32Array, o: SearchOptions): Promise<Scored[]> {
+    if (o.rows && this.index.size <= EXACT_IN_MEMORY) return this.exactInMemory(q, o, o.rows);
     const rows = await exactSearch(this.db, q, this.modelId, o.filters, o.limit);
     return rows.filter((r) => r.score >= o.threshold).map(({ score, ...row }) => ({ row, score }));
+  }
+
+  /** Every vector scored (SIMD brute force), then the rows of the best, a page at a time, until enough pass the filters. */
+  private async exactInMemory(
+    q: Float32Array,
+    o: SearchOptions,
+    rowsOf: NonNullable<SearchOptions['rows']>,
+  ): Promise<Scored[]> {
+    this.packed ??= await this.pack();
+    const { keys, matrix } = this.packed;
+    const ranked = exactTop(matrix, q, this.index.params.dims, keys.length).filter((h) => h.score >= o.threshold);
+    const out: Scored[] = [];
+    const page = Math.max(o.limit * OVERSAMPLE, 64);
+    for (let i = 0; i < ranked.length && out.length < o.limit; i += page) {
+      const part = ranked.slice(i, i + page);
+      const byKey = new Map(
+        (
+          await rowsOf(
+            part.map((h) => keys[h.at]!),
+            o.filters,
+          )
+        ).map((r) => [BigInt(r.vec_key), r]),
+      );
+      for (const h of part) {
+        const row = byKey.get(keys[h.at]!);
+        if (row) out.push({ row, score: h.score });
+      }
+    }
+    return out.slice(0, o.limit);
+  }
+
+  /** The library's vectors in one matrix, read beside the index (the keys from DuckDB). */
+  private async pack(): Promise<{ keys: bigint[]; matrix: Float32Array }> {
+    const d = this.index.params.dims;
+    const all = await vectorKeys(this.db, this.modelId);
+    const keys: bigint[] = [];
+    const matrix = new Float32Array(all.length * d);
+    for (const k of all) {
+      const v = this.vectors.read(k);
+      if (!v) continue;
+      matrix.set(v, keys.length * d);
+      keys.push(k);
+    }
+    return { keys, matrix: matrix.subarray(0, keys.length * d) };
   }
 
   private scheduleSave(): void {
@@ -132,6 +202,12 @@ export class SearchIndex {
     }, 2000);
   }
 
+  /** Save what changed and let go of the vector file. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.vectors.close();
+  }
+
   async flush(): Promise<void> {
     if (this.saveTimer) {
       this.timers.clear(this.saveTimer);
@@ -140,6 +216,7 @@ export class SearchIndex {
     if (!this.dirty) return;
     this.dirty = false;
     try {
+      this.vectors.sync();
       await this.index.save(this.path);
     } catch (e) {
       this.dirty = true;

@@ -117,4 +117,23 @@ export class VectorIndex {
   }
 }
 
+/** Exact cosine search by brute force (SIMD) over `n` vectors packed in a matrix: positions and scores, best first. */
+export function exactTop(
+  matrix: Float32Array,
+  q: Float32Array,
+  dims: number,
+  k: number,
+): Array<{ at: number; score: number }> {
+  const n = matrix.length / dims;
+  if (n === 0 || k <= 0) return [];
+  const m = usearch.exactSearch(matrix, q, dims, Math.min(k, n), 'cos' as MetricKind, 0) as {
+    keys: BigUint64Array;
+    distances: Float32Array;
+  };
+  const out: Array<{ at: number; score: number }> = [];
+  for (let i = 0; i < m.keys.length; i++)
+    if (Number.isFinite(m.distances[i]!)) out.push({ at: Number(m.keys[i]!), score: 1 - m.distances[i]! });
+  return out;
+}
+
 export const sidecar = (path: string) => `${path.replace(/\.usearch$/, '')}.json`;

@@ -29,6 +29,8 @@ export function configureLogs(opts: { level?: Level; sink?: Sink }): void {
 
 function clean(value: unknown): unknown {
   if (typeof value === 'string') return scrub(value);
+  // JSON has no 64-bit integers: keys and sums are logged as their decimal text.
+  if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return scrub(value.message);
   if (Array.isArray(value)) return value.map(clean);
   if (value && typeof value === 'object') {

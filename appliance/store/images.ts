@@ -315,12 +315,23 @@ export async function refCount(sql: Sql, key: string): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-export async function fingerprint(sql: Sql, modelId: string): Promise<{ count: number; keySum: string }> {
-  const rows = await sql.all<{ n: bigint; s: bigint | null }>(
-    'SELECT count(*) AS n, CAST(sum(vec_key) AS BIGINT) AS s FROM images WHERE model_id = $1',
+export async function fingerprint(
+  sql: Sql,
+  modelId: string,
+): Promise<{ count: number; keySum: string; maxKey: bigint }> {
+  const rows = await sql.all<{ n: bigint; s: bigint | null; m: bigint | null }>(
+    'SELECT count(*) AS n, CAST(sum(vec_key) AS BIGINT) AS s, max(vec_key) AS m FROM images WHERE model_id = $1',
     [modelId],
   );
-  return { count: Number(rows[0]!.n), keySum: String(rows[0]!.s ?? 0n) };
+  return { count: Number(rows[0]!.n), keySum: String(rows[0]!.s ?? 0n), maxKey: rows[0]!.m ?? -1n };
+}
+
+/** The vector keys of a model's images (a small library's exact search reads their vectors beside the index). */
+export async function vectorKeys(sql: Sql, modelId: string): Promise<bigint[]> {
+  const rows = await sql.all<{ k: bigint }>('SELECT vec_key AS k FROM images WHERE model_id = $1 ORDER BY k', [
+    modelId,
+  ]);
+  return rows.map((r) => r.k);
 }
 
 /** Stream every embedding of a model in pages (for index rebuilds). */

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { COCO, IMAGES, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+import { type Filters, imagesByKeys, matchesFilters } from '../../appliance/store/images';
 
 let app: Appliance;
 const ids: Record<string, string> = {};
@@ -170,6 +171,33 @@ describe('POST /api/search', () => {
     );
     expect(viaIndex.length).toBe(10);
     expect(viaIndex.map((s) => s.row.id)).toEqual(exact.map((s) => s.row.id));
+  });
+
+  test('an exact search in memory (vectors beside the index) ranks as DuckDB does, with and without filters', async () => {
+    const dog = await app.rt.images.get(ids.dog!);
+    const q = app.rt.index.vector(BigInt(dog.vec_key))!;
+    const rows = async (keys: bigint[], f: Filters) =>
+      (await imagesByKeys(app.rt.db, keys, {})).filter((r) => matchesFilters(r, f));
+    const both = async (filters: Filters, limit: number) => {
+      const o = { limit, threshold: -1, filters, exactBelow: 1_000_000 };
+      const [mem, duck] = [await app.rt.index.search(q, { ...o, rows }), await app.rt.index.search(q, o)];
+      return [mem.map((s) => [s.row.id, s.score.toFixed(5)]), duck.map((s) => [s.row.id, s.score.toFixed(5)])];
+    };
+    const cases: Array<[Filters, number]> = [
+      [{}, 10],
+      [{ tags: ['odd'] }, 100],
+      [{ viewer: { user: 'nobody', admin: false } }, 5],
+    ];
+    for (const [f, limit] of cases) {
+      const [mem, duck] = await both(f, limit);
+      expect(mem!.length).toBeGreaterThan(0);
+      expect(mem).toEqual(duck);
+    }
+    // The query of a search by id is the vector stored beside the index, the one DuckDB holds.
+    const stored = await app.rt.db.all<{ e: number[] }>('SELECT embedding AS e FROM images WHERE id = $1::UUID', [
+      ids.dog!,
+    ]);
+    expect([...q].map((x) => x.toFixed(6))).toEqual([...stored[0]!.e].map((x) => x.toFixed(6)));
   });
 });
 

@@ -99,14 +99,21 @@ describe('vector index consistency', () => {
     }
   });
 
-  test('a current index is loaded, not rebuilt', async () => {
+  test('a current index is loaded, not rebuilt; one without its vectors file is rebuilt', async () => {
     await using dir = await tempDir();
     {
       await using app = await startAppliance({}, dir.path);
       await app.api('/api/images', { method: 'POST', body: form({ file: await fileBlob(join(IMAGES, 'dog.jpg')) }) });
     }
+    {
+      await using app = await startAppliance({}, dir.path);
+      expect([app.rt.index.lastRebuild, app.rt.index.index.size]).toEqual([null, 1]);
+    }
+    // The vectors beside it lost (a restore from a backup, which leaves them out): rebuilt too.
+    await rm(join(dir.path, 'index', 'mobilenetv2-embed_1.f32'));
     await using app = await startAppliance({}, dir.path);
-    expect([app.rt.index.lastRebuild, app.rt.index.index.size]).toEqual([null, 1]);
+    const [row] = (await app.rt.images.list({}, 1, 1)).items;
+    expect([app.rt.index.lastRebuild?.count, app.rt.index.vector(BigInt(row!.vec_key))?.length]).toEqual([1, 1280]);
   });
 });
 

@@ -6,6 +6,7 @@ import { resolveSecrets } from '../../appliance/config/secrets';
 import { scrub } from '../../appliance/shared/scrub';
 import { isAppError } from '../../appliance/shared/errors';
 import { parseYaml } from '../../appliance/config/validate';
+import { configureLogs, createLogger } from '../../appliance/shared/log';
 
 const fail = (text: string, env: Record<string, string> = {}): string => {
   try {
@@ -116,5 +117,18 @@ describe('parseYaml refuses what would load as nonsense', () => {
       expect.stringMatching(/^f\.yaml: \/: .*alias/i),
       'f.yaml: /: a YAML alias refers to the node that contains it (a cycle)',
     ]);
+  });
+});
+
+describe('logs', () => {
+  test('a 64-bit key in a log field is written as its decimal text, not a crash', () => {
+    const lines: string[] = [];
+    configureLogs({ sink: (l) => lines.push(l) });
+    try {
+      createLogger({ t: 1 }).info('index', { want: { maxKey: 2n ** 63n - 1n, keySum: 5n } });
+    } finally {
+      configureLogs({ sink: (l) => process.stdout.write(`${l}\n`) });
+    }
+    expect(JSON.parse(lines[0]!).want).toEqual({ maxKey: '9223372036854775807', keySum: '5' });
   });
 });

@@ -1,0 +1,58 @@
+/**
+ * @module The embeddings beside the index, as float32 in one flat file addressed by vector key
+ * (`<index>.f32`, key k at k × dims × 4 bytes; keys come from a sequence, so the file is dense but
+ * for deleted images, which stay as holes). What a search needs of a vector without a round trip to
+ * DuckDB: the query of a search by id, the exact search of a small library, and the exact
+ * re-rank of an approximate shortlist. It is a copy of DuckDB's embeddings, written with the index
+ * and judged with it by the index's fingerprint: a file that disagrees is rebuilt with the index.
+ */
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+
+export class VectorFile {
+  private fd: number;
+  private readonly bytes: number;
+
+  constructor(
+    readonly path: string,
+    readonly dims: number,
+  ) {
+    this.bytes = dims * 4;
+    this.fd = openSync(path, existsSync(path) ? 'r+' : 'w+', 0o600);
+  }
+
+  /** Whether the file has room for `maxKey` (an index loaded beside a shorter file is not current). */
+  covers(maxKey: bigint): boolean {
+    return fstatSync(this.fd).size >= (Number(maxKey) + 1) * this.bytes;
+  }
+
+  write(key: bigint, v: Float32Array): void {
+    writeSync(this.fd, new Uint8Array(v.buffer, v.byteOffset, this.bytes), 0, this.bytes, Number(key) * this.bytes);
+  }
+
+  /** Many vectors packed in one matrix, with their keys (a rebuild). */
+  writeMany(keys: BigUint64Array, matrix: Float32Array): void {
+    for (let i = 0; i < keys.length; i++) this.write(keys[i]!, matrix.subarray(i * this.dims, (i + 1) * this.dims));
+  }
+
+  /** The vector of a key, or null for a hole (a key never written, or past the end). */
+  read(key: bigint): Float32Array | null {
+    const out = new Float32Array(this.dims);
+    const n = readSync(this.fd, new Uint8Array(out.buffer), 0, this.bytes, Number(key) * this.bytes);
+    if (n < this.bytes) return null;
+    for (let i = 0; i < this.dims; i++) if (out[i] !== 0) return out;
+    return null;
+  }
+
+  /** Empty the file (before a rebuild writes it again). */
+  clear(): void {
+    ftruncateSync(this.fd, 0);
+  }
+
+  sync(): void {
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
