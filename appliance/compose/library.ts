@@ -166,6 +166,8 @@ export async function openLibrary(
         connectivity: config.search.connectivity,
         expansionAdd: config.search.expansion_add,
         expansionSearch: config.search.expansion_search,
+        quantization: config.search.quantization,
+        rerankCandidates: config.search.rerank_candidates,
       },
       indexPath,
       log.child({ mod: 'search' }),

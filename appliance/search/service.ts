@@ -6,7 +6,7 @@
  */
 import type { Db } from '../store/duckdb';
 import {
-  embeddings,
+  embeddingChunks,
   exactSearch,
   fingerprint,
   imagesByKeys,
@@ -15,7 +15,7 @@ import {
   type Filters,
   type ImageRow,
 } from '../store/images';
-import { VectorIndex, exactTop, sidecar, type IndexParams } from './usearch';
+import { VectorIndex, cosine, exactTop, sidecar, type IndexParams } from './usearch';
 import { VectorFile } from './vectors';
 import type { Logger } from '../shared/log';
 import { mkdir } from 'node:fs/promises';
@@ -55,6 +55,8 @@ export class SearchIndex {
     private readonly path: string,
     private readonly log: Logger,
     private readonly timers: Timers,
+    /** Candidates a quantised index hands to the exact re-rank. */
+    private readonly rerank: number,
   ) {}
 
   /** The index's files on disk (for backups). */
@@ -65,14 +67,23 @@ export class SearchIndex {
   static async open(
     db: Db,
     modelId: string,
-    params: IndexParams,
+    params: IndexParams & { rerankCandidates?: number },
     path: string,
     log: Logger,
     timers: Timers = realTimers,
   ): Promise<SearchIndex> {
     await mkdir(dirname(path), { recursive: true });
     const vectors = new VectorFile(path.replace(/\.usearch$/, '.f32'), params.dims);
-    const s = new SearchIndex(db, modelId, new VectorIndex(params), vectors, path, log, timers);
+    const s = new SearchIndex(
+      db,
+      modelId,
+      new VectorIndex(params),
+      vectors,
+      path,
+      log,
+      timers,
+      params.rerankCandidates ?? 128,
+    );
     const [saved, want] = await Promise.all([s.index.load(path), fingerprint(db, modelId)]);
     if (saved && saved.count === want.count && saved.keySum === want.keySum && vectors.covers(want.maxKey)) {
       log.info('vector index loaded', { count: saved.count });
@@ -88,14 +99,10 @@ export class SearchIndex {
     this.index.clear();
     this.vectors.clear();
     this.packed = null;
-    const d = this.index.params.dims;
-    for await (const page of embeddings(this.db, this.modelId)) {
-      const keys = new BigUint64Array(page.map((r) => r.vec_key));
-      const matrix = new Float32Array(page.length * d);
-      for (const [i, r] of page.entries()) matrix.set(r.embedding, i * d);
+    await embeddingChunks(this.db, this.modelId, this.index.params.dims, (keys, matrix) => {
       this.index.addMany(keys, matrix);
       this.vectors.writeMany(keys, matrix);
-    }
+    });
     this.vectors.sync();
     await this.index.save(this.path);
     this.lastRebuild = { at: new Date().toISOString(), count: this.index.size, ms: Math.round(performance.now() - t0) };
@@ -124,6 +131,20 @@ export class SearchIndex {
     this.scheduleSave();
   }
 
+  /**
+   * The best k of a quantised index's wider shortlist, scored again exactly with the float32
+   * vectors beside it: the quantised distances only choose the candidates.
+   */
+  private reranked(q: Float32Array, k: number): Array<{ key: bigint; score: number }> {
+    const shortlist = this.index.search(q, Math.max(this.rerank, k * OVERSAMPLE));
+    const out: Array<{ key: bigint; score: number }> = [];
+    for (const h of shortlist) {
+      const v = this.vectors.read(h.key);
+      if (v) out.push({ key: h.key, score: cosine(q, v) });
+    }
+    return out.sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
   /** The stored vector of a key (read beside the index, not from DuckDB), or null. */
   vector(key: bigint): Float32Array | null {
     return this.vectors.read(key);
@@ -133,7 +154,7 @@ export class SearchIndex {
     const filtered = narrows(o.filters);
     if (this.index.size < o.exactBelow) return this.exact(q, o);
     const k = filtered ? o.limit * OVERSAMPLE : o.limit;
-    const hits = this.index.search(q, k);
+    const hits = this.index.quantization === 'f32' ? this.index.search(q, k) : this.reranked(q, k);
     const keys = hits.map((h) => h.key);
     const rows = await (o.rows ? o.rows(keys, o.filters) : imagesByKeys(this.db, keys, o.filters));
     const byKey = new Map(rows.map((r) => [r.vec_key, r]));

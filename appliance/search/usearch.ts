@@ -8,11 +8,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+export type Quantization = 'i8' | 'f16' | 'f32';
+
 export interface IndexParams {
   dims: number;
   connectivity: number;
   expansionAdd: number;
   expansionSearch: number;
+  /** How the index holds vectors (absent: f32). */
+  quantization?: Quantization;
 }
 export interface Hit {
   key: bigint;
@@ -38,13 +42,17 @@ export class VectorIndex {
       connectivity: p.connectivity,
       expansion_add: p.expansionAdd,
       expansion_search: p.expansionSearch,
-      quantization: 'f32' as ScalarKind,
+      quantization: (p.quantization ?? 'f32') as ScalarKind,
       multi: false,
     } as unknown as IndexConfig);
   }
 
   get size(): number {
     return this.index.size();
+  }
+
+  get quantization(): Quantization {
+    return this.params.quantization ?? 'f32';
   }
 
   fingerprint(): Fingerprint {
@@ -90,7 +98,10 @@ export class VectorIndex {
     await mkdir(dirname(path), { recursive: true });
     this.index.save(`${path}.tmp`);
     await rename(`${path}.tmp`, path);
-    await Bun.write(`${sidecar(path)}.tmp`, JSON.stringify({ ...this.fingerprint(), dims: this.params.dims }));
+    await Bun.write(
+      `${sidecar(path)}.tmp`,
+      JSON.stringify({ ...this.fingerprint(), dims: this.params.dims, quantization: this.quantization }),
+    );
     await rename(`${sidecar(path)}.tmp`, sidecar(path));
   }
 
@@ -98,8 +109,12 @@ export class VectorIndex {
   async load(path: string): Promise<Fingerprint | null> {
     if (!existsSync(path) || !existsSync(sidecar(path))) return null;
     try {
-      const meta = JSON.parse(await Bun.file(sidecar(path)).text()) as Fingerprint & { dims: number };
-      if (meta.dims !== this.params.dims) return null;
+      const meta = JSON.parse(await Bun.file(sidecar(path)).text()) as Fingerprint & {
+        dims: number;
+        quantization?: Quantization;
+      };
+      // An index saved with other dimensions or another quantisation is rebuilt, not misread.
+      if (meta.dims !== this.params.dims || (meta.quantization ?? 'f32') !== this.quantization) return null;
       const fresh = VectorIndex.make(this.params);
       fresh.load(path);
       if (fresh.size() !== meta.count) return null;
@@ -115,6 +130,21 @@ export class VectorIndex {
     await rm(path, { force: true });
     await rm(sidecar(path), { force: true });
   }
+}
+
+/** The cosine similarity of two vectors (the re-rank's exact score). */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }
 
 /** Exact cosine search by brute force (SIMD) over `n` vectors packed in a matrix: positions and scores, best first. */

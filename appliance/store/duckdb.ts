@@ -169,6 +169,41 @@ export class Db implements Sql {
     });
   }
 
+  /**
+   * A query of (BIGINT key, FLOAT[dims] vector) rows handed over a chunk at a time as keys and one
+   * packed matrix, without a JS value per number: how an index rebuild reads a million embeddings.
+   * The chunk's floats are read from the array vector's child data when the client exposes it (a
+   * field its types call private), else item by item.
+   */
+  vectorChunks(
+    sql: string,
+    params: SqlParam[],
+    dims: number,
+    fn: (keys: BigUint64Array, matrix: Float32Array) => void,
+  ): Promise<void> {
+    return this.serial(async () => {
+      const { values, types } = convert(params);
+      const result = await this.conn.stream(sql, values, types as DuckDBType[]);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        const n = chunk.rowCount;
+        const keys = new BigUint64Array(n);
+        const keyVector = chunk.getColumnVector(0);
+        for (let i = 0; i < n; i++) keys[i] = BigInt(keyVector.getItem(i) as bigint);
+        const arrays = chunk.getColumnVector(1);
+        const child = (arrays as unknown as { childData?: { items?: unknown } }).childData?.items;
+        let matrix: Float32Array;
+        if (child instanceof Float32Array && child.length === n * dims) matrix = Float32Array.from(child);
+        else {
+          matrix = new Float32Array(n * dims);
+          for (let i = 0; i < n; i++) matrix.set((arrays.getItem(i) as unknown as { items: number[] }).items, i * dims);
+        }
+        fn(keys, matrix);
+      }
+    });
+  }
+
   /** Write the WAL into the main file (before a backup or a clean stop). */
   checkpoint(): Promise<void> {
     return this.run('CHECKPOINT');

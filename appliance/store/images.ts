@@ -1,7 +1,7 @@
 /**
  * @module Queries on the images table. Knows SQL, not DuckDB's client: it talks to the Sql port.
  */
-import type { Sql, SqlParam } from './duckdb';
+import type { Db, Sql, SqlParam } from './duckdb';
 
 export interface ImageRow {
   id: string;
@@ -334,22 +334,19 @@ export async function vectorKeys(sql: Sql, modelId: string): Promise<bigint[]> {
   return rows.map((r) => r.k);
 }
 
-/** Stream every embedding of a model in pages (for index rebuilds). */
-export async function* embeddings(
-  sql: Sql,
+/** Every embedding of a model, a chunk at a time as keys and a packed matrix (an index rebuild). */
+export function embeddingChunks(
+  db: Db,
   modelId: string,
-  pageSize = 5000,
-): AsyncGenerator<Array<{ vec_key: bigint; embedding: number[] }>> {
-  let after = -1n;
-  for (;;) {
-    const rows = await sql.all<{ vec_key: bigint; embedding: number[] }>(
-      `SELECT vec_key, embedding FROM images WHERE model_id = $1 AND vec_key > $2 ORDER BY vec_key LIMIT ${pageSize}`,
-      [modelId, after],
-    );
-    if (rows.length === 0) return;
-    yield rows;
-    after = rows[rows.length - 1]!.vec_key;
-  }
+  dims: number,
+  fn: (keys: BigUint64Array, matrix: Float32Array) => void,
+): Promise<void> {
+  return db.vectorChunks(
+    `SELECT vec_key, embedding::FLOAT[${dims}] FROM images WHERE model_id = $1 ORDER BY vec_key`,
+    [modelId],
+    dims,
+    fn,
+  );
 }
 
 export async function countImages(sql: Sql): Promise<number> {
