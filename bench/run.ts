@@ -55,7 +55,7 @@ if (suites.includes('synthetic')) {
   for (const n of sizes) {
     const dir = await mkdtemp(join(tmpdir(), 'fovea-bench-'));
     try {
-      for (const l of await syntheticSearch(n, 200, join(dir, 'v.duckdb'))) console.log(l);
+      for (const l of await syntheticSearch(n, 200, dir)) console.log(l);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
