@@ -11,7 +11,8 @@ import usearch, { type MetricKind, type Matches } from 'usearch';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { Db } from '../appliance/store/duckdb';
-import { VectorIndex, cosine } from '../appliance/search/usearch';
+import { VectorIndex } from '../appliance/search/usearch';
+import { rerank } from '../appliance/search/service';
 import { VectorFile } from '../appliance/search/vectors';
 import { median, percentile, ms, row, timeEach } from './lib/stats';
 
@@ -96,13 +97,14 @@ export async function syntheticSearch(n: number, queries: number, dir: string): 
   const tLoad = performance.now() - t;
   if (fp?.count !== n) throw new Error(`the saved index did not load: ${JSON.stringify(fp)}`);
 
+  // As the appliance does it (search/service rerank).
   const reranked = (q: Float32Array) =>
-    loaded
-      .search(q, RERANK)
-      .map((h) => ({ key: h.key, score: cosine(q, file.read(h.key)!) }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, 10)
-      .map((h) => h.key);
+    rerank(
+      file,
+      q,
+      loaded.search(q, RERANK).map((h) => h.key),
+      10,
+    ).map((h) => h.key);
   for (let i = 0; i < 5; i++) reranked(qs[i]!); // warm-up
   const hits = { i8: [] as bigint[][], raw: [] as bigint[][], f32: [] as bigint[][] };
   const tI8 = await timeEach(qs, (q) => hits.i8.push(reranked(q)));

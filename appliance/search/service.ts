@@ -15,7 +15,7 @@ import {
   type Filters,
   type ImageRow,
 } from '../store/images';
-import { VectorIndex, cosine, exactTop, sidecar, type IndexParams } from './usearch';
+import { VectorIndex, exactTop, sidecar, type IndexParams } from './usearch';
 import { VectorFile } from './vectors';
 import type { Logger } from '../shared/log';
 import { mkdir } from 'node:fs/promises';
@@ -37,6 +37,17 @@ export interface SearchOptions {
 }
 
 const OVERSAMPLE = 4;
+
+/** The best k of candidate keys by their exact cosine, from the float32 vectors (SIMD over the shortlist). */
+export function rerank(
+  vectors: VectorFile,
+  q: Float32Array,
+  candidates: bigint[],
+  k: number,
+): Array<{ key: bigint; score: number }> {
+  const { keys, matrix } = vectors.readMany(candidates);
+  return exactTop(matrix, q, vectors.dims, k).map((h) => ({ key: keys[h.at]!, score: h.score }));
+}
 /** Up to this many vectors, an exact search runs in memory (10 MB per 2,000 at 1280-d); past it, in DuckDB. */
 const EXACT_IN_MEMORY = 20_000;
 
@@ -137,12 +148,12 @@ export class SearchIndex {
    */
   private reranked(q: Float32Array, k: number): Array<{ key: bigint; score: number }> {
     const shortlist = this.index.search(q, Math.max(this.rerank, k * OVERSAMPLE));
-    const out: Array<{ key: bigint; score: number }> = [];
-    for (const h of shortlist) {
-      const v = this.vectors.read(h.key);
-      if (v) out.push({ key: h.key, score: cosine(q, v) });
-    }
-    return out.sort((a, b) => b.score - a.score).slice(0, k);
+    return rerank(
+      this.vectors,
+      q,
+      shortlist.map((h) => h.key),
+      k,
+    );
   }
 
   /** The stored vector of a key (read beside the index, not from DuckDB), or null. */

@@ -132,21 +132,6 @@ export class VectorIndex {
   }
 }
 
-/** The cosine similarity of two vectors (the re-rank's exact score). */
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na && nb ? dot / Math.sqrt(na * nb) : 0;
-}
-
 /** Exact cosine search by brute force (SIMD) over `n` vectors packed in a matrix: positions and scores, best first. */
 export function exactTop(
   matrix: Float32Array,

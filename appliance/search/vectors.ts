@@ -34,13 +34,28 @@ export class VectorFile {
     for (let i = 0; i < keys.length; i++) this.write(keys[i]!, matrix.subarray(i * this.dims, (i + 1) * this.dims));
   }
 
+  /**
+   * The vectors of these keys packed into one matrix (rows of holes left out), with the keys of
+   * the rows it holds: the shortlist of a re-rank, read in one pass into one buffer.
+   */
+  readMany(keys: bigint[]): { keys: bigint[]; matrix: Float32Array } {
+    const matrix = new Float32Array(keys.length * this.dims);
+    const bytes = new Uint8Array(matrix.buffer);
+    const held: bigint[] = [];
+    for (const k of keys) {
+      const at = held.length * this.bytes;
+      const n = readSync(this.fd, bytes, at, this.bytes, Number(k) * this.bytes);
+      if (n < this.bytes || isHole(matrix, held.length * this.dims, this.dims)) continue;
+      held.push(k);
+    }
+    return { keys: held, matrix: matrix.subarray(0, held.length * this.dims) };
+  }
+
   /** The vector of a key, or null for a hole (a key never written, or past the end). */
   read(key: bigint): Float32Array | null {
     const out = new Float32Array(this.dims);
     const n = readSync(this.fd, new Uint8Array(out.buffer), 0, this.bytes, Number(key) * this.bytes);
-    if (n < this.bytes) return null;
-    for (let i = 0; i < this.dims; i++) if (out[i] !== 0) return out;
-    return null;
+    return n < this.bytes || isHole(out, 0, this.dims) ? null : out;
   }
 
   /** Empty the file (before a rebuild writes it again). */
@@ -55,4 +70,10 @@ export class VectorFile {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** A row of zeros: a key never written (or a deleted image's); a real embedding is never all zero. */
+function isHole(m: Float32Array, at: number, dims: number): boolean {
+  for (let i = at; i < at + dims; i++) if (m[i] !== 0) return false;
+  return true;
 }

@@ -13,6 +13,9 @@ import { PRIORITY, contentTypeOf, parseLocalKey, remoteKey, type Origin } from '
 import type { SyncWorker } from './worker';
 import type { ObjectToSync, SyncHook } from '../images/service';
 
+/** How many presigned URLs are kept (the oldest go first). */
+const SIGNED_KEPT = 20_000;
+
 /** The images service's SyncHook: queues stored files for upload in the caller's transaction. */
 export class SyncQueue implements SyncHook {
   constructor(
@@ -28,11 +31,29 @@ export class SyncQueue implements SyncHook {
     private readonly deleter: RemoteDeleter | null = null,
   ) {}
 
+  /**
+   * Presigned URLs handed out, by local key, until half their lifetime: an uploaded object keeps
+   * its remote key, so an image's page does not ask DuckDB and sign again on every view.
+   */
+  private readonly signed = new Map<string, { url: string; until: number }>();
+
   /** Presigned GET URLs of the local keys already uploaded; the others are not in the map. */
-  async urls(localKeys: string[]): Promise<Map<string, string>> {
-    const remote = await uploadedRemoteKeys(this.db, localKeys);
+  async urls(localKeys: string[], now = Date.now()): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    for (const [local, key] of remote) out.set(local, await this.bucket.presign(key, this.presignS));
+    const ask: string[] = [];
+    for (const k of localKeys) {
+      const s = this.signed.get(k);
+      if (s && s.until > now) out.set(k, s.url);
+      else ask.push(k);
+    }
+    if (!ask.length) return out;
+    for (const [local, key] of await uploadedRemoteKeys(this.db, ask)) {
+      const url = await this.bucket.presign(key, this.presignS);
+      out.set(local, url);
+      this.signed.delete(local);
+      this.signed.set(local, { url, until: now + (this.presignS * 1000) / 2 });
+      if (this.signed.size > SIGNED_KEPT) this.signed.delete(this.signed.keys().next().value as string);
+    }
     return out;
   }
 
@@ -65,6 +86,7 @@ export class SyncQueue implements SyncHook {
 
   /** An object no image uses any more (after the image's row is gone). */
   async forget(localKey: string): Promise<void> {
+    this.signed.delete(localKey);
     await this.db.transaction((tx) => dropObject(tx, localKey, this.deleter !== null));
     this.deleter?.kick();
   }
