@@ -61,55 +61,43 @@ if (suites.includes('synthetic')) {
     }
   }
 }
-if (suites.includes('pipeline')) {
-  console.log(
-    '\n| input | what | frames/s | vs (c) | vs slower of (a), (b) | decoded -> stored p50 / p99 ms | CPU % (of 200) | peak RSS MB (with ffmpeg) |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const l of await pipelineBench()) console.log(l);
-}
-if (suites.includes('publish')) {
-  console.log('\n| case | what | messages/s | vs bare | latency p99 |');
-  console.log('|---|---|---|---|---|');
-  for (const l of await publishBench()) console.log(l);
-}
-if (suites.includes('sync')) {
-  console.log('\n| objects | what | objects/s | MB/s | vs bare |');
-  console.log('|---|---|---|---|---|');
-  for (const l of await syncBench()) console.log(l);
-}
-if (suites.includes('review')) {
-  console.log('\n| stored | query | p50 ms | p95 ms | | vs bare |');
-  console.log('|---|---|---|---|---|---|');
-  for (const l of await reviewBench()) console.log(l);
-}
-if (suites.includes('fleet')) {
-  console.log('\n| boxes | what | median s | max s | notes |');
-  console.log('|---|---|---|---|---|');
-  for (const l of await fleetBench()) console.log(l);
-}
-if (suites.includes('live-video')) {
-  console.log('\n| input | what | CPU % (of 200) | kbit/s out | |');
-  console.log('|---|---|---|---|---|');
-  for (const l of await liveVideoBench()) console.log(l);
-}
-if (suites.includes('runs')) {
-  console.log('\n| case | what | photos/s (or fps) | vs bare | notes |');
-  console.log('|---|---|---|---|---|');
-  for (const l of await runsBench()) console.log(l);
-}
-if (suites.includes('analytics')) {
-  console.log('\n| data | what | p50 ms (or fps) | p95 ms | | notes |');
-  console.log('|---|---|---|---|---|---|');
-  for (const l of await analyticsBench()) console.log(l);
-}
-if (suites.includes('import')) {
-  console.log('\n| photos | what | photos/s | vs bare | notes |');
-  console.log('|---|---|---|---|---|');
-  for (const l of await importBench()) console.log(l);
-}
-if (suites.includes('api')) {
-  console.log('\n| route | connections | requests/s | p50 ms | p99 ms | non-2xx |');
-  console.log('|---|---|---|---|---|---|');
-  for (const l of await apiBench()) console.log(l);
+/** The suites after search, each a table: its columns and what makes its rows. */
+const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<string[]> }> = [
+  {
+    suite: 'pipeline',
+    columns: [
+      'input',
+      'what',
+      'frames/s',
+      'vs (c)',
+      'vs slower of (a), (b)',
+      'decoded -> stored p50 / p99 ms',
+      'CPU % (of 200)',
+      'peak RSS MB (with ffmpeg)',
+    ],
+    rows: pipelineBench,
+  },
+  { suite: 'publish', columns: ['case', 'what', 'messages/s', 'vs bare', 'latency p99'], rows: publishBench },
+  { suite: 'sync', columns: ['objects', 'what', 'objects/s', 'MB/s', 'vs bare'], rows: syncBench },
+  { suite: 'review', columns: ['stored', 'query', 'p50 ms', 'p95 ms', '', 'vs bare'], rows: reviewBench },
+  { suite: 'fleet', columns: ['boxes', 'what', 'median s', 'max s', 'notes'], rows: fleetBench },
+  { suite: 'live-video', columns: ['input', 'what', 'CPU % (of 200)', 'kbit/s out', ''], rows: liveVideoBench },
+  { suite: 'runs', columns: ['case', 'what', 'photos/s (or fps)', 'vs bare', 'notes'], rows: runsBench },
+  {
+    suite: 'analytics',
+    columns: ['data', 'what', 'p50 ms (or fps)', 'p95 ms', '', 'notes'],
+    rows: analyticsBench,
+  },
+  { suite: 'import', columns: ['photos', 'what', 'photos/s', 'vs bare', 'notes'], rows: importBench },
+  {
+    suite: 'api',
+    columns: ['route', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx'],
+    rows: apiBench,
+  },
+];
+for (const t of TABLES) {
+  if (!suites.includes(t.suite)) continue;
+  console.log(`\n| ${t.columns.join(' | ')} |`);
+  console.log(`|${t.columns.map(() => '---').join('|')}|`);
+  for (const l of await t.rows()) console.log(l);
 }
