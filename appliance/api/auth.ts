@@ -90,8 +90,9 @@ export const authGuard = (opts: AuthOptions) => {
     const { byIp, bySubject } = limits[budgetOf(request.method, path, id?.kind ?? null)];
     // A key an admin granted images:import (a bulk import) is not held to the per-minute limits.
     const unlimited = id?.scopes.includes('images:import') ?? false;
+    const take = (l: RateLimiter, who: string) => (unlimited ? { ok: true, retryAfterS: 0 } : l.take(who));
     const ip = server?.requestIP(request)?.address ?? 'unknown';
-    const ipDecision = unlimited ? { ok: true as const, retryAfterS: 0 } : byIp.take(ip);
+    const ipDecision = take(byIp, ip);
     if (!ipDecision.ok) throw limited(ipDecision.retryAfterS, 'address');
     if (!opts.required || (metrics && !opts.metricsAuth)) return;
     // A path the table does not know needs a signed-in caller, then answers 404 (no route probing).
@@ -106,7 +107,7 @@ export const authGuard = (opts: AuthOptions) => {
       return;
     if (!token) throw required();
     if (!id) throw known;
-    const subject = unlimited ? { ok: true as const, retryAfterS: 0 } : bySubject.take(`${id.kind}:${id.subject}`);
+    const subject = take(bySubject, `${id.kind}:${id.subject}`);
     if (!subject.ok) throw limited(subject.retryAfterS, id.kind === 'key' ? 'API key' : 'user');
     const missing = allows(need, id);
     if (missing)

@@ -37,6 +37,8 @@ export interface SearchOptions {
 }
 
 const OVERSAMPLE = 4;
+/** Up to this many vectors, an exact search runs in memory (10 MB per 2,000 at 1280-d); past it, in DuckDB. */
+const EXACT_IN_MEMORY = 20_000;
 
 /** The best k of candidate keys by their exact cosine, from the float32 vectors (SIMD over the shortlist). */
 export function rerank(
@@ -48,8 +50,6 @@ export function rerank(
   const { keys, matrix } = vectors.readMany(candidates);
   return exactTop(matrix, q, vectors.dims, k).map((h) => ({ key: keys[h.at]!, score: h.score }));
 }
-/** Up to this many vectors, an exact search runs in memory (10 MB per 2,000 at 1280-d); past it, in DuckDB. */
-const EXACT_IN_MEMORY = 20_000;
 
 export class SearchIndex {
   private dirty = false;
@@ -212,17 +212,7 @@ export class SearchIndex {
 
   /** The library's vectors in one matrix, read beside the index (the keys from DuckDB). */
   private async pack(): Promise<{ keys: bigint[]; matrix: Float32Array }> {
-    const d = this.index.params.dims;
-    const all = await vectorKeys(this.db, this.modelId);
-    const keys: bigint[] = [];
-    const matrix = new Float32Array(all.length * d);
-    for (const k of all) {
-      const v = this.vectors.read(k);
-      if (!v) continue;
-      matrix.set(v, keys.length * d);
-      keys.push(k);
-    }
-    return { keys, matrix: matrix.subarray(0, keys.length * d) };
+    return this.vectors.readMany(await vectorKeys(this.db, this.modelId));
   }
 
   private scheduleSave(): void {

@@ -53,9 +53,8 @@ export class VectorFile {
 
   /** The vector of a key, or null for a hole (a key never written, or past the end). */
   read(key: bigint): Float32Array | null {
-    const out = new Float32Array(this.dims);
-    const n = readSync(this.fd, new Uint8Array(out.buffer), 0, this.bytes, Number(key) * this.bytes);
-    return n < this.bytes || isHole(out, 0, this.dims) ? null : out;
+    const { keys, matrix } = this.readMany([key]);
+    return keys.length ? matrix : null;
   }
 
   /** Empty the file (before a rebuild writes it again). */

@@ -191,43 +191,31 @@ describe('photo library', () => {
 });
 
 test('an event whose snapshot was made private shows it to admins only; the feeds (WebSocket replay, webhooks) to nobody', async () => {
-  const before = await app.rt.images.register({
-    data: new Uint8Array(await Bun.file(join(COCO, PHOTOS[31]!)).arrayBuffer()),
-    fileName: 'first.jpg',
-    name: null,
-    description: null,
-    tags: ['snapshot'],
-    origin: { kind: 'snapshot', stream: 'door', eventId: 'e0' },
-  });
-  const first = Bun.randomUUIDv7();
-  await app.rt.sink.event({
-    id: first,
-    sessionId: Bun.randomUUIDv7(),
-    revision: null,
-    stream: 'door',
-    timestamp: new Date(),
-    event: { type: 'enter', zone: 'door', trackId: 0, label: 'person', ts: 0 },
-    snapshotKey: before.storage_key,
-    imageId: before.id,
-  });
-  const snap = await app.rt.images.register({
-    data: new Uint8Array(await Bun.file(join(COCO, PHOTOS[30]!)).arrayBuffer()),
-    fileName: 'snap.jpg',
-    name: null,
-    description: null,
-    tags: ['snapshot'],
-    origin: { kind: 'snapshot', stream: 'door', eventId: 'e1' },
-  });
-  await app.rt.sink.event({
-    id: Bun.randomUUIDv7(),
-    sessionId: Bun.randomUUIDv7(),
-    revision: null,
-    stream: 'door',
-    timestamp: new Date(),
-    event: { type: 'enter', zone: 'door', trackId: 1, label: 'person', ts: 0 },
-    snapshotKey: snap.storage_key,
-    imageId: snap.id,
-  });
+  /** An event on the door with a snapshot of the photo, as a pipeline would record it: the event's id and the image. */
+  const eventWithSnapshot = async (photo: string, trackId: number) => {
+    const image = await app.rt.images.register({
+      data: new Uint8Array(await Bun.file(join(COCO, photo)).arrayBuffer()),
+      fileName: `${trackId}.jpg`,
+      name: null,
+      description: null,
+      tags: ['snapshot'],
+      origin: { kind: 'snapshot', stream: 'door', eventId: `e${trackId}` },
+    });
+    const id = Bun.randomUUIDv7();
+    await app.rt.sink.event({
+      id,
+      sessionId: Bun.randomUUIDv7(),
+      revision: null,
+      stream: 'door',
+      timestamp: new Date(),
+      event: { type: 'enter', zone: 'door', trackId, label: 'person', ts: 0 },
+      snapshotKey: image.storage_key,
+      imageId: image.id,
+    });
+    return { id, image };
+  };
+  const { id: first, image: before } = await eventWithSnapshot(PHOTOS[31]!, 0);
+  const { image: snap } = await eventWithSnapshot(PHOTOS[30]!, 1);
   await app.rt.sink.flush();
   const snapshotOf = async (who: string) => {
     const e = (await as(who, '/api/events?stream=door')).body.items[0] as Json;
