@@ -142,6 +142,10 @@ export function exactTop(
 ): Array<{ at: number; score: number }> {
   const n = matrix.length / dims;
   if (n === 0 || k <= 0) return [];
+  // usearch's exactSearch reads a typed array from the start of its buffer, whatever the view's
+  // offset (2.26.2): a view into a larger buffer would be searched as the rows before it.
+  if (matrix.byteOffset) matrix = matrix.slice();
+  if (q.byteOffset) q = q.slice();
   // A thread pool costs about 0.2 ms a call: worth it only over many vectors.
   const m = usearch.exactSearch(matrix, q, dims, Math.min(k, n), 'cos' as MetricKind, n > 8192 ? 0 : 1) as {
     keys: BigUint64Array;

@@ -7,6 +7,7 @@ import { appendNodeAndOutput } from '../../appliance/models/derive';
 import { parseTags } from '../../appliance/api/views';
 import { tokenOf } from '../../appliance/api/auth';
 import { builtinCatalog, findModel, parseCatalog } from '../../appliance/models/catalog';
+import { exactTop } from '../../appliance/search/usearch';
 
 describe('Batcher', () => {
   test('a lone write is flushed at once; writes arriving during a flush go together in the next', async () => {
@@ -214,5 +215,15 @@ describe('timers on a fake clock', () => {
     await p.stop();
     t.advance(60_000);
     expect({ before, after: runs }).toEqual({ before: 0, after: 3 });
+  });
+});
+
+describe('exactTop', () => {
+  test('a view into a larger buffer is searched as its own rows, not the buffer’s first ones', () => {
+    // Rows 0..3 are the unit axes; the view holds rows 1..3, and the query is a view of row 3.
+    const axes = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    const view = axes.subarray(4);
+    expect(exactTop(view, new Float32Array([1, 0, 0, 0]), 4, 1)[0]!.score).toBeCloseTo(0);
+    expect(exactTop(view, axes.subarray(12), 4, 1)).toEqual([{ at: 2, score: 1 }]);
   });
 });
