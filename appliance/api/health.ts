@@ -32,11 +32,20 @@ async function checks(rt: HealthDeps): Promise<Record<string, Check>> {
     (e: Error) => ({ ok: false, detail: String(e.message ?? e) }),
   );
   const consistent = await rt.index.consistent().catch(() => false);
+  // A rebuild in the background is not a fault: searches are answered exactly meanwhile.
+  const rebuilding = rt.index.rebuilding;
   return {
     db,
     index: {
-      ok: consistent,
-      detail: { vectors: rt.index.index.size, consistent, model: rt.index.modelId, last_rebuild: rt.index.lastRebuild },
+      ok: consistent || rebuilding !== null,
+      detail: {
+        vectors: rt.index.index.size,
+        consistent,
+        rebuilding,
+        model: rt.index.modelId,
+        last_rebuild: rt.index.lastRebuild,
+        last_catch_up: rt.index.lastCatchUp,
+      },
     },
     models: {
       // Degraded while a model the config uses is still being pulled (first run) or failed to.

@@ -55,7 +55,7 @@ export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
   },
   models: { what: 'verified model files (sha256-checked at pull and at start)', key: 'models.dir' },
   index: {
-    what: 'the HNSW index per embedding model (`<model>.usearch`) and its fingerprint (`.json`: count, key sum), and its embeddings as float32 by vector key (`.f32`: search by id, exact search of a small library; rebuilt with the index)',
+    what: 'the HNSW index per embedding model (`<model>.usearch`) and its fingerprint (`.json`: count, key sum, highest key), and its embeddings as float32 by vector key (`.f32`: search by id, exact search of a small library, the exact re-rank; rebuilt with the index)',
   },
   keys: { what: 'API key hashes (SHA-256 only; mode 0600)' },
   users: { what: 'users: names, roles, argon2id password hashes, reset-token hashes (mode 0600)' },

@@ -5,7 +5,7 @@
  */
 import type { ObjectStore } from '../objects/port';
 import type { Db, Sql } from '../store/duckdb';
-import { Batcher } from '../store/batcher';
+import { Batcher } from '../shared/batcher';
 import { RowCache } from './cache';
 import {
   changeImages,

@@ -1,12 +1,15 @@
 /**
  * @module Image embedding: decode + centre crop (imaging), tensor (preprocess), run (onnx session),
- * L2-normalise. One instance per embedding model; it knows its model ref and dimension.
+ * L2-normalise. One instance per embedding model; it knows its model ref and dimension. Images whose
+ * tensors are ready while the model is busy run together as one batch when it is free (group
+ * commit, shared/batcher): concurrent searches and uploads share runs instead of queueing one by one.
  */
 import type { ModelEntry } from '../models/catalog';
 import { refOf } from '../models/catalog';
 import type { InferenceSession } from './onnx';
 import { l2normalize, toTensor } from './preprocess';
 import { AppError } from '../shared/errors';
+import { Batcher } from '../shared/batcher';
 
 /** Decoding port: the embedder does not care which library makes the pixels. */
 export type CropRgb = (
@@ -23,7 +26,15 @@ export interface Embedder {
   embed(image: Uint8Array): Promise<Float32Array>;
 }
 
-export function createEmbedder(model: ModelEntry, session: InferenceSession, crop: CropRgb): Embedder {
+/** Embeddings that wait while the model runs go together in one run of at most this many images. */
+export const EMBED_BATCH = 8;
+
+export function createEmbedder(
+  model: ModelEntry,
+  session: InferenceSession,
+  crop: CropRgb,
+  opts: { batch?: number } = {},
+): Embedder {
   const { input, output } = model;
   if (model.task !== 'embed' || input.resize !== 'center-crop' || !output.dims) {
     throw new AppError('model_unavailable', `model ${refOf(model)} is not a centre-crop embedding model`);
@@ -36,19 +47,48 @@ export function createEmbedder(model: ModelEntry, session: InferenceSession, cro
     );
   }
   const dims = output.dims;
+  const dimsOf = (n: number) =>
+    input.layout === 'NCHW' ? [n, 3, input.height, input.width] : [n, input.height, input.width, 3];
+  /** n tensors in one run: one vector each, in order. */
+  const run = async (tensors: Float32Array[]): Promise<Float32Array[]> => {
+    const n = tensors.length;
+    const data = n === 1 ? tensors[0]! : new Float32Array(n * tensors[0]!.length);
+    if (n > 1) for (const [i, t] of tensors.entries()) data.set(t, i * t.length);
+    const out = await session.run({ [input.name]: { data, dims: dimsOf(n) } }, [outName]);
+    const all = out[outName]!.data;
+    if (all.length !== n * dims)
+      throw new AppError(
+        'internal',
+        `model ${refOf(model)} returned ${all.length} values for ${n}, expected ${n * dims}`,
+      );
+    return tensors.map((_, i) => l2normalize(Float32Array.from(all.subarray(i * dims, (i + 1) * dims))));
+  };
+  // A model whose batch dimension is fixed refuses a batch: from then on each image runs alone.
+  let batches = (opts.batch ?? EMBED_BATCH) > 1;
+  const one = async (tensors: Float32Array[]) => {
+    const out: Float32Array[] = [];
+    for (const t of tensors) out.push(...(await run([t])));
+    return out;
+  };
+  const queue = new Batcher<Float32Array, Float32Array>(
+    async (tensors) => {
+      if (tensors.length === 1 || !batches) return one(tensors);
+      try {
+        return await run(tensors);
+      } catch {
+        batches = false;
+        return one(tensors);
+      }
+    },
+    { max: opts.batch ?? EMBED_BATCH },
+  );
   return {
     modelRef: refOf(model),
     dims,
     provider: session.provider,
     async embed(image) {
       const rgb = await crop(image, input.short_side ?? input.width, input.width, input.height);
-      const tensor = toTensor(rgb.data, rgb.width, rgb.height, input);
-      const dimsIn = input.layout === 'NCHW' ? [1, 3, input.height, input.width] : [1, input.height, input.width, 3];
-      const out = await session.run({ [input.name]: { data: tensor, dims: dimsIn } }, [outName]);
-      const vec = out[outName]!.data;
-      if (vec.length !== dims)
-        throw new AppError('internal', `model ${refOf(model)} returned ${vec.length} values, expected ${dims}`);
-      return l2normalize(Float32Array.from(vec));
+      return queue.add(toTensor(rgb.data, rgb.width, rgb.height, input));
     },
   };
 }

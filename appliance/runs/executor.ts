@@ -7,7 +7,7 @@
  * removed first, so no item is lost or done twice.
  */
 import type { Db } from '../store/duckdb';
-import { Batcher } from '../store/batcher';
+import { Batcher } from '../shared/batcher';
 import {
   dropSessions,
   getRun,

@@ -26,10 +26,16 @@ export interface Fingerprint {
   count: number;
   keySum: string;
 }
+/** A saved index's fingerprint, with the highest key it ever held. */
+export interface Saved extends Fingerprint {
+  maxKey: bigint;
+}
 
 export class VectorIndex {
   private index: Index;
   private keySum = 0n;
+  /** The highest key ever added (not lowered by a removal): keys above it are new to this index. */
+  private highest = -1n;
 
   constructor(readonly params: IndexParams) {
     this.index = VectorIndex.make(params);
@@ -59,17 +65,29 @@ export class VectorIndex {
     return { count: this.size, keySum: this.keySum.toString() };
   }
 
+  get maxKey(): bigint {
+    return this.highest;
+  }
+
+  contains(key: bigint): boolean {
+    return this.index.contains(key) as boolean;
+  }
+
   add(key: bigint, vector: Float32Array): void {
     if (this.index.contains(key)) return;
     this.index.add(key, vector);
     this.keySum += key;
+    if (key > this.highest) this.highest = key;
   }
 
   /** Bulk load (rebuild): many vectors packed in one matrix, with their keys. */
   addMany(keys: BigUint64Array, matrix: Float32Array, threads = 0): void {
     if (keys.length === 0) return;
     this.index.add(keys, matrix, threads);
-    for (const k of keys) this.keySum += k;
+    for (const k of keys) {
+      this.keySum += k;
+      if (k > this.highest) this.highest = k;
+    }
   }
 
   remove(key: bigint): void {
@@ -89,11 +107,6 @@ export class VectorIndex {
     return hits;
   }
 
-  clear(): void {
-    this.index = VectorIndex.make(this.params);
-    this.keySum = 0n;
-  }
-
   /** Save atomically: index then sidecar, each written to a temp file and renamed. */
   async save(path: string): Promise<void> {
     await mkdir(dirname(path), { recursive: true });
@@ -101,27 +114,36 @@ export class VectorIndex {
     await rename(`${path}.tmp`, path);
     await Bun.write(
       `${sidecar(path)}.tmp`,
-      JSON.stringify({ ...this.fingerprint(), dims: this.params.dims, quantization: this.quantization }),
+      JSON.stringify({
+        ...this.fingerprint(),
+        maxKey: String(this.highest),
+        dims: this.params.dims,
+        quantization: this.quantization,
+      }),
     );
     await rename(`${sidecar(path)}.tmp`, sidecar(path));
   }
 
   /** Load a saved index; returns its fingerprint, or null when missing, unreadable or of other dims. */
-  async load(path: string): Promise<Fingerprint | null> {
+  async load(path: string): Promise<Saved | null> {
     if (!existsSync(path) || !existsSync(sidecar(path))) return null;
     try {
       const meta = JSON.parse(await Bun.file(sidecar(path)).text()) as Fingerprint & {
+        maxKey?: string;
         dims: number;
         quantization?: Quantization;
       };
-      // An index saved with other dimensions or another quantisation is rebuilt, not misread.
+      // An index saved with other dimensions or another quantisation is rebuilt, not misread; so is
+      // one saved without its highest key, which a catch-up after a crash needs.
       if (meta.dims !== this.params.dims || (meta.quantization ?? 'f32') !== this.quantization) return null;
+      if (meta.maxKey === undefined) return null;
       const fresh = VectorIndex.make(this.params);
       fresh.load(path);
       if (fresh.size() !== meta.count) return null;
       this.index = fresh;
       this.keySum = BigInt(meta.keySum);
-      return { count: meta.count, keySum: meta.keySum };
+      this.highest = BigInt(meta.maxKey!);
+      return { count: meta.count, keySum: meta.keySum, maxKey: this.highest };
     } catch {
       return null;
     }

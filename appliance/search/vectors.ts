@@ -6,7 +6,7 @@
  * re-rank of an approximate shortlist. It is a copy of DuckDB's embeddings, written with the index
  * and judged with it by the index's fingerprint: a file that disagrees is rebuilt with the index.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 
 export class VectorFile {
   private fd: number;
@@ -55,11 +55,6 @@ export class VectorFile {
   read(key: bigint): Float32Array | null {
     const { keys, matrix } = this.readMany([key]);
     return keys.length ? matrix : null;
-  }
-
-  /** Empty the file (before a rebuild writes it again). */
-  clear(): void {
-    ftruncateSync(this.fd, 0);
   }
 
   sync(): void {

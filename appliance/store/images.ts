@@ -349,6 +349,39 @@ export function embeddingChunks(
   );
 }
 
+/**
+ * The embeddings of a model with keys in [from, to), as keys and a packed matrix, in order: a page
+ * of a rebuild that runs beside other work (each page is its own query, so others go in between).
+ */
+export async function embeddingPage(
+  db: Db,
+  modelId: string,
+  dims: number,
+  from: bigint,
+  to: bigint,
+): Promise<{ keys: BigUint64Array; matrix: Float32Array }> {
+  const keys: BigUint64Array[] = [];
+  const parts: Float32Array[] = [];
+  await db.vectorChunks(
+    `SELECT vec_key, embedding::FLOAT[${dims}] FROM images
+      WHERE model_id = $1 AND vec_key >= $2 AND vec_key < $3 ORDER BY vec_key`,
+    [modelId, from, to],
+    dims,
+    (k, m) => {
+      keys.push(k);
+      parts.push(m);
+    },
+  );
+  if (parts.length === 1) return { keys: keys[0]!, matrix: parts[0]! };
+  const matrix = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    matrix.set(p, at);
+    at += p.length;
+  }
+  return { keys: BigUint64Array.from(keys.flatMap((k) => [...k])), matrix };
+}
+
 export async function countImages(sql: Sql): Promise<number> {
   const r = await sql.all<{ n: bigint }>('SELECT count(*) AS n FROM images');
   return Number(r[0]!.n);

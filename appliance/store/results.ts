@@ -4,7 +4,7 @@
  * queries behind /api/events.
  */
 import type { Db, AppendValue, ColumnKind, SqlParam } from './duckdb';
-import { Batcher } from './batcher';
+import { Batcher } from '../shared/batcher';
 import {
   frameEnvelope,
   type EmbeddingRecord,

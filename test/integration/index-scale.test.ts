@@ -12,6 +12,7 @@ import { SearchIndex } from '../../appliance/search/service';
 import { embeddingChunks } from '../../appliance/store/images';
 import { createLogger } from '../../appliance/shared/log';
 import { tempDir } from '../helpers/fixtures';
+import { realTimers } from '../../appliance/shared/timers';
 
 const D = 1280;
 const MODEL = 'synthetic@1';
@@ -28,8 +29,38 @@ async function library(db: Db, n: number): Promise<void> {
     FROM range(0, ${n}) t(i)`);
 }
 
-const open = (db: Db, dir: string) =>
-  SearchIndex.open(db, MODEL, PARAMS, join(dir, 'index', 'synthetic.usearch'), createLogger({ test: true }));
+const open = (db: Db, dir: string, foregroundBelow?: number) =>
+  SearchIndex.open(
+    db,
+    MODEL,
+    PARAMS,
+    join(dir, 'index', 'synthetic.usearch'),
+    createLogger({ test: true }),
+    realTimers,
+    foregroundBelow,
+  );
+
+/** Search with the index, and exactly (DuckDB), for the same query: the ids found by each. */
+async function both(index: SearchIndex, q: Float32Array): Promise<{ approx: string[]; exact: string[] }> {
+  const o = { limit: 10, threshold: -1, filters: {}, exactBelow: 0 };
+  const ids = (r: Awaited<ReturnType<SearchIndex['search']>>) => r.map((s) => s.row.id);
+  return {
+    approx: ids(await index.search(q, o)),
+    exact: ids(await index.search(q, { ...o, exactBelow: Number.POSITIVE_INFINITY })),
+  };
+}
+
+/** A row with this vector, as an upload would write it: its id and vector key. */
+async function insert(db: Db, v: Float32Array): Promise<{ id: string; key: bigint }> {
+  const [r] = await db.all<{ id: string; k: bigint }>(
+    `INSERT INTO images (id, storage_key, thumb_key, size_bytes, mime, width, height, embedding, model_id,
+        created_at, updated_at, owner, private)
+      VALUES (uuid(), 'k', 't', 1, 'image/jpeg', 1, 1, $1::FLOAT[], '${MODEL}', now(), now(), 'box', false)
+      RETURNING id, vec_key AS k`,
+    [v],
+  );
+  return { id: r!.id, key: r!.k };
+}
 
 describe('reading embeddings for a rebuild', () => {
   test('chunks of keys and packed vectors hold exactly what the rows hold, over chunk boundaries', async () => {
@@ -94,7 +125,8 @@ describe('the quantised index', () => {
       const db = await Db.open(path);
       await migrate(db);
       await library(db, 100_000);
-      const index = await open(db, dir.path);
+      // Built before open returns (a box would build one this large in the background: tested below).
+      const index = await open(db, dir.path, Number.POSITIVE_INFINITY);
       expect([index.lastRebuild?.count, index.index.size]).toEqual([100_000, 100_000]);
       await index.close();
       await db.checkpoint();
@@ -109,4 +141,75 @@ describe('the quantised index', () => {
     await again.close();
     db.close();
   }, 180_000);
+});
+
+describe('after a crash, and while rebuilding', () => {
+  test('an index saved before a crash catches up with the rows added and deleted since, without a rebuild', async () => {
+    await using dir = await tempDir();
+    const db = await Db.open(join(dir.path, 'f.duckdb'));
+    await migrate(db);
+    await library(db, 3000);
+    await (await open(db, dir.path)).close();
+    // What a crash after these commits and before the index's next save leaves: 40 rows the saved
+    // index never saw, and 25 it holds that are gone from the table.
+    const v = (i: number) => Float32Array.from({ length: D }, (_, j) => Math.sin(i * 31 + j));
+    const added = [];
+    for (let i = 0; i < 40; i++) added.push(await insert(db, v(i)));
+    await db.run(
+      'DELETE FROM images WHERE vec_key IN (SELECT vec_key FROM images ORDER BY vec_key LIMIT 25 OFFSET 100)',
+    );
+    const again = await open(db, dir.path);
+    const found = await both(again, v(7));
+    const caught = [again.lastRebuild, again.lastCatchUp?.added, again.lastCatchUp?.removed, await again.consistent()];
+    await again.close();
+    db.close();
+    expect([caught, found.approx[0], found.approx]).toEqual([[null, 40, 25, true], added[7]!.id, found.exact]);
+  }, 60_000);
+
+  test('a rebuild in the background: searches are exact meanwhile; adds and deletes made during it are in the index it swaps in', async () => {
+    await using dir = await tempDir();
+    const db = await Db.open(join(dir.path, 'f.duckdb'));
+    await migrate(db);
+    await library(db, 6000);
+    const index = await open(db, dir.path, 0);
+    const during = index.rebuilding;
+    // While it runs: a new image, and one deleted that the rebuild may already have read.
+    const v = Float32Array.from({ length: D }, (_, j) => Math.cos(j * 0.7));
+    const fresh = await insert(db, v);
+    index.add(fresh.key, v);
+    const [gone] = await db.all<{ id: string; k: bigint }>('SELECT id, vec_key AS k FROM images WHERE vec_key = 3');
+    await db.run('DELETE FROM images WHERE vec_key = 3');
+    index.remove(3n);
+    const meanwhile = await both(index, v);
+    const stillRunning = index.rebuilding !== null;
+    await index.ready();
+    const after = await both(index, v);
+    const byGone = await both(
+      index,
+      (await db.all<{ e: number[] }>('SELECT embedding AS e FROM images WHERE vec_key = 4')).map((r) =>
+        Float32Array.from(r.e),
+      )[0]!,
+    );
+    const state = [
+      during !== null,
+      stillRunning,
+      index.rebuilding,
+      index.index.size,
+      await index.consistent(),
+      index.index.contains(3n),
+    ];
+    await index.close();
+    db.close();
+    expect({
+      state,
+      meanwhile: meanwhile.approx,
+      first: after.approx[0],
+      gone: byGone.approx.includes(gone!.id),
+    }).toEqual({
+      state: [true, true, null, 6000, true, false],
+      meanwhile: meanwhile.exact,
+      first: fresh.id,
+      gone: false,
+    });
+  }, 60_000);
 });

@@ -5,7 +5,10 @@ import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel, verifiedPath } from '../../appliance/models/pull';
 import { openSession } from '../../appliance/inference/onnx';
 import { createLogger } from '../../appliance/shared/log';
-import { SHARED, tempDir } from '../helpers/fixtures';
+import { COCO, SHARED, tempDir } from '../helpers/fixtures';
+import { createEmbedder } from '../../appliance/inference/embedder';
+import { sharpImaging } from '../../appliance/imaging/sharp';
+import { readdirSync } from 'node:fs';
 
 const catalog = builtinCatalog();
 const embed = findModel(catalog, 'mobilenetv2-embed@1');
@@ -71,5 +74,80 @@ describe('models pull', () => {
     expect(Array.from(ra.embedding!.data)).toEqual(Array.from(rb.embedding!.data));
     await a.close();
     await b.close();
+  });
+});
+
+describe('the embedder', () => {
+  const photos = async (n: number) =>
+    Promise.all(
+      readdirSync(COCO)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .slice(0, n)
+        .map(async (f) => new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer())),
+    );
+  /** The crops made first and handed out all at once: the tensors are ready together, as under load. */
+  const readyTogether = async (imgs: Uint8Array[], side: number) => {
+    const made = new Map(
+      await Promise.all(
+        imgs.map(async (img) => [img, await sharpImaging.centerCropRgb(img, side, side, side, 50e6)] as const),
+      ),
+    );
+    return async (img: Uint8Array) => {
+      await Promise.resolve();
+      return made.get(img)!;
+    };
+  };
+
+  test('concurrent images run as batches and get the vectors each gets alone', async () => {
+    const runs: number[] = [];
+    const session = await openSession(join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx'), {
+      providers: ['cpu'],
+      threads: 1,
+      log,
+      ref: 'e',
+      observe: () => runs.push(1),
+    });
+    try {
+      const imgs = await photos(12);
+      const e = createEmbedder(embed, session, await readyTogether(imgs, 224));
+      const alone: Float32Array[] = [];
+      for (const img of imgs) alone.push(await e.embed(img));
+      const aloneRuns = runs.length;
+      const together = await Promise.all(imgs.map((img) => e.embed(img)));
+      const worst = Math.max(...together.map((v, i) => Math.max(...v.map((x, j) => Math.abs(x - alone[i]![j]!)))));
+      // Twelve at once: in batches of at most 8.
+      expect({ aloneRuns, batchedRuns: runs.length - aloneRuns, close: worst < 1e-4 }).toEqual({
+        aloneRuns: 12,
+        batchedRuns: 2,
+        close: true,
+      });
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('a model whose batch is fixed at 1 runs each image alone, and every caller gets its answer', async () => {
+    // YOLOX-nano's input is [1,3,416,416]: taken here as an "embedding" of its 3549x85 outputs.
+    const yolox = { ...embed, input: { ...embed.input, name: 'images', width: 416, height: 416, short_side: 416 } };
+    const fixed = { ...yolox, output: { ...embed.output, name: 'output', dims: 3549 * 85 } };
+    const session = await openSession(join(SHARED, 'models/yolox_nano_416.onnx'), {
+      providers: ['cpu'],
+      threads: 1,
+      log,
+      ref: 'y',
+    });
+    try {
+      const imgs = await photos(4);
+      const e = createEmbedder(fixed, session, await readyTogether(imgs, 416));
+      const vs = await Promise.all(imgs.map((img) => e.embed(img)));
+      const again = await e.embed(imgs[3]!);
+      expect([vs.map((v) => v.length), Math.abs(again[0]! - vs[3]![0]!) < 1e-5]).toEqual([
+        [3549 * 85, 3549 * 85, 3549 * 85, 3549 * 85],
+        true,
+      ]);
+    } finally {
+      await session.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { Batcher } from '../../appliance/store/batcher';
+import { Batcher } from '../../appliance/shared/batcher';
 import { RateLimiter } from '../../appliance/auth/ratelimit';
 import { matchKey, mintKey } from '../../appliance/auth/keys';
 import { contentKey, isValidKey } from '../../appliance/objects/port';
