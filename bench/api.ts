@@ -6,7 +6,8 @@
  * on these cores), and for search by image the bare decode + embed throughput of the same photo
  * in-process, 2 at once (the image-search goal is 0.8 × that). `BENCH_API_S` sets the
  * seconds per cell (default 5); `BENCH_API_IMAGES` the photos registered (default 100);
- * `BENCH_API_LIBRARY` a synthetic library of that many images written in before the box starts.
+ * `BENCH_API_LIBRARY` a synthetic library of that many images written in before the box starts;
+ * `BENCH_API_ONLY` the routes whose name contains it (the bare embedding is always measured).
  */
 import autocannon from 'autocannon';
 import { readdirSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { COCO, ensureModel, tempDir } from '../test/helpers/fixtures';
 import { spawnFovea } from '../test/helpers/process';
 import { KeyFile } from '../appliance/auth/keys';
 import { openSession } from '../appliance/inference/onnx';
-import { createEmbedder } from '../appliance/inference/embedder';
+import { EMBED_BATCH, createEmbedder } from '../appliance/inference/embedder';
 import { builtinCatalog, findModel } from '../appliance/models/catalog';
 import { sharpImaging } from '../appliance/imaging/sharp';
 import { MODELS_DIR } from '../test/helpers/fixtures';
@@ -61,8 +62,11 @@ function multipart(file: Uint8Array, name: string): { body: Buffer; type: string
   };
 }
 
-/** Photos per second of decode + embed alone, in-process, `parallel` at once, for `seconds`. */
-async function bareEmbed(photo: Uint8Array, parallel: number): Promise<number> {
+/**
+ * Photos per second of decode + embed alone, in-process, `parallel` at once, for `seconds`; each
+ * image run alone through the model (batch 1: the bare loop), or batched as the appliance does.
+ */
+async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Promise<number> {
   const model = findModel(builtinCatalog(), 'mobilenetv2-embed@1');
   const session = await openSession(join(MODELS_DIR, model.file), {
     providers: ['cpu'],
@@ -71,7 +75,9 @@ async function bareEmbed(photo: Uint8Array, parallel: number): Promise<number> {
     log: createLogger({ bench: true }),
   });
   try {
-    const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6));
+    const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6), {
+      batch,
+    });
     for (let i = 0; i < 5; i++) await embedder.embed(photo);
     let n = 0;
     const until = performance.now() + SECONDS * 1000;
@@ -132,6 +138,8 @@ export async function apiBench(): Promise<string[]> {
     const res = await fetch(`${box.url}/api/images`, { method: 'POST', headers: auth, body: form });
     ids.push(((await res.json()) as { image_id: string }).image_id);
   }
+  // One of the registered images (the eighth, or the last of fewer) for the routes that name one.
+  const one = ids[Math.min(7, ids.length - 1)];
   const photo = await Bun.file(join(COCO, photos[0]!)).bytes();
   const upload = multipart(photo, photos[0]!);
   using bare = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('ok') });
@@ -144,7 +152,7 @@ export async function apiBench(): Promise<string[]> {
     { name: 'GET /health', run: (c) => load({ url: `${box.url}/health`, connections: c }) },
     {
       name: 'GET /api/images/:id (API key)',
-      run: (c) => load({ url: `${box.url}/api/images/${ids[7]}`, headers: auth, connections: c }),
+      run: (c) => load({ url: `${box.url}/api/images/${one}`, headers: auth, connections: c }),
     },
     {
       name: `POST /api/search by image_id (${(ids.length + synthetic).toLocaleString('en')} images)`,
@@ -153,7 +161,7 @@ export async function apiBench(): Promise<string[]> {
           url: `${box.url}/api/search`,
           method: 'POST',
           headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify({ image_id: ids[7], limit: 10 }),
+          body: JSON.stringify({ image_id: one, limit: 10 }),
           connections: c,
         }),
     },
@@ -170,14 +178,20 @@ export async function apiBench(): Promise<string[]> {
     },
   ];
   const out: string[] = [];
-  for (const k of cases)
+  const only = process.env.BENCH_API_ONLY;
+  for (const k of cases.filter((k) => !only || k.name.includes(only)))
     for (const c of CONCURRENCY) {
       const r = await k.run(c);
       out.push(row([k.name, c, r.rps.toFixed(0), r.p50, r.p99, r.non2xx]));
     }
-  for (const c of [2, 8]) {
-    const embed = await bareEmbed(photo, c);
-    out.push(row(['bare decode + embed in-process (baseline of search by image)', c, embed.toFixed(0), '', '', '']));
+  for (const [c, batch] of [
+    [2, 1],
+    [8, 1],
+    [8, EMBED_BATCH],
+  ] as const) {
+    const embed = await bareEmbed(photo, c, batch);
+    const what = batch === 1 ? 'one image per model run (the baseline of search by image)' : `batched by ${batch}`;
+    out.push(row([`bare decode + embed in-process, ${what}`, c, embed.toFixed(0), '', '', '']));
   }
   return out;
 }

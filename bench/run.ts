@@ -18,8 +18,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageSearch } from './search-images';
-import { syntheticSearch } from './search-synthetic';
+import { syntheticSearch, type DataKind } from './search-synthetic';
 import { pipelineBench } from './pipeline';
+import { memoryBench } from './memory';
 import { publishBench } from './publish';
 import { syncBench } from './sync';
 import { fleetBench } from './fleet';
@@ -36,6 +37,7 @@ const suites = process.argv.slice(2).length
       'images',
       'synthetic',
       'pipeline',
+      'memory',
       'publish',
       'sync',
       'fleet',
@@ -52,14 +54,16 @@ if (suites.some((s) => s === 'images' || s === 'synthetic')) console.log(header.
 if (suites.includes('images')) for (const l of await imageSearch()) console.log(l);
 if (suites.includes('synthetic')) {
   const sizes = (process.env.FOVEA_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
-  for (const n of sizes) {
-    const dir = await mkdtemp(join(tmpdir(), 'fovea-bench-'));
-    try {
-      for (const l of await syntheticSearch(n, 200, dir)) console.log(l);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+  const kinds = (process.env.FOVEA_BENCH_DATA ?? 'manifold,noise').split(',') as DataKind[];
+  for (const data of kinds)
+    for (const n of sizes) {
+      const dir = await mkdtemp(join(tmpdir(), 'fovea-bench-'));
+      try {
+        for (const l of await syntheticSearch(n, 200, dir, data)) console.log(l);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
-  }
 }
 /** The suites after search, each a table: its columns and what makes its rows. */
 const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<string[]> }> = [
@@ -76,6 +80,17 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
       'peak RSS MB (with ffmpeg)',
     ],
     rows: pipelineBench,
+  },
+  {
+    suite: 'memory',
+    columns: [
+      'box',
+      'RSS sum MB, median / max',
+      'PSS sum MB, median / max',
+      'fovea: anon / files MB',
+      'ffmpeg: each anon / files MB',
+    ],
+    rows: memoryBench,
   },
   { suite: 'publish', columns: ['case', 'what', 'messages/s', 'vs bare', 'latency p99'], rows: publishBench },
   { suite: 'sync', columns: ['objects', 'what', 'objects/s', 'MB/s', 'vs bare'], rows: syncBench },
