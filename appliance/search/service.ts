@@ -148,6 +148,8 @@ export class SearchIndex {
    * result still disagrees with the table (then it is rebuilt).
    */
   private async catchUp(saved: Saved, want: { count: number; keySum: string; maxKey: bigint }): Promise<boolean> {
+    // The vectors of what the saved index holds must be there (a restore leaves the file out).
+    if (!this.vectors.covers(saved.maxKey)) return false;
     const t0 = performance.now();
     const have = new Set(await vectorKeys(this.db, this.modelId));
     let removed = 0;

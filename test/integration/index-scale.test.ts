@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Db } from '../../appliance/store/duckdb';
 import { migrate } from '../../appliance/store/migrate';
 import { SearchIndex } from '../../appliance/search/service';
@@ -162,8 +163,21 @@ describe('after a crash, and while rebuilding', () => {
     const found = await both(again, v(7));
     const caught = [again.lastRebuild, again.lastCatchUp?.added, again.lastCatchUp?.removed, await again.consistent()];
     await again.close();
+    // Without the vectors file (a restore leaves it out), rows added since cannot be caught up: rebuilt.
+    await rm(join(dir.path, 'index', 'synthetic.f32'));
+    await insert(db, v(99));
+    const restored = await open(db, dir.path);
+    const afterRestore = await both(restored, v(7));
+    const rebuilt = [restored.lastRebuild?.count, restored.lastCatchUp];
+    await restored.close();
     db.close();
-    expect([caught, found.approx[0], found.approx]).toEqual([[null, 40, 25, true], added[7]!.id, found.exact]);
+    expect([caught, found.approx[0], found.approx, rebuilt, afterRestore.approx]).toEqual([
+      [null, 40, 25, true],
+      added[7]!.id,
+      found.exact,
+      [3016, null],
+      afterRestore.exact,
+    ]);
   }, 60_000);
 
   test('a rebuild in the background: searches are exact meanwhile; adds and deletes made during it are in the index it swaps in', async () => {
