@@ -45,6 +45,19 @@ async function open(p: Page, path: string, ready: string): Promise<number> {
   return Math.round(performance.now() - t0);
 }
 
+/** Until every photo in the first screen of the page has loaded (thumbnails come after the page). */
+async function photosInView(p: Page): Promise<void> {
+  await p.waitForFunction(() => {
+    const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<Element> } }).document;
+    const height = (globalThis as unknown as { innerHeight: number }).innerHeight;
+    type Element = { tagName: string; complete?: boolean; getBoundingClientRect(): { top: number } };
+    const inView = Array.from(doc.querySelectorAll('main img, main .img-placeholder')).filter(
+      (e) => e.getBoundingClientRect().top < height,
+    );
+    return inView.length > 0 && inView.every((e) => e.tagName === 'IMG' && e.complete);
+  });
+}
+
 async function signIn(p: Page, who: { username: string; password: string }) {
   await p.goto(`${app.url}/`);
   await p.fill('input[name=username]', who.username);
@@ -355,6 +368,8 @@ describe('dashboard', () => {
       ['/system', 'h2:text("Health")'],
     ] as const) {
       await open(p, path, ready);
+      // The library's photos in view are drawn before the picture is taken (they load after the page).
+      if (path === '/explore') await photosInView(p);
       await shot(p, `${path.slice(1)}-phone`);
       widths[path] = await p.evaluate<number>('document.documentElement.scrollWidth');
     }
