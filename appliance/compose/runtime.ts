@@ -22,7 +22,7 @@ import { ModelPool } from '../pipeline/models';
 import { DuckDbSink, eventsAfter, seqOfEvent } from '../store/results';
 import { snapshotter } from '../pipeline/snapshots';
 import { Streams } from '../ingest/streams';
-import { spawnFfmpeg } from '../decode/ffmpeg';
+import { ffmpegFilters, spawnFfmpeg } from '../decode/ffmpeg';
 import { every, realTimers } from '../shared/timers';
 import { Outbox } from '../store/outbox';
 import { MqttPublisher } from '../publish/mqtt';
@@ -244,6 +244,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       imaging: sharpImaging,
       publisher: fanout([mqttPub, hub]),
       spawn: spawnFfmpeg,
+      gpuScale: (await ffmpegFilters()).has('scale_cuda'),
       timers: realTimers,
       log: log.child({ mod: 'ingest' }),
     });

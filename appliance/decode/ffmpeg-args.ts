@@ -17,6 +17,12 @@ export interface OutputSpec {
 
 export interface DecodeOptions {
   hwaccel: 'none' | 'cuda';
+  /**
+   * With cuda: this ffmpeg has the scale_cuda filter, so frames are sampled and scaled on the GPU
+   * and only the model-sized frame is copied to system memory. Without it, NVDEC's frames are
+   * copied whole and scaled on the CPU.
+   */
+  gpuScale?: boolean;
   /** Files: play at their native rate (as a camera would) and loop. */
   realtime: boolean;
   loop: boolean;
@@ -45,6 +51,40 @@ export function filterChain(out: OutputSpec): string {
 }
 
 /**
+ * The chain for frames that stay on the GPU (NVDEC with -hwaccel_output_format cuda): sample, scale
+ * with scale_cuda (to NV12), copy to system memory, then pad and convert on the CPU as above.
+ */
+export function cudaFilterChain(out: OutputSpec): string {
+  const f: string[] = [];
+  if (out.fps > 0) f.push(`fps=${out.fps}`);
+  const keep = out.fit.mode === 'letterbox' ? ':force_original_aspect_ratio=decrease' : '';
+  f.push(`scale_cuda=${out.width}:${out.height}${keep}:interp_algo=bilinear:format=nv12`);
+  f.push('hwdownload', 'format=nv12');
+  if (out.fit.mode === 'letterbox') {
+    const c = `0x${hex2(out.fit.pad).repeat(3)}`;
+    const [x, y] = out.fit.align === 'center' ? ['(ow-iw)/2', '(oh-ih)/2'] : ['0', '0'];
+    f.push(`pad=${out.width}:${out.height}:${x}:${y}:color=${c}`);
+  }
+  f.push(`format=${out.pixfmt}`);
+  f.push('showinfo');
+  return f.join(',');
+}
+
+/**
+ * Why ffmpeg could not decode with NVDEC, from its stderr (no driver, no device, a codec the GPU
+ * does not decode), or null when the exit had another cause. ffmpeg 5.1 does not fall back to the
+ * CPU by itself: with -hwaccel cuda and no device it exits.
+ */
+export function nvdecFailure(stderr: string[]): string | null {
+  const line = stderr.find((l) =>
+    /Cannot load libcuda|Could not dynamically load CUDA|No device available for decoder|Device setup failed for decoder|hwaccel initiali[sz]ation returned error|Failed setup for format cuda|CUDA_ERROR_[A-Z_]+|Hardware is lacking required capabilities/.test(
+      l,
+    ),
+  );
+  return line ? line.replace(/^\[[^\]]+\]\s*/, '').trim() : null;
+}
+
+/**
  * A camera over RTSP: TCP, a socket timeout, corrupt packets dropped, and arrival time as the
  * timestamps (as Frigate does). A camera's RTP clock can jump back (a clock reset, or a server that
  * restarts its timeline when another client joins, as gst-rtsp-server does): with the camera's
@@ -68,7 +108,9 @@ function rtspInput(url: string, timeoutS: number): string[] {
 
 export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): string[] {
   const a = ['-hide_banner', '-nostdin', '-loglevel', 'info'];
+  const onGpu = o.hwaccel === 'cuda' && o.gpuScale === true;
   if (o.hwaccel === 'cuda') a.push('-hwaccel', 'cuda');
+  if (onGpu) a.push('-hwaccel_output_format', 'cuda');
   if (src.kind === 'rtsp') {
     a.push(...rtspInput(src.url, o.timeoutS));
   } else {
@@ -83,7 +125,7 @@ export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): stri
     '-threads',
     String(o.threads),
     '-vf',
-    filterChain(out),
+    onGpu ? cudaFilterChain(out) : filterChain(out),
     '-f',
     'rawvideo',
     '-pix_fmt',
@@ -91,6 +133,16 @@ export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): stri
     'pipe:1',
   );
   return a;
+}
+
+/** The names of the filters an `ffmpeg -filters` listing shows. */
+export function filtersOf(listing: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of listing.split('\n')) {
+    const m = /^\s*[T.][S.][C.]?\s+(\w+)\s+\S+->\S+/.exec(line);
+    if (m) names.add(m[1]!);
+  }
+  return names;
 }
 
 /** A live remux for viewers: the source's own H.264 copied (no decode, no encode) into fragmented MP4. */

@@ -5,6 +5,7 @@
  */
 import { FrameSplitter, parseInputSize, parseShowinfo, RingBuffer } from './frames';
 import { scrub } from '../shared/scrub';
+import { filtersOf } from './ffmpeg-args';
 
 export interface RawFrame {
   pixels: Uint8Array;
@@ -83,3 +84,15 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
   });
   return { kill: () => proc.kill('SIGKILL'), pid: proc.pid };
 };
+
+/** The filters this ffmpeg has (`ffmpeg -filters`), asked once; empty when ffmpeg cannot be run. */
+export async function ffmpegFilters(): Promise<Set<string>> {
+  try {
+    const p = Bun.spawn([FFMPEG, '-hide_banner', '-filters'], { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore' });
+    const text = await new Response(p.stdout).text();
+    await p.exited;
+    return filtersOf(text);
+  } catch {
+    return new Set();
+  }
+}

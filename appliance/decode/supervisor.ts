@@ -13,6 +13,10 @@ export type StreamState = 'stopped' | 'connecting' | 'running' | 'backoff' | 'un
 
 export interface StreamStatus {
   state: StreamState;
+  /** Where frames are decoded: NVDEC, or the CPU (configured so, or NVDEC could not be used). */
+  decoder: 'nvdec' | 'cpu';
+  /** Why the decoder is not the configured one, or null. */
+  decoder_note: string | null;
   since: string;
   frames_decoded: number;
   restarts: number;
@@ -28,6 +32,11 @@ export interface SupervisorOptions {
   finite: boolean;
   /** A missing file will not appear by retrying: fail for good (a camera's 404 is retried). */
   missingIsFinal: boolean;
+  /**
+   * NVDEC decoding (args are NVDEC's): when an exit's stderr says the GPU cannot decode (`why`),
+   * the stream goes on with `cpuArgs` at once, for good, and says so in its status.
+   */
+  nvdec?: { cpuArgs: string[]; why: (stderr: string[]) => string | null };
 }
 
 export class Supervisor {
@@ -37,8 +46,12 @@ export class Supervisor {
   private startedAt = 0;
   private failures = 0;
   private stopped = true;
+  private args: string[];
+  private nvdec: SupervisorOptions['nvdec'];
   readonly status: StreamStatus = {
     state: 'stopped',
+    decoder: 'cpu',
+    decoder_note: null,
     since: new Date(0).toISOString(),
     frames_decoded: 0,
     restarts: 0,
@@ -55,7 +68,11 @@ export class Supervisor {
     private readonly onEnded: () => void,
     private readonly timers: Timers,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.args = o.args;
+    this.nvdec = o.nvdec;
+    if (o.nvdec) this.status.decoder = 'nvdec';
+  }
 
   start(): void {
     this.stopped = false;
@@ -85,7 +102,7 @@ export class Supervisor {
     this.status.next_retry_at = null;
     this.startedAt = this.timers.now();
     this.lastFrameAt = this.startedAt;
-    const proc = this.spawn(this.o.args, this.o.frameBytes, {
+    const proc = this.spawn(this.args, this.o.frameBytes, {
       frame: (f) => {
         if (this.proc !== proc) return;
         this.lastFrameAt = this.timers.now();
@@ -104,6 +121,7 @@ export class Supervisor {
         this.proc = null;
         this.clearTimer();
         if (this.stopped) return;
+        if (this.fallBackToCpu(info.stderr)) return;
         const kind = classify(info.stderr, info.code);
         const detail = serverAnswer(info.stderr) ?? info.stderr.slice(-3).join(' | ');
         const level = kind === 'ended' ? 'info' : 'warn';
@@ -118,6 +136,20 @@ export class Supervisor {
     });
     this.proc = proc;
     this.watch();
+  }
+
+  /** NVDEC refused: decode on the CPU from now on, starting again at once. */
+  private fallBackToCpu(stderr: string[]): boolean {
+    const why = this.nvdec?.why(stderr);
+    if (!this.nvdec || !why) return false;
+    this.args = this.nvdec.cpuArgs;
+    this.nvdec = undefined;
+    this.status.decoder = 'cpu';
+    this.status.decoder_note = `NVDEC could not be used (${why}): decoding on the CPU`;
+    this.status.restarts++;
+    this.log.warn('NVDEC could not be used; decoding on the CPU', { reason: why });
+    this.launch();
+    return true;
   }
 
   private watch(): void {

@@ -5,7 +5,7 @@
  * when the decode size stays the same.
  */
 import { resolveSource } from '../decode/source';
-import { ffmpegArgs, type OutputSpec } from '../decode/ffmpeg-args';
+import { ffmpegArgs, nvdecFailure, type OutputSpec } from '../decode/ffmpeg-args';
 import { Supervisor, type StreamStatus } from '../decode/supervisor';
 import type { RawFrame, SpawnDecoder } from '../decode/ffmpeg';
 import { DropOldestQueue } from '../pipeline/queue';
@@ -71,6 +71,8 @@ export class StreamRunner {
     readonly out: OutputSpec,
     private readonly deps: {
       spawn: SpawnDecoder;
+      /** ffmpeg has scale_cuda: NVDEC's frames are scaled on the GPU. */
+      gpuScale?: boolean;
       timers: Timers;
       log: Logger;
       /** Told of each frame the pipeline finished (the live view's overlays). */
@@ -87,15 +89,20 @@ export class StreamRunner {
     const finite = src.kind === 'file' && !config.loop;
     // A file read faster than real time can wait for inference; a camera cannot.
     const pausable = src.kind === 'file' && !config.realtime;
+    const decode = (hwaccel: 'none' | 'cuda') =>
+      ffmpegArgs(src, out, {
+        hwaccel,
+        gpuScale: deps.gpuScale ?? false,
+        realtime: config.realtime,
+        loop: config.loop,
+        timeoutS: config.stall_s,
+        threads: 2,
+      });
     this.sup = new Supervisor(
       {
-        args: ffmpegArgs(src, out, {
-          hwaccel: config.hwaccel,
-          realtime: config.realtime,
-          loop: config.loop,
-          timeoutS: config.stall_s,
-          threads: 2,
-        }),
+        args: decode(config.hwaccel),
+        // A box whose GPU cannot decode this stream goes on decoding it on the CPU.
+        ...(config.hwaccel === 'cuda' && { nvdec: { cpuArgs: decode('none'), why: nvdecFailure } }),
         frameBytes: out.width * out.height * 3,
         stallS: config.stall_s,
         finite,

@@ -31,6 +31,8 @@ export interface StreamDeps {
   imaging: Imaging;
   publisher: import('../publish/port').Publisher | null;
   spawn: SpawnDecoder;
+  /** This ffmpeg has scale_cuda (streams with hwaccel: cuda scale on the GPU). */
+  gpuScale?: boolean;
   timers: Timers;
   log: Logger;
   /** Pulls the models a stream needs that are not in place yet (first run); null: they must be. */
@@ -104,6 +106,7 @@ export class Streams {
     const running = await this.instantiate(cfg.id, plan.pipeline);
     return new StreamRunner(cfg, running, plan.out, {
       spawn: this.deps.spawn,
+      gpuScale: this.deps.gpuScale,
       timers: this.deps.timers,
       log: this.deps.log.child({ stream: cfg.id }),
       analysed: (frame) => this.watchers.emit(cfg.id, frame),
@@ -163,6 +166,8 @@ export class Streams {
       since: w.since,
       frames_decoded: 0,
       restarts: 0,
+      decoder: w.cfg.hwaccel === 'cuda' ? 'nvdec' : 'cpu',
+      decoder_note: null,
       last_error: `waits for its model: ${pullState(failed ?? pending)}`,
       next_retry_at: failed?.next_retry_at ?? null,
       fps_in: 0,

@@ -337,3 +337,22 @@ stages:
     expect.atMost(360),
   ]);
 }, 120_000);
+
+test('hwaccel: cuda on a box whose GPU cannot decode (here: none) goes on with the CPU and says why', async () => {
+  await using app = await startAppliance({
+    streams: [
+      stream({ id: 'gpu', url: join(VIDEOS, 'car-detection.mp4'), pipeline: 'objects', fps: 2, hwaccel: 'cuda' }),
+    ],
+  });
+  await finished(app, 'gpu');
+  const res = (await (await app.api('/api/streams/gpu')).json()) as {
+    decoder: string;
+    decoder_note: string;
+    frames_analysed: number;
+  };
+  expect([res.decoder, res.decoder_note, res.frames_analysed]).toEqual([
+    'cpu',
+    'NVDEC could not be used (Cannot load libcuda.so.1): decoding on the CPU',
+    expect.above(50),
+  ]);
+}, 120_000);

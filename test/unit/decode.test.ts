@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { resolveSource } from '../../appliance/decode/source';
-import { ffmpegArgs, filterChain } from '../../appliance/decode/ffmpeg-args';
+import { cudaFilterChain, ffmpegArgs, filterChain, filtersOf, nvdecFailure } from '../../appliance/decode/ffmpeg-args';
 import { FrameSplitter, parseShowinfo, RingBuffer } from '../../appliance/decode/frames';
 import { classify, nextDelayS, serverAnswer } from '../../appliance/decode/backoff';
 
@@ -101,6 +101,69 @@ describe('ffmpegArgs', () => {
       '/v.mp4',
       '-an',
     ]);
+  });
+
+  test('NVDEC with scale_cuda: frames stay on the GPU until they are model-sized', () => {
+    const a = ffmpegArgs({ kind: 'rtsp', url: 'rtsp://cam/s', display: '' }, out, {
+      hwaccel: 'cuda',
+      gpuScale: true,
+      realtime: false,
+      loop: false,
+      timeoutS: 10,
+      threads: 2,
+    });
+    expect([a.slice(4, 8), a.at(a.indexOf('-vf') + 1)]).toEqual([
+      ['-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda'],
+      'fps=5,scale_cuda=416:416:force_original_aspect_ratio=decrease:interp_algo=bilinear:format=nv12,hwdownload,format=nv12,pad=416:416:0:0:color=0x727272,format=bgr24,showinfo',
+    ]);
+    expect(cudaFilterChain({ ...out, fps: 0, pixfmt: 'rgb24', fit: { mode: 'stretch' } })).toBe(
+      'scale_cuda=416:416:interp_algo=bilinear:format=nv12,hwdownload,format=nv12,format=rgb24,showinfo',
+    );
+  });
+
+  test('NVDEC without scale_cuda: decoded on the GPU, copied whole, scaled on the CPU', () => {
+    const a = ffmpegArgs({ kind: 'file', path: '/v.mp4', display: '' }, out, {
+      hwaccel: 'cuda',
+      gpuScale: false,
+      realtime: false,
+      loop: false,
+      timeoutS: 10,
+      threads: 2,
+    });
+    expect([a.includes('-hwaccel_output_format'), a.at(a.indexOf('-vf') + 1)]).toEqual([false, filterChain(out)]);
+  });
+
+  test('why NVDEC failed, read from stderr; other failures are not NVDEC', () => {
+    expect([
+      nvdecFailure([
+        'Input #0, rtsp',
+        '[AVHWDeviceContext @ 0x55] Cannot load libcuda.so.1',
+        'Device creation failed: -1.',
+      ]),
+      nvdecFailure(['[h264 @ 0x5] No device available for decoder: device type cuda needed for codec h264.']),
+      nvdecFailure(['[h264 @ 0x5] hwaccel initialisation returned error.']),
+      nvdecFailure(['[rtsp @ 0x5] method DESCRIBE failed: 401 Unauthorized']),
+      nvdecFailure(['Connection refused']),
+    ]).toEqual([
+      'Cannot load libcuda.so.1',
+      'No device available for decoder: device type cuda needed for codec h264.',
+      'hwaccel initialisation returned error.',
+      null,
+      null,
+    ]);
+  });
+
+  test('the filters of an `ffmpeg -filters` listing', () => {
+    const listing = [
+      'Filters:',
+      '  T.. = Timeline support',
+      '  .S. = Slice threading',
+      ' ... abench            A->A       Benchmark part of a filtergraph.',
+      ' TSC scale             V->V       Scale the input video size and/or convert the image format.',
+      ' ... scale_cuda        V->V       GPU accelerated video resizer',
+      ' ... buffer            |->V       Buffer video frames, and make them accessible to the filterchain.',
+    ].join('\n');
+    expect([...filtersOf(listing)]).toEqual(['abench', 'scale', 'scale_cuda', 'buffer']);
   });
 
   test('centred letterbox (NanoDet) and stretch', () => {

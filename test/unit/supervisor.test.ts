@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { Supervisor } from '../../appliance/decode/supervisor';
+import { nvdecFailure } from '../../appliance/decode/ffmpeg-args';
 import type { DecoderHandlers, SpawnDecoder } from '../../appliance/decode/ffmpeg';
 import { FakeTimers } from '../../appliance/shared/timers';
 import { DropOldestQueue } from '../../appliance/pipeline/queue';
@@ -9,9 +10,9 @@ configureLogs({ level: 'error' });
 
 /** A fake ffmpeg: the test decides when it sends frames and how it dies. */
 function fakeSpawn() {
-  const runs: Array<{ h: DecoderHandlers; killed: boolean }> = [];
-  const spawn: SpawnDecoder = (_args, _bytes, h) => {
-    const run = { h, killed: false };
+  const runs: Array<{ h: DecoderHandlers; killed: boolean; args: string[] }> = [];
+  const spawn: SpawnDecoder = (args, _bytes, h) => {
+    const run = { h, killed: false, args };
     runs.push(run);
     return {
       pid: runs.length,
@@ -119,6 +120,71 @@ describe('Supervisor', () => {
     expect(f.runs.length).toBe(3);
     f.die(['x']);
     expect(s.status.next_retry_at).toBe(new Date(t.now() + 1000).toISOString());
+  });
+});
+
+describe('Supervisor with NVDEC', () => {
+  /** What ffmpeg 5.1 prints with -hwaccel cuda on a box without a GPU (recorded here). */
+  const NO_GPU = [
+    '[AVHWDeviceContext @ 0x55ed5fb6dfc0] Cannot load libcuda.so.1',
+    '[AVHWDeviceContext @ 0x55ed5fb6dfc0] Could not dynamically load CUDA',
+    'Device creation failed: -1.',
+    '[h264 @ 0x55ed5fb546c0] No device available for decoder: device type cuda needed for codec h264.',
+    'Device setup failed for decoder on input stream #0:0 : Operation not permitted',
+  ];
+  const start = () => {
+    const t = new FakeTimers();
+    const f = fakeSpawn();
+    const s = new Supervisor(
+      {
+        args: ['nvdec'],
+        frameBytes: 1,
+        stallS: 10,
+        finite: false,
+        missingIsFinal: false,
+        nvdec: { cpuArgs: ['cpu'], why: nvdecFailure },
+      },
+      f.spawn,
+      () => undefined,
+      () => undefined,
+      () => undefined,
+      t,
+      createLogger(),
+    );
+    s.start();
+    return { t, f, s };
+  };
+
+  test('a GPU that cannot decode: at once on the CPU, for good, and the status says why', () => {
+    const { t, f, s } = start();
+    const before = s.status.decoder;
+    f.die(NO_GPU);
+    const after = { decoder: s.status.decoder, note: s.status.decoder_note, state: s.status.state };
+    f.frame();
+    // A later failure on the CPU is an ordinary one: backoff, and the CPU again.
+    f.die(['Connection refused']);
+    t.advance(1_000);
+    expect({ before, after, args: f.runs.map((r) => r.args[0]), state: s.status.state }).toEqual({
+      before: 'nvdec',
+      after: {
+        decoder: 'cpu',
+        note: 'NVDEC could not be used (Cannot load libcuda.so.1): decoding on the CPU',
+        state: 'connecting',
+      },
+      args: ['nvdec', 'cpu', 'cpu'],
+      state: 'connecting',
+    });
+  });
+
+  test('an exit for another reason keeps NVDEC', () => {
+    const { t, f, s } = start();
+    f.die(['[rtsp @ 0x5] method DESCRIBE failed: 401 Unauthorized']);
+    t.advance(60_000);
+    expect([s.status.decoder, s.status.state, f.runs.map((r) => r.args[0])]).toEqual([
+      'nvdec',
+      'connecting',
+      ['nvdec', 'nvdec'],
+    ]);
   });
 });
 

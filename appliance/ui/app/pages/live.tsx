@@ -15,6 +15,9 @@ export interface StreamView {
   pipeline: string;
   state: string;
   last_error: string | null;
+  decoder: 'nvdec' | 'cpu';
+  /** Why the decoder is not the configured one (NVDEC refused: decoding on the CPU). */
+  decoder_note: string | null;
   next_retry_at: string | null;
   fps_in: number;
   fps_out: number;
@@ -86,6 +89,7 @@ function StreamCard(p: { s: StreamView }) {
         <Badge state={s.state} title={s.last_error ?? undefined} />
       </div>
       {s.last_error && s.state !== 'running' && <p class="why">{s.last_error}</p>}
+      {s.decoder_note && <p class="why">{s.decoder_note}</p>}
       <dl class="rates">
         <div>
           <dt>camera</dt>

@@ -38,6 +38,7 @@ export function StreamLive(p: { id: string }) {
       {s && (
         <Card title={s.id} actions={<Badge state={s.state} title={s.last_error ?? undefined} />}>
           {s.last_error && <p class="why">{s.last_error}</p>}
+          {s.decoder_note && <p class="why">{s.decoder_note}</p>}
           <div class="figures">
             <Figure label="camera fps" value={s.fps_in} />
             <Figure label="analysed fps" value={s.fps_out} />
