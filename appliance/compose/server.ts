@@ -10,6 +10,7 @@ import type { FleetControl } from '../api/fleet';
 import { readPair, watchPair, type TlsPair } from '../api/tls';
 import { localBytes } from '../store/sync-objects';
 import type { Logger } from '../shared/log';
+import { openNvml, type Gpus } from '../gpu/nvml';
 import { VERSION } from '../shared/version';
 import { urlHost } from '../shared/url';
 import { AppError } from '../shared/errors';
@@ -48,8 +49,16 @@ function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
       objects_bytes: rt.sync ? await localBytes(rt.db) : 0,
     }),
     ws: () => ({ clients: rt.hub.size }),
+    gpus: () => gpus().sample(),
   });
 }
+
+/** NVML, opened once per process at the first scrape (absent on a box without the NVIDIA driver). */
+let nvml: Gpus | null = null;
+const gpus = (): Gpus => {
+  nvml ??= openNvml();
+  return nvml;
+};
 
 /** The API application over a runtime's services. */
 export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = null) {

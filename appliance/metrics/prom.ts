@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { StreamView } from '../ingest/stream';
 import type { PublisherStatus } from '../publish/mqtt';
 import type { FleetStatus } from '../fleet/agent';
+import type { GpuSample } from '../gpu/structs';
 
 /** What the scrape reads; every source may be absent (feature off, runtime restarting). */
 export interface MetricSources {
@@ -28,6 +29,8 @@ export interface MetricSources {
   fleet(): FleetStatus | null;
   files(): Promise<{ db_bytes: number; objects_bytes: number }>;
   ws(): { clients: number } | null;
+  /** The GPUs NVML reports; none without the NVIDIA driver (then no GPU series at all). */
+  gpus(): GpuSample[];
 }
 
 const STREAM_STATES = ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped'] as const;
@@ -73,6 +76,7 @@ export class Metrics {
     });
     this.streamMetrics(registers);
     this.serviceMetrics(registers);
+    this.gpuMetrics(registers);
   }
 
   /** The runtime to read from (again after every in-process restart). */
@@ -180,6 +184,30 @@ export class Metrics {
       (g, s) => {
         for (const v of s.streams()) for (const st of STREAM_STATES) g.labels(v.id, st).set(v.state === st ? 1 : 0);
       },
+    );
+  }
+
+  private gpuMetrics(registers: Registry[]): void {
+    const gpus = (s: MetricSources) => this.once('gpus', async () => s.gpus());
+    const level = (name: string, help: string, f: (g: GpuSample) => number | null) =>
+      this.gauge(registers, name, help, ['gpu', 'name'], async (g, s) => {
+        for (const x of await gpus(s)) {
+          const v = f(x);
+          if (v !== null && Number.isFinite(v)) g.labels(String(x.index), x.name).set(v);
+        }
+      });
+    level(
+      'fovea_gpu_utilization_ratio',
+      'Share of the last sample period the GPU was busy (NVML).',
+      (g) => g.utilization,
+    );
+    level('fovea_gpu_memory_used_bytes', 'GPU memory in use (NVML).', (g) => g.memoryUsedBytes);
+    level('fovea_gpu_memory_total_bytes', 'GPU memory in all (NVML).', (g) => g.memoryTotalBytes);
+    level('fovea_gpu_temperature_celsius', 'GPU core temperature (NVML).', (g) => g.temperatureC);
+    level(
+      'fovea_gpu_decoder_utilization_ratio',
+      'Share of the last sample period NVDEC was busy (NVML).',
+      (g) => g.decoderUtilization,
     );
   }
 

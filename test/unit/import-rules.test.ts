@@ -29,7 +29,7 @@ const ABOVE_ADAPTERS = [
   'store',
   'metrics',
 ];
-const ADAPTERS = ['auth', 'config', 'decode', 'imaging', 'inference', 'models', 'objects'];
+const ADAPTERS = ['auth', 'config', 'decode', 'gpu', 'imaging', 'inference', 'models', 'objects'];
 const ALL = [...ABOVE_ADAPTERS, ...ADAPTERS, 'contracts', 'shared', 'ui'];
 
 const RULES: Rule[] = [
