@@ -169,6 +169,9 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         models: rt.models.catalog,
         providers: rt.config.models.providers,
         present: (ref) => rt.fetcher.present(ref),
+        providerOf: (ref) =>
+          rt.models.providers.get(ref)?.provider ??
+          (ref === rt.embedder.modelRef && rt.embedder.provider !== 'not loaded' ? rt.embedder.provider : null),
         pipelinesDir: () => rt.streams.pipelinesDir,
         revision: () => rt.streams.revision,
         fleetManaged: rt.config.fleet.repo !== '',

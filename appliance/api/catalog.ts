@@ -24,6 +24,8 @@ export interface CatalogDeps {
   providers: readonly string[];
   /** Whether a model's file is in place on this box. */
   present(ref: string): boolean;
+  /** The provider a model runs on, once a session has opened it (null before). */
+  providerOf(ref: string): string | null;
   /** Where the box's pipelines come from now (the local directory or the fleet revision's). */
   pipelinesDir(): string;
   /** The fleet revision the box follows (null: a standalone box). */
@@ -87,6 +89,7 @@ export const catalogApi = (d: CatalogDeps) =>
           licence: m.licence,
           available: m.available,
           present: m.available && d.present(refOf(m)),
+          provider: d.providerOf(refOf(m)),
           input: m.input,
           labels: m.labels ?? null,
         })),

@@ -17,6 +17,8 @@ type Check = { ok: boolean; detail?: unknown };
 
 export interface HealthDeps {
   db: Db;
+  /** The provider each opened model session runs on, and why the ones before it could not. */
+  models: { providers: ReadonlyMap<string, { provider: string; fallbacks: readonly string[] }> };
   paths: Pick<Paths, 'db' | 'objects'>;
   index: SearchIndex;
   embedder: Embedder;
@@ -54,6 +56,8 @@ async function checks(rt: HealthDeps): Promise<Record<string, Check>> {
         embed: rt.embedder.modelRef,
         dims: rt.embedder.dims,
         provider: rt.embedder.provider,
+        // Every model a stream or run opened, with the provider it fell to (see the log for why).
+        sessions: Object.fromEntries(rt.models.providers),
         pulls: rt.fetcher.states(),
       },
     },

@@ -5,6 +5,8 @@
  * on a stopped box, so an import there stores, embeds, indexes and queues for the bucket exactly
  * as the API would.
  */
+import type { InferenceObserver } from '../inference/onnx';
+import { gpuOptionsOf } from './gpu';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema';
@@ -107,12 +109,7 @@ function openSync(
   };
 }
 
-export async function openLibrary(
-  config: Config,
-  db: Db,
-  log: Logger,
-  observe: (model: string, s: number) => void,
-): Promise<Library> {
+export async function openLibrary(config: Config, db: Db, log: Logger, observe: InferenceObserver): Promise<Library> {
   const paths = pathsOf(config);
   let session: InferenceSession | null = null;
   try {
@@ -141,6 +138,7 @@ export async function openLibrary(
       session = await openSession(join(paths.models, model.file), {
         providers: config.models.providers,
         threads: config.models.threads,
+        gpu: gpuOptionsOf(config, paths),
         log: log.child({ mod: 'inference' }),
         ref: config.models.embed,
         observe,

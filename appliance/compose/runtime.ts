@@ -3,6 +3,8 @@
  * library (object store, embedding model, vector index: compose/library), and the services on
  * top. main.ts and the tests both start the appliance through here, so what is tested is what runs.
  */
+import type { InferenceObserver } from '../inference/onnx';
+import { gpuOptionsOf } from './gpu';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config/schema';
 import { pathsOf, type Paths } from '../config/paths';
@@ -163,7 +165,7 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const metrics = opts.metrics ?? new Metrics();
-  const observe = (model: string, s: number) => metrics.observeInference(model, s);
+  const observe: InferenceObserver = (model, provider, s) => metrics.observeInference(model, provider, s);
   const paths = pathsOf(config);
   const db = await openDb(config, log.child({ mod: 'store' }));
   let library: Library | null = null;
@@ -184,6 +186,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       dir: paths.models,
       providers: config.models.providers,
       threads: config.models.threads,
+      gpu: gpuOptionsOf(config, paths),
       log: log.child({ mod: 'inference' }),
       observe,
     });

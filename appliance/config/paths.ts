@@ -14,6 +14,7 @@ export interface Paths {
   db: string;
   objects: string;
   models: string;
+  trtCache: string;
   index: string;
   keys: string;
   users: string;
@@ -32,6 +33,7 @@ export function pathsOf(config: Config): Paths {
     db: join(state, 'fovea.duckdb'),
     objects: join(state, 'objects'),
     models: config.models.dir ? resolve(config.models.dir) : join(state, 'models'),
+    trtCache: join(state, 'trt-cache'),
     index: join(state, 'index'),
     keys: join(state, 'api-keys.json'),
     users: join(state, 'users.json'),
@@ -54,6 +56,9 @@ export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
     what: 'originals, thumbnails and event snapshots, content-addressed by sha256 (`ab/abcd….jpg`), written atomically (temp file, fsync, rename)',
   },
   models: { what: 'verified model files (sha256-checked at pull and at start)', key: 'models.dir' },
+  trtCache: {
+    what: 'TensorRT engines built for this GPU from the models (provider tensorrt): built once, reused at every start',
+  },
   index: {
     what: 'the HNSW index per embedding model (`<model>.usearch`) and its fingerprint (`.json`: count, key sum, highest key), and its embeddings as float32 by vector key (`.f32`: search by id, exact search of a small library, the exact re-rank; rebuilt with the index)',
   },

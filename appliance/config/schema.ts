@@ -167,10 +167,24 @@ export const ModelsConfig = obj('Model catalog, files and inference.', {
     default: 'mobilenetv2-embed@1',
     description: 'Catalog id@version of the image embedding model.',
   }),
-  providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu')]), {
+  providers: Type.Array(Type.Union([Type.Literal('tensorrt'), Type.Literal('cuda'), Type.Literal('cpu')]), {
     default: ['cuda', 'cpu'],
     minItems: 1,
-    description: 'onnxruntime execution providers, tried in order.',
+    description:
+      'onnxruntime execution providers, tried in order for each model; a provider that cannot open a model is logged once with the reason and the next is tried. A GPU build: [tensorrt, cuda, cpu].',
+  }),
+  gpu: obj('Options of the GPU providers.', {
+    device_id: Type.Integer({ default: 0, minimum: 0, maximum: 64, description: 'The CUDA device the sessions use.' }),
+    tensorrt_fp16: Type.Boolean({
+      default: true,
+      description: 'TensorRT builds its engines in FP16 where the GPU supports it.',
+    }),
+    tensorrt_workspace_mb: Type.Integer({
+      default: 0,
+      minimum: 0,
+      maximum: 1_048_576,
+      description: "TensorRT's workspace limit in MB (0: TensorRT's default, the GPU's memory).",
+    }),
   }),
   threads: Type.Integer({
     default: 0,

@@ -5,14 +5,14 @@
  * Messages: open, run (tensors transferred, not copied), close.
  */
 import { openLocalSession } from './onnx-session';
-import type { InferenceSession, TensorIn } from './onnx-session';
+import type { GpuOptions, InferenceSession, Provider, TensorIn } from './onnx-session';
 
 declare const self: Worker;
 
 let session: InferenceSession | null = null;
 
 type Msg =
-  | { op: 'open'; path: string; providers: Array<'cuda' | 'cpu'>; threads: number; ref: string }
+  | { op: 'open'; path: string; providers: Provider[]; threads: number; ref: string; gpu?: GpuOptions }
   | { op: 'run'; id: number; inputs: Record<string, TensorIn>; outputs?: string[] }
   | { op: 'close' };
 

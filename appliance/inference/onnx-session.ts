@@ -8,8 +8,17 @@ import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AppError } from '../shared/errors';
+import { setNativeEnv, tensorrtEnv } from './native-env';
 
-export type Provider = 'cuda' | 'cpu';
+export type Provider = 'tensorrt' | 'cuda' | 'cpu';
+
+/** What the GPU providers are given: the device, and TensorRT's settings (its engines cached in cacheDir). */
+export interface GpuOptions {
+  deviceId: number;
+  fp16: boolean;
+  workspaceMb: number;
+  cacheDir: string;
+}
 
 export interface TensorIn {
   data: Float32Array;
@@ -22,21 +31,23 @@ export interface TensorOut {
 
 export interface InferenceSession {
   readonly provider: Provider;
+  /** Why each provider listed before `provider` could not open the model ('cuda: …'). */
+  readonly fallbacks?: readonly string[];
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(inputs: Record<string, TensorIn>, outputs?: string[]): Promise<Record<string, TensorOut>>;
   close(): Promise<void>;
 }
 
-/** Where the CUDA provider library would be: beside libonnxruntime (from source or the binary). */
-function cudaLibraryPresent(): boolean {
+/** Where a GPU provider's library would be: beside libonnxruntime (from source or the binary). */
+function providerLibraryPresent(file: string): boolean {
   const dirs = [process.env.FOVEA_NATIVE_DIR ? join(process.env.FOVEA_NATIVE_DIR, 'ort') : null];
   try {
     dirs.push(join(dirname(require.resolve('onnxruntime-node')), '../bin/napi-v6/linux/x64'));
   } catch {
     /* compiled binary */
   }
-  return dirs.some((d) => d !== null && existsSync(join(d, 'libonnxruntime_providers_cuda.so')));
+  return dirs.some((d) => d !== null && existsSync(join(d, file)));
 }
 
 /** Why a provider cannot be used here, or null when it may be tried. */
@@ -44,8 +55,9 @@ export function unavailableReason(provider: Provider): string | null {
   if (provider === 'cpu') return null;
   const listed = ort.listSupportedBackends().find((b) => b.name === provider);
   if (!listed) return 'not supported by this onnxruntime build';
-  if (!listed.bundled && !cudaLibraryPresent())
-    return 'CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)';
+  const file = `libonnxruntime_providers_${provider}.so`;
+  if (!listed.bundled && !providerLibraryPresent(file))
+    return `${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed (${file})`;
   return null;
 }
 
@@ -56,7 +68,7 @@ export interface Opened {
 
 export async function openLocalSession(
   path: string,
-  opts: { providers: Provider[]; threads: number; ref: string },
+  opts: { providers: Provider[]; threads: number; ref: string; gpu?: GpuOptions },
 ): Promise<Opened> {
   const failures: string[] = [];
   for (const provider of opts.providers) {
@@ -67,7 +79,7 @@ export async function openLocalSession(
     }
     try {
       const session = await ort.InferenceSession.create(path, {
-        executionProviders: [provider],
+        executionProviders: executionProviders(provider, opts.providers, opts.gpu),
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
         graphOptimizationLevel: 'all',
         // Errors only: some exported models (NanoDet) warn once per initializer at load. A provider
@@ -83,6 +95,23 @@ export async function openLocalSession(
     'model_unavailable',
     `model ${opts.ref}: no execution provider could open it (${failures.join('; ')})`,
   );
+}
+
+/**
+ * The providers of one session for `provider`: TensorRT with CUDA behind it when CUDA is also
+ * asked for (the nodes TensorRT cannot take run on CUDA, not on the CPU), on the configured device.
+ * TensorRT's settings go through the environment it reads, set before the session is made.
+ */
+function executionProviders(
+  provider: Provider,
+  asked: Provider[],
+  gpu?: GpuOptions,
+): ort.InferenceSession.ExecutionProviderConfig[] {
+  const deviceId = gpu?.deviceId ?? 0;
+  if (provider === 'cpu') return ['cpu'];
+  if (provider === 'cuda') return [{ name: 'cuda', deviceId }];
+  if (gpu) for (const [k, v] of Object.entries(tensorrtEnv(gpu))) setNativeEnv(k, v);
+  return [{ name: 'tensorrt', deviceId }, ...(asked.includes('cuda') ? [{ name: 'cuda' as const, deviceId }] : [])];
 }
 
 function wrap(session: ort.InferenceSession, provider: Provider): InferenceSession {

@@ -4,12 +4,12 @@
  * event loop. Input tensors are transferred to the worker (zero-copy) and outputs come back the same
  * way. The API is that of a plain session.
  */
-import type { InferenceSession, Provider, TensorIn, TensorOut } from './onnx-session';
+import type { GpuOptions, InferenceSession, Provider, TensorIn, TensorOut } from './onnx-session';
 import type { Logger } from '../shared/log';
 import { AppError } from '../shared/errors';
 import { ONNX_HOST_URL } from '../workers';
 
-export type { InferenceSession, Provider, TensorIn, TensorOut };
+export type { GpuOptions, InferenceSession, Provider, TensorIn, TensorOut };
 
 type Reply =
   | { op: 'opened'; provider: Provider; tried: string[]; inputNames: string[]; outputNames: string[] }
@@ -17,12 +17,20 @@ type Reply =
   | { op: 'error'; id: number | null; message: string }
   | { op: 'closed' };
 
-/** Told the run time of every inference, in seconds, measured in the worker around the model alone. */
-export type InferenceObserver = (model: string, seconds: number) => void;
+/** Told the run time of every inference, in seconds, measured in the worker around the model alone, and the provider it ran on. */
+export type InferenceObserver = (model: string, provider: Provider, seconds: number) => void;
 
 export async function openSession(
   path: string,
-  opts: { providers: Provider[]; threads: number; log: Logger; ref: string; observe?: InferenceObserver },
+  opts: {
+    providers: Provider[];
+    threads: number;
+    log: Logger;
+    ref: string;
+    observe?: InferenceObserver;
+    /** Device and TensorRT settings for the GPU providers. */
+    gpu?: GpuOptions;
+  },
 ): Promise<InferenceSession> {
   // Workers see the environment they are given; FOVEA_NATIVE_DIR is set at run time by native.ts.
   const worker = new Worker(ONNX_HOST_URL, { env: { ...process.env } as Record<string, string> });
@@ -30,6 +38,7 @@ export async function openSession(
   let nextId = 1;
   let onOpen: ((r: Reply) => void) | null = null;
   let onClosed: (() => void) | null = null;
+  let provider: Provider = 'cpu';
   const fail = (message: string) => {
     for (const p of pending.values()) p.reject(new AppError('model_unavailable', `model ${opts.ref}: ${message}`));
     pending.clear();
@@ -37,7 +46,7 @@ export async function openSession(
   worker.onmessage = (ev: MessageEvent<Reply>) => {
     const r = ev.data;
     if (r.op === 'result') {
-      opts.observe?.(opts.ref, r.ms / 1000);
+      opts.observe?.(opts.ref, provider, r.ms / 1000);
       pending.get(r.id)?.resolve(r.outputs);
       pending.delete(r.id);
       return;
@@ -60,7 +69,14 @@ export async function openSession(
   };
   const opened = await new Promise<Reply>((resolve) => {
     onOpen = resolve;
-    worker.postMessage({ op: 'open', path, providers: opts.providers, threads: opts.threads, ref: opts.ref });
+    worker.postMessage({
+      op: 'open',
+      path,
+      providers: opts.providers,
+      threads: opts.threads,
+      ref: opts.ref,
+      gpu: opts.gpu,
+    });
   });
   if (opened.op !== 'opened') {
     worker.terminate();
@@ -69,14 +85,18 @@ export async function openSession(
       `model ${opts.ref}: ${opened.op === 'error' ? opened.message : 'worker did not open it'}`,
     );
   }
-  opts.log.info('model session open', {
-    model: opts.ref,
-    provider: opened.provider,
-    tried: opened.tried,
-    thread: 'worker',
-  });
+  provider = opened.provider;
+  // Once per model: the provider it opened on, and why each one before it in the list could not.
+  if (opened.tried.length)
+    opts.log.warn('model session fell back to a later provider', {
+      model: opts.ref,
+      provider: opened.provider,
+      reasons: opened.tried,
+    });
+  opts.log.info('model session open', { model: opts.ref, provider: opened.provider, thread: 'worker' });
   return {
     provider: opened.provider,
+    fallbacks: opened.tried,
     inputNames: opened.inputNames,
     outputNames: opened.outputNames,
     // Input tensors are transferred (the caller's buffers are detached): each call needs fresh ones.

@@ -51,7 +51,7 @@ export class Metrics {
   /** The async reads of the scrape in progress, each made once however many gauges use it. */
   private reads = new Map<string, Promise<unknown>>();
   private readonly http: Histogram<'method' | 'route' | 'status'>;
-  private readonly inference: Histogram<'model'>;
+  private readonly inference: Histogram<'model' | 'provider'>;
 
   constructor() {
     const registers = [this.registry];
@@ -69,8 +69,8 @@ export class Metrics {
     });
     this.inference = new Histogram({
       name: 'fovea_inference_duration_seconds',
-      help: 'Model run time per inference call, in the inference worker (Frigate: detector inference speed).',
-      labelNames: ['model'],
+      help: 'Model run time per inference call, in the inference worker, with the provider the model runs on (Frigate: detector inference speed).',
+      labelNames: ['model', 'provider'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28],
       registers,
     });
@@ -88,8 +88,8 @@ export class Metrics {
     this.http.labels(method, route, String(status)).observe(seconds);
   }
 
-  observeInference(model: string, seconds: number): void {
-    this.inference.labels(model).observe(seconds);
+  observeInference(model: string, provider: string, seconds: number): void {
+    this.inference.labels(model, provider).observe(seconds);
   }
 
   async text(): Promise<string> {

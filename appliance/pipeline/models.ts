@@ -6,7 +6,13 @@ import cocoText from '../../models/labels/coco.txt' with { type: 'text' };
 import imagenetText from '../../models/labels/imagenet.txt' with { type: 'text' };
 import { findModel, refOf, type Catalog, type ModelEntry } from '../models/catalog';
 import { verifiedPath } from '../models/pull';
-import { openSession, type InferenceObserver, type InferenceSession, type Provider } from '../inference/onnx';
+import {
+  openSession,
+  type GpuOptions,
+  type InferenceObserver,
+  type InferenceSession,
+  type Provider,
+} from '../inference/onnx';
 import type { Logger } from '../shared/log';
 
 const lines = (text: string) =>
@@ -32,6 +38,7 @@ export class ModelPool {
       dir: string;
       providers: Provider[];
       threads: number;
+      gpu?: GpuOptions;
       log: Logger;
       observe?: InferenceObserver;
     },
@@ -40,6 +47,9 @@ export class ModelPool {
   get catalog(): Catalog {
     return this.o.catalog;
   }
+
+  /** The provider each opened model runs on (id@version), and why the ones before it could not. */
+  readonly providers = new Map<string, { provider: Provider; fallbacks: readonly string[] }>();
 
   get(ref: string): Promise<LoadedModel> {
     const entry = findModel(this.o.catalog, ref);
@@ -50,10 +60,12 @@ export class ModelPool {
         const session = await openSession(await verifiedPath(entry, this.o.dir), {
           providers: this.o.providers,
           threads: this.o.threads,
+          gpu: this.o.gpu,
           log: this.o.log,
           ref: key,
           observe: this.o.observe,
         });
+        this.providers.set(key, { provider: session.provider, fallbacks: session.fallbacks ?? [] });
         return { entry, session, labels: entry.labels ? (LABELS[entry.labels] ?? []) : [] };
       })();
       p.catch(() => this.open.delete(key));

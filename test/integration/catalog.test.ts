@@ -178,6 +178,7 @@ describe('catalog', () => {
         models: builtinCatalog(),
         providers: ['cpu'],
         present: () => true,
+        providerOf: () => null,
         pipelinesDir: () => app.rt.paths.pipelines,
         revision: () => 'abc123',
         fleetManaged: true,

@@ -47,7 +47,7 @@ test('/metrics: streams, inference, HTTP, files and process figures, valid for p
       v('fovea_stream_frames_decoded_total{stream="table"}')! >=
       v('fovea_stream_frames_analysed_total{stream="table"}')!,
     dropped: v('fovea_stream_frames_dropped_total{stream="table"}'),
-    inference: v('fovea_inference_duration_seconds_count{model="yolox-nano@1"}')! >= 10,
+    inference: v('fovea_inference_duration_seconds_count{model="yolox-nano@1",provider="cpu"}')! >= 10,
     oneState: ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped']
       .map((s) => v(`fovea_stream_state{stream="table",state="${s}"}`))
       .reduce((a, b) => a! + b!, 0),

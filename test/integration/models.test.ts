@@ -5,7 +5,9 @@ import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel, verifiedPath } from '../../appliance/models/pull';
 import { openSession } from '../../appliance/inference/onnx';
 import { createLogger } from '../../appliance/shared/log';
-import { COCO, SHARED, tempDir } from '../helpers/fixtures';
+import { COCO, MODELS_DIR, SHARED, VIDEOS, startAppliance, stream, tempDir, waitFor } from '../helpers/fixtures';
+import { setNativeEnv, tensorrtEnv } from '../../appliance/inference/native-env';
+import { CString, dlopen, FFIType } from 'bun:ffi';
 import { createEmbedder } from '../../appliance/inference/embedder';
 import { sharpImaging } from '../../appliance/imaging/sharp';
 import { readdirSync } from 'node:fs';
@@ -149,5 +151,52 @@ describe('the embedder', () => {
     } finally {
       await session.close();
     }
+  });
+});
+
+describe('providers on a box without a GPU', () => {
+  test('[tensorrt, cuda, cpu]: each model falls to the CPU with both reasons, in /health, /api/models and the metrics', async () => {
+    await using app = await startAppliance({
+      models: { dir: MODELS_DIR, providers: ['tensorrt', 'cuda', 'cpu'] },
+      streams: [stream({ id: 'cars', url: join(VIDEOS, 'car-detection.mp4'), pipeline: 'objects', fps: 2 })],
+    });
+    await waitFor(() => app.rt.streams.list()[0]!.frames_analysed > 2, 60_000, 'frames analysed');
+    const health = (await (await fetch(`${app.url}/health`)).json()) as {
+      checks: { models: { detail: { sessions: Record<string, { provider: string; fallbacks: string[] }> } } };
+    };
+    const models = (await (await app.api('/api/models')).json()) as { items: Array<{ ref: string; provider: string }> };
+    const metrics = await (await app.api('/metrics')).text();
+    expect({
+      session: health.checks.models.detail.sessions['yolox-nano@1'],
+      listed: models.items.find((m) => m.ref === 'yolox-nano@1')?.provider,
+      metric: /fovea_inference_duration_seconds_count\{model="yolox-nano@1",provider="cpu"\} [1-9]/.test(metrics),
+    }).toEqual({
+      session: {
+        provider: 'cpu',
+        fallbacks: [
+          'tensorrt: TensorRT provider libraries are not installed (libonnxruntime_providers_tensorrt.so)',
+          'cuda: CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)',
+        ],
+      },
+      listed: 'cpu',
+      metric: true,
+    });
+  }, 90_000);
+
+  test('TensorRT settings reach the native environment it reads (getenv), not only Bun’s process.env', () => {
+    const env = tensorrtEnv({ fp16: true, workspaceMb: 2048, cacheDir: '/var/lib/fovea/trt-cache' });
+    for (const [k, v] of Object.entries(env)) setNativeEnv(k, v);
+    const libc = dlopen('libc.so.6', { getenv: { args: [FFIType.cstring], returns: FFIType.ptr } });
+    const read = (k: string) => {
+      const p = libc.symbols.getenv(Buffer.from(`${k}\0`));
+      return p ? new CString(p).toString() : null;
+    };
+    expect(Object.fromEntries(Object.keys(env).map((k) => [k, read(k)]))).toEqual({
+      ORT_TENSORRT_FP16_ENABLE: '1',
+      ORT_TENSORRT_ENGINE_CACHE_ENABLE: '1',
+      ORT_TENSORRT_CACHE_PATH: '/var/lib/fovea/trt-cache',
+      ORT_TENSORRT_ENGINE_CACHE_PATH: '/var/lib/fovea/trt-cache',
+      ORT_TENSORRT_MAX_WORKSPACE_SIZE: String(2048 * 1024 * 1024),
+    });
   });
 });

@@ -35,7 +35,7 @@ describe('config load', () => {
       [
         "fovea.yaml:3: /api/bogus: unknown key 'bogus'",
         'fovea.yaml:2: /api/port: expected integer to be less or equal to 65535 (got 99999)',
-        'fovea.yaml:5: /models/providers/0: expected one of "cuda", "cpu" (got "gpu")',
+        'fovea.yaml:5: /models/providers/0: expected one of "tensorrt", "cuda", "cpu" (got "gpu")',
       ].join('\n'),
     );
   });
