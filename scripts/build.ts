@@ -1,27 +1,55 @@
 /**
  * @module `bun run build`: one self-contained executable, dist/fovea. JavaScript, SQL, the catalog and
  * the native addons with their shared libraries are all inside it (see scripts/native-files.ts).
+ * `bun run build:gpu` (`--gpu`): dist/fovea-gpu, the same with ONNX Runtime's GPU core and its
+ * CUDA, TensorRT and shared provider libraries from FOVEA_ORT_GPU_DIR, checked first against the
+ * binding's version and the pinned sha256 (scripts/ort-gpu.ts); `--pin` records the sha256 once.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nativeFiles, rewrites } from './native-files';
+import { gpuNatives, nativeFiles, rewrites } from './native-files';
+import { checkGpuSet, readLock, writeLock } from './ort-gpu';
 import { buildUi } from '../appliance/ui/bundle';
 
 const root = join(import.meta.dir, '..');
-const outfile = process.argv[2] ?? join(root, 'dist', 'fovea');
+const args = process.argv.slice(2);
+const gpu = args.includes('--gpu');
+const outfile = args.find((a) => !a.startsWith('--')) ?? join(root, 'dist', gpu ? 'fovea-gpu' : 'fovea');
 mkdirSync(join(root, 'dist'), { recursive: true });
 
+// The GPU build's natives are checked before anything else, so a missing or wrong set fails at once.
+let natives = nativeFiles;
+if (gpu) {
+  const version = (
+    JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+  try {
+    const pin = args.includes('--pin');
+    const set = checkGpuSet(process.env.FOVEA_ORT_GPU_DIR, { version, lock: readLock(), pin });
+    if (pin) {
+      writeLock(set.lock);
+      console.log(`pinned the ONNX Runtime ${version} GPU set in scripts/ort-gpu.lock.json: commit it`);
+    }
+    natives = gpuNatives(nativeFiles, set.files);
+  } catch (e) {
+    console.error(`build:gpu: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+
 const hash = createHash('sha256');
-for (const [src] of nativeFiles) hash.update(readFileSync(src));
+for (const [src] of natives) hash.update(readFileSync(src));
 const bootSource = readFileSync(join(import.meta.dir, 'native-boot.ts.txt'), 'utf8')
   .replace(
     '__IMPORTS__',
-    nativeFiles.map(([src], i) => `import f${i} from ${JSON.stringify(src)} with { type: 'file' };`).join('\n'),
+    natives.map(([src], i) => `import f${i} from ${JSON.stringify(src)} with { type: 'file' };`).join('\n'),
   )
   .replace(
     '__FILES__',
-    `[${nativeFiles.map(([src, rel], i) => `[f${i}, ${JSON.stringify(rel)}, ${statSync(src).size}]`).join(', ')}]`,
+    `[${natives.map(([src, rel], i) => `[f${i}, ${JSON.stringify(rel)}, ${statSync(src).size}]`).join(', ')}]`,
   )
   .replace('__HASH__', hash.digest('hex').slice(0, 16));
 

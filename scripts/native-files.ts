@@ -22,6 +22,18 @@ export const nativeFiles: Array<[string, string]> = [
   [nm(`@img/sharp-libvips-linux-x64/lib/${vipsLib}`), `@img/sharp-libvips-linux-x64/lib/${vipsLib}`],
 ];
 
+/**
+ * The GPU build's natives: the GPU release's core in place of the CPU one, and its provider
+ * libraries beside it in ort/ (the core loads them from its own directory).
+ */
+export function gpuNatives(cpu: Array<[string, string]>, gpuFiles: string[]): Array<[string, string]> {
+  const [core, ...providers] = gpuFiles;
+  return [
+    ...cpu.map(([src, rel]): [string, string] => (rel === 'ort/libonnxruntime.so.1' ? [core!, rel] : [src, rel])),
+    ...providers.map((p): [string, string] => [p, `ort/${p.split('/').pop()}`]),
+  ];
+}
+
 const load = (rel: string) => `require(process.env.FOVEA_NATIVE_DIR + ${JSON.stringify(`/${rel}`)})`;
 
 export interface Rewrite {
