@@ -11,6 +11,8 @@ import { pullModel, readIfValid, acceptedHashes } from '../models/pull';
 import { pathsOf } from '../config/paths';
 import { AppError } from '../shared/errors';
 import { join } from 'node:path';
+import { benchModel } from './model-bench';
+import type { Provider } from '../inference/onnx';
 
 function progressBar(label: string, done: number, total: number | null): void {
   if (!process.stderr.isTTY) return;
@@ -24,11 +26,23 @@ export const models: Command = {
   summary: 'list the model catalog or pull model files',
   usage: `Usage: fovea models list [--config FILE]
        fovea models pull [MODEL@VERSION ...] [--from DIR] [--all] [--config FILE]
+       fovea models bench MODEL@VERSION --provider tensorrt|cuda|cpu [--batch N] [--seconds S] [--config FILE]
 
 pull fetches the configured embedding model (or the named ones, or --all) into the models
 directory, from DIR (a mirror) when it holds a verified copy, else from the pinned upstream URL.
-Each file is checked against its sha256. Default mirror: models.mirror, else ../shared/models.`,
-  options: { ...CONFIG_OPTION, from: { type: 'string' }, all: { type: 'boolean' } },
+Each file is checked against its sha256. Default mirror: models.mirror, else ../shared/models.
+
+bench runs one model (pulled first) on one provider, with no fallback to another, on batches of
+N inputs (default 1) for S seconds (default 10), and prints one JSON line: images/s, p50 and p99 ms
+of a run. A provider that cannot open the model is an error naming why.`,
+  options: {
+    ...CONFIG_OPTION,
+    from: { type: 'string' },
+    all: { type: 'boolean' },
+    provider: { type: 'string' },
+    batch: { type: 'string' },
+    seconds: { type: 'string' },
+  },
   async run(values, [action, ...refs]) {
     const { config } = setup(values);
     const catalog = builtinCatalog();
@@ -56,6 +70,32 @@ Each file is checked against its sha256. Default mirror: models.mirror, else ../
           `${refOf(m)}: ${outcome === 'present' ? 'already present, verified' : `fetched from ${outcome === 'mirror' ? mirror : m.source.url}, verified`}`,
         );
       }
+      return 0;
+    }
+    if (action === 'bench') {
+      const [ref] = refs;
+      const provider = values.provider as string | undefined;
+      const batch = Number(values.batch ?? 1);
+      const seconds = Number(values.seconds ?? 10);
+      if (!ref || !provider || !['tensorrt', 'cuda', 'cpu'].includes(provider))
+        throw new AppError('bad_request', `name a model and --provider tensorrt, cuda or cpu\n\n${models.usage}`);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 64 || !(seconds > 0 && seconds <= 600))
+        throw new AppError('bad_request', '--batch must be 1 to 64 and --seconds over 0 and at most 600');
+      const entry = findModel(catalog, ref);
+      await pullModel(entry, catalog, { dir, mirror: modelMirror(config) });
+      const { log } = setup(values);
+      const r = await benchModel(
+        join(dir, entry.file),
+        { ...entry, ref: refOf(entry) },
+        {
+          provider: provider as Provider,
+          batch,
+          seconds,
+          threads: config.models.threads,
+          log,
+        },
+      );
+      print(JSON.stringify(r));
       return 0;
     }
     throw new AppError('bad_request', models.usage);

@@ -82,7 +82,11 @@ export async function openSession(
     worker.terminate();
     throw new AppError(
       'model_unavailable',
-      `model ${opts.ref}: ${opened.op === 'error' ? opened.message : 'worker did not open it'}`,
+      opened.op === 'error'
+        ? opened.message.startsWith(`model ${opts.ref}:`)
+          ? opened.message
+          : `model ${opts.ref}: ${opened.message}`
+        : `model ${opts.ref}: the worker did not open it`,
     );
   }
   provider = opened.provider;

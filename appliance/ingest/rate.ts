@@ -15,3 +15,23 @@ export class RateMeter {
     return (recent.length - 1) / ((recent[recent.length - 1]! - recent[0]!) / 1000);
   }
 }
+
+/** The last `size` values of a measure (a frame's latency), and their percentiles. Pure. */
+export class RecentValues {
+  private values: number[] = [];
+  private at = 0;
+  constructor(private readonly size = 512) {}
+
+  add(v: number): void {
+    if (this.values.length < this.size) this.values.push(v);
+    else this.values[this.at] = v;
+    this.at = (this.at + 1) % this.size;
+  }
+
+  /** The p-th percentile (nearest rank) of the values kept, or null when there are none. */
+  percentile(p: number): number | null {
+    if (this.values.length === 0) return null;
+    const s = [...this.values].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+  }
+}

@@ -12,7 +12,7 @@ import { DropOldestQueue } from '../pipeline/queue';
 import { emptyFrame, type Frame } from '../pipeline/types';
 import type { RunningPipeline } from '../pipeline/compile';
 import { letterboxOf, stretchOf, type Letterbox } from '../inference/detect/types';
-import { RateMeter } from './rate';
+import { RateMeter, RecentValues } from './rate';
 import type { LiveSource } from './live-video';
 import type { StreamConfig } from '../config/schema';
 import type { Timers } from '../shared/timers';
@@ -41,6 +41,8 @@ export interface StreamView extends Omit<StreamStatus, 'state'> {
   dropped: number;
   queue_depth: number;
   stage_ms: Record<string, number>;
+  /** From a frame decoded to its results handed to the store and the publishers, over the last 512 frames. */
+  latency_ms: { p50: number | null; p99: number | null };
   last_pipeline_error: string | null;
 }
 
@@ -50,6 +52,7 @@ export class StreamRunner {
   private readonly sup: Supervisor;
   private readonly inRate = new RateMeter();
   private readonly outRate = new RateMeter();
+  private readonly latency = new RecentValues();
   private analysed = 0;
   private failedFrames = 0;
   private inFlight = 0;
@@ -221,7 +224,9 @@ export class StreamRunner {
         this.recent = [this.recent.at(-1)!, frame].filter(Boolean);
         this.analysed++;
         this.deps.analysed?.(frame);
-        this.outRate.mark(this.deps.timers.now());
+        const now = this.deps.timers.now();
+        this.outRate.mark(now);
+        this.latency.add(now - f.at);
       }
     } catch (e) {
       this.pipelineError = (e as Error).message;
@@ -263,6 +268,7 @@ export class StreamRunner {
       stage_ms: Object.fromEntries(
         Object.entries(this.running.timings).map(([k, v]) => [k, Math.round(v * 100) / 100]),
       ),
+      latency_ms: { p50: this.latency.percentile(50), p99: this.latency.percentile(99) },
       last_pipeline_error: this.pipelineError,
     };
   }

@@ -176,6 +176,7 @@ export class Streams {
       dropped: 0,
       queue_depth: 0,
       stage_ms: {},
+      latency_ms: { p50: null, p99: null },
       last_pipeline_error: null,
     };
   }

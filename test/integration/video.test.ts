@@ -349,10 +349,17 @@ test('hwaccel: cuda on a box whose GPU cannot decode (here: none) goes on with t
     decoder: string;
     decoder_note: string;
     frames_analysed: number;
+    latency_ms: { p50: number; p99: number };
   };
-  expect([res.decoder, res.decoder_note, res.frames_analysed]).toEqual([
+  expect([
+    res.decoder,
+    res.decoder_note,
+    res.frames_analysed,
+    res.latency_ms.p50 > 0 && res.latency_ms.p50 <= res.latency_ms.p99,
+  ]).toEqual([
     'cpu',
     'NVDEC could not be used (Cannot load libcuda.so.1): decoding on the CPU',
     expect.above(50),
+    true,
   ]);
 }, 120_000);

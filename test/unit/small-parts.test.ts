@@ -8,6 +8,7 @@ import { parseTags } from '../../appliance/api/views';
 import { tokenOf } from '../../appliance/api/auth';
 import { builtinCatalog, findModel, parseCatalog } from '../../appliance/models/catalog';
 import { exactTop } from '../../appliance/search/usearch';
+import { RecentValues } from '../../appliance/ingest/rate';
 
 describe('Batcher', () => {
   test('a lone write is flushed at once; writes arriving during a flush go together in the next', async () => {
@@ -225,5 +226,14 @@ describe('exactTop', () => {
     const view = axes.subarray(4);
     expect(exactTop(view, new Float32Array([1, 0, 0, 0]), 4, 1)[0]!.score).toBeCloseTo(0);
     expect(exactTop(view, axes.subarray(12), 4, 1)).toEqual([{ at: 2, score: 1 }]);
+  });
+});
+
+describe('RecentValues', () => {
+  test('percentiles by nearest rank over the last values only', () => {
+    const r = new RecentValues(4);
+    const none = r.percentile(99);
+    for (const v of [100, 1, 2, 3, 4]) r.add(v);
+    expect([none, r.percentile(50), r.percentile(99), r.percentile(0)]).toEqual([null, 2, 4, 1]);
   });
 });
