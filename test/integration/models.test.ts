@@ -4,7 +4,7 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel, verifiedPath } from '../../appliance/models/pull';
 import { openSession } from '../../appliance/inference/onnx';
-import { createLogger } from '../../appliance/shared/log';
+import { configureLogs, createLogger } from '../../appliance/shared/log';
 import { COCO, MODELS_DIR, SHARED, VIDEOS, startAppliance, stream, tempDir, waitFor } from '../helpers/fixtures';
 import { setNativeEnv, tensorrtEnv } from '../../appliance/inference/native-env';
 import { CString, dlopen, FFIType } from 'bun:ffi';
@@ -182,6 +182,35 @@ describe('providers on a box without a GPU', () => {
       metric: true,
     });
   }, 90_000);
+
+  test('the log warns once per model with each fallback’s reason', async () => {
+    const lines: string[] = [];
+    const original = (line: string) => process.stdout.write(`${line}\n`);
+    configureLogs({ level: 'warn', sink: (l) => lines.push(l) });
+    try {
+      const session = await openSession(join(SHARED, 'models/yolox_nano_416.onnx'), {
+        providers: ['tensorrt', 'cuda', 'cpu'],
+        threads: 1,
+        log: createLogger({ test: true }),
+        ref: 'yolox-nano@1',
+      });
+      await session.close();
+    } finally {
+      configureLogs({ level: 'error', sink: original });
+    }
+    const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'warn');
+    expect(warned.map(({ msg, model, provider, reasons }) => ({ msg, model, provider, reasons }))).toEqual([
+      {
+        msg: 'model session fell back to a later provider',
+        model: 'yolox-nano@1',
+        provider: 'cpu',
+        reasons: [
+          'tensorrt: TensorRT provider libraries are not installed (libonnxruntime_providers_tensorrt.so)',
+          'cuda: CUDA provider libraries are not installed (libonnxruntime_providers_cuda.so)',
+        ],
+      },
+    ]);
+  });
 
   test('TensorRT settings reach the native environment it reads (getenv), not only Bun’s process.env', () => {
     const env = tensorrtEnv({ fp16: true, workspaceMb: 2048, cacheDir: '/var/lib/fovea/trt-cache' });
