@@ -1,19 +1,29 @@
 import { describe, expect, test } from 'bun:test';
-import { Metrics } from '../../appliance/metrics/prom';
+import { Metrics, type MetricSources } from '../../appliance/metrics/prom';
 import { openNvml } from '../../appliance/gpu/nvml';
 import { cStringOf, memoryOf, nvmlError, uintOf, utilizationOf, type GpuSample } from '../../appliance/gpu/structs';
 
+/** Metrics over sources that are all empty but those given. */
+function metricsOver(sources: Partial<MetricSources>): Metrics {
+  const m = new Metrics();
+  m.bind({
+    streams: () => [],
+    mqtt: () => null,
+    retention: () => null,
+    fleet: () => null,
+    ws: () => null,
+    gpus: () => [],
+    sync: async () => null,
+    files: async () => ({ db_bytes: 0, objects_bytes: 0 }),
+    ...sources,
+  });
+  return m;
+}
+
 describe('Metrics', () => {
   test('each async source is read once per scrape, however many gauges show it', async () => {
-    const m = new Metrics();
     const calls = { sync: 0, files: 0 };
-    m.bind({
-      streams: () => [],
-      mqtt: () => null,
-      retention: () => null,
-      fleet: () => null,
-      ws: () => null,
-      gpus: () => [],
+    const m = metricsOver({
       sync: async () => {
         calls.sync++;
         return { state: 'ok', pending: 3, pending_bytes: 9, oldest_pending_age_s: 4, uploaded: 7, uploaded_bytes: 1 };
@@ -37,20 +47,7 @@ describe('Metrics', () => {
   });
 
   test('GPU series per GPU from NVML; a box without GPUs has none, not zeros; an unread field is left out', async () => {
-    const bind = (gpus: GpuSample[]) => {
-      const m = new Metrics();
-      m.bind({
-        streams: () => [],
-        mqtt: () => null,
-        retention: () => null,
-        fleet: () => null,
-        ws: () => null,
-        gpus: () => gpus,
-        sync: async () => null,
-        files: async () => ({ db_bytes: 0, objects_bytes: 0 }),
-      });
-      return m.text();
-    };
+    const bind = (gpus: GpuSample[]) => metricsOver({ gpus: () => gpus }).text();
     const t4 = {
       index: 0,
       name: 'Tesla T4',
