@@ -119,6 +119,7 @@ export class VectorIndex {
         maxKey: String(this.highest),
         dims: this.params.dims,
         quantization: this.quantization,
+        connectivity: this.params.connectivity,
       }),
     );
     await rename(`${sidecar(path)}.tmp`, sidecar(path));
@@ -132,11 +133,14 @@ export class VectorIndex {
         maxKey?: string;
         dims: number;
         quantization?: Quantization;
+        connectivity?: number;
       };
-      // An index saved with other dimensions or another quantisation is rebuilt, not misread; so is
-      // one saved without its highest key, which a catch-up after a crash needs.
+      // An index saved with other dimensions, quantisation or graph degree is rebuilt, not misread;
+      // so is one saved without its highest key, which a catch-up after a crash needs.
       if (meta.dims !== this.params.dims || (meta.quantization ?? 'f32') !== this.quantization) return null;
       if (meta.maxKey === undefined) return null;
+      // The graph's degree is the saved file's own: a changed search.connectivity needs a new graph.
+      if (meta.connectivity !== undefined && meta.connectivity !== this.params.connectivity) return null;
       const fresh = VectorIndex.make(this.params);
       fresh.load(path);
       if (fresh.size() !== meta.count) return null;

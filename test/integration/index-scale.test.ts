@@ -227,3 +227,21 @@ describe('after a crash, and while rebuilding', () => {
     });
   }, 60_000);
 });
+
+test('a changed graph degree (search.connectivity) rebuilds the saved index once', async () => {
+  await using dir = await tempDir();
+  const db = await Db.open(join(dir.path, 'f.duckdb'));
+  await migrate(db);
+  await library(db, 1000);
+  const path = join(dir.path, 'index', 'synthetic.usearch');
+  const log = createLogger({ test: true });
+  await (await SearchIndex.open(db, MODEL, PARAMS, path, log)).close();
+  const same = await SearchIndex.open(db, MODEL, PARAMS, path, log);
+  await same.close();
+  const wider = await SearchIndex.open(db, MODEL, { ...PARAMS, connectivity: 32 }, path, log);
+  await wider.close();
+  const again = await SearchIndex.open(db, MODEL, { ...PARAMS, connectivity: 32 }, path, log);
+  await again.close();
+  db.close();
+  expect([same.lastRebuild, wider.lastRebuild?.count, again.lastRebuild]).toEqual([null, 1000, null]);
+}, 60_000);
