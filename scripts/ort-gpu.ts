@@ -6,9 +6,9 @@
  * that the bytes are the ones pinned in scripts/ort-gpu.lock.json. The pin is made once, with
  * `--pin`, on a host that reached the release: the release's sha256 could not be read from here.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256 } from '../appliance/models/pull';
 import { CFunction, dlopen, FFIType, read, CString, type Pointer } from 'bun:ffi';
 
 /** The files of the release's lib/ directory the binary carries, as named there. */
@@ -45,8 +45,6 @@ export function coreVersion(path: string): string {
   }
 }
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
 /**
  * The GPU set in `given` (the release directory or its lib/), checked: the absolute path of each
  * of GPU_FILES. Throws an Error whose message says exactly what to get or do.
@@ -67,7 +65,7 @@ export function checkGpuSet(
     throw new Error(
       `${files[0]} is ONNX Runtime ${version}, but onnxruntime-node's binding is built for ${want.version}: ${fetchHint}`,
     );
-  const sums = Object.fromEntries(GPU_FILES.map((f, i) => [f, sha256(files[i]!)]));
+  const sums = Object.fromEntries(GPU_FILES.map((f, i) => [f, sha256(readFileSync(files[i]!))]));
   if (want.pin) return { files, lock: { version, sha256: sums } };
   if (want.lock.version !== want.version || Object.keys(want.lock.sha256).length === 0)
     throw new Error(

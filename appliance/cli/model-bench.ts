@@ -7,6 +7,7 @@ import { openSession, type Provider } from '../inference/onnx';
 import type { ModelEntry } from '../models/catalog';
 import type { Logger } from '../shared/log';
 import { AppError } from '../shared/errors';
+import { percentile } from '../shared/stats';
 
 export interface ModelBench {
   model: string;
@@ -17,11 +18,6 @@ export interface ModelBench {
   p50_ms: number;
   p99_ms: number;
 }
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-};
 
 export async function benchModel(
   path: string,
@@ -58,8 +54,9 @@ export async function benchModel(
       batch: o.batch,
       runs: times.length,
       images_per_s: Math.round(((times.length * o.batch) / total) * 10) / 10,
-      p50_ms: Math.round(pct(times, 50) * 100) / 100,
-      p99_ms: Math.round(pct(times, 99) * 100) / 100,
+      // At least five runs were timed, so there is a percentile.
+      p50_ms: Math.round(percentile(times, 50)! * 100) / 100,
+      p99_ms: Math.round(percentile(times, 99)! * 100) / 100,
     };
   } finally {
     await session.close();

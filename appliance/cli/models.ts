@@ -44,7 +44,7 @@ of a run. A provider that cannot open the model is an error naming why.`,
     seconds: { type: 'string' },
   },
   async run(values, [action, ...refs]) {
-    const { config } = setup(values);
+    const { config, log } = setup(values);
     const catalog = builtinCatalog();
     const dir = pathsOf(config).models;
     if (action === 'list') {
@@ -83,7 +83,6 @@ of a run. A provider that cannot open the model is an error naming why.`,
         throw new AppError('bad_request', '--batch must be 1 to 64 and --seconds over 0 and at most 600');
       const entry = findModel(catalog, ref);
       await pullModel(entry, catalog, { dir, mirror: modelMirror(config) });
-      const { log } = setup(values);
       const r = await benchModel(
         join(dir, entry.file),
         { ...entry, ref: refOf(entry) },

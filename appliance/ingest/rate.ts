@@ -1,4 +1,5 @@
 /** @module Frames per second over a sliding window of recent timestamps. Pure. */
+import { percentile } from '../shared/stats';
 
 export class RateMeter {
   private stamps: number[] = [];
@@ -30,8 +31,6 @@ export class RecentValues {
 
   /** The p-th percentile (nearest rank) of the values kept, or null when there are none. */
   percentile(p: number): number | null {
-    if (this.values.length === 0) return null;
-    const s = [...this.values].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+    return percentile(this.values, p);
   }
 }

@@ -42,7 +42,7 @@ export interface SearchOptions {
 
 const OVERSAMPLE = 4;
 /** Up to this many vectors, a rebuild runs before the box answers (seconds); past it, in the background. */
-export const REBUILD_IN_FOREGROUND = 20_000;
+const REBUILD_IN_FOREGROUND = 20_000;
 /** Keys per page of a background rebuild or a catch-up: each page's indexing holds the event loop. */
 const PAGE_KEYS = 512n;
 /** A save waits at least this long after a change, and at least SAVE_SPACING times the last save's duration. */

@@ -65,10 +65,6 @@ export class VectorIndex {
     return { count: this.size, keySum: this.keySum.toString() };
   }
 
-  get maxKey(): bigint {
-    return this.highest;
-  }
-
   contains(key: bigint): boolean {
     return this.index.contains(key) as boolean;
   }
