@@ -16,14 +16,16 @@ import { median, row } from './lib/stats';
 const WARM_S = Number(process.env.BENCH_MEMORY_WARM_S ?? 20);
 const SAMPLE_S = Number(process.env.BENCH_MEMORY_S ?? 60);
 
-/** A field of /proc/PID/smaps_rollup, MB (0 for a process that is gone). */
-function rollup(pid: number, field: string): number {
+/** One reading of /proc/PID/smaps_rollup, MB: resident, proportional and anonymous (zeros for a process that is gone). */
+function rollup(pid: number): { rss: number; pss: number; anon: number } {
+  let text = '';
   try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   } catch {
-    return 0;
+    /* gone */
   }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) / 1024;
+  return { rss: field('Rss'), pss: field('Pss'), anon: field('Anonymous') };
 }
 
 const children = (pid: number) =>
@@ -43,15 +45,15 @@ interface Sample {
 }
 
 function sample(pid: number): Sample {
-  const kids = children(pid);
-  const all = [pid, ...kids];
+  const [main, ...kids] = [pid, ...children(pid)].map(rollup);
+  const all = [main!, ...kids];
   return {
-    rss: all.reduce((a, p) => a + rollup(p, 'Rss'), 0),
-    pss: all.reduce((a, p) => a + rollup(p, 'Pss'), 0),
-    mainAnon: rollup(pid, 'Anonymous'),
-    mainFiles: rollup(pid, 'Rss') - rollup(pid, 'Anonymous'),
-    kidsAnon: kids.map((p) => rollup(p, 'Anonymous')),
-    kidsFiles: kids.map((p) => rollup(p, 'Rss') - rollup(p, 'Anonymous')),
+    rss: all.reduce((a, r) => a + r.rss, 0),
+    pss: all.reduce((a, r) => a + r.pss, 0),
+    mainAnon: main!.anon,
+    mainFiles: main!.rss - main!.anon,
+    kidsAnon: kids.map((r) => r.anon),
+    kidsFiles: kids.map((r) => r.rss - r.anon),
   };
 }
 
