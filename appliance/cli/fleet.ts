@@ -4,7 +4,20 @@
  */
 import { resolve, join } from 'node:path';
 import type { Command } from './args';
-import { print } from './context';
+import { print, setup } from './context';
+import { pathsOf, modelMirror, sharedDir } from '../config/paths';
+import { findModel } from '../models/catalog';
+import { pullModel } from '../models/pull';
+import { ModelPool } from '../pipeline/models';
+import { sharpImaging } from '../imaging/sharp';
+import { spawnFfmpeg } from '../decode/ffmpeg';
+import { realTimers } from '../shared/timers';
+import { configureLogs } from '../shared/log';
+import { gpuOptionsOf } from '../compose/gpu';
+import { runGoldenSet } from '../fleet/golden-run';
+import { GoldenFile, readGolden, tally } from '../fleet/golden';
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 import { readFleetRepo, formatFleetProblem } from '../fleet/repo';
 import { renderDevice, validateFleet } from '../fleet/render';
 import { DeviceFile, FleetFile, GroupFile } from '../fleet/schema';
@@ -12,21 +25,25 @@ import { editorSchema } from '../config/schema';
 import { builtinCatalog } from '../models/catalog';
 import { AppError } from '../shared/errors';
 
-const SCHEMAS = { fleet: FleetFile, group: GroupFile, device: DeviceFile } as const;
+const SCHEMAS = { fleet: FleetFile, group: GroupFile, device: DeviceFile, golden: GoldenFile } as const;
 
 export const fleet: Command = {
   name: 'fleet',
   summary: "validate a fleet repo, render a device's config from it, or print its JSON Schemas",
-  usage: `Usage: fovea fleet validate [DIR]
+  usage: `Usage: fovea fleet validate [--golden] [DIR]
        fovea fleet render --device ID [DIR]
-       fovea fleet schema fleet|group|device
+       fovea fleet schema fleet|group|device|golden
 
 validate checks every file of the fleet repo in DIR (default: .): schemas, references (groups,
 pipelines, stages, models), secrets given as references, and the rendered config of every device;
 it prints each problem as file:line and exits 1 if there is any. render prints the effective config
 of one device (defaults < its groups < its own file) as JSON. schema prints the JSON Schema of a
-file kind, for editors.`,
-  options: { device: { type: 'string', short: 'd' } },
+file kind, for editors.
+
+--golden also runs every golden clip (golden/<name>.yaml) through its real pipeline at full speed
+and judges it against its expectations; a broken expectation is a problem at its file:line. Models
+come from the config's models dir (--config FILE), pulled when missing.`,
+  options: { device: { type: 'string', short: 'd' }, golden: { type: 'boolean' }, config: { type: 'string' } },
   async run(values, [action, dir = '.']) {
     if (action === 'schema') {
       const s = SCHEMAS[dir as keyof typeof SCHEMAS];
@@ -40,10 +57,16 @@ file kind, for editors.`,
     if (action === 'validate') {
       const { problems, devices } = validateFleet(repo, builtinCatalog(), pipelinesDir);
       for (const p of problems) print(formatFleetProblem(p));
+      if (values.golden && !problems.length) return golden(values, root);
       print(
         problems.length
           ? `${problems.length} problem${problems.length > 1 ? 's' : ''}`
-          : `fleet ok: ${devices.length} device${devices.length === 1 ? '' : 's'}, ${repo.groups.size} group${repo.groups.size === 1 ? '' : 's'}, ${repo.pipelines.size} pipeline${repo.pipelines.size === 1 ? '' : 's'}`,
+          : `fleet ok: ${[
+              plural(devices.length, 'device'),
+              plural(repo.groups.size, 'group'),
+              plural(repo.pipelines.size, 'pipeline'),
+              plural(readGolden(root).files.length, 'golden clip'),
+            ].join(', ')}`,
       );
       return problems.length ? 1 : 0;
     }
@@ -62,3 +85,50 @@ file kind, for editors.`,
     throw new AppError('bad_request', fleet.usage);
   },
 };
+
+/** `validate --golden`: each clip's outcome as it ends, then every broken expectation; exit 1 on any. */
+async function golden(values: Record<string, unknown>, root: string): Promise<number> {
+  const { config, log } = setup(values);
+  // The command prints each clip's outcome; the decoder's and the model's routine lines would drown it.
+  if (config.log.level === 'info') configureLogs({ level: 'warn' });
+  const paths = pathsOf(config);
+  const catalog = builtinCatalog();
+  const mirror = modelMirror(config);
+  const models = new ModelPool({
+    catalog,
+    dir: paths.models,
+    providers: config.models.providers,
+    threads: config.models.threads,
+    gpu: gpuOptionsOf(config, paths),
+    log,
+  });
+  const { outcomes, problems } = await runGoldenSet(
+    {
+      repoDir: root,
+      cacheDir: join(paths.state, 'golden'),
+      mirror: sharedDir() && join(sharedDir()!, 'media/videos'),
+      models,
+      imaging: sharpImaging,
+      clip: { spawn: spawnFfmpeg, timers: realTimers, log },
+      prepare: async (refs) => {
+        for (const r of refs) await pullModel(findModel(catalog, r), catalog, { dir: paths.models, mirror });
+      },
+    },
+    (o) =>
+      print(
+        `${o.file}: ${o.problems.length ? 'FAILED' : 'ok'}, ${o.frames} frames in ${(o.ms / 1000).toFixed(1)} s: ${
+          Object.entries(tally(o.observed))
+            .map(([k, n]) => `${n} ${k}`)
+            .join(', ') || 'no events'
+        }`,
+      ),
+  );
+  await models.close();
+  for (const p of problems) print(formatFleetProblem(p));
+  print(
+    problems.length
+      ? `${problems.length} problem${problems.length > 1 ? 's' : ''}`
+      : `golden ok: ${plural(outcomes.length, 'clip')}`,
+  );
+  return problems.length ? 1 : 0;
+}

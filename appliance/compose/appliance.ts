@@ -10,7 +10,13 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
-import { pathsOf } from '../config/paths';
+import { modelMirror, pathsOf, sharedDir } from '../config/paths';
+import { runGoldenSet } from '../fleet/golden-run';
+import { formatFleetProblem } from '../fleet/repo';
+import { builtinCatalog, findModel } from '../models/catalog';
+import { pullModel } from '../models/pull';
+import { spawnFfmpeg } from '../decode/ffmpeg';
+import { realTimers } from '../shared/timers';
 import { openRuntime, type Runtime, type RuntimeOptions } from './runtime';
 import { startServer, type Server } from './server';
 import { restartKeys } from '../fleet/effective';
@@ -19,7 +25,6 @@ import { bootConfig } from '../fleet/boot';
 import { StateFile } from '../fleet/state';
 import { Git } from '../fleet/git';
 import { FleetMqtt } from '../fleet/mqtt';
-import { builtinCatalog } from '../models/catalog';
 import { Metrics } from '../metrics/prom';
 import type { Logger } from '../shared/log';
 
@@ -65,6 +70,7 @@ export class Appliance implements FleetHost {
       state,
       log: flog,
       onStatus: (s) => box.mqtt.status(s),
+      golden: (dir) => box.golden(dir, join(fleetDir, 'golden')),
     });
     await box.open(boot.config, boot.revision);
     box.agent.start();
@@ -132,6 +138,28 @@ export class Appliance implements FleetHost {
       throw e;
     }
     return config.streams.filter((s) => s.enabled).map((s) => s.id);
+  }
+
+  /** The golden clips of an exported revision, on this box's models (fleet.golden_gate). */
+  private async golden(dir: string, cacheDir: string): Promise<string[]> {
+    const rt = this.rt;
+    const mirror = sharedDir();
+    const { problems } = await runGoldenSet({
+      repoDir: dir,
+      cacheDir,
+      models: rt.models,
+      imaging: rt.imaging,
+      mirror: mirror && join(mirror, 'media/videos'),
+      clip: { spawn: spawnFfmpeg, timers: realTimers, log: this.log.child({ mod: 'golden' }) },
+      prepare: async (refs) => {
+        for (const r of refs)
+          await pullModel(findModel(rt.catalog, r), rt.catalog, {
+            dir: rt.paths.models,
+            mirror: modelMirror(rt.config),
+          });
+      },
+    });
+    return problems.map(formatFleetProblem);
   }
 
   /** Stop following the repo, then stop serving and close the runtime. */

@@ -549,6 +549,11 @@ export const FleetConfig = obj('Configuration from a fleet Git repo (off while r
     description:
       "git's allowed-signers file (gpg.ssh.allowedSignersFile): the keys whose signed commits this box applies.",
   }),
+  golden_gate: Type.Boolean({
+    default: false,
+    description:
+      "Before applying a revision, run its golden clips (golden/<name>.yaml) through their pipelines on this box; a broken expectation rejects the revision. Takes the clips' length of CPU at full speed.",
+  }),
 });
 
 export const BackupConfig = obj(

@@ -1,7 +1,8 @@
 /**
  * @module The fleet agent inside the appliance: fetches the fleet repo every `fleet.interval_s` (or
  * at once on a trigger), renders this device's config at the revision it follows, and when that
- * revision is new: checks it (files, references, signature, secrets), applies it through the host
+ * revision is new: checks it (files, references, signature, secrets, and with fleet.golden_gate its
+ * golden clips), applies it through the host
  * as a diff, and holds a health gate. A revision that fails any step is recorded as rejected or
  * rolled back, with its reason, and never tried again; the box keeps or returns to what it ran.
  */
@@ -34,6 +35,7 @@ export interface FleetHost {
 export type AgentPhase =
   | 'starting'
   | 'fetching'
+  | 'golden'
   | 'applying'
   | 'verifying'
   | 'rolling_back'
@@ -70,6 +72,8 @@ export interface AgentDeps {
   timers?: Timers;
   /** Told after every change of status (the retained MQTT status message). */
   onStatus?: (s: FleetStatus) => void;
+  /** Run the golden clips of an exported revision (fleet.golden_gate): the broken expectations as `file:line` lines. */
+  golden?: (dir: string) => Promise<string[]>;
 }
 
 export class FleetAgent extends BackgroundLoop {
@@ -224,6 +228,16 @@ export class FleetAgent extends BackgroundLoop {
       config = withSecrets(effectiveConfig(this.d.local, t.config));
     } catch (e) {
       return end('rejected', messageOf(e));
+    }
+    if (f.golden_gate && this.d.golden) {
+      this.set({ state: 'golden' });
+      const broken = await this.d.golden(t.dir);
+      if (broken.length)
+        return end(
+          'rejected',
+          `the revision fails its golden clips (${broken.length} problem${broken.length === 1 ? '' : 's'})`,
+          broken,
+        );
     }
 
     const prev = this.d.host.current();

@@ -5,6 +5,7 @@
  * are references and never values, that every stream's pipeline exists and every pipeline parses
  * with models the catalog knows. Nothing here touches a running appliance.
  */
+import { checkGolden } from './golden';
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { Config } from '../config/schema';
@@ -188,7 +189,12 @@ export function validateFleet(
   pipelinesDir: string,
 ): { problems: FleetProblem[]; devices: Rendered[] } {
   const devices = [...repo.devices.keys()].map((d) => renderDevice(repo, d, pipelinesDir));
-  const problems = [...repo.problems, ...checkPipelines(repo, catalog), ...devices.flatMap((d) => d.problems)];
+  const problems = [
+    ...repo.problems,
+    ...checkPipelines(repo, catalog),
+    ...checkGolden(repo.dir),
+    ...devices.flatMap((d) => d.problems),
+  ];
   // The same problem reached through two devices (a shared group file) is listed once.
   const seen = new Set<string>();
   return {

@@ -34,7 +34,7 @@ export interface FleetRepo {
 export const formatFleetProblem = (p: FleetProblem) =>
   `${p.file}${p.line ? `:${p.line}` : ''}: ${p.path || '/'}: ${p.message}`;
 
-function readYaml<S extends TSchema>(
+export function readYaml<S extends TSchema>(
   dir: string,
   path: string,
   schema: S,
@@ -56,7 +56,7 @@ function readYaml<S extends TSchema>(
 }
 
 /** The `<name>.yaml` files of a sub-directory, by name; a badly named file is a problem. */
-function yamlFiles(dir: string, sub: string, problems: FleetProblem[]): Array<[string, string]> {
+export function yamlFiles(dir: string, sub: string, problems: FleetProblem[]): Array<[string, string]> {
   const d = join(dir, sub);
   if (!existsSync(d)) return [];
   const out: Array<[string, string]> = [];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Git } from './git';
 import { readFleetRepo, formatFleetProblem } from './repo';
 import { renderDevice, checkPipelines } from './render';
+import { checkGolden } from './golden';
 import type { Catalog } from '../models/catalog';
 import type { Config } from '../config/schema';
 
@@ -30,7 +31,9 @@ export function renderDir(dir: string, device: string, catalog: Catalog): Omit<T
   const repo = readFleetRepo(dir);
   const r = renderDevice(repo, device, join(dir, 'pipelines'));
   const problems = [
-    ...new Set([...repo.problems, ...checkPipelines(repo, catalog), ...r.problems].map(formatFleetProblem)),
+    ...new Set(
+      [...repo.problems, ...checkPipelines(repo, catalog), ...checkGolden(dir), ...r.problems].map(formatFleetProblem),
+    ),
   ];
   return { branch: r.branch, requireSigned: r.requireSigned, dir, config: problems.length ? null : r.config, problems };
 }

@@ -37,6 +37,7 @@ const STREAM_STATES = ['connecting', 'running', 'backoff', 'unauthorized', 'fail
 const FLEET_STATES = [
   'starting',
   'fetching',
+  'golden',
   'applying',
   'verifying',
   'rolling_back',

@@ -304,3 +304,48 @@ test('a group follows its own branch (canary); a model file missing on the box r
   ]);
   expect(s2.last_error!.message).toContain('nanodet');
 }, 120_000);
+
+test('golden_gate: a revision whose golden clip breaks an expectation is rejected with its line; one that holds is applied', async () => {
+  await ensureModel();
+  await using dir = await tempDir();
+  const repo = await fleetRepo(dir.path);
+  const golden = (enters: number) =>
+    [
+      'clip:',
+      `  path: ${join(VIDEOS, 'person-bicycle-car-detection_from-gif.mp4')}`,
+      'pipeline: people',
+      'overrides:',
+      '  track.min_hits: 1',
+      'expect:',
+      '  - label: person',
+      '    event: enter',
+      `    count: ${enters}`,
+    ].join('\n');
+  const bad = await repo.commit('a clip that expects nine people', {
+    'fleet.yaml': fleetYaml(),
+    'devices/box-g.yaml': { streams: [] },
+    'golden/gif.yaml': golden(9),
+  });
+  await using box = await spawnFovea(join(dir.path, 'state'), {
+    device_id: 'box-g',
+    api: { auth: false },
+    fleet: { repo: repo.remote, interval_s: 3600, grace_s: 5, golden_gate: true },
+  });
+  const s1 = await waitFor(
+    async () => {
+      const s = await get<FleetStatus>(`${box.url}/api/fleet`);
+      return s.last_error?.sha === bad && s.state === 'idle' && s;
+    },
+    60_000,
+    'the revision rejected by its golden clip',
+  );
+  expect([s1.applied, s1.last_error!.state, s1.last_error!.message, s1.last_error!.problems]).toEqual([
+    null,
+    'rejected',
+    'the revision fails its golden clips (1 problem)',
+    ["golden/gif.yaml:7: /expect/0: expected 9 'enter' events of 'person', got 2"],
+  ]);
+  const good = await repo.commit('the clip has two people', { 'golden/gif.yaml': golden(2) });
+  const s2 = await syncNow(box.url);
+  expect([s2.applied?.sha, s2.history[0]!.state]).toEqual([good, 'applied']);
+}, 120_000);

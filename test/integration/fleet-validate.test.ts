@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { cp, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/fixtures';
+import { ensureModel, MODELS_DIR, tempDir } from '../helpers/fixtures';
 import { foveaCli } from '../helpers/process';
 
 const template = join(import.meta.dir, '../../fleet');
@@ -33,7 +33,7 @@ describe('fovea fleet', () => {
     };
     expect([v.code, v.out.trim(), r.code, branch, config.device_id, config.log.level, config.pipelines.dir]).toEqual([
       0,
-      'fleet ok: 2 devices, 2 groups, 1 pipeline',
+      'fleet ok: 2 devices, 2 groups, 1 pipeline, 1 golden clip',
       0,
       'canary',
       'box-001',
@@ -88,11 +88,43 @@ describe('fovea fleet', () => {
   }, 30_000);
 
   test('the committed JSON Schemas for editors match the fleet file schemas', async () => {
-    for (const kind of ['fleet', 'group', 'device']) {
+    for (const kind of ['fleet', 'group', 'device', 'golden']) {
       const s = await fovea(['fleet', 'schema', kind]);
       expect(JSON.parse(s.out)).toEqual(
         JSON.parse(await readFile(join(template, 'schema', `${kind}.schema.json`), 'utf8')),
       );
     }
   }, 30_000);
+
+  test("--golden: the person video passes with the built-in pipeline and fails, at the expectation's line, with one that filters people out", async () => {
+    await ensureModel();
+    await using dir = await tempDir();
+    const repo = join(dir.path, 'repo');
+    await cp(template, repo, { recursive: true });
+    const people = await readFile(join(import.meta.dir, '../../appliance/pipeline/builtin/people.yaml'), 'utf8');
+    await writeFile(join(repo, 'pipelines/no-people.yaml'), people.replace('classes: [person]', 'classes: [car]'));
+    const golden = await readFile(join(repo, 'golden/people-table.yaml'), 'utf8');
+    await writeFile(
+      join(repo, 'golden/people-filtered.yaml'),
+      golden.replace('pipeline: people', 'pipeline: no-people'),
+    );
+    const config = join(dir.path, 'fovea.yaml');
+    await writeFile(
+      config,
+      `state_dir: ${join(dir.path, 'state')}\nmodels:\n  dir: ${MODELS_DIR}\n  providers: [cpu]\n`,
+    );
+    const v = await fovea(['fleet', 'validate', '--golden', '--config', config, repo]);
+    const lines = v.out.trim().split('\n');
+    const expectLine = golden.split('\n').indexOf('  - label: person') + 1;
+    expect([v.code, lines.length]).toEqual([1, 5]);
+    expect(lines[0]).toMatch(/^golden\/people-filtered\.yaml: FAILED, 697 frames in [\d.]+ s: no events$/);
+    expect(lines[1]).toMatch(
+      /^golden\/people-table\.yaml: ok, 697 frames in [\d.]+ s: \d+ enter person, \d+ count person, \d+ leave person$/,
+    );
+    expect(lines.slice(2)).toEqual([
+      `golden/people-filtered.yaml:${expectLine}: /expect/0: expected 6 ± 1 'enter' events of 'person', got 0`,
+      `golden/people-filtered.yaml:${expectLine + 4}: /expect/1: expected 6 ± 1 'leave' events of 'person', got 0`,
+      '2 problems',
+    ]);
+  }, 180_000);
 });
