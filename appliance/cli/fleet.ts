@@ -15,6 +15,7 @@ import { realTimers } from '../shared/timers';
 import { configureLogs } from '../shared/log';
 import { gpuOptionsOf } from '../compose/gpu';
 import { runGoldenSet } from '../fleet/golden-run';
+import { fleetQuery, fleetSearch } from './fleet-data';
 import { GoldenFile, readGolden, tally } from '../fleet/golden';
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -29,10 +30,12 @@ const SCHEMAS = { fleet: FleetFile, group: GroupFile, device: DeviceFile, golden
 
 export const fleet: Command = {
   name: 'fleet',
-  summary: "validate a fleet repo, render a device's config from it, or print its JSON Schemas",
+  summary: "validate a fleet repo (and its golden clips), render a device's config, search and query the fleet's data",
   usage: `Usage: fovea fleet validate [--golden] [DIR]
        fovea fleet render --device ID [DIR]
        fovea fleet schema fleet|group|device|golden
+       fovea fleet search --image FILE [--since DATE] [--device ID] [--limit N] [--json] --config FILE
+       fovea fleet query "SQL" [--json] --config FILE
 
 validate checks every file of the fleet repo in DIR (default: .): schemas, references (groups,
 pipelines, stages, models), secrets given as references, and the rendered config of every device;
@@ -42,9 +45,31 @@ file kind, for editors.
 
 --golden also runs every golden clip (golden/<name>.yaml) through its real pipeline at full speed
 and judges it against its expectations; a broken expectation is a problem at its file:line. Models
-come from the config's models dir (--config FILE), pulled when missing.`,
-  options: { device: { type: 'string', short: 'd' }, golden: { type: 'boolean' }, config: { type: 'string' } },
-  async run(values, [action, dir = '.']) {
+come from the config's models dir (--config FILE), pulled when missing.
+
+search and query read what every box exported to the bucket of the config's sync section (the
+Parquet tables under <prefix>/_tables/), mirrored first into a local cache (--cache DIR, default
+<state_dir>/fleet-tables; --offline reads the cache as it is). search embeds the photo here with
+models.embed and prints the nearest images of the whole fleet: score, device, image id, name and
+a presigned URL. query runs DuckDB SQL over the tables events, detections, images and
+analytics_daily, each with device and date columns; rows keep their revision and model.`,
+  options: {
+    device: { type: 'string', short: 'd' },
+    golden: { type: 'boolean' },
+    config: { type: 'string', short: 'c' },
+    image: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    cache: { type: 'string' },
+    offline: { type: 'boolean' },
+  },
+  async run(values, positionals) {
+    const [action, dir = '.'] = positionals;
+    if (action === 'search' || action === 'query') {
+      const { config, log } = setup(values);
+      return action === 'search' ? fleetSearch(config, values, log) : fleetQuery(config, values, positionals[1], log);
+    }
     if (action === 'schema') {
       const s = SCHEMAS[dir as keyof typeof SCHEMAS];
       if (!s) throw new AppError('bad_request', fleet.usage);

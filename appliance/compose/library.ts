@@ -84,7 +84,7 @@ function openSync(
     log: log.child({ mod: 'retention' }),
   });
   const exporter = new Exporter(
-    { db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }) },
+    { db, bucket, prefix: c.prefix, device, log: log.child({ mod: 'export' }), settleMs: c.export_settle_s * 1000 },
     c.export_interval_s,
   );
   const deleter = c.keep_remote_on_delete

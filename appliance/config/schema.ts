@@ -435,6 +435,13 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
     maximum: 7 * 86_400,
     description: 'Seconds between Parquet exports of events, detections and images to <prefix>/_tables/; 0: off.',
   }),
+  export_settle_s: Type.Integer({
+    default: 60,
+    minimum: 0,
+    maximum: 3600,
+    description:
+      'Detections, images and daily rows younger than this are left for the next export (a write may still be landing); lower it only where exports must be prompt.',
+  }),
   retention: obj(
     'Local disk budget: past it, local copies of uploaded objects are deleted, oldest first; pending ones never.',
     {

@@ -1,7 +1,7 @@
 /**
  * @module The central bucket (the only importer of @aws-sdk): put with a SHA-256 checksum the server
  * verifies (x-amz-checksum-sha256; S3 and MinIO refuse a body that does not match), multipart for
- * large files (each part with its own checksum), head, get, delete, presigned GET URLs, and a
+ * large files (each part with its own checksum), head, get, list, delete, presigned GET URLs, and a
  * probe of the bucket. Credentials come from the config or, when it names none, from the standard
  * AWS chain (environment, shared files, instance role). The SDK's own retries are off: the sync
  * worker retries with its own backoff and records every failure.
@@ -14,6 +14,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -236,6 +237,23 @@ export class S3Bucket {
       if ((e as Error).name === 'NoSuchKey') return null;
       throw classifyS3Error(e);
     }
+  }
+
+  /** Every object under a prefix (all pages), with its size and ETag (what changed since a listing). */
+  async list(prefix: string): Promise<Array<{ key: string; size: number; etag: string }>> {
+    const out: Array<{ key: string; size: number; etag: string }> = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, ContinuationToken: token }))
+        .catch((e) => {
+          throw classifyS3Error(e);
+        });
+      for (const o of r.Contents ?? [])
+        if (o.Key) out.push({ key: o.Key, size: Number(o.Size ?? 0), etag: o.ETag ?? '' });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out;
   }
 
   async delete(key: string): Promise<void> {

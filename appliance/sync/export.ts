@@ -38,7 +38,8 @@ const tables = (device: string): TableExport[] => {
     {
       name: 'images',
       watermark: 'epoch_ms(created_at)',
-      select: `SELECT * EXCLUDE (vec_key), ${dev}, CAST(timezone('UTC', created_at) AS DATE) AS date FROM images`,
+      // object_key: where the image is in the bucket (a fleet-wide search presigns it).
+      select: `SELECT * EXCLUDE (vec_key), (SELECT remote_key FROM sync_objects s WHERE s.local_key = images.storage_key) AS object_key, ${dev}, CAST(timezone('UTC', created_at) AS DATE) AS date FROM images`,
     },
     // The daily analytics rows, by when they were (re)computed: a day recomputed later is exported
     // again, so a reader keeps the newest updated_at per device, day, stream, zone and label.
@@ -50,9 +51,6 @@ const tables = (device: string): TableExport[] => {
   ];
 };
 
-/** Rows younger than this are left for the next export (a write may still be landing). */
-const SETTLE_MS = 60_000;
-
 export interface ExportDeps {
   db: Db;
   bucket: S3Bucket;
@@ -60,6 +58,8 @@ export interface ExportDeps {
   device: string;
   log: Logger;
   now?: () => number;
+  /** Rows younger than this (by their time column) are left for the next export: a write may still be landing. */
+  settleMs?: number;
 }
 
 export async function exportTables(d: ExportDeps): Promise<Array<{ table: string; rows: number; files: string[] }>> {
@@ -70,7 +70,7 @@ export async function exportTables(d: ExportDeps): Promise<Array<{ table: string
     const lo = saved[0]?.w ?? -1;
     const hiRow = await d.db.all<{ h: number | bigint | null }>(
       t.name === 'events' ? 'SELECT max(seq) AS h FROM events' : `SELECT $1::DOUBLE AS h`,
-      t.name === 'events' ? [] : [now - SETTLE_MS],
+      t.name === 'events' ? [] : [now - (d.settleMs ?? 60_000)],
     );
     const hi = Number(hiRow[0]?.h ?? lo);
     if (!(hi > lo)) {

@@ -24,6 +24,7 @@ const ABOVE_ADAPTERS = [
   'publish',
   'sync',
   'fleet',
+  'lake',
   'backup',
   'search',
   'store',
@@ -83,13 +84,24 @@ const RULES: Rule[] = [
     never: ['compose', 'cli'],
     why: 'API plugins take the values they use; the composition root hands them in',
   },
-  ...['pipeline', 'ingest', 'runs', 'grpc', 'images', 'publish', 'sync', 'fleet', 'backup', 'search', 'metrics'].map(
-    (from) => ({
-      from,
-      never: ['compose', 'cli', 'api'],
-      why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
-    }),
-  ),
+  ...[
+    'pipeline',
+    'ingest',
+    'runs',
+    'grpc',
+    'images',
+    'publish',
+    'sync',
+    'fleet',
+    'lake',
+    'backup',
+    'search',
+    'metrics',
+  ].map((from) => ({
+    from,
+    never: ['compose', 'cli', 'api'],
+    why: 'only the CLI starts the appliance and only the root builds the API: features stay below both',
+  })),
   ...(
     [
       ['@duckdb/node-api', 'store/duckdb.ts', 'one DuckDB adapter: connection, appender and types in one place'],

@@ -1,0 +1,144 @@
+/**
+ * @module `fovea fleet search|query`: the whole fleet's exported data from any machine with the
+ * bucket's credentials (the config's `sync` section), no central server. The Parquet tables every
+ * box exports are mirrored into a local cache (only what changed is fetched), then read by DuckDB:
+ * SQL over events, detections, images and the daily analytics of every box, or the images nearest
+ * a photo embedded here with the same model the boxes use.
+ */
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema';
+import { modelMirror, pathsOf } from '../config/paths';
+import { S3Bucket } from '../objects/s3';
+import { builtinCatalog, findModel, refOf } from '../models/catalog';
+import { pullModel } from '../models/pull';
+import { openSession } from '../inference/onnx';
+import { createEmbedder } from '../inference/embedder';
+import { sharpImaging } from '../imaging/sharp';
+import { syncTables } from '../lake/cache';
+import { nearest, openTables, query, type FleetTables } from '../lake/tables';
+import { configFile } from '../compose/library';
+import { gpuOptionsOf } from '../compose/gpu';
+import { AppError } from '../shared/errors';
+import type { Logger } from '../shared/log';
+import { print } from './context';
+
+function bucketOf(config: Config): Promise<S3Bucket> {
+  const c = config.sync;
+  if (!c.bucket)
+    throw new AppError(
+      'config_invalid',
+      'the config names no bucket: set sync.endpoint, sync.bucket and its credentials',
+    );
+  return (async () => new S3Bucket({ ...c, ca: c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null }))();
+}
+
+/** The fleet's tables, the cache brought up to date with the bucket first (unless --offline). */
+async function fleetTables(config: Config, values: Record<string, unknown>, log: Logger, bucket: S3Bucket) {
+  const dir = resolve((values.cache as string | undefined) ?? join(pathsOf(config).state, 'fleet-tables'));
+  if (!values.offline) {
+    const s = await syncTables(bucket, config.sync.prefix, dir);
+    log.info('fleet tables cached', { dir, ...s });
+  }
+  return openTables(dir);
+}
+
+const json = (v: unknown) =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : String(x)) : x,
+  );
+
+const cell = (v: unknown) =>
+  v === null || v === undefined ? '' : typeof v === 'object' ? json(v) : String(v).replace(/[\t\n]/g, ' ');
+
+export async function fleetQuery(
+  config: Config,
+  values: Record<string, unknown>,
+  sql: string | undefined,
+  log: Logger,
+) {
+  if (!sql?.trim()) throw new AppError('bad_request', 'give the SQL to run: fovea fleet query "SELECT …"');
+  const bucket = await bucketOf(config);
+  let t: FleetTables | null = null;
+  try {
+    t = await fleetTables(config, values, log, bucket);
+    const rows = await query(t, sql);
+    if (values.json) print(json(rows));
+    else {
+      const cols = Object.keys(rows[0] ?? {});
+      if (cols.length) print(cols.join('\t'));
+      for (const r of rows) print(cols.map((c) => cell(r[c])).join('\t'));
+    }
+    return 0;
+  } finally {
+    t?.close();
+    bucket.close();
+  }
+}
+
+export async function fleetSearch(config: Config, values: Record<string, unknown>, log: Logger) {
+  const image = values.image as string | undefined;
+  if (!image) throw new AppError('bad_request', 'name the photo to search with: --image FILE');
+  const limit = Number(values.limit ?? 10);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new AppError('bad_request', '--limit must be a whole number from 1 to 1000');
+  const since = values.since === undefined ? null : new Date(values.since as string);
+  if (since && Number.isNaN(since.getTime()))
+    throw new AppError('bad_request', `--since '${values.since}' is not a date (2026-11-30 or an ISO 8601 time)`);
+  const file = Bun.file(image);
+  if (!(await file.exists())) throw new AppError('bad_request', `${image} does not exist`);
+  const data = new Uint8Array(await file.arrayBuffer());
+
+  const vector = await embedHere(config, data, log);
+  const bucket = await bucketOf(config);
+  let t: FleetTables | null = null;
+  try {
+    t = await fleetTables(config, values, log, bucket);
+    const model = refOf(findModel(builtinCatalog(), config.models.embed));
+    const candidates = await nearest(t, vector, {
+      model,
+      since,
+      device: (values.device as string | undefined) ?? null,
+      take: limit * 3,
+    });
+    // An image deleted on its box had its object deleted from the bucket; one not uploaded yet has none.
+    const found = [];
+    for (const c of candidates) {
+      if (found.length === limit) break;
+      if (!c.object_key || !(await bucket.head(c.object_key))) continue;
+      found.push({
+        ...c,
+        score: Math.round(c.score * 10_000) / 10_000,
+        url: await bucket.presign(c.object_key, config.sync.presign_expiry_s),
+      });
+    }
+    if (values.json) print(json(found));
+    else for (const f of found) print([f.score.toFixed(4), f.device, f.id, f.name ?? '', f.url].join('\t'));
+    return 0;
+  } finally {
+    t?.close();
+    bucket.close();
+  }
+}
+
+/** The photo's embedding with the config's model (pulled when missing), as the boxes compute it. */
+async function embedHere(config: Config, data: Uint8Array, log: Logger): Promise<Float32Array> {
+  const catalog = builtinCatalog();
+  const model = findModel(catalog, config.models.embed);
+  const paths = pathsOf(config);
+  await pullModel(model, catalog, { dir: paths.models, mirror: modelMirror(config) });
+  const session = await openSession(join(paths.models, model.file), {
+    providers: config.models.providers,
+    threads: config.models.threads,
+    gpu: gpuOptionsOf(config, paths),
+    log,
+    ref: config.models.embed,
+  });
+  try {
+    const embedder = createEmbedder(model, session, (d, s, w, h) =>
+      sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels),
+    );
+    return await embedder.embed(data);
+  } finally {
+    await session.close();
+  }
+}
