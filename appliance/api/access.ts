@@ -63,6 +63,8 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/streams/:id/pipeline', need: scoped('streams:read', true) },
   { method: 'GET', path: '/api/streams/:id/latest', need: scoped('streams:read', true) },
   { method: 'GET', path: '/api/streams/:id/frame', need: scoped('streams:read', true) },
+  { method: 'GET', path: '/api/shadow', need: scoped('streams:read', true) },
+  { method: 'GET', path: '/api/shadow/:stream', need: scoped('streams:read', true) },
   { method: 'PATCH', path: '/api/streams/:id', need: scoped('streams:write') },
   { method: 'GET', path: '/api/events', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },

@@ -37,6 +37,7 @@ import type { RunService } from '../runs/service';
 import type { LiveVideo } from '../ingest/live-video';
 import type { ModelPool } from '../pipeline/models';
 import type { ModelFetcher } from '../models/fetcher';
+import { shadowApi, type ShadowView } from './shadow';
 import { fleetApi, type FleetControl } from './fleet';
 import { metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
@@ -63,6 +64,7 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   keys: KeyFile;
   images: ImageService;
   streams: Streams;
+  shadows: ShadowView;
   live: LiveVideo;
   models: ModelPool;
   fetcher: ModelFetcher;
@@ -164,6 +166,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
       }),
     )
     .use(streamsApi(rt.streams, rt.imaging, rt.live))
+    .use(shadowApi(rt.shadows))
     .use(
       catalogApi({
         models: rt.models.catalog,

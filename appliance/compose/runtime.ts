@@ -28,6 +28,9 @@ import { ffmpegFilters, spawnFfmpeg } from '../decode/ffmpeg';
 import { every, realTimers } from '../shared/timers';
 import { Outbox } from '../store/outbox';
 import { MqttPublisher } from '../publish/mqtt';
+import { Shadows } from '../shadow/service';
+import { shadowSummary } from '../shadow/summary';
+import { ShadowSink } from '../store/shadow';
 import { topics } from '../publish/topics';
 import { startStats } from '../publish/stats';
 import { WsHub } from '../publish/ws-hub';
@@ -80,6 +83,8 @@ export interface Runtime {
   models: ModelPool;
   sink: DuckDbSink;
   streams: Streams;
+  /** The shadow pipelines beside live streams (stream config `shadow`). */
+  shadows: Shadows;
   mqtt: MqttPublisher | null;
   hub: WsHub;
   live: LiveVideo;
@@ -238,7 +243,27 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
     const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
     const auth = new Authenticator({ keys, users, access, external: jwt });
+    const shadows = new Shadows({
+      models,
+      imaging: sharpImaging,
+      sinkFor: (pipeline) => new ShadowSink(db, pipeline),
+      timers: realTimers,
+      log: log.child({ mod: 'shadow' }),
+      windowClosed: () => {
+        if (!mqttPub) return;
+        void mqttPub
+          .publish({
+            topic: mqttPub.topics.shadow,
+            payload: JSON.stringify(shadowSummary(shadows.list())),
+            qos: 1,
+            retain: true,
+            kind: 'state',
+          })
+          .catch(() => undefined);
+      },
+    });
     const streams = new Streams({
+      shadows,
       pipelinesDir: paths.pipelines,
       models,
       fetcher,
@@ -328,6 +353,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       models,
       sink,
       streams,
+      shadows,
       mqtt: mqttPub,
       hub,
       live,

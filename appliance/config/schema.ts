@@ -237,6 +237,47 @@ export const ImagesConfig = obj('The photo library: what each user may store.', 
   }),
 });
 
+/** A second pipeline run beside a stream's live one, on a share of the same decoded frames, to see what a change would do. */
+export const ShadowConfig = Type.Object(
+  {
+    pipeline: Type.String({
+      minLength: 1,
+      description: 'The candidate pipeline (pipelines/<name>.yaml or a built-in); it must decode at the live size.',
+    }),
+    overrides: Type.Record(Type.String(), Type.Unknown(), {
+      default: {},
+      description: 'Option overrides of the shadow pipeline, e.g. {"detect.score": 0.5}.',
+    }),
+    sample: Type.Number({
+      default: 0.25,
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Share of the time the shadow runs, in whole segments (1: every frame).',
+    }),
+    segment_s: Type.Integer({
+      default: 60,
+      minimum: 1,
+      maximum: 3600,
+      description: 'Length of one run of consecutive frames (a tracker needs them); the shadow starts afresh at each.',
+    }),
+    window_s: Type.Integer({
+      default: 3600,
+      minimum: 10,
+      maximum: 86_400,
+      description: 'Length of one report window (the last 24 are kept, and the total).',
+    }),
+    queue: Type.Integer({
+      default: 2,
+      minimum: 1,
+      maximum: 64,
+      description:
+        'Frames waiting for the shadow; a frame that finds it full is shed (counted), as is any frame while the live queue is half full.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ShadowConfig = Static<typeof ShadowConfig>;
+
 export const StreamConfig = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Stream name, used in topics and the API.' }),
@@ -288,6 +329,7 @@ export const StreamConfig = Type.Object(
       default: {},
       description: 'Per-run pipeline option overrides, e.g. {"detect.score": 0.5}.',
     }),
+    shadow: Type.Optional(ShadowConfig),
   },
   { additionalProperties: false },
 );

@@ -138,13 +138,17 @@ export function renderDevice(repo: FleetRepo, device: string, pipelinesDir: stri
     }
   }
   for (const [i, s] of (config.streams ?? []).entries()) {
-    if (typeof s.pipeline === 'string' && !repo.pipelines.has(s.pipeline) && BUILTIN[s.pipeline] === undefined) {
-      problems.push({
-        ...at(`/streams/${i}/pipeline`),
-        path: `/streams/${i}/pipeline`,
-        message: `no pipeline '${s.pipeline}' (pipelines/${s.pipeline}.yaml, or built-in: ${Object.keys(BUILTIN).join(', ')})`,
-      });
-    }
+    const refs: Array<[string, unknown]> = [
+      [`/streams/${i}/pipeline`, s.pipeline],
+      [`/streams/${i}/shadow/pipeline`, s.shadow?.pipeline],
+    ];
+    for (const [path, name] of refs)
+      if (typeof name === 'string' && !repo.pipelines.has(name) && BUILTIN[name] === undefined)
+        problems.push({
+          ...at(path),
+          path,
+          message: `no pipeline '${name}' (pipelines/${name}.yaml, or built-in: ${Object.keys(BUILTIN).join(', ')})`,
+        });
   }
   if (problems.length === 0) out.config = config;
   return out;

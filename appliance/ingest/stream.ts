@@ -46,7 +46,22 @@ export interface StreamView extends Omit<StreamStatus, 'state'> {
   last_pipeline_error: string | null;
 }
 
+/**
+ * Told of every frame of a stream around its live pipeline (a shadow pipeline). It must not slow the
+ * live one: offer hands a frame over or refuses it at once, and done only records.
+ */
+export interface FrameTap {
+  /** A frame before the live pipeline runs on it; `backlog`: the live queue is behind, so shed. */
+  offer(frame: Frame, backlog: boolean): void;
+  /** The live pipeline finished the frame in `ms` (null: it failed on it), its stages' mean times now. */
+  done(frame: Frame, ms: number | null, timings: Record<string, number>): void;
+  close(): Promise<void>;
+}
+
 export class StreamRunner {
+  private tapped: FrameTap | null = null;
+  /** A file read faster than real time: decode waits for the pipeline. */
+  private readonly pausable: boolean;
   private readonly queue: DropOldestQueue<RawFrame & { at: number; final?: boolean }>;
   private lastPts = 0;
   private readonly sup: Supervisor;
@@ -92,6 +107,7 @@ export class StreamRunner {
     const finite = src.kind === 'file' && !config.loop;
     // A file read faster than real time can wait for inference; a camera cannot.
     const pausable = src.kind === 'file' && !config.realtime;
+    this.pausable = pausable;
     const decode = (hwaccel: 'none' | 'cuda') =>
       ffmpegArgs(src, out, {
         hwaccel,
@@ -161,6 +177,13 @@ export class StreamRunner {
     await old.close();
   }
 
+  /** Put a tap on the frames (a shadow pipeline), or take it off (null); the one before is closed. */
+  async tap(next: FrameTap | null): Promise<void> {
+    const old = this.tapped;
+    this.tapped = next;
+    await old?.close();
+  }
+
   /** The newest analysed frame (pixels at the decode size, with its detections), or null. */
   get latest(): Frame | null {
     return this.recent.at(-1) ?? null;
@@ -217,8 +240,13 @@ export class StreamRunner {
       letterbox: this.letterbox,
     });
     if (f.final) frame.final = true;
+    const tap = this.tapped;
+    // A file read at full speed always has a full queue (decode waits for the pipeline): that is not load.
+    tap?.offer(frame, !this.pausable && this.queue.depth * 2 >= this.config.queue);
+    const t0 = performance.now();
     try {
       await running.run(frame);
+      tap?.done(frame, performance.now() - t0, running.timings);
       if (!f.final) {
         // Runs complete in frame order (the pipeline keeps it), so the last one to finish is the newest.
         this.recent = [this.recent.at(-1)!, frame].filter(Boolean);
@@ -229,6 +257,7 @@ export class StreamRunner {
         this.latency.add(now - f.at);
       }
     } catch (e) {
+      tap?.done(frame, null, running.timings);
       this.pipelineError = (e as Error).message;
       if (!f.final) this.failedFrames++;
       this.deps.log.error('pipeline failed on a frame', { error: e, seq: f.n });
@@ -247,6 +276,7 @@ export class StreamRunner {
     this.sup.stop();
     this.queue.close();
     await this.loop;
+    await this.tap(null);
     await this.running.close();
   }
 

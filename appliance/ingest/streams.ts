@@ -13,7 +13,7 @@ import type { ResultSink } from '../pipeline/sink';
 import type { Frame, SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
 import type { Imaging } from '../imaging/port';
-import { recordedAtOf, StreamRunner, type StreamView } from './stream';
+import { recordedAtOf, StreamRunner, type FrameTap, type StreamView } from './stream';
 import { resolveSource } from '../decode/source';
 import { pullState, type ModelFetcher } from '../models/fetcher';
 import { modelsOf } from '../pipeline/compile';
@@ -37,6 +37,21 @@ export interface StreamDeps {
   log: Logger;
   /** Pulls the models a stream needs that are not in place yet (first run); null: they must be. */
   fetcher?: ModelFetcher | null;
+  /** Builds the shadow pipeline of a stream whose config names one; null: shadows are off. */
+  shadows?: ShadowFactory | null;
+}
+
+/** What Streams needs to put a shadow pipeline beside a live one. */
+export interface ShadowFactory {
+  /** The tap of a stream's shadow, its config checked against the live decode; null when it has none. Throws config_invalid. */
+  tap(
+    cfg: StreamConfig,
+    live: { pipeline: Pipeline; out: OutputSpec },
+    dir: string,
+    revision: () => string | null,
+  ): Promise<FrameTap | null>;
+  /** The text of the shadow pipeline (a change to its file changes the stream); null without a shadow. */
+  text(cfg: StreamConfig, dir: string): string | null;
 }
 
 /** A stream that waits for its models (first run): shown with its pull state, started once they are in. */
@@ -46,8 +61,8 @@ interface Waiting {
   since: string;
 }
 
-/** A stream change built and ready to put in use (see prepare). */
-type Prepared = { swap: RunningPipeline } | { runner: StreamRunner };
+/** A stream change built and ready to put in use (see prepare), with its shadow's tap when it has one. */
+type Prepared = ({ swap: RunningPipeline } | { runner: StreamRunner }) & { tap: FrameTap | null };
 
 /** What a reconcile did, by stream id. */
 export interface Reconciled {
@@ -57,8 +72,8 @@ export interface Reconciled {
   unchanged: string[];
 }
 
-/** Everything of a stream's config but its pipeline: when this is unchanged, the decoder can stay. */
-const decoderOf = ({ pipeline: _p, overrides: _o, ...rest }: StreamConfig) => stableJson(rest);
+/** Everything of a stream's config but its pipelines: when this is unchanged, the decoder can stay. */
+const decoderOf = ({ pipeline: _p, overrides: _o, shadow: _s, ...rest }: StreamConfig) => stableJson(rest);
 
 function uniqueIds(configs: StreamConfig[]): void {
   const ids = new Set<string>();
@@ -102,6 +117,11 @@ export class Streams {
     });
   }
 
+  /** The shadow tap of a stream (null without one); fails, like the live stages, before anything changes. */
+  private shadowTap(cfg: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }, dir = this.deps.pipelinesDir) {
+    return this.deps.shadows?.tap(cfg, plan, dir, this.revisionNow) ?? Promise.resolve(null);
+  }
+
   private async runner(cfg: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<StreamRunner> {
     const running = await this.instantiate(cfg.id, plan.pipeline);
     return new StreamRunner(cfg, running, plan.out, {
@@ -113,9 +133,17 @@ export class Streams {
     });
   }
 
-  /** Build a stream without starting it: everything that can fail on config fails here. */
-  build(cfg: StreamConfig): Promise<StreamRunner> {
-    return this.runner(cfg, this.plan(cfg));
+  /** Build a stream without starting it, with its shadow: everything that can fail on config fails here. */
+  async build(cfg: StreamConfig): Promise<StreamRunner> {
+    const plan = this.plan(cfg);
+    const r = await this.runner(cfg, plan);
+    try {
+      await r.tap(await this.shadowTap(cfg, plan));
+    } catch (e) {
+      await r.stop();
+      throw e;
+    }
+    return r;
   }
 
   async start(configs: StreamConfig[]): Promise<void> {
@@ -125,7 +153,7 @@ export class Streams {
       const plan = this.plan(c);
       const missing = fetcher ? modelsOf(plan.pipeline).filter((ref) => !fetcher.present(ref)) : [];
       if (fetcher && missing.length) this.await(c, missing, fetcher);
-      else this.launch(c, await this.runner(c, plan));
+      else this.launch(c, await this.build(c));
     }
   }
 
@@ -202,15 +230,31 @@ export class Streams {
    * What a stream's new config needs, built but not in use yet: a pipeline to swap in when its
    * decoder can stay (same source settings, same decode size), else a whole new runner.
    */
-  private async prepare(c: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<Prepared> {
+  private async prepare(
+    c: StreamConfig,
+    plan: { pipeline: Pipeline; out: OutputSpec },
+    dir = this.deps.pipelinesDir,
+  ): Promise<Prepared> {
     const current = this.running.get(c.id);
-    if (
-      current &&
-      JSON.stringify(plan.out) === JSON.stringify(current.out) &&
-      decoderOf(current.config) === decoderOf(c)
-    )
-      return { swap: await this.instantiate(c.id, plan.pipeline) };
-    return { runner: await this.runner(c, plan) };
+    const tap = await this.shadowTap(c, plan, dir);
+    try {
+      if (
+        current &&
+        JSON.stringify(plan.out) === JSON.stringify(current.out) &&
+        decoderOf(current.config) === decoderOf(c)
+      )
+        return { swap: await this.instantiate(c.id, plan.pipeline), tap };
+      return { runner: await this.runner(c, plan), tap };
+    } catch (e) {
+      await tap?.close();
+      throw e;
+    }
+  }
+
+  /** Close a prepared change that will not be put in use. */
+  private async discard(p: Prepared): Promise<void> {
+    await p.tap?.close();
+    await ('swap' in p ? p.swap.close() : p.runner.stop());
   }
 
   /** Put a prepared change in use: the swap between two frames, or the new runner in place of the old. */
@@ -218,10 +262,12 @@ export class Streams {
     const current = this.running.get(c.id);
     if ('swap' in p) {
       await current!.swap(p.swap, c);
+      await current!.tap(p.tap);
       return current!;
     }
     if (current) await current.stop();
     this.running.set(c.id, p.runner);
+    await p.runner.tap(p.tap);
     p.runner.start();
     return p.runner;
   }
@@ -237,10 +283,14 @@ export class Streams {
     uniqueIds(configs);
     const wanted = configs.filter((c) => c.enabled);
     const plans = new Map(wanted.map((c) => [c.id, this.plan(c, pipelinesDir)]));
+    const shadowText = (c: StreamConfig, dir: string) => this.deps.shadows?.text(c, dir) ?? null;
     const same = (c: StreamConfig) => {
       const r = this.running.get(c.id);
       return (
-        !!r && stableJson(r.config) === stableJson(c) && r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text
+        !!r &&
+        stableJson(r.config) === stableJson(c) &&
+        r.pipeline.pipeline.text === plans.get(c.id)!.pipeline.text &&
+        shadowText(r.config, this.deps.pipelinesDir) === shadowText(c, pipelinesDir)
       );
     };
     const unchanged = wanted.filter(same);
@@ -248,9 +298,9 @@ export class Streams {
     // Build first: a stage that cannot be made (a model file missing) fails here, with nothing changed.
     const built = new Map<string, Prepared>();
     try {
-      for (const c of todo) built.set(c.id, await this.prepare(c, plans.get(c.id)!));
+      for (const c of todo) built.set(c.id, await this.prepare(c, plans.get(c.id)!, pipelinesDir));
     } catch (e) {
-      for (const b of built.values()) await ('swap' in b ? b.swap.close() : b.runner.stop());
+      for (const b of built.values()) await this.discard(b);
       throw e;
     }
     const out: Reconciled = { added: [], changed: [], removed: [], unchanged: unchanged.map((c) => c.id) };

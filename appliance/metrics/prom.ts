@@ -10,6 +10,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StreamView } from '../ingest/stream';
 import type { PublisherStatus } from '../publish/mqtt';
+import type { ShadowReport } from '../shadow/runner';
 import type { FleetStatus } from '../fleet/agent';
 import type { GpuSample } from '../gpu/structs';
 
@@ -31,6 +32,8 @@ export interface MetricSources {
   ws(): { clients: number } | null;
   /** The GPUs NVML reports; none without the NVIDIA driver (then no GPU series at all). */
   gpus(): GpuSample[];
+  /** The reports of the shadow pipelines running now. */
+  shadows(): ShadowReport[];
 }
 
 const STREAM_STATES = ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped'] as const;
@@ -78,6 +81,7 @@ export class Metrics {
     this.streamMetrics(registers);
     this.serviceMetrics(registers);
     this.gpuMetrics(registers);
+    this.shadowMetrics(registers);
   }
 
   /** The runtime to read from (again after every in-process restart). */
@@ -185,6 +189,69 @@ export class Metrics {
       (g, s) => {
         for (const v of s.streams()) for (const st of STREAM_STATES) g.labels(v.id, st).set(v.state === st ? 1 : 0);
       },
+    );
+  }
+
+  private shadowMetrics(registers: Registry[]): void {
+    const each = (s: MetricSources) => this.once('shadows', async () => s.shadows());
+    this.counter(
+      registers,
+      'fovea_shadow_frames_total',
+      'Frames offered to a shadow pipeline, by outcome: analysed, shed (its queue full or the live one behind), failed.',
+      ['stream', 'shadow', 'outcome'],
+      (c, s) => {
+        for (const r of s.shadows())
+          for (const o of ['analysed', 'shed', 'failed'] as const)
+            c.labels(r.stream, r.shadow.pipeline, o).inc(r.frames[o]);
+      },
+    );
+    this.counter(
+      registers,
+      'fovea_shadow_detections_total',
+      'Detections on the frames both pipelines saw, by side (live, shadow) and class.',
+      ['stream', 'side', 'label'],
+      (c, s) => {
+        for (const r of s.shadows())
+          for (const side of ['live', 'shadow'] as const)
+            for (const [label, n] of Object.entries(r.total.detections[side])) c.labels(r.stream, side, label).inc(n);
+      },
+    );
+    this.counter(
+      registers,
+      'fovea_shadow_events_total',
+      'Events on the frames both pipelines saw, by side, type and class.',
+      ['stream', 'side', 'type', 'label'],
+      (c, s) => {
+        for (const r of s.shadows())
+          for (const side of ['live', 'shadow'] as const)
+            for (const [key, n] of Object.entries(r.total.events[side])) {
+              const [type, ...label] = key.split(' ');
+              c.labels(r.stream, side, type!, label.join(' ')).inc(n);
+            }
+      },
+    );
+    const level = (name: string, help: string, f: (r: ShadowReport) => number | null) =>
+      this.gauge(registers, name, help, ['stream'], async (g, s) => {
+        for (const r of await each(s)) {
+          const v = f(r);
+          if (v !== null) g.labels(r.stream).set(v);
+        }
+      });
+    level(
+      'fovea_shadow_box_agreement',
+      'Share of boxes matched one to one between live and shadow (IoU >= 0.5, same class), over the total.',
+      (r) => r.total.boxes.agreement,
+    );
+    level('fovea_shadow_mean_iou', 'Mean IoU of the matched boxes, over the total.', (r) => r.total.boxes.mean_iou);
+    level(
+      'fovea_shadow_ms_per_frame',
+      'Milliseconds the shadow pipeline takes per frame.',
+      (r) => r.cost.shadow_ms_per_frame,
+    );
+    level(
+      'fovea_shadow_cost_fps',
+      "Live frames per second the shadow pipeline's time would have analysed.",
+      (r) => r.cost.live_fps_equivalent,
     );
   }
 

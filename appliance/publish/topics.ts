@@ -24,6 +24,8 @@ export const topics = (prefix: string, device: string) => {
     stats: `${base}/stats`,
     /** A pipeline run's progress: runProgress and step messages. */
     run: (id: string) => `${base}/runs/${level(id)}`,
+    /** Retained: the shadow pipelines' reports, sent when a report window closes. */
+    shadow: `${base}/shadow`,
     /** Retained: the fleet agent's status (revision applied and desired, state, last error). */
     fleet: `${base}/fleet`,
     /** Any message here makes the box fetch its fleet repo now. */

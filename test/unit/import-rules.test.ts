@@ -25,6 +25,7 @@ const ABOVE_ADAPTERS = [
   'sync',
   'fleet',
   'lake',
+  'shadow',
   'backup',
   'search',
   'store',

@@ -13,6 +13,7 @@ function metricsOver(sources: Partial<MetricSources>): Metrics {
     fleet: () => null,
     ws: () => null,
     gpus: () => [],
+    shadows: () => [],
     sync: async () => null,
     files: async () => ({ db_bytes: 0, objects_bytes: 0 }),
     ...sources,

@@ -25,6 +25,8 @@ import m010 from './010_library.sql' with { type: 'text' };
 import m010down from './010_library.down.sql' with { type: 'text' };
 import m011 from './011_import.sql' with { type: 'text' };
 import m011down from './011_import.down.sql' with { type: 'text' };
+import m012 from './012_shadow.sql' with { type: 'text' };
+import m012down from './012_shadow.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -46,4 +48,5 @@ export const migrations: Migration[] = [
   { version: 9, name: 'analytics', sql: m009, down: m009down },
   { version: 10, name: 'library', sql: m010, down: m010down },
   { version: 11, name: 'import', sql: m011, down: m011down },
+  { version: 12, name: 'shadow', sql: m012, down: m012down },
 ];
