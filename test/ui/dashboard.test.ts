@@ -24,7 +24,14 @@ beforeAll(async () => {
   rtsp = await startRtsp({ auth: 'none' });
   app = await startAppliance({
     api: { auth: true, rate_limit_per_minute: 1_000_000 },
-    streams: [personStream(), stream({ id: 'cam', url: rtsp.url, pipeline: 'objects', realtime: true, fps: 2 })],
+    streams: [
+      // The person video with a shadow at a stricter score: the Streams page shows how the two compare.
+      stream({
+        ...personStream(),
+        shadow: { pipeline: 'people', overrides: { 'detect.score': 0.9 }, sample: 1, window_s: 10 },
+      }),
+      stream({ id: 'cam', url: rtsp.url, pipeline: 'objects', realtime: true, fps: 2 }),
+    ],
   });
   browser = await startBrowser();
   page = await browser.page(app.url);
@@ -216,6 +223,35 @@ describe('dashboard', () => {
     const s = (await (await app.api('/api/streams/table')).json()) as { state: string };
     expect({ text, state: s.state }).toEqual({ text: expect.stringMatching(/detect.*score/), state: 'running' });
   }, 60_000);
+
+  test("a stream's shadow pipeline: classes and events live against shadow, as the API reports them", async () => {
+    // Enough frames for a person to be seen by both.
+    await waitFor(
+      async () => {
+        const r = (await (await app.api('/api/shadow/table')).json()) as {
+          total: { detections: { shadow: { person?: number } } };
+        };
+        return (r.total.detections.shadow.person ?? 0) > 0;
+      },
+      60_000,
+      'the shadow sees a person',
+    );
+    await open(page, '/streams/table', '.shadow [data-table="Detections per class"] tr[data-key=person]');
+    const cells = await page.$$eval('.shadow [data-table="Detections per class"] tr[data-key=person] td', (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    const title = await page.textContent('.card:has(.shadow) h2');
+    await page.locator('.shadow').scrollIntoViewIfNeeded();
+    await shot(page, 'streams-shadow');
+    await page.setViewportSize(PHONE);
+    await page.locator('.shadow .versus-pair').scrollIntoViewIfNeeded();
+    await shot(page, 'streams-shadow-phone');
+    await page.setViewportSize(DESKTOP);
+    const [, live, shadow, change] = cells.map((c) => c ?? '');
+    expect(title).toBe('Shadow: people (detect.score=0.9)');
+    expect(Number(shadow)).toBeLessThanOrEqual(Number(live));
+    expect(Number(change)).toBe(Number(shadow) - Number(live));
+  }, 90_000);
 
   test('a camera that goes away shows backoff on Live', async () => {
     await open(page, '/live', '.stream-card[data-stream=cam] [data-state=running]');

@@ -1,7 +1,8 @@
 /**
  * @module Streams and pipelines: each stream's pipeline drawn as its DAG (stages by depth, with
  * type@version, options and mean ms), and a form to change its pipeline or overrides (PATCH) that
- * shows the server's file:line errors inline. Read-only on a box that follows a fleet repo.
+ * shows the server's file:line errors inline. Read-only on a box that follows a fleet repo. A stream
+ * with a shadow pipeline shows how the two compare below.
  */
 import { useState } from 'preact/hooks';
 import { sendJson } from '../api';
@@ -10,6 +11,7 @@ import { usePoll } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { StreamView } from './live';
+import { ShadowPanel } from './shadow';
 
 interface Stage {
   name: string;
@@ -143,23 +145,26 @@ export function Streams(p: { id: string | null }) {
         ))}
         {data?.items.length === 0 && <p class="muted">No streams.</p>}
       </nav>
-      {id && pipe.data && (
-        <Card
-          title={`${id}: ${pipe.data.name}`}
-          actions={
-            pipe.data.revision ? <code title="fleet revision">{pipe.data.revision.slice(0, 12)}</code> : undefined
-          }
-        >
-          <Dag stages={pipe.data.stages} />
-          {pipe.data.revision ? (
-            <p class="muted">
-              This box follows its fleet repo: change the pipeline there (revision {pipe.data.revision.slice(0, 12)}).
-            </p>
-          ) : (
-            can('streams:write') && <Change id={id} pipeline={pipe.data} onDone={pipe.reload} />
-          )}
-        </Card>
-      )}
+      <div class="stream-detail">
+        {id && pipe.data && (
+          <Card
+            title={`${id}: ${pipe.data.name}`}
+            actions={
+              pipe.data.revision ? <code title="fleet revision">{pipe.data.revision.slice(0, 12)}</code> : undefined
+            }
+          >
+            <Dag stages={pipe.data.stages} />
+            {pipe.data.revision ? (
+              <p class="muted">
+                This box follows its fleet repo: change the pipeline there (revision {pipe.data.revision.slice(0, 12)}).
+              </p>
+            ) : (
+              can('streams:write') && <Change id={id} pipeline={pipe.data} onDone={pipe.reload} />
+            )}
+          </Card>
+        )}
+        {id && <ShadowPanel stream={id} />}
+      </div>
     </div>
   );
 }
