@@ -51,8 +51,9 @@ search and query read what every box exported to the bucket of the config's sync
 Parquet tables under <prefix>/_tables/), mirrored first into a local cache (--cache DIR, default
 <state_dir>/fleet-tables; --offline reads the cache as it is). search embeds the photo here with
 models.embed and prints the nearest images of the whole fleet: score, device, image id, name and
-a presigned URL. query runs DuckDB SQL over the tables events, detections, images and
-analytics_daily, each with device and date columns; rows keep their revision and model.`,
+a presigned URL. query runs DuckDB SQL over the tables events, detections, images,
+analytics_daily, shadow_events and shadow_detections, each with device and date columns; rows keep
+their revision and model.`,
   options: {
     device: { type: 'string', short: 'd' },
     golden: { type: 'boolean' },

@@ -1,6 +1,7 @@
 /**
  * @module The fleet's tables as DuckDB views over the cached Parquet (hive partitions give every row
- * its `device` and `date`): `events`, `detections`, `images` and `analytics_daily`, each only when
+ * its `device` and `date`): `events`, `detections`, `images`, `analytics_daily`, `shadow_events` and
+ * `shadow_detections`, each only when
  * some box exported it. A daily row recomputed later was exported again, so `analytics_daily`
  * keeps the newest per device, day, stream, zone and label; an image is kept once per device.
  * Every row keeps the revision (events, detections) or the model (images) it was made with.
@@ -10,7 +11,14 @@ import { join } from 'node:path';
 import { Db } from '../store/duckdb';
 import { AppError } from '../shared/errors';
 
-export const TABLES = ['events', 'detections', 'images', 'analytics_daily'] as const;
+export const TABLES = [
+  'events',
+  'detections',
+  'images',
+  'analytics_daily',
+  'shadow_events',
+  'shadow_detections',
+] as const;
 export type Table = (typeof TABLES)[number];
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -24,6 +32,8 @@ const VIEWS: Record<Table, (from: string) => string> = {
   detections: (from) => `SELECT * FROM ${from}`,
   images: (from) =>
     `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY device, id ORDER BY updated_at DESC) = 1`,
+  shadow_events: (from) => `SELECT * FROM ${from}`,
+  shadow_detections: (from) => `SELECT * FROM ${from}`,
   analytics_daily: (from) =>
     `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY device, day, stream, zone, label ORDER BY updated_at DESC) = 1`,
 };

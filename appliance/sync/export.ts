@@ -1,6 +1,6 @@
 /**
  * @module The fleet-wide data: every interval, the rows added since the last export (events by
- * commit seq; detections, images and the daily analytics rows by time, a minute behind so late
+ * commit seq; detections, images, the daily analytics rows and the shadow pipelines' results by time, a minute behind so late
  * writes are not skipped) are
  * written by DuckDB as Parquet partitioned by device and date, and uploaded to
  * `<prefix>/_tables/<table>/device=<device>/date=<yyyy-mm-dd>/<from>-<to>_<n>.parquet`. The file
@@ -47,6 +47,17 @@ const tables = (device: string): TableExport[] => {
       name: 'analytics_daily',
       watermark: 'epoch_ms(updated_at)',
       select: `SELECT *, ${dev}, day AS date FROM analytics_daily`,
+    },
+    // What shadow pipelines found: fleet-wide, a candidate's effect can be compared per revision.
+    {
+      name: 'shadow_events',
+      watermark: 'epoch_ms(timestamp)',
+      select: `SELECT *, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM shadow_events`,
+    },
+    {
+      name: 'shadow_detections',
+      watermark: 'epoch_ms(timestamp)',
+      select: `SELECT *, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM shadow_detections`,
     },
   ];
 };
