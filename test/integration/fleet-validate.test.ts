@@ -52,6 +52,11 @@ describe('fovea fleet', () => {
     const f = (p: string) => join(dir.path, p);
     await edit(f('devices/box-001.yaml'), 'groups: [entrances, canary]', 'groups: [entrances, canary, nosuch]');
     await edit(f('devices/box-001.yaml'), '    pipeline: objects', '    pipeline: objectz\n    fps: 500');
+    await edit(
+      f('devices/box-001.yaml'),
+      'pipeline: entrance-people\n      overrides',
+      'pipeline: entrance-peeple\n      overrides',
+    );
     await edit(f('groups/canary.yaml'), 'level: debug', 'level: loud\n  streams: []');
     await edit(
       f('devices/box-002.yaml'),
@@ -71,8 +76,9 @@ describe('fovea fleet', () => {
         .sort(),
     ).toEqual([
       'devices/Bad Name.yaml: /',
-      'devices/box-001.yaml:12: /streams/1/pipeline',
-      'devices/box-001.yaml:13: /streams/1/fps',
+      'devices/box-001.yaml:10: /streams/0/shadow/pipeline',
+      'devices/box-001.yaml:18: /streams/1/pipeline',
+      'devices/box-001.yaml:19: /streams/1/fps',
       'devices/box-001.yaml:3: /groups/2',
       'devices/box-002.yaml:8: /sync/secret_access_key',
       'devices/box-003.yaml:2: /',
@@ -80,7 +86,7 @@ describe('fovea fleet', () => {
       'groups/canary.yaml:8: /config/streams',
       'pipelines/entrance-people.yaml:9: /stages/detect/options/model',
     ]);
-    expect(lines.at(-1)).toBe('9 problems');
+    expect(lines.at(-1)).toBe('10 problems');
     // The secret's value is named as a problem, never printed.
     expect(v.out).not.toContain('hunter2');
     const r = await fovea(['fleet', 'render', '--device', 'box-002', dir.path]);
