@@ -6,14 +6,12 @@ import { resolve, join } from 'node:path';
 import type { Command } from './args';
 import { print, setup } from './context';
 import { pathsOf, modelMirror, sharedDir } from '../config/paths';
-import { findModel } from '../models/catalog';
-import { pullModel } from '../models/pull';
-import { ModelPool } from '../pipeline/models';
+import { pullModels } from '../models/pull';
 import { sharpImaging } from '../imaging/sharp';
 import { spawnFfmpeg } from '../decode/ffmpeg';
 import { realTimers } from '../shared/timers';
 import { configureLogs } from '../shared/log';
-import { gpuOptionsOf } from '../compose/gpu';
+import { modelPoolOf } from '../compose/gpu';
 import { runGoldenSet } from '../fleet/golden-run';
 import { fleetQuery, fleetSearch } from './fleet-data';
 import { GoldenFile, readGolden, tally } from '../fleet/golden';
@@ -120,14 +118,7 @@ async function golden(values: Record<string, unknown>, root: string): Promise<nu
   const paths = pathsOf(config);
   const catalog = builtinCatalog();
   const mirror = modelMirror(config);
-  const models = new ModelPool({
-    catalog,
-    dir: paths.models,
-    providers: config.models.providers,
-    threads: config.models.threads,
-    gpu: gpuOptionsOf(config, paths),
-    log,
-  });
+  const models = modelPoolOf(config, paths, catalog, log);
   const { outcomes, problems } = await runGoldenSet(
     {
       repoDir: root,
@@ -136,9 +127,7 @@ async function golden(values: Record<string, unknown>, root: string): Promise<nu
       models,
       imaging: sharpImaging,
       clip: { spawn: spawnFfmpeg, timers: realTimers, log },
-      prepare: async (refs) => {
-        for (const r of refs) await pullModel(findModel(catalog, r), catalog, { dir: paths.models, mirror });
-      },
+      prepare: (refs) => pullModels(refs, catalog, { dir: paths.models, mirror }),
     },
     (o) =>
       print(

@@ -13,8 +13,8 @@ import type { Config } from '../config/schema';
 import { modelMirror, pathsOf, sharedDir } from '../config/paths';
 import { runGoldenSet } from '../fleet/golden-run';
 import { formatFleetProblem } from '../fleet/repo';
-import { builtinCatalog, findModel } from '../models/catalog';
-import { pullModel } from '../models/pull';
+import { builtinCatalog } from '../models/catalog';
+import { pullModels } from '../models/pull';
 import { spawnFfmpeg } from '../decode/ffmpeg';
 import { realTimers } from '../shared/timers';
 import { openRuntime, type Runtime, type RuntimeOptions } from './runtime';
@@ -151,13 +151,7 @@ export class Appliance implements FleetHost {
       imaging: rt.imaging,
       mirror: mirror && join(mirror, 'media/videos'),
       clip: { spawn: spawnFfmpeg, timers: realTimers, log: this.log.child({ mod: 'golden' }) },
-      prepare: async (refs) => {
-        for (const r of refs)
-          await pullModel(findModel(rt.catalog, r), rt.catalog, {
-            dir: rt.paths.models,
-            mirror: modelMirror(rt.config),
-          });
-      },
+      prepare: (refs) => pullModels(refs, rt.catalog, { dir: rt.paths.models, mirror: modelMirror(rt.config) }),
     });
     return problems.map(formatFleetProblem);
   }

@@ -4,7 +4,7 @@
  * top. main.ts and the tests both start the appliance through here, so what is tested is what runs.
  */
 import type { InferenceObserver } from '../inference/onnx';
-import { gpuOptionsOf } from './gpu';
+import { modelPoolOf } from './gpu';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config/schema';
 import { pathsOf, type Paths } from '../config/paths';
@@ -20,7 +20,7 @@ import type { SearchIndex } from '../search/service';
 import type { ImageService } from '../images/service';
 import { KeyFile } from '../auth/keys';
 import type { Logger } from '../shared/log';
-import { ModelPool } from '../pipeline/models';
+import type { ModelPool } from '../pipeline/models';
 import { DuckDbSink, eventsAfter, seqOfEvent } from '../store/results';
 import { snapshotter } from '../pipeline/snapshots';
 import { Streams } from '../ingest/streams';
@@ -186,15 +186,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       sync.exporter.start();
     }
     const keys = new KeyFile(paths.keys);
-    const models = new ModelPool({
-      catalog,
-      dir: paths.models,
-      providers: config.models.providers,
-      threads: config.models.threads,
-      gpu: gpuOptionsOf(config, paths),
-      log: log.child({ mod: 'inference' }),
-      observe,
-    });
+    const models = modelPoolOf(config, paths, catalog, log.child({ mod: 'inference' }), observe);
     const basis = basisOf(config.analytics);
     const sink = await DuckDbSink.open(db);
     const m = config.mqtt;

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AppError } from '../shared/errors';
 import { derivations } from './derive';
-import { refOf, type Catalog, type ModelEntry } from './catalog';
+import { findModel, refOf, type Catalog, type ModelEntry } from './catalog';
 
 export type Progress = (ref: string, done: number, total: number | null) => void;
 export type Fetcher = (url: string) => Promise<Response>;
@@ -129,6 +129,11 @@ export async function pullModel(m: ModelEntry, catalog: Catalog, opts: PullOptio
   }
   await writeAtomic(target, final);
   return from;
+}
+
+/** Pull each model named (id@version) that is not in place and verified yet. */
+export async function pullModels(refs: string[], catalog: Catalog, opts: PullOptions): Promise<void> {
+  for (const r of refs) await pullModel(findModel(catalog, r), catalog, opts);
 }
 
 /** Path of a model's verified file, or a clear error naming the model and how to get it. */

@@ -5,6 +5,9 @@
  * the shadow gains and loses, and the milliseconds each side spent. Pure: tallies in, a report out.
  */
 import { iou } from '../inference/detect/nms';
+import type { Comparison } from '../contracts/shadow';
+
+export type { Comparison };
 
 /** Two boxes of one class are the same object at this IoU or more (the PASCAL VOC threshold). */
 export const MATCH_IOU = 0.5;
@@ -100,21 +103,6 @@ export function gainedLost(
 }
 
 const round = (v: number, places = 3) => Math.round(v * 10 ** places) / 10 ** places;
-
-export interface Comparison {
-  frames: number;
-  detections: { live: Record<string, number>; shadow: Record<string, number> };
-  events: {
-    live: Record<string, number>;
-    shadow: Record<string, number>;
-    gained: Record<string, number>;
-    lost: Record<string, number>;
-  };
-  /** Boxes matched one to one within their class, and the share of all boxes that found a match. */
-  boxes: { matched: number; live_only: number; shadow_only: number; agreement: number | null; mean_iou: number | null };
-  /** Mean milliseconds per compared frame, each side's whole pipeline. */
-  ms_per_frame: { live: number | null; shadow: number | null };
-}
 
 export function compare(t: Tally): Comparison {
   const all = t.matched + t.liveOnly + t.shadowOnly;

@@ -13,7 +13,10 @@ import type { RunningPipeline } from '../pipeline/compile';
 import { emptyFrame, frameDetections, type Frame } from '../pipeline/types';
 import type { Logger } from '../shared/log';
 import type { Timers } from '../shared/timers';
-import { addFrame, compare, emptyTally, sampled, type Comparison, type SideFrame, type Tally } from './compare';
+import { addFrame, compare, emptyTally, sampled, type SideFrame, type Tally } from './compare';
+import type { ShadowReport, ShadowWindow } from '../contracts/shadow';
+
+export type { ShadowReport, ShadowWindow };
 
 /** How many closed windows a report keeps. */
 export const WINDOWS_KEPT = 24;
@@ -31,34 +34,6 @@ interface Job {
   entry: Entry;
   /** The first frame of a new segment: the shadow starts afresh (a new tracker). */
   fresh: boolean;
-}
-
-export interface ShadowWindow extends Comparison {
-  start: string;
-  end: string;
-}
-
-export interface ShadowReport {
-  stream: string;
-  live: { pipeline: string; revision: string | null };
-  shadow: { pipeline: string; overrides: Record<string, unknown>; revision: string | null };
-  sample: number;
-  segment_s: number;
-  window_s: number;
-  since: string;
-  /** Frames offered to the shadow (in its segments), run by it, shed (queue full or live behind), failed, waiting. */
-  frames: { offered: number; analysed: number; shed: number; failed: number; queued: number };
-  /** Each pipeline's mean milliseconds per stage over its recent frames. */
-  stage_ms: { live: Record<string, number>; shadow: Record<string, number> };
-  /**
-   * What the shadow costs: its frames per second, its milliseconds per frame, and the live frames
-   * per second that its time would have analysed.
-   */
-  cost: { shadow_fps: number; shadow_ms_per_frame: number | null; live_fps_equivalent: number | null };
-  total: Comparison;
-  /** Closed windows, newest first, and the current one. */
-  windows: ShadowWindow[];
-  current: ShadowWindow;
 }
 
 export interface ShadowDeps {

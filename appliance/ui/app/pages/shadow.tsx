@@ -6,38 +6,7 @@
  */
 import { Card, Figure, when } from '../components/ui';
 import { usePoll } from '../hooks';
-
-interface Comparison {
-  frames: number;
-  detections: { live: Record<string, number>; shadow: Record<string, number> };
-  events: {
-    live: Record<string, number>;
-    shadow: Record<string, number>;
-    gained: Record<string, number>;
-    lost: Record<string, number>;
-  };
-  boxes: { matched: number; live_only: number; shadow_only: number; agreement: number | null; mean_iou: number | null };
-  ms_per_frame: { live: number | null; shadow: number | null };
-}
-interface Window extends Comparison {
-  start: string;
-  end: string;
-}
-export interface ShadowReport {
-  stream: string;
-  live: { pipeline: string; revision: string | null };
-  shadow: { pipeline: string; overrides: Record<string, unknown>; revision: string | null };
-  sample: number;
-  segment_s: number;
-  window_s: number;
-  since: string;
-  frames: { offered: number; analysed: number; shed: number; failed: number; queued: number };
-  stage_ms: { live: Record<string, number>; shadow: Record<string, number> };
-  cost: { shadow_fps: number; shadow_ms_per_frame: number | null; live_fps_equivalent: number | null };
-  total: Comparison;
-  windows: Window[];
-  current: Window;
-}
+import type { ShadowReport } from '../../../contracts/shadow';
 
 const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 1000) / 10} %`);
 const rev = (r: string | null) => (r ? `revision ${r.slice(0, 12)}` : 'local config');
