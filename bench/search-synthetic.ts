@@ -25,7 +25,7 @@ const CLUSTERS = 200;
 /** Shortlist lengths to try (FOVEA_BENCH_RERANK=128,256,512); the appliance's default is the first. */
 const RERANKS = (process.env.FOVEA_BENCH_RERANK ?? '128').split(',').map(Number);
 /** The graph's connectivity and ef_add (FOVEA_BENCH_M, FOVEA_BENCH_EF_ADD); the appliance's defaults. */
-const M = Number(process.env.FOVEA_BENCH_M ?? 16);
+const M = Number(process.env.FOVEA_BENCH_M ?? 32);
 const EF_ADD = Number(process.env.FOVEA_BENCH_EF_ADD ?? 128);
 export type DataKind = 'noise' | 'manifold';
 

@@ -99,7 +99,13 @@ export class Shadows implements ShadowFactory {
 
   /** The text of a stream's shadow pipeline (a change to its file is a change of the stream). */
   text(cfg: StreamConfig, dir: string): string | null {
-    return cfg.shadow ? loadPipeline(dir, cfg.shadow.pipeline, cfg.shadow.overrides).text : null;
+    if (!cfg.shadow) return null;
+    try {
+      return loadPipeline(dir, cfg.shadow.pipeline, cfg.shadow.overrides).text;
+    } catch (e) {
+      // Not comparable: the stream counts as changed, and building it says what is wrong.
+      return `unloadable: ${(e as Error).message}`;
+    }
   }
 
   /** The reports of the shadows running now, by stream. */
