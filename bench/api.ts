@@ -95,6 +95,36 @@ async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Pr
   }
 }
 
+/** A bare Bun.serve that takes a multipart upload, embeds its file (batch 1) and answers its norm as JSON. */
+async function bareEmbedServer(): Promise<{ url: string } & AsyncDisposable> {
+  const model = findModel(builtinCatalog(), 'mobilenetv2-embed@1');
+  const session = await openSession(join(MODELS_DIR, model.file), {
+    providers: ['cpu'],
+    threads: 0,
+    ref: 'bench',
+    log: createLogger({ bench: true }),
+  });
+  const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6), {
+    batch: 1,
+  });
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const file = (await req.formData()).get('file') as File;
+      const v = await embedder.embed(new Uint8Array(await file.arrayBuffer()));
+      return Response.json({ dims: v.length, first: v[0] });
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}/`,
+    async [Symbol.asyncDispose]() {
+      server.stop(true);
+      await session.close();
+    },
+  };
+}
+
 /**
  * A library of n synthetic images (clustered 1280-d vectors, no files) written into a stopped
  * box's database before it starts: the box indexes them at start, as it would after a restore.
@@ -143,6 +173,9 @@ export async function apiBench(): Promise<string[]> {
   const photo = await Bun.file(join(COCO, photos[0]!)).bytes();
   const upload = multipart(photo, photos[0]!);
   using bare = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('ok') });
+  // The same upload to a bare HTTP server that only parses it and embeds it (no auth, no index, no
+  // library): what the client, HTTP and multipart cost on these cores, apart from fovea's own work.
+  await using bareHttp = await bareEmbedServer();
 
   const cases: Array<{ name: string; run: (c: number) => Promise<Cell> }> = [
     {
@@ -162,6 +195,17 @@ export async function apiBench(): Promise<string[]> {
           method: 'POST',
           headers: { ...auth, 'content-type': 'application/json' },
           body: JSON.stringify({ image_id: one, limit: 10 }),
+          connections: c,
+        }),
+    },
+    {
+      name: 'bare HTTP: multipart + decode + embed, by image (COCO photo)',
+      run: (c) =>
+        load({
+          url: bareHttp.url,
+          method: 'POST',
+          headers: { 'content-type': upload.type },
+          body: upload.body,
           connections: c,
         }),
     },
