@@ -19,6 +19,7 @@ import { runDecodeSpec } from '../runs/item';
 import { download, type Fetcher } from '../models/pull';
 import { AppError, messageOf } from '../shared/errors';
 import { judge, readGolden, type GoldenFile, type Observed } from './golden';
+import { lineOf } from '../config/validate';
 import type { FleetProblem, FleetYaml } from './repo';
 
 export interface GoldenDeps {
@@ -93,9 +94,16 @@ export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: 
     observed,
     problems,
   });
+  let path: string;
+  try {
+    path = await clipPath(g.data, d);
+  } catch (e) {
+    return end(0, [
+      { file: g.file, line: lineOf(g.parsed.doc, g.parsed.lc, '/clip'), path: '/clip', message: messageOf(e) },
+    ]);
+  }
   let running: RunningPipeline | null = null;
   try {
-    const path = await clipPath(g.data, d);
     const pipeline = loadPipeline(join(d.repoDir, 'pipelines'), g.data.pipeline, g.data.overrides);
     await d.prepare?.(modelsOf(pipeline));
     running = await instantiate(pipeline, {

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkGolden, counted, judge, readGolden, tally, type Observed } from '../../appliance/fleet/golden';
 import { tempDir } from '../helpers/fixtures';
+import { runGolden } from '../../appliance/fleet/golden-run';
 
 const SHA = 'a'.repeat(64);
 
@@ -85,6 +86,26 @@ expect:
       expect.stringMatching(/^golden\/schema\.yaml:7: \/expect\/0\/count: /),
       expect.stringMatching(/^golden\/nopipe\.yaml:3: \/pipeline: pipeline 'nosuch' not found/),
       expect.stringMatching(/^golden\/override\.yaml:3: \/pipeline: .*no stage 'nostage'/),
+    ]);
+  });
+
+  test('a clip that is not there, or not the one its sha256 names, is a problem at the clip line', async () => {
+    await using dir = await repoWith({
+      'golden/gone.yaml': 'clip:\n  path: clips/none.mp4\npipeline: people\nexpect: [{label: person, count: 1}]\n',
+      'golden/other.yaml': `description: x\nclip:\n  path: golden/gone.yaml\n  sha256: ${SHA}\npipeline: people\nexpect: [{label: person, count: 1}]\n`,
+    });
+    const { files } = readGolden(dir.path);
+    const deps = {
+      repoDir: dir.path,
+      cacheDir: join(dir.path, 'cache'),
+      models: null as never,
+      imaging: null as never,
+      clip: null as never,
+    };
+    const problems = (await Promise.all(files.map((g) => runGolden(g, deps)))).flatMap((o) => o.problems);
+    expect(problems.map((p) => `${p.file}:${p.line}: ${p.path}: ${p.message.replace(dir.path, 'REPO')}`)).toEqual([
+      'golden/gone.yaml:2: /clip: the clip REPO/clips/none.mp4 does not exist',
+      `golden/other.yaml:3: /clip: the clip REPO/golden/gone.yaml does not match its sha256 ${SHA}`,
     ]);
   });
 });
