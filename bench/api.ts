@@ -62,11 +62,8 @@ function multipart(file: Uint8Array, name: string): { body: Buffer; type: string
   };
 }
 
-/**
- * Photos per second of decode + embed alone, in-process, `parallel` at once, for `seconds`; each
- * image run alone through the model (batch 1: the bare loop), or batched as the appliance does.
- */
-async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Promise<number> {
+/** The embedding model in this process, on the CPU, run in batches of up to `batch` (1: each image alone). */
+async function bareEmbedder(batch: number) {
   const model = findModel(builtinCatalog(), 'mobilenetv2-embed@1');
   const session = await openSession(join(MODELS_DIR, model.file), {
     providers: ['cpu'],
@@ -74,10 +71,19 @@ async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Pr
     ref: 'bench',
     log: createLogger({ bench: true }),
   });
+  const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6), {
+    batch,
+  });
+  return { embedder, session };
+}
+
+/**
+ * Photos per second of decode + embed alone, in-process, `parallel` at once, for `seconds`; each
+ * image run alone through the model (batch 1: the bare loop), or batched as the appliance does.
+ */
+async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Promise<number> {
+  const { embedder, session } = await bareEmbedder(batch);
   try {
-    const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6), {
-      batch,
-    });
     for (let i = 0; i < 5; i++) await embedder.embed(photo);
     let n = 0;
     const until = performance.now() + SECONDS * 1000;
@@ -97,16 +103,7 @@ async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Pr
 
 /** A bare Bun.serve that takes a multipart upload, embeds its file (batch 1) and answers its norm as JSON. */
 async function bareEmbedServer(): Promise<{ url: string } & AsyncDisposable> {
-  const model = findModel(builtinCatalog(), 'mobilenetv2-embed@1');
-  const session = await openSession(join(MODELS_DIR, model.file), {
-    providers: ['cpu'],
-    threads: 0,
-    ref: 'bench',
-    log: createLogger({ bench: true }),
-  });
-  const embedder = createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, 50e6), {
-    batch: 1,
-  });
+  const { embedder, session } = await bareEmbedder(1);
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
