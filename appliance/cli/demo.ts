@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { parse as parseYamlText } from 'yaml';
 import samplesText from '../../models/samples.yaml' with { type: 'text' };
 import type { Command } from './args';
@@ -12,7 +11,7 @@ import { CONFIG_OPTION } from './args';
 import { print, setup } from './context';
 import { builtinCatalog, findModel } from '../models/catalog';
 import { download, pullModel, readIfValid } from '../models/pull';
-import { modelMirror, pathsOf, sharedDir } from '../config/paths';
+import { modelMirror, pathsOf, sharedMirror } from '../config/paths';
 import type { Runtime } from '../compose/runtime';
 import { Appliance } from '../compose/appliance';
 import { untilSignal } from './lifecycle';
@@ -46,15 +45,10 @@ async function pinned(baseUrl: string, p: Pinned, mirror: string | null): Promis
 
 const samples = parseYamlText(samplesText) as Samples;
 
-function mirrorDir(sub: string): string | null {
-  const shared = sharedDir();
-  return shared && existsSync(join(shared, sub)) ? join(shared, sub) : null;
-}
-
 /** The demo video as a local file (the mirror's copy, or one downloaded into the state dir). */
 async function demoVideo(stateDir: string): Promise<string> {
   const v = samples.videos[0]!;
-  const mirror = mirrorDir('media/videos');
+  const mirror = sharedMirror('media/videos');
   if (mirror && (await readIfValid(join(mirror, v.file), [v.sha256]))) return join(mirror, v.file);
   const target = join(stateDir, 'samples', v.file);
   if (!(await readIfValid(target, [v.sha256]))) await Bun.write(target, await pinned(samples.video_base_url, v, null));
@@ -72,7 +66,7 @@ async function demoUser(rt: Runtime): Promise<{ name: string; password: string }
 async function registerSamples(rt: Runtime, log: Logger): Promise<number> {
   const { total } = await rt.images.list({ tags: ['sample'] }, 1, 1);
   if (total > 0) return 0;
-  const mirror = mirrorDir('media/images/coco');
+  const mirror = sharedMirror('media/images/coco');
   let n = 0;
   for (const p of samples.photos) {
     const data = await pinned(samples.base_url, p, mirror);

@@ -11,35 +11,41 @@ import { modelMirror, pathsOf } from '../config/paths';
 import { S3Bucket } from '../objects/s3';
 import { builtinCatalog, findModel, refOf } from '../models/catalog';
 import { pullModel } from '../models/pull';
-import { openSession } from '../inference/onnx';
-import { createEmbedder } from '../inference/embedder';
-import { sharpImaging } from '../imaging/sharp';
 import { syncTables } from '../lake/cache';
 import { nearest, openTables, query, type FleetTables } from '../lake/tables';
 import { configFile } from '../compose/library';
-import { gpuOptionsOf } from '../compose/gpu';
+import { openEmbedder } from '../compose/gpu';
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import { print } from './context';
 
-function bucketOf(config: Config): Promise<S3Bucket> {
+/**
+ * Run `work` with the config's bucket and the fleet's tables, the cache brought up to date with the
+ * bucket first (unless --offline); both are closed after.
+ */
+async function withFleet<T>(
+  config: Config,
+  values: Record<string, unknown>,
+  log: Logger,
+  work: (t: FleetTables, bucket: S3Bucket) => Promise<T>,
+): Promise<T> {
   const c = config.sync;
   if (!c.bucket)
     throw new AppError(
       'config_invalid',
       'the config names no bucket: set sync.endpoint, sync.bucket and its credentials',
     );
-  return (async () => new S3Bucket({ ...c, ca: c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null }))();
-}
-
-/** The fleet's tables, the cache brought up to date with the bucket first (unless --offline). */
-async function fleetTables(config: Config, values: Record<string, unknown>, log: Logger, bucket: S3Bucket) {
-  const dir = resolve((values.cache as string | undefined) ?? join(pathsOf(config).state, 'fleet-tables'));
-  if (!values.offline) {
-    const s = await syncTables(bucket, config.sync.prefix, dir);
-    log.info('fleet tables cached', { dir, ...s });
+  const bucket = new S3Bucket({ ...c, ca: c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null });
+  let t: FleetTables | null = null;
+  try {
+    const dir = resolve((values.cache as string | undefined) ?? join(pathsOf(config).state, 'fleet-tables'));
+    if (!values.offline) log.info('fleet tables cached', { dir, ...(await syncTables(bucket, c.prefix, dir)) });
+    t = await openTables(dir);
+    return await work(t, bucket);
+  } finally {
+    t?.close();
+    bucket.close();
   }
-  return openTables(dir);
 }
 
 const json = (v: unknown) =>
@@ -57,22 +63,14 @@ export async function fleetQuery(
   log: Logger,
 ) {
   if (!sql?.trim()) throw new AppError('bad_request', 'give the SQL to run: fovea fleet query "SELECT …"');
-  const bucket = await bucketOf(config);
-  let t: FleetTables | null = null;
-  try {
-    t = await fleetTables(config, values, log, bucket);
-    const rows = await query(t, sql);
-    if (values.json) print(json(rows));
-    else {
-      const cols = Object.keys(rows[0] ?? {});
-      if (cols.length) print(cols.join('\t'));
-      for (const r of rows) print(cols.map((c) => cell(r[c])).join('\t'));
-    }
-    return 0;
-  } finally {
-    t?.close();
-    bucket.close();
+  const rows = await withFleet(config, values, log, (t) => query(t, sql));
+  if (values.json) print(json(rows));
+  else {
+    const cols = Object.keys(rows[0] ?? {});
+    if (cols.length) print(cols.join('\t'));
+    for (const r of rows) print(cols.map((c) => cell(r[c])).join('\t'));
   }
+  return 0;
 }
 
 export async function fleetSearch(config: Config, values: Record<string, unknown>, log: Logger) {
@@ -89,10 +87,7 @@ export async function fleetSearch(config: Config, values: Record<string, unknown
   const data = new Uint8Array(await file.arrayBuffer());
 
   const vector = await embedHere(config, data, log);
-  const bucket = await bucketOf(config);
-  let t: FleetTables | null = null;
-  try {
-    t = await fleetTables(config, values, log, bucket);
+  const found = await withFleet(config, values, log, async (t, bucket) => {
     const model = refOf(findModel(builtinCatalog(), config.models.embed));
     const candidates = await nearest(t, vector, {
       model,
@@ -101,23 +96,21 @@ export async function fleetSearch(config: Config, values: Record<string, unknown
       take: limit * 3,
     });
     // An image deleted on its box had its object deleted from the bucket; one not uploaded yet has none.
-    const found = [];
+    const out = [];
     for (const c of candidates) {
-      if (found.length === limit) break;
+      if (out.length === limit) break;
       if (!c.object_key || !(await bucket.head(c.object_key))) continue;
-      found.push({
+      out.push({
         ...c,
         score: Math.round(c.score * 10_000) / 10_000,
         url: await bucket.presign(c.object_key, config.sync.presign_expiry_s),
       });
     }
-    if (values.json) print(json(found));
-    else for (const f of found) print([f.score.toFixed(4), f.device, f.id, f.name ?? '', f.url].join('\t'));
-    return 0;
-  } finally {
-    t?.close();
-    bucket.close();
-  }
+    return out;
+  });
+  if (values.json) print(json(found));
+  else for (const f of found) print([f.score.toFixed(4), f.device, f.id, f.name ?? '', f.url].join('\t'));
+  return 0;
 }
 
 /** The photo's embedding with the config's model (pulled when missing), as the boxes compute it. */
@@ -126,17 +119,8 @@ async function embedHere(config: Config, data: Uint8Array, log: Logger): Promise
   const model = findModel(catalog, config.models.embed);
   const paths = pathsOf(config);
   await pullModel(model, catalog, { dir: paths.models, mirror: modelMirror(config) });
-  const session = await openSession(join(paths.models, model.file), {
-    providers: config.models.providers,
-    threads: config.models.threads,
-    gpu: gpuOptionsOf(config, paths),
-    log,
-    ref: config.models.embed,
-  });
+  const { session, embedder } = await openEmbedder(config, paths, model, log);
   try {
-    const embedder = createEmbedder(model, session, (d, s, w, h) =>
-      sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels),
-    );
     return await embedder.embed(data);
   } finally {
     await session.close();

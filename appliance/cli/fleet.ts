@@ -5,7 +5,7 @@
 import { resolve, join } from 'node:path';
 import type { Command } from './args';
 import { print, setup } from './context';
-import { pathsOf, modelMirror, sharedDir } from '../config/paths';
+import { pathsOf, modelMirror, sharedMirror } from '../config/paths';
 import { pullModels } from '../models/pull';
 import { sharpImaging } from '../imaging/sharp';
 import { spawnFfmpeg } from '../decode/ffmpeg';
@@ -123,7 +123,7 @@ async function golden(values: Record<string, unknown>, root: string): Promise<nu
     {
       repoDir: root,
       cacheDir: join(paths.state, 'golden'),
-      mirror: sharedDir() && join(sharedDir()!, 'media/videos'),
+      mirror: sharedMirror('media/videos'),
       models,
       imaging: sharpImaging,
       clip: { spawn: spawnFfmpeg, timers: realTimers, log },

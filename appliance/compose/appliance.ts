@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
-import { modelMirror, pathsOf, sharedDir } from '../config/paths';
+import { modelMirror, pathsOf, sharedMirror } from '../config/paths';
 import { runGoldenSet } from '../fleet/golden-run';
 import { formatFleetProblem } from '../fleet/repo';
 import { builtinCatalog } from '../models/catalog';
@@ -143,13 +143,12 @@ export class Appliance implements FleetHost {
   /** The golden clips of an exported revision, on this box's models (fleet.golden_gate). */
   private async golden(dir: string, cacheDir: string): Promise<string[]> {
     const rt = this.rt;
-    const mirror = sharedDir();
     const { problems } = await runGoldenSet({
       repoDir: dir,
       cacheDir,
       models: rt.models,
       imaging: rt.imaging,
-      mirror: mirror && join(mirror, 'media/videos'),
+      mirror: sharedMirror('media/videos'),
       clip: { spawn: spawnFfmpeg, timers: realTimers, log: this.log.child({ mod: 'golden' }) },
       prepare: (refs) => pullModels(refs, rt.catalog, { dir: rt.paths.models, mirror: modelMirror(rt.config) }),
     });

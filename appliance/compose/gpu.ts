@@ -1,11 +1,14 @@
 /**
  * @module Inference from the config: the GPU providers' options (the device, TensorRT's engines in
- * the state dir) and the model pool every pipeline shares.
+ * the state dir), the model pool every pipeline shares, and the image embedder.
  */
 import type { Config } from '../config/schema';
 import type { Paths } from '../config/paths';
-import type { GpuOptions, InferenceObserver } from '../inference/onnx';
-import type { Catalog } from '../models/catalog';
+import { join } from 'node:path';
+import { openSession, type GpuOptions, type InferenceObserver, type InferenceSession } from '../inference/onnx';
+import { createEmbedder, type Embedder } from '../inference/embedder';
+import { sharpImaging } from '../imaging/sharp';
+import type { Catalog, ModelEntry } from '../models/catalog';
 import { ModelPool } from '../pipeline/models';
 import type { Logger } from '../shared/log';
 
@@ -33,3 +36,25 @@ export const modelPoolOf = (
     log,
     observe,
   });
+
+/** The config's embedding model opened on its providers, as an embedder (crops bounded by api.max_pixels). */
+export async function openEmbedder(
+  config: Config,
+  paths: Pick<Paths, 'models' | 'trtCache'>,
+  model: ModelEntry,
+  log: Logger,
+  observe?: InferenceObserver,
+): Promise<{ session: InferenceSession; embedder: Embedder }> {
+  const session = await openSession(join(paths.models, model.file), {
+    providers: config.models.providers,
+    threads: config.models.threads,
+    gpu: gpuOptionsOf(config, paths),
+    log,
+    ref: config.models.embed,
+    observe,
+  });
+  const embedder = createEmbedder(model, session, (d, s, w, h) =>
+    sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels),
+  );
+  return { session, embedder };
+}

@@ -6,7 +6,7 @@
  * as the API would.
  */
 import type { InferenceObserver } from '../inference/onnx';
-import { gpuOptionsOf } from './gpu';
+import { openEmbedder } from './gpu';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema';
@@ -14,8 +14,8 @@ import { modelMirror, pathsOf } from '../config/paths';
 import type { Db } from '../store/duckdb';
 import { LocalObjectStore } from '../objects/local';
 import { builtinCatalog, findModel, type Catalog } from '../models/catalog';
-import { openSession, type InferenceSession } from '../inference/onnx';
-import { createEmbedder, lateEmbedder, type Embedder } from '../inference/embedder';
+import type { InferenceSession } from '../inference/onnx';
+import { lateEmbedder, type Embedder } from '../inference/embedder';
 import { ModelFetcher, pullState } from '../models/fetcher';
 import { sharpImaging } from '../imaging/sharp';
 import { SearchIndex } from '../search/service';
@@ -135,17 +135,9 @@ export async function openLibrary(config: Config, db: Db, log: Logger, observe: 
     const embedder = late.embedder;
     // Opened once the fetcher has checked the file's sha256 (in place, or just pulled).
     const loadEmbedder = async () => {
-      session = await openSession(join(paths.models, model.file), {
-        providers: config.models.providers,
-        threads: config.models.threads,
-        gpu: gpuOptionsOf(config, paths),
-        log: log.child({ mod: 'inference' }),
-        ref: config.models.embed,
-        observe,
-      });
-      late.set(
-        createEmbedder(model, session, (d, s, w, h) => sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels)),
-      );
+      const opened = await openEmbedder(config, paths, model, log.child({ mod: 'inference' }), observe);
+      session = opened.session;
+      late.set(opened.embedder);
     };
     let opened: Promise<void>;
     if (await fetcher.verified(config.models.embed)) {

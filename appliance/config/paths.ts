@@ -82,9 +82,14 @@ export function sharedDir(): string | null {
   return existsSync(dir) ? dir : null;
 }
 
+/** A sub-directory of the shared material (`media/videos`…), when there is one. */
+export function sharedMirror(sub: string): string | null {
+  const shared = sharedDir();
+  return shared && existsSync(join(shared, sub)) ? join(shared, sub) : null;
+}
+
 /** The model mirror: the config's, else <shared>/models when present. */
 export function modelMirror(config: Config): string | undefined {
   if (config.models.mirror) return resolve(config.models.mirror);
-  const shared = sharedDir();
-  return shared && existsSync(join(shared, 'models')) ? join(shared, 'models') : undefined;
+  return sharedMirror('models') ?? undefined;
 }

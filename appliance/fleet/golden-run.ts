@@ -83,7 +83,10 @@ export async function clipPath(
   return cached;
 }
 
-/** Run one golden file's clip and judge it. A clip or pipeline that cannot run is a problem at the file's top. */
+/**
+ * Run one golden file's clip and judge it. A clip that cannot be had is a problem at its line; a
+ * pipeline that cannot run, at the file's top.
+ */
 export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: GoldenDeps): Promise<GoldenOutcome> {
   const t0 = performance.now();
   const observed: Observed[] = [];
@@ -130,6 +133,8 @@ export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: 
       },
       close: () => inner.close(),
     };
+    // The clip's stream owns the pipeline from here, and closes it however it ends.
+    running = null;
     const outcome = await runClip(d.clip, {
       stream: `golden:${g.name}`,
       path,
@@ -138,7 +143,6 @@ export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: 
       signal: d.signal ?? new AbortController().signal,
       analysed: () => {},
     });
-    running = null;
     if (outcome.failedFrames > 0)
       return end(outcome.frames, [
         {

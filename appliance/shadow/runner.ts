@@ -82,10 +82,13 @@ export class ShadowRunner implements FrameTap {
     this.loop = this.work();
   }
 
+  private windowIndex(at: number): number {
+    return Math.floor(at / (this.d.config.window_s * 1000));
+  }
+
   private openWindow(at: number) {
-    const ms = this.d.config.window_s * 1000;
-    const index = Math.floor(at / ms);
-    return { index, start: index * ms, tally: emptyTally() };
+    const index = this.windowIndex(at);
+    return { index, start: index * this.d.config.window_s * 1000, tally: emptyTally() };
   }
 
   offer(frame: Frame, backlog: boolean): void {
@@ -121,11 +124,10 @@ export class ShadowRunner implements FrameTap {
   /** Both sides done: into the total and the window (a new window closes the one before). */
   private settle(e: Entry): void {
     if (e.dead || !e.live || !e.shadow) return;
-    const w = this.openWindow(e.at);
-    if (w.index !== this.window.index) {
+    if (this.windowIndex(e.at) !== this.window.index) {
       this.windows.unshift(this.windowView(this.window));
       this.windows.length = Math.min(this.windows.length, WINDOWS_KEPT);
-      this.window = w;
+      this.window = this.openWindow(e.at);
       try {
         this.d.windowClosed?.(this.report());
       } catch (err) {
