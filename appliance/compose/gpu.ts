@@ -53,8 +53,8 @@ export async function openEmbedder(
     ref: config.models.embed,
     observe,
   });
-  const embedder = createEmbedder(model, session, (d, s, w, h) =>
-    sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels),
+  const embedder = createEmbedder(model, session, (d, s, w, h, upright) =>
+    sharpImaging.centerCropRgb(d, s, w, h, config.api.max_pixels, upright),
   );
   return { session, embedder };
 }

@@ -176,7 +176,7 @@ export class ImageService {
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
     const [[thumb, prev], embedding] = await Promise.all([
       this.imaging.thumbnails(u.data, [this.limits.thumbSize, this.limits.previewSize], this.limits.maxPixels),
-      this.embedder.embed(u.data),
+      this.embedder.embed(u.data, meta),
     ]);
     const put: string[] = [];
     const stored = async (data: Uint8Array, ext: string) => {
@@ -306,8 +306,8 @@ export class ImageService {
     const of = q.kind === 'id' ? await this.get(q.id, opts.filters.viewer) : null;
     const beside = of && of.model_id === this.embedder.modelRef ? this.index.vector(BigInt(of.vec_key)) : null;
     if (q.kind === 'file') {
-      await this.imaging.probe(q.data, this.limits.maxPixels);
-      vector = await this.embedder.embed(q.data);
+      // The probe's answer (format, pixel count) is the only validation; the crop reuses its size.
+      vector = await this.embedder.embed(q.data, await this.imaging.probe(q.data, this.limits.maxPixels));
     } else if (beside) {
       vector = beside;
     } else {

@@ -6,12 +6,15 @@
 import type { Exif } from '../contracts/images';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
-export interface Probe {
+/** A photo's size in pixels, upright (after its EXIF orientation). */
+export interface Size {
+  width: number;
+  height: number;
+}
+export interface Probe extends Size {
   format: ImageFormat;
   mime: string;
   ext: string;
-  width: number;
-  height: number;
 }
 export type { Exif };
 
@@ -56,8 +59,19 @@ export interface Imaging {
    * thumbnail no larger than each of `sizes` on its long side (never enlarged).
    */
   thumbnails(data: Uint8Array, sizes: number[], maxPixels: number): Promise<Uint8Array[]>;
-  /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
-  centerCropRgb(data: Uint8Array, shortSide: number, cropW: number, cropH: number, maxPixels: number): Promise<Rgb>;
+  /**
+   * Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB.
+   * `upright`: the photo's size after EXIF orientation, when a probe has read it already (the
+   * header is then not read again).
+   */
+  centerCropRgb(
+    data: Uint8Array,
+    shortSide: number,
+    cropW: number,
+    cropH: number,
+    maxPixels: number,
+    upright?: Size,
+  ): Promise<Rgb>;
   /** EXIF capture time and camera model, when the file has them; never fails. */
   readExif(data: Uint8Array): Promise<Exif>;
   /** The photo again without its location: upright, re-encoded in its format, with no EXIF but `exif`'s make and model. */

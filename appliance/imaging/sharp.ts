@@ -6,7 +6,7 @@
 import sharp, { type Metadata } from 'sharp';
 import exifr from 'exifr';
 import { AppError } from '../shared/errors';
-import type { Exif, FitSpec, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Rgb } from './port';
+import type { Exif, FitSpec, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Rgb, Size } from './port';
 
 const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
@@ -61,6 +61,12 @@ async function thumbnails(data: Uint8Array, sizes: number[], maxPixels: number):
   }
 }
 
+/** The size of a photo after its EXIF orientation, from its header. */
+async function uprightSize(data: Uint8Array, maxPixels: number): Promise<Size> {
+  const meta = await sharp(data, { limitInputPixels: maxPixels }).metadata();
+  return { width: meta.autoOrient?.width ?? meta.width!, height: meta.autoOrient?.height ?? meta.height! };
+}
+
 /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
 async function centerCropRgb(
   data: Uint8Array,
@@ -68,12 +74,11 @@ async function centerCropRgb(
   cropW: number,
   cropH: number,
   maxPixels: number,
+  upright?: Size,
 ): Promise<Rgb> {
   try {
     const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
-    const meta = await sharp(data, { limitInputPixels: maxPixels }).rotate().metadata();
-    const w0 = meta.autoOrient?.width ?? meta.width!;
-    const h0 = meta.autoOrient?.height ?? meta.height!;
+    const { width: w0, height: h0 } = upright ?? (await uprightSize(data, maxPixels));
     const scale = shortSide / Math.min(w0, h0);
     const w = Math.max(cropW, Math.round(w0 * scale));
     const h = Math.max(cropH, Math.round(h0 * scale));
@@ -226,9 +231,7 @@ async function fitRaw(
   maxPixels: number,
 ): Promise<{ pixels: Uint8Array; width: number; height: number }> {
   try {
-    const meta = await sharp(data, { limitInputPixels: maxPixels }).metadata();
-    const w = meta.autoOrient?.width ?? meta.width!;
-    const h = meta.autoOrient?.height ?? meta.height!;
+    const { width: w, height: h } = await uprightSize(data, maxPixels);
     let img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
       .rotate()
       .flatten({ background: '#000000' })
@@ -292,9 +295,7 @@ async function annotateJpeg(
   quality = 85,
 ): Promise<Uint8Array> {
   try {
-    const meta = await sharp(data, { limitInputPixels: maxPixels }).metadata();
-    const width = meta.autoOrient?.width ?? meta.width!;
-    const height = meta.autoOrient?.height ?? meta.height!;
+    const { width, height } = await uprightSize(data, maxPixels);
     const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
       .rotate()
       .flatten({ background: '#ffffff' });

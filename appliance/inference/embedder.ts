@@ -10,6 +10,7 @@ import type { InferenceSession } from './onnx';
 import { l2normalize, toTensor } from './preprocess';
 import { AppError } from '../shared/errors';
 import { Batcher } from '../shared/batcher';
+import type { Size } from '../imaging/port';
 
 /** Decoding port: the embedder does not care which library makes the pixels. */
 export type CropRgb = (
@@ -17,13 +18,15 @@ export type CropRgb = (
   shortSide: number,
   w: number,
   h: number,
+  upright?: Size,
 ) => Promise<{ data: Uint8Array; width: number; height: number }>;
 
 export interface Embedder {
   readonly modelRef: string;
   readonly dims: number;
   readonly provider: string;
-  embed(image: Uint8Array): Promise<Float32Array>;
+  /** `upright`: the image's size after EXIF orientation when a probe has read it (its header is not read again). */
+  embed(image: Uint8Array, upright?: Size): Promise<Float32Array>;
 }
 
 /** Embeddings that wait while the model runs go together in one run of at most this many images. */
@@ -86,8 +89,8 @@ export function createEmbedder(
     modelRef: refOf(model),
     dims,
     provider: session.provider,
-    async embed(image) {
-      const rgb = await crop(image, input.short_side ?? input.width, input.width, input.height);
+    async embed(image, upright) {
+      const rgb = await crop(image, input.short_side ?? input.width, input.width, input.height, upright);
       return queue.add(toTensor(rgb.data, rgb.width, rgb.height, input));
     },
   };
@@ -108,8 +111,8 @@ export function lateEmbedder(model: ModelEntry, why: () => string): { embedder: 
     get provider() {
       return real?.provider ?? 'not loaded';
     },
-    embed(image) {
-      if (real) return real.embed(image);
+    embed(image, upright) {
+      if (real) return real.embed(image, upright);
       return Promise.reject(
         new AppError('model_unavailable', `the embedding model ${refOf(model)} is not ready: ${why()}`),
       );

@@ -11,6 +11,7 @@ import { CString, dlopen, FFIType } from 'bun:ffi';
 import { createEmbedder } from '../../appliance/inference/embedder';
 import { sharpImaging } from '../../appliance/imaging/sharp';
 import { readdirSync } from 'node:fs';
+import sharp from 'sharp';
 
 const catalog = builtinCatalog();
 const embed = findModel(catalog, 'mobilenetv2-embed@1');
@@ -100,6 +101,23 @@ describe('the embedder', () => {
       return made.get(img)!;
     };
   };
+
+  test("a crop given the probe's upright size equals the crop that reads the header itself, plain and EXIF-rotated", async () => {
+    const [plain] = await photos(1);
+    // The same pixels stored sideways with EXIF orientation 6: upright, it is portrait.
+    const sideways = new Uint8Array(await sharp(plain!).withMetadata({ orientation: 6 }).jpeg().toBuffer());
+    const out = [];
+    for (const img of [plain!, sideways]) {
+      const probed = await sharpImaging.probe(img, 50e6);
+      const given = await sharpImaging.centerCropRgb(img, 224, 224, 224, 50e6, probed);
+      const read = await sharpImaging.centerCropRgb(img, 224, 224, 224, 50e6);
+      out.push({ size: [probed.width, probed.height], same: Buffer.from(given.data).equals(Buffer.from(read.data)) });
+    }
+    expect(out).toEqual([
+      { size: [640, 426], same: true },
+      { size: [426, 640], same: true },
+    ]);
+  });
 
   test('concurrent images run as batches and get the vectors each gets alone', async () => {
     const runs: number[] = [];
