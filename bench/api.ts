@@ -27,6 +27,8 @@ import { createLogger } from '../appliance/shared/log';
 
 const SECONDS = Number(process.env.BENCH_API_S ?? 5);
 const CONCURRENCY = [2, 8, 32];
+/** models.spin of the box and of the bare embedder (BENCH_API_SPIN=1: on, as before it was a setting). */
+const SPIN = process.env.BENCH_API_SPIN === '1';
 
 interface Cell {
   rps: number;
@@ -62,12 +64,16 @@ function multipart(file: Uint8Array, name: string): { body: Buffer; type: string
   };
 }
 
-/** The embedding model in this process, on the CPU, run in batches of up to `batch` (1: each image alone). */
-async function bareEmbedder(batch: number) {
+/**
+ * The embedding model in this process, on the CPU, run in batches of up to `batch` (1: each image
+ * alone), with onnxruntime's threads spinning or not (the box's models.spin, off unless BENCH_API_SPIN).
+ */
+async function bareEmbedder(batch: number, spin = SPIN) {
   const model = findModel(builtinCatalog(), 'mobilenetv2-embed@1');
   const session = await openSession(join(MODELS_DIR, model.file), {
     providers: ['cpu'],
     threads: 0,
+    spin,
     ref: 'bench',
     log: createLogger({ bench: true }),
   });
@@ -81,8 +87,8 @@ async function bareEmbedder(batch: number) {
  * Photos per second of decode + embed alone, in-process, `parallel` at once, for `seconds`; each
  * image run alone through the model (batch 1: the bare loop), or batched as the appliance does.
  */
-async function bareEmbed(photo: Uint8Array, parallel: number, batch: number): Promise<number> {
-  const { embedder, session } = await bareEmbedder(batch);
+async function bareEmbed(photo: Uint8Array, parallel: number, batch: number, spin = SPIN): Promise<number> {
+  const { embedder, session } = await bareEmbedder(batch, spin);
   try {
     for (let i = 0; i < 5; i++) await embedder.embed(photo);
     let n = 0;
@@ -152,6 +158,7 @@ export async function apiBench(): Promise<string[]> {
   if (synthetic) await syntheticLibrary(join(state.path, 'fovea.duckdb'), synthetic);
   await using box = await spawnFovea(state.path, {
     api: { auth: true, rate_limit_per_minute: 1_000_000, people_rate_limit_per_minute: 1_000_000 },
+    models: { spin: SPIN },
   });
   const auth = { 'x-api-key': key };
   const photos = readdirSync(COCO)
@@ -225,13 +232,20 @@ export async function apiBench(): Promise<string[]> {
       const r = await k.run(c);
       out.push(row([k.name, c, r.rps.toFixed(0), r.p50, r.p99, r.non2xx]));
     }
-  for (const [c, batch] of [
-    [2, 1],
-    [8, 1],
-    [8, EMBED_BATCH],
+  for (const [c, batch, spin] of [
+    [2, 1, SPIN],
+    [8, 1, SPIN],
+    [8, EMBED_BATCH, SPIN],
+    [2, 1, !SPIN],
+    [8, 1, !SPIN],
   ] as const) {
-    const embed = await bareEmbed(photo, c, batch);
-    const what = batch === 1 ? 'one image per model run (the baseline of search by image)' : `batched by ${batch}`;
+    const embed = await bareEmbed(photo, c, batch, spin);
+    const what =
+      spin !== SPIN
+        ? `one image per model run, threads ${spin ? 'spinning' : 'not spinning'} (the other models.spin)`
+        : batch === 1
+          ? 'one image per model run (the baseline of search by image)'
+          : `batched by ${batch}`;
     out.push(row([`bare decode + embed in-process, ${what}`, c, embed.toFixed(0), '', '', '']));
   }
   return out;

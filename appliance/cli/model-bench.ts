@@ -22,9 +22,15 @@ export interface ModelBench {
 export async function benchModel(
   path: string,
   entry: ModelEntry & { ref: string },
-  o: { provider: Provider; batch: number; seconds: number; threads: number; log: Logger },
+  o: { provider: Provider; batch: number; seconds: number; threads: number; spin: boolean; log: Logger },
 ): Promise<ModelBench> {
-  const session = await openSession(path, { providers: [o.provider], threads: o.threads, log: o.log, ref: entry.ref });
+  const session = await openSession(path, {
+    providers: [o.provider],
+    threads: o.threads,
+    spin: o.spin,
+    log: o.log,
+    ref: entry.ref,
+  });
   try {
     const { input } = entry;
     const size = 3 * input.width * input.height;

@@ -91,6 +91,7 @@ of a run. A provider that cannot open the model is an error naming why.`,
           batch,
           seconds,
           threads: config.models.threads,
+          spin: config.models.spin,
           log,
         },
       );

@@ -32,6 +32,7 @@ export const modelPoolOf = (
     dir: paths.models,
     providers: config.models.providers,
     threads: config.models.threads,
+    spin: config.models.spin,
     gpu: gpuOptionsOf(config, paths),
     log,
     observe,
@@ -48,6 +49,7 @@ export async function openEmbedder(
   const session = await openSession(join(paths.models, model.file), {
     providers: config.models.providers,
     threads: config.models.threads,
+    spin: config.models.spin,
     gpu: gpuOptionsOf(config, paths),
     log,
     ref: config.models.embed,

@@ -192,6 +192,11 @@ export const ModelsConfig = obj('Model catalog, files and inference.', {
     maximum: 256,
     description: 'Intra-op threads per session (0 lets onnxruntime choose).',
   }),
+  spin: Type.Boolean({
+    default: false,
+    description:
+      "onnxruntime's threads spin while they wait for work: a lone inference answers sooner, but the spinning takes cores from decoding and serving. Off, search by image served about a quarter more requests a second on 2 cores (bench/README).",
+  }),
 });
 
 export const SearchConfig = obj('Vector similarity search.', {

@@ -12,7 +12,7 @@ declare const self: Worker;
 let session: InferenceSession | null = null;
 
 type Msg =
-  | { op: 'open'; path: string; providers: Provider[]; threads: number; ref: string; gpu?: GpuOptions }
+  | { op: 'open'; path: string; providers: Provider[]; threads: number; spin?: boolean; ref: string; gpu?: GpuOptions }
   | { op: 'run'; id: number; inputs: Record<string, TensorIn>; outputs?: string[] }
   | { op: 'close' };
 

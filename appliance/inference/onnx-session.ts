@@ -66,9 +66,15 @@ export interface Opened {
   tried: string[];
 }
 
+/** onnxruntime's config entries (session.intra_op.allow_spinning, …) for spinning on or off. */
+export function spinning(on: boolean): Record<string, Record<string, string>> {
+  const allow = { allow_spinning: on ? '1' : '0' };
+  return { intra_op: allow, inter_op: allow };
+}
+
 export async function openLocalSession(
   path: string,
-  opts: { providers: Provider[]; threads: number; ref: string; gpu?: GpuOptions },
+  opts: { providers: Provider[]; threads: number; spin?: boolean; ref: string; gpu?: GpuOptions },
 ): Promise<Opened> {
   const failures: string[] = [];
   for (const provider of opts.providers) {
@@ -81,6 +87,8 @@ export async function openLocalSession(
       const session = await ort.InferenceSession.create(path, {
         executionProviders: executionProviders(provider, opts.providers, opts.gpu),
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+        // Threads that spin between the parts of a run take the cores decoding and serving need.
+        extra: { session: spinning(opts.spin ?? false) },
         graphOptimizationLevel: 'all',
         // Errors only: some exported models (NanoDet) warn once per initializer at load. A provider
         // that cannot load (CUDA on a CPU box) is expected; its reason goes into our log.

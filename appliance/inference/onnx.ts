@@ -25,6 +25,8 @@ export async function openSession(
   opts: {
     providers: Provider[];
     threads: number;
+    /** Let onnxruntime's threads spin while they wait (default off: models.spin). */
+    spin?: boolean;
     log: Logger;
     ref: string;
     observe?: InferenceObserver;
@@ -74,6 +76,7 @@ export async function openSession(
       path,
       providers: opts.providers,
       threads: opts.threads,
+      spin: opts.spin,
       ref: opts.ref,
       gpu: opts.gpu,
     });

@@ -38,6 +38,7 @@ export class ModelPool {
       dir: string;
       providers: Provider[];
       threads: number;
+      spin?: boolean;
       gpu?: GpuOptions;
       log: Logger;
       observe?: InferenceObserver;
@@ -60,6 +61,7 @@ export class ModelPool {
         const session = await openSession(await verifiedPath(entry, this.o.dir), {
           providers: this.o.providers,
           threads: this.o.threads,
+          spin: this.o.spin,
           gpu: this.o.gpu,
           log: this.o.log,
           ref: key,

@@ -62,8 +62,8 @@ export async function spawnFovea(state: string, config: Record<string, unknown>)
     file,
     stringify({
       state_dir: state,
-      models: { dir: MODELS_DIR, providers: ['cpu'] },
       ...config,
+      models: { dir: MODELS_DIR, providers: ['cpu'], ...(config.models as object) },
       api: { port: 0, ...(config.api as object) },
       log: { level: 'info', ...(config.log as object) },
     }),

@@ -78,6 +78,31 @@ describe('models pull', () => {
     await a.close();
     await b.close();
   });
+  test('models.spin reaches onnxruntime: spinning threads burn CPU between runs, and the answers are the same', async () => {
+    const path = join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx');
+    const x = () => ({
+      input: { data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.cos(i)), dims: [1, 3, 224, 224] },
+    });
+    const out: number[][] = [];
+    const cpu: number[] = [];
+    for (const spin of [true, false]) {
+      const s = await openSession(path, { providers: ['cpu'], threads: 2, spin, log, ref: `spin-${spin}` });
+      try {
+        out.push(Array.from((await s.run(x(), ['embedding'])).embedding!.data));
+        // Runs one after another, as a lone request makes them: the CPU of the whole process
+        // (the worker's threads included) per run. Spinning shows as CPU spent beyond the work.
+        const u0 = process.cpuUsage();
+        for (let i = 0; i < 30; i++) await s.run(x(), ['embedding']);
+        const u = process.cpuUsage(u0);
+        cpu.push(u.user + u.system);
+      } finally {
+        await s.close();
+      }
+    }
+    expect(out[0]!.length).toBe(1280);
+    expect(out[1]).toEqual(out[0]!);
+    expect(cpu[0]!).toBeGreaterThan(cpu[1]! * 1.15);
+  });
 });
 
 describe('the embedder', () => {
