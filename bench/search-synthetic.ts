@@ -27,6 +27,8 @@ const RERANKS = (process.env.FOVEA_BENCH_RERANK ?? '128').split(',').map(Number)
 /** The graph's connectivity and ef_add (FOVEA_BENCH_M, FOVEA_BENCH_EF_ADD); the appliance's defaults. */
 const M = Number(process.env.FOVEA_BENCH_M ?? 32);
 const EF_ADD = Number(process.env.FOVEA_BENCH_EF_ADD ?? 128);
+/** ef at search time (FOVEA_BENCH_EF_SEARCH, the appliance's default 128); a longer shortlist raises it to its length. */
+const EF_SEARCH = Number(process.env.FOVEA_BENCH_EF_SEARCH ?? 128);
 export type DataKind = 'noise' | 'manifold';
 
 /** A vector of cluster i % CLUSTERS plus noise, from hashes: same numbers on every run. */
@@ -123,7 +125,7 @@ function manifoldSource(n: number, queries: number): Source {
 export async function syntheticSearch(n: number, queries: number, dir: string, data: DataKind): Promise<string[]> {
   const source = data === 'noise' ? await noiseSource(n, queries, dir) : manifoldSource(n, queries);
   const qs = source.queries;
-  const params = { dims: D, connectivity: M, expansionAdd: EF_ADD, expansionSearch: 128 };
+  const params = { dims: D, connectivity: M, expansionAdd: EF_ADD, expansionSearch: EF_SEARCH };
   const i8 = new VectorIndex({ ...params, quantization: 'i8' });
   const f32 = n <= 100_000 ? new VectorIndex(params) : null;
   const file = new VectorFile(join(dir, 'v.f32'), D);
@@ -194,7 +196,7 @@ export async function syntheticSearch(n: number, queries: number, dir: string, d
       .map((w) =>
         row([
           name,
-          `the same, re-rank of ${w.shortlist} (ef ${Math.max(128, w.shortlist)})`,
+          `the same, re-rank of ${w.shortlist} (ef ${Math.max(EF_SEARCH, w.shortlist)})`,
           ms(median(w.t)),
           ms(percentile(w.t, 95)),
           recall(w.hits, reference).toFixed(3),

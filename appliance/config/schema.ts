@@ -195,7 +195,7 @@ export const ModelsConfig = obj('Model catalog, files and inference.', {
   spin: Type.Boolean({
     default: false,
     description:
-      "onnxruntime's threads spin while they wait for work: a lone inference answers sooner, but the spinning takes cores from decoding and serving. Off, search by image served about a quarter more requests a second on 2 cores (bench/README).",
+      "onnxruntime's threads spin while they wait for work. On a 2-core box a lone embedding took as long either way, but spinning burned the CPU that decoding and serving needed: off, search by image served about 1.3 times the requests a second (bench/README, API under load).",
   }),
 });
 
