@@ -6,7 +6,7 @@
 import sharp, { type Metadata } from 'sharp';
 import exifr from 'exifr';
 import { AppError } from '../shared/errors';
-import type { Exif, FitSpec, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Rgb, Size } from './port';
+import type { Exif, FitSpec, ImageFormat, Imaging, LabelledBox, Probe, RawImage, Region, Size } from './port';
 
 const MIME: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
@@ -68,14 +68,7 @@ async function uprightSize(data: Uint8Array, maxPixels: number): Promise<Size> {
 }
 
 /** Resize so the short side is `shortSide`, then take the centred crop of cropW x cropH, as RGB. */
-async function centerCropRgb(
-  data: Uint8Array,
-  shortSide: number,
-  cropW: number,
-  cropH: number,
-  maxPixels: number,
-  upright?: Size,
-): Promise<Rgb> {
+const centerCropRgb: Imaging['centerCropRgb'] = async (data, shortSide, cropW, cropH, maxPixels, upright) => {
   try {
     const img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels }).rotate();
     const { width: w0, height: h0 } = upright ?? (await uprightSize(data, maxPixels));
@@ -95,7 +88,7 @@ async function centerCropRgb(
     if (e instanceof AppError) throw e;
     decodeFail(e);
   }
-}
+};
 
 /** EXIF capture time and camera model, when the file has them; never fails the upload. */
 const NO_EXIF: Exif = {
