@@ -195,7 +195,7 @@ export const ModelsConfig = obj('Model catalog, files and inference.', {
   spin: Type.Boolean({
     default: false,
     description:
-      "onnxruntime's threads spin while they wait for work. On a 2-core box a lone embedding took as long either way, but spinning burned the CPU that decoding and serving needed: off, search by image served about 1.3 times the requests a second (bench/README, API under load).",
+      "onnxruntime's threads spin while they wait for work. A model alone runs about a tenth faster spinning, but on a 2-core box the spinning burned the CPU that decoding and serving needed: off, search by image served about 1.3 times the requests a second, and streams analysed as many frames or more (bench/README).",
   }),
 });
 
