@@ -67,7 +67,7 @@ export interface Opened {
 }
 
 /** onnxruntime's config entries (session.intra_op.allow_spinning, …) for spinning on or off. */
-export function spinning(on: boolean): Record<string, Record<string, string>> {
+function spinning(on: boolean): Record<string, Record<string, string>> {
   const allow = { allow_spinning: on ? '1' : '0' };
   return { intra_op: allow, inter_op: allow };
 }

@@ -78,6 +78,9 @@ describe('models pull', () => {
     await a.close();
     await b.close();
   });
+});
+
+describe('inference sessions', () => {
   test('models.spin reaches onnxruntime: spinning threads burn CPU between runs, and the answers are the same', async () => {
     const path = join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx');
     const x = () => ({
