@@ -104,7 +104,7 @@ export const ACCESS: Rule[] = [
   { method: 'POST', path: '/api/fleet/sync', need: scoped('fleet:write') },
 ];
 
-/** Elysia path patterns to matchers (':id' is one segment; a trailing slash is the same route). */
+/** Elysia path patterns to matchers (':id' is one segment), for canonical paths (path.ts) in any letter case. */
 const compiled = ACCESS.map((r) => ({
   rule: r,
   re: new RegExp(
@@ -112,10 +112,14 @@ const compiled = ACCESS.map((r) => ({
       .replace(/\/$/, '')
       .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       .replace(/:[a-z]+/g, '[^/]+')}/?$`,
+    'i',
   ),
 }));
 
-/** The rule of a request; HEAD is GET. Null for a path the table does not know (the app answers 404). */
+/** Every method some route takes (what a CORS preflight may be told). */
+export const METHODS = [...new Set(ACCESS.map((r) => r.method))];
+
+/** The rule of a request (its canonical path, path.ts); HEAD is GET. Null for a path the table does not know (the app answers 404). */
 export function ruleOf(method: string, path: string): Rule | null {
   const m = method === 'HEAD' ? 'GET' : method;
   return compiled.find((c) => c.rule.method === m && c.re.test(path))?.rule ?? null;

@@ -17,7 +17,8 @@ import type { Backups } from '../backup/service';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { errorHandler } from './errors';
-import { authGuard, bodyLimit } from './auth';
+import { authGuard, carryCaller } from './auth';
+import { bodyLimits } from './body-limit';
 import { imagesApi } from './images';
 import { searchApi } from './search';
 import { healthApi, type HealthDeps } from './health';
@@ -32,6 +33,8 @@ import { analyticsApi } from './analytics';
 import type { LibraryUsage } from './users';
 import { quotaOf } from '../auth/users';
 import type { Analytics } from '../analytics/service';
+import type { DoorLimits } from '../auth/limits';
+import type { SocketLeases } from './socket-leases';
 import { runsApi } from './runs';
 import type { RunService } from '../runs/service';
 import type { LiveVideo } from '../ingest/live-video';
@@ -39,7 +42,7 @@ import type { ModelPool } from '../pipeline/models';
 import type { ModelFetcher } from '../models/fetcher';
 import { shadowApi, type ShadowView } from './shadow';
 import { fleetApi, type FleetControl } from './fleet';
-import { metricsApi } from './metrics';
+import { carryTiming, metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
 import { hardening } from './hardening';
 import { backupApi } from './backup';
@@ -73,6 +76,10 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   backups: Backups;
   runs: RunService;
   analytics: Analytics;
+  /** The rate limits every door shares (HTTP, WebSocket, gRPC). */
+  limits: DoorLimits;
+  /** Open WebSockets held to their credentials. */
+  sockets: SocketLeases;
   /** Presigned bucket URLs of the stored objects already uploaded (empty when sync is off). */
   remoteUrls(keys: string[]): Promise<Map<string, string>>;
   /** The dashboard's files (built or embedded). */
@@ -100,33 +107,35 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     usage: (owners) => rt.images.usage(owners),
     quota: (u) => quotaOf(u, rt.config.images.quota_bytes),
   };
+  const bodies = bodyLimits(
+    [
+      { method: 'POST', path: '/api/images', maxBytes: upload },
+      { method: 'POST', path: '/api/search', maxBytes: upload },
+      { method: 'POST', path: '/api/runs', maxBytes: runsBody },
+    ],
+    1024 * 1024,
+    (from, to) => {
+      carryTiming(from, to);
+      carryCaller(from, to);
+    },
+  );
   return new Elysia({ serve: { maxRequestBodySize: Math.max(upload, runsBody) * 2 }, websocket })
     .use(metricsApi(rt.metrics, log))
     .use(errorHandler(log))
     .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
-    .use(
-      bodyLimit(
-        [
-          { method: 'POST', path: /^\/api\/images\/?$/, maxBytes: upload },
-          { method: 'POST', path: /^\/api\/search\/?$/, maxBytes: upload },
-          { method: 'POST', path: /^\/api\/runs\/?$/, maxBytes: runsBody },
-        ],
-        1024 * 1024,
-      ),
-    )
+    .use(bodies.declared)
     .use(
       authGuard({
         required: c.auth,
         metricsAuth: c.metrics_auth,
         publicRead: c.public_read,
         publicAnalytics: rt.config.analytics.public,
-        perMinute: c.rate_limit_per_minute,
-        peoplePerMinute: c.people_rate_limit_per_minute,
+        limits: rt.limits,
         identify: (tok) => rt.auth.identify(tok),
         noUsers: () => rt.users.list().length === 0,
-        now: opts.now,
       }),
     )
+    .use(bodies.streamed)
     .use(docsApi(VERSION))
     .use(uiApi(rt.ui, c.base_path))
     .use(healthApi(rt))
@@ -204,13 +213,12 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))
     .use(backupApi(rt.backups))
-    .use(wsApi({ hub: rt.hub, required: c.auth, identify: (tok) => rt.auth.identify(tok) }))
+    .use(wsApi({ hub: rt.hub, leases: rt.sockets }))
     .use(
       liveApi({
         live: rt.live,
         streams: rt.streams,
-        required: c.auth,
-        identify: (tok) => rt.auth.identify(tok),
+        leases: rt.sockets,
         enabled: c.live_video.max_viewers_per_stream > 0,
       }),
     );

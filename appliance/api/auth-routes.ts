@@ -16,7 +16,7 @@ import type { Sessions } from '../auth/sessions';
 import type { AccessTokens } from '../auth/jwt';
 import type { Logger } from '../shared/log';
 import type { LibraryUsage } from './users';
-import { identityOf } from './auth';
+import { addressOf, identityOf } from './auth';
 import { requestIdOf } from './metrics';
 
 export interface AuthRouteDeps {
@@ -81,7 +81,7 @@ export const authRoutes = (d: AuthRouteDeps) => {
           throw new AppError('bad_request', 'grant_type must be password (refresh tokens go to /api/auth/refresh)');
         const name = need(f, 'username');
         const password = need(f, 'password');
-        const ip = server?.requestIP(request)?.address ?? 'unknown';
+        const ip = addressOf(request) ?? server?.requestIP(request)?.address ?? 'unknown';
         const byIp = perIp.take(ip);
         if (!byIp.ok)
           throw new AppError(

@@ -1,17 +1,21 @@
 /**
- * @module Guards the API with the access table (access.ts): rate limits per client IP and per
- * credential, then the credential (X-API-Key, or Authorization: Bearer with an API key, a login
- * token or an outside JWT) and the scope the route needs. It runs on request, before the body is
- * read, so an anonymous or throttled client cannot make the box parse a 10 MB upload. Refusals are
- * thrown, so they go through the one error mapping (and are counted in the HTTP metrics). The
- * WebSocket route checks its own credential at the upgrade (ws.ts), with the same rules.
+ * @module Guards every door of the HTTP server with the access table (access.ts): the API, the
+ * WebSocket upgrades and /metrics, decided on the canonical path (path.ts), so a trailing slash,
+ * a doubled slash, letter case or percent-encoding reaches the same rule. Rate limits per client
+ * address and per credential first (auth/limits, shared with gRPC), then the credential
+ * (X-API-Key, or Authorization: Bearer with an API key, a login token or an outside JWT; on a
+ * WebSocket upgrade also a `bearer.<token>` subprotocol or `?token=`) and the scope the route
+ * needs. It runs on request, before the body is read, so an anonymous or throttled client cannot
+ * make the box parse a 10 MB upload. Refusals are thrown, so they go through the one error mapping
+ * (and are counted in the HTTP metrics).
  */
 import { Elysia } from 'elysia';
 import { AppError } from '../shared/errors';
-import { RateLimiter } from '../auth/ratelimit';
+import type { DoorLimits, LimitRefusal } from '../auth/limits';
 import { ownerOfIdentity, viewerOfIdentity, type Identity } from '../auth/identity';
 import { ruleOf, type Need } from './access';
-import { budgetOf, type Budget } from './budget';
+import { budgetOf } from './budget';
+import { pathOf, under } from './path';
 
 export interface AuthOptions {
   /** Off: no credential is asked for (a development box; every route is open). */
@@ -22,13 +26,11 @@ export interface AuthOptions {
   publicRead?: boolean;
   /** Views marked publicAnalytics (the aggregates) are open to anonymous callers. */
   publicAnalytics?: boolean;
-  perMinute: number;
-  /** The people's budget (see budget.ts). */
-  peoplePerMinute: number;
+  /** The rate limits every door shares. */
+  limits: DoorLimits;
   identify: (token: string) => Promise<Identity>;
   /** True while the box has no user (the first signup is open). */
   noUsers: () => boolean;
-  now?: () => number;
 }
 
 export function tokenOf(headers: Headers): string | null {
@@ -39,10 +41,33 @@ export function tokenOf(headers: Headers): string | null {
   return m ? m[1]!.trim() : null;
 }
 
-const limited = (retryAfterS: number, who: string) =>
-  new AppError('rate_limited', `too many requests from this ${who}; retry in ${retryAfterS} s`, {
-    headers: { 'retry-after': String(retryAfterS) },
-    details: { retry_after_s: retryAfterS },
+export const BEARER_PROTOCOL = 'bearer.';
+
+/** The subprotocols a WebSocket upgrade offers. */
+export const protocolsOf = (req: Request): string[] =>
+  (req.headers.get('sec-websocket-protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+const isUpgrade = (req: Request) => req.headers.get('upgrade')?.toLowerCase() === 'websocket';
+
+/**
+ * The credential of a request: the headers; on a WebSocket upgrade (browsers can set no headers
+ * there) also a `bearer.<token>` subprotocol, then `?token=`.
+ */
+export function requestToken(req: Request): string | null {
+  const fromHeader = tokenOf(req.headers);
+  if (fromHeader || !isUpgrade(req)) return fromHeader;
+  const proto = protocolsOf(req).find((p) => p.startsWith(BEARER_PROTOCOL));
+  if (proto) return proto.slice(BEARER_PROTOCOL.length);
+  return new URL(req.url).searchParams.get('token');
+}
+
+const limited = (r: LimitRefusal) =>
+  new AppError('rate_limited', `too many requests from this ${r.who}; retry in ${r.retryAfterS} s`, {
+    headers: { 'retry-after': String(r.retryAfterS) },
+    details: { retry_after_s: r.retryAfterS },
   });
 
 const required = () =>
@@ -60,6 +85,11 @@ export function allows(need: Need, id: Identity): string | null {
 }
 
 const identities = new WeakMap<Request, Identity>();
+const tokens = new WeakMap<Request, string>();
+const addresses = new WeakMap<Request, string>();
+
+/** The client address of a request that reached a door. */
+export const addressOf = (req: Request): string | undefined => addresses.get(req);
 
 /** The caller of a request the guard let through (undefined when it needed no credential). */
 export const identityOf = (req: Request): Identity | undefined => identities.get(req);
@@ -70,33 +100,30 @@ export const viewerOf = (req: Request, authRequired: boolean) => viewerOfIdentit
 /** Whose an upload is (see auth/identity ownerOfIdentity). */
 export const ownerOf = (req: Request): string => ownerOfIdentity(identityOf(req));
 
-export const authGuard = (opts: AuthOptions) => {
-  const limits: Record<Budget, { byIp: RateLimiter; bySubject: RateLimiter }> = {
-    clients: { byIp: new RateLimiter(opts.perMinute, opts.now), bySubject: new RateLimiter(opts.perMinute, opts.now) },
-    people: {
-      byIp: new RateLimiter(opts.peoplePerMinute, opts.now),
-      bySubject: new RateLimiter(opts.peoplePerMinute, opts.now),
-    },
-  };
-  return new Elysia({ name: 'auth' }).onRequest(async ({ request, server }) => {
-    const path = new URL(request.url).pathname;
-    const metrics = path === '/metrics';
-    if (!path.startsWith('/api/') && !metrics) return;
-    const token = tokenOf(request.headers);
+/** Paths the rate limits and credentials are for; the dashboard's pages and assets are static. */
+const isDoor = (path: string) => under(path, '/api/') || under(path, '/ws/') || path.toLowerCase() === '/metrics';
+
+/** What a path needs: its rule; an unknown door path needs a signed-in caller, then answers 404 (no probing). */
+const needOf = (method: string, path: string): Need | null =>
+  ruleOf(method, path)?.need ?? (isDoor(path) ? 'user' : null);
+
+export const authGuard = (opts: AuthOptions) =>
+  new Elysia({ name: 'auth' }).onRequest(async ({ request, server }) => {
+    const path = pathOf(request);
+    if (!isDoor(path)) return;
+    const ip = server?.requestIP(request)?.address ?? 'unknown';
+    addresses.set(request, ip);
+    const token = requestToken(request);
     // Who calls decides the budget; a credential that does not check out is refused below, where
     // one is needed (a public route ignores it), and counts against the clients' budget meanwhile.
     const known = opts.required && token ? await opts.identify(token).catch((e: unknown) => e as Error) : null;
     const id = known instanceof Error ? null : known;
-    const { byIp, bySubject } = limits[budgetOf(request.method, path, id?.kind ?? null)];
-    // A key an admin granted images:import (a bulk import) is not held to the per-minute limits.
-    const unlimited = id?.scopes.includes('images:import') ?? false;
-    const take = (l: RateLimiter, who: string) => (unlimited ? { ok: true, retryAfterS: 0 } : l.take(who));
-    const ip = server?.requestIP(request)?.address ?? 'unknown';
-    const ipDecision = take(byIp, ip);
-    if (!ipDecision.ok) throw limited(ipDecision.retryAfterS, 'address');
+    const budget = budgetOf(request.method, path, id?.kind ?? null);
+    const byIp = opts.limits.address(budget, ip, id);
+    if (byIp) throw limited(byIp);
+    const metrics = path.toLowerCase() === '/metrics';
     if (!opts.required || (metrics && !opts.metricsAuth)) return;
-    // A path the table does not know needs a signed-in caller, then answers 404 (no route probing).
-    const need: Need = ruleOf(request.method, path)?.need ?? 'user';
+    const need = needOf(request.method, path) ?? 'user';
     if (need === 'public') return;
     if (
       !token &&
@@ -107,8 +134,8 @@ export const authGuard = (opts: AuthOptions) => {
       return;
     if (!token) throw required();
     if (!id) throw known;
-    const subject = take(bySubject, `${id.kind}:${id.subject}`);
-    if (!subject.ok) throw limited(subject.retryAfterS, id.kind === 'key' ? 'API key' : 'user');
+    const bySubject = opts.limits.subject(budget, id);
+    if (bySubject) throw limited(bySubject);
     const missing = allows(need, id);
     if (missing)
       throw new AppError(
@@ -117,20 +144,18 @@ export const authGuard = (opts: AuthOptions) => {
         { details: { needs: missing, has: id.scopes } },
       );
     identities.set(request, id);
+    tokens.set(request, token);
   });
-};
 
-/** Refuse a body larger than the route allows before it is read (Content-Length), with 413. */
-export const bodyLimit = (limits: Array<{ method: string; path: RegExp; maxBytes: number }>, fallbackMax: number) =>
-  new Elysia({ name: 'body-limit' }).onRequest(({ request }) => {
-    if (request.method === 'GET' || request.method === 'HEAD') return;
-    const path = new URL(request.url).pathname;
-    const rule = limits.find((l) => l.method === request.method && l.path.test(path));
-    const max = rule?.maxBytes ?? fallbackMax;
-    const len = Number(request.headers.get('content-length') ?? 0);
-    if (len > max) {
-      throw new AppError('payload_too_large', `the request body is ${len} bytes, over the limit of ${max}`, {
-        details: { max_bytes: max },
-      });
-    }
-  });
+/** The credential the guard checked for a request (a WebSocket keeps it to check it again). */
+export const checkedTokenOf = (req: Request): string | undefined => tokens.get(req);
+
+/** A request replaced by a buffered copy (body-limit.ts) keeps its checked caller. */
+export function carryCaller(from: Request, to: Request): void {
+  const id = identities.get(from);
+  const token = tokens.get(from);
+  if (id) identities.set(to, id);
+  if (token !== undefined) tokens.set(to, token);
+  const ip = addresses.get(from);
+  if (ip !== undefined) addresses.set(to, ip);
+}

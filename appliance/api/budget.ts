@@ -6,8 +6,9 @@
  * anyone count against the client budget; login has limits of its own. Pure.
  */
 import type { Identity } from '../auth/identity';
+import type { Budget } from '../auth/limits';
 
-export type Budget = 'people' | 'clients';
+export type { Budget };
 
 const MEDIA = [/^\/api\/images\/[^/]+\/(thumbnail|preview|file)\/?$/, /^\/api\/streams\/[^/]+\/(frame|latest)\/?$/];
 

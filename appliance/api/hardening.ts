@@ -7,8 +7,9 @@
  * no CORS header at all, so the browser keeps the answer from the page.
  */
 import { Elysia } from 'elysia';
+import { METHODS } from './access';
+import { pathOf, under } from './path';
 
-const METHODS = 'GET, POST, PATCH, DELETE';
 const NONE = "default-src 'none'; frame-ancestors 'none'";
 const APP =
   "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
@@ -16,23 +17,26 @@ const APP =
 const DOCS =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 const isApi = (path: string) =>
-  path.startsWith('/api/') ||
-  path.startsWith('/ws/') ||
-  path === '/metrics' ||
-  path === '/health' ||
-  path === '/openapi.json';
+  under(path, '/api/') || under(path, '/ws/') || ['/metrics', '/health', '/openapi.json'].includes(path.toLowerCase());
 const HEADERS = 'authorization, x-api-key, content-type';
 
 export const hardening = (o: { corsOrigins: string[]; hsts: boolean }) =>
   new Elysia({ name: 'hardening' }).onRequest(({ request, set }) => {
-    const path = new URL(request.url).pathname;
     const h = set.headers;
+    // A malformed path is refused (400) by the guard; its answer still gets the API's headers.
+    const path = (() => {
+      try {
+        return pathOf(request);
+      } catch {
+        return '/api/';
+      }
+    })();
     h['x-content-type-options'] = 'nosniff';
     h['x-frame-options'] = 'DENY';
     h['referrer-policy'] = 'no-referrer';
     h['cross-origin-resource-policy'] = 'same-site';
-    h['content-security-policy'] = isApi(path) ? NONE : path === '/docs' ? DOCS : APP;
-    if (path.startsWith('/api/auth/')) h['cache-control'] = 'no-store';
+    h['content-security-policy'] = isApi(path) ? NONE : path.toLowerCase() === '/docs' ? DOCS : APP;
+    if (under(path, '/api/auth/')) h['cache-control'] = 'no-store';
     if (o.hsts) h['strict-transport-security'] = 'max-age=31536000';
     const origin = request.headers.get('origin');
     if (!origin) return;
@@ -45,7 +49,7 @@ export const hardening = (o: { corsOrigins: string[]; hsts: boolean }) =>
         status: 204,
         headers: {
           ...(h as Record<string, string>),
-          'access-control-allow-methods': METHODS,
+          'access-control-allow-methods': ['OPTIONS', ...METHODS].join(', '),
           'access-control-allow-headers': HEADERS,
           'access-control-max-age': '600',
         },

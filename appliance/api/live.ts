@@ -8,7 +8,6 @@
  */
 import { Elysia } from 'elysia';
 import type { ServerWebSocket } from 'bun';
-import type { Identity } from '../auth/identity';
 import type { LiveVideo } from '../ingest/live-video';
 import type { Streams } from '../ingest/streams';
 import { AppError } from '../shared/errors';
@@ -16,7 +15,9 @@ import { overlayOf } from '../pipeline/overlay';
 import type { Frame } from '../pipeline/types';
 import type { Pipeline } from '../pipeline/file';
 import { errorResponse } from './errors';
-import { chooseProtocol, wsGate } from './ws';
+import { chooseProtocol, holdSocket, protocolGate } from './ws';
+import { pathOf, under } from './path';
+import type { SocketLeases } from './socket-leases';
 
 export const LIVE_PREFIX = '/ws/live/';
 /** Bytes queued on a viewer's socket past which overlays are skipped (the video has its own rule). */
@@ -26,8 +27,7 @@ const PROTOCOL = 'fmp4';
 export interface LiveOptions {
   live: LiveVideo;
   streams: Streams;
-  required: boolean;
-  identify: (token: string) => Promise<Identity>;
+  leases: SocketLeases;
   enabled: boolean;
 }
 
@@ -48,11 +48,11 @@ export const liveApi = (o: LiveOptions) => {
   const closed = new WeakSet<Raw>();
   return new Elysia({ name: 'api-live' })
     .onRequest(async ({ request }) => {
-      const path = new URL(request.url).pathname;
-      if (!path.startsWith(LIVE_PREFIX)) return;
-      const denied = await wsGate(request, { protocol: PROTOCOL, required: o.required, identify: o.identify });
+      const path = pathOf(request);
+      if (!under(path, LIVE_PREFIX)) return;
+      const denied = protocolGate(request, PROTOCOL);
       if (denied) return denied;
-      const id = decodeURIComponent(path.slice(LIVE_PREFIX.length));
+      const id = path.slice(LIVE_PREFIX.length);
       if (!o.streams.get(id)) return errorResponse(new AppError('not_found', `stream ${id} not found`));
       if (!o.enabled)
         return errorResponse(new AppError('unavailable', 'live video is off on this box (api.live_video)'));
@@ -78,7 +78,9 @@ export const liveApi = (o: LiveOptions) => {
           buffered: () => raw.getBufferedAmount(),
           close: (code, reason) => raw.close(code, reason),
         });
+        const release = holdSocket(o.leases, ws.data.request, (code, reason) => raw.close(code, reason));
         const leave = () => {
+          release();
           unwatch();
           stop();
         };

@@ -12,8 +12,17 @@ const ids = new WeakMap<Request, string>();
 /** The id of a request (for its log lines). */
 export const requestIdOf = (req: Request) => ids.get(req) ?? null;
 
+const started = new WeakMap<Request, number>();
+
+/** A request replaced by a buffered copy (body-limit.ts) keeps its id and its timer. */
+export function carryTiming(from: Request, to: Request): void {
+  const id = ids.get(from);
+  const t0 = started.get(from);
+  if (id !== undefined) ids.set(to, id);
+  if (t0 !== undefined) started.set(to, t0);
+}
+
 export const metricsApi = (metrics: Metrics, log: Logger) => {
-  const started = new WeakMap<Request, number>();
   return new Elysia({ name: 'api-metrics', detail: { tags: ['metrics'] } })
     .onRequest(({ request, set }) => {
       started.set(request, performance.now());

@@ -13,6 +13,7 @@ import { AppError } from '../shared/errors';
 import { uploadedBytes } from './images';
 import { identityOf, viewerOf } from './auth';
 import { parseDate } from './views';
+import { parseJsonLimited } from '../shared/parse-limits';
 
 export interface RunsDeps {
   /** api.auth: without it every caller sees every image. */
@@ -22,14 +23,6 @@ export interface RunsDeps {
   maxUploadBytes: number;
   maxFiles: number;
 }
-
-const parseJson = (text: string, what: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError('validation_failed', `${what} is not valid JSON`);
-  }
-};
 
 export const runView = (r: RunRow) => ({
   run_id: r.id,
@@ -84,10 +77,10 @@ export const runsApi = (d: RunsDeps) =>
             throw new AppError('bad_request', 'the multipart body could not be read');
           });
           const text = form.get('spec');
-          spec = parseSpec(typeof text === 'string' ? parseJson(text, 'spec') : {});
+          spec = parseSpec(typeof text === 'string' ? parseJsonLimited(text, 'spec') : {});
           uploads = await uploadsOf(form.getAll('files'), d);
         } else if (type.startsWith('application/json')) {
-          spec = parseSpec(await request.json().catch(() => parseJson('', 'the body')));
+          spec = parseSpec(parseJsonLimited(await request.text(), 'the body'));
         } else
           throw new AppError('unsupported_media_type', 'send multipart/form-data (files + spec) or application/json');
         const { run, created } = await d.runs.submit(spec, uploads, {

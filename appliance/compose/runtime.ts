@@ -3,6 +3,8 @@
  * library (object store, embedding model, vector index: compose/library), and the services on
  * top. main.ts and the tests both start the appliance through here, so what is tested is what runs.
  */
+import { DoorLimits } from '../auth/limits';
+import { SocketLeases } from '../api/socket-leases';
 import type { InferenceObserver } from '../inference/onnx';
 import { modelPoolOf } from './gpu';
 import { mkdir } from 'node:fs/promises';
@@ -64,6 +66,9 @@ import { RunWatchers } from '../grpc/watchers';
 import type { RunService } from '../runs/service';
 import type { RunExecutor } from '../runs/executor';
 
+/** How often an open WebSocket's credential is checked again. */
+const SOCKET_RECHECK_MS = 2000;
+
 export interface Runtime {
   config: Config;
   paths: Paths;
@@ -104,6 +109,10 @@ export interface Runtime {
   runs: RunService;
   runQueue: RunExecutor;
   analytics: Analytics;
+  /** The rate limits every door shares (HTTP, WebSocket, gRPC). */
+  limits: DoorLimits;
+  /** Open WebSockets held to their credentials (checked again every 2 s). */
+  sockets: SocketLeases;
   /** Who follows which run over gRPC (fed by the run queue like the WebSocket hub). */
   runWatchers: RunWatchers;
   detectOnce: OpenedRuns['detect'];
@@ -235,6 +244,11 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
     const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
     const auth = new Authenticator({ keys, users, access, external: jwt });
+    const limits = new DoorLimits({
+      clients: config.api.rate_limit_per_minute,
+      people: config.api.people_rate_limit_per_minute,
+    });
+    const sockets = new SocketLeases((tok) => auth.identify(tok), realTimers, SOCKET_RECHECK_MS);
     const shadows = new Shadows({
       models,
       imaging: sharpImaging,
@@ -342,6 +356,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       sessions,
       access,
       auth,
+      limits,
+      sockets,
       models,
       sink,
       streams,
@@ -376,6 +392,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         live.stop();
         await streams.stop();
         heartbeat.stop();
+        sockets.stop();
         await sink.flush();
         hub.shutdown();
         await mqttPub?.close();

@@ -3,6 +3,7 @@
  * (FOVEA_API_PORT -> api.port, FOVEA_MODELS_PROVIDERS=cpu -> models.providers). Key names contain
  * underscores too, so the path is found by walking the schema, not by splitting on '_'.
  */
+import { setIn } from '../shared/keys';
 import type { TSchema } from '@sinclair/typebox';
 import { AppError } from '../shared/errors';
 
@@ -93,13 +94,6 @@ export function envOverrides(
 }
 
 export function applyOverrides(tree: Record<string, unknown>, overrides: EnvOverride[]): Record<string, unknown> {
-  for (const { path, value } of overrides) {
-    let node = tree;
-    for (const key of path.slice(0, -1)) {
-      if (!node[key] || typeof node[key] !== 'object') node[key] = {};
-      node = node[key] as Record<string, unknown>;
-    }
-    node[path[path.length - 1]!] = value;
-  }
+  for (const { path, value, name } of overrides) setIn(tree, path, value, name);
   return tree;
 }

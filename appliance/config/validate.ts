@@ -5,8 +5,20 @@
  */
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { LineCounter, parseDocument, isNode, isCollection, isScalar, visit, type Document } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isAlias,
+  isNode,
+  isCollection,
+  isPair,
+  isScalar,
+  visit,
+  type Document,
+} from 'yaml';
 import { AppError } from '../shared/errors';
+import { isHostileKey } from '../shared/keys';
+import { bracketDepth, checkSize, PARSE_LIMITS, tooDeep, tooManyNodes } from '../shared/parse-limits';
 
 export interface Problem {
   path: string;
@@ -55,6 +67,9 @@ export interface Parsed {
 
 /** Parse YAML, failing with the file and line of a syntax error. */
 export function parseYaml(text: string, file: string): Parsed {
+  // Limits first: nothing below walks a document that is too large, too deep or too wide expanded.
+  checkSize(text, PARSE_LIMITS.yamlBytes, file);
+  if (bracketDepth(text) > PARSE_LIMITS.depth) throw tooDeep(file);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -65,6 +80,7 @@ export function parseYaml(text: string, file: string): Parsed {
     }));
     throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   }
+  measure(doc, file);
   const keyProblems = badKeys(doc, lc);
   if (keyProblems.length)
     throw new AppError('config_invalid', formatProblems(file, keyProblems), { details: keyProblems });
@@ -85,6 +101,44 @@ export function parseYaml(text: string, file: string): Parsed {
 }
 
 /**
+ * Check the document's nesting and its size with every alias expanded (an alias counts as the
+ * node it names, wherever it stands), before anything else walks it. Each node is measured once:
+ * a list reused through a thousand aliases costs a thousand look-ups, not a thousand copies.
+ */
+function measure(doc: Document, file: string): void {
+  const memo = new Map<unknown, { size: number; height: number }>();
+  const open = new Set<unknown>();
+  const visit = (n: unknown, level: number): { size: number; height: number } => {
+    if (level > PARSE_LIMITS.depth) throw tooDeep(file);
+    const node = isAlias(n) ? n.resolve(doc) : n;
+    if (!isCollection(node)) return { size: 1, height: 0 };
+    const known = memo.get(node);
+    if (known) {
+      if (level + known.height > PARSE_LIMITS.depth) throw tooDeep(file);
+      return known;
+    }
+    // An alias inside the node it names: toJS reports the cycle below, with its own words.
+    if (open.has(node)) return { size: 1, height: 0 };
+    open.add(node);
+    let size = 1;
+    let height = 0;
+    for (const item of node.items as unknown[]) {
+      for (const child of isPair(item) ? [item.key, item.value] : [item]) {
+        const r = visit(child, level + 1);
+        size += r.size;
+        height = Math.max(height, r.height + 1);
+        if (size > PARSE_LIMITS.nodes) throw tooManyNodes(file);
+      }
+    }
+    open.delete(node);
+    const m = { size, height };
+    memo.set(node, m);
+    return m;
+  };
+  if (visit(doc.contents, 1).size > PARSE_LIMITS.nodes) throw tooManyNodes(file);
+}
+
+/**
  * Mapping keys that are lists, mappings or binary: the parser would stringify them into nonsense
  * keys (`[object Object]`), so they are refused with their line.
  */
@@ -94,12 +148,15 @@ function badKeys(doc: Document, lc: LineCounter): Problem[] {
     Pair(_, pair) {
       const k = pair.key;
       const bad = isCollection(k) || (isScalar(k) && k.value !== null && typeof k.value === 'object');
-      if (!bad) return;
+      const hostile = isScalar(k) && typeof k.value === 'string' && isHostileKey(k.value);
+      if (!bad && !hostile) return;
       const range = (k as { range?: [number, number, number] }).range;
       out.push({
         path: '',
         line: range ? lc.linePos(range[0]).line : null,
-        message: 'a mapping key must be a plain value (not a list, a mapping or binary)',
+        message: hostile
+          ? `the key '${String((k as { value: unknown }).value)}' is not allowed`
+          : 'a mapping key must be a plain value (not a list, a mapping or binary)',
       });
     },
   });

@@ -3,6 +3,7 @@
  * the merged config points at the file and line that set it. Objects merge key by key; streams merge
  * by id; anything else (scalars, other arrays) is replaced by the later level. Pure.
  */
+import { checkKey } from '../shared/keys';
 
 /** A place in one fleet file: its name and a JSON pointer into its YAML document. */
 export interface Source {
@@ -34,6 +35,7 @@ function forget(path: string, origins: Origins): void {
 export function mergeInto(target: Obj, patch: Obj, path: string, src: Source, origins: Origins): void {
   origins.set(path, src);
   for (const [k, v] of Object.entries(patch)) {
+    checkKey(k, `${src.file}: ${src.at}`);
     const p = `${path}/${esc(k)}`;
     const s = { file: src.file, at: `${src.at}/${esc(k)}` };
     if (isPlain(v)) {

@@ -18,6 +18,7 @@ import type { RunMessage } from '../contracts/runs';
 import { AppError, isAppError } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import { grpcStatusOf, GRPC } from './status';
+import { parseJsonLimited } from '../shared/parse-limits';
 import { isLast, type RunWatchers } from './watchers';
 
 export interface GrpcDeps {
@@ -67,20 +68,12 @@ function tokenOf(md: grpc.Metadata): string | null {
 }
 
 /** The spec_json of a Submit, parsed and checked as POST /api/runs checks its spec. */
-const specOf = (json: string): RunSpec => {
-  try {
-    return parseSpec(JSON.parse(json));
-  } catch (e) {
-    throw e instanceof SyntaxError ? new AppError('validation_failed', 'spec_json is not valid JSON') : e;
-  }
-};
+const specOf = (json: string): RunSpec => parseSpec(parseJsonLimited(json, 'spec_json'));
 
 const overridesOf = (json: string): Record<string, unknown> => {
   if (!json) return {};
-  try {
-    const v = JSON.parse(json) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {}
+  const v = parseJsonLimited(json, 'overrides_json');
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
   throw new AppError('validation_failed', 'overrides_json must be a JSON object of "stage.option": value');
 };
 

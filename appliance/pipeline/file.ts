@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { check, formatProblems, lineOf, parseYaml, type Problem } from '../config/validate';
 import { AppError } from '../shared/errors';
+import { deepFreeze, isHostileKey, setIn } from '../shared/keys';
 import { checkGraph } from './dag';
 import { lookupStage, stageRefs } from './registry';
 import type { StageDef } from './types';
@@ -70,7 +71,7 @@ function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides)
   const problems: Problem[] = [];
   for (const [key, value] of Object.entries(overrides)) {
     const [stage, ...path] = key.split('.');
-    const s = stage ? data.stages[stage] : undefined;
+    const s = stage && Object.hasOwn(data.stages, stage) ? data.stages[stage] : undefined;
     if (!s || path.length === 0) {
       problems.push({
         path: `override ${key}`,
@@ -79,12 +80,12 @@ function applyOverrides(data: Static<typeof PipelineFile>, overrides: Overrides)
       });
       continue;
     }
-    let node = s.options as Record<string, unknown>;
-    for (const k of path.slice(0, -1)) {
-      node[k] ??= {};
-      node = node[k] as Record<string, unknown>;
+    const hostile = path.find(isHostileKey);
+    if (hostile) {
+      problems.push({ path: `override ${key}`, line: null, message: `the key '${hostile}' is not allowed` });
+      continue;
     }
-    node[path[path.length - 1]!] = value;
+    setIn(s.options as Record<string, unknown>, path, value, `override ${key}`);
   }
   return problems;
 }
@@ -133,5 +134,13 @@ export function parsePipeline(
     });
   if (problems.length) throw new AppError('config_invalid', formatProblems(file, problems), { details: problems });
   const byName = new Map(stages.map((s) => [s.name, s]));
-  return { name, file, fps: data.input.fps, stages: graph.order.map((n) => byName.get(n)!), text };
+  // Frozen (the stage types stay the registry's): what runs is what was checked, whatever touches it later.
+  const ordered = graph.order.map((n) => byName.get(n)!);
+  for (const s of ordered) {
+    deepFreeze(s.options);
+    deepFreeze(s.needs);
+    deepFreeze(s.retry);
+    Object.freeze(s);
+  }
+  return Object.freeze({ name, file, fps: data.input.fps, stages: Object.freeze(ordered) as CompiledStage[], text });
 }

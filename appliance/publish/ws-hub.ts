@@ -8,6 +8,7 @@
  * sent `lagged` and cut, so a slow reader never holds back the others or the pipeline. Dead clients
  * (no pong to the previous ping) are dropped.
  */
+import { bracketDepth, PARSE_LIMITS } from '../shared/parse-limits';
 import type { EventRow, EventSelector } from '../contracts/results';
 import { eventEnvelope } from './envelope';
 import type { FrameEnvelope, Publisher, RunReporter } from './port';
@@ -70,6 +71,7 @@ export const control = (event: string, payload: Record<string, unknown>) =>
 export function parseSubscription(data: unknown): Subscription | string {
   let m: unknown = data;
   if (typeof data === 'string') {
+    if (bracketDepth(data) > PARSE_LIMITS.depth) return `messages nest at most ${PARSE_LIMITS.depth} levels`;
     try {
       m = JSON.parse(data);
     } catch {

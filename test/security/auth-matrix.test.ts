@@ -20,7 +20,19 @@ const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
 const PHOTO = '000000000139.jpg';
 
-test('every route × every kind of credential: only the allowed combinations pass', async () => {
+/**
+ * A path as the table names it and as a client may spell it: with a trailing slash, doubled
+ * slashes, another letter case, and its first letter percent-encoded. The router takes some of
+ * these to the route (Elysia routes `/metrics/` and `//api/users`); the gate must decide on all
+ * of them as on the path itself.
+ */
+function variantsOf(path: string): string[] {
+  if (path === '/') return ['/', '//'];
+  const enc = path.replace(/^\/([a-z])/, (_, ch: string) => `/%${ch.charCodeAt(0).toString(16)}`);
+  return [path, `${path}/`, `/${path}`, path.replace(/\//g, '//'), path.toUpperCase(), enc];
+}
+
+test('every route × every kind of credential × every spelling of its path: only the allowed combinations pass', async () => {
   // metrics_auth on: /metrics is open by default (loopback scraping), guarded like the rest here.
   await using app = await startAppliance({ api: { auth: true, metrics_auth: true, rate_limit_per_minute: 1_000_000 } });
   const rt = app.rt;
@@ -75,31 +87,34 @@ test('every route × every kind of credential: only the allowed combinations pas
   for (const r of unique) {
     const need = ruleOf(r.method, r.path)!.need;
     const path = r.path.replace(/:[a-z]+/g, 'matrix-x');
-    for (const [name, c] of Object.entries(creds)) {
-      const allowed =
-        need === 'public' ||
-        (c.role !== null &&
-          (need === 'user' ||
-            (roleScopes(c.role) as readonly string[]).includes(need === 'signup' ? 'users:admin' : need.scope)));
-      const res = await fetch(`${app.url}${path}`, {
-        method: r.method,
-        headers: {
-          ...c.header,
-          ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { body: '{}' }),
-      });
-      await res.arrayBuffer();
-      probes++;
-      const passed = res.status !== 401 && res.status !== 403;
-      const expectedRefusal = c.role === null ? 401 : 403;
-      if (passed !== allowed || (!allowed && res.status !== expectedRefusal))
-        wrong.push(
-          `${r.method} ${r.path} as ${name}: ${res.status} (${allowed ? 'allowed' : `refused with ${expectedRefusal}`} expected)`,
-        );
-    }
+    for (const variant of variantsOf(path))
+      for (const [name, c] of Object.entries(creds)) {
+        const allowed =
+          need === 'public' ||
+          (c.role !== null &&
+            (need === 'user' ||
+              (roleScopes(c.role) as readonly string[]).includes(need === 'signup' ? 'users:admin' : need.scope)));
+        const res = await fetch(`${app.url}${variant}`, {
+          method: r.method,
+          headers: {
+            ...c.header,
+            ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { body: '{}' }),
+        });
+        await res.arrayBuffer();
+        probes++;
+        const passed = res.status !== 401 && res.status !== 403;
+        const expectedRefusal = c.role === null ? 401 : 403;
+        if (passed !== allowed || (!allowed && res.status !== expectedRefusal))
+          wrong.push(
+            `${r.method} ${variant} as ${name}: ${res.status} (${allowed ? 'allowed' : `refused with ${expectedRefusal}`} expected)`,
+          );
+      }
   }
-  console.log(`auth matrix: ${unique.length} routes x ${Object.keys(creds).length} credentials = ${probes} requests`);
+  console.log(
+    `auth matrix: ${unique.length} routes x 6 spellings x ${Object.keys(creds).length} credentials = ${probes} requests`,
+  );
   expect(wrong).toEqual([]);
 }, 120_000);
 

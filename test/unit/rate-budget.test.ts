@@ -4,6 +4,7 @@
  * fake clock never meet a 429 under the default limits, while an API key making the same reads is
  * held to its per-key budget; a 200-photo grid's thumbnails fit too.
  */
+import { DoorLimits } from '../../appliance/auth/limits';
 import { describe, expect, test } from 'bun:test';
 import { Elysia } from 'elysia';
 import { authGuard } from '../../appliance/api/auth';
@@ -25,11 +26,9 @@ function box(now: () => number) {
     .use(
       authGuard({
         required: true,
-        perMinute: 100,
-        peoplePerMinute: 3000,
+        limits: new DoorLimits({ clients: 100, people: 3000 }, now),
         identify: async (t) => (t === 'session' ? person : client),
         noUsers: () => false,
-        now,
       }),
     )
     .get('/api/streams', ok)
