@@ -53,7 +53,16 @@ export interface ViewQuery {
   abundance?: string;
   interval?: string;
   classes?: string;
+  /**
+   * Runs the caller may not count (their streams are `run:<id>`): 'all' for an anonymous caller
+   * (public analytics are aggregates of streams only), else other users' private runs.
+   */
+  hiddenRuns?: 'all' | string[];
 }
+
+/** Whether a stream is a run the query may not count. */
+const hiddenIn = (q: ViewQuery, stream: string) =>
+  stream.startsWith('run:') && (q.hiddenRuns === 'all' || (q.hiddenRuns ?? []).includes(stream.slice('run:'.length)));
 
 const DEFAULT_DAYS: Record<Interval, number> = { hour: 2, day: 30, week: 26 * 7 };
 
@@ -211,7 +220,7 @@ export class Analytics {
       from: scope.from,
       to: scope.to,
       /** Every stream with counts (for a picker), whatever the scope. */
-      streams: await countedStreams(this.d.db),
+      streams: (await countedStreams(this.d.db)).filter((st) => !hiddenIn(q, st)),
       classes: rows.map((r) => ({
         label: r.label,
         total: r.total,
@@ -243,7 +252,7 @@ export class Analytics {
       let pairs = [
         ...s.streams.flatMap((x) => (x.zones.length ? x.zones : ['']).map((zone) => ({ stream: x.stream, zone }))),
         ...s.runs.map((r) => ({ stream: `run:${r}`, zone: '' })),
-      ];
+      ].filter((p) => !hiddenIn(q, p.stream));
       if (q.stream) {
         pairs = pairs.filter((p) => p.stream === q.stream && (!q.zone || p.zone === q.zone));
         if (!pairs.length)
@@ -265,8 +274,9 @@ export class Analytics {
       return { pairs, ...range };
     }
     const range = rangeOf(q, { timeZone, now: this.now(), defaultDays, maxDays });
-    if (!q.stream) return { pairs: null, ...range };
-    if (!(await this.knownStreams()).has(q.stream) && !q.stream.startsWith('run:'))
+    if (!q.stream) return { pairs: null, hiddenRuns: q.hiddenRuns, ...range };
+    // A run the caller may not count is as unknown as a stream the box does not have.
+    if (hiddenIn(q, q.stream) || (!(await this.knownStreams()).has(q.stream) && !q.stream.startsWith('run:')))
       throw new AppError('validation_failed', `no stream '${q.stream}' on this box`, { details: { field: 'stream' } });
     return { pairs: [{ stream: q.stream, zone: q.zone ?? '' }], ...range };
   }

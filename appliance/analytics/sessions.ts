@@ -59,6 +59,11 @@ function runsOf(v: unknown, known: Known): string[] {
   return [...new Set(v as string[])];
 }
 
+const flag = (field: string, v: unknown): boolean => {
+  if (typeof v !== 'boolean') throw invalid(field, 'must be true or false');
+  return v;
+};
+
 /** The run ids an input names (to look up before validating). */
 export const runsNamed = (input: SessionInput): string[] =>
   Array.isArray(input?.runs) ? input.runs.filter((r): r is string => typeof r === 'string') : [];
@@ -74,7 +79,7 @@ export function applySession(
   ctx: { id: string; owner: string | null; now: Date },
 ): AnalysisSession {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw invalid('body', 'must be a JSON object');
-  const allowed = new Set(['name', 'description', 'streams', 'runs', 'starts_at', 'ends_at']);
+  const allowed = new Set(['name', 'description', 'streams', 'runs', 'starts_at', 'ends_at', 'public']);
   for (const k of Object.keys(input)) if (!allowed.has(k)) throw invalid(k, 'is not a session field');
   const has = (k: keyof SessionInput) => k in input;
   const s: AnalysisSession = {
@@ -92,6 +97,7 @@ export function applySession(
       : (base?.ends_at ?? null),
     created_at: base?.created_at ?? ctx.now.toISOString(),
     updated_at: ctx.now.toISOString(),
+    public: has('public') ? flag('public', input.public) : (base?.public ?? false),
   };
   if (s.ends_at && s.ends_at <= s.starts_at) throw invalid('ends_at', `must be after starts_at (${s.starts_at})`);
   if (!s.streams.length && !s.runs.length) throw invalid('streams', 'a session counts at least one stream or run');

@@ -8,7 +8,16 @@ import { Elysia, t } from 'elysia';
 import type { Analytics, ViewQuery } from '../analytics/service';
 import type { AnalysisSession, SessionInput } from '../contracts/analytics';
 import { ABUNDANCES, csv, INTERVALS, METRICS } from '../analytics/model';
-import { identityOf } from './auth';
+import { identityOf, viewerOf } from './auth';
+import type { Viewer } from '../store/images';
+import { AppError } from '../shared/errors';
+
+export interface AnalyticsDeps {
+  analytics: Analytics;
+  authRequired: boolean;
+  /** The ids of the runs a viewer may not see (other users' private runs). */
+  hiddenRuns: (viewer: Viewer) => Promise<string[]>;
+}
 import { jsonBody } from './views';
 
 const viewQuery = {
@@ -35,15 +44,35 @@ const csvResponse = (name: string, text: string) =>
 
 const readBody = async (request: Request) => (await jsonBody(request)) as SessionInput;
 
-/** A session as the caller may see it: the owner only for someone signed in. */
-const sessionFor = (request: Request, s: AnalysisSession) => (identityOf(request) ? s : { ...s, owner: null });
+/** Whether the caller is anonymous on a box that asks for credentials (analytics.public lets them read). */
+const anonymous = (request: Request, d: AnalyticsDeps) => d.authRequired && !identityOf(request);
 
-export const analyticsApi = (analytics: Analytics) =>
-  new Elysia({ name: 'api-analytics', detail: { tags: ['analytics'] } })
+/**
+ * A session as the caller may see it. Anonymous callers see only sessions marked public, with no
+ * owner and no runs (public analytics are aggregates of streams only).
+ */
+function sessionFor(request: Request, d: AnalyticsDeps, s: AnalysisSession): AnalysisSession | null {
+  if (!anonymous(request, d)) return s;
+  return s.public ? { ...s, owner: null, runs: [] } : null;
+}
+
+/** A view's query with what the caller may not count; a non-public session is unknown to anonymous callers. */
+async function scoped<Q extends ViewQuery>(request: Request, d: AnalyticsDeps, q: Q): Promise<Q> {
+  if (anonymous(request, d)) {
+    if (q.session && !sessionFor(request, d, await d.analytics.session(q.session)))
+      throw new AppError('not_found', `no analysis session ${q.session}`);
+    return { ...q, hiddenRuns: 'all' };
+  }
+  return { ...q, hiddenRuns: await d.hiddenRuns(viewerOf(request, d.authRequired)) };
+}
+
+export const analyticsApi = (d: AnalyticsDeps) => {
+  const analytics = d.analytics;
+  return new Elysia({ name: 'api-analytics', detail: { tags: ['analytics'] } })
     .get(
       '/api/sessions',
       async ({ request }) => ({
-        items: (await analytics.listSessions()).map((s) => sessionFor(request, s)),
+        items: (await analytics.listSessions()).flatMap((s) => sessionFor(request, d, s) ?? []),
       }),
       { detail: { summary: 'Analysis sessions, newest start first' } },
     )
@@ -63,9 +92,17 @@ export const analyticsApi = (analytics: Analytics) =>
         },
       },
     )
-    .get('/api/sessions/:id', async ({ request, params }) => sessionFor(request, await analytics.session(params.id)), {
-      detail: { summary: 'One analysis session' },
-    })
+    .get(
+      '/api/sessions/:id',
+      async ({ request, params }) => {
+        const s = sessionFor(request, d, await analytics.session(params.id));
+        if (!s) throw new AppError('not_found', `no analysis session ${params.id}`);
+        return s;
+      },
+      {
+        detail: { summary: 'One analysis session' },
+      },
+    )
     .patch(
       '/api/sessions/:id',
       async ({ request, params }) => analytics.updateSession(params.id, await readBody(request)),
@@ -84,8 +121,8 @@ export const analyticsApi = (analytics: Analytics) =>
     )
     .get(
       '/api/analytics/calendar/:metric',
-      async ({ params, query }) => {
-        const r = await analytics.calendar(params.metric, query as ViewQuery);
+      async ({ params, query, request }) => {
+        const r = await analytics.calendar(params.metric, await scoped(request, d, query as ViewQuery));
         if (query.format === 'csv')
           return csvResponse(
             `calendar-${r.metric}`,
@@ -106,8 +143,8 @@ export const analyticsApi = (analytics: Analytics) =>
     )
     .get(
       '/api/analytics/time-series',
-      async ({ query }) => {
-        const r = await analytics.series(query as ViewQuery & { metric?: string });
+      async ({ query, request }) => {
+        const r = await analytics.series(await scoped(request, d, query as ViewQuery & { metric?: string }));
         if (query.format === 'csv') {
           const names = [...new Set(r.points.flatMap((p) => Object.keys(p.classes)))].sort();
           return csvResponse(
@@ -137,8 +174,8 @@ export const analyticsApi = (analytics: Analytics) =>
     )
     .get(
       '/api/analytics/classes',
-      async ({ query }) => {
-        const r = await analytics.classes(query as ViewQuery);
+      async ({ query, request }) => {
+        const r = await analytics.classes(await scoped(request, d, query as ViewQuery));
         if (query.format === 'csv')
           return csvResponse(
             'classes',
@@ -154,3 +191,4 @@ export const analyticsApi = (analytics: Analytics) =>
         detail: { summary: 'Per class: total, share, first and last seen, days present' },
       },
     );
+};

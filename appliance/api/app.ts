@@ -207,7 +207,13 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         maxFiles: rt.config.runs.max_files,
       }),
     )
-    .use(analyticsApi(rt.analytics))
+    .use(
+      analyticsApi({
+        analytics: rt.analytics,
+        authRequired: c.auth,
+        hiddenRuns: (viewer) => rt.runs.hidden(viewer),
+      }),
+    )
     .use(eventsApi(rt.db, baseUrl, c.auth))
     .use(publishApi(rt))
     .use(syncApi(rt))

@@ -70,10 +70,12 @@ const limited = (r: LimitRefusal) =>
     details: { retry_after_s: r.retryAfterS },
   });
 
-const required = () =>
+const required = (req: Request) =>
   new AppError(
     'unauthorized',
-    'a credential is required (X-API-Key header, or Authorization: Bearer with an API key or a token from /api/auth/login)',
+    isUpgrade(req)
+      ? 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token='
+      : 'a credential is required (X-API-Key header, or Authorization: Bearer with an API key or a token from /api/auth/login)',
     { headers: { 'www-authenticate': 'Bearer' } },
   );
 
@@ -132,7 +134,7 @@ export const authGuard = (opts: AuthOptions) =>
           ((need.publicRead && opts.publicRead) || (need.publicAnalytics && opts.publicAnalytics))))
     )
       return;
-    if (!token) throw required();
+    if (!token) throw required(request);
     if (!id) throw known;
     const bySubject = opts.limits.subject(budget, id);
     if (bySubject) throw limited(bySubject);

@@ -10,6 +10,8 @@ import { ImageView, imageView, jsonBody, parseDate, parseTags, type NameOf, type
 import { ownerOf, viewerOf } from './auth';
 import type { Filters, ImageChange } from '../store/images';
 
+/** What a bulk change may select by. */
+const BULK_FILTER_KEYS = ['tag', 'from', 'to', 'owner', 'private'];
 export interface ImagesDeps {
   images: ImageService;
   maxUploadBytes: number;
@@ -315,6 +317,14 @@ export const imagesApi = (d: ImagesDeps) =>
           const f = (filter ?? {}) as Record<string, unknown>;
           if (typeof f !== 'object' || Array.isArray(f))
             throw new AppError('validation_failed', 'filter: an object of tag, from, to, owner, private');
+          // A misspelt key would select every visible image: an unknown one is refused instead.
+          const unknown = Object.keys(f).filter((k) => !BULK_FILTER_KEYS.includes(k));
+          if (unknown.length)
+            throw new AppError(
+              'validation_failed',
+              `filter: unknown key ${unknown.join(', ')} (known: ${BULK_FILTER_KEYS.join(', ')})`,
+              { details: { field: 'filter', unknown } },
+            );
           selected = {
             tags: parseTags(f.tag as string | string[] | undefined),
             from: parseDate(f.from as string | undefined, 'from'),

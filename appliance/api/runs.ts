@@ -6,12 +6,12 @@
  */
 import { Elysia, t } from 'elysia';
 import { parseSpec, RUN_STATES, type RunSpec, type RunStatus } from '../runs/model';
-import type { RunService, Upload } from '../runs/service';
+import type { Caller, RunService, Upload } from '../runs/service';
 import type { RunFiles } from '../runs/files';
 import type { RunRow } from '../store/runs';
 import { AppError } from '../shared/errors';
 import { uploadedBytes } from './images';
-import { identityOf, viewerOf } from './auth';
+import { identityOf, ownerOf, viewerOf } from './auth';
 import { parseDate } from './views';
 import { parseJsonLimited } from '../shared/parse-limits';
 
@@ -23,6 +23,13 @@ export interface RunsDeps {
   maxUploadBytes: number;
   maxFiles: number;
 }
+
+/** Who calls: what they may see, and whose a run they start is. */
+const callerOf = (req: Request, d: RunsDeps): Caller => ({
+  viewer: viewerOf(req, d.authRequired),
+  owner: ownerOf(req),
+  name: identityOf(req)?.subject ?? null,
+});
 
 export const runView = (r: RunRow) => ({
   run_id: r.id,
@@ -37,6 +44,7 @@ export const runView = (r: RunRow) => ({
   parent_id: r.parent_id,
   created_by: r.created_by,
   revision: r.revision,
+  private: r.private,
 });
 
 async function uploadsOf(files: unknown, d: RunsDeps): Promise<Upload[]> {
@@ -83,10 +91,7 @@ export const runsApi = (d: RunsDeps) =>
           spec = parseSpec(parseJsonLimited(await request.text(), 'the body'));
         } else
           throw new AppError('unsupported_media_type', 'send multipart/form-data (files + spec) or application/json');
-        const { run, created } = await d.runs.submit(spec, uploads, {
-          createdBy: identityOf(request)?.subject ?? null,
-          viewer: viewerOf(request, d.authRequired),
-        });
+        const { run, created } = await d.runs.submit(spec, uploads, callerOf(request, d));
         set.status = created ? 202 : 200;
         return { ...runView(run), created };
       },
@@ -101,7 +106,7 @@ export const runsApi = (d: RunsDeps) =>
     )
     .get(
       '/',
-      async ({ query }) => {
+      async ({ query, request }) => {
         const page = query.page ?? 1;
         const limit = query.limit ?? 20;
         const { items, total } = await d.runs.list(
@@ -112,6 +117,7 @@ export const runsApi = (d: RunsDeps) =>
             from: parseDate(query.from, 'from'),
             to: parseDate(query.to, 'to'),
           },
+          viewerOf(request, d.authRequired),
           page,
           limit,
         );
@@ -132,8 +138,13 @@ export const runsApi = (d: RunsDeps) =>
     )
     .get(
       '/:id',
-      async ({ params, query }) => {
-        const v = await d.runs.view(params.id, query.items_from ?? 0, query.items_limit ?? 100);
+      async ({ params, query, request }) => {
+        const v = await d.runs.view(
+          params.id,
+          viewerOf(request, d.authRequired),
+          query.items_from ?? 0,
+          query.items_limit ?? 100,
+        );
         const r = v.run;
         return {
           ...runView(r),
@@ -178,8 +189,13 @@ export const runsApi = (d: RunsDeps) =>
     )
     .get(
       '/:id/log',
-      async ({ params, query }) => {
-        const lines = await d.runs.log(params.id, query.after ?? 0, query.limit ?? 500);
+      async ({ params, query, request }) => {
+        const lines = await d.runs.log(
+          params.id,
+          viewerOf(request, d.authRequired),
+          query.after ?? 0,
+          query.limit ?? 500,
+        );
         return {
           lines: lines.map((l) => ({ seq: Number(l.seq), at: l.at.toISOString(), level: l.level, message: l.message })),
         };
@@ -194,8 +210,9 @@ export const runsApi = (d: RunsDeps) =>
     )
     .get(
       '/:id/files/:dir/:name',
-      async ({ params }) => {
-        await d.runs.row(params.id);
+      async ({ params, request }) => {
+        // A run's files are its inputs and what it made of them: seen by who may see the run.
+        await d.runs.row(params.id, viewerOf(request, d.authRequired));
         const path = d.files.path(params.id, `${params.dir}/${params.name}`);
         const file = path ? Bun.file(path) : null;
         if (!file || !(await file.exists())) throw new AppError('not_found', `no file ${params.dir}/${params.name}`);
@@ -205,16 +222,24 @@ export const runsApi = (d: RunsDeps) =>
       },
       { detail: { summary: "A run's input (in/) or output (out/) file" } },
     )
-    .post('/:id/cancel', async ({ params }) => runView(await d.runs.cancel(params.id)), {
-      detail: { summary: 'Cancel a queued or running run (409 when it has finished)' },
-    })
-    .post('/:id/retry', async ({ params }) => runView(await d.runs.retry(params.id)), {
-      detail: { summary: "Run a finished run's failed items again" },
-    })
+    .post(
+      '/:id/cancel',
+      async ({ params, request }) => runView(await d.runs.cancel(params.id, viewerOf(request, d.authRequired))),
+      {
+        detail: { summary: 'Cancel a queued or running run (409 when it has finished)' },
+      },
+    )
+    .post(
+      '/:id/retry',
+      async ({ params, request }) => runView(await d.runs.retry(params.id, viewerOf(request, d.authRequired))),
+      {
+        detail: { summary: "Run a finished run's failed items again" },
+      },
+    )
     .post(
       '/:id/resubmit',
       async ({ params, body, request, set }) => {
-        const run = await d.runs.resubmit(params.id, body ?? {}, identityOf(request)?.subject ?? null);
+        const run = await d.runs.resubmit(params.id, body ?? {}, callerOf(request, d));
         set.status = 202;
         return runView(run);
       },
@@ -236,8 +261,8 @@ export const runsApi = (d: RunsDeps) =>
     )
     .delete(
       '/:id',
-      async ({ params, set }) => {
-        await d.runs.delete(params.id);
+      async ({ params, set, request }) => {
+        await d.runs.delete(params.id, viewerOf(request, d.authRequired));
         set.status = 204;
         return null;
       },

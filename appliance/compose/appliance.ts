@@ -7,6 +7,7 @@
  * again in the same process (any other key); a restart that fails to open brings the previous
  * config back before it throws.
  */
+import { deepFreeze } from '../shared/keys';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
@@ -79,7 +80,8 @@ export class Appliance implements FleetHost {
 
   /** With api.port 0 (any free port), a restart keeps the port the box already has. */
   private async open(config: Config, revision: string | null, port?: number): Promise<void> {
-    const rt = await openRuntime(config, this.log, this.options);
+    // Frozen once loaded: no request, override or bug can change the config a running box keeps.
+    const rt = await openRuntime(deepFreeze(config), this.log, this.options);
     rt.streams.revision = revision;
     const agent = this.agent;
     try {

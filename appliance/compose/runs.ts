@@ -74,8 +74,17 @@ export async function openRuns(d: RunsDeps): Promise<OpenedRuns> {
       return new Uint8Array(await blob.arrayBuffer());
     },
     registerImage: async (data, meta) =>
-      (await d.images.register({ data, fileName: meta.fileName, name: meta.name, description: null, tags: meta.tags }))
-        .id,
+      (
+        await d.images.register({
+          data,
+          fileName: meta.fileName,
+          name: meta.name,
+          description: null,
+          tags: meta.tags,
+          owner: meta.owner,
+          private: meta.private,
+        })
+      ).id,
     clip: { spawn: spawnFfmpeg, timers: realTimers, log },
   });
   const executor = new RunExecutor({
@@ -97,6 +106,7 @@ export async function openRuns(d: RunsDeps): Promise<OpenedRuns> {
     pipelinesDir: () => d.streams.pipelinesDir,
     revision: () => d.streams.revision,
     deleteImage: (id) => d.images.delete(id),
+    reserveQuota: (owner, bytes) => d.images.reserve(owner, bytes),
     limits: { maxItems: c.max_items, maxPixels: d.config.api.max_pixels, videoDirs: c.video_dirs },
   });
   await executor.resume();

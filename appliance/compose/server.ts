@@ -105,10 +105,12 @@ export async function startServer(rt: Runtime, log: Logger, extras: ServerExtras
           port: g.port,
           authRequired: a.auth,
           identify: (tok) => rt.auth.identify(tok),
+          limits: rt.limits,
           runs: rt.runs,
           watchers: rt.runWatchers,
           detect: rt.detectOnce,
           maxUploadBytes: a.max_upload_bytes,
+          maxRequestBytes: rt.config.runs.max_request_bytes,
           maxFiles: rt.config.runs.max_files,
           log: log.child({ mod: 'grpc' }),
         })

@@ -18,6 +18,8 @@ export interface AnalysisSession {
   ends_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Shown to anonymous callers when analytics.public is on (its counts of streams only). */
+  public: boolean;
 }
 
 /** What a caller sends to create (all of name, starts_at) or change (any) a session. */
@@ -26,6 +28,7 @@ export interface SessionInput {
   description?: string;
   streams?: Array<string | { stream: string; zones?: string[] }>;
   runs?: string[];
+  public?: boolean;
   starts_at?: string;
   ends_at?: string | null;
 }

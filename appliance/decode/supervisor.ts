@@ -33,6 +33,11 @@ export interface SupervisorOptions {
   /** A missing file will not appear by retrying: fail for good (a camera's 404 is retried). */
   missingIsFinal: boolean;
   /**
+   * Every failure is for good (a run's clip: a file that ffmpeg cannot read, or that vanished,
+   * will not get better by trying again, and its item must fail at once).
+   */
+  failuresAreFinal?: boolean;
+  /**
    * NVDEC decoding (args are NVDEC's): when an exit's stderr says the GPU cannot decode (`why`),
    * the stream goes on with `cpuArgs` at once, for good, and says so in its status.
    */
@@ -64,8 +69,8 @@ export class Supervisor {
     private readonly spawn: SpawnDecoder,
     private readonly onFrame: (f: RawFrame) => void | Promise<void>,
     private readonly onSource: (size: { width: number; height: number }) => void,
-    /** A finite source (a file) reached its end. */
-    private readonly onEnded: () => void,
+    /** A finite source (a file) reached its end (error null), or failed for good (why). */
+    private readonly onEnded: (error: string | null) => void,
     private readonly timers: Timers,
     private readonly log: Logger,
   ) {
@@ -172,13 +177,14 @@ export class Supervisor {
     if (kind === 'ended' && this.o.finite) {
       this.set('stopped');
       this.stopped = true;
-      this.onEnded();
+      this.onEnded(null);
       return;
     }
-    if (kind === 'not_found' && this.o.missingIsFinal) {
+    if ((kind === 'not_found' && this.o.missingIsFinal) || (this.o.failuresAreFinal && kind !== 'ended')) {
       this.status.last_error = `${kind}: ${detail}`;
       this.set('failed');
       this.stopped = true;
+      this.onEnded(this.status.last_error);
       return;
     }
     if (this.timers.now() - this.startedAt >= HEALTHY_RUN_S * 1000) this.failures = 0;

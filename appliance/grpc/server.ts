@@ -9,9 +9,10 @@ import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import protoText from './fovea.proto' with { type: 'text' };
-import { viewerOfIdentity, type Identity } from '../auth/identity';
+import { ownerOfIdentity, viewerOfIdentity, type Identity } from '../auth/identity';
+import type { DoorLimits, LimitRefusal } from '../auth/limits';
 import type { Scope } from '../auth/roles';
-import type { RunService, Upload } from '../runs/service';
+import { BOX_CALLER, type Caller, type RunService, type Upload } from '../runs/service';
 import { finished, parseSpec, type RunSpec } from '../runs/model';
 import type { ItemOutput } from '../runs/item';
 import type { RunMessage } from '../contracts/runs';
@@ -27,10 +28,14 @@ export interface GrpcDeps {
   /** Whether calls need a credential (api.auth). */
   authRequired: boolean;
   identify(token: string): Promise<Identity>;
+  /** The rate limits HTTP takes from: a call counts as an API client's request. */
+  limits: DoorLimits;
   runs: RunService;
   watchers: RunWatchers;
   detect(pipeline: string, overrides: Record<string, unknown>, data: Uint8Array): Promise<ItemOutput & { ms: number }>;
   maxUploadBytes: number;
+  /** All the images of one Submit together (runs.max_request_bytes, as POST /api/runs). */
+  maxRequestBytes: number;
   maxFiles: number;
   log: Logger;
 }
@@ -77,16 +82,44 @@ const overridesOf = (json: string): Record<string, unknown> => {
   throw new AppError('validation_failed', 'overrides_json must be a JSON object of "stage.option": value');
 };
 
+const limited = (r: LimitRefusal) =>
+  new AppError('rate_limited', `too many requests from this ${r.who}; retry in ${r.retryAfterS} s`);
+
+/** The address of a call's peer (`ipv4:127.0.0.1:5000`, `[::1]:5000`, `127.0.0.1:5000`). */
+export const peerAddress = (peer: string): string =>
+  peer
+    .replace(/^ipv[46]:/, '')
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
+
+/** Who calls, as the runs service takes it. */
+const callerOfIdentity = (id: Identity | null, authRequired: boolean): Caller =>
+  id || authRequired
+    ? { viewer: viewerOfIdentity(id, authRequired), owner: ownerOfIdentity(id), name: id?.subject ?? null }
+    : BOX_CALLER;
+
 export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
-  /** The caller, checked for the scope the call needs; null when auth is off. */
-  const caller = async (md: grpc.Metadata, scope: Scope): Promise<Identity | null> => {
+  /**
+   * The caller of a call, by HTTP's rules: the address's rate limit, the credential, the scope the
+   * call needs, the credential's rate limit (the same buckets as HTTP). Null when auth is off.
+   */
+  const caller = async (
+    call: { metadata: grpc.Metadata; getPeer(): string },
+    scope: Scope,
+  ): Promise<Identity | null> => {
+    const token = tokenOf(call.metadata);
+    const id = d.authRequired && token ? await d.identify(token).catch((e: unknown) => e as Error) : null;
+    const known = id instanceof Error ? null : id;
+    const byIp = d.limits.address('clients', peerAddress(call.getPeer()), known);
+    if (byIp) throw limited(byIp);
     if (!d.authRequired) return null;
-    const token = tokenOf(md);
     if (!token) throw new AppError('unauthorized', 'send an API key (x-api-key) or a bearer token (authorization)');
-    const id = await d.identify(token);
-    if (!id.scopes.includes(scope))
-      throw new AppError('forbidden', `this needs the scope ${scope}, which ${id.subject} does not have`);
-    return id;
+    if (!known) throw id;
+    if (!known.scopes.includes(scope))
+      throw new AppError('forbidden', `this needs the scope ${scope}, which ${known.subject} does not have`);
+    const bySubject = d.limits.subject('clients', known);
+    if (bySubject) throw limited(bySubject);
+    return known;
   };
   const server = new grpc.Server({
     // An image per message: each may be as large as an upload over HTTP.
@@ -96,42 +129,57 @@ export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
     Submit: (call: grpc.ServerReadableStream<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       let spec: string | null = null;
       const uploads: Upload[] = [];
-      let failed: unknown = null;
-      // Checked at once: a caller without the scope is not read to the end.
-      const who = caller(call.metadata, 'runs:write');
-      who.catch((e: unknown) => {
-        failed ??= e;
-      });
+      let bytes = 0;
+      let answered = false;
+      // A refusal answers at once and stops reading: a caller without the credential, past the
+      // files or bytes a submit may hold, is not read to the end.
+      const refuse = (e: unknown) => {
+        if (answered) return;
+        answered = true;
+        call.pause();
+        cb(statusOf(e));
+      };
+      const who = caller(call, 'runs:write');
+      who.catch(refuse);
       call.on('data', (m: { spec_json?: string; image?: { name: string; data: Buffer } }) => {
-        if (failed) return;
+        if (answered) return;
         if (m.spec_json !== undefined && m.spec_json !== '') spec = m.spec_json;
         else if (m.image) {
+          bytes += m.image.data.byteLength;
           if (uploads.length >= d.maxFiles)
-            failed = new AppError('payload_too_large', `more than ${d.maxFiles} images in one submit`);
+            refuse(new AppError('payload_too_large', `more than ${d.maxFiles} images in one submit`));
+          else if (bytes > d.maxRequestBytes)
+            refuse(
+              new AppError(
+                'payload_too_large',
+                `the images of this submit pass the limit of ${d.maxRequestBytes} bytes`,
+                {
+                  details: { max_bytes: d.maxRequestBytes },
+                },
+              ),
+            );
           else uploads.push({ data: new Uint8Array(m.image.data), fileName: m.image.name || null });
         }
       });
       call.on('end', async () => {
         try {
           const id = await who;
-          if (failed) throw failed;
+          if (answered) return;
           if (spec === null) throw new AppError('validation_failed', 'the first message must carry spec_json');
-          const { run, created } = await d.runs.submit(specOf(spec), uploads, {
-            createdBy: id?.subject ?? null,
-            viewer: viewerOfIdentity(id, d.authRequired),
-          });
+          const { run, created } = await d.runs.submit(specOf(spec), uploads, callerOfIdentity(id, d.authRequired));
+          answered = true;
           cb(null, { run_id: run.id, status: run.status, total: run.total, created });
         } catch (e) {
-          cb(statusOf(e));
+          refuse(e);
         }
       });
       call.on('error', () => undefined);
     },
     Watch: async (call: grpc.ServerWritableStream<{ run_id: string }, unknown>) => {
       try {
-        await caller(call.metadata, 'runs:read');
+        const viewer = callerOfIdentity(await caller(call, 'runs:read'), d.authRequired).viewer;
         const runId = call.request.run_id;
-        const row = await d.runs.row(runId);
+        const row = await d.runs.row(runId, viewer);
         const send = (m: RunMessage) =>
           call.write({
             run_id: m.payload.run_id,
@@ -141,7 +189,7 @@ export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
             payload_json: JSON.stringify(m.payload),
           });
         if (finished(row.status)) {
-          const v = await d.runs.view(runId, 0, 1);
+          const v = await d.runs.view(runId, viewer, 0, 1);
           send({
             sessionId: runId,
             timestamp: new Date().toISOString(),
@@ -178,7 +226,7 @@ export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
       cb: grpc.sendUnaryData<unknown>,
     ) => {
       try {
-        await caller(call.metadata, 'runs:write');
+        await caller(call, 'runs:write');
         const r = call.request;
         if (!r.image?.data?.length) throw new AppError('validation_failed', 'image.data is required');
         const out = await d.detect(

@@ -147,7 +147,7 @@ export class ImageService {
   }
 
   /** Hold `bytes` of `owner`'s quota until the upload is recorded; refuse what would cross it. */
-  private async reserve(owner: string, bytes: number): Promise<() => void> {
+  async reserve(owner: string, bytes: number): Promise<() => void> {
     const limit = owner === 'box' ? null : (this.limits.quotaOf?.(owner) ?? null);
     if (limit === null) return () => {};
     const used = ((await usageOf(this.db, [owner])).get(owner) ?? 0) + (this.reserved.get(owner) ?? 0);

@@ -83,6 +83,9 @@ export class StreamRunner {
   /** Epoch ms a file's recording started (stream.recorded_at), or null: frames stamped when analysed. */
   private readonly recordedAt: number | null;
 
+  /** Why the source failed for good (null while it has not). */
+  private sourceError: string | null = null;
+
   constructor(
     public config: StreamConfig,
     private running: RunningPipeline,
@@ -97,6 +100,8 @@ export class StreamRunner {
       analysed?: (frame: Frame) => void;
       /** Told when a file's last frame went through the pipeline (a run's clip is done). */
       ended?: () => void;
+      /** Every decoder failure is for good: the source ends with it (a run's clip). */
+      failuresAreFinal?: boolean;
     },
   ) {
     const src = resolveSource(config);
@@ -126,6 +131,7 @@ export class StreamRunner {
         stallS: config.stall_s,
         finite,
         missingIsFinal: src.kind === 'file',
+        failuresAreFinal: deps.failuresAreFinal ?? false,
       },
       deps.spawn,
       (f) => {
@@ -136,8 +142,10 @@ export class StreamRunner {
         this.queue.push({ ...f, at });
       },
       (size) => this.setSource(size),
-      // The end of a file goes through the pipeline as one last frame, after every real one.
-      () => {
+      // The end of a file goes through the pipeline as one last frame, after every real one; so
+      // does a failure for good, which the stream then reports (sourceError).
+      (error) => {
+        this.sourceError = error;
         void this.queue.pushWait({
           pixels: new Uint8Array(0),
           n: -1,
@@ -267,9 +275,9 @@ export class StreamRunner {
     }
   }
 
-  /** Frames the pipeline failed on, and the last failure (a run's clip reports them). */
-  get failures(): { frames: number; last: string | null } {
-    return { frames: this.failedFrames, last: this.pipelineError };
+  /** Frames the pipeline failed on, the last failure, and why the source ended when it failed for good. */
+  get failures(): { frames: number; last: string | null; source: string | null } {
+    return { frames: this.failedFrames, last: this.pipelineError, source: this.sourceError };
   }
 
   async stop(): Promise<void> {

@@ -52,6 +52,8 @@ export function runClip(
       spawn: d.spawn,
       timers: d.timers,
       log: d.log,
+      // A clip that ffmpeg cannot read, or that vanished, fails its item at once.
+      failuresAreFinal: true,
       analysed: (f) => {
         frames++;
         o.analysed(f);
@@ -60,7 +62,8 @@ export function runClip(
         o.signal.removeEventListener('abort', abort);
         void runner.stop().then(() => {
           const f = runner.failures;
-          if (frames === 0 && f.frames === 0)
+          if (f.source) reject(new AppError('unprocessable_image', `${o.path}: ${f.source}`));
+          else if (frames === 0 && f.frames === 0)
             reject(new AppError('unprocessable_image', `no frame could be decoded from ${o.path}`));
           else resolve({ frames, failedFrames: f.frames, lastError: f.last });
         }, reject);

@@ -37,6 +37,11 @@ export const RunSpec = Type.Object(
     priority: Type.Integer({ default: 0, minimum: -100, maximum: 100, description: 'Higher runs first.' }),
     label: Type.Optional(Type.String({ maxLength: 200 })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    private: Type.Boolean({
+      default: false,
+      description:
+        'Seen by its owner and admins only, with all it makes. A run over a private photo is private whatever this says.',
+    }),
     register_outputs: Type.Array(Type.Union([Type.Literal('annotated'), Type.Literal('crops')]), {
       default: [],
       description: 'Register annotated images or detection crops in the library, searchable.',

@@ -10,6 +10,7 @@ import type { Db } from '../store/duckdb';
 import {
   deleteRun,
   getRun,
+  hiddenRunIds,
   insertRun,
   itemCounts,
   listRuns,
@@ -17,6 +18,7 @@ import {
   readLog,
   runByKey,
   runItems,
+  runVisible,
   setRun,
   statusCounts,
   stepCounts,
@@ -24,7 +26,7 @@ import {
   type RunFilters,
   type RunRow,
 } from '../store/runs';
-import { existingIds, type Viewer } from '../store/images';
+import { existingIds, privateIds, type Viewer } from '../store/images';
 import { loadPipeline } from '../pipeline/catalog';
 import { parsePipeline } from '../pipeline/file';
 import type { Imaging } from '../imaging/port';
@@ -63,19 +65,40 @@ export interface RunServiceDeps {
   revision: () => string | null;
   /** Remove a registered image (a deleted run's registered outputs). */
   deleteImage: (id: string) => Promise<void>;
+  /** Hold bytes of an owner's quota until the run is recorded (the library's own rule); a 413 past it. */
+  reserveQuota: (owner: string, bytes: number) => Promise<() => void>;
   limits: RunLimits;
 }
 
-/** A clip path under one of the allowed directories (symlinks resolved), or a 422 saying why not. */
+/** Who acts on runs: what they may see (another user's private run is an unknown run) and whose a new run is. */
+export interface Caller {
+  viewer: Viewer;
+  /** A user id, `jwt:<sub>`, or 'box' (see auth/identity ownerOfIdentity). */
+  owner: string;
+  /** The name shown as the run's creator. */
+  name: string | null;
+}
+
+/** A box without auth: everyone sees everything, and runs are the box's. */
+export const BOX_CALLER: Caller = { viewer: { user: null, admin: true }, owner: 'box', name: null };
+
+/**
+ * A clip path under one of the allowed directories (symlinks resolved), or a 422. The refusal is
+ * the same whether the file is missing, is not a file or lies outside the directories, so the
+ * answer tells nothing of the box's files beyond those directories.
+ */
 export function allowedVideo(path: string, dirs: string[]): string {
   if (!dirs.length)
     throw new AppError('validation_failed', `video ${path}: no directory allows clips by path (set runs.video_dirs)`);
+  const refused = new AppError(
+    'validation_failed',
+    `video ${path}: not a readable file under an allowed directory (runs.video_dirs)`,
+  );
   let real: string;
   try {
     real = realpathSync(path);
-    if (!statSync(real).isFile()) throw new Error('not a file');
   } catch {
-    throw new AppError('validation_failed', `video ${path}: no such file`);
+    throw refused;
   }
   const ok = dirs.some((d) => {
     try {
@@ -85,7 +108,7 @@ export function allowedVideo(path: string, dirs: string[]): string {
       return false;
     }
   });
-  if (!ok) throw new AppError('validation_failed', `video ${path}: not under an allowed directory (runs.video_dirs)`);
+  if (!ok || !statSync(real, { throwIfNoEntry: false })?.isFile()) throw refused;
   return real;
 }
 
@@ -101,13 +124,8 @@ export class RunService {
   async submit(
     spec: RunSpec,
     uploads: Upload[],
-    o: {
-      parentId?: string | null;
-      createdBy?: string | null;
-      pipelineText?: { text: string; file: string };
-      /** Who submits: a private image of someone else is an unknown image to them. */
-      viewer?: Viewer;
-    } = {},
+    caller: Caller,
+    o: { parentId?: string | null; pipelineText?: { text: string; file: string } } = {},
   ): Promise<{ run: RunRow; created: boolean }> {
     const total = spec.inputs.length + uploads.length;
     if (total === 0) throw new AppError('validation_failed', 'a run needs at least one input (files or inputs)');
@@ -118,12 +136,8 @@ export class RunService {
     const hashes = uploads.map((u) => new Bun.CryptoHasher('sha256').update(u.data).digest('hex'));
     const hash = specHash(spec, hashes);
     if (spec.idempotency_key) {
-      const same = await runByKey(this.d.db, spec.idempotency_key);
-      if (same && same.spec_hash === hash) return { run: same, created: false };
-      if (same)
-        throw new AppError('conflict', `idempotency key ${spec.idempotency_key} was used for another run spec`, {
-          details: { run_id: same.id },
-        });
+      const same = await this.byKey(caller.owner, spec.idempotency_key, hash);
+      if (same) return { run: same, created: false };
     }
     const pipeline = (() => {
       try {
@@ -133,8 +147,47 @@ export class RunService {
       }
     })();
     const text = o.pipelineText ?? { text: pipeline.text, file: pipeline.file };
-    const items = await this.items(spec, o.viewer);
+    // A private photo of someone else is an unknown photo to the caller.
+    const items = await this.items(spec, caller.viewer);
     const exts = await Promise.all(uploads.map((u) => this.probe(u)));
+    const imageIds = items.flatMap((it) => (it.kind === 'image' ? [it.source] : []));
+    const isPrivate = spec.private || (await privateIds(this.d.db, imageIds)).size > 0;
+    const uploadBytes = uploads.reduce((n, u) => n + u.data.byteLength, 0);
+    const release = uploadBytes ? await this.d.reserveQuota(caller.owner, uploadBytes) : () => undefined;
+    try {
+      return await this.record(spec, caller, o, { pipeline, text, items, exts, uploads, hash, isPrivate, uploadBytes });
+    } finally {
+      release();
+    }
+  }
+
+  /** The run of an owner's idempotency key when its spec is the same; a 409 when it is another. */
+  private async byKey(owner: string, key: string, hash: string): Promise<RunRow | null> {
+    const same = await runByKey(this.d.db, owner, key);
+    if (same && same.spec_hash !== hash)
+      throw new AppError('conflict', `idempotency key ${key} was used for another run spec`, {
+        details: { run_id: same.id },
+      });
+    return same;
+  }
+
+  private async record(
+    spec: RunSpec,
+    caller: Caller,
+    o: { parentId?: string | null },
+    x: {
+      pipeline: { stages: Array<{ name: string }> };
+      text: { text: string; file: string };
+      items: NewItem[];
+      exts: Array<{ ext: string }>;
+      uploads: Upload[];
+      hash: string;
+      isPrivate: boolean;
+      uploadBytes: number;
+    },
+  ): Promise<{ run: RunRow; created: boolean }> {
+    const { pipeline, text, items, exts, uploads, hash } = x;
+    const total = items.length + uploads.length;
     const id = Bun.randomUUIDv7();
     const base = spec.inputs.length;
     const refs = await this.d.files.writeInputs(
@@ -161,15 +214,21 @@ export class RunService {
       idempotency_key: spec.idempotency_key ?? null,
       spec_hash: hash,
       parent_id: o.parentId ?? null,
-      created_by: o.createdBy ?? null,
+      created_by: caller.name,
       total,
       error: null,
+      owner: caller.owner,
+      private: x.isPrivate,
+      upload_bytes: x.uploadBytes,
     };
     try {
       await this.d.db.transaction((tx) => insertRun(tx, run, items));
     } catch (e) {
       await this.d.files.remove(id);
       if (isDiskFull(e)) throw diskFull(e, 'the run');
+      // The same key submitted at the same moment: the database kept one; this caller gets it.
+      const raced = spec.idempotency_key ? await this.byKey(caller.owner, spec.idempotency_key, hash) : null;
+      if (raced) return { run: raced, created: false };
       throw new AppError('store_failed', 'the run could not be recorded', { cause: e });
     }
     this.d.executor.kick();
@@ -217,15 +276,21 @@ export class RunService {
     );
   }
 
-  async row(id: string): Promise<RunRow> {
+  /** The ids of the runs a viewer may not see. */
+  hidden(viewer: Viewer): Promise<string[]> {
+    return hiddenRunIds(this.d.db, viewer);
+  }
+
+  /** A run the viewer may see; another user's private run is as unknown as a missing one (404). */
+  async row(id: string, viewer: Viewer): Promise<RunRow> {
     const r = await getRun(this.d.db, id);
-    if (!r) throw new AppError('not_found', `run ${id} not found`);
+    if (!r || !runVisible(r, viewer)) throw new AppError('not_found', `run ${id} not found`);
     return r;
   }
 
   /** A run with its per-step summary, progress and one page of its items (the current one live). */
-  async view(id: string, itemsFrom = 0, itemsLimit = 100) {
-    const r = await this.row(id);
+  async view(id: string, viewer: Viewer, itemsFrom = 0, itemsLimit = 100) {
+    const r = await this.row(id, viewer);
     const live = this.d.executor.current(id);
     const page = await runItems(this.d.db, id, itemsFrom, itemsLimit);
     const counts = await statusCounts(this.d.db, id);
@@ -266,8 +331,8 @@ export class RunService {
     };
   }
 
-  async list(f: RunFilters, page: number, limit: number) {
-    const { items, total } = await listRuns(this.d.db, f, page, limit);
+  async list(f: RunFilters, viewer: Viewer, page: number, limit: number) {
+    const { items, total } = await listRuns(this.d.db, { ...f, viewer }, page, limit);
     const counts = await itemCounts(
       this.d.db,
       items.map((r) => r.id),
@@ -275,8 +340,8 @@ export class RunService {
     return { items: items.map((r) => ({ run: r, counts: counts.get(r.id) ?? {} })), total };
   }
 
-  async cancel(id: string): Promise<RunRow> {
-    const r = await this.row(id);
+  async cancel(id: string, viewer: Viewer): Promise<RunRow> {
+    const r = await this.row(id, viewer);
     if (finished(r.status)) throw new AppError('conflict', `run ${id} has already finished (${r.status})`);
     if (!this.d.executor.cancel(id)) {
       // Not being executed: queued, or interrupted while the box was down.
@@ -285,12 +350,12 @@ export class RunService {
       this.d.executor.log(id, 'warn', 'canceled before it ran');
       await this.d.executor.flushLogs();
     }
-    return this.row(id);
+    return this.row(id, viewer);
   }
 
   /** Run a finished run's failed items again (its other items keep their results). */
-  async retry(id: string): Promise<RunRow> {
-    const r = await this.row(id);
+  async retry(id: string, viewer: Viewer): Promise<RunRow> {
+    const r = await this.row(id, viewer);
     if (!finished(r.status)) throw new AppError('conflict', `run ${id} is ${r.status}; retry a finished run`);
     const moved = await moveItems(this.d.db, id, ['failed'], 'pending');
     if (moved === 0) throw new AppError('conflict', `run ${id} has no failed items to retry`);
@@ -298,16 +363,16 @@ export class RunService {
     this.d.executor.log(id, 'info', `retry: ${moved} failed item(s) queued again`);
     await this.d.executor.flushLogs();
     this.d.executor.kick();
-    return this.row(id);
+    return this.row(id, viewer);
   }
 
   /** A new run of the same inputs and pipeline text, with new overrides when given, linked to its parent. */
   async resubmit(
     id: string,
     change: { overrides?: Record<string, unknown>; priority?: number; label?: string },
-    createdBy: string | null,
+    caller: Caller,
   ): Promise<RunRow> {
-    const parent = await this.row(id);
+    const parent = await this.row(id, caller.viewer);
     const spec = JSON.parse(parent.spec) as RunSpec;
     const items = await runItems(this.d.db, id);
     const uploads: Upload[] = [];
@@ -324,16 +389,17 @@ export class RunService {
       label: change.label ?? spec.label,
       idempotency_key: undefined,
     };
-    const { run } = await this.submit(next, uploads, {
+    // Every input is checked against the caller again (a photo made private since is refused), and
+    // the new run keeps the parent's privacy.
+    const { run } = await this.submit({ ...next, private: next.private || parent.private }, uploads, caller, {
       parentId: id,
-      createdBy,
       pipelineText: { text: parent.pipeline_text, file: parent.pipeline_file },
     });
     return run;
   }
 
-  async delete(id: string): Promise<void> {
-    const r = await this.row(id);
+  async delete(id: string, viewer: Viewer): Promise<void> {
+    const r = await this.row(id, viewer);
     if (!finished(r.status) && r.status !== 'interrupted')
       throw new AppError('conflict', `run ${id} is ${r.status}; cancel it before deleting it`);
     const items = await runItems(this.d.db, id);
@@ -344,12 +410,14 @@ export class RunService {
           if (!isAppError(e) || e.code !== 'not_found') throw e;
         });
     }
-    await this.d.db.transaction((tx) => deleteRun(tx, id));
+    // Two deletes at once: the database removes the run once; the other is told it is gone.
+    if (!(await this.d.db.transaction((tx) => deleteRun(tx, id))))
+      throw new AppError('not_found', `run ${id} not found`);
     await this.d.files.remove(id);
   }
 
-  async log(id: string, after: number, limit: number) {
-    await this.row(id);
+  async log(id: string, viewer: Viewer, after: number, limit: number) {
+    await this.row(id, viewer);
     await this.d.executor.flushLogs();
     return readLog(this.d.db, id, after, limit);
   }

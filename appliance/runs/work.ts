@@ -27,7 +27,11 @@ export interface WorkDeps {
   files: RunFiles;
   /** A registered image's bytes: by its stored file when the run resolved it, else by its id. */
   readImage(id: string, objectKey: string | null): Promise<Uint8Array>;
-  registerImage(data: Uint8Array, meta: { fileName: string; name: string | null; tags: string[] }): Promise<string>;
+  /** Register a derived image: it belongs to the run's owner, is private when the run is, and counts against their quota. */
+  registerImage(
+    data: Uint8Array,
+    meta: { fileName: string; name: string | null; tags: string[]; owner: string; private: boolean },
+  ): Promise<string>;
   clip: ClipDeps;
 }
 
@@ -167,6 +171,8 @@ export class PipelineWork implements ItemWork {
     const ids: string[] = [];
     const tags = ['run', `run:${run.id}`, `pipeline:${run.pipeline}`];
     const base = `${run.id}-${String(item.idx).padStart(6, '0')}`;
+    // What a run makes is its owner's, as private as the run (and so as its inputs).
+    const whose = { owner: run.owner, private: run.private };
     if (spec.register_outputs.includes('annotated'))
       for (const v of Object.values(outputs)) {
         const file = (v as { file?: unknown } | null)?.file;
@@ -177,6 +183,7 @@ export class PipelineWork implements ItemWork {
             fileName: `${base}-annotated.jpg`,
             name: item.name,
             tags: [...tags, 'annotated'],
+            ...whose,
           }),
         );
       }
@@ -196,8 +203,9 @@ export class PipelineWork implements ItemWork {
         ids.push(
           await this.d.registerImage(jpeg, {
             fileName: `${base}-crop-${i}.jpg`,
-            name: `${det.label} from ${item.name ?? item.source}`,
+            name: `${det.label} from ${item.name ?? `item ${item.idx + 1}`}`,
             tags: [...tags, 'crop', det.label],
+            ...whose,
           }),
         );
       }

@@ -192,6 +192,8 @@ export interface Scope {
   pairs: Array<{ stream: string; zone: string }> | null;
   from: string;
   to: string;
+  /** With every stream (pairs null): runs left out (all of them, or these run ids). */
+  hiddenRuns?: 'all' | string[];
 }
 
 function scopeWhere(s: Scope, dayExpr: string, first: number): { sql: string; params: SqlParam[] } {
@@ -204,7 +206,14 @@ function scopeWhere(s: Scope, dayExpr: string, first: number): { sql: string; pa
   } else if (s.pairs) {
     params.push(s.pairs.map((p) => `${p.stream}\u0000${p.zone}`));
     parts.push(`list_contains($${first + 2}, stream || chr(0) || zone)`);
-  } else parts.push("zone = ''");
+  } else {
+    parts.push("zone = ''");
+    if (s.hiddenRuns === 'all') parts.push("NOT starts_with(stream, 'run:')");
+    else if (s.hiddenRuns?.length) {
+      params.push(s.hiddenRuns.map((r) => `run:${r}`));
+      parts.push(`NOT list_contains($${first + 2}, stream)`);
+    }
+  }
   return { sql: parts.join(' AND '), params };
 }
 

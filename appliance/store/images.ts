@@ -285,8 +285,12 @@ export async function changeImages(tx: Sql, f: Filters, c: ImageChange, now: Dat
 /** Bytes of originals each owner has stored. */
 export async function usageOf(sql: Sql, owners: string[]): Promise<Map<string, number>> {
   if (!owners.length) return new Map();
+  // A run's uploads are held on the box for its owner as photos are: they count the same.
   const rows = await sql.all<{ owner: string; n: number }>(
-    'SELECT owner, CAST(sum(size_bytes) AS DOUBLE) AS n FROM images WHERE list_contains($1, owner) GROUP BY owner',
+    `SELECT owner, CAST(sum(n) AS DOUBLE) AS n FROM (
+       SELECT owner, size_bytes AS n FROM images WHERE list_contains($1, owner)
+       UNION ALL SELECT owner, upload_bytes AS n FROM runs WHERE list_contains($1, owner)
+     ) GROUP BY owner`,
     [owners],
   );
   return new Map(rows.map((r) => [r.owner, r.n]));
@@ -399,6 +403,16 @@ export async function existingIds(sql: Sql, ids: string[], viewer?: Viewer): Pro
     for (const r of rows) out.set(r.id, r.storage_key);
   }
   return out;
+}
+
+/** Of these image ids, the private ones. */
+export async function privateIds(sql: Sql, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await sql.all<{ id: string }>(
+    'SELECT CAST(id AS VARCHAR) AS id FROM images WHERE private AND list_contains($1, CAST(id AS VARCHAR))',
+    [ids],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Of these image ids, those `viewer` may not see (another user's private images). */

@@ -26,6 +26,18 @@ export interface RunRow {
   created_by: string | null;
   total: number;
   error: string | null;
+  /** Who the run and all it makes belong to: a user id, `jwt:<sub>`, or 'box'. */
+  owner: string;
+  /** Shown to its owner and admins only (a private photo among its inputs, or asked for). */
+  private: boolean;
+  /** Bytes its uploads hold on disk, charged to its owner's quota. */
+  upload_bytes: number;
+}
+
+/** Who asks: a user, or an admin who sees every run. */
+export interface RunViewer {
+  user: string | null;
+  admin: boolean;
 }
 
 export interface ItemRow {
@@ -48,7 +60,7 @@ export interface ItemRow {
 export type NewItem = Pick<ItemRow, 'idx' | 'kind' | 'source' | 'name'> & { steps: Steps; objectKey?: string | null };
 
 const RUN_COLUMNS =
-  'id::VARCHAR AS id, created_at, started_at, finished_at, status, pipeline, pipeline_text, pipeline_file, revision, spec::VARCHAR AS spec, priority, label, idempotency_key, spec_hash, parent_id::VARCHAR AS parent_id, created_by, total, error';
+  'id::VARCHAR AS id, created_at, started_at, finished_at, status, pipeline, pipeline_text, pipeline_file, revision, spec::VARCHAR AS spec, priority, label, idempotency_key, spec_hash, parent_id::VARCHAR AS parent_id, created_by, total, error, owner, private, CAST(upload_bytes AS DOUBLE) AS upload_bytes';
 const ITEM_COLUMNS =
   'run_id::VARCHAR AS run_id, idx, kind, source, name, status, attempts, session_id::VARCHAR AS session_id, error, started_at, finished_at, steps::VARCHAR AS steps, output::VARCHAR AS output, object_key';
 
@@ -56,7 +68,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export async function insertRun(tx: Sql, r: RunRow, items: NewItem[]): Promise<void> {
   await tx.run(
-    `INSERT INTO runs VALUES ($1, $2::TIMESTAMPTZ, NULL, NULL, $3, $4, $5, $6, $7, $8::JSON, $9, $10, $11, $12, $13, $14, $15, NULL)`,
+    `INSERT INTO runs VALUES ($1, $2::TIMESTAMPTZ, NULL, NULL, $3, $4, $5, $6, $7, $8::JSON, $9, $10, $11, $12, $13, $14, $15, NULL, $16, $17, $18)`,
     [
       r.id,
       iso(r.created_at),
@@ -73,6 +85,9 @@ export async function insertRun(tx: Sql, r: RunRow, items: NewItem[]): Promise<v
       r.parent_id,
       r.created_by,
       r.total,
+      r.owner,
+      r.private,
+      r.upload_bytes,
     ],
   );
   // One statement per 500 items: a 10,000-photo run is accepted in a few statements, not 10,000.
@@ -93,9 +108,35 @@ export async function getRun(sql: Sql, id: string): Promise<RunRow | null> {
   return rows[0] ?? null;
 }
 
-export async function runByKey(sql: Sql, key: string): Promise<RunRow | null> {
-  const rows = await sql.all<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE idempotency_key = $1`, [key]);
+/** The run an owner submitted with an idempotency key (keys are per owner). */
+export async function runByKey(sql: Sql, owner: string, key: string): Promise<RunRow | null> {
+  const rows = await sql.all<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE owner = $1 AND idempotency_key = $2`, [
+    owner,
+    key,
+  ]);
   return rows[0] ?? null;
+}
+
+/** Whether a viewer may see a run: its owner, an admin, or anyone when it is not private. */
+export const runVisible = (r: Pick<RunRow, 'owner' | 'private'>, v: RunViewer): boolean =>
+  v.admin || !r.private || r.owner === v.user;
+
+/** The ids of the runs a viewer may not see (other users' private runs). */
+export async function hiddenRunIds(sql: Sql, v: RunViewer): Promise<string[]> {
+  if (v.admin) return [];
+  const rows = await sql.all<{ id: string }>('SELECT id::VARCHAR AS id FROM runs WHERE private AND owner <> $1', [
+    v.user ?? '',
+  ]);
+  return rows.map((r) => r.id);
+}
+
+/** Bytes the uploads of an owner's runs hold on disk. */
+export async function runUploadBytes(sql: Sql, owner: string): Promise<number> {
+  const rows = await sql.all<{ n: number | null }>(
+    'SELECT CAST(sum(upload_bytes) AS DOUBLE) AS n FROM runs WHERE owner = $1',
+    [owner],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 export interface RunFilters {
@@ -104,6 +145,8 @@ export interface RunFilters {
   label?: string;
   from?: Date | null;
   to?: Date | null;
+  /** Only the runs this viewer may see. */
+  viewer?: RunViewer;
 }
 
 export async function listRuns(
@@ -123,6 +166,7 @@ export async function listRuns(
   if (f.label) add((n) => `label = $${n}`, f.label);
   if (f.from) add((n) => `created_at >= $${n}::TIMESTAMPTZ`, f.from.toISOString());
   if (f.to) add((n) => `created_at <= $${n}::TIMESTAMPTZ`, f.to.toISOString());
+  if (f.viewer && !f.viewer.admin) add((n) => `(NOT private OR owner = $${n})`, f.viewer.user ?? '');
   const where = parts.length ? parts.join(' AND ') : 'TRUE';
   const total = await sql.all<{ n: bigint }>(`SELECT count(*) AS n FROM runs WHERE ${where}`, params);
   const items = await sql.all<RunRow>(
@@ -283,13 +327,16 @@ export async function dropSessions(tx: Sql, sessionIds: string[]): Promise<void>
 }
 
 /** Everything of a run: its results (stream `run:<id>`), log, items and row. */
-export async function deleteRun(tx: Sql, id: string): Promise<void> {
+/** Delete a run and all it made; false when it was already gone (a delete that lost a race). */
+export async function deleteRun(tx: Sql, id: string): Promise<boolean> {
+  const gone = await tx.all<{ id: string }>('DELETE FROM runs WHERE id = $1::UUID RETURNING id::VARCHAR AS id', [id]);
+  if (!gone.length) return false;
   await forgetResults(tx, "stream = 'run:' || $1", [id]);
   for (const t of ['detections', 'analysis_results', 'events'])
     await tx.run(`DELETE FROM ${t} WHERE stream = 'run:' || $1`, [id]);
   await tx.run('DELETE FROM run_log WHERE run_id = $1::UUID', [id]);
   await tx.run('DELETE FROM run_items WHERE run_id = $1::UUID', [id]);
-  await tx.run('DELETE FROM runs WHERE id = $1::UUID', [id]);
+  return true;
 }
 
 export async function appendLog(

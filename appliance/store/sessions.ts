@@ -16,10 +16,11 @@ interface SessionRow {
   ends_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  public: boolean;
 }
 
 const COLUMNS =
-  'id::VARCHAR AS id, name, description, owner, streams::VARCHAR AS streams, runs::VARCHAR AS runs, starts_at, ends_at, created_at, updated_at';
+  'id::VARCHAR AS id, name, description, owner, streams::VARCHAR AS streams, runs::VARCHAR AS runs, starts_at, ends_at, created_at, updated_at, public';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -34,6 +35,7 @@ const toSession = (r: SessionRow): AnalysisSession => ({
   ends_at: iso(r.ends_at),
   created_at: iso(r.created_at)!,
   updated_at: iso(r.updated_at)!,
+  public: r.public,
 });
 
 export async function listSessions(db: Sql): Promise<AnalysisSession[]> {
@@ -50,7 +52,7 @@ export async function getSession(db: Sql, id: string): Promise<AnalysisSession |
 /** Insert or replace a session, whole. */
 export async function putSession(db: Sql, s: AnalysisSession): Promise<void> {
   await db.run(
-    `INSERT OR REPLACE INTO analysis_sessions VALUES ($1::UUID, $2, $3, $4, $5::JSON, $6::JSON, $7::TIMESTAMPTZ, $8::TIMESTAMPTZ, $9::TIMESTAMPTZ, $10::TIMESTAMPTZ)`,
+    `INSERT OR REPLACE INTO analysis_sessions VALUES ($1::UUID, $2, $3, $4, $5::JSON, $6::JSON, $7::TIMESTAMPTZ, $8::TIMESTAMPTZ, $9::TIMESTAMPTZ, $10::TIMESTAMPTZ, $11)`,
     [
       s.id,
       s.name,
@@ -62,6 +64,7 @@ export async function putSession(db: Sql, s: AnalysisSession): Promise<void> {
       s.ends_at,
       s.created_at,
       s.updated_at,
+      s.public,
     ],
   );
 }

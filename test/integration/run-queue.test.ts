@@ -36,6 +36,9 @@ function runRow(id: string, priority: number, total: number): RunRow {
     created_by: null,
     total,
     error: null,
+    owner: 'box',
+    private: false,
+    upload_bytes: 0,
   };
 }
 

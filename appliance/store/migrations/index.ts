@@ -27,6 +27,8 @@ import m011 from './011_import.sql' with { type: 'text' };
 import m011down from './011_import.down.sql' with { type: 'text' };
 import m012 from './012_shadow.sql' with { type: 'text' };
 import m012down from './012_shadow.down.sql' with { type: 'text' };
+import m013 from './013_run_owners.sql' with { type: 'text' };
+import m013down from './013_run_owners.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -49,4 +51,5 @@ export const migrations: Migration[] = [
   { version: 10, name: 'library', sql: m010, down: m010down },
   { version: 11, name: 'import', sql: m011, down: m011down },
   { version: 12, name: 'shadow', sql: m012, down: m012down },
+  { version: 13, name: 'run_owners', sql: m013, down: m013down },
 ];
