@@ -22,9 +22,10 @@ export function checkKey(k: string, where: string): void {
  * only own properties are followed, so no path reaches a prototype.
  */
 export function setIn(root: Record<string, unknown>, path: string[], value: unknown, where: string): void {
+  // Every key is checked before anything is written: a refused path changes nothing.
+  for (const k of path) checkKey(k, where);
   let node = root;
   for (const [i, k] of path.entries()) {
-    checkKey(k, where);
     if (i === path.length - 1) {
       node[k] = value;
       return;

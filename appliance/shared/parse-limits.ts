@@ -8,8 +8,8 @@
 import { AppError } from './errors';
 
 export const PARSE_LIMITS = {
-  /** Bytes of YAML text (a pipeline file, a config). */
-  yamlBytes: 1024 * 1024,
+  /** Bytes of YAML text (a config, a fleet file; a client's pipeline has a tighter limit at its door). */
+  yamlBytes: 256 * 1024,
   /** Levels of nesting, in YAML and JSON alike. */
   depth: 64,
   /** Nodes of a YAML document once every alias is expanded. */

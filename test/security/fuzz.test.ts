@@ -3,7 +3,8 @@
  * explores; the seed and the counts are printed):
  * mutated real JPEG/PNG uploads and raw multipart bodies against a real appliance, mutated config
  * and pipeline YAML through the loaders, and generated WebSocket messages. No crash, no 5xx, no
- * hang: the loaders fail only with AppError, the server stays healthy and keeps serving.
+ * hang: the loaders fail only with AppError, the server stays healthy and keeps serving. Then the
+ * gate: random spellings of every guarded path, hostile object keys, and deep JSON and YAML.
  */
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { COCO, form, IMAGES, startAppliance } from '../helpers/fixtures';
 import { loadConfigText } from '../../appliance/config/load';
 import { parsePipeline } from '../../appliance/pipeline/file';
 import { isAppError } from '../../appliance/shared/errors';
+import { ACCESS } from '../../appliance/api/access';
 
 // A fixed seed by default, so a CI run is repeatable; FOVEA_FUZZ_SEED=random explores, =N replays N.
 const given = process.env.FOVEA_FUZZ_SEED;
@@ -303,5 +305,94 @@ test('WebSocket: generated messages never crash the hub; a fresh client still su
   });
   fresh.close();
   expect(JSON.parse(first).event).toBe('subscribed');
+  expect((await fetch(`${app.url}/health`)).status).toBe(200);
+}, 120_000);
+
+test('paths, hostile keys, deep documents: random spellings never pass the gate; no key pollutes; no depth crashes', async () => {
+  await using app = await startAppliance({
+    api: { auth: true, rate_limit_per_minute: 1_000_000 },
+    analytics: { public: true },
+  });
+  const r = rng(SEED + 3);
+  // Every rule that needs a credential, spelled at random: slashes doubled or trailing, letters
+  // upper-cased, characters percent-encoded. Anonymous, each must answer 401 (or 400 for a
+  // spelling no client sends), never anything the route would give.
+  // (Not /metrics, open on loopback by default, nor the first signup of a box with no user.)
+  const guarded = ACCESS.filter(
+    (a) =>
+      a.need !== 'public' &&
+      a.need !== 'signup' &&
+      a.path !== '/metrics' &&
+      !(typeof a.need === 'object' && a.need.publicAnalytics),
+  );
+  const spell = (path: string) =>
+    [...path.replace(/:[a-z]+/g, 'x1')]
+      .map((ch) => {
+        const k = r.int(12);
+        if (ch === '/' && k === 0) return '//';
+        if (k === 1) return ch.toUpperCase();
+        if (k === 2 && ch !== '/') return `%${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+        return ch;
+      })
+      .join('') + (r.int(3) === 0 ? '/' : '');
+  const leaked: string[] = [];
+  let probes = 0;
+  for (let i = 0; i < 600; i++) {
+    const rule = r.pick(guarded);
+    const path = spell(rule.path);
+    const res = await fetch(app.url + path, {
+      method: rule.method,
+      ...(rule.method === 'GET' ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }),
+    });
+    await res.arrayBuffer();
+    probes++;
+    if (res.status !== 401 && res.status !== 400) leaked.push(`${rule.method} ${path}: ${res.status}`);
+  }
+  // Hostile keys at random places of an override path, and as YAML and JSON keys.
+  const hostile = ['__proto__', 'constructor', 'prototype'];
+  const answers = new Map<number, number>();
+  for (let i = 0; i < 200; i++) {
+    const parts = ['detect', ...Array.from({ length: 1 + r.int(3) }, () => (r.int(2) ? r.pick(hostile) : 'x'))];
+    parts[1 + r.int(parts.length - 1)] = r.pick(hostile);
+    const key = parts.join('.');
+    const body =
+      r.int(3) === 0
+        ? { text: `stages:\n  detect:\n    type: detect@1\n    options:\n      ${r.pick(hostile)}:\n        p: 1\n` }
+        : { text: 'stages:\n  detect:\n    type: detect@1\n', overrides: { [key]: { polluted: 'yes' } } };
+    const res = await app.api('/api/pipelines/validate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await res.arrayBuffer();
+    answers.set(res.status, (answers.get(res.status) ?? 0) + 1);
+  }
+  // Deep JSON and YAML of random shapes and depths: a 4xx, never a crash or a 5xx.
+  const deep = new Map<number, number>();
+  for (let i = 0; i < 60; i++) {
+    const n = 1 + r.int(20_000);
+    const open = Array.from({ length: n }, () => r.pick(['[', '{"a":'])).join('');
+    const close = [...open.matchAll(/\[|\{"a":/g)]
+      .map((m) => (m[0] === '[' ? ']' : '}'))
+      .reverse()
+      .join('');
+    const json = r.int(2) === 0;
+    const res = await app.api('/api/pipelines/validate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json
+        ? `{"text":"x","overrides":{"a.b":${open}1${close}}}`
+        : JSON.stringify({ text: `x: ${open.replaceAll('{"a":', '{a: ')}1${close}` }),
+    });
+    await res.arrayBuffer();
+    deep.set(res.status, (deep.get(res.status) ?? 0) + 1);
+  }
+  console.log(
+    `fuzz (seed ${SEED}): ${probes} random path spellings; hostile keys ${JSON.stringify(Object.fromEntries(answers))}; deep documents ${JSON.stringify(Object.fromEntries(deep))}`,
+  );
+  expect(leaked).toEqual([]);
+  expect([...answers.keys()]).toEqual([422]);
+  expect([...deep.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   expect((await fetch(`${app.url}/health`)).status).toBe(200);
 }, 120_000);
