@@ -17,7 +17,7 @@ import type { Backups } from '../backup/service';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { errorHandler } from './errors';
-import { authGuard, carryCaller } from './auth';
+import { authGuard, carryCaller, viewerOf } from './auth';
 import { bodyLimits } from './body-limit';
 import { imagesApi } from './images';
 import { searchApi } from './search';
@@ -214,12 +214,22 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         hiddenRuns: (viewer) => rt.runs.hidden(viewer),
       }),
     )
-    .use(eventsApi(rt.db, baseUrl, c.auth))
+    .use(eventsApi(rt.db, baseUrl, c.auth, (viewer) => rt.runs.hidden(viewer)))
     .use(publishApi(rt))
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))
     .use(backupApi(rt.backups))
-    .use(wsApi({ hub: rt.hub, leases: rt.sockets }))
+    .use(
+      wsApi({
+        hub: rt.hub,
+        leases: rt.sockets,
+        // A socket's caller sees the runs they may see: other users' private runs are left out.
+        sees: (req) => {
+          const viewer = viewerOf(req, c.auth);
+          return (stream) => !stream.startsWith('run:') || rt.runs.visibleTo(stream.slice('run:'.length), viewer);
+        },
+      }),
+    )
     .use(
       liveApi({
         live: rt.live,

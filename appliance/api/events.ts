@@ -5,7 +5,7 @@ import { getEvent, listEvents } from '../store/results';
 import { eventView } from '../publish/envelope';
 import { AppError } from '../shared/errors';
 import { parseDate } from './views';
-import { hiddenFrom } from '../store/images';
+import { hiddenFrom, type Viewer } from '../store/images';
 import type { EventRow } from '../contracts/results';
 import { viewerOf } from './auth';
 
@@ -16,7 +16,10 @@ async function visibleTo(db: Db, req: Request, authRequired: boolean, rows: Even
   return rows.map((r) => (r.image_id && hidden.has(r.image_id) ? { ...r, image_id: null, snapshot_key: null } : r));
 }
 
-export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired = true) =>
+/** Which runs' events a caller may not see (other users' private runs), as streams `run:<id>`. */
+export type HiddenRuns = (viewer: Viewer) => Promise<string[]>;
+
+export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired = true, hiddenRuns?: HiddenRuns) =>
   new Elysia({ name: 'api-events', prefix: '/api/events', detail: { tags: ['events'] } })
     .get(
       '/',
@@ -33,6 +36,9 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
             line: query.line,
             from: parseDate(query.from, 'from'),
             to: parseDate(query.to, 'to'),
+            hiddenStreams: hiddenRuns
+              ? (await hiddenRuns(viewerOf(request, authRequired))).map((id) => `run:${id}`)
+              : undefined,
           },
           page,
           limit,
@@ -59,7 +65,10 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
       '/:id',
       async ({ params, request }) => {
         const r = await getEvent(db, params.id);
-        if (!r) throw new AppError('not_found', `event ${params.id} not found`);
+        const hidden =
+          r?.stream.startsWith('run:') && hiddenRuns ? await hiddenRuns(viewerOf(request, authRequired)) : [];
+        if (!r || hidden.includes(r.stream.slice('run:'.length)))
+          throw new AppError('not_found', `event ${params.id} not found`);
         return eventView((await visibleTo(db, request, authRequired, [r]))[0]!, baseUrl(request));
       },
       { detail: { summary: 'One event with its snapshot URL' } },

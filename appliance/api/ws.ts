@@ -22,6 +22,8 @@ const CLOSE_GRACE_MS = 5000;
 export interface WsOptions {
   hub: WsHub;
   leases: SocketLeases;
+  /** What a socket's caller may see, by stream (the runs of others that are private are not). */
+  sees: (req: Request) => (stream: string) => boolean;
 }
 
 /** Whether a request's canonical path is this route's (`/ws/analysis/`, `//ws/Analysis` alike). */
@@ -85,6 +87,7 @@ export const wsApi = (o: WsOptions) => {
             },
           },
           origin,
+          o.sees(ws.data.request),
         );
         if (id === null) return;
         ids.set(raw, id);

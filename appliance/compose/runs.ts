@@ -109,6 +109,7 @@ export async function openRuns(d: RunsDeps): Promise<OpenedRuns> {
     reserveQuota: (owner, bytes) => d.images.reserve(owner, bytes),
     limits: { maxItems: c.max_items, maxPixels: d.config.api.max_pixels, videoDirs: c.video_dirs },
   });
+  await service.load();
   await executor.resume();
   executor.start();
   const detect = (pipeline: string, overrides: Record<string, unknown>, data: Uint8Array) =>

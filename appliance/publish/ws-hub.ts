@@ -55,6 +55,8 @@ interface Client {
   held: EventRow[] | null;
   /** The highest event seq sent (or skipped by the filter) to this client. */
   lastSeq: number;
+  /** Whether the client's caller may see a stream's messages. */
+  sees: (stream: string) => boolean;
   alive: boolean;
   cut: boolean;
   sent: number;
@@ -117,8 +119,11 @@ export class WsHub implements Publisher, RunReporter {
     return this.clients.size;
   }
 
-  /** A new connection: subscribed to everything, live from now, until it sends a subscription. */
-  open(conn: WsConn, base: string): number | null {
+  /**
+   * A new connection: subscribed to everything, live from now, until it sends a subscription.
+   * `sees` says which streams its caller may see at all (a private run of someone else is not).
+   */
+  open(conn: WsConn, base: string, sees: (stream: string) => boolean = () => true): number | null {
     if (this.clients.size >= this.d.maxClients) {
       conn.send(
         control('error', { code: 'too_many_clients', message: `at most ${this.d.maxClients} WebSocket clients` }),
@@ -133,6 +138,7 @@ export class WsHub implements Publisher, RunReporter {
       sub: all,
       held: null,
       lastSeq: this.d.committedSeq(),
+      sees,
       alive: true,
       cut: false,
       sent: 0,
@@ -198,6 +204,10 @@ export class WsHub implements Publisher, RunReporter {
         const rows = await this.d.replay(c.lastSeq, { streams: sub.streams, types: sub.events }, REPLAY_PAGE);
         if (c.cut || !this.clients.has(id)) return;
         for (const r of rows) {
+          if (!c.sees(r.stream)) {
+            c.lastSeq = Number(r.seq);
+            continue;
+          }
           this.sendEvent(c, r);
           replayed++;
         }
@@ -239,7 +249,7 @@ export class WsHub implements Publisher, RunReporter {
   async detections(env: FrameEnvelope): Promise<void> {
     let text: string | null = null;
     for (const c of this.clients.values()) {
-      if (c.held || !wants(c.sub, env.payload.stream, env.event)) continue;
+      if (c.held || !wants(c.sub, env.payload.stream, env.event) || !c.sees(env.payload.stream)) continue;
       text ??= JSON.stringify(env);
       this.send(c, text);
     }
@@ -249,7 +259,7 @@ export class WsHub implements Publisher, RunReporter {
   run(m: RunMessage): void {
     let text: string | null = null;
     for (const c of this.clients.values()) {
-      if (c.held || !wantsRun(c.sub, m.payload.run_id, m.event)) continue;
+      if (c.held || !wantsRun(c.sub, m.payload.run_id, m.event) || !c.sees(`run:${m.payload.run_id}`)) continue;
       text ??= JSON.stringify(m);
       this.send(c, text);
     }
@@ -270,7 +280,7 @@ export class WsHub implements Publisher, RunReporter {
 
   private offer(c: Client, r: EventRow, textOf?: (r: EventRow, base: string) => string): void {
     if (Number(r.seq) <= c.lastSeq) return;
-    if (wants(c.sub, r.stream, r.type)) this.sendEvent(c, r, textOf);
+    if (wants(c.sub, r.stream, r.type) && c.sees(r.stream)) this.sendEvent(c, r, textOf);
     else c.lastSeq = Number(r.seq);
   }
 

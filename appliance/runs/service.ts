@@ -113,7 +113,24 @@ export function allowedVideo(path: string, dirs: string[]): string {
 }
 
 export class RunService {
+  /** The owner of each private run, kept in memory so the feeds can ask per message. */
+  private readonly privateOwners = new Map<string, string>();
+
   constructor(private readonly d: RunServiceDeps) {}
+
+  /** Learn the private runs already recorded (once, when the box opens). */
+  async load(): Promise<void> {
+    for (const id of await hiddenRunIds(this.d.db, { user: null, admin: false })) {
+      const r = await getRun(this.d.db, id);
+      if (r) this.privateOwners.set(id, r.owner);
+    }
+  }
+
+  /** Whether a viewer may see a run's messages and results (a live check, for the feeds). */
+  visibleTo(runId: string, viewer: Viewer): boolean {
+    const owner = this.privateOwners.get(runId);
+    return owner === undefined || viewer.admin || owner === viewer.user;
+  }
 
   /** The runs' files (inputs and outputs), for the API to serve. */
   get files(): RunFiles {
@@ -223,6 +240,7 @@ export class RunService {
     };
     try {
       await this.d.db.transaction((tx) => insertRun(tx, run, items));
+      if (run.private) this.privateOwners.set(run.id, run.owner);
     } catch (e) {
       await this.d.files.remove(id);
       if (isDiskFull(e)) throw diskFull(e, 'the run');
@@ -413,6 +431,7 @@ export class RunService {
     // Two deletes at once: the database removes the run once; the other is told it is gone.
     if (!(await this.d.db.transaction((tx) => deleteRun(tx, id))))
       throw new AppError('not_found', `run ${id} not found`);
+    this.privateOwners.delete(id);
     await this.d.files.remove(id);
   }
 

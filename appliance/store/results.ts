@@ -243,6 +243,8 @@ export interface EventFilters {
   line?: string;
   from?: Date;
   to?: Date;
+  /** Streams left out (the runs the caller may not see, as `run:<id>`). */
+  hiddenStreams?: string[];
 }
 
 const EVENT_COLUMNS = `CAST(id AS VARCHAR) AS id, CAST(session_id AS VARCHAR) AS session_id, stream, timestamp, type, label, track_id, zone, line,
@@ -264,10 +266,12 @@ export async function listEvents(
   }
   const dates = whereOf({ from: f.from, to: f.to }, params.length + 1, 'timestamp');
   const where = [...parts, dates.sql].join(' AND ');
-  const all = [...params, ...(dates.params as string[])];
-  const total = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE ${where}`, all);
+  const all: SqlParam[] = [...params, ...(dates.params as string[])];
+  const hidden = f.hiddenStreams?.length ? ` AND NOT list_contains($${all.length + 1}, stream)` : '';
+  if (hidden) all.push(f.hiddenStreams!);
+  const total = await db.all<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE ${where}${hidden}`, all);
   const items = await db.all<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY timestamp DESC, id DESC LIMIT ${limit} OFFSET ${(page - 1) * limit}`,
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where}${hidden} ORDER BY timestamp DESC, id DESC LIMIT ${limit} OFFSET ${(page - 1) * limit}`,
     all,
   );
   return { items, total: Number(total[0]!.n) };

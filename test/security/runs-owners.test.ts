@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COCO, startAppliance, tempDir, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
+import { record } from '../helpers/ws';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field and compared whole
 type Json = Record<string, any>;
@@ -75,8 +76,12 @@ async function finished(who: string, id: string, ms = 60_000): Promise<Json> {
 }
 
 describe('runs carry their owner and privacy', () => {
-  test('a run over a private photo: its view, files, log and outputs are its owner’s alone', async () => {
+  test('a run over a private photo: its view, files, log, outputs, events and progress are its owner’s alone', async () => {
     const photo = await upload('ann', true);
+    const socket = (who: string) =>
+      record(`${app.url.replace(/^http/, 'ws')}/ws/analysis`, { protocols: ['json', `bearer.${keys[who]}`] });
+    const annWs = await socket('ann');
+    const bobWs = await socket('bob');
     const res = await as(
       'ann',
       '/api/runs',
@@ -87,6 +92,16 @@ describe('runs carry their owner and privacy', () => {
     const run = await finished('ann', accepted.run_id);
     const item = run.items[0];
     expect(item.status).toBe('succeeded');
+    // Progress over the WebSocket: to its owner, not to another viewer; its events likewise.
+    const about = (ms: Array<{ payload: { run_id?: string; stream?: string } }>) =>
+      ms.filter((m) => m.payload.run_id === run.run_id || m.payload.stream === `run:${run.run_id}`).length;
+    await waitFor(() => about(annWs.messages) > 0, 10_000, 'ann to see her run’s progress');
+    const events = async (who: string) =>
+      ((await (await as(who, `/api/events?stream=run:${run.run_id}`)).json()) as Json).total;
+    expect([about(bobWs.messages), await events('bob')]).toEqual([0, 0]);
+    expect(await events('ann')).toBeGreaterThan(0);
+    annWs.ws.close();
+    bobWs.ws.close();
     const file = item.output.outputs.draw.file as string;
     const registered = item.output.registered as string[];
     expect(registered.length).toBeGreaterThan(1);
