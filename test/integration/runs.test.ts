@@ -326,7 +326,7 @@ describe('runs', () => {
       broken: [422, expect.stringMatching(/broken\.yaml:4.*retry\/limit/)],
       unknown: [422, { unknown_image_ids: ['01234567-89ab-7def-8123-456789abcdef', 'nope'] }],
       override: [422, expect.stringMatching(/objects\.yaml:\d+.*detect\/options\/score/)],
-      outside: [422, expect.stringMatching(/not under an allowed directory/)],
+      outside: [422, expect.stringMatching(/not a readable file under an allowed directory/)],
       many: [413, { max_files: 30 }],
       notImage: [415, expect.stringMatching(/note\.txt/)],
       empty: 422,
