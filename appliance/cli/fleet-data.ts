@@ -19,6 +19,15 @@ import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import { print } from './context';
 
+/** The fleet's data lives in the bucket: a config that names none is refused before anything else. */
+function needBucket(config: Config): void {
+  if (!config.sync.bucket)
+    throw new AppError(
+      'config_invalid',
+      'the config names no bucket: set sync.endpoint, sync.bucket and its credentials',
+    );
+}
+
 /**
  * Run `work` with the config's bucket and the fleet's tables, the cache brought up to date with the
  * bucket first (unless --offline); both are closed after.
@@ -30,11 +39,7 @@ async function withFleet<T>(
   work: (t: FleetTables, bucket: S3Bucket) => Promise<T>,
 ): Promise<T> {
   const c = config.sync;
-  if (!c.bucket)
-    throw new AppError(
-      'config_invalid',
-      'the config names no bucket: set sync.endpoint, sync.bucket and its credentials',
-    );
+  needBucket(config);
   const bucket = new S3Bucket({ ...c, ca: c.ca_file ? await configFile('/sync/ca_file', c.ca_file) : null });
   let t: FleetTables | null = null;
   try {
@@ -85,7 +90,8 @@ export async function fleetSearch(config: Config, values: Record<string, unknown
   const file = Bun.file(image);
   if (!(await file.exists())) throw new AppError('bad_request', `${image} does not exist`);
   const data = new Uint8Array(await file.arrayBuffer());
-
+  // Checked before the model is pulled: a config without a bucket downloads nothing.
+  needBucket(config);
   const vector = await embedHere(config, data, log);
   const found = await withFleet(config, values, log, async (t, bucket) => {
     const model = refOf(findModel(builtinCatalog(), config.models.embed));

@@ -5,6 +5,7 @@
  * find box 2's photo first and count each box's events exactly as that box does.
  */
 import { expect, test } from 'bun:test';
+import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -184,3 +185,13 @@ test("three boxes export to one bucket; fleet search finds box 2's photo first, 
   const noImage = await fleet(['search']);
   expect([noImage.code, noImage.err]).toEqual([2, expect.stringContaining('--image')]);
 }, 240_000);
+
+test('fovea fleet search with a config that names no bucket says so before it pulls any model', async () => {
+  await using dir = await tempDir();
+  const config = join(dir.path, 'fovea.yaml');
+  const models = join(dir.path, 'models');
+  await writeFile(config, `state_dir: ${join(dir.path, 'state')}\nmodels:\n  dir: ${models}\n`);
+  const r = await foveaCli(['fleet', 'search', '--image', join(COCO, '000000000139.jpg'), '--config', config]);
+  expect([r.code, r.err]).toEqual([1, expect.stringContaining('the config names no bucket')]);
+  expect(existsSync(models)).toBe(false);
+});
