@@ -68,3 +68,26 @@ export async function shot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: false });
   return path;
 }
+
+/**
+ * Wait until `predicate` is true in the page, polled from the test. Not page.waitForFunction: it
+ * polls with a function made from text inside the page, which the dashboard's CSP refuses (no
+ * 'unsafe-eval'), so it only ever passes when its first check does; a busy machine fails it.
+ */
+export async function until<A>(
+  page: Page,
+  predicate: string | ((arg: A) => unknown),
+  arg?: A,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    last =
+      typeof predicate === 'string' ? await page.evaluate(predicate) : await page.evaluate(predicate as never, arg);
+    if (last) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(predicate).slice(0, 200)}`);
+    await Bun.sleep(100);
+  }
+}

@@ -453,9 +453,21 @@ test('deleting an image deletes its objects in the bucket, also one deleted whil
   );
   await s3.start();
   await waitFor(async () => (await inBucket(b)) === 0, 60_000, 'the second image gone once the bucket is back');
-  const after = (await syncStatus(app)) as unknown as { deletes: { pending: number; deleted: number } };
-  expect([waiting.pending, after.deletes.pending, after.deletes.deleted]).toEqual([3, 0, 6]);
-  expect(await app.rt.db.all('SELECT local_key FROM sync_objects')).toEqual([]);
+  // The bucket empties before the deleter records its last delete: wait for its counters.
+  const after = await waitFor(
+    async () => {
+      const s = (await syncStatus(app)) as unknown as { deletes: { pending: number; deleted: number } };
+      return s.deletes.pending === 0 && s.deletes.deleted === 6 && s.deletes;
+    },
+    30_000,
+    'the deleter to record every delete',
+  );
+  expect([waiting.pending, after.pending, after.deleted]).toEqual([3, 0, 6]);
+  await waitFor(
+    async () => (await app.rt.db.all('SELECT local_key FROM sync_objects')).length === 0,
+    30_000,
+    'the sync rows of the deleted images to go',
+  );
 
   // The archive behaviour, when asked for: a deleted image stays in the bucket.
   await using keep = await startAppliance(syncConfig(s3.endpoint, { keep_remote_on_delete: true }));

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Page } from 'playwright-core';
 import { startAppliance, type Appliance } from '../helpers/fixtures';
-import { PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
+import { PHONE, shot, startBrowser, until, type Browsing } from '../helpers/browser';
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers are read field by field
 type Json = Record<string, any>;
@@ -137,9 +137,7 @@ describe('analytics pages', () => {
     const before = await page.$$eval('.series-chart .u-legend .u-series', (s) => s.length);
     const off = (await page.$$eval('.chips .chip.on', (cs) => cs.map((c) => c.textContent)))[0]!;
     await page.click(`.chips .chip:has-text("${off}")`);
-    await page.waitForFunction(
-      `document.querySelectorAll('.series-chart .u-legend .u-series').length === ${before - 1}`,
-    );
+    await until(page, `document.querySelectorAll('.series-chart .u-legend .u-series').length === ${before - 1}`);
     expect(new URL(page.url()).searchParams.get('classes')!.split(',')).not.toContain(off);
     await shot(page, 'analytics-day');
   }, 60_000);

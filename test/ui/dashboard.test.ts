@@ -10,7 +10,7 @@ import { readdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { COCO, personStream, startAppliance, stream, waitFor, type Appliance } from '../helpers/fixtures';
 import { startRtsp, type RtspServer } from '../helpers/rtsp';
-import { DESKTOP, PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
+import { DESKTOP, PHONE, shot, startBrowser, until, type Browsing } from '../helpers/browser';
 
 let app: Appliance;
 let rtsp: RtspServer;
@@ -54,7 +54,7 @@ async function open(p: Page, path: string, ready: string): Promise<number> {
 
 /** Until every photo in the first screen of the page has loaded (thumbnails come after the page). */
 async function photosInView(p: Page): Promise<void> {
-  await p.waitForFunction(() => {
+  await until(p, () => {
     const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<Element> } }).document;
     const height = (globalThis as unknown as { innerHeight: number }).innerHeight;
     type Element = { tagName: string; complete?: boolean; getBoundingClientRect(): { top: number } };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { COCO, fileBlob, form, startAppliance, tempDir, type Appliance } from '../helpers/fixtures';
-import { shot, startBrowser, type Browsing } from '../helpers/browser';
+import { shot, startBrowser, until, type Browsing } from '../helpers/browser';
 import { cameraPhoto } from '../helpers/exif';
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers are read field by field
@@ -144,7 +144,7 @@ describe('photo library pages', () => {
     const shown = await ada.textContent('form[aria-label="Library quota of bob"]');
     await ada.fill('input[aria-label="Quota of bob in GB"]', '0.01');
     await ada.click('form[aria-label="Library quota of bob"] button');
-    await ada.waitForFunction(`document.querySelector('input[aria-label="Quota of bob in GB"]')?.value === '0.01'`);
+    await until(ada, `document.querySelector('input[aria-label="Quota of bob in GB"]')?.value === '0.01'`);
     await shot(ada, 'library-quota-admin');
     const bob = (
       (await (await fetch(`${app.url}/api/users`, { headers: { 'x-api-key': await adminKey() } })).json()) as Json

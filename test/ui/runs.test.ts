@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { COCO, IMAGES, VIDEOS, ensureModel, startAppliance, tempDir, type Appliance } from '../helpers/fixtures';
-import { PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
+import { PHONE, shot, startBrowser, until, type Browsing } from '../helpers/browser';
 
 let app: Appliance;
 let browser: Browsing;
@@ -151,13 +151,13 @@ describe('runs pages', () => {
     await page.waitForSelector('.run-page[data-status=partially_failed]', { timeout: 60_000 });
     const parent = runIdOf(page);
     await page.click('button:text("Retry failed items")');
-    await page.waitForFunction(
-      async (url) => {
+    await until(
+      page,
+      async (url: string) => {
         const r = (await (await fetch(url)).json()) as { status: string; items: Array<{ attempts: number }> };
         return r.status === 'partially_failed' && r.items[1]?.attempts === 2;
       },
       `${app.url}/api/runs/${parent}`,
-      { timeout: 30_000 },
     );
     await page.click('button:text("Resubmit…")');
     await page.waitForSelector('.resubmit #opt-detect-score');
