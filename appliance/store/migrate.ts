@@ -75,7 +75,7 @@ export function dropsOf(down: string): Array<{ table: string; column: string | n
   return out;
 }
 
-/** A down step's transactions: its text cut at lines that say `-- commit`. */
+/** A step's transactions (up or down): its text cut at lines that say `-- commit`. */
 export const phasesOf = (down: string): string[] =>
   down
     .split(/^-- commit$/m)
@@ -151,10 +151,20 @@ export async function migrateTo(
       checkUnedited(m, a.checksum);
       continue;
     }
-    await db.transaction(async (tx) => {
-      await tx.run(m.sql);
-      await tx.run('INSERT INTO schema_migrations VALUES ($1, $2, $3, now())', [m.version, m.name, checksum(m.sql)]);
-    });
+    // A step may be cut in transactions (`-- commit`), each of which can be run again: DuckDB
+    // cannot change the rows of a table altered in the same transaction. It counts as applied
+    // with its last one.
+    const phases = phasesOf(m.sql);
+    for (const [i, sql] of phases.entries())
+      await db.transaction(async (tx) => {
+        await tx.run(sql);
+        if (i === phases.length - 1)
+          await tx.run('INSERT INTO schema_migrations VALUES ($1, $2, $3, now())', [
+            m.version,
+            m.name,
+            checksum(m.sql),
+          ]);
+      });
     now.push(m.version);
   }
   // Schema changes go into the main file at once: a crash before the next checkpoint would
