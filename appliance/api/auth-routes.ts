@@ -112,9 +112,16 @@ export const authRoutes = (d: AuthRouteDeps) => {
     )
     .post(
       '/refresh',
-      async ({ body: b }) => {
+      async ({ body: b, request, server }) => {
         const f = fieldsOf(b);
-        const r = await d.sessions.rotate(need(f, 'refresh_token'));
+        // A spent token presented after the grace: someone holds a copy. Said with where from.
+        const r = await d.sessions.rotate(need(f, 'refresh_token'), (reuse) =>
+          d.log.warn('refresh token used again after its grace: its session is revoked', {
+            session: reuse.session,
+            user: d.users.byId(reuse.user)?.name ?? reuse.user,
+            address: addressOf(request) ?? server?.requestIP(request)?.address ?? 'unknown',
+          }),
+        );
         const u = d.users.byId(r.userId);
         // A reset or a role change since the session began ends it.
         if (!u || Date.parse(r.issuedAt) < Date.parse(u.tokens_valid_after))

@@ -2,7 +2,11 @@
  * @module Refresh tokens: opaque, random, stored as SHA-256 in `<state>/sessions.json`, valid
  * `ttlS`, and rotating: each refresh spends the token and issues the next of the same family. A
  * spent token presented again means it was copied, so the whole family is revoked (OAuth 2.0
- * Security BCP, refresh token rotation). Logout revokes one family; a password reset, all of a user's.
+ * Security BCP, refresh token rotation), except within a short grace after it was spent: then it
+ * gets the same successor again, as identity providers allow (Auth0's reuse interval, Okta's
+ * grace period), so two tabs that refresh at once do not sign their person out. The successor is
+ * kept in memory only, for the grace, never on disk. Logout revokes one family; a password reset,
+ * all of a user's.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../shared/errors';
@@ -24,13 +28,30 @@ const hash = (t: string) => createHash('sha256').update(t).digest('hex');
 const invalid = () =>
   new AppError('unauthorized', 'the refresh token is not valid (unknown, expired, revoked or already used)');
 
+/** A refresh spent: what it gave, kept for the grace. */
+interface Spent {
+  token: string;
+  userId: string;
+  issuedAt: string;
+  until: number;
+}
+
+/** A spent refresh token presented after its grace: its whole session was revoked. */
+export interface Reuse {
+  session: string;
+  user: string;
+}
+
 export class Sessions {
   private readonly file: JsonFile<{ tokens: RefreshRecord[] }>;
+  /** Spent token id to the successor it gave, for `graceS`. */
+  private readonly spent = new Map<string, Spent>();
 
   constructor(
     path: string,
     private readonly ttlS: number,
     private readonly now: () => number = Date.now,
+    private readonly graceS = 10,
   ) {
     this.file = new JsonFile(path, () => ({ tokens: [] }));
   }
@@ -67,26 +88,44 @@ export class Sessions {
     return r && timingSafeEqual(Buffer.from(r.sha256, 'hex'), Buffer.from(hash(token), 'hex')) ? r : null;
   }
 
-  /** Spend a token for the next one of its family; the user it belongs to and when it was first issued. */
-  async rotate(token: string): Promise<{ userId: string; token: string; issuedAt: string }> {
+  /**
+   * Spend a token for the next one of its family; the user it belongs to and when it was first
+   * issued. A token spent less than the grace ago gets the successor it already gave; one spent
+   * before that revokes its family (`onReuse` is told which, for the log).
+   */
+  async rotate(
+    token: string,
+    onReuse?: (r: Reuse) => void,
+  ): Promise<{ userId: string; token: string; issuedAt: string }> {
     let out: { userId: string; token: string; issuedAt: string } | null = null;
-    let reused = false;
+    let reused: Reuse | null = null;
+    const now = this.now();
+    for (const [id, s] of this.spent) if (s.until <= now) this.spent.delete(id);
     await this.file.update((d) => {
       const r = this.find(d.tokens, token);
-      if (!r || r.revoked_at || Date.parse(r.expires_at) <= this.now()) return d;
-      const at = new Date(this.now()).toISOString();
+      if (!r || r.revoked_at || Date.parse(r.expires_at) <= now) return d;
+      const at = new Date(now).toISOString();
       if (r.spent_at) {
-        reused = true;
+        const given = this.spent.get(r.id);
+        const successorLive = given && d.tokens.some((x) => x.family === r.family && !x.revoked_at);
+        if (given && successorLive) {
+          out = { userId: given.userId, token: given.token, issuedAt: given.issuedAt };
+          return d;
+        }
+        reused = { session: r.family, user: r.user_id };
         for (const x of d.tokens) if (x.family === r.family && !x.revoked_at) x.revoked_at = at;
         return d;
       }
       r.spent_at = at;
       const next = this.mint(r.user_id, r.family);
       out = { userId: r.user_id, token: next.token, issuedAt: r.created_at };
+      if (this.graceS > 0) this.spent.set(r.id, { ...out, until: now + this.graceS * 1000 });
       return { tokens: [...this.live(d.tokens), next.record] };
     });
-    if (reused)
+    if (reused) {
+      onReuse?.(reused);
       throw new AppError('unauthorized', 'this refresh token was already used: every token of its session is revoked');
+    }
     if (!out) throw invalid();
     return out;
   }

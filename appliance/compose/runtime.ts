@@ -241,7 +241,12 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     });
     const heartbeat = every(realTimers, () => hub.heartbeat(), ws.ping_interval_s * 1000);
     const jwt = await JwtVerifier.create(config.api.jwt);
-    const sessions = new Sessions(paths.sessions, config.api.login.refresh_ttl_s);
+    const sessions = new Sessions(
+      paths.sessions,
+      config.api.login.refresh_ttl_s,
+      Date.now,
+      config.api.login.refresh_reuse_grace_s,
+    );
     const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
     const auth = new Authenticator({ keys, users, access, external: jwt });
     const limits = new DoorLimits({

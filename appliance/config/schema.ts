@@ -60,6 +60,13 @@ export const ApiConfig = obj('Local HTTP API.', {
       maximum: 365 * 86_400,
       description: 'Lifetime of a refresh token (each refresh issues a new one).',
     }),
+    refresh_reuse_grace_s: Type.Integer({
+      default: 10,
+      minimum: 0,
+      maximum: 300,
+      description:
+        'A refresh token presented again this soon after it was spent gets the same successor (two tabs refreshing at once); later, its whole session is revoked. 0: never.',
+    }),
     free_attempts: Type.Integer({
       default: 5,
       minimum: 1,

@@ -45,11 +45,15 @@ export function testConfig(stateDir: string, overrides: Record<string, unknown> 
       log: { level: 'error' },
     }),
   ) as Config;
-  // Sections (api, mqtt, …) merge one level deep, so a test names only the keys it changes.
-  const isSection = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const merged: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(overrides))
-    merged[k] = isSection(v) && isSection(merged[k]) ? { ...(merged[k] as object), ...(v as object) } : v;
+  // Sections (api, api.login, mqtt, …) merge at every depth, so a test names only the keys it changes.
+  const isSection = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  const merge = (into: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...into };
+    for (const [k, v] of Object.entries(over)) out[k] = isSection(v) && isSection(out[k]) ? merge(out[k], v) : v;
+    return out;
+  };
+  const merged = merge(base as unknown as Record<string, unknown>, overrides);
   if (!Value.Check(Config, merged))
     throw new Error(`bad test config: ${JSON.stringify([...Value.Errors(Config, merged)][0])}`);
   return merged as Config;

@@ -75,16 +75,38 @@ describe('Users', () => {
 });
 
 describe('Sessions', () => {
-  test('rotation: each refresh spends the token; a spent token presented again revokes its whole family', async () => {
+  test('rotation: each refresh spends the token; a spent token presented after the grace revokes its whole family', async () => {
     await using dir = await tempDir();
-    const s = new Sessions(join(dir.path, 'sessions.json'), 3600);
+    let now = 1_000_000;
+    const s = new Sessions(join(dir.path, 'sessions.json'), 3600, () => now, 10);
     const t1 = await s.issue('u1');
     const r2 = await s.rotate(t1);
     const r3 = await s.rotate(r2.token);
     expect([r2.userId, r3.userId]).toEqual(['u1', 'u1']);
-    await expect(s.rotate(t1)).rejects.toThrow('already used');
+    now += 10_001;
+    const told: unknown[] = [];
+    await expect(s.rotate(t1, (r) => told.push(r))).rejects.toThrow('already used');
+    expect(told).toEqual([{ session: expect.any(String), user: 'u1' }]);
     // The thief's replay revoked the family: the legitimate newest token is dead too.
     await expect(s.rotate(r3.token)).rejects.toThrow('not valid');
+  });
+
+  test('within the grace a spent token gets the same successor (two tabs at once), and the session goes on', async () => {
+    await using dir = await tempDir();
+    let now = 1_000_000;
+    const s = new Sessions(join(dir.path, 'sessions.json'), 3600, () => now, 10);
+    const t1 = await s.issue('u1');
+    const [a, b] = await Promise.all([s.rotate(t1), s.rotate(t1)]);
+    now += 9_000;
+    const c = await s.rotate(t1);
+    expect([a.token === b.token, b.token === c.token]).toEqual([true, true]);
+    const next = await s.rotate(c.token);
+    expect(next.userId).toBe('u1');
+    // A box with no grace keeps the strict rule.
+    const strict = new Sessions(join(dir.path, 'strict.json'), 3600, () => now, 0);
+    const u = await strict.issue('u2');
+    await strict.rotate(u);
+    await expect(strict.rotate(u)).rejects.toThrow('already used');
   });
 
   test('logout revokes; expiry ends; a user reset revokes all their sessions; garbage is refused', async () => {

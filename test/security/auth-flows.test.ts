@@ -4,6 +4,7 @@
  * the token the real `fovea user reset-password` prints, user-owned API keys with scopes, and the
  * public-read mode.
  */
+import { configureLogs } from '../../appliance/shared/log';
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -40,7 +41,10 @@ async function cli(state: string, ...args: string[]): Promise<string> {
 
 describe('auth flows', () => {
   test('first signup, roles, login, refresh rotation, reuse detection, logout', async () => {
-    await using app = await startAppliance({ api: { auth: true, rate_limit_per_minute: 1_000_000 } });
+    // A grace of 1 s for a spent refresh token (10 s by default), so the test can pass it.
+    await using app = await startAppliance({
+      api: { auth: true, rate_limit_per_minute: 1_000_000, login: { refresh_reuse_grace_s: 1 } },
+    });
     const u = app.url;
     // The first user of an empty box signs up alone and becomes admin, whatever role it asks for.
     const first = await fetch(
@@ -92,8 +96,30 @@ describe('auth flows', () => {
       await fetch(`${u}/api/auth/refresh`, formBody({ grant_type: 'refresh_token', refresh_token: vic.refresh_token }))
     ).json()) as Tokens;
     expect([typeof r2.access_token, r2.refresh_token !== vic.refresh_token]).toEqual(['string', true]);
-    expect((await fetch(`${u}/api/auth/refresh`, formBody({ refresh_token: vic.refresh_token }))).status).toBe(401);
+    // Within the grace (a second tab refreshing at the same moment) it gets the same successor.
+    const again = (await (
+      await fetch(`${u}/api/auth/refresh`, formBody({ refresh_token: vic.refresh_token }))
+    ).json()) as Tokens;
+    expect(again.refresh_token).toBe(r2.refresh_token);
+    // After the grace, a replay revokes the family and is logged with the session and the address.
+    const lines: string[] = [];
+    configureLogs({ level: 'warn', sink: (l) => lines.push(l) });
+    await Bun.sleep(1100);
+    try {
+      expect((await fetch(`${u}/api/auth/refresh`, formBody({ refresh_token: vic.refresh_token }))).status).toBe(401);
+    } finally {
+      configureLogs({ level: 'error', sink: (l) => process.stdout.write(`${l}\n`) });
+    }
     expect((await fetch(`${u}/api/auth/refresh`, formBody({ refresh_token: r2.refresh_token }))).status).toBe(401);
+    const said = lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('refresh token used again'));
+    expect(said).toEqual(
+      expect.objectContaining({
+        session: expect.any(String),
+        user: 'vic',
+        address: expect.stringMatching(/127\.0\.0\.1/),
+      }),
+    );
+    expect(JSON.stringify(said)).not.toContain(vic.refresh_token);
     // Logout ends a session.
     const olga = (await (await login('olga', 'olga password 1')).json()) as Tokens;
     expect((await fetch(`${u}/api/auth/logout`, formBody({ refresh_token: olga.refresh_token }))).status).toBe(204);

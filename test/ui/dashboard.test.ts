@@ -102,6 +102,28 @@ describe('dashboard', () => {
     });
   }, 60_000);
 
+  test('three tabs opened at once, twenty times: every one signed in, the session never revoked', async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const tabs = await Promise.all([0, 1, 2].map(() => page.context().newPage()));
+      await Promise.all(tabs.map((t, i) => t.goto(`${app.url}${['/review', '/explore', '/streams'][i]}`)));
+      outcomes.push(
+        ...(await Promise.all(
+          tabs.map((t) =>
+            t
+              .waitForSelector('nav[aria-label=Main], #login-title', { timeout: 30_000 })
+              .then(async () => ((await t.$('nav[aria-label=Main]')) ? 'in' : 'signed out')),
+          ),
+        )),
+      );
+      for (const t of tabs) await t.close();
+    }
+    expect(outcomes.filter((o) => o !== 'in')).toEqual([]);
+    // The first tab's session goes on: its next call still works.
+    await page.reload();
+    await page.waitForSelector('nav[aria-label=Main]');
+  }, 120_000);
+
   test('Live shows the stream running with boxes within seconds, and the ticker gets person events', async () => {
     loadTimes.live = await open(page, '/live', '.stream-card[data-stream=table]');
     await page.waitForSelector('.stream-card[data-stream=table] [data-state=running]', { timeout: 30_000 });

@@ -74,19 +74,29 @@ async function post(path: string, body: Record<string, string>): Promise<Respons
   });
 }
 
-/** Use the stored refresh token for a new access token (one refresh at a time). */
+/**
+ * Tabs refresh one at a time (a Web Lock shared by every tab of the box), each with the refresh
+ * token stored last: two tabs opening at once never present one token twice. Where Web Locks are
+ * missing (a page over plain http from another host is no secure context), the box's reuse grace
+ * covers the race instead.
+ */
+const oneTabAtATime = <T>(fn: () => Promise<T>): Promise<T> =>
+  navigator.locks ? (navigator.locks.request('fovea.refresh', fn) as Promise<T>) : fn();
+
+/** Use the stored refresh token for a new access token (one refresh at a time, across tabs). */
 export function refresh(): Promise<boolean> {
-  refreshing ??= (async () => {
+  refreshing ??= oneTabAtATime(async () => {
     const token = localStorage.getItem(REFRESH);
     if (!token) return false;
     const res = await post('api/auth/refresh', { refresh_token: token });
     if (!res.ok) {
-      localStorage.removeItem(REFRESH);
+      // Only the token this tab spent: another tab may have stored a newer one meanwhile.
+      if (localStorage.getItem(REFRESH) === token) localStorage.removeItem(REFRESH);
       return false;
     }
     keep(await res.json());
     return true;
-  })().finally(() => {
+  }).finally(() => {
     refreshing = null;
   });
   return refreshing;
