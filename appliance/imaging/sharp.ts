@@ -3,6 +3,7 @@
  * validated by their content: the header is probed first and the pixel count checked before any
  * decode, so a 50000x50000 PNG bomb costs a header read, not gigabytes.
  */
+import { fittedSize, resizeBilinear } from './resize';
 import sharp, { type Metadata } from 'sharp';
 import exifr from 'exifr';
 import { AppError } from '../shared/errors';
@@ -217,37 +218,29 @@ function overlay(at: Region, boxes: LabelledBox[]): { input: Buffer; top: 0; lef
   return { input: Buffer.from(svg), top: 0, left: 0 };
 }
 
-/** A photo fitted into a model input as raw pixels: letterboxed (as letterboxOf computes) or stretched. */
+/**
+ * A photo fitted into a model input as raw pixels: letterboxed (as letterboxOf computes with
+ * 'trunc') or stretched. The resize is OpenCV's bilinear (resize.ts), as the detectors were
+ * trained and evaluated with, not sharp's smoothing kernel.
+ */
 async function fitRaw(
   data: Uint8Array,
   spec: FitSpec,
   maxPixels: number,
 ): Promise<{ pixels: Uint8Array; width: number; height: number }> {
+  const { pixels: src, width: w, height: h } = await decodeRaw(data, maxPixels);
   try {
-    const { width: w, height: h } = await uprightSize(data, maxPixels);
-    let img = sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
-      .rotate()
-      .flatten({ background: '#000000' })
-      .toColourspace('srgb');
-    if (spec.fit.mode === 'stretch') img = img.resize(spec.width, spec.height, { fit: 'fill', kernel: 'linear' });
+    let pixels: Uint8Array;
+    if (spec.fit.mode === 'stretch') pixels = resizeBilinear(src, w, h, 3, spec.width, spec.height);
     else {
-      const ratio = Math.min(spec.width / w, spec.height / h);
-      const [sw, sh] = [Math.round(w * ratio), Math.round(h * ratio)];
+      const { width: sw, height: sh } = fittedSize(w, h, spec.width, spec.height);
       const [left, top] =
         spec.fit.align === 'center' ? [Math.floor((spec.width - sw) / 2), Math.floor((spec.height - sh) / 2)] : [0, 0];
-      const pad = spec.fit.pad;
-      img = img.resize(sw, sh, { fit: 'fill', kernel: 'linear' }).extend({
-        left,
-        top,
-        right: spec.width - sw - left,
-        bottom: spec.height - sh - top,
-        background: { r: pad, g: pad, b: pad },
-      });
+      const inner = resizeBilinear(src, w, h, 3, sw, sh);
+      pixels = new Uint8Array(spec.width * spec.height * 3).fill(spec.fit.pad);
+      for (let y = 0; y < sh; y++)
+        pixels.set(inner.subarray(y * sw * 3, (y + 1) * sw * 3), ((top + y) * spec.width + left) * 3);
     }
-    const { data: px, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== spec.width || info.height !== spec.height)
-      throw new Error(`fitted to ${info.width}x${info.height}x${info.channels}, wanted ${spec.width}x${spec.height}x3`);
-    const pixels = new Uint8Array(px.buffer, px.byteOffset, px.byteLength);
     if (spec.pixfmt === 'bgr24')
       for (let i = 0; i < pixels.length; i += 3) {
         const r = pixels[i]!;

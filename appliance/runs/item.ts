@@ -96,7 +96,7 @@ export async function runPhoto(
   const fitted = await r.imaging.fitRaw(data, spec, r.maxPixels);
   const letterbox =
     spec.fit.mode === 'letterbox'
-      ? letterboxOf(fitted.width, fitted.height, spec.width, spec.height, spec.fit.align)
+      ? letterboxOf(fitted.width, fitted.height, spec.width, spec.height, spec.fit.align, 'trunc')
       : stretchOf(fitted.width, fitted.height, spec.width, spec.height);
   const frame = emptyFrame({
     stream,

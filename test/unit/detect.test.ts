@@ -115,8 +115,9 @@ describe('decodeNanodet', () => {
     expect([distance(v, 0, 8), +distance(new Float32Array(8), 0, 8).toFixed(6)]).toEqual([3, 3.5]);
   });
 
-  test('one confident cell decodes to a box around its centre, in source pixels', () => {
-    // 32x32 input, stride 16: a 2x2 grid; cell 3 is (1, 1), centre (23.5, 23.5); every side = 0.5 bins x 16.
+  test('one confident cell decodes to a box around its centre, in source pixels, clamped to the input', () => {
+    // 32x32 input, stride 16: a 2x2 grid; cell 3 is (1, 1), centre (24, 24) as the legacy head has
+    // it; every side = 0.5 bins x 16, so x2 and y2 (32) sit on the input's edge.
     const cls = new Float32Array(4 * 2);
     cls[3 * 2 + 1] = 0.9;
     const dis = new Float32Array(4 * 4 * 2);
@@ -130,7 +131,24 @@ describe('decodeNanodet', () => {
       { inputWidth: 32, inputHeight: 32, strides: [16], bins: 2, scoreThreshold: 0.5, nmsIou: 0.6, labels: ['a', 'b'] },
     );
     expect(dets.map((d) => ({ ...d, score: +d.score.toFixed(3) }))).toEqual([
-      { label: 'b', classId: 1, score: 0.9, box: [15.5, 15.5, 31.5, 31.5] },
+      { label: 'b', classId: 1, score: 0.9, box: [16, 16, 32, 32] },
+    ]);
+  });
+
+  test('every class above the threshold is a candidate of its anchor, each kept by class-wise NMS', () => {
+    const cls = new Float32Array(4 * 2);
+    cls[0] = 0.7;
+    cls[1] = 0.6;
+    cls[2] = 0.4;
+    const dis = new Float32Array(4 * 4 * 2);
+    const dets = decodeNanodet(
+      { cls_pred_stride_16: { data: cls, dims: [1, 4, 2] }, dis_pred_stride_16: { data: dis, dims: [1, 4, 8] } },
+      { ratio: 1, padX: 0, padY: 0, srcWidth: 32, srcHeight: 32 },
+      { inputWidth: 32, inputHeight: 32, strides: [16], bins: 2, scoreThreshold: 0.5, nmsIou: 0.6, labels: ['a', 'b'] },
+    );
+    expect(dets.map((d) => [d.label, +d.score.toFixed(3), d.box])).toEqual([
+      ['a', 0.7, [0, 0, 16, 16]],
+      ['b', 0.6, [0, 0, 16, 16]],
     ]);
   });
 });

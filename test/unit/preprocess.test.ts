@@ -1,3 +1,4 @@
+import { fittedSize, resizeBilinear } from '../../appliance/imaging/resize';
 import { describe, expect, test } from 'bun:test';
 import { l2normalize, toTensor } from '../../appliance/inference/preprocess';
 
@@ -43,4 +44,20 @@ describe('toTensor', () => {
 
 test('l2normalize gives a unit vector', () => {
   expect(Array.from(l2normalize(new Float32Array([3, 4])))).toEqual([0.6000000238418579, 0.800000011920929]);
+});
+
+describe('resizeBilinear (cv2.resize INTER_LINEAR)', () => {
+  test('the same size is the same picture; a 2-pixel row doubled samples at (x + 0.5) / 2 - 0.5', () => {
+    const src = Uint8Array.from([10, 20, 30, 50, 60, 70]);
+    expect([...resizeBilinear(src, 2, 1, 3, 2, 1)]).toEqual([...src]);
+    // Output x = 0..3 samples source x = -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
+    expect([...resizeBilinear(Uint8Array.from([0, 100]), 2, 1, 1, 4, 1)]).toEqual([0, 25, 75, 100]);
+  });
+
+  test('a shrink does not smooth: a third of a stripe pattern keeps the columns it lands on', () => {
+    const stripes = Uint8Array.from({ length: 9 }, (_, i) => (i % 2 ? 255 : 0));
+    // 9 -> 3 samples source columns 1, 4 and 7 exactly; a smoothing kernel would average three.
+    expect([...resizeBilinear(stripes, 9, 1, 1, 3, 1)]).toEqual([255, 0, 255]);
+    expect(fittedSize(640, 427, 416, 416)).toEqual({ width: 416, height: 277 });
+  });
 });

@@ -43,10 +43,21 @@ export function pictureRegion(
   };
 }
 
-/** The letterbox geometry of a w x h frame fitted into an inW x inH input. */
-export function letterboxOf(w: number, h: number, inW: number, inH: number, align: 'top-left' | 'center'): Letterbox {
+/**
+ * The letterbox geometry of a w x h frame fitted into an inW x inH input: the fitted size rounded
+ * (ffmpeg's scale, for video) or truncated (a photo, resized as the models' own code does).
+ */
+export function letterboxOf(
+  w: number,
+  h: number,
+  inW: number,
+  inH: number,
+  align: 'top-left' | 'center',
+  size: 'round' | 'trunc' = 'round',
+): Letterbox {
   const ratio = Math.min(inW / w, inH / h);
-  const [sw, sh] = [Math.round(w * ratio), Math.round(h * ratio)];
+  const fit = size === 'round' ? Math.round : Math.floor;
+  const [sw, sh] = [Math.max(1, fit(w * ratio)), Math.max(1, fit(h * ratio))];
   const [padX, padY] = align === 'center' ? [Math.floor((inW - sw) / 2), Math.floor((inH - sh) / 2)] : [0, 0];
   return { ratio, padX, padY, srcWidth: w, srcHeight: h };
 }
