@@ -3,7 +3,6 @@
  * with `await using`, and a real appliance (runtime + HTTP server on 127.0.0.1, port 0).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
@@ -13,11 +12,12 @@ import { Appliance as Box } from '../../appliance/compose/appliance';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel } from '../../appliance/models/pull';
 import { configureLogs, createLogger } from '../../appliance/shared/log';
+import { sharedRoot } from './shared';
 
-export const SHARED = resolve(process.env.FOVEA_SHARED ?? join(import.meta.dir, '../../../shared'));
+/** FOVEA_SHARED (default ../shared), or a cache filled from the pinned upstreams where it lacks files (shared.ts). */
+export const SHARED = resolve(await sharedRoot());
 export const IMAGES = join(SHARED, 'media/images');
 export const COCO = join(IMAGES, 'coco');
-if (!existsSync(IMAGES)) throw new Error(`shared material not found at ${SHARED} (set FOVEA_SHARED)`);
 
 /** Model files are pulled once per test run into one cache dir, from the shared mirror. */
 export const MODELS_DIR = join(tmpdir(), 'fovea-test-models');

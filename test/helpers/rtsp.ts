@@ -1,6 +1,5 @@
-/** @module A real RTSP server on loopback (GStreamer, ../shared/tools/rtsp-server.py) for tests. */
+/** @module A real RTSP server on loopback (GStreamer, rtsp-server.py beside this file) for tests. */
 import { join } from 'node:path';
-import { SHARED } from './fixtures';
 
 export async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
@@ -40,7 +39,7 @@ export async function startRtsp(o: {
   const port = o.port ?? (await freePort());
   const args = [
     '/usr/bin/python3',
-    join(SHARED, 'tools/rtsp-server.py'),
+    join(import.meta.dir, 'rtsp-server.py'),
     '--port',
     String(port),
     '--auth',

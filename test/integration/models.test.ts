@@ -1,11 +1,21 @@
-import { describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { pullModel, verifiedPath } from '../../appliance/models/pull';
 import { openSession } from '../../appliance/inference/onnx';
 import { configureLogs, createLogger } from '../../appliance/shared/log';
-import { COCO, MODELS_DIR, SHARED, VIDEOS, startAppliance, stream, tempDir, waitFor } from '../helpers/fixtures';
+import {
+  COCO,
+  ensureModel,
+  MODELS_DIR,
+  SHARED,
+  VIDEOS,
+  startAppliance,
+  stream,
+  tempDir,
+  waitFor,
+} from '../helpers/fixtures';
 import { setNativeEnv, tensorrtEnv } from '../../appliance/inference/native-env';
 import { CString, dlopen, FFIType } from 'bun:ffi';
 import { createEmbedder } from '../../appliance/inference/embedder';
@@ -16,6 +26,9 @@ import sharp from 'sharp';
 const catalog = builtinCatalog();
 const embed = findModel(catalog, 'mobilenetv2-embed@1');
 const log = createLogger({ test: true });
+
+// The embedding model as the tests pull it (derived from the base model when the mirror lacks it).
+beforeAll(() => ensureModel());
 
 describe('models pull', () => {
   test('from upstream: the classifier is downloaded, verified, and the embedding output derived', async () => {
@@ -63,7 +76,7 @@ describe('models pull', () => {
       fetcher: async () => new Response(Bun.file(join(dir.path, 'base.onnx'))),
     });
     const a = await openSession(join(dir.path, embed.file), { providers: ['cpu'], threads: 1, log, ref: 'a' });
-    const b = await openSession(join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx'), {
+    const b = await openSession(join(MODELS_DIR, 'mobilenetv2-12-int8-embed.onnx'), {
       providers: ['cpu'],
       threads: 1,
       log,
@@ -82,7 +95,7 @@ describe('models pull', () => {
 
 describe('inference sessions', () => {
   test('models.spin reaches onnxruntime: spinning threads burn CPU between runs, and the answers are the same', async () => {
-    const path = join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx');
+    const path = join(MODELS_DIR, 'mobilenetv2-12-int8-embed.onnx');
     const x = () => ({
       input: { data: Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.cos(i)), dims: [1, 3, 224, 224] },
     });
@@ -149,7 +162,7 @@ describe('the embedder', () => {
 
   test('concurrent images run as batches and get the vectors each gets alone', async () => {
     const runs: number[] = [];
-    const session = await openSession(join(SHARED, 'models/mobilenetv2-12-int8-embed.onnx'), {
+    const session = await openSession(join(MODELS_DIR, 'mobilenetv2-12-int8-embed.onnx'), {
       providers: ['cpu'],
       threads: 1,
       log,
