@@ -29,6 +29,7 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
         const { items, total } = await listEvents(
           db,
           {
+            image_id: query.image_id,
             stream: query.stream,
             label: query.label,
             type: query.type,
@@ -48,6 +49,7 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
       },
       {
         query: t.Object({
+          image_id: t.Optional(t.String({ maxLength: 64, description: 'The event whose snapshot this image is.' })),
           stream: t.Optional(t.String()),
           label: t.Optional(t.String()),
           type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count' })),

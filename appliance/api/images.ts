@@ -6,7 +6,16 @@
 import { Elysia, t } from 'elysia';
 import type { ImageService } from '../images/service';
 import { AppError } from '../shared/errors';
-import { ImageView, imageView, jsonBody, parseDate, parseTags, type NameOf, type RemoteUrls } from './views';
+import {
+  ImageView,
+  imageView,
+  jsonBody,
+  parseDate,
+  parseTags,
+  snapshotFilter,
+  type NameOf,
+  type RemoteUrls,
+} from './views';
 import { ownerOf, viewerOf } from './auth';
 import type { Filters, ImageChange } from '../store/images';
 
@@ -195,6 +204,7 @@ export const imagesApi = (d: ImagesDeps) =>
         const { items, total } = await d.images.list(
           {
             tags: tag,
+            ...snapshotFilter(query.snapshots, tag),
             from: parseDate(query.from, 'from'),
             to: parseDate(query.to, 'to'),
             viewer,
@@ -227,6 +237,7 @@ export const imagesApi = (d: ImagesDeps) =>
           taken_from: t.Optional(t.String({ description: 'ISO 8601: taken at or after.' })),
           taken_to: t.Optional(t.String({ description: 'ISO 8601: taken at or before.' })),
           has_gps: t.Optional(t.String({ description: 'true: only photos with a location; false: only without.' })),
+          snapshots: t.Optional(t.String({ description: 'Event snapshots: exclude (default), include, or only.' })),
           sort: t.Optional(
             t.Union([t.Literal('uploaded'), t.Literal('taken')], {
               description: 'Newest first by upload (default) or by when taken.',

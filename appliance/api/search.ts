@@ -1,11 +1,13 @@
 /**
  * @module POST /api/search: by an uploaded image (multipart `file`) or a registered one (JSON
- * `{image_id}`), with limit, a minimum similarity and tag/date filters.
+ * `{image_id}`, which is left out of its own answer), with limit, a minimum similarity and
+ * tag/date filters. Event snapshots are left out unless asked for (`snapshots`), and exact copies
+ * (one sha256) are answered once, at their best score.
  */
 import { Elysia, t } from 'elysia';
 import type { ImageService, SearchQuery } from '../images/service';
 import { AppError } from '../shared/errors';
-import { parseDate, parseTags, searchResult, SearchResult, type RemoteUrls } from './views';
+import { parseDate, parseTags, searchResult, SearchResult, snapshotFilter, type RemoteUrls } from './views';
 import { uploadedBytes } from './images';
 import { viewerOf } from './auth';
 
@@ -41,16 +43,35 @@ export const searchApi = (d: SearchDeps) =>
       } else {
         throw new AppError('validation_failed', 'give either a file (multipart) or an image_id');
       }
+      const tags = parseTags(body.tags);
       const filters = {
-        tags: parseTags(body.tags),
+        tags,
+        ...snapshotFilter(body.snapshots, tags),
         from: parseDate(body.from, 'from'),
         to: parseDate(body.to, 'to'),
         viewer: viewerOf(request, d.authRequired),
+        // A search by a photo of the library does not answer with that photo.
+        ...(q.kind === 'id' && { notIds: [q.id] }),
       };
-      const hits = await d.images.search(q, { limit, threshold, filters, exactBelow: d.exactBelow });
+      // Twice the candidates: exact copies (one sha256) are collapsed to their best, then cut.
+      const hits = await d.images.search(q, {
+        limit: Math.min(200, limit * 2),
+        threshold,
+        filters,
+        exactBelow: d.exactBelow,
+      });
+      const seen = new Set<string>();
+      const distinct = hits
+        .filter((h) => {
+          const key = h.row.sha256 ?? h.row.id;
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        })
+        .slice(0, limit);
       const base = d.baseUrl(request);
-      const remote = await d.remoteUrls(hits.map((h) => h.row.storage_key));
-      return { results: hits.map((h) => searchResult(h.row, h.score, base, remote)) };
+      const remote = await d.remoteUrls(distinct.map((h) => h.row.storage_key));
+      return { results: distinct.map((h) => searchResult(h.row, h.score, base, remote)) };
     },
     {
       body: t.Object({
@@ -63,6 +84,7 @@ export const searchApi = (d: SearchDeps) =>
         ),
         from: t.Optional(t.String()),
         to: t.Optional(t.String()),
+        snapshots: t.Optional(t.String({ description: 'Event snapshots: exclude (default), include, or only.' })),
       }),
       response: t.Object({ results: t.Array(SearchResult) }),
       detail: { summary: 'Find the most similar images, best first' },

@@ -151,3 +151,21 @@ export async function jsonBody(request: Request): Promise<unknown> {
     throw new AppError('validation_failed', 'the body is not valid JSON');
   }
 }
+
+/** The tag event snapshots carry. */
+export const SNAPSHOT_TAG = 'snapshot';
+
+/**
+ * What the library shows of event snapshots: they belong to events, so they are left out unless
+ * asked for (`include`: with the photos; `only`: the snapshots alone), or a tag filter names them.
+ */
+export function snapshotFilter(
+  v: string | undefined,
+  tags: string[] | undefined,
+): { tags?: string[]; withoutTags?: string[] } {
+  if (v !== undefined && v !== 'include' && v !== 'only' && v !== 'exclude')
+    throw new AppError('validation_failed', 'snapshots: include, only or exclude', { details: { field: 'snapshots' } });
+  if (v === 'only') return { tags: [...(tags ?? []), SNAPSHOT_TAG] };
+  if (v === 'include' || tags?.includes(SNAPSHOT_TAG)) return {};
+  return { withoutTags: [SNAPSHOT_TAG] };
+}

@@ -60,6 +60,10 @@ export interface Filters {
   takenTo?: Date;
   /** With (true) or without (false) a location. */
   hasGps?: boolean;
+  /** Without any of these tags (the library leaves event snapshots out unless asked). */
+  withoutTags?: string[];
+  /** Not these ids (a search by an image leaves the image itself out). */
+  notIds?: string[];
 }
 
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
@@ -78,7 +82,9 @@ export const narrows = (f: Filters): boolean =>
     f.camera ||
     f.takenFrom ||
     f.takenTo ||
-    f.hasGps !== undefined
+    f.hasGps !== undefined ||
+    f.withoutTags?.length ||
+    f.notIds?.length
   );
 
 /** WHERE clause and parameters for the filters, numbered from `start`; dates apply to `dateColumn`. */
@@ -125,6 +131,14 @@ export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): {
   }
   if (f.hasGps !== undefined)
     parts.push(`(json_extract(exif, '$.gps') IS NOT NULL AND json_type(exif, '$.gps') <> 'NULL') = ${f.hasGps}`);
+  if (f.withoutTags?.length) {
+    parts.push(`NOT list_has_any(tags, $${n++})`);
+    params.push(f.withoutTags);
+  }
+  if (f.notIds?.length) {
+    parts.push(`NOT list_contains($${n++}, CAST(id AS VARCHAR))`);
+    params.push(f.notIds);
+  }
   return { sql: parts.length ? parts.join(' AND ') : 'TRUE', params };
 }
 
@@ -149,6 +163,8 @@ export function matchesFilters(r: ImageRow, f: Filters): boolean {
     const gps = r.exif ? (JSON.parse(r.exif) as { gps?: unknown }).gps : undefined;
     if ((gps !== undefined && gps !== null) !== f.hasGps) return false;
   }
+  if (f.withoutTags?.some((t) => r.tags.includes(t))) return false;
+  if (f.notIds?.includes(r.id)) return false;
   return true;
 }
 

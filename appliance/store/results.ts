@@ -236,6 +236,8 @@ export class DuckDbSink {
 export type { EventRow, EventSelector };
 
 export interface EventFilters {
+  /** The event whose snapshot this image is. */
+  image_id?: string;
   stream?: string;
   label?: string;
   type?: string;
@@ -263,6 +265,10 @@ export async function listEvents(
       params.push(f[k]!);
       parts.push(`${k} = $${params.length}`);
     }
+  }
+  if (f.image_id) {
+    params.push(f.image_id);
+    parts.push(`image_id = TRY_CAST($${params.length} AS UUID)`);
   }
   const dates = whereOf({ from: f.from, to: f.to }, params.length + 1, 'timestamp');
   const where = [...parts, dates.sql].join(' AND ');

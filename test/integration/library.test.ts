@@ -141,10 +141,11 @@ describe('photo library', () => {
       ['family', 'summer'],
     ]);
     expect(changed.body.updated_at > before.updated_at).toBe(true);
+    // Search by the photo's file still finds the changed photo first (its id and vector are kept).
+    const photoOf = (await as('ann', `/api/images/${annPrivate}`)).body.file_name as string;
     const found = await as('ann', '/api/search', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ image_id: annPrivate, limit: 1 }),
+      body: form({ file: [await fileBlob(join(COCO, photoOf), 'image/jpeg'), photoOf], limit: '1' }),
     });
     expect(found.body.results[0].image_id).toBe(annPrivate);
     expect((await patch('ann', `/api/images/${annPrivate}`, { colour: 'red' })).status).toBe(422);
@@ -352,4 +353,44 @@ describe('EXIF', () => {
       make: 'Canon',
     });
   }, 60_000);
+});
+
+test('event snapshots stay out of the library and its search unless asked; a search by a photo leaves it out; exact copies answer once', async () => {
+  const [photo, snapPhoto] = [PHOTOS[60]!, PHOTOS[61]!];
+  const copies = [
+    (await upload('ann', photo)).body.image_id as string,
+    (await upload('ann', photo)).body.image_id as string,
+    (await upload('bob', photo)).body.image_id as string,
+  ];
+  const snap = (await upload('ada', snapPhoto, { tags: 'snapshot,cam' })).body.image_id as string;
+  const listed = async (q: string) => ids((await as('ann', `/api/images?limit=100${q}`)).body);
+  expect([
+    (await listed('')).includes(snap),
+    (await listed('&snapshots=include')).includes(snap),
+    (await listed('&snapshots=only')).includes(snap) &&
+      (await listed('&snapshots=only')).every((id) => id !== copies[0]),
+    (await listed('&tag=snapshot')).includes(snap),
+    (await as('ann', '/api/images?snapshots=perhaps')).status,
+  ]).toEqual([false, true, true, true, 422]);
+  const byFile = async (file: string, extra: Record<string, string> = {}) =>
+    (
+      await as('ann', '/api/search', {
+        method: 'POST',
+        body: form({ file: [await fileBlob(join(COCO, file), 'image/jpeg'), file], limit: '10', ...extra }),
+      })
+    ).body.results.map((r: Json) => r.image_id as string);
+  // Three rows of one file (one sha256): one result, at the top.
+  const found = await byFile(photo);
+  expect([copies.includes(found[0]!), found.filter((id: string) => copies.includes(id)).length]).toEqual([true, 1]);
+  expect((await byFile(snapPhoto)).includes(snap)).toBe(false);
+  expect((await byFile(snapPhoto, { snapshots: 'include' }))[0]).toBe(snap);
+  // By a photo of the library: the photo itself is not its own answer.
+  const byId = (
+    await as('ann', '/api/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ image_id: copies[0], limit: 10 }),
+    })
+  ).body.results.map((r: Json) => r.image_id as string);
+  expect(byId.includes(copies[0])).toBe(false);
 });

@@ -54,6 +54,8 @@ describe('the filters in memory and in SQL', () => {
         takenFrom: maybe(() => new Date(day(Math.floor(r() * 20)))),
         takenTo: maybe(() => new Date(day(Math.floor(r() * 20)))),
         hasGps: maybe(() => r() < 0.5),
+        withoutTags: maybe(() => [pick(['a', 'b', 'c', 'd'])]),
+        notIds: maybe(() => ids.filter(() => r() < 0.3)),
       };
       for (const k of Object.keys(f) as Array<keyof Filters>) if (f[k] === undefined) delete f[k];
       const w = whereOf(f, 1);

@@ -2,7 +2,7 @@
  * @module A photo's pane in the library: the picture, its name, description, tags and privacy
  * edited in place (saved with PATCH; the id stays), and the EXIF it keeps.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { sendJson } from '../api';
 import { ApiImage, ErrorLine, when } from './ui';
 import type { Exif } from '../../../contracts/images';
@@ -53,8 +53,23 @@ export function PhotoPane(p: {
   canEdit: boolean;
   onSaved: (im: LibraryImage) => void;
   onClose: () => void;
+  /** The photo before and after this one in the list, when there is one. */
+  onStep?: (by: -1 | 1) => void;
+  /** Search the library by this photo. */
+  onSimilar?: () => void;
 }) {
   const im = p.image;
+  // Escape closes the pane; the arrow keys step through the list (not while typing in a field).
+  useEffect(() => {
+    const key = (e: KeyboardEvent) => {
+      const typing = (e.target as HTMLElement | null)?.closest?.('input, textarea, select');
+      if (e.key === 'Escape') p.onClose();
+      else if (!typing && e.key === 'ArrowLeft') p.onStep?.(-1);
+      else if (!typing && e.key === 'ArrowRight') p.onStep?.(1);
+    };
+    addEventListener('keydown', key);
+    return () => removeEventListener('keydown', key);
+  }, [p.onClose, p.onStep]);
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const save = async (e: Event) => {
@@ -83,10 +98,22 @@ export function PhotoPane(p: {
   return (
     <aside class="photo-pane" aria-label={`Photo ${im.name ?? im.file_name ?? im.image_id}`}>
       <header class="card-head">
-        <h2>{im.name ?? im.file_name ?? 'Photo'}</h2>
-        <button type="button" class="ghost" onClick={p.onClose} aria-label="Close the photo">
-          ×
-        </button>
+        <h2 title={im.name ?? im.file_name ?? 'Photo'}>{im.name ?? im.file_name ?? 'Photo'}</h2>
+        <div class="pane-actions">
+          {p.onStep && (
+            <>
+              <button type="button" class="ghost" onClick={() => p.onStep?.(-1)} aria-label="The previous photo">
+                ‹
+              </button>
+              <button type="button" class="ghost" onClick={() => p.onStep?.(1)} aria-label="The next photo">
+                ›
+              </button>
+            </>
+          )}
+          <button type="button" class="ghost" onClick={p.onClose} aria-label="Close the photo">
+            ×
+          </button>
+        </div>
       </header>
       <ApiImage path={`api/images/${im.image_id}/preview`} alt={im.name ?? ''} class="photo-large" />
       <p class="muted">
@@ -122,6 +149,11 @@ export function PhotoPane(p: {
           {im.description}
           {im.tags.length ? ` · ${im.tags.join(', ')}` : ''}
         </p>
+      )}
+      {p.onSimilar && (
+        <button type="button" class="primary" onClick={p.onSimilar}>
+          Find similar
+        </button>
       )}
       {exifRows(im.exif).length > 0 && (
         <dl class="exif">

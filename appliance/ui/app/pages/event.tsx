@@ -1,9 +1,9 @@
 /** @module One event: its snapshot, what happened, its track and fleet revision, and "find similar". */
 import { useState } from 'preact/hooks';
-import { sendJson } from '../api';
+import { api, sendJson } from '../api';
 import { ApiImage, Card, ErrorLine, when } from '../components/ui';
 import { usePoll } from '../hooks';
-import { Link } from '../router';
+import { Link, navigate } from '../router';
 import { type EventView, describe } from './live';
 
 export interface Hit {
@@ -12,14 +12,31 @@ export interface Hit {
   metadata: { name: string | null; tags: string[]; created_at: string };
 }
 
+/** Where a result leads: an event's snapshot to its event, any other photo to it in the library. */
+export async function openHit(h: Hit): Promise<void> {
+  if (h.metadata.tags.includes('snapshot')) {
+    const r = await api(`api/events?image_id=${encodeURIComponent(h.image_id)}&limit=1`);
+    const ev = r.ok ? ((await r.json()) as { items: Array<{ id: string }> }).items[0] : undefined;
+    if (ev) return navigate(`/review/${encodeURIComponent(ev.id)}`);
+  }
+  navigate(`/explore?photo=${encodeURIComponent(h.image_id)}`);
+}
+
 export function Hits(p: { hits: Hit[] }) {
   return (
     <ul class="tiles">
       {p.hits.map((h) => (
         <li key={h.image_id} class="tile" data-image={h.image_id}>
-          <ApiImage path={`api/images/${h.image_id}/thumbnail`} alt={h.metadata.name ?? ''} />
-          <span class="score">{h.similarity_score.toFixed(3)}</span>
-          <span class="tile-name">{h.metadata.name}</span>
+          <button
+            type="button"
+            class="tile-open"
+            onClick={() => void openHit(h)}
+            aria-label={`Open ${h.metadata.name ?? 'this photo'} (similarity ${h.similarity_score.toFixed(3)})`}
+          >
+            <ApiImage path={`api/images/${h.image_id}/thumbnail`} alt={h.metadata.name ?? ''} />
+            <span class="score">{h.similarity_score.toFixed(3)}</span>
+            <span class="tile-name">{h.metadata.name}</span>
+          </button>
         </li>
       ))}
     </ul>
@@ -33,7 +50,12 @@ export function EventDetail(p: { id: string }) {
   const similar = async () => {
     setSearchError(null);
     try {
-      const r = await sendJson<{ results: Hit[] }>('api/search', 'POST', { image_id: e!.image_id, limit: 12 });
+      // Other events' snapshots and photos alike; the event's own snapshot is left out by the box.
+      const r = await sendJson<{ results: Hit[] }>('api/search', 'POST', {
+        image_id: e!.image_id,
+        limit: 12,
+        snapshots: 'include',
+      });
       setHits(r.results);
     } catch (err) {
       setSearchError((err as Error).message);

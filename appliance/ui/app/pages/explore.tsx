@@ -2,8 +2,10 @@
  * @module Explore: the image library as a grid grouped by day (pages load as you scroll; off-screen
  * days are not laid out), drag-and-drop upload of many files with per-file progress and errors
  * (private if asked) and the quota they count against, search by dropping a photo (scores and a
- * threshold), filters (tag, mine, private, sorted by taken or added), a photo's pane to edit it in
- * place with its EXIF, a selection to tag or make private at once, delete for operators.
+ * threshold), filters (tag, mine, private, event snapshots, sorted by taken or added), a photo's
+ * pane to edit it in place with its EXIF, step through the list and find similar photos (opened
+ * from a search result as /explore?photo=<id>), a selection to tag or make private at once,
+ * delete for operators.
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -11,6 +13,7 @@ import { api, sendJson } from '../api';
 import { ApiImage, Card, ErrorLine } from '../components/ui';
 import { type LibraryImage, PhotoPane } from '../components/photo-pane';
 import { useSession } from '../session';
+import { navigate, useRoute } from '../router';
 import { messageOf, uploadFile } from '../upload';
 import { type Hit, Hits } from './event';
 
@@ -20,6 +23,8 @@ interface Filters {
   tag: string;
   mine: boolean;
   privateOnly: boolean;
+  /** Event snapshots with the photos (the library leaves them out by default). */
+  snapshots: boolean;
   sort: 'uploaded' | 'taken';
 }
 
@@ -45,6 +50,7 @@ function useLibrary(f: Filters, version: number) {
       if (f.tag) qs.set('tag', f.tag);
       if (f.mine) qs.set('owner', 'mine');
       if (f.privateOnly) qs.set('private', 'true');
+      if (f.snapshots) qs.set('snapshots', 'include');
       const res = await api(`api/images?${qs}`);
       if (!res.ok) throw new Error(`the library did not load (HTTP ${res.status})`);
       const r = (await res.json()) as { items: ImageView[]; total: number };
@@ -58,7 +64,7 @@ function useLibrary(f: Filters, version: number) {
   };
   useEffect(() => {
     void load(1);
-  }, [f.tag, f.mine, f.privateOnly, f.sort, version]);
+  }, [f.tag, f.mine, f.privateOnly, f.snapshots, f.sort, version]);
   const more = () => {
     if (total !== null && items.length < total) void load(Math.floor(items.length / PAGE) + 1);
   };
@@ -123,7 +129,14 @@ const dayOf = (iso: string) =>
 
 export function Explore() {
   const { can, me } = useSession();
-  const [filters, setFilters] = useState<Filters>({ tag: '', mine: false, privateOnly: false, sort: 'uploaded' });
+  const [filters, setFilters] = useState<Filters>({
+    tag: '',
+    mine: false,
+    privateOnly: false,
+    snapshots: false,
+    sort: 'uploaded',
+  });
+  const route = useRoute();
   const [version, setVersion] = useState(0);
   const lib = useLibrary(filters, version);
   const [library, setLibrary] = useState(me.library ?? null);
@@ -189,15 +202,32 @@ export function Explore() {
       return next;
     });
 
-  const search = async (file: File) => {
+  const search = async (by: File | string) => {
     setSearchError(null);
     const form = new FormData();
-    form.append('file', file, file.name);
+    if (typeof by === 'string') form.append('image_id', by);
+    else form.append('file', by, by.name);
     form.append('limit', '24');
+    if (filters.snapshots) form.append('snapshots', 'include');
     const res = await api('api/search', { method: 'POST', body: form });
     const body = await res.json();
     if (!res.ok) return setSearchError(body?.error?.message ?? `HTTP ${res.status}`);
     setHits((body as { results: Hit[] }).results);
+  };
+
+  // A photo named in the address (a search result opened): its pane, whether listed or not.
+  const asked = route.query.get('photo');
+  useEffect(() => {
+    if (!asked || open?.image_id === asked) return;
+    void api(`api/images/${encodeURIComponent(asked)}`).then(async (r) => {
+      if (r.ok) setOpen((await r.json()) as ImageView);
+      else setSearchError(`photo ${asked} could not be opened (HTTP ${r.status})`);
+    });
+  }, [asked]);
+  const step = (by: -1 | 1) => {
+    const i = lib.items.findIndex((x) => x.image_id === open?.image_id);
+    const next = i < 0 ? undefined : lib.items[i + by];
+    if (next) setOpen(next);
   };
 
   const remove = async (id: string) => {
@@ -295,6 +325,10 @@ export function Explore() {
           />
           Private only
         </label>
+        <label class="check">
+          <input type="checkbox" checked={filters.snapshots} onChange={() => set({ snapshots: !filters.snapshots })} />
+          Event snapshots
+        </label>
         <label>
           Sort
           <select
@@ -340,7 +374,12 @@ export function Explore() {
             lib.replace(im);
             setOpen(im);
           }}
-          onClose={() => setOpen(null)}
+          onClose={() => {
+            setOpen(null);
+            if (asked) navigate('/explore', true);
+          }}
+          onStep={lib.items.some((x) => x.image_id === open.image_id) ? step : undefined}
+          onSimilar={() => void search(open.image_id)}
         />
       )}
       <ErrorLine error={lib.error} />
