@@ -70,10 +70,10 @@ const limited = (r: LimitRefusal) =>
     details: { retry_after_s: r.retryAfterS },
   });
 
-const required = (req: Request) =>
+const required = (path: string) =>
   new AppError(
     'unauthorized',
-    isUpgrade(req)
+    under(path, '/ws/')
       ? 'a token is required: Authorization: Bearer, subprotocol bearer.<token>, or ?token='
       : 'a credential is required (X-API-Key header, or Authorization: Bearer with an API key or a token from /api/auth/login)',
     { headers: { 'www-authenticate': 'Bearer' } },
@@ -134,7 +134,7 @@ export const authGuard = (opts: AuthOptions) =>
           ((need.publicRead && opts.publicRead) || (need.publicAnalytics && opts.publicAnalytics))))
     )
       return;
-    if (!token) throw required(request);
+    if (!token) throw required(path);
     if (!id) throw known;
     const bySubject = opts.limits.subject(budget, id);
     if (bySubject) throw limited(bySubject);
