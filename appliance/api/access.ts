@@ -97,6 +97,7 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/analytics/classes', need: aggregate },
 
   { method: 'GET', path: '/api/publish/status', need: scoped('publish:read') },
+  { method: 'GET', path: '/api/system', need: scoped('metrics:read') },
   { method: 'GET', path: '/api/sync', need: scoped('sync:read') },
   { method: 'GET', path: '/api/fleet', need: scoped('fleet:read') },
   { method: 'GET', path: '/api/backup', need: scoped('backup:admin') },

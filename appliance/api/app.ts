@@ -17,7 +17,7 @@ import type { Backups } from '../backup/service';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { errorHandler } from './errors';
-import { authGuard, carryCaller, viewerOf } from './auth';
+import { authGuard, carryCaller, identityOf, viewerOf } from './auth';
 import { bodyLimits } from './body-limit';
 import { imagesApi } from './images';
 import { searchApi } from './search';
@@ -46,8 +46,10 @@ import { carryTiming, metricsApi } from './metrics';
 import { authRoutes } from './auth-routes';
 import { hardening } from './hardening';
 import { backupApi } from './backup';
+import { systemApi } from './system';
+import { recentProblems } from '../shared/log';
 import { usersApi } from './users';
-import { uiApi } from './ui';
+import { notFoundPage, uiApi } from './ui';
 import { docsApi } from './docs';
 import type { UiBundle } from '../ui/bundle';
 
@@ -121,7 +123,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
   );
   return new Elysia({ serve: { maxRequestBodySize: Math.max(upload, runsBody) * 2 }, websocket })
     .use(metricsApi(rt.metrics, log))
-    .use(errorHandler(log))
+    .use(errorHandler(log, notFoundPage(rt.ui, c.base_path)))
     .use(hardening({ corsOrigins: c.cors_origins, hsts: !!c.tls.cert_file }))
     .use(bodies.declared)
     .use(
@@ -219,6 +221,13 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
     .use(syncApi(rt))
     .use(fleetApi(opts.fleet ?? null))
     .use(backupApi(rt.backups))
+    .use(
+      systemApi({
+        stateDir: rt.config.state_dir,
+        problems: recentProblems,
+        readsLog: (req) => !c.auth || (identityOf(req)?.scopes.includes('users:admin') ?? false),
+      }),
+    )
     .use(
       wsApi({
         hub: rt.hub,

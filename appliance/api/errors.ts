@@ -42,8 +42,19 @@ function fromFramework(code: string | number, error: unknown): AppError | null {
   }
 }
 
-export const errorHandler = (log: Logger) =>
-  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+/**
+ * Errors as HTTP answers. `page` may answer a browser's request for an address no route has
+ * (the dashboard's own "not found" with its menu, not the API's JSON).
+ */
+export const errorHandler = (log: Logger, page?: (req: Request) => Promise<Response | null>) =>
+  new Elysia({ name: 'errors' }).onError({ as: 'global' }, async ({ code, error, request, set }) => {
+    if (code === 'NOT_FOUND' && page) {
+      const shown = await page(request);
+      if (shown) {
+        set.status = 404;
+        return shown;
+      }
+    }
     const e = isAppError(error) ? error : fromFramework(code, error);
     if (!e)
       log.error('unhandled error', {

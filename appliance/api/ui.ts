@@ -8,9 +8,35 @@ import { Elysia } from 'elysia';
 import type { UiBundle } from '../ui/bundle';
 import { PAGES } from '../ui/app/routes';
 import { AppError } from '../shared/errors';
+import { pathOf, under } from './path';
 
 /** The base href for a base path: always one leading and one trailing slash. */
 export const baseHref = (basePath: string) => `/${basePath.replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
+
+/** Paths that belong to the API and its documents: their 404 stays JSON. */
+const NOT_PAGES = ['/api/', '/ws/', '/assets/', '/docs/'];
+const NOT_PAGE = ['/metrics', '/health', '/openapi.json', '/docs'];
+
+/**
+ * The dashboard's page, answered 404, for a browser asking for an address no route has: the app
+ * then shows its own "not found" with the menu. Anything else (an API client, an API path) gets null.
+ */
+export const notFoundPage =
+  (ui: Promise<UiBundle>, basePath: string) =>
+  async (req: Request): Promise<Response | null> => {
+    if (req.method !== 'GET' || !(req.headers.get('accept') ?? '').includes('text/html')) return null;
+    let path: string;
+    try {
+      path = pathOf(req).toLowerCase();
+    } catch {
+      return null;
+    }
+    if (NOT_PAGE.includes(path) || NOT_PAGES.some((p) => under(path, p))) return null;
+    return new Response((await ui).index.replace('__BASE__', baseHref(basePath)), {
+      status: 404,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+    });
+  };
 
 export const uiApi = (ui: Promise<UiBundle>, basePath: string) => {
   const base = baseHref(basePath);

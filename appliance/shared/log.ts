@@ -39,9 +39,15 @@ function clean(value: unknown): unknown {
   return value;
 }
 
+/** The latest warnings and errors of the process (scrubbed, as written), newest last: the System page shows them. */
+const RECENT = 100;
+const recent: Array<Record<string, unknown>> = [];
+export const recentProblems = (): ReadonlyArray<Record<string, unknown>> => recent;
+
 export function createLogger(context: Record<string, unknown> = {}): Logger {
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (rank[level] < rank[state.level]) return;
+    const problem = rank[level] >= rank.warn;
+    if (rank[level] < rank[state.level] && !problem) return;
     const entry = {
       ts: new Date().toISOString(),
       level,
@@ -49,7 +55,11 @@ export function createLogger(context: Record<string, unknown> = {}): Logger {
       msg: scrub(msg),
       ...(clean(fields ?? {}) as object),
     };
-    state.sink(JSON.stringify(entry));
+    if (problem) {
+      recent.push(entry);
+      if (recent.length > RECENT) recent.shift();
+    }
+    if (rank[level] >= rank[state.level]) state.sink(JSON.stringify(entry));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -19,7 +19,7 @@ import { RunPage } from './pages/run';
 import { Analytics } from './pages/analytics';
 import { SessionEditor, Sessions } from './pages/sessions';
 import 'uplot/dist/uPlot.min.css';
-import { currentPath, navigate, useRoute } from './router';
+import { currentPath, Link, navigate, useRoute } from './router';
 import { SessionContext, type Session } from './session';
 import './style.css';
 
@@ -49,7 +49,7 @@ async function start(): Promise<State> {
 function Pages() {
   const { page, params } = useRoute();
   useEffect(() => {
-    if (page === null || page === '/' || page === '/login') navigate('/live', true);
+    if (page === '/' || page === '/login') navigate('/live', true);
   }, [page]);
   switch (page) {
     case '/live':
@@ -82,8 +82,21 @@ function Pages() {
     case '/system':
       return <System />;
     default:
-      return null;
+      return <NotFound />;
   }
+}
+
+/** A mistyped address: the app's own page, with the menu, not the API's JSON. */
+function NotFound() {
+  return (
+    <div class="not-found">
+      <h1>Not found</h1>
+      <p>
+        There is no page at <code>{currentPath()}</code>. <Link to="/live">Go to Live</Link>, or pick a page from the
+        menu.
+      </p>
+    </div>
+  );
 }
 
 function App() {

@@ -1,7 +1,12 @@
 /**
  * @module Boxes, labels and track ids, zones and lines drawn over a frame as SVG in the picture's
- * own normalised coordinates (0..1), so they follow the image at any size.
+ * own normalised coordinates (0..1), so they follow the image at any size. Labels scale with the
+ * picture but never below 11 px on screen (a small tile would make them unreadable).
  */
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+/** The smallest label on screen, in CSS pixels. */
+const MIN_LABEL_PX = 11;
 export interface OverlayData {
   /** The analysed frame the detections belong to. */
   seq?: number;
@@ -15,14 +20,26 @@ export interface OverlayData {
 export function Overlay(p: { data: OverlayData }) {
   const { width: w, height: h } = p.data;
   const pt = ([x, y]: [number, number]) => `${x * w},${y * h}`;
+  const ref = useRef<SVGSVGElement>(null);
+  const [shownHeight, setShownHeight] = useState(0);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setShownHeight(el.getBoundingClientRect().height));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  // Font size in the picture's units: a sixteenth of its height, or 11 px on screen if that is more.
+  const size = Math.max(h / 16, shownHeight > 0 ? (MIN_LABEL_PX * h) / shownHeight : 0);
   return (
     <svg
+      ref={ref}
       class="overlay"
       data-seq={p.data.seq}
       viewBox={`0 0 ${w} ${h}`}
       preserveAspectRatio="none"
       aria-hidden="true"
-      style={{ fontSize: `${Math.round(h / 16)}px` }}
+      style={{ fontSize: `${Math.round(size)}px` }}
     >
       {p.data.zones.map((z) => (
         <g key={`z-${z.name}`} class="zone">
@@ -45,7 +62,7 @@ export function Overlay(p: { data: OverlayData }) {
         return (
           <g key={`d-${d.track_id ?? `u${i}`}`} class="det" data-label={d.label}>
             <rect x={x1 * w} y={y1 * h} width={(x2 - x1) * w} height={(y2 - y1) * h} />
-            <text x={x1 * w + 2} y={Math.max(h / 16, y1 * h - 3)}>
+            <text x={x1 * w + 2} y={Math.max(size, y1 * h - 3)}>
               {d.label}
               {d.track_id !== null ? ` #${d.track_id}` : ''} {Math.round(d.score * 100)}%
             </text>

@@ -109,3 +109,6 @@ export function Pager(p: { path: string; page: number; pages: number }) {
     </nav>
   );
 }
+
+/** "1 run", "2 runs": a count with its noun in the right number. */
+export const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;

@@ -131,7 +131,11 @@ export interface EventView {
   revision: string | null;
 }
 
-/** Events as they are stored, over /ws/analysis (the token goes in the bearer.<token> subprotocol). */
+/**
+ * Events as they are stored, over /ws/analysis (the token goes in the bearer.<token> subprotocol),
+ * seeded with the latest stored ones so the panel is never empty on a load; the socket then replays
+ * from the newest of those, so nothing between the two is missed or shown twice.
+ */
 export function useEventFeed(max = 30): { events: EventView[]; connected: boolean } {
   const [events, setEvents] = useState<EventView[]>([]);
   const [connected, setConnected] = useState(false);
@@ -158,7 +162,17 @@ export function useEventFeed(max = 30): { events: EventView[]; connected: boolea
         if (!stopped) retry = setTimeout(open, 2000);
       };
     };
-    open();
+    void api(`api/events?limit=${max}`)
+      .then(async (r) => (r.ok ? ((await r.json()) as { items: Array<EventView & { id: string }> }).items : []))
+      .catch(() => [])
+      .then((latest) => {
+        if (stopped) return;
+        if (latest.length) {
+          lastId = latest[0]!.id;
+          setEvents((xs) => (xs.length ? xs : latest));
+        }
+        open();
+      });
     return () => {
       stopped = true;
       clearTimeout(retry);

@@ -1,6 +1,6 @@
 /** @module Review: stored events with filters (stream, label, type, zone, line, time range), snapshots, paging. */
 import { useState } from 'preact/hooks';
-import { ApiImage, ErrorLine, Pager, when } from '../components/ui';
+import { ApiImage, count, ErrorLine, Pager, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
 import { type EventView, describe } from './live';
@@ -91,7 +91,7 @@ export function Review() {
       </form>
       <ErrorLine error={error} />
       <p class="muted" aria-live="polite">
-        {data ? `${data.total} events` : 'Loading…'}
+        {data ? count(data.total, 'event') : 'Loading…'}
       </p>
       <ul class="events">
         {data?.items.map((e) => (

@@ -4,7 +4,7 @@
  * their JSON Schema (what is changed becomes an override), priority, label, what to keep.
  */
 import { useState } from 'preact/hooks';
-import { Badge, Card, ErrorLine, Pager, when } from '../components/ui';
+import { Badge, Card, count, ErrorLine, Pager, when } from '../components/ui';
 import { type JsonSchema, SchemaFields } from '../components/schema-fields';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
@@ -99,7 +99,7 @@ export function Runs() {
       </form>
       <ErrorLine error={error} />
       <p class="muted" aria-live="polite">
-        {data ? `${data.total} runs` : 'Loading…'}
+        {data ? count(data.total, 'run') : 'Loading…'}
       </p>
       {data?.total === 0 && (
         <Card>

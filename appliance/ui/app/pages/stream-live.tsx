@@ -19,7 +19,26 @@ const say = (v: VideoState) =>
       : `Showing the analysed frames: ${v.why}`;
 
 export function StreamLive(p: { id: string }) {
-  const { data: s } = usePoll<StreamView>(`api/streams/${encodeURIComponent(p.id)}`, 1000);
+  const { data: s, error } = usePoll<StreamView>(`api/streams/${encodeURIComponent(p.id)}`, 1000);
+  // A stream the box does not have: say so, rather than that its video could not start.
+  if (!s && (error as { status?: number } | null)?.status === 404)
+    return (
+      <div class="stream-live">
+        <p>
+          <Link to="/live">← Live</Link>
+        </p>
+        <Card title="No such stream">
+          <p>
+            This box has no stream <code>{p.id}</code>.
+          </p>
+        </Card>
+      </div>
+    );
+  return <StreamLiveView id={p.id} s={s} />;
+}
+
+function StreamLiveView(p: { id: string; s: StreamView | null }) {
+  const s = p.s;
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
   const { state, overlay } = useLiveVideo(p.id, video);
   const playing = state.status === 'playing';

@@ -134,7 +134,11 @@ export function Streams(p: { id: string | null }) {
   const { can } = useSession();
   const { data } = usePoll<{ items: StreamView[] }>('api/streams', 3000);
   const id = p.id ?? data?.items[0]?.id ?? null;
-  const pipe = usePoll<PipelineView>(id ? `api/streams/${encodeURIComponent(id)}/pipeline` : null, 3000);
+  const known = !!data?.items.some((s) => s.id === id);
+  const pipe = usePoll<PipelineView>(id && known ? `api/streams/${encodeURIComponent(id)}/pipeline` : null, 3000);
+  // Only streams that have a shadow pipeline are asked for its report (others would answer 404).
+  const shadows = usePoll<{ items: Array<{ stream: string }> }>('api/shadow', 10_000);
+  const shadowed = !!id && !!shadows.data?.items.some((r) => r.stream === id);
   return (
     <div class="streams">
       <nav class="stream-list card" aria-label="Streams">
@@ -146,6 +150,13 @@ export function Streams(p: { id: string | null }) {
         {data?.items.length === 0 && <p class="muted">No streams.</p>}
       </nav>
       <div class="stream-detail">
+        {id && data && !known && (
+          <Card title="No such stream">
+            <p>
+              This box has no stream <code>{id}</code>. Pick one from the list.
+            </p>
+          </Card>
+        )}
         {id && pipe.data && (
           <Card
             title={`${id}: ${pipe.data.name}`}
@@ -163,7 +174,7 @@ export function Streams(p: { id: string | null }) {
             )}
           </Card>
         )}
-        {id && <ShadowPanel stream={id} />}
+        {shadowed && <ShadowPanel stream={id} />}
       </div>
     </div>
   );

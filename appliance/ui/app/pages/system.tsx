@@ -42,6 +42,55 @@ function Health() {
   );
 }
 
+interface BoxState {
+  cpu: { cores: number; load: number[]; process_percent: number };
+  memory: { total_bytes: number; free_bytes: number; process_rss_bytes: number };
+  disk: { path: string; total_bytes: number; free_bytes: number };
+  problems: Array<{ ts: string; level: string; msg: string; mod?: string }> | null;
+}
+
+const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
+const pct = (used: number, total: number) => (total ? Math.round((used / total) * 100) : 0);
+
+/** The box itself: CPU, memory and disk in use, and (for admins) its latest warnings and errors. */
+function Box() {
+  const { data } = usePoll<BoxState>('api/system', 5000);
+  if (!data) return null;
+  const mem = data.memory.total_bytes - data.memory.free_bytes;
+  const disk = data.disk.total_bytes - data.disk.free_bytes;
+  return (
+    <Card title="This box">
+      <div class="figures">
+        <Figure label={`load (${data.cpu.cores} cores)`} value={data.cpu.load[0] ?? 0} />
+        <Figure label="fovea CPU %" value={data.cpu.process_percent} />
+        <Figure label={`memory % of ${gb(data.memory.total_bytes)}`} value={pct(mem, data.memory.total_bytes)} />
+        <Figure label={`disk % of ${gb(data.disk.total_bytes)}`} value={pct(disk, data.disk.total_bytes)} />
+      </div>
+      <p class="muted">
+        fovea holds {gb(data.memory.process_rss_bytes)} of memory; {gb(data.disk.free_bytes)} free under{' '}
+        <code>{data.disk.path}</code>
+      </p>
+      {data.problems && (
+        <details class="problems" open={data.problems.length > 0}>
+          <summary>Recent warnings and errors ({data.problems.length})</summary>
+          {data.problems.length === 0 ? (
+            <p class="muted">None since the box started.</p>
+          ) : (
+            <ul>
+              {data.problems.map((p) => (
+                <li key={`${p.ts}-${p.msg}`} data-level={p.level}>
+                  <span class={p.level === 'error' ? 'error' : 'warn'}>{p.level}</span> {when(p.ts)}
+                  {p.mod ? ` · ${p.mod}` : ''}: {p.msg}
+                </li>
+              ))}
+            </ul>
+          )}
+        </details>
+      )}
+    </Card>
+  );
+}
+
 interface Pull {
   ref: string;
   state: string;
@@ -343,51 +392,62 @@ function Users() {
       )}
       <table>
         <tbody>
-          {users.data?.items.map((u) => (
-            <tr key={u.name} data-user={u.name}>
-              <td>{u.name}</td>
-              <td>
-                <select
-                  aria-label={`Role of ${u.name}`}
-                  value={u.role}
-                  onChange={(e) =>
-                    void act(() =>
-                      sendJson(`api/users/${u.name}`, 'PATCH', { role: (e.target as HTMLSelectElement).value }),
-                    )
-                  }
-                >
-                  {['viewer', 'operator', 'admin'].map((r) => (
-                    <option key={r}>{r}</option>
-                  ))}
-                </select>
-              </td>
-              <td>
-                <QuotaCell user={u} act={(fn) => void act(fn)} />
-              </td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() =>
-                    void act(async () => {
-                      const r = await json<{ token: string }>(`api/users/${u.name}/reset`, { method: 'POST' });
-                      setShown({ what: `password reset token for ${u.name}`, secret: r.token });
-                    })
-                  }
-                >
-                  Reset password
-                </button>
-                <button
-                  type="button"
-                  class="danger"
-                  onClick={() =>
-                    confirm(`Remove ${u.name}?`) && void act(() => json(`api/users/${u.name}`, { method: 'DELETE' }))
-                  }
-                >
-                  Remove
-                </button>
-              </td>
-            </tr>
-          ))}
+          {users.data?.items.map((u) => {
+            // The only admin is not offered to demote or remove itself: the box would have none.
+            const sole = u.role === 'admin' && users.data!.items.filter((x) => x.role === 'admin').length === 1;
+            return (
+              <tr key={u.name} data-user={u.name}>
+                <td>{u.name}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${u.name}`}
+                    disabled={sole}
+                    title={sole ? 'the only admin keeps the role' : undefined}
+                    value={u.role}
+                    onChange={(e) =>
+                      void act(() =>
+                        sendJson(`api/users/${u.name}`, 'PATCH', { role: (e.target as HTMLSelectElement).value }),
+                      )
+                    }
+                  >
+                    {['viewer', 'operator', 'admin'].map((r) => (
+                      <option key={r}>{r}</option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <QuotaCell user={u} act={(fn) => void act(fn)} />
+                </td>
+                <td class="row-actions">
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void act(async () => {
+                        const r = await json<{ token: string }>(`api/users/${u.name}/reset`, { method: 'POST' });
+                        setShown({ what: `password reset token for ${u.name}`, secret: r.token });
+                      })
+                    }
+                  >
+                    Reset password
+                  </button>
+                  {sole ? (
+                    <small class="muted">the only admin</small>
+                  ) : (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() =>
+                        confirm(`Remove ${u.name}?`) &&
+                        void act(() => json(`api/users/${u.name}`, { method: 'DELETE' }))
+                      }
+                    >
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       <form class="inline" onSubmit={addUser} aria-label="Add a user">
@@ -415,7 +475,7 @@ function Users() {
               <tr key={k.id} data-key={k.name}>
                 <td>{k.name}</td>
                 <td>{k.user ?? '—'}</td>
-                <td>{k.scopes?.join(' ') ?? 'role scopes'}</td>
+                <td>{k.scopes ? k.scopes.join(', ') : k.user ? `all of ${k.user}’s role` : 'admin (no user)'}</td>
                 <td>
                   <button
                     type="button"
@@ -443,6 +503,7 @@ export function System() {
   return (
     <div class="system">
       <Health />
+      <Box />
       <StreamsCard />
       <Delivery />
       <Sync />
