@@ -58,7 +58,11 @@ export interface ViewQuery {
    * (public analytics are aggregates of streams only), else other users' private runs.
    */
   hiddenRuns?: 'all' | string[];
+  /** Of every stream (no session or stream named): the streams (default), the runs, or both. */
+  source?: string;
 }
+
+export const SOURCES = ['streams', 'runs', 'all'] as const;
 
 /** Whether a stream is a run the query may not count. */
 const hiddenIn = (q: ViewQuery, stream: string) =>
@@ -274,7 +278,14 @@ export class Analytics {
       return { pairs, ...range };
     }
     const range = rangeOf(q, { timeZone, now: this.now(), defaultDays, maxDays });
-    if (!q.stream) return { pairs: null, hiddenRuns: q.hiddenRuns, ...range };
+    if (!q.stream) {
+      const source = q.source ?? 'streams';
+      if (!(SOURCES as readonly string[]).includes(source))
+        throw new AppError('validation_failed', `source: ${SOURCES.join(', ')}`, { details: { field: 'source' } });
+      // Photos analysed by runs are not what a camera saw: they count apart, when asked.
+      const hiddenRuns = source === 'streams' ? 'all' : q.hiddenRuns;
+      return { pairs: null, hiddenRuns, runsOnly: source === 'runs', ...range };
+    }
     // A run the caller may not count is as unknown as a stream the box does not have.
     if (hiddenIn(q, q.stream) || (!(await this.knownStreams()).has(q.stream) && !q.stream.startsWith('run:')))
       throw new AppError('validation_failed', `no stream '${q.stream}' on this box`, { details: { field: 'stream' } });

@@ -35,6 +35,13 @@ const viewQuery = {
     }),
   ),
   format: t.Optional(t.Union([t.Literal('json'), t.Literal('csv')])),
+  source: t.Optional(
+    t.String({
+      maxLength: 10,
+      description:
+        'With no session or stream: streams (default: what the cameras saw), runs (photos and clips), or all.',
+    }),
+  ),
 };
 
 const csvResponse = (name: string, text: string) =>

@@ -194,6 +194,8 @@ export interface Scope {
   to: string;
   /** With every stream (pairs null): runs left out (all of them, or these run ids). */
   hiddenRuns?: 'all' | string[];
+  /** With every stream (pairs null): the runs only. */
+  runsOnly?: boolean;
 }
 
 function scopeWhere(s: Scope, dayExpr: string, first: number): { sql: string; params: SqlParam[] } {
@@ -208,6 +210,7 @@ function scopeWhere(s: Scope, dayExpr: string, first: number): { sql: string; pa
     parts.push(`list_contains($${first + 2}, stream || chr(0) || zone)`);
   } else {
     parts.push("zone = ''");
+    if (s.runsOnly) parts.push("starts_with(stream, 'run:')");
     if (s.hiddenRuns === 'all') parts.push("NOT starts_with(stream, 'run:')");
     else if (s.hiddenRuns?.length) {
       params.push(s.hiddenRuns.map((r) => `run:${r}`));

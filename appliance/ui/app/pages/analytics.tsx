@@ -24,13 +24,26 @@ interface Series {
   points: Array<{ t: string; value: number | null; total: number; classes: Record<string, number> }>;
 }
 
+/** The metrics in plain words, plainest first (the page opens on it), each with what it says. */
 export const METRICS: Record<string, string> = {
-  richness: 'Richness S',
-  shannon: 'Shannon H′',
-  simpson: 'Simpson 1−D',
-  evenness: 'Evenness J′',
-  hill1: 'Hill number ¹D',
+  richness: 'Classes seen (richness)',
+  shannon: 'Shannon diversity',
+  simpson: 'Chance two differ (Simpson)',
+  evenness: 'Evenness',
+  hill1: 'Effective number of classes',
 };
+const MEANING: Record<string, string> = {
+  richness: 'How many different classes were seen.',
+  shannon: 'Higher when there are many classes in even numbers; 0 when one class is all there is.',
+  simpson: 'The chance that two objects picked at random are of different classes.',
+  evenness: 'How evenly the objects spread over the classes seen, from 0 to 1.',
+  hill1: 'How many equally common classes would give the same diversity.',
+};
+const SOURCES: Array<readonly [string, string]> = [
+  ['streams', 'Cameras'],
+  ['runs', 'Runs (photos and clips)'],
+  ['all', 'Cameras and runs'],
+];
 const ABUNDANCES: Record<string, string> = {
   tracks: 'tracks',
   events: 'independent events',
@@ -76,7 +89,8 @@ export function Analytics() {
   const { can } = useSession();
   const session = query.get('session') ?? '';
   const stream = query.get('stream') ?? '';
-  const metric = query.get('metric') ?? 'shannon';
+  const metric = query.get('metric') ?? 'richness';
+  const source = query.get('source') ?? 'streams';
   const abundance = query.get('abundance') ?? 'tracks';
   const interval = query.get('interval') ?? 'day';
   const day = query.get('day') ?? '';
@@ -92,6 +106,7 @@ export function Analytics() {
   const scope = new URLSearchParams();
   if (session) scope.set('session', session);
   if (stream) scope.set('stream', stream);
+  if (!session && !stream && source !== 'streams') scope.set('source', source);
   scope.set('abundance', abundance);
   const sessions = usePoll<{ items: SessionView[] }>('api/sessions');
   const calendarPath = `api/analytics/calendar/${metric}?${scope}`;
@@ -182,6 +197,9 @@ export function Analytics() {
           ]}
           onPick={(v) => set('stream', v)}
         />
+        {!session && !stream && (
+          <Choice label="Counted from" value={source} options={SOURCES} onPick={(v) => set('source', v)} />
+        )}
         <Choice label="Metric" value={metric} options={Object.entries(METRICS)} onPick={(v) => set('metric', v)} />
         <Choice
           label="Counting"
@@ -205,6 +223,9 @@ export function Analytics() {
           ].join(', ')}
         </p>
       )}
+      <p class="muted metric-meaning">
+        {METRICS[metric]}: {MEANING[metric]}
+      </p>
       <ErrorLine error={calendar.error ?? classes.error ?? series.error} />
 
       <Card
@@ -266,7 +287,12 @@ export function Analytics() {
             </label>
           ))}
         </fieldset>
-        <SeriesChart times={times} lines={lines} label={`${METRICS[metric]} and class ${abundance} per ${interval}`} />
+        <SeriesChart
+          times={times}
+          lines={lines}
+          range={series.data ? { from: series.data.from, to: series.data.to, interval } : null}
+          label={`${METRICS[metric]} and class ${abundance} per ${interval}`}
+        />
       </Card>
 
       <Card

@@ -204,7 +204,7 @@ function Ticker() {
       {events.length === 0 && <p class="muted">Waiting for events…</p>}
       <ol>
         {events.map((e) => (
-          <li key={e.id} data-type={e.type}>
+          <li key={e.id} data-type={e.type} data-at={e.timestamp}>
             <time>{new Date(e.timestamp).toLocaleTimeString()}</time>
             <Link to={`/review/${e.id}`}>
               <b>{e.stream}</b> {describe(e)}
