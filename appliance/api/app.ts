@@ -207,6 +207,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         files: rt.runs.files,
         maxUploadBytes: c.max_upload_bytes,
         maxFiles: rt.config.runs.max_files,
+        clips: rt.config.runs.video_dirs.length > 0,
       }),
     )
     .use(

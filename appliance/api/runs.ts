@@ -22,6 +22,8 @@ export interface RunsDeps {
   files: RunFiles;
   maxUploadBytes: number;
   maxFiles: number;
+  /** Whether runs may name clips on the box (runs.video_dirs is set). */
+  clips: boolean;
 }
 
 /** Who calls: what they may see, and whose a run they start is. */
@@ -121,7 +123,13 @@ export const runsApi = (d: RunsDeps) =>
           page,
           limit,
         );
-        return { items: items.map((i) => ({ ...runView(i.run), counts: i.counts })), page, limit, total };
+        return {
+          items: items.map((i) => ({ ...runView(i.run), counts: i.counts })),
+          page,
+          limit,
+          total,
+          clips: d.clips,
+        };
       },
       {
         query: t.Object({
@@ -133,7 +141,10 @@ export const runsApi = (d: RunsDeps) =>
           page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000 })),
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
         }),
-        detail: { summary: 'The run history, newest first' },
+        detail: {
+          summary: 'The run history, newest first',
+          description: '`clips`: whether runs may name clips on the box (runs.video_dirs is set).',
+        },
       },
     )
     .get(

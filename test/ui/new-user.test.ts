@@ -114,6 +114,12 @@ describe('a new user', () => {
     await shot(page, 'system-box');
     await page.goto(`${app.url}/runs`);
     await page.waitForSelector('text=1 run');
+    // No runs.video_dirs on this box: New run does not offer a clip by path.
+    const asked = page.waitForResponse((r) => r.url().includes('/api/runs?limit=1'));
+    await page.goto(`${app.url}/runs/new`);
+    expect(((await (await asked).json()) as { clips: boolean }).clips).toBe(false);
+    await page.waitForSelector('select[name=pipeline] option[value=objects]', { state: 'attached' });
+    expect(await page.$('input[name=video]')).toBeNull();
     expect({ figures, sole, key, problems: !!(await app.api('/api/system').then((r) => r.json())) }).toEqual({
       figures: [
         expect.stringContaining('load'),

@@ -182,6 +182,39 @@ describe('runs pages', () => {
     }).toEqual({ parent, overrides: { 'detect.score': 0.8 }, deleted: 404 });
   }, 120_000);
 
+  test('photos chosen in Explore start a run; without an annotate stage the result draws its detections over the input', async () => {
+    const ids: string[] = [];
+    for (const f of PHOTOS.slice(40, 42)) {
+      const form = new FormData();
+      form.append('file', new File([await Bun.file(join(COCO, f)).bytes()], f));
+      ids.push(
+        ((await (await fetch(`${app.url}/api/images`, { method: 'POST', body: form })).json()) as { image_id: string })
+          .image_id,
+      );
+    }
+    await page.goto(`${app.url}/explore`);
+    for (const id of ids) await page.check(`.tile[data-image="${id}"] input.tile-select`);
+    await page.click('form.bulk >> text=New run…');
+    await page.waitForSelector('text=2 photos from the library');
+    // This box allows clips by path (runs.video_dirs), so the field is offered.
+    await page.waitForSelector('input[name=video]');
+    await page.selectOption('select[name=pipeline]', 'objects');
+    await page.click('button:text("Start run (2 photos)")');
+    await page.waitForSelector('.run-page[data-status=succeeded]', { timeout: 60_000 });
+    const run = (await (await fetch(`${app.url}/api/runs/${runIdOf(page)}`)).json()) as {
+      items: Array<{ kind: string; source: string; output: { detections: unknown[] } }>;
+    };
+    expect(run.items.map((i) => [i.kind, i.source])).toEqual(ids.map((id) => ['image', id]));
+    const found = run.items.findIndex((i) => i.output.detections.length > 0);
+    await page.click(`.items tr[data-item="${found}"] button.link`);
+    await page.waitForSelector('.compare .overlay rect');
+    const rects = await page.$$eval('.compare .overlay rect', (rs) => rs.length);
+    const caption = await page.$$eval('.compare figcaption', (fs) => fs.map((f) => f.textContent));
+    await shot(page, 'runs-item-detections');
+    const n = run.items[found]!.output.detections.length;
+    expect([rects, caption]).toEqual([n, ['Input', `Detections (${n})`]]);
+  }, 90_000);
+
   test('history filters by status; the pages fit a phone; every tab stop is visibly focused', async () => {
     await page.goto(`${app.url}/runs?status=canceled`);
     await page.waitForSelector('.run-row');

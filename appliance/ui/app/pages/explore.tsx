@@ -359,6 +359,15 @@ export function Explore() {
           <button type="button" class="ghost" onClick={() => void bulk({ private: false })}>
             Make shared
           </button>
+          {can('runs:write') && (
+            <button
+              type="button"
+              class="ghost"
+              onClick={() => navigate(`/runs/new?images=${encodeURIComponent([...selected].join(','))}`)}
+            >
+              New run…
+            </button>
+          )}
           <button type="button" class="ghost" onClick={() => setSelected(new Set())}>
             Clear
           </button>

@@ -4,6 +4,7 @@
  * input beside its annotated output with zoom, the log, and cancel, retry, resubmit with edited
  * overrides, delete.
  */
+import { Overlay, type OverlayData } from '../components/overlay';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { credential, sendJson, json, wsHref } from '../api';
 import { ApiImage, Badge, Card, ErrorLine, Figure, when } from '../components/ui';
@@ -29,7 +30,9 @@ interface ItemView {
   error: string | null;
   steps: Record<string, { status: string; attempts: Attempt[] }>;
   output: {
-    detections: Array<{ label: string; score: number }>;
+    width?: number;
+    height?: number;
+    detections: Array<{ label: string; score: number; box: number[]; track_id: number | null }>;
     labels: Record<string, number>;
     frames?: number;
     outputs: Record<string, { file?: string | null; image?: Array<{ label: string; score: number }> | null } | null>;
@@ -86,8 +89,29 @@ function useRunFeed(id: string, reload: () => void, on: boolean): boolean {
   return live;
 }
 
-/** The input and its annotated output side by side, zoomed together, scrolled together. */
-function Compare(p: { before: string | null; after: string | null }) {
+/** An item's detections as the overlay draws them: boxes over the picture, in its own 0..1 coordinates. */
+function detectionsOver(o: NonNullable<ItemView['output']>): OverlayData | null {
+  if (!o.width || !o.height || !o.detections.length) return null;
+  const [w, h] = [o.width, o.height];
+  return {
+    width: w,
+    height: h,
+    zones: [],
+    lines: [],
+    detections: o.detections.map((d) => ({
+      label: d.label,
+      score: d.score,
+      track_id: d.track_id ?? null,
+      box: [d.box[0]! / w, d.box[1]! / h, d.box[2]! / w, d.box[3]! / h] as [number, number, number, number],
+    })),
+  };
+}
+
+/**
+ * The input and its annotated output side by side, zoomed together, scrolled together. Without an
+ * annotate stage the second pane is the input with the item's detections drawn over it.
+ */
+function Compare(p: { before: string | null; after: string | null; boxes: OverlayData | null }) {
   const [zoom, setZoom] = useState(1);
   const panes = [useRef<HTMLDivElement>(null), useRef<HTMLDivElement>(null)];
   const sync = (from: number) => () => {
@@ -113,13 +137,22 @@ function Compare(p: { before: string | null; after: string | null }) {
         <span>{zoom}×</span>
       </label>
       <div class="compare" style={{ '--zoom': zoom }}>
-        {[p.before, p.after].map((path, i) => (
+        {[p.before, p.after ?? (p.boxes ? p.before : null)].map((path, i) => (
           <figure key={i}>
             <div class="pane" ref={panes[i]} onScroll={sync(i)}>
-              <ApiImage path={path} alt={i === 0 ? 'Input' : 'Annotated output'} />
+              <div class="boxed">
+                <ApiImage path={path} alt={i === 0 ? 'Input' : 'Annotated output'} />
+                {i === 1 && !p.after && p.boxes && <Overlay data={p.boxes} />}
+              </div>
             </div>
             <figcaption>
-              {i === 0 ? 'Input' : path ? 'Annotated' : 'No annotated output (add an annotate stage)'}
+              {i === 0
+                ? 'Input'
+                : p.after
+                  ? 'Annotated'
+                  : p.boxes
+                    ? `Detections (${p.boxes.detections.length})`
+                    : 'Nothing detected'}
             </figcaption>
           </figure>
         ))}
@@ -143,6 +176,7 @@ function ItemDetail(p: { runId: string; item: ItemView }) {
         <Compare
           before={it.input_url ? it.input_url.replace(/^\//, '') : null}
           after={annotated ? `api/runs/${p.runId}/files/${annotated}` : null}
+          boxes={it.output ? detectionsOver(it.output) : null}
         />
       )}
       {it.output && (

@@ -179,6 +179,11 @@ export function StageOptions(p: {
 }
 
 export function NewRun() {
+  const { query } = useRoute();
+  // Photos chosen in Explore (`?images=id,id`): the run's inputs, beside any uploaded here.
+  const chosen = (query.get('images') ?? '').split(',').filter(Boolean);
+  // A clip by path only where the box allows some (runs.video_dirs).
+  const { data: runsInfo } = usePoll<{ clips: boolean }>('api/runs?limit=1');
   const { data: pipelines } = usePoll<{ items: Array<{ name: string; valid: boolean }> }>('api/pipelines');
   const { data: stages } = usePoll<{ items: StageInfo[] }>('api/stages');
   const [name, setName] = useState('objects');
@@ -194,7 +199,7 @@ export function NewRun() {
     const spec = {
       pipeline: name,
       overrides,
-      inputs: video ? [{ video }] : [],
+      inputs: [...chosen.map((image_id) => ({ image_id })), ...(video ? [{ video }] : [])],
       priority: Number(f.get('priority') ?? 0),
       ...(f.get('label') ? { label: String(f.get('label')) } : {}),
       register_outputs: f.getAll('keep').map(String),
@@ -242,10 +247,17 @@ export function NewRun() {
               onChange={(e) => setFiles([...(e.currentTarget.files ?? [])])}
             />
           </label>
-          <label>
-            or a clip on the box
-            <input name="video" placeholder="/srv/clips/dock.mp4" />
-          </label>
+          {chosen.length > 0 && (
+            <p class="chosen">
+              {chosen.length} photo{chosen.length === 1 ? '' : 's'} from the library
+            </p>
+          )}
+          {runsInfo?.clips && (
+            <label>
+              or a clip on the box
+              <input name="video" placeholder="/srv/clips/dock.mp4" />
+            </label>
+          )}
           <label>
             Label
             <input name="label" placeholder="shelf audit" />
@@ -275,7 +287,7 @@ export function NewRun() {
       <p class="actions">
         <button type="submit" class="primary" disabled={progress !== null}>
           {progress === null
-            ? `Start run (${files.length} photo${files.length === 1 ? '' : 's'})`
+            ? `Start run (${files.length + chosen.length} photo${files.length + chosen.length === 1 ? '' : 's'})`
             : `Uploading ${Math.round(progress * 100)}%`}
         </button>
       </p>
