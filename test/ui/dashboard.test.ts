@@ -305,13 +305,13 @@ describe('dashboard', () => {
     expect(why?.length).toBeGreaterThan(0);
   }, 60_000);
 
-  test('System shows health, delivery, the fleet and, for an admin, backups, users and keys', async () => {
+  test('System shows health, the box, delivery, the fleet and, for an admin, backups, users and keys', async () => {
     loadTimes.system = await open(page, '/system', 'h2:text("Users and API keys")');
-    // Each card loads its own figures: wait until all seven are drawn.
+    // Each card loads its own figures: wait until all eight are drawn.
     const titles = await waitFor(
       async () => {
         const t = await page.$$eval('.system h2', (hs) => hs.map((h) => h.textContent));
-        return t.length === 7 && t;
+        return t.length === 8 && t;
       },
       15_000,
       'every System card',
@@ -319,6 +319,7 @@ describe('dashboard', () => {
     await shot(page, 'system-desktop');
     expect(titles).toEqual([
       'Health',
+      'This box',
       'Streams and inference',
       'Delivery',
       'S3 sync',
