@@ -54,7 +54,9 @@ const COUNTED = ['images', 'events', 'detections', 'analysis_results', 'embeddin
 
 export async function takeBackup(d: BackupDeps, dir: string, keep: number, now = new Date()): Promise<Manifest> {
   const t0 = performance.now();
-  const name = backupName(d.device, now);
+  // Two backups in one second (one taken by hand just after another) get distinct names.
+  let name = backupName(d.device, now);
+  for (let n = 2; existsSync(join(dir, name)); n++) name = `${backupName(d.device, now)}-${n}`;
   const tmp = join(dir, `${name}.partial`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true, mode: 0o700 });
