@@ -26,9 +26,12 @@ export interface RunsDeps {
   clips: boolean;
 }
 
+/** What the caller may see (another user's private run is an unknown run). */
+const seen = (req: Request, d: RunsDeps) => viewerOf(req, d.authRequired);
+
 /** Who calls: what they may see, and whose a run they start is. */
 const callerOf = (req: Request, d: RunsDeps): Caller => ({
-  viewer: viewerOf(req, d.authRequired),
+  viewer: seen(req, d),
   owner: ownerOf(req),
   name: identityOf(req)?.subject ?? null,
 });
@@ -119,7 +122,7 @@ export const runsApi = (d: RunsDeps) =>
             from: parseDate(query.from, 'from'),
             to: parseDate(query.to, 'to'),
           },
-          viewerOf(request, d.authRequired),
+          seen(request, d),
           page,
           limit,
         );
@@ -150,12 +153,7 @@ export const runsApi = (d: RunsDeps) =>
     .get(
       '/:id',
       async ({ params, query, request }) => {
-        const v = await d.runs.view(
-          params.id,
-          viewerOf(request, d.authRequired),
-          query.items_from ?? 0,
-          query.items_limit ?? 100,
-        );
+        const v = await d.runs.view(params.id, seen(request, d), query.items_from ?? 0, query.items_limit ?? 100);
         const r = v.run;
         return {
           ...runView(r),
@@ -201,12 +199,7 @@ export const runsApi = (d: RunsDeps) =>
     .get(
       '/:id/log',
       async ({ params, query, request }) => {
-        const lines = await d.runs.log(
-          params.id,
-          viewerOf(request, d.authRequired),
-          query.after ?? 0,
-          query.limit ?? 500,
-        );
+        const lines = await d.runs.log(params.id, seen(request, d), query.after ?? 0, query.limit ?? 500);
         return {
           lines: lines.map((l) => ({ seq: Number(l.seq), at: l.at.toISOString(), level: l.level, message: l.message })),
         };
@@ -223,7 +216,7 @@ export const runsApi = (d: RunsDeps) =>
       '/:id/files/:dir/:name',
       async ({ params, request }) => {
         // A run's files are its inputs and what it made of them: seen by who may see the run.
-        await d.runs.row(params.id, viewerOf(request, d.authRequired));
+        await d.runs.row(params.id, seen(request, d));
         const path = d.files.path(params.id, `${params.dir}/${params.name}`);
         const file = path ? Bun.file(path) : null;
         if (!file || !(await file.exists())) throw new AppError('not_found', `no file ${params.dir}/${params.name}`);
@@ -233,20 +226,12 @@ export const runsApi = (d: RunsDeps) =>
       },
       { detail: { summary: "A run's input (in/) or output (out/) file" } },
     )
-    .post(
-      '/:id/cancel',
-      async ({ params, request }) => runView(await d.runs.cancel(params.id, viewerOf(request, d.authRequired))),
-      {
-        detail: { summary: 'Cancel a queued or running run (409 when it has finished)' },
-      },
-    )
-    .post(
-      '/:id/retry',
-      async ({ params, request }) => runView(await d.runs.retry(params.id, viewerOf(request, d.authRequired))),
-      {
-        detail: { summary: "Run a finished run's failed items again" },
-      },
-    )
+    .post('/:id/cancel', async ({ params, request }) => runView(await d.runs.cancel(params.id, seen(request, d))), {
+      detail: { summary: 'Cancel a queued or running run (409 when it has finished)' },
+    })
+    .post('/:id/retry', async ({ params, request }) => runView(await d.runs.retry(params.id, seen(request, d))), {
+      detail: { summary: "Run a finished run's failed items again" },
+    })
     .post(
       '/:id/resubmit',
       async ({ params, body, request, set }) => {
@@ -273,7 +258,7 @@ export const runsApi = (d: RunsDeps) =>
     .delete(
       '/:id',
       async ({ params, set, request }) => {
-        await d.runs.delete(params.id, viewerOf(request, d.authRequired));
+        await d.runs.delete(params.id, seen(request, d));
         set.status = 204;
         return null;
       },

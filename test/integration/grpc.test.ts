@@ -7,39 +7,27 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import * as loader from '@grpc/proto-loader';
 import { COCO, IMAGES, startAppliance, type Appliance } from '../helpers/fixtures';
+import { keyMeta as meta, runsClient, type RunsClient } from '../helpers/grpc';
 
-const PROTO = join(import.meta.dir, '../../appliance/grpc/fovea.proto');
-// biome-ignore lint/suspicious/noExplicitAny: a dynamic gRPC client, typed by the .proto at run time
-type Client = any;
 // biome-ignore lint/suspicious/noExplicitAny: messages are read field by field
 type Msg = Record<string, any>;
 
 let app: Appliance;
-let client: Client;
+let client: RunsClient;
 const PHOTOS = readdirSync(COCO)
   .filter((f) => f.endsWith('.jpg'))
   .sort();
 
 beforeAll(async () => {
   app = await startAppliance({ grpc: { enabled: true, port: 0 }, runs: { max_files: 10 } });
-  const pkg = grpc.loadPackageDefinition(
-    loader.loadSync(PROTO, { keepCase: true, longs: Number, arrays: true, defaults: true }),
-  ) as Client;
-  client = new pkg.fovea.v1.Runs(`127.0.0.1:${app.grpcPort}`, grpc.credentials.createInsecure());
+  client = runsClient(app.grpcPort!);
 }, 60_000);
 
 afterAll(async () => {
   client?.close();
   await app?.[Symbol.asyncDispose]();
 });
-
-const meta = (key: string | null) => {
-  const m = new grpc.Metadata();
-  if (key) m.set('x-api-key', key);
-  return m;
-};
 
 function submit(key: string | null, spec: object, files: Array<[string, Uint8Array]>): Promise<Msg> {
   return new Promise((resolve, reject) => {

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as loader from '@grpc/proto-loader';
 import { COCO, startAppliance, type Appliance } from '../helpers/fixtures';
+import { keyMeta as meta, runsClient } from '../helpers/grpc';
 
 // biome-ignore lint/suspicious/noExplicitAny: the client is built from the .proto at run time
 type Json = Record<string, any>;
@@ -23,22 +23,13 @@ beforeAll(async () => {
     grpc: { enabled: true, port: 0 },
     runs: { max_request_bytes: 1024 * 1024, max_files: 50 },
   });
-  const pkg = grpc.loadPackageDefinition(
-    loader.loadSync(join(import.meta.dir, '../../appliance/grpc/fovea.proto'), { keepCase: true, longs: Number }),
-  ) as Json;
-  client = new pkg.fovea.v1.Runs(`127.0.0.1:${app.grpcPort}`, grpc.credentials.createInsecure());
+  client = runsClient(app.grpcPort!);
 }, 120_000);
 
 afterAll(async () => {
   client?.close();
   await app?.[Symbol.asyncDispose]();
 });
-
-const meta = (key: string | null) => {
-  const m = new grpc.Metadata();
-  if (key) m.set('x-api-key', key);
-  return m;
-};
 
 /** A Submit that writes images for as long as the call is open; what it wrote and how it ended. */
 function flood(key: string | null, image: Uint8Array, limitBytes: number) {

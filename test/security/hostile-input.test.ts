@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as loader from '@grpc/proto-loader';
 import { COCO, startAppliance, stream, VIDEOS, type Appliance } from '../helpers/fixtures';
+import { runsClient } from '../helpers/grpc';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field and compared whole
 type Json = Record<string, any>;
@@ -29,10 +29,7 @@ beforeAll(async () => {
   });
   const u = await app.rt.users.create('vee', 'viewer', null);
   viewer = await app.rt.keys.create('vee-key', { user_id: u.id });
-  const pkg = grpc.loadPackageDefinition(
-    loader.loadSync(join(import.meta.dir, '../../appliance/grpc/fovea.proto'), { keepCase: true, longs: Number }),
-  ) as Json;
-  client = new pkg.fovea.v1.Runs(`127.0.0.1:${app.grpcPort}`, grpc.credentials.createInsecure());
+  client = runsClient(app.grpcPort!);
   const f = new FormData();
   f.append('file', new File([readCoco()], 'photo.jpg'));
   imageId = ((await (await app.api('/api/images', { method: 'POST', body: f })).json()) as Json).image_id;
