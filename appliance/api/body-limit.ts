@@ -20,10 +20,14 @@ export interface BodyRule {
   maxBytes: number;
 }
 
-const tooLarge = (max: number, what: string) =>
-  new AppError('payload_too_large', `the request body is ${what}, over the limit of ${max} bytes`, {
-    details: { max_bytes: max },
-  });
+const tooLarge = (max: number, declared: string | null) =>
+  new AppError(
+    'payload_too_large',
+    declared === null
+      ? `the request body passed the limit of ${max} bytes`
+      : `the request body is ${declared} bytes, over the limit of ${max}`,
+    { details: { max_bytes: max } },
+  );
 
 const hasBody = (req: Request) => req.method !== 'GET' && req.method !== 'HEAD';
 
@@ -43,7 +47,7 @@ export async function readLimited(body: ReadableStream<Uint8Array>, max: number)
     total += value.byteLength;
     if (total > max) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge(max, `more than ${max} bytes`);
+      throw tooLarge(max, null);
     }
     parts.push(value);
   }
@@ -65,7 +69,7 @@ export function bodyLimits(rules: BodyRule[], fallback: number, adopt: (from: Re
     if (!hasBody(request)) return;
     const len = request.headers.get('content-length');
     const max = maxOf(rules, fallback, request);
-    if (len !== null && Number(len) > max) throw tooLarge(max, `${len} bytes`);
+    if (len !== null && Number(len) > max) throw tooLarge(max, len);
   });
   const streamed = new Elysia({ name: 'body-limit-streamed' }).onRequest(async (ctx) => {
     const req = ctx.request;
