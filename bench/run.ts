@@ -11,7 +11,8 @@
  * synthetic year of 10 million detections: calendar, time-series and class views against a bare GROUP
  * BY; the pipeline's fps with and without the tables kept current), import (`fovea images import` of
  * 300 photos through the API and into a stopped box, against the bare register path), api (requests/s
- * and latency per route and concurrency under autocannon, against a bare server and bare embedding).
+ * and latency per route and concurrency under autocannon, against a bare server and bare embedding),
+ * guards (what the input guards and the detectors' own resize cost, against bare parses and resizes).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -30,6 +31,7 @@ import { runsBench } from './runs';
 import { analyticsBench } from './analytics';
 import { importBench } from './import';
 import { apiBench } from './api';
+import { guardsBench } from './guards';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -47,6 +49,7 @@ const suites = process.argv.slice(2).length
       'analytics',
       'import',
       'api',
+      'guards',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -109,6 +112,7 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
     columns: ['route', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx'],
     rows: apiBench,
   },
+  { suite: 'guards', columns: ['input', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: guardsBench },
 ];
 for (const t of TABLES) {
   if (!suites.includes(t.suite)) continue;
