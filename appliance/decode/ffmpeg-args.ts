@@ -91,7 +91,8 @@ export function nvdecFailure(stderr: string[]): string | null {
  * clock, the fps filter then drops every frame until the clock catches up, and a copied jump
  * freezes or collapses a browser's picture.
  */
-function rtspInput(url: string, timeoutS: number): string[] {
+/** The input of an RTSP camera: over TCP, with a socket timeout, corrupt packets dropped, wall-clock timestamps. */
+export function rtspInput(url: string, timeoutS: number): string[] {
   return [
     '-rtsp_transport',
     'tcp',

@@ -13,6 +13,7 @@ const ROOT = join(import.meta.dir, '../../appliance');
 // Features and adapters above the floor; the floor (shared, contracts) and the top (compose, cli, main) are apart.
 const ABOVE_ADAPTERS = [
   'api',
+  'record',
   'compose',
   'cli',
   'pipeline',
@@ -54,6 +55,7 @@ const RULES: Rule[] = [
     from: 'store',
     never: [
       'api',
+      'record',
       'publish',
       'sync',
       'pipeline',
@@ -88,6 +90,7 @@ const RULES: Rule[] = [
   ...[
     'pipeline',
     'ingest',
+    'record',
     'runs',
     'grpc',
     'images',
