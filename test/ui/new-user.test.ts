@@ -197,6 +197,18 @@ describe('a new user', () => {
       await phone.waitForSelector(ready);
       wide[path] = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     }
+    // A photo with a long name: its pane keeps its buttons on the screen.
+    const form = new FormData();
+    form.append('file', new File([Bun.file(join(COCO, '000000000285.jpg'))], 'bear.jpg'));
+    form.append('name', `a-very-long-photo-name-${'without-spaces-'.repeat(8)}end`);
+    const photo = (
+      (await (await app.api('/api/images', { method: 'POST', body: form })).json()) as { image_id: string }
+    ).image_id;
+    await phone.goto(`${app.url}/explore?photo=${photo}`);
+    await phone.waitForSelector('.photo-pane');
+    const close = (await (await phone.$('.photo-pane [aria-label="Close the photo"]'))!.boundingBox())!;
+    await shot(phone, 'explore-phone-long-name');
+    expect(close.x + close.width).toBeLessThanOrEqual(PHONE.width);
     await phone.goto(`${app.url}/analytics`);
     await phone.waitForSelector('.metric-meaning');
     await shot(phone, 'analytics-phone-long-stream');
