@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { dayOf, recordArgs, segmentStart } from '../../appliance/record/segments';
 import { toDelete, type Item, type Retain, type Segment } from '../../appliance/record/retention';
+import { concatList, planClip, type StoredSegment } from '../../appliance/record/clip';
 
 describe('recordArgs', () => {
   test('a camera: TCP input, the video copied as it is into 10 s MP4 segments named by their start', () => {
@@ -111,5 +112,39 @@ describe('retention', () => {
     expect(out.map((s) => s.id)).toEqual(['a', 'b']);
     const all = toDelete(segs, items, () => retain, now, { freeBytes: 0, minFreeBytes: 1e9 });
     expect(all.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('clips from segments', () => {
+  const S = (i: number, gapMs = 0): StoredSegment => ({
+    path: `/r/gate/2026-12-06/seg${i}.mp4`,
+    start: i * 10_000 + gapMs,
+    end: (i + 1) * 10_000,
+  });
+
+  test('a range across three segments: in at the first, out at the last, whole in between', () => {
+    const plan = planClip([S(2), S(0), S(1), S(3)], 4_500, 27_250);
+    expect(plan).toEqual({
+      entries: [
+        { path: '/r/gate/2026-12-06/seg0.mp4', inpoint: 4.5, outpoint: null },
+        { path: '/r/gate/2026-12-06/seg1.mp4', inpoint: null, outpoint: null },
+        { path: '/r/gate/2026-12-06/seg2.mp4', inpoint: null, outpoint: 7.25 },
+      ],
+      start: 4_500,
+      end: 27_250,
+      gapMs: 0,
+    });
+    expect(concatList(plan!)).toBe(
+      "ffconcat version 1.0\nfile '/r/gate/2026-12-06/seg0.mp4'\ninpoint 4.500\nfile '/r/gate/2026-12-06/seg1.mp4'\nfile '/r/gate/2026-12-06/seg2.mp4'\noutpoint 7.250\n",
+    );
+  });
+
+  test('a range with nothing recorded is null; a gap is measured; the span is clipped to the recording', () => {
+    expect([planClip([S(0)], 20_000, 30_000), planClip([S(0)], 5_000, 5_000)]).toEqual([null, null]);
+    const gap = planClip([S(0), S(2, 3_000)], 0, 40_000)!;
+    expect([gap.gapMs, gap.start, gap.end, gap.entries.length]).toEqual([13_000, 0, 30_000, 2]);
+    expect(concatList(planClip([{ path: "/r/it's.mp4", start: 0, end: 1000 }], 0, 1000)!)).toContain(
+      "file '/r/it'\\''s.mp4'",
+    );
   });
 });
