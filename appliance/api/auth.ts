@@ -105,10 +105,6 @@ export const ownerOf = (req: Request): string => ownerOfIdentity(identityOf(req)
 /** Paths the rate limits and credentials are for; the dashboard's pages and assets are static. */
 const isDoor = (path: string) => under(path, '/api/') || under(path, '/ws/') || path.toLowerCase() === '/metrics';
 
-/** What a path needs: its rule; an unknown door path needs a signed-in caller, then answers 404 (no probing). */
-const needOf = (method: string, path: string): Need | null =>
-  ruleOf(method, path)?.need ?? (isDoor(path) ? 'user' : null);
-
 export const authGuard = (opts: AuthOptions) =>
   new Elysia({ name: 'auth' }).onRequest(async ({ request, server }) => {
     const path = pathOf(request);
@@ -125,7 +121,8 @@ export const authGuard = (opts: AuthOptions) =>
     if (byIp) throw limited(byIp);
     const metrics = path.toLowerCase() === '/metrics';
     if (!opts.required || (metrics && !opts.metricsAuth)) return;
-    const need = needOf(request.method, path) ?? 'user';
+    // A door path the table does not know needs a signed-in caller, then answers 404 (no probing).
+    const need: Need = ruleOf(request.method, path)?.need ?? 'user';
     if (need === 'public') return;
     if (
       !token &&
