@@ -16,7 +16,7 @@ export interface AnalyticsDeps {
   analytics: Analytics;
   authRequired: boolean;
   /** The ids of the runs a viewer may not see (other users' private runs). */
-  hiddenRuns: (viewer: Viewer) => Promise<string[]>;
+  hiddenRuns: (viewer: Viewer) => string[];
 }
 import { jsonBody } from './views';
 
@@ -70,7 +70,7 @@ async function scoped<Q extends ViewQuery>(request: Request, d: AnalyticsDeps, q
       throw new AppError('not_found', `no analysis session ${q.session}`);
     return { ...q, hiddenRuns: 'all' };
   }
-  return { ...q, hiddenRuns: await d.hiddenRuns(viewerOf(request, d.authRequired)) };
+  return { ...q, hiddenRuns: d.hiddenRuns(viewerOf(request, d.authRequired)) };
 }
 
 export const analyticsApi = (d: AnalyticsDeps) => {

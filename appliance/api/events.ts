@@ -17,7 +17,7 @@ async function visibleTo(db: Db, req: Request, authRequired: boolean, rows: Even
 }
 
 /** Which runs' events a caller may not see (other users' private runs), as streams `run:<id>`. */
-export type HiddenRuns = (viewer: Viewer) => Promise<string[]>;
+export type HiddenRuns = (viewer: Viewer) => string[];
 
 export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired = true, hiddenRuns?: HiddenRuns) =>
   new Elysia({ name: 'api-events', prefix: '/api/events', detail: { tags: ['events'] } })
@@ -38,7 +38,7 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
             from: parseDate(query.from, 'from'),
             to: parseDate(query.to, 'to'),
             hiddenStreams: hiddenRuns
-              ? (await hiddenRuns(viewerOf(request, authRequired))).map((id) => `run:${id}`)
+              ? hiddenRuns(viewerOf(request, authRequired)).map((id) => `run:${id}`)
               : undefined,
           },
           page,

@@ -13,6 +13,13 @@ import { pathOf, under } from './path';
 /** The base href for a base path: always one leading and one trailing slash. */
 export const baseHref = (basePath: string) => `/${basePath.replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
 
+/** The dashboard's one page (the app routes in the browser), with its base, as `status`. */
+const pageOf = async (ui: Promise<UiBundle>, basePath: string, status = 200) =>
+  new Response((await ui).index.replace('__BASE__', baseHref(basePath)), {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+  });
+
 /** Paths that belong to the API and its documents: their 404 stays JSON. */
 const NOT_PAGES = ['/api/', '/ws/', '/assets/', '/docs/'];
 const NOT_PAGE = ['/metrics', '/health', '/openapi.json', '/docs'];
@@ -32,18 +39,11 @@ export const notFoundPage =
       return null;
     }
     if (NOT_PAGE.includes(path) || NOT_PAGES.some((p) => under(path, p))) return null;
-    return new Response((await ui).index.replace('__BASE__', baseHref(basePath)), {
-      status: 404,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
-    });
+    return pageOf(ui, basePath, 404);
   };
 
 export const uiApi = (ui: Promise<UiBundle>, basePath: string) => {
-  const base = baseHref(basePath);
-  const page = async () =>
-    new Response((await ui).index.replace('__BASE__', base), {
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
-    });
+  const page = () => pageOf(ui, basePath);
   const app = new Elysia({ name: 'ui', detail: { hide: true } }).get('/assets/:name', async ({ params }) => {
     const f = (await ui).assets.get(`assets/${params.name}`);
     if (!f) throw new AppError('not_found', `no asset ${params.name}`);

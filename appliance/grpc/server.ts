@@ -12,7 +12,7 @@ import protoText from './fovea.proto' with { type: 'text' };
 import { ownerOfIdentity, viewerOfIdentity, type Identity } from '../auth/identity';
 import type { DoorLimits, LimitRefusal } from '../auth/limits';
 import type { Scope } from '../auth/roles';
-import { BOX_CALLER, type Caller, type RunService, type Upload } from '../runs/service';
+import type { Caller, RunService, Upload } from '../runs/service';
 import { finished, parseSpec, type RunSpec } from '../runs/model';
 import type { ItemOutput } from '../runs/item';
 import type { RunMessage } from '../contracts/runs';
@@ -92,11 +92,12 @@ export const peerAddress = (peer: string): string =>
     .replace(/:\d+$/, '')
     .replace(/^\[(.*)\]$/, '$1');
 
-/** Who calls, as the runs service takes it. */
-const callerOfIdentity = (id: Identity | null, authRequired: boolean): Caller =>
-  id || authRequired
-    ? { viewer: viewerOfIdentity(id, authRequired), owner: ownerOfIdentity(id), name: id?.subject ?? null }
-    : BOX_CALLER;
+/** Who calls, as the runs service takes it (as HTTP's callerOf: a box without auth is everyone's). */
+const callerOfIdentity = (id: Identity | null, authRequired: boolean): Caller => ({
+  viewer: viewerOfIdentity(id, authRequired),
+  owner: ownerOfIdentity(id),
+  name: id?.subject ?? null,
+});
 
 export async function startGrpc(d: GrpcDeps): Promise<GrpcServer> {
   /**

@@ -10,11 +10,11 @@ import type { Db } from '../store/duckdb';
 import {
   deleteRun,
   getRun,
-  hiddenRunIds,
   insertRun,
   itemCounts,
   listRuns,
   moveItems,
+  privateRunOwners,
   readLog,
   runByKey,
   runItems,
@@ -79,9 +79,6 @@ export interface Caller {
   name: string | null;
 }
 
-/** A box without auth: everyone sees everything, and runs are the box's. */
-export const BOX_CALLER: Caller = { viewer: { user: null, admin: true }, owner: 'box', name: null };
-
 /**
  * A clip path under one of the allowed directories (symlinks resolved), or a 422. The refusal is
  * the same whether the file is missing, is not a file or lies outside the directories, so the
@@ -113,23 +110,23 @@ export function allowedVideo(path: string, dirs: string[]): string {
 }
 
 export class RunService {
-  /** The owner of each private run, kept in memory so the feeds can ask per message. */
-  private readonly privateOwners = new Map<string, string>();
+  /**
+   * The owner of each private run, kept in memory (loaded once, kept as runs are recorded and
+   * deleted): the feeds ask per message and the views per request, without a query each time.
+   */
+  private privateOwners = new Map<string, string>();
 
   constructor(private readonly d: RunServiceDeps) {}
 
   /** Learn the private runs already recorded (once, when the box opens). */
   async load(): Promise<void> {
-    for (const id of await hiddenRunIds(this.d.db, { user: null, admin: false })) {
-      const r = await getRun(this.d.db, id);
-      if (r) this.privateOwners.set(id, r.owner);
-    }
+    this.privateOwners = await privateRunOwners(this.d.db);
   }
 
   /** Whether a viewer may see a run's messages and results (a live check, for the feeds). */
   visibleTo(runId: string, viewer: Viewer): boolean {
     const owner = this.privateOwners.get(runId);
-    return owner === undefined || viewer.admin || owner === viewer.user;
+    return owner === undefined || runVisible({ owner, private: true }, viewer);
   }
 
   /** The runs' files (inputs and outputs), for the API to serve. */
@@ -294,9 +291,9 @@ export class RunService {
     );
   }
 
-  /** The ids of the runs a viewer may not see. */
-  hidden(viewer: Viewer): Promise<string[]> {
-    return hiddenRunIds(this.d.db, viewer);
+  /** The ids of the runs a viewer may not see (other users' private runs). */
+  hidden(viewer: Viewer): string[] {
+    return [...this.privateOwners.keys()].filter((id) => !this.visibleTo(id, viewer));
   }
 
   /** A run the viewer may see; another user's private run is as unknown as a missing one (404). */

@@ -6,6 +6,7 @@
 import type { Db, Sql, SqlParam } from './duckdb';
 import type { ItemStatus, RunStatus, Steps } from '../contracts/runs';
 import { forgetResults } from './analytics';
+import type { Viewer } from './images';
 
 export interface RunRow {
   id: string;
@@ -32,12 +33,6 @@ export interface RunRow {
   private: boolean;
   /** Bytes its uploads hold on disk, charged to its owner's quota. */
   upload_bytes: number;
-}
-
-/** Who asks: a user, or an admin who sees every run. */
-export interface RunViewer {
-  user: string | null;
-  admin: boolean;
 }
 
 export interface ItemRow {
@@ -118,25 +113,13 @@ export async function runByKey(sql: Sql, owner: string, key: string): Promise<Ru
 }
 
 /** Whether a viewer may see a run: its owner, an admin, or anyone when it is not private. */
-export const runVisible = (r: Pick<RunRow, 'owner' | 'private'>, v: RunViewer): boolean =>
+export const runVisible = (r: Pick<RunRow, 'owner' | 'private'>, v: Viewer): boolean =>
   v.admin || !r.private || r.owner === v.user;
 
-/** The ids of the runs a viewer may not see (other users' private runs). */
-export async function hiddenRunIds(sql: Sql, v: RunViewer): Promise<string[]> {
-  if (v.admin) return [];
-  const rows = await sql.all<{ id: string }>('SELECT id::VARCHAR AS id FROM runs WHERE private AND owner <> $1', [
-    v.user ?? '',
-  ]);
-  return rows.map((r) => r.id);
-}
-
-/** Bytes the uploads of an owner's runs hold on disk. */
-export async function runUploadBytes(sql: Sql, owner: string): Promise<number> {
-  const rows = await sql.all<{ n: number | null }>(
-    'SELECT CAST(sum(upload_bytes) AS DOUBLE) AS n FROM runs WHERE owner = $1',
-    [owner],
-  );
-  return rows[0]?.n ?? 0;
+/** The owner of every private run, by run id. */
+export async function privateRunOwners(sql: Sql): Promise<Map<string, string>> {
+  const rows = await sql.all<{ id: string; owner: string }>('SELECT id::VARCHAR AS id, owner FROM runs WHERE private');
+  return new Map(rows.map((r) => [r.id, r.owner]));
 }
 
 export interface RunFilters {
@@ -146,7 +129,7 @@ export interface RunFilters {
   from?: Date | null;
   to?: Date | null;
   /** Only the runs this viewer may see. */
-  viewer?: RunViewer;
+  viewer?: Viewer;
 }
 
 export async function listRuns(
