@@ -24,6 +24,11 @@ import { searchApi } from './search';
 import { healthApi, type HealthDeps } from './health';
 import { streamsApi } from './streams';
 import { eventsApi } from './events';
+import { recordingsApi } from './recordings';
+import { reviewApi } from './review';
+import type { Recordings } from '../record/service';
+import type { ReviewStore } from '../store/recordings';
+import { getEvent } from '../store/results';
 import { publishApi, type PublishDeps } from './publish';
 import { syncApi, type SyncDeps } from './sync';
 import { wsApi } from './ws';
@@ -86,6 +91,8 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   remoteUrls(keys: string[]): Promise<Map<string, string>>;
   /** The dashboard's files (built or embedded). */
   ui: Promise<UiBundle>;
+  recordings: Recordings;
+  reviewStore: ReviewStore;
 }
 
 export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
@@ -108,6 +115,13 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
   const library: LibraryUsage = {
     usage: (owners) => rt.images.usage(owners),
     quota: (u) => quotaOf(u, rt.config.images.quota_bytes),
+  };
+  const clipDeps = {
+    recordings: rt.recordings,
+    roll: (stream: string) => {
+      const r = rt.config.streams.find((x) => x.id === stream)?.record;
+      return r ? { pre_s: r.pre_s, post_s: r.post_s } : null;
+    },
   };
   const bodies = bodyLimits(
     [
@@ -215,6 +229,29 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         analytics: rt.analytics,
         authRequired: c.auth,
         hiddenRuns: (viewer) => rt.runs.hidden(viewer),
+      }),
+    )
+    .use(
+      recordingsApi({
+        ...clipDeps,
+        item: (id, user) => rt.reviewStore.get(id, user),
+        items: (stream, start, end, user) =>
+          rt.reviewStore.list({ user, stream, after: start, before: end, limit: 1000 }),
+        event: async (id) => {
+          const r = await getEvent(rt.db, id);
+          if (!r || r.stream.startsWith('run:')) return null;
+          return { stream: r.stream, ts: new Date(r.timestamp).getTime(), item: await rt.reviewStore.ofEvent(id) };
+        },
+      }),
+    )
+    .use(
+      reviewApi({
+        ...clipDeps,
+        list: (q) => rt.reviewStore.list(q),
+        get: (id, user) => rt.reviewStore.get(id, user),
+        markReviewed: (ids, user, reviewed) => rt.reviewStore.markReviewed(ids, user, reviewed),
+        setKeep: (id, keep) => rt.reviewStore.setKeep(id, keep),
+        baseUrl,
       }),
     )
     .use(eventsApi(rt.db, baseUrl, c.auth, (viewer) => rt.runs.hidden(viewer)))

@@ -65,6 +65,11 @@ import { runsExisting } from '../store/runs';
 import { RunWatchers } from '../grpc/watchers';
 import type { RunService } from '../runs/service';
 import type { RunExecutor } from '../runs/executor';
+import { RecordingStore, ReviewStore } from '../store/recordings';
+import { Recordings } from '../record/service';
+import { Reviews } from '../review/service';
+import { probeSegment, spawnCopy } from '../decode/copy';
+import { reviewMessage } from '../publish/topics';
 
 /** How often an open WebSocket's credential is checked again. */
 const SOCKET_RECHECK_MS = 2000;
@@ -116,6 +121,11 @@ export interface Runtime {
   /** Who follows which run over gRPC (fed by the run queue like the WebSocket hub). */
   runWatchers: RunWatchers;
   detectOnce: OpenedRuns['detect'];
+  /** Recording by stream copy, its index and clips. */
+  recordings: Recordings;
+  /** Review items as the frames of the streams make them. */
+  reviews: Reviews;
+  reviewStore: ReviewStore;
   startedAt: Date;
   close(): Promise<void>;
 }
@@ -287,6 +297,33 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       timers: realTimers,
       log: log.child({ mod: 'ingest' }),
     });
+    const reviewStore = new ReviewStore(db);
+    const reviews = new Reviews({
+      put: (it) => reviewStore.put(it),
+      endOpen: () => reviewStore.endOpen(),
+      tell: (msg) => {
+        hub.review(msg);
+        if (mqttPub) void mqttPub.publish(reviewMessage(mqttPub.topics, msg, m.qos)).catch(() => undefined);
+      },
+      snapshots: snapshotter(images, sharpImaging),
+      watch: (id, fn) => streams.watch(id, fn),
+      timers: realTimers,
+      log: log.child({ mod: 'review' }),
+    });
+    await reviews.start(config.streams);
+    const recordings = new Recordings({
+      dir: paths.recordings,
+      index: new RecordingStore(db),
+      spans: () => reviewStore.spans(),
+      spawn: spawnCopy,
+      probe: probeSegment,
+      minFreeBytes: config.recordings.min_free_mb * 1024 * 1024,
+      intervalS: config.recordings.check_interval_s,
+      revision: () => streams.revision,
+      timers: realTimers,
+      log: log.child({ mod: 'record' }),
+    });
+    await recordings.start(config.streams);
     const runWatchers = new RunWatchers();
     const runs = await openRuns({
       config,
@@ -380,6 +417,9 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       analytics,
       runWatchers,
       detectOnce: runs.detect,
+      recordings,
+      reviews,
+      reviewStore,
       startedAt,
       async close() {
         stats?.stop();
@@ -396,6 +436,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         await Promise.all(webhooks.map((w) => w.stop()));
         live.stop();
         await streams.stop();
+        await reviews.stop();
+        await recordings.stop();
         heartbeat.stop();
         sockets.stop();
         await sink.flush();

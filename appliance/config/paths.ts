@@ -24,6 +24,7 @@ export interface Paths {
   runs: string;
   fleet: string;
   backups: string;
+  recordings: string;
 }
 
 export function pathsOf(config: Config): Paths {
@@ -43,6 +44,7 @@ export function pathsOf(config: Config): Paths {
     runs: join(state, 'runs'),
     fleet: join(state, 'fleet'),
     backups: config.backup.dir ? resolve(config.backup.dir) : join(state, 'backups'),
+    recordings: config.recordings.dir ? resolve(config.recordings.dir) : join(state, 'recordings'),
   };
 }
 
@@ -74,6 +76,10 @@ export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
     what: 'with a fleet repo: `mirror.git` (bare mirror), `rev/<sha>/` (each exported revision), `state.json` (applied, on trial, failed, history)',
   },
   backups: { what: 'backups, newest `backup.keep` kept, each with a sha256 manifest', key: 'backup.dir' },
+  recordings: {
+    what: 'recorded segments by stream copy: `<stream>/<date>/<UTC start>.mp4` (indexed in DuckDB), `<stream>/.cache/` for segments being written or waiting for triage, `.clips/` for clips cut in the last 10 minutes',
+    key: 'recordings.dir',
+  },
 };
 
 /** The shared material directory (models and media mirrors), when there is one. */

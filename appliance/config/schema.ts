@@ -296,6 +296,130 @@ export const ShadowConfig = Type.Object(
 );
 export type ShadowConfig = Static<typeof ShadowConfig>;
 
+const LabelsZones = (what: string) =>
+  Type.Object(
+    {
+      labels: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description: `Labels that make an item ${what}; empty: any label.`,
+      }),
+      zones: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description: `Zones (of the pipeline's event stage) an object must enter for ${what}; empty: anywhere.`,
+      }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
+/** Recording by stream copy: the camera's own video in short MP4 segments, and how long they are kept. */
+export const RecordConfig = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: false,
+      description: 'Record this stream (by stream copy: no decode, no encode).',
+    }),
+    mode: Type.Union([Type.Literal('events'), Type.Literal('continuous')], {
+      default: 'events',
+      description:
+        'events keeps only the segments around review items (with pre_s and post_s); continuous keeps every segment for retain.days.',
+    }),
+    pre_s: Type.Integer({
+      default: 5,
+      minimum: 0,
+      maximum: 300,
+      description: 'Seconds kept before an item (and its clip).',
+    }),
+    post_s: Type.Integer({
+      default: 10,
+      minimum: 0,
+      maximum: 600,
+      description: 'Seconds kept after an item (and its clip).',
+    }),
+    segment_s: Type.Integer({
+      default: 10,
+      minimum: 2,
+      maximum: 600,
+      description: 'Length of one segment; each starts at a keyframe, so it lasts at least this long.',
+    }),
+    retain: Type.Object(
+      {
+        days: Type.Number({
+          default: 1,
+          minimum: 0,
+          maximum: 3650,
+          description: 'continuous: days every segment is kept.',
+        }),
+        detections_days: Type.Number({
+          default: 10,
+          minimum: 0,
+          maximum: 3650,
+          description: 'Days the segments of a detection item are kept.',
+        }),
+        alerts_days: Type.Number({
+          default: 30,
+          minimum: 0,
+          maximum: 3650,
+          description: 'Days the segments of an alert item are kept (an item marked keep: for ever).',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type RecordConfig = Static<typeof RecordConfig>;
+
+/** How a stream's activity becomes review items, and which items are alerts. */
+export const ReviewConfig = Type.Object(
+  {
+    alerts: Type.Object(
+      {
+        labels: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['person', 'car'],
+          description: 'Labels that make an item an alert.',
+        }),
+        zones: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Zones an alert object must enter; empty: anywhere.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    detections: LabelsZones('a detection'),
+    gap_s: Type.Number({
+      default: 5,
+      minimum: 0,
+      maximum: 300,
+      description: 'An item ends once nothing has been tracked for this long; activity within it extends the item.',
+    }),
+    max_s: Type.Integer({
+      default: 300,
+      minimum: 10,
+      maximum: 3600,
+      description: 'An item lasts at most this long; ongoing activity then starts a new one.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type ReviewConfig = Static<typeof ReviewConfig>;
+
+/** Another input of the same camera with its roles (a main stream to record beside the sub-stream analysed). */
+export const InputConfig = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      description: "rtsp://… or a file path; the stream's auth and credentials apply.",
+    }),
+    roles: Type.Array(Type.Union([Type.Literal('record'), Type.Literal('live')]), {
+      minItems: 1,
+      uniqueItems: true,
+      description:
+        "What this input is for: record (the segments), live (the dashboard's live video). The stream url is always the detect input.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const StreamConfig = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Stream name, used in topics and the API.' }),
@@ -348,6 +472,13 @@ export const StreamConfig = Type.Object(
       description: 'Per-run pipeline option overrides, e.g. {"detect.score": 0.5}.',
     }),
     shadow: Type.Optional(ShadowConfig),
+    inputs: Type.Array(InputConfig, {
+      default: [],
+      description:
+        'Other inputs of the camera by role; a role no input claims uses url. E.g. the main stream with roles [record] while url is the sub-stream.',
+    }),
+    record: RecordConfig,
+    review: ReviewConfig,
   },
   { additionalProperties: false },
 );
@@ -521,6 +652,34 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
   ),
 });
 
+export const RecordingsConfig = obj(
+  'Where recordings live and the disk they may use (each stream says what it records).',
+  {
+    dir: Type.String({ default: '', description: 'Directory of the recordings; empty means <state_dir>/recordings.' }),
+    min_free_mb: Type.Integer({
+      default: 1024,
+      minimum: 0,
+      description:
+        'Free space to keep on the recordings filesystem: below it the oldest segments no item protects go first, and when none is left recording stops (analysis goes on).',
+    }),
+    check_interval_s: Type.Integer({
+      default: 5,
+      minimum: 1,
+      maximum: 300,
+      description: 'How often complete segments are checked, indexed and retention applied.',
+    }),
+  },
+);
+
+export const SnapshotsConfig = obj("Event snapshots: the best frame of a track at the camera's resolution.", {
+  max_width: Type.Integer({
+    default: 1920,
+    minimum: 64,
+    maximum: 7680,
+    description: 'Snapshots wider than this are scaled down to it.',
+  }),
+});
+
 export const WebhookConfig = Type.Object(
   {
     name: Type.String({
@@ -663,6 +822,8 @@ export const Config = Type.Object(
     grpc: GrpcConfig,
     analytics: AnalyticsConfig,
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
+    recordings: RecordingsConfig,
+    snapshots: SnapshotsConfig,
     mqtt: MqttConfig,
     sync: SyncConfig,
     fleet: FleetConfig,

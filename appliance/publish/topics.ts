@@ -5,6 +5,7 @@
  * Pure: what to publish, never how.
  */
 import type { Message } from '../contracts/messages';
+import type { ReviewItem, ReviewMessage } from '../contracts/reviews';
 
 export type { Message };
 
@@ -21,6 +22,8 @@ export const topics = (prefix: string, device: string) => {
     detections: (stream: string) => `${base}/${level(stream)}/detections`,
     count: (stream: string, label: string) => `${base}/${level(stream)}/${level(label)}`,
     available: `${base}/available`,
+    /** Review items: new, update and end with before and after (Frigate's `frigate/reviews`). */
+    reviews: `${base}/reviews`,
     stats: `${base}/stats`,
     /** A pipeline run's progress: runProgress and step messages. */
     run: (id: string) => `${base}/runs/${level(id)}`,
@@ -74,4 +77,29 @@ export function countMessage(
   qos: 0 | 1 | 2,
 ): Message {
   return { topic: t.count(stream, label), payload: String(count), qos, retain: true, kind: 'state' };
+}
+
+/** A review item as Frigate's `reviews` topic carries it (times in seconds), with fovea's own fields beside. */
+function reviewState(it: ReviewItem) {
+  return {
+    id: it.id,
+    camera: it.stream,
+    stream: it.stream,
+    start_time: it.start / 1000,
+    end_time: it.end === null ? null : it.end / 1000,
+    severity: it.severity,
+    thumb_image_id: it.thumb,
+    data: { detections: it.events, objects: it.labels, sub_labels: [], zones: it.zones, tracks: it.tracks },
+  };
+}
+
+/** The reviews topic payload: `type` new, update or end, with the item before and after. */
+export function reviewMessage(t: Topics, m: ReviewMessage, qos: 0 | 1 | 2): Message {
+  return {
+    topic: t.reviews,
+    payload: JSON.stringify({ type: m.type, before: m.before && reviewState(m.before), after: reviewState(m.after) }),
+    qos,
+    retain: false,
+    kind: 'event',
+  };
 }

@@ -11,6 +11,7 @@
 import { bracketDepth, PARSE_LIMITS } from '../shared/parse-limits';
 import type { EventRow, EventSelector } from '../contracts/results';
 import { eventEnvelope } from './envelope';
+import type { ReviewMessage } from '../contracts/reviews';
 import type { FrameEnvelope, Publisher, RunReporter } from './port';
 import type { RunMessage } from '../contracts/runs';
 import type { Logger } from '../shared/log';
@@ -251,6 +252,16 @@ export class WsHub implements Publisher, RunReporter {
     for (const c of this.clients.values()) {
       if (c.held || !wants(c.sub, env.payload.stream, env.event) || !c.sees(env.payload.stream)) continue;
       text ??= JSON.stringify(env);
+      this.send(c, text);
+    }
+  }
+
+  /** A review item's change (live only; the list is in GET /api/review): event `review`. */
+  review(m: ReviewMessage): void {
+    let text: string | null = null;
+    for (const c of this.clients.values()) {
+      if (c.held || !wants(c.sub, m.after.stream, 'review') || !c.sees(m.after.stream)) continue;
+      text ??= control('review', { ...m });
       this.send(c, text);
     }
   }

@@ -72,3 +72,29 @@ export function toDelete(
   }
   return segments.filter((s) => gone.has(s.id));
 }
+
+/** What becomes of a complete segment in the cache. */
+export type Triage = 'keep' | 'drop' | 'wait';
+
+/**
+ * How late analysis may be behind recording: an item starts at the time of the frame it was seen
+ * on, which reaches the grouper up to this long after the segment holding it was written.
+ */
+export const ANALYSIS_LAG_MS = 30_000;
+
+/**
+ * A complete segment in the cache: `keep` (index it) in continuous mode or when it overlaps an
+ * item's window (the item padded by pre_s and post_s; an open item's window runs to now + post_s);
+ * `drop` in events mode once no item can still come to want it; else `wait`.
+ */
+export function triage(
+  seg: { start: number; end: number },
+  mode: 'events' | 'continuous',
+  windows: Array<{ start: number; end: number }>,
+  now: number,
+  preS: number,
+): Triage {
+  if (mode === 'continuous') return 'keep';
+  if (windows.some((w) => seg.end > w.start && seg.start < w.end)) return 'keep';
+  return seg.end < now - preS * 1000 - ANALYSIS_LAG_MS ? 'drop' : 'wait';
+}

@@ -41,13 +41,14 @@ export function recordArgs(src: Source, o: RecordOptions): string[] {
   return a;
 }
 
-const NAME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.mp4$/;
+/** A segment's name: its UTC start, and a `-n` suffix when another segment already had that name (a clock set back). */
+const NAME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-\d{1,6})?\.mp4$/;
 
 /** The start of a segment from its name, or null for a name ffmpeg did not make. */
 export function segmentStart(name: string): Date | null {
   const m = NAME.exec(name);
   if (!m) return null;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  const [, y, mo, d, h, mi, s] = m.slice(0, 7).map(Number) as number[];
   const at = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
   // Date.UTC rolls month 13 into the next year: a name whose fields do not come back is not a segment's.
   const back = [
@@ -63,3 +64,10 @@ export function segmentStart(name: string): Date | null {
 
 /** The folder a complete segment is kept in: its UTC date. */
 export const dayOf = (start: Date): string => start.toISOString().slice(0, 10);
+
+/** A free name for a segment in a folder that has `taken`: the name, or it with the first free `-n`. */
+export function freeName(name: string, taken: (n: string) => boolean): string {
+  if (!taken(name)) return name;
+  const base = name.replace(/(?:-\d+)?\.mp4$/, '');
+  for (let i = 1; ; i++) if (!taken(`${base}-${i}.mp4`)) return `${base}-${i}.mp4`;
+}

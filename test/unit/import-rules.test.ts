@@ -14,6 +14,7 @@ const ROOT = join(import.meta.dir, '../../appliance');
 const ABOVE_ADAPTERS = [
   'api',
   'record',
+  'review',
   'compose',
   'cli',
   'pipeline',
@@ -56,6 +57,7 @@ const RULES: Rule[] = [
     never: [
       'api',
       'record',
+      'review',
       'publish',
       'sync',
       'pipeline',
@@ -74,13 +76,37 @@ const RULES: Rule[] = [
   },
   {
     from: 'pipeline',
-    never: ['api', 'store', 'images', 'ingest', 'runs', 'sync', 'fleet', 'backup', 'metrics', 'compose', 'cli'],
+    never: [
+      'api',
+      'store',
+      'images',
+      'ingest',
+      'runs',
+      'sync',
+      'fleet',
+      'backup',
+      'metrics',
+      'record',
+      'review',
+      'compose',
+      'cli',
+    ],
     why: 'stages get their services as ports (sink, snapshots, imaging), so a pipeline runs in a unit test with fakes',
   },
   {
     from: 'publish',
     never: ['pipeline', 'ingest', 'runs', 'images', 'sync', 'fleet', 'api', 'compose', 'cli'],
     why: 'publish shapes and delivers messages; it knows frames and events only through contracts',
+  },
+  {
+    from: 'record',
+    never: ['review', 'ingest', 'pipeline', 'store'],
+    why: 'recording knows segments and spans, not frames or items: the review items reach it as spans through a port',
+  },
+  {
+    from: 'review',
+    never: ['record', 'ingest', 'store', 'publish'],
+    why: 'grouping activity into items is about frames; it hands items to ports (store, MQTT, WebSocket) the root wires',
   },
   {
     from: 'api',
@@ -91,6 +117,7 @@ const RULES: Rule[] = [
     'pipeline',
     'ingest',
     'record',
+    'review',
     'runs',
     'grpc',
     'images',

@@ -29,6 +29,8 @@ import m012 from './012_shadow.sql' with { type: 'text' };
 import m012down from './012_shadow.down.sql' with { type: 'text' };
 import m013 from './013_run_owners.sql' with { type: 'text' };
 import m013down from './013_run_owners.down.sql' with { type: 'text' };
+import m014 from './014_recordings.sql' with { type: 'text' };
+import m014down from './014_recordings.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -52,4 +54,5 @@ export const migrations: Migration[] = [
   { version: 11, name: 'import', sql: m011, down: m011down },
   { version: 12, name: 'shadow', sql: m012, down: m012down },
   { version: 13, name: 'run_owners', sql: m013, down: m013down },
+  { version: 14, name: 'recordings', sql: m014, down: m014down },
 ];

@@ -1,0 +1,164 @@
+/**
+ * Recordings and review items end to end on one appliance: the person clip played at its rate as
+ * a camera, recorded by stream copy in 2 s segments (continuous), analysed by the people pipeline.
+ * Segments are indexed once whole; review items group the activity (alerts: person); clips of a
+ * range, an item and an event are cut by stream copy, answer Range requests, and ffprobe reads them
+ * with the asked length; a range with no recording is 404 with the reason; reviewed is per user.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { personStream, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+
+let app: Appliance;
+
+async function probe(bytes: Uint8Array): Promise<{ duration: number; codec: string } | null> {
+  await using dir = await tempDir('fovea-probe-');
+  const path = join(dir.path, 'clip.mp4');
+  await Bun.write(path, bytes);
+  const p = Bun.spawn(
+    ['ffprobe', '-v', 'error', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', path],
+    { stdout: 'pipe', stderr: 'ignore' },
+  );
+  const out = await new Response(p.stdout).text();
+  if ((await p.exited) !== 0) return null;
+  const j = JSON.parse(out) as { format?: { duration?: string }; streams?: Array<{ codec_name: string }> };
+  return { duration: Number(j.format?.duration), codec: j.streams?.[0]?.codec_name ?? '' };
+}
+
+beforeAll(async () => {
+  app = await startAppliance({
+    recordings: { min_free_mb: 0, check_interval_s: 1 },
+    streams: [
+      stream({
+        ...personStream('door'),
+        record: { enabled: true, mode: 'continuous', segment_s: 2, pre_s: 2, post_s: 2 },
+        review: { gap_s: 2 },
+      }),
+    ],
+  });
+}, 120_000);
+afterAll(async () => {
+  await app?.[Symbol.asyncDispose]();
+});
+
+const json = async <T>(path: string, init?: RequestInit) => {
+  const r = await app.api(path, init);
+  return { status: r.status, body: (await r.json()) as T };
+};
+
+describe('recordings', () => {
+  test('whole segments are indexed with their keyframes; the state says recording', async () => {
+    const rows = await waitFor(
+      async () => {
+        const s = await app.rt.recordings.status();
+        return s[0] && s[0].segments >= 3 ? s : null;
+      },
+      60_000,
+      'three segments indexed',
+    );
+    expect(rows[0]).toMatchObject({ stream: 'door', mode: 'continuous', state: 'recording' });
+    const segs = await app.rt.db.all<{ path: string; codec: string; k: number; d: number }>(
+      `SELECT path, codec, len(keyframes) AS k, epoch(end_ts) - epoch(start_ts) AS d FROM recording_segments ORDER BY start_ts`,
+    );
+    for (const s of segs) {
+      expect(s.path).toMatch(/^door\/\d{4}-\d{2}-\d{2}\/\d{8}T\d{6}Z(-\d+)?\.mp4$/);
+      expect([s.codec, Number(s.k) >= 2, s.d >= 1.9]).toEqual(['h264', true, true]);
+    }
+    const { body } = await json<{ spans: Array<{ start: string; end: string }> }>('/api/recordings/door');
+    expect(body.spans.length).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
+  test('a clip of a range: stream copy, Range requests, the asked length within a GOP', async () => {
+    const { body } = await json<{ spans: Array<{ start: string; end: string }> }>('/api/recordings/door');
+    const end = Date.parse(body.spans.at(-1)!.end);
+    const start = end - 4000;
+    const path = `/api/recordings/door/clip.mp4?start=${start}&end=${end}`;
+    const whole = await app.api(path);
+    expect([whole.status, whole.headers.get('content-type'), whole.headers.get('accept-ranges')]).toEqual([
+      200,
+      'video/mp4',
+      'bytes',
+    ]);
+    const bytes = new Uint8Array(await whole.arrayBuffer());
+    const clip = await probe(bytes);
+    expect(clip?.codec).toBe('h264');
+    // From the keyframe at or before start (this clip has one each second).
+    expect(clip!.duration).toBeGreaterThanOrEqual(3.5);
+    expect(clip!.duration).toBeLessThanOrEqual(5.2);
+    const part = await app.api(path, { headers: { range: 'bytes=100-199' } });
+    expect([part.status, part.headers.get('content-range')]).toEqual([206, `bytes 100-199/${bytes.length}`]);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(bytes.slice(100, 200));
+    const tail = await app.api(path, { headers: { range: 'bytes=-10' } });
+    expect(new Uint8Array(await tail.arrayBuffer())).toEqual(bytes.slice(-10));
+    const beyond = await app.api(path, { headers: { range: `bytes=${bytes.length}-` } });
+    expect([beyond.status, beyond.headers.get('content-range')]).toEqual([416, `bytes */${bytes.length}`]);
+    const dl = await app.api(`${path}&download=true`);
+    expect(dl.headers.get('content-disposition')).toMatch(/^attachment; filename="door-\d{4}-.*\.mp4"$/);
+  }, 60_000);
+
+  test('a range with no recording is 404 with the reason; a bad range is 422', async () => {
+    const r = await json<{ error: { code: string; message: string } }>(
+      '/api/recordings/door/clip.mp4?start=2020-01-01T00:00:00Z&end=2020-01-01T00:01:00Z',
+    );
+    expect([r.status, r.body.error.message]).toEqual([
+      404,
+      'no recording of stream door between 2020-01-01T00:00:00.000Z and 2020-01-01T00:01:00.000Z',
+    ]);
+    expect((await app.api('/api/recordings/door/clip.mp4?start=soon&end=later')).status).toBe(422);
+    expect((await app.api('/api/recordings/nope/clip.mp4?start=1&end=2')).status).toBe(404);
+  });
+});
+
+describe('review items', () => {
+  type Item = {
+    id: string;
+    severity: string;
+    labels: string[];
+    events: string[];
+    end: string | null;
+    reviewed: boolean;
+    thumb_url: string | null;
+  };
+
+  test('people make alert items with their events and a thumbnail; reviewed is per user; counts stay out', async () => {
+    const ended = await waitFor(
+      async () =>
+        (await json<{ items: Item[] }>('/api/review?severity=alert')).body.items.find((i) => i.end && i.events.length),
+      90_000,
+      'an ended alert item with events',
+    );
+    expect([ended.labels.includes('person'), ended.reviewed, !!ended.thumb_url]).toEqual([true, false, true]);
+    const types = await app.rt.db.all<{ type: string }>(
+      `SELECT DISTINCT type FROM events WHERE list_contains(?, id::VARCHAR) ORDER BY type`,
+      [ended.events],
+    );
+    expect(types.map((t) => t.type).every((t) => t !== 'count')).toBe(true);
+    const mark = await json<{ marked: number; reviewed: boolean }>('/api/review/reviewed', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: [ended.id] }),
+    });
+    expect(mark).toEqual({ status: 200, body: { marked: 1, reviewed: true } });
+    expect((await json<Item>(`/api/review/${ended.id}`)).body.reviewed).toBe(true);
+    const other = await app.rt.keys.create('someone-else');
+    const theirs = await fetch(`${app.url}/api/review/${ended.id}`, { headers: { 'x-api-key': other } });
+    // Keys without a user share the box's marks; a different signed-in user would not (unit-tested in the store).
+    expect(theirs.status).toBe(200);
+    const unreviewed = (await json<{ items: Item[] }>('/api/review?reviewed=false')).body.items;
+    expect(unreviewed.some((i) => i.id === ended.id)).toBe(false);
+  }, 120_000);
+
+  test("an item's clip and its events' clips are the item with its pre- and post-roll", async () => {
+    const it = (await json<{ items: Item[] }>('/api/review?severity=alert')).body.items.find(
+      (i) => i.end && i.events.length,
+    )!;
+    const r = await app.api(`/api/review/${it.id}/clip.mp4`);
+    expect(r.status).toBe(200);
+    const clip = await probe(new Uint8Array(await r.arrayBuffer()));
+    const span = (Date.parse(it.end!) - Date.parse((it as unknown as { start: string }).start)) / 1000 + 4;
+    expect(clip!.duration).toBeGreaterThanOrEqual(span - 1.5);
+    expect(clip!.duration).toBeLessThanOrEqual(span + 1.5);
+    const ev = await app.api(`/api/events/${it.events[0]}/clip.mp4`);
+    expect([ev.status, ev.headers.get('x-clip-start')]).toEqual([200, r.headers.get('x-clip-start')]);
+  }, 60_000);
+});
