@@ -56,7 +56,11 @@ export interface FoveaProcess extends AsyncDisposable {
  * free port), with stdout drained so the process never blocks on a full pipe. Log level info at
  * least: the URL is read from the 'fovea serving' line.
  */
-export async function spawnFovea(state: string, config: Record<string, unknown>): Promise<FoveaProcess> {
+export async function spawnFovea(
+  state: string,
+  config: Record<string, unknown>,
+  opts: { group?: boolean } = {},
+): Promise<FoveaProcess> {
   const file = join(state, 'fovea.yaml');
   await Bun.write(
     file,
@@ -68,7 +72,10 @@ export async function spawnFovea(state: string, config: Record<string, unknown>)
       log: { level: 'info', ...(config.log as object) },
     }),
   );
-  const proc = Bun.spawn([process.execPath, main, 'serve', '--config', file], { stdout: 'pipe', stderr: 'inherit' });
+  // group: its own process group, so a kill reaches its ffmpeg children too, as systemd's
+  // KillMode=control-group does to the unit's processes.
+  const argv = [process.execPath, main, 'serve', '--config', file];
+  const proc = Bun.spawn(opts.group ? ['setsid', ...argv] : argv, { stdout: 'pipe', stderr: 'inherit' });
   // A box that never says it serves is not left running behind a failed test or bench.
   const url = await waitForLine(proc.stdout as ReadableStream<Uint8Array>, /"url":"(http:\/\/[^"]+)"/, 60_000).catch(
     (e: unknown) => {
@@ -82,7 +89,13 @@ export async function spawnFovea(state: string, config: Record<string, unknown>)
     }
   })().catch(() => undefined);
   const kill = async (signal: 'SIGKILL' | 'SIGTERM') => {
-    proc.kill(signal);
+    if (opts.group) {
+      try {
+        process.kill(-proc.pid, signal);
+      } catch {
+        /* the group is gone already */
+      }
+    } else proc.kill(signal);
     return proc.exited;
   };
   // On dispose (also when a test fails half way), whatever still runs is killed.
