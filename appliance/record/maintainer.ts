@@ -81,6 +81,8 @@ export class Maintainer {
   /** The order each cache file was first seen in, by path: creation order, whatever the clock says. */
   private seen = new Map<string, number>();
   private seq = 0;
+  /** Where the last segment indexed of each stream ended (ms): the next one starts there when it follows on. */
+  private lastEnd = new Map<string, number>();
   private lastFree: number | null = null;
 
   constructor(
@@ -135,15 +137,22 @@ export class Maintainer {
   /** Probe a whole segment and index it where it lies; false when it is not whole. */
   private async index(s: RecordedStream, path: string, name: string): Promise<boolean> {
     const p = await this.d.probe(path);
-    const start = segmentStart(name);
-    if (!p || !start) return false;
+    const named = segmentStart(name)?.getTime();
+    if (!p || named === undefined) return false;
+    // A name has whole seconds (ffmpeg's strftime): a segment that follows the last one on (within
+    // the second its name may be short of) starts where that one ended, so the times of a
+    // recording add up to its length and a clip's in- and outpoints fall where they are asked.
+    const prev = this.lastEnd.get(s.id);
+    const start = prev !== undefined && named - prev > -1500 && named - prev < 1500 ? prev : named;
+    const end = start + Math.round(p.durationS * 1000);
+    this.lastEnd.set(s.id, end);
     const st = await stat(path);
     await this.d.index.addSegment({
       id: relative(this.d.dir, path),
       stream: s.id,
       path: relative(this.d.dir, path),
-      start: start.getTime(),
-      end: start.getTime() + Math.round(p.durationS * 1000),
+      start,
+      end,
       bytes: st.size,
       codec: p.codec,
       width: p.width,

@@ -183,6 +183,7 @@ describe('dashboard', () => {
 
   test('a new event appears in Review without a reload; "find similar" leaves its own snapshot out and each result opens', async () => {
     await page.click('nav >> text=Review');
+    await page.click('text=All events');
     await page.waitForSelector('.event-row');
     const first = await page.getAttribute('.events li[data-event]', 'data-event');
     // Review polls: the next stored event shows up on this very page.
@@ -194,7 +195,7 @@ describe('dashboard', () => {
     await shot(page, 'review-desktop');
     await page.click('.events li:has(img) .event-row');
     await page.waitForSelector('text=Find similar');
-    const eventId = page.url().split('/review/')[1]!;
+    const eventId = page.url().split('/events/')[1]!;
     const ev = (await (await app.api(`/api/events/${eventId}`)).json()) as { image_id: string };
     await page.click('text=Find similar');
     await page.waitForSelector('.tiles .tile');
@@ -206,7 +207,7 @@ describe('dashboard', () => {
     await page.click('.tiles .tile .tile-open');
     await until(
       page,
-      `location.pathname.includes('/review/') && !location.pathname.endsWith('${eventId}') || location.search.includes('photo=')`,
+      `location.pathname.includes('/events/') && !location.pathname.endsWith('${eventId}') || location.search.includes('photo=')`,
     );
     await page.waitForSelector('.event-detail .snapshot, .photo-pane');
   }, 120_000);
@@ -391,7 +392,8 @@ describe('dashboard', () => {
     const report: Record<string, unknown> = {};
     for (const [path, ready] of [
       ['/live', '.stream-card'],
-      ['/review', '.event-row'],
+      ['/review', '.review-head'],
+      ['/events', '.event-row'],
       ['/explore', '.library-head'],
       ['/streams', '.stream-list a'],
       ['/system', 'h2:text("Health")'],
@@ -419,20 +421,21 @@ describe('dashboard', () => {
         if (await page.evaluate<boolean>(`!!document.activeElement.matches(${JSON.stringify(target)})`)) break;
       }
       await page.keyboard.press('Enter');
-      await page.waitForURL(/\/(live|review)\/[^/]+$/);
+      await page.waitForURL(/\/(live|events)\/[^/]+$/);
       return new URL(page.url()).pathname;
     };
     report.stream = await enterOn('/live', '.stream-card', '.stream-card[data-stream=table] a');
-    report.event = await enterOn('/review', '.event-row', '.event-row');
+    report.event = await enterOn('/events', '.event-row', '.event-row');
     const clean = { first: 'Skip to content', unfocused: [], stuck: false };
     expect(report).toEqual({
       '/live': clean,
       '/review': clean,
+      '/events': clean,
       '/explore': clean,
       '/streams': clean,
       '/system': clean,
       stream: '/live/table',
-      event: expect.stringMatching(/^\/review\/[0-9a-f-]{36}$/),
+      event: expect.stringMatching(/^\/events\/[0-9a-f-]{36}$/),
     });
   }, 120_000);
 
@@ -443,7 +446,8 @@ describe('dashboard', () => {
     const widths: Record<string, number> = {};
     for (const [path, ready] of [
       ['/live', '.stream-card'],
-      ['/review', '.event-row'],
+      ['/review', '.review-head'],
+      ['/events', '.event-row'],
       ['/explore', '.library-head'],
       ['/system', 'h2:text("Health")'],
     ] as const) {
@@ -456,6 +460,7 @@ describe('dashboard', () => {
     expect(widths).toEqual({
       '/live': PHONE.width,
       '/review': PHONE.width,
+      '/events': PHONE.width,
       '/explore': PHONE.width,
       '/system': PHONE.width,
     });

@@ -191,7 +191,8 @@ describe('a new user', () => {
       ['/system', 'tr[data-user=nina]'],
       ['/runs', 'text=1 run'],
       ['/explore', '.drop'],
-      ['/review', '.events'],
+      ['/review', '.review-head'],
+      ['/events', '.events'],
     ] as const) {
       await phone.goto(app.url + path);
       await phone.waitForSelector(ready);

@@ -10,6 +10,9 @@ import { Live } from './pages/live';
 import { StreamLive } from './pages/stream-live';
 import { Login } from './pages/login';
 import { Review } from './pages/review';
+import { ReviewItemPage } from './pages/review-item';
+import { Events } from './pages/events';
+import { Recordings } from './pages/recordings';
 import { EventDetail } from './pages/event';
 import { Explore } from './pages/explore';
 import { Streams } from './pages/streams';
@@ -59,7 +62,13 @@ function Pages() {
     case '/review':
       return <Review />;
     case '/review/:id':
+      return <ReviewItemPage id={params.id!} />;
+    case '/events':
+      return <Events />;
+    case '/events/:id':
       return <EventDetail id={params.id!} />;
+    case '/recordings/:id':
+      return <Recordings id={params.id!} />;
     case '/explore':
       return <Explore />;
     case '/streams':

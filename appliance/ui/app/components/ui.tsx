@@ -29,6 +29,9 @@ const STATE_TONE: Record<string, string> = {
   canceled: 'mute',
   interrupted: 'warn',
   skipped: 'mute',
+  recording: 'ok',
+  disk_full: 'bad',
+  ended: 'mute',
 };
 
 export function Badge(p: { state: string; title?: string }) {

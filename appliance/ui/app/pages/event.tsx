@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, sendJson } from '../api';
 import { ApiImage, Card, ErrorLine, when } from '../components/ui';
+import { ClipPlayer } from '../components/clip';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
 import { type EventView, describe } from './live';
@@ -17,7 +18,7 @@ export async function openHit(h: Hit): Promise<void> {
   if (h.metadata.tags.includes('snapshot')) {
     const r = await api(`api/events?image_id=${encodeURIComponent(h.image_id)}&limit=1`);
     const ev = r.ok ? ((await r.json()) as { items: Array<{ id: string }> }).items[0] : undefined;
-    if (ev) return navigate(`/review/${encodeURIComponent(ev.id)}`);
+    if (ev) return navigate(`/events/${encodeURIComponent(ev.id)}`);
   }
   navigate(`/explore?photo=${encodeURIComponent(h.image_id)}`);
 }
@@ -64,7 +65,7 @@ export function EventDetail(p: { id: string }) {
   return (
     <div class="event-detail">
       <p>
-        <Link to="/review">← Review</Link>
+        <Link to="/events">← Events</Link>
       </p>
       <ErrorLine error={error} />
       {e && (
@@ -98,6 +99,11 @@ export function EventDetail(p: { id: string }) {
             </button>
           )}
           <ErrorLine error={searchError} />
+        </Card>
+      )}
+      {e && !e.stream.startsWith('run:') && (
+        <Card title="Clip">
+          <ClipPlayer path={`api/events/${encodeURIComponent(p.id)}/clip.mp4`} label={`clip of ${describe(e)}`} />
         </Card>
       )}
       {hits && (

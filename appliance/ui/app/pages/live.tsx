@@ -206,7 +206,7 @@ function Ticker() {
         {events.map((e) => (
           <li key={e.id} data-type={e.type} data-at={e.timestamp}>
             <time>{new Date(e.timestamp).toLocaleTimeString()}</time>
-            <Link to={`/review/${e.id}`}>
+            <Link to={`/events/${e.id}`}>
               <b>{e.stream}</b> {describe(e)}
             </Link>
           </li>

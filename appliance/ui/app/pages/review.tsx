@@ -1,112 +1,221 @@
-/** @module Review: stored events with filters (stream, label, type, zone, line, time range), snapshots, paging. */
-import { useState } from 'preact/hooks';
-import { ApiImage, count, ErrorLine, Pager, when } from '../components/ui';
+/**
+ * @module Review: the streams' activity as items, alerts and detections apart, unreviewed first.
+ * A tile's preview plays on hover or focus; the chosen item's clip plays beside the list. Keys:
+ * j / ↓ next, k / ↑ previous, r reviewed (or not), space play or pause. "Mark all reviewed" marks
+ * what the tab shows.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { sendJson } from '../api';
+import { ClipPlayer, downloadClip, useClip } from '../components/clip';
+import { ApiImage, count, ErrorLine, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
-import { type EventView, describe } from './live';
 
-const FILTERS = ['stream', 'label', 'type', 'zone', 'line', 'from', 'to'] as const;
-const PAGE = 50;
+export interface ReviewItem {
+  id: string;
+  stream: string;
+  start: string;
+  end: string | null;
+  severity: 'alert' | 'detection';
+  labels: string[];
+  zones: string[];
+  tracks: number[];
+  events: string[];
+  thumb: string | null;
+  keep: boolean;
+  reviewed: boolean;
+}
 
-/** datetime-local (local time, no zone) <-> ISO 8601. */
-const toIso = (local: string) => (local ? new Date(local).toISOString() : '');
-const toLocal = (iso: string | null) => {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+export const lasted = (it: Pick<ReviewItem, 'start' | 'end'>) => {
+  const s = Math.round(((it.end ? Date.parse(it.end) : Date.now()) - Date.parse(it.start)) / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 };
+
+const typing = (t: EventTarget | null) => t instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName);
+
+/** A tile's preview: the item's clip, muted and looping, while the pointer or focus is on it. */
+function Preview(p: { id: string }) {
+  const { clip } = useClip(`api/review/${p.id}/clip.mp4`);
+  return clip ? (
+    <video class="preview" src={clip.url} autoplay muted loop playsInline tabIndex={-1} aria-hidden="true" />
+  ) : null;
+}
 
 export function Review() {
   const { query } = useRoute();
-  const page = Number(query.get('page') ?? 1);
-  const qs = new URLSearchParams();
-  for (const k of FILTERS) if (query.get(k)) qs.set(k, query.get(k)!);
-  qs.set('page', String(page));
-  qs.set('limit', String(PAGE));
-  const { data, error } = usePoll<{ items: EventView[]; total: number }>(`api/events?${qs}`, 5000);
+  const severity = query.get('severity') === 'detection' ? 'detection' : 'alert';
+  const stream = query.get('stream') ?? '';
+  const qs = new URLSearchParams({ severity, limit: '200', ...(stream && { stream }) });
+  const { data, error, reload } = usePoll<{ items: ReviewItem[] }>(`api/review?${qs}`, 5000);
   const { data: streams } = usePoll<{ items: Array<{ id: string }> }>('api/streams');
-  const [open, setOpen] = useState(false);
-  const apply = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.target as HTMLFormElement);
-    const next = new URLSearchParams();
-    for (const k of FILTERS) {
-      const v = String(f.get(k) ?? '');
-      if (v) next.set(k, k === 'from' || k === 'to' ? toIso(v) : v);
-    }
-    navigate(`/review?${next}`);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const [hover, setHover] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const video = useRef<HTMLVideoElement | null>(null);
+  const items = data?.items ?? [];
+  const current = items.find((i) => i.id === chosen) ?? items[0] ?? null;
+  const go = (next: Record<string, string>) => {
+    const q = new URLSearchParams({ severity, ...(stream && { stream }), ...next });
+    for (const [k, v] of [...q]) if (!v) q.delete(k);
+    navigate(`/review?${q}`);
   };
-  const pages = data ? Math.max(1, Math.ceil(data.total / PAGE)) : 1;
+  const mark = async (ids: string[] | null, reviewed = true) => {
+    setProblem(null);
+    try {
+      await sendJson(
+        'api/review/reviewed',
+        'POST',
+        ids ? { ids, reviewed } : { all: { severity, ...(stream && { stream }) } },
+      );
+      reload();
+    } catch (e) {
+      setProblem((e as Error).message);
+    }
+  };
+  // The keys act on what is drawn now: the handler reads the newest list and choice from a ref
+  // (a handler made at the last effect could still hold the item before a key moved the choice).
+  const now = useRef({ items, current, mark });
+  now.current = { items, current, mark };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const { items, current, mark } = now.current;
+      if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey || !items.length) return;
+      const at = current ? items.indexOf(current) : -1;
+      if (e.key === 'j' || e.key === 'ArrowDown') setChosen(items[Math.min(items.length - 1, at + 1)]!.id);
+      else if (e.key === 'k' || e.key === 'ArrowUp') setChosen(items[Math.max(0, at - 1)]!.id);
+      else if (e.key === 'r' && current) void mark([current.id], !current.reviewed);
+      else if (e.key === ' ' && video.current && !(e.target instanceof HTMLButtonElement)) {
+        if (video.current.paused) void video.current.play();
+        else video.current.pause();
+      } else return;
+      e.preventDefault();
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+  useEffect(() => {
+    if (current) document.querySelector(`[data-item="${current.id}"]`)?.scrollIntoView({ block: 'nearest' });
+  }, [current?.id]);
+  const unreviewed = items.filter((i) => !i.reviewed).length;
   return (
-    <div class="review">
-      <form class="filters card" onSubmit={apply} aria-label="Filter events">
-        <button type="button" class="ghost only-phone" onClick={() => setOpen(!open)} aria-expanded={open}>
-          Filters
-        </button>
-        <div class={`filter-fields ${open ? 'open' : ''}`}>
-          <label>
-            Stream
-            <select name="stream" value={query.get('stream') ?? ''}>
-              <option value="">all</option>
-              {streams?.items.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.id}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Label
-            <input name="label" value={query.get('label') ?? ''} placeholder="person" />
-          </label>
-          <label>
-            Type
-            <select name="type" value={query.get('type') ?? ''}>
-              <option value="">all</option>
-              {['enter', 'leave', 'dwell', 'cross', 'count'].map((t) => (
-                <option key={t}>{t}</option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Zone
-            <input name="zone" value={query.get('zone') ?? ''} />
-          </label>
-          <label>
-            Line
-            <input name="line" value={query.get('line') ?? ''} />
-          </label>
-          <label>
-            From
-            <input type="datetime-local" name="from" value={toLocal(query.get('from'))} />
-          </label>
-          <label>
-            To
-            <input type="datetime-local" name="to" value={toLocal(query.get('to'))} />
-          </label>
-          <button type="submit" class="primary">
-            Apply
-          </button>
+    <div class="review-items">
+      <div class="review-head">
+        <div class="tabs" role="tablist" aria-label="Severity">
+          {(['alert', 'detection'] as const).map((s) => (
+            <button
+              key={s}
+              type="button"
+              role="tab"
+              aria-selected={severity === s}
+              class={severity === s ? 'tab on' : 'tab'}
+              onClick={() => go({ severity: s })}
+            >
+              {s === 'alert' ? 'Alerts' : 'Detections'}
+            </button>
+          ))}
         </div>
-      </form>
-      <ErrorLine error={error} />
+        <label>
+          Stream{' '}
+          <select value={stream} onChange={(e) => go({ stream: (e.target as HTMLSelectElement).value })}>
+            <option value="">all</option>
+            {streams?.items.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.id}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => void mark(null)} disabled={!unreviewed}>
+          Mark all reviewed
+        </button>
+        <Link to="/events">All events</Link>
+      </div>
+      <ErrorLine error={error ?? problem} />
       <p class="muted" aria-live="polite">
-        {data ? count(data.total, 'event') : 'Loading…'}
+        {data
+          ? `${count(items.length, severity === 'alert' ? 'alert' : 'detection')}, ${unreviewed} not reviewed`
+          : 'Loading…'}
+        {' · '}
+        <kbd>j</kbd>/<kbd>k</kbd> next and previous, <kbd>r</kbd> reviewed, <kbd>space</kbd> play
       </p>
-      <ul class="events">
-        {data?.items.map((e) => (
-          <li key={e.id} data-event={e.id}>
-            <Link to={`/review/${e.id}`} class="event-row">
-              <ApiImage path={e.image_id ? `api/images/${e.image_id}/thumbnail` : null} alt="" class="thumb" />
-              <span class="event-what">
-                <b>{e.stream}</b> {describe(e)}
-              </span>
-              <time>{when(e.timestamp)}</time>
-            </Link>
-          </li>
-        ))}
-      </ul>
-      <Pager path="/review" page={page} pages={pages} />
+      {data && !items.length && (
+        <p class="empty">
+          Nothing to review here. Items appear when a tracked object moves on a stream (labels{' '}
+          {severity === 'alert' ? 'set in review.alerts' : 'other than the alerts'}).
+        </p>
+      )}
+      <div class="review-body">
+        <ul class="items" aria-label="Review items">
+          {items.map((it) => (
+            <li
+              key={it.id}
+              data-item={it.id}
+              class={`${it.reviewed ? 'reviewed' : ''} ${current?.id === it.id ? 'on' : ''}`}
+            >
+              <button
+                type="button"
+                class="item-tile"
+                aria-pressed={current?.id === it.id}
+                onClick={() => setChosen(it.id)}
+                onMouseEnter={() => setHover(it.id)}
+                onMouseLeave={() => setHover(null)}
+                onFocus={() => setHover(it.id)}
+                onBlur={() => setHover(null)}
+              >
+                <span class="thumb-box">
+                  <ApiImage path={it.thumb ? `api/images/${it.thumb}/thumbnail` : null} alt="" class="thumb" />
+                  {hover === it.id && <Preview id={it.id} />}
+                </span>
+                <span class="item-what">
+                  <b>{it.labels.join(', ') || 'activity'}</b> on {it.stream}
+                  {it.zones.length > 0 && <span class="muted"> in {it.zones.join(', ')}</span>}
+                </span>
+                <span class="item-when">
+                  <time>{when(it.start)}</time> · {it.end ? lasted(it) : 'ongoing'}
+                  {it.keep && ' · kept'}
+                  {it.reviewed && ' · reviewed'}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        {current && (
+          <section class="card item-player" aria-label="The chosen item">
+            <ClipPlayer
+              key={current.id}
+              path={`api/review/${current.id}/clip.mp4`}
+              label={`clip of ${current.labels.join(', ')} on ${current.stream}`}
+              autoplay
+              videoRef={(v) => {
+                video.current = v;
+              }}
+            />
+            <p>
+              <b>{current.labels.join(', ')}</b> on {current.stream}, {when(current.start)} ·{' '}
+              {current.end ? lasted(current) : 'ongoing'}
+            </p>
+            <div class="actions">
+              <button type="button" class="primary" onClick={() => void mark([current.id], !current.reviewed)}>
+                {current.reviewed ? 'Mark not reviewed' : 'Mark reviewed'}
+              </button>
+              <button
+                type="button"
+                onClick={() =>
+                  void downloadClip(`api/review/${current.id}/clip.mp4?download=true`).catch((e: Error) =>
+                    setProblem(e.message),
+                  )
+                }
+              >
+                Download
+              </button>
+              <Link to={`/review/${current.id}`}>Details</Link>
+              <Link to={`/recordings/${encodeURIComponent(current.stream)}?at=${Date.parse(current.start)}`}>
+                Timeline
+              </Link>
+            </div>
+          </section>
+        )}
+      </div>
     </div>
   );
 }

@@ -67,7 +67,8 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
             <Figure label="restarts" value={s.restarts} />
           </div>
           <p class="muted">
-            pipeline <Link to={`/streams/${encodeURIComponent(s.id)}`}>{s.pipeline}</Link> · {s.url}
+            pipeline <Link to={`/streams/${encodeURIComponent(s.id)}`}>{s.pipeline}</Link> · {s.url} ·{' '}
+            <Link to={`/recordings/${encodeURIComponent(s.id)}`}>recordings</Link>
           </p>
         </Card>
       )}
