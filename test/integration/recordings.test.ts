@@ -7,9 +7,27 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { personStream, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import mqtt from 'mqtt';
+import { personStream, startAppliance, stream, tempDir, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
+import { startMosquitto, type Broker } from '../helpers/mosquitto';
+import { record, type Recorder } from '../helpers/ws';
 
 let app: Appliance;
+let broker: Broker;
+let sub: mqtt.MqttClient;
+let ws: Recorder;
+const reviews: Array<{
+  type: string;
+  before: unknown;
+  after: {
+    id: string;
+    camera: string;
+    severity: string;
+    start_time: number;
+    end_time: number | null;
+    data: { objects: string[] };
+  };
+}> = [];
 
 async function probe(bytes: Uint8Array): Promise<{ duration: number; codec: string } | null> {
   await using dir = await tempDir('fovea-probe-');
@@ -26,7 +44,13 @@ async function probe(bytes: Uint8Array): Promise<{ duration: number; codec: stri
 }
 
 beforeAll(async () => {
+  broker = await startMosquitto();
+  sub = mqtt.connect(broker.url, { clientId: 'review-watcher' });
+  await sub.subscribeAsync('fovea/rec-box/reviews', { qos: 1 });
+  sub.on('message', (_t, m) => reviews.push(JSON.parse(m.toString())));
   app = await startAppliance({
+    device_id: 'rec-box',
+    mqtt: { url: broker.url },
     recordings: { min_free_mb: 0, check_interval_s: 1 },
     streams: [
       stream({
@@ -34,11 +58,26 @@ beforeAll(async () => {
         record: { enabled: true, mode: 'continuous', segment_s: 2, pre_s: 2, post_s: 2 },
         review: { gap_s: 2 },
       }),
+      // Events mode, recording a main stream (`inputs` with the record role) beside the one analysed.
+      stream({
+        id: 'yard',
+        url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+        inputs: [{ url: join(VIDEOS, 'car-detection.mp4'), roles: ['record'] }],
+        pipeline: 'people',
+        realtime: true,
+        loop: true,
+        fps: 2,
+        record: { enabled: true, mode: 'events', segment_s: 2, pre_s: 2, post_s: 2 },
+      }),
     ],
   });
+  ws = await record(`${app.url.replace('http', 'ws')}/ws/analysis`, { headers: { 'x-api-key': app.key } });
 }, 120_000);
 afterAll(async () => {
+  ws?.ws.close();
+  await sub?.endAsync();
   await app?.[Symbol.asyncDispose]();
+  await broker?.[Symbol.asyncDispose]();
 });
 
 const json = async <T>(path: string, init?: RequestInit) => {
@@ -142,11 +181,25 @@ describe('review items', () => {
     expect((await json<Item>(`/api/review/${ended.id}`)).body.reviewed).toBe(true);
     const other = await app.rt.keys.create('someone-else');
     const theirs = await fetch(`${app.url}/api/review/${ended.id}`, { headers: { 'x-api-key': other } });
-    // Keys without a user share the box's marks; a different signed-in user would not (unit-tested in the store).
+    // Keys without a user share the box's marks; each signed-in user has their own (test/unit/review-store.test.ts).
     expect(theirs.status).toBe(200);
     const unreviewed = (await json<{ items: Item[] }>('/api/review?reviewed=false')).body.items;
     expect(unreviewed.some((i) => i.id === ended.id)).toBe(false);
   }, 120_000);
+
+  test('MQTT <prefix>/<device>/reviews and the WebSocket tell new, update and end, as Frigate users know them', async () => {
+    const item = (await json<{ items: Item[] }>('/api/review?severity=alert')).body.items.find((i) => i.end)!;
+    const mine = reviews.filter((r) => r.after.id === item.id);
+    expect(mine[0]).toMatchObject({
+      type: 'new',
+      before: null,
+      after: { camera: 'door', severity: 'alert', end_time: null },
+    });
+    expect(mine.at(-1)).toMatchObject({ type: 'end', after: { camera: 'door', data: { objects: ['person'] } } });
+    expect(mine.at(-1)!.after.end_time).toBe(Date.parse(item.end!) / 1000);
+    const told = ws.messages.filter((m) => m.event === 'review' && (m.payload.after as { id: string }).id === item.id);
+    expect(told.map((m) => m.payload.type)).toEqual(mine.map((r) => r.type));
+  });
 
   test("an item's clip and its events' clips are the item with its pre- and post-roll", async () => {
     const it = (await json<{ items: Item[] }>('/api/review?severity=alert')).body.items.find(
@@ -161,4 +214,37 @@ describe('review items', () => {
     const ev = await app.api(`/api/events/${it.events[0]}/clip.mp4`);
     expect([ev.status, ev.headers.get('x-clip-start')]).toEqual([200, r.headers.get('x-clip-start')]);
   }, 60_000);
+});
+
+describe('events mode with a record input', () => {
+  test('the record input is what is recorded; only segments around items are kept', async () => {
+    // The record input (the car clip, a keyframe every 4.8 s) is recorded, not the analysed person
+    // clip (one a second): its 2 s segments last a GOP, each with one keyframe.
+    const seg = await waitFor(
+      async () =>
+        (
+          await app.rt.db.all<{ keyframes: number[]; s: Date; e: Date }>(
+            "SELECT keyframes, start_ts AS s, end_ts AS e FROM recording_segments WHERE stream = 'yard' LIMIT 1",
+          )
+        )[0],
+      90_000,
+      'a kept segment of yard',
+    );
+    expect([seg.keyframes.length, seg.e.getTime() - seg.s.getTime() >= 4500]).toEqual([1, true]);
+    // Each kept segment overlaps an item (with its pre- and post-roll); the rest were dropped.
+    const items = (
+      await json<{ items: Array<{ start: string; end: string | null }> }>('/api/review?stream=yard&limit=1000')
+    ).body.items;
+    const rows = await app.rt.db.all<{ s: Date; e: Date }>(
+      "SELECT start_ts AS s, end_ts AS e FROM recording_segments WHERE stream = 'yard'",
+    );
+    for (const r of rows)
+      expect(
+        items.some(
+          (it) =>
+            r.e.getTime() > Date.parse(it.start) - 2000 &&
+            r.s.getTime() < (it.end ? Date.parse(it.end) : Date.now()) + 2000,
+        ),
+      ).toBe(true);
+  }, 120_000);
 });
