@@ -12,7 +12,8 @@
  * BY; the pipeline's fps with and without the tables kept current), import (`fovea images import` of
  * 300 photos through the API and into a stopped box, against the bare register path), api (requests/s
  * and latency per route and concurrency under autocannon, against a bare server and bare embedding),
- * guards (what the input guards and the detectors' own resize cost, against bare parses and resizes).
+ * guards (what the input guards and the detectors' own resize cost, against bare parses and resizes),
+ * recording (the recorder's CPU against a bare `ffmpeg -c copy`; clip latency over HTTP).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,6 +33,7 @@ import { analyticsBench } from './analytics';
 import { importBench } from './import';
 import { apiBench } from './api';
 import { guardsBench } from './guards';
+import { recordingBench } from './recording';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -50,6 +52,7 @@ const suites = process.argv.slice(2).length
       'import',
       'api',
       'guards',
+      'recording',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -100,6 +103,7 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
   { suite: 'review', columns: ['stored', 'query', 'p50 ms', 'p95 ms', '', 'vs bare'], rows: reviewBench },
   { suite: 'fleet', columns: ['boxes', 'what', 'median s', 'max s', 'notes'], rows: fleetBench },
   { suite: 'live-video', columns: ['input', 'what', 'CPU % (of 200)', 'kbit/s out', ''], rows: liveVideoBench },
+  { suite: 'recording', columns: ['input', 'what', 'CPU % / p50 ms', 'p95 ms', 'notes'], rows: recordingBench },
   { suite: 'runs', columns: ['case', 'what', 'photos/s (or fps)', 'vs bare', 'notes'], rows: runsBench },
   {
     suite: 'analytics',

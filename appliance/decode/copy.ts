@@ -75,23 +75,22 @@ export function parseSegmentProbe(text: string): SegmentProbe | null {
   return { durationS, codec: s.codec_name, width: s.width ?? null, height: s.height ?? null, keyframes };
 }
 
+/** ffprobe's arguments for a segment: its packets' times and flags (no decode), its stream and duration. */
+export const probeArgs = (path: string) => [
+  '-v',
+  'error',
+  '-select_streams',
+  'v:0',
+  '-show_entries',
+  'format=duration:stream=codec_name,width,height:packet=pts_time,flags',
+  '-of',
+  'json',
+  path,
+];
+
 /** Probe a segment's packets (no decode): null when it is not a whole MP4 (being written, or cut by a crash). */
 export async function probeSegment(path: string): Promise<SegmentProbe | null> {
-  const proc = Bun.spawn(
-    [
-      FFPROBE,
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'format=duration:stream=codec_name,width,height:packet=pts_time,flags',
-      '-of',
-      'json',
-      path,
-    ],
-    { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore' },
-  );
+  const proc = Bun.spawn([FFPROBE, ...probeArgs(path)], { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore' });
   const text = await new Response(proc.stdout).text();
   return (await proc.exited) === 0 ? parseSegmentProbe(text) : null;
 }

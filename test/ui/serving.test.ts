@@ -67,9 +67,9 @@ describe('behind a proxy under /fovea', () => {
     await page.fill('input[name=password]', 'ann password 1');
     await page.fill('input[name=confirm]', 'ann password 1');
     await page.click('button[type=submit]');
-    await page.waitForSelector('.filters');
+    await page.waitForSelector('.review-head');
     await page.reload();
-    await page.waitForSelector('.filters');
+    await page.waitForSelector('.review-head');
     const path = new URL(page.url()).pathname;
     await page.click('nav >> text=System');
     await page.waitForSelector('h2:text("Health")');
