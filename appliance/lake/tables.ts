@@ -1,7 +1,7 @@
 /**
  * @module The fleet's tables as DuckDB views over the cached Parquet (hive partitions give every row
- * its `device` and `date`): `events`, `detections`, `images`, `analytics_daily`, `shadow_events` and
- * `shadow_detections`, each only when
+ * its `device` and `date`): `events`, `detections`, `images`, `analytics_daily`, `shadow_events`,
+ * `shadow_detections` and `reviews` (the newest version of each item), each only when
  * some box exported it. A daily row recomputed later was exported again, so `analytics_daily`
  * keeps the newest per device, day, stream, zone and label; an image is kept once per device.
  * Every row keeps the revision (events, detections) or the model (images) it was made with.
@@ -18,6 +18,7 @@ export const TABLES = [
   'analytics_daily',
   'shadow_events',
   'shadow_detections',
+  'reviews',
 ] as const;
 export type Table = (typeof TABLES)[number];
 
@@ -34,6 +35,8 @@ const VIEWS: Record<Table, (from: string) => string> = {
     `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY device, id ORDER BY updated_at DESC) = 1`,
   shadow_events: (from) => `SELECT * FROM ${from}`,
   shadow_detections: (from) => `SELECT * FROM ${from}`,
+  reviews: (from) =>
+    `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY device, id ORDER BY updated_at DESC) = 1`,
   analytics_daily: (from) =>
     `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY device, day, stream, zone, label ORDER BY updated_at DESC) = 1`,
 };

@@ -59,6 +59,13 @@ const tables = (device: string): TableExport[] => {
       watermark: 'epoch_ms(timestamp)',
       select: `SELECT *, ${dev}, CAST(timezone('UTC', timestamp) AS DATE) AS date FROM shadow_detections`,
     },
+    // Review items, by when they last changed: an item that grew or ended is exported again, so a
+    // reader keeps the newest updated_at per device and id. The per-user reviewed marks stay on the box.
+    {
+      name: 'reviews',
+      watermark: 'epoch_ms(updated_at)',
+      select: `SELECT id, stream, start_ts, end_ts, severity, labels, zones, tracks, events, thumb, keep, updated_at, ${dev}, CAST(timezone('UTC', start_ts) AS DATE) AS date FROM review_items`,
+    },
   ];
 };
 

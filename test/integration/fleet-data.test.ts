@@ -127,6 +127,38 @@ test("three boxes export to one bucket; fleet search finds box 2's photo first, 
     { device: 'box-3', n: totals[2]! },
   ]);
 
+  // Review items too, each box's as it has them (an item is exported again when it changes; the
+  // table keeps its newest version).
+  const items: number[] = [];
+  for (const box of boxes) {
+    const n = await waitFor(
+      async () => {
+        const r = (await (await fetch(`${box.url}/api/review?limit=1000`)).json()) as {
+          items: Array<{ end: string | null }>;
+        };
+        return r.items.length > 0 && r.items.every((i) => i.end) && r.items.length;
+      },
+      30_000,
+      'the review items ended',
+    );
+    items.push(n);
+  }
+  const reviews = await waitFor(
+    async () => {
+      const q = await fleet([
+        'query',
+        'SELECT device, count(*) AS n, count(end_ts) AS ended FROM reviews GROUP BY device ORDER BY device',
+        '--json',
+      ]);
+      if (q.code !== 0) throw new Error(q.err);
+      const r = JSON.parse(q.out) as Array<{ device: string; n: number; ended: number }>;
+      return r.length === 3 && r.every((x, i) => x.ended === items[i]) && r;
+    },
+    60_000,
+    'every review item exported',
+  );
+  expect(reviews.map((r) => [r.device, r.n])).toEqual(items.map((n, i) => [`box-${i + 1}`, n]));
+
   const search = async (...extra: string[]) => {
     const s = await fleet(['search', '--image', target, '--json', ...extra]);
     if (s.code !== 0) throw new Error(s.err);

@@ -398,8 +398,9 @@ test('the Parquet export lands partitioned by device and date, reads back in Duc
       ['analytics_daily', 2],
       ['shadow_events', 0],
       ['shadow_detections', 0],
+      ['reviews', 0],
     ],
-    [0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0],
   ]);
   // The whole view counts the one detection; the zone counts its entries (two of every three events).
   expect(daily.map((r) => [r.zone, r.label, Number(r.detections)])).toEqual([
