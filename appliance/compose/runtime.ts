@@ -67,6 +67,7 @@ import type { RunService } from '../runs/service';
 import type { RunExecutor } from '../runs/executor';
 import { RecordingStore, ReviewStore } from '../store/recordings';
 import { Recordings } from '../record/service';
+import { ClipArchive } from '../record/archive';
 import { Reviews } from '../review/service';
 import { probeSegment, spawnCopy } from '../decode/copy';
 import { reviewMessage } from '../publish/topics';
@@ -311,9 +312,32 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       log: log.child({ mod: 'review' }),
     });
     await reviews.start(config.streams);
-    const recordings = new Recordings({
+    const segmentIndex = new RecordingStore(db);
+    const archive = sync
+      ? new ClipArchive({
+          streams: () =>
+            config.streams
+              .filter((s) => s.enabled && s.record.enabled)
+              .map((s) => ({ id: s.id, upload: s.record.upload, preS: s.record.pre_s, postS: s.record.post_s })),
+          clipless: (stream, severities, limit) => reviewStore.clipless(stream, severities, limit),
+          clip: (stream, start, end) => recordings.clip(stream, start, end),
+          indexedUntil: (stream) => segmentIndex.lastEnd(stream),
+          keep: async (item, stream, path, at) => {
+            const o = await objects.put(new Uint8Array(await Bun.file(path).arrayBuffer()), 'mp4');
+            await db.transaction(async (tx) => {
+              await sync.queue.enqueue(tx, [{ key: o.key, size: o.size, origin: 'clip', meta: { stream, item }, at }]);
+              await reviewStore.setClip(tx, item, o.key);
+            });
+            sync.queue.committed();
+          },
+          now: Date.now,
+          log: log.child({ mod: 'record' }),
+        })
+      : null;
+    const recordings: Recordings = new Recordings({
       dir: paths.recordings,
-      index: new RecordingStore(db),
+      index: segmentIndex,
+      archive,
       spans: () => reviewStore.spans(),
       spawn: spawnCopy,
       probe: probeSegment,

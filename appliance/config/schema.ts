@@ -341,6 +341,11 @@ export const RecordConfig = Type.Object(
       maximum: 600,
       description: 'Length of one segment; each starts at a keyframe, so it lasts at least this long.',
     }),
+    upload: Type.Union([Type.Literal('alerts'), Type.Literal('all'), Type.Literal('none')], {
+      default: 'alerts',
+      description:
+        "Which items' clips go to the bucket (with sync on): those of alerts, of every item, or none. Each is cut once its item has ended and its post-roll is recorded.",
+    }),
     retain: Type.Object(
       {
         days: Type.Number({

@@ -48,7 +48,7 @@ export interface Upload {
 export interface ObjectToSync {
   key: string;
   size: number;
-  origin: 'snapshot' | 'image' | 'thumbnail' | 'frame';
+  origin: 'snapshot' | 'image' | 'clip' | 'thumbnail' | 'frame';
   meta: Record<string, string>;
   at: Date;
 }

@@ -30,6 +30,8 @@ export interface RecordingsDeps {
   timers: Timers;
   log: Logger;
   freeBytes?(dir: string): Promise<number>;
+  /** After each pass: the clips that go to the bucket (null: sync is off). */
+  archive?: { pass(): Promise<number> } | null;
 }
 
 /** A clip made from the recordings: where its file is and what it covers (ms). */
@@ -102,6 +104,7 @@ export class Recordings {
   private async pass(): Promise<void> {
     try {
       await this.maintainer?.pass();
+      await this.d.archive?.pass();
       await this.sweepClips();
     } catch (e) {
       this.d.log.error('recordings pass failed; the next one tries again', { error: e });

@@ -3,7 +3,7 @@
  * record maintainer's port), items upserted as they change, reviewed marks per user, and the
  * queries of the API (a stream's timeline, a range's segments, the review list with its filters).
  */
-import type { Db } from './duckdb';
+import type { Db, Sql } from './duckdb';
 import type { ReviewItem, Severity } from '../contracts/reviews';
 
 export interface SegmentRow {
@@ -83,6 +83,15 @@ export class RecordingStore {
       stream ? [stream] : [],
     );
     return rows.map(segmentOf);
+  }
+
+  /** Where a stream's indexed recording ends (ms), or null when nothing is indexed. */
+  async lastEnd(stream: string): Promise<number | null> {
+    const r = await this.db.all<{ e: Date | null }>(
+      'SELECT max(end_ts) AS e FROM recording_segments WHERE stream = ?',
+      [stream],
+    );
+    return r[0]?.e ? r[0].e.getTime() : null;
   }
 
   /** A stream's segments that overlap [start, end) (ms), oldest first. */
@@ -240,6 +249,31 @@ export class ReviewStore {
       severity: r.severity,
       keep: r.keep,
     }));
+  }
+
+  /** A stream's ended items of these severities whose clip is not kept yet, oldest first (the archive's to-do list). */
+  async clipless(
+    stream: string,
+    severities: Severity[],
+    limit: number,
+  ): Promise<Array<{ id: string; stream: string; start: number; end: number }>> {
+    if (!severities.length) return [];
+    const rows = await this.db.all<RawItem>(
+      `SELECT id, stream, start_ts, end_ts FROM review_items WHERE stream = ? AND clip_key IS NULL AND end_ts IS NOT NULL
+         AND list_contains(?, severity) ORDER BY end_ts LIMIT ?`,
+      [stream, severities, limit],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      stream: r.stream,
+      start: r.start_ts.getTime(),
+      end: r.end_ts!.getTime(),
+    }));
+  }
+
+  /** Mark an item's clip as kept (in the caller's transaction, with its upload queued). */
+  async setClip(tx: Sql, id: string, key: string): Promise<void> {
+    await tx.run('UPDATE review_items SET clip_key = ? WHERE id = ?::UUID', [key, id]);
   }
 
   /** The item whose events include this one (an event's clip is its item's). */

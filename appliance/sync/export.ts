@@ -64,7 +64,8 @@ const tables = (device: string): TableExport[] => {
     {
       name: 'reviews',
       watermark: 'epoch_ms(updated_at)',
-      select: `SELECT id, stream, start_ts, end_ts, severity, labels, zones, tracks, events, thumb, keep, updated_at, ${dev}, CAST(timezone('UTC', start_ts) AS DATE) AS date FROM review_items`,
+      // clip_object_key: where the item's clip is in the bucket (alerts by default; see record.upload).
+      select: `SELECT id, stream, start_ts, end_ts, severity, labels, zones, tracks, events, thumb, keep, updated_at, (SELECT remote_key FROM sync_objects s WHERE s.local_key = review_items.clip_key) AS clip_object_key, ${dev}, CAST(timezone('UTC', start_ts) AS DATE) AS date FROM review_items`,
     },
   ];
 };

@@ -4,7 +4,7 @@
  */
 import { jitteredMs } from '../shared/backoff';
 
-export const PRIORITY = { snapshot: 0, image: 1, thumbnail: 2, frame: 3 } as const;
+export const PRIORITY = { snapshot: 0, image: 1, clip: 1, thumbnail: 2, frame: 3 } as const;
 export type Origin = keyof typeof PRIORITY;
 
 /**

@@ -30,6 +30,8 @@ CREATE TABLE review_items (
   events      VARCHAR[] NOT NULL,
   thumb       UUID,
   keep        BOOLEAN NOT NULL DEFAULT false,
+  -- The item's clip kept in the object store (content key) for upload to the bucket, once cut.
+  clip_key    VARCHAR,
   updated_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX review_items_stream_start ON review_items (stream, start_ts);
