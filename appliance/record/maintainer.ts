@@ -11,24 +11,13 @@ import { join, relative } from 'node:path';
 import { dayOf, freeName, segmentStart } from './segments';
 import { toDelete, triage, type Item, type Retain } from './retention';
 import type { SegmentProbe } from '../decode/copy';
+import type { RecordedSegment } from '../contracts/recordings';
 import type { Recorder } from './recorder';
 import type { Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
 
-/** A segment as the index keeps it (the store's row). */
-export interface IndexedSegment {
-  id: string;
-  stream: string;
-  path: string;
-  start: number;
-  end: number;
-  bytes: number;
-  codec: string;
-  width: number | null;
-  height: number | null;
-  keyframes: number[];
-  revision: string | null;
-}
+/** A segment as the index keeps it. */
+export type IndexedSegment = RecordedSegment;
 
 /** What the maintainer needs of the store. */
 export interface SegmentIndex {

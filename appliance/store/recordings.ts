@@ -5,22 +5,9 @@
  */
 import type { Db, Sql } from './duckdb';
 import type { ReviewItem, Severity } from '../contracts/reviews';
+import type { RecordedSegment } from '../contracts/recordings';
 
-export interface SegmentRow {
-  id: string;
-  stream: string;
-  /** Relative to the recordings directory. */
-  path: string;
-  start: number;
-  end: number;
-  bytes: number;
-  codec: string;
-  width: number | null;
-  height: number | null;
-  /** Keyframe times, seconds from the segment's start. */
-  keyframes: number[];
-  revision: string | null;
-}
+export type SegmentRow = RecordedSegment;
 
 interface RawSegment {
   id: string;

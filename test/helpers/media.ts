@@ -30,3 +30,16 @@ export async function testPatternClip(
     throw new Error(`ffmpeg could not generate ${out}: ${await new Response(gen.stderr).text()}`);
   return out;
 }
+
+/** A video file's duration and first stream's codec as ffprobe reads them; null when it does not read. */
+export async function probeVideo(path: string): Promise<{ duration: number; codec: string } | null> {
+  const p = Bun.spawn(
+    ['ffprobe', '-v', 'error', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', path],
+    { stdout: 'pipe', stderr: 'ignore' },
+  );
+  const out = await new Response(p.stdout).text();
+  if ((await p.exited) !== 0) return null;
+  const j = JSON.parse(out) as { format?: { duration?: string }; streams?: Array<{ codec_name: string }> };
+  const duration = Number(j.format?.duration);
+  return Number.isFinite(duration) && j.streams?.[0] ? { duration, codec: j.streams[0].codec_name } : null;
+}

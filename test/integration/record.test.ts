@@ -10,18 +10,7 @@ import { join } from 'node:path';
 import { recordArgs, segmentStart } from '../../appliance/record/segments';
 import { clipArgs, concatList, planClip, type StoredSegment } from '../../appliance/record/clip';
 import { tempDir, VIDEOS, waitFor } from '../helpers/fixtures';
-
-async function probe(path: string): Promise<{ duration: number; codec: string } | null> {
-  const p = Bun.spawn(
-    ['ffprobe', '-v', 'error', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', path],
-    { stdout: 'pipe', stderr: 'ignore' },
-  );
-  const out = await new Response(p.stdout).text();
-  if ((await p.exited) !== 0) return null;
-  const j = JSON.parse(out) as { format?: { duration?: string }; streams?: Array<{ codec_name: string }> };
-  const duration = Number(j.format?.duration);
-  return Number.isFinite(duration) && j.streams?.[0] ? { duration, codec: j.streams[0].codec_name } : null;
-}
+import { probeVideo as probe } from '../helpers/media';
 
 test('segments by stream copy; a killed recorder loses only the segment it was writing; a clip of any range', async () => {
   await using dir = await tempDir('fovea-record-');

@@ -10,6 +10,15 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { personStream, startAppliance, stream, tempDir, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
 import { startMosquitto, type Broker } from '../helpers/mosquitto';
+import { probeVideo } from '../helpers/media';
+
+/** ffprobe's reading of a clip's bytes. */
+async function probe(bytes: Uint8Array): Promise<{ duration: number; codec: string } | null> {
+  await using dir = await tempDir('fovea-probe-');
+  const path = join(dir.path, 'clip.mp4');
+  await Bun.write(path, bytes);
+  return probeVideo(path);
+}
 import { record, type Recorder } from '../helpers/ws';
 
 let app: Appliance;
@@ -28,20 +37,6 @@ const reviews: Array<{
     data: { objects: string[] };
   };
 }> = [];
-
-async function probe(bytes: Uint8Array): Promise<{ duration: number; codec: string } | null> {
-  await using dir = await tempDir('fovea-probe-');
-  const path = join(dir.path, 'clip.mp4');
-  await Bun.write(path, bytes);
-  const p = Bun.spawn(
-    ['ffprobe', '-v', 'error', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', path],
-    { stdout: 'pipe', stderr: 'ignore' },
-  );
-  const out = await new Response(p.stdout).text();
-  if ((await p.exited) !== 0) return null;
-  const j = JSON.parse(out) as { format?: { duration?: string }; streams?: Array<{ codec_name: string }> };
-  return { duration: Number(j.format?.duration), codec: j.streams?.[0]?.codec_name ?? '' };
-}
 
 beforeAll(async () => {
   broker = await startMosquitto();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { personStream, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
 import { PHONE, shot, startBrowser, until, type Browsing } from '../helpers/browser';
+import { probeVideo } from '../helpers/media';
 
 let app: Appliance;
 let browser: Browsing;
@@ -49,16 +50,6 @@ const plays = (p: Page, sel: string) =>
   );
 const play = (p: Page, sel: string) => p.evaluate(`void document.querySelector(${JSON.stringify(sel)}).play()`);
 const ON_ITEM = "document.querySelector('.items li.on')?.getAttribute('data-item')";
-
-async function probe(path: string): Promise<number> {
-  const p = Bun.spawn(['ffprobe', '-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], {
-    stdout: 'pipe',
-    stderr: 'ignore',
-  });
-  const out = await new Response(p.stdout).text();
-  expect(await p.exited).toBe(0);
-  return Number(out);
-}
 
 describe('review', () => {
   test('items, alerts apart, the chosen clip plays; keys move and mark; mark all reviewed', async () => {
@@ -153,7 +144,7 @@ describe('timeline', () => {
     const file = join(dir.path, download.suggestedFilename());
     await download.saveAs(file);
     expect(download.suggestedFilename()).toMatch(/^door-\d{4}-\d{2}-\d{2}T.*\.mp4$/);
-    const length = await probe(file);
+    const length = (await probeVideo(file))!.duration;
     console.log(`export of 6 s from the timeline: ${length} s`);
     expect(Math.abs(length - 6)).toBeLessThanOrEqual(1);
     expect(page.problems).toEqual([]);
