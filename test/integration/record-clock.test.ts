@@ -80,10 +80,12 @@ test('a clock set back: same and earlier names are all indexed once, nothing ove
     'cam/2026-12-06/20261206T100000Z.mp4',
     'cam/2026-12-06/20261206T100002Z.mp4',
   ]);
+  // The second follows the first on, so starts where it ended (its first cut segment lasts 2.1 s);
+  // the same name after the jump does not follow on, and starts at its name.
   expect(rows.map((r) => r.start_ts.toISOString())).toEqual([
     '2026-12-06T10:00:00.000Z',
     '2026-12-06T10:00:00.000Z',
-    '2026-12-06T10:00:02.000Z',
+    '2026-12-06T10:00:02.100Z',
   ]);
   // Three files kept, each whole; the one being written is still in the cache, untouched.
   expect((await readdir(join(recs, 'cam', '2026-12-06'))).sort()).toEqual([
