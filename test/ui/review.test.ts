@@ -150,6 +150,13 @@ describe('timeline', () => {
     expect(page.problems).toEqual([]);
   }, 90_000);
 
+  test("System lists each recorder's state and what it keeps", async () => {
+    await page.goto(`${app.url}/system`);
+    await page.waitForSelector('tr[data-recorder=door]');
+    expect(await page.textContent('tr[data-recorder=door] [data-state]')).toBe('recording');
+    await shot(page, 'system-recordings');
+  });
+
   test('on a phone the review and the timeline fit the width', async () => {
     const p = await browser.page(app.url, PHONE);
     const widths: Record<string, number> = {};

@@ -7,6 +7,7 @@ import { json, sendJson } from '../api';
 import { Badge, Card, ErrorLine, Figure, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { useSession } from '../session';
+import { Link } from '../router';
 import type { StreamView } from './live';
 
 type Obj = Record<string, unknown>;
@@ -208,6 +209,61 @@ function Sync() {
         <Figure label="budget" value={r ? String(r.state).replace(/_/g, ' ') : '—'} />
       </div>
       <ErrorLine error={(data.last_error as Obj | null)?.message as string | null} />
+    </Card>
+  );
+}
+
+interface RecorderRow {
+  stream: string;
+  mode: string;
+  state: string;
+  last_error: string | null;
+  segments: number;
+  bytes: number;
+  first: string | null;
+}
+
+function RecordingsCard() {
+  const { can } = useSession();
+  const { data } = usePoll<{ free_bytes: number | null; streams: RecorderRow[] }>(
+    can('streams:read') ? 'api/recordings' : null,
+    5000,
+  );
+  if (!data) return null;
+  return (
+    <Card title="Recordings">
+      {!data.streams.length && <p class="muted">No stream records (record.enabled).</p>}
+      {data.streams.length > 0 && (
+        <table class="table">
+          <thead>
+            <tr>
+              <th>stream</th>
+              <th>mode</th>
+              <th>state</th>
+              <th>segments</th>
+              <th>kept</th>
+              <th>since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.streams.map((r) => (
+              <tr key={r.stream} data-recorder={r.stream}>
+                <td>
+                  <Link to={`/recordings/${encodeURIComponent(r.stream)}`}>{r.stream}</Link>
+                </td>
+                <td>{r.mode}</td>
+                <td>
+                  <Badge state={r.state} title={r.last_error ?? undefined} />
+                </td>
+                <td>{num(r.segments)}</td>
+                <td>{bytes(r.bytes)}</td>
+                <td>{r.first ? when(r.first) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {data.free_bytes !== null && <p class="muted">{bytes(data.free_bytes)} free on the recordings disk</p>}
     </Card>
   );
 }
@@ -505,6 +561,7 @@ export function System() {
       <Health />
       <Box />
       <StreamsCard />
+      <RecordingsCard />
       <Delivery />
       <Sync />
       <Fleet />
