@@ -295,6 +295,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       publisher: fanout([mqttPub, hub]),
       spawn: spawnFfmpeg,
       gpuScale: (await ffmpegFilters()).has('scale_cuda'),
+      pictureWidth: config.snapshots.max_width,
       timers: realTimers,
       log: log.child({ mod: 'ingest' }),
     });

@@ -29,6 +29,20 @@ export interface DecodeOptions {
   /** RTSP socket timeout in seconds. */
   timeoutS: number;
   threads: number;
+  /**
+   * A second output: each analysed frame also as a JPEG at the source resolution, no wider than
+   * this (snapshots at the camera's resolution), on fd 3. 0: none.
+   */
+  pictureWidth?: number;
+}
+
+/** The JPEG output beside the frames: the same sampling, the source scaled down to maxWidth at most. */
+export function pictureOutput(out: OutputSpec, maxWidth: number, onGpu: boolean): string[] {
+  const f: string[] = [];
+  if (out.fps > 0) f.push(`fps=${out.fps}`);
+  if (onGpu) f.push('hwdownload', 'format=nv12');
+  f.push(`scale='min(iw,${maxWidth})':-2:flags=bilinear`);
+  return ['-an', '-sn', '-dn', '-vf', f.join(','), '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2pipe', 'pipe:3'];
 }
 
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
@@ -133,6 +147,7 @@ export function ffmpegArgs(src: Source, out: OutputSpec, o: DecodeOptions): stri
     out.pixfmt,
     'pipe:1',
   );
+  if (o.pictureWidth) a.push(...pictureOutput(out, o.pictureWidth, onGpu));
   return a;
 }
 

@@ -4,6 +4,7 @@
  * kept (scrubbed) for the log when it dies.
  */
 import { FrameSplitter, parseInputSize, parseShowinfo, RingBuffer } from './frames';
+import { JpegSplitter, PicturePairing, type Picture } from './pictures';
 import { scrub } from '../shared/scrub';
 import { filtersOf } from './ffmpeg-args';
 
@@ -11,6 +12,8 @@ export interface RawFrame {
   pixels: Uint8Array;
   n: number;
   ptsS: number;
+  /** The frame at the source resolution as JPEG (when the decoder writes pictures), or null. */
+  picture?: Picture;
 }
 
 export interface DecoderHandlers {
@@ -31,7 +34,23 @@ export type SpawnDecoder = (args: string[], frameBytes: number, h: DecoderHandle
 const FFMPEG = process.env.FOVEA_FFMPEG ?? 'ffmpeg';
 
 export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
-  const proc = Bun.spawn([FFMPEG, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  // Source pictures (snapshots at the camera's resolution) come on fd 3 when the args write them.
+  const withPictures = args.at(-1) === 'pipe:3';
+  const proc = Bun.spawn([FFMPEG, ...args], {
+    stdio: withPictures ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+  });
+  const pictures = withPictures ? new PicturePairing() : null;
+  const readPictures = withPictures
+    ? (async () => {
+        const jpegs = new JpegSplitter();
+        try {
+          for await (const chunk of Bun.file(proc.stdio[3] as number).stream())
+            for (const j of jpegs.push(chunk)) pictures!.arrived(j);
+        } finally {
+          pictures!.end();
+        }
+      })().catch(() => undefined)
+    : Promise.resolve();
   const splitter = new FrameSplitter(frameBytes);
   const ring = new RingBuffer(40);
   // stdout and stderr race: pair the n-th frame with the n-th showinfo pts, whichever comes first.
@@ -41,9 +60,11 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
   let pairing: Promise<void> = Promise.resolve();
   const pair = () => {
     pairing = pairing.then(async () => {
-      while (frames.length && pts.length) await h.frame({ pixels: frames.shift()!, n: n++, ptsS: pts.shift()! });
+      const picture = () => pictures?.claim(n);
+      while (frames.length && pts.length)
+        await h.frame({ pixels: frames.shift()!, picture: picture(), n: n++, ptsS: pts.shift()! });
       // showinfo missing or far behind: do not hold frames forever.
-      while (frames.length > 8) await h.frame({ pixels: frames.shift()!, n: n++, ptsS: NaN });
+      while (frames.length > 8) await h.frame({ pixels: frames.shift()!, picture: picture(), n: n++, ptsS: NaN });
     });
     return pairing;
   };
@@ -73,7 +94,7 @@ export const spawnFfmpeg: SpawnDecoder = (args, frameBytes, h) => {
     }
     if (rest.trim()) ring.push(scrub(rest));
   })();
-  void Promise.all([readOut, readErr, proc.exited]).then(async () => {
+  void Promise.all([readOut, readErr, readPictures, proc.exited]).then(async () => {
     await pair();
     h.exit({
       code: proc.exitCode,

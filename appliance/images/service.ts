@@ -42,6 +42,8 @@ export interface Upload {
   /** Whose it is: a user's id; absent, the box's own (snapshots, run outputs, a key without a user). */
   owner?: string;
   private?: boolean;
+  /** A copy with boxes drawn (a snapshot): the thumbnail and preview are made from it, the original stays clean. */
+  annotated?: Uint8Array;
 }
 
 /** A stored file to upload, as the image service hands it to sync. */
@@ -175,7 +177,11 @@ export class ImageService {
   ): Promise<ImageRow> {
     // Both decode the whole image (a truncated file fails either); sharp runs them on its thread pool.
     const [[thumb, prev], embedding] = await Promise.all([
-      this.imaging.thumbnails(u.data, [this.limits.thumbSize, this.limits.previewSize], this.limits.maxPixels),
+      this.imaging.thumbnails(
+        u.annotated ?? u.data,
+        [this.limits.thumbSize, this.limits.previewSize],
+        this.limits.maxPixels,
+      ),
       this.embedder.embed(u.data, meta),
     ]);
     const put: string[] = [];

@@ -102,6 +102,8 @@ export class StreamRunner {
       ended?: () => void;
       /** Every decoder failure is for good: the source ends with it (a run's clip). */
       failuresAreFinal?: boolean;
+      /** Snapshots at the camera's resolution: the decoder also writes each frame as JPEG this wide at most (0: not). */
+      pictureWidth?: number;
     },
   ) {
     const src = resolveSource(config);
@@ -121,6 +123,7 @@ export class StreamRunner {
         loop: config.loop,
         timeoutS: config.stall_s,
         threads: 2,
+        pictureWidth: deps.pictureWidth ?? 0,
       });
     this.sup = new Supervisor(
       {
@@ -246,6 +249,7 @@ export class StreamRunner {
       pixfmt: this.out.pixfmt,
       pixels: f.pixels,
       letterbox: this.letterbox,
+      ...(f.picture && { picture: f.picture }),
     });
     if (f.final) frame.final = true;
     const tap = this.tapped;

@@ -39,6 +39,8 @@ export interface StreamDeps {
   fetcher?: ModelFetcher | null;
   /** Builds the shadow pipeline of a stream whose config names one; null: shadows are off. */
   shadows?: ShadowFactory | null;
+  /** Snapshots at the camera's resolution, this wide at most (snapshots.max_width); 0: from the model input. */
+  pictureWidth?: number;
 }
 
 /** What Streams needs to put a shadow pipeline beside a live one. */
@@ -130,6 +132,7 @@ export class Streams {
       timers: this.deps.timers,
       log: this.deps.log.child({ stream: cfg.id }),
       analysed: (frame) => this.watchers.emit(cfg.id, frame),
+      pictureWidth: this.deps.pictureWidth ?? 0,
     });
   }
 

@@ -21,6 +21,11 @@ export interface Frame {
   pixels: Uint8Array;
   /** Maps decode-size pixels back to the source frame. */
   letterbox: Letterbox;
+  /**
+   * The same frame at the camera's resolution (up to snapshots.max_width) as JPEG, when the decoder
+   * writes pictures: snapshots are taken from it. Resolves null when it never came.
+   */
+  picture?: Promise<Uint8Array | null>;
   detections: Detection[];
   tracked: Array<Detection & { trackId: number | null }>;
   endedTracks: number[];
@@ -49,7 +54,7 @@ export interface FrameEvent {
 /** Best-frame snapshots of tracked objects: JPEG with the box drawn, stored and indexed. */
 export interface SnapshotPort {
   take(
-    frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>,
+    frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream' | 'picture'>,
     box: [number, number, number, number],
     meta: { label: string; eventType: string; eventId: string },
   ): Promise<{ key: string; imageId: string | null }>;
@@ -102,7 +107,8 @@ export interface StageDef<S extends TSchema = TSchema> {
 export const defineStage = <S extends TSchema>(d: StageDef<S>): StageDef<S> => d;
 
 export function emptyFrame(
-  base: Pick<Frame, 'stream' | 'seq' | 'ptsS' | 'decodedAt' | 'width' | 'height' | 'pixfmt' | 'pixels' | 'letterbox'>,
+  base: Pick<Frame, 'stream' | 'seq' | 'ptsS' | 'decodedAt' | 'width' | 'height' | 'pixfmt' | 'pixels' | 'letterbox'> &
+    Partial<Pick<Frame, 'picture'>>,
 ): Frame {
   return { ...base, detections: [], tracked: [], endedTracks: [], events: [], outputs: {} };
 }

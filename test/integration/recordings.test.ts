@@ -17,7 +17,7 @@ async function probe(bytes: Uint8Array): Promise<{ duration: number; codec: stri
   await using dir = await tempDir('fovea-probe-');
   const path = join(dir.path, 'clip.mp4');
   await Bun.write(path, bytes);
-  return probeVideo(path);
+  return await probeVideo(path);
 }
 import { record, type Recorder } from '../helpers/ws';
 
@@ -167,6 +167,17 @@ describe('review items', () => {
       [ended.events],
     );
     expect(types.map((t) => t.type).every((t) => t !== 'count')).toBe(true);
+    // Its snapshot is the camera's picture (768x432), not the model's 416-wide input: clean as the
+    // image, with the box drawn in its preview.
+    const ev = (await json<{ image_id: string }>(`/api/events/${ended.events[0]}`)).body;
+    const img = (await json<{ width: number; height: number }>(`/api/images/${ev.image_id}`)).body;
+    expect([img.width, img.height]).toEqual([768, 432]);
+    const [file, preview] = await Promise.all(
+      ['file', 'preview'].map(
+        async (k) => new Uint8Array(await (await app.api(`/api/images/${ev.image_id}/${k}`)).arrayBuffer()),
+      ),
+    );
+    expect(Bun.hash(file!)).not.toBe(Bun.hash(preview!));
     const mark = await json<{ marked: number; reviewed: boolean }>('/api/review/reviewed', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -153,6 +153,29 @@ describe('ffmpegArgs', () => {
     ]);
   });
 
+  test('snapshots at the camera resolution: a second output of JPEGs on fd 3, sampled alike, no wider than asked', () => {
+    const src = { kind: 'file' as const, path: '/v.mp4', display: '/v.mp4' };
+    const o = { hwaccel: 'none' as const, realtime: true, loop: false, timeoutS: 5, threads: 2 };
+    const a = ffmpegArgs(src, out, { ...o, pictureWidth: 1920 });
+    expect(a.slice(a.indexOf('pipe:1') + 1)).toEqual([
+      '-an',
+      '-sn',
+      '-dn',
+      '-vf',
+      "fps=5,scale='min(iw,1920)':-2:flags=bilinear",
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '3',
+      '-f',
+      'image2pipe',
+      'pipe:3',
+    ]);
+    expect(ffmpegArgs(src, out, o).at(-1)).toBe('pipe:1');
+    const gpu = ffmpegArgs(src, out, { ...o, hwaccel: 'cuda', gpuScale: true, pictureWidth: 1280 });
+    expect(gpu[gpu.lastIndexOf('-vf') + 1]).toBe("fps=5,hwdownload,format=nv12,scale='min(iw,1280)':-2:flags=bilinear");
+  });
+
   test('the filters of an `ffmpeg -filters` listing', () => {
     const listing = [
       'Filters:',

@@ -12,7 +12,7 @@ import type { Point } from '../geometry';
 interface Best {
   score: number;
   box: [number, number, number, number];
-  frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream'>;
+  frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream' | 'picture'>;
   snap: Promise<{ key: string; imageId: string | null }> | null;
 }
 
@@ -80,6 +80,7 @@ export const eventStage = defineStage({
                 pixfmt: frame.pixfmt,
                 letterbox: frame.letterbox,
                 stream: frame.stream,
+                picture: frame.picture,
               },
               snap: null,
             });
