@@ -12,6 +12,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recordArgs } from '../appliance/record/segments';
 import { probeArgs, probeSegment, spawnCopy } from '../appliance/decode/copy';
+import { pictureOutput } from '../appliance/decode/ffmpeg-args';
 import { cacheOf, Maintainer } from '../appliance/record/maintainer';
 import { Recordings } from '../appliance/record/service';
 import { RecordingStore } from '../appliance/store/recordings';
@@ -101,6 +102,24 @@ export async function recordingBench(): Promise<string[]> {
       { TZ: 'UTC' },
     );
     both.push((one.cpuS / one.wallS) * 100);
+  }
+  // Snapshots at the camera's resolution: the same decoder writing each analysed frame as JPEG too.
+  const withPictures: number[] = [];
+  const outSpec = { width: 416, height: 234, pixfmt: 'bgr24' as const, fps: 5, fit: { mode: 'stretch' as const } };
+  for (let i = 0; i < RUNS; i++) {
+    const pic = await cpuOf([
+      'ffmpeg',
+      '-v',
+      'error',
+      '-re',
+      '-i',
+      clip,
+      ...decode,
+      ...pictureOutput(outSpec, 1920, false).slice(0, -1),
+      '-y',
+      '/dev/null',
+    ]);
+    withPictures.push((pic.cpuS / pic.wallS) * 100);
   }
   const a = median(bare);
   const f = median(fovea);
