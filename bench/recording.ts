@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { recordArgs } from '../appliance/record/segments';
 import { probeArgs, probeSegment, spawnCopy } from '../appliance/decode/copy';
 import { pictureOutput } from '../appliance/decode/ffmpeg-args';
+import { sharpImaging } from '../appliance/imaging/sharp';
 import { cacheOf, Maintainer } from '../appliance/record/maintainer';
 import { Recordings } from '../appliance/record/service';
 import { RecordingStore } from '../appliance/store/recordings';
@@ -137,6 +138,35 @@ export async function recordingBench(): Promise<string[]> {
       o.toFixed(1),
       '',
       `saves ${(d + f - o).toFixed(1)} % of a core`,
+    ]),
+  );
+  const p = median(withPictures);
+  out.push(
+    row([
+      '',
+      '(e) the decoder writing 1080p JPEGs too (snapshots)',
+      p.toFixed(1),
+      '',
+      `+${(p - d).toFixed(1)} % of a core over (c)`,
+    ]),
+  );
+  // What one snapshot costs on top: the box drawn on the 1080p picture (decode, draw, encode).
+  const still = join(dir.path, 'still.jpg');
+  Bun.spawnSync(['ffmpeg', '-v', 'error', '-i', clip, '-frames:v', '1', '-q:v', '3', '-y', still]);
+  const jpeg = new Uint8Array(await Bun.file(still).arrayBuffer());
+  const draws: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await sharpImaging.annotateJpeg(jpeg, [{ box: [600, 300, 900, 800], label: 'person' }], 1 << 26);
+    draws.push(performance.now() - t);
+  }
+  out.push(
+    row([
+      '1080p JPEG',
+      'a snapshot: its box drawn (ms)',
+      ms(median(draws)),
+      ms(percentile(draws, 95)),
+      'per event track, once',
     ]),
   );
 
