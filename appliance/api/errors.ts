@@ -20,12 +20,20 @@ export function errorResponse(e: AppError): Response {
   });
 }
 
+/** A validation error's words; for a choice of literals, the values themselves (Elysia names only their type). */
+function wordsOf(x: { summary?: string; message?: string; schema?: { anyOf?: Array<{ const?: unknown }> } }): string {
+  const values = x.schema?.anyOf?.map((s) => s.const);
+  if (values?.length && values.every((v) => typeof v === 'string'))
+    return `must be one of ${values.map((v) => `'${v}'`).join(', ')}`;
+  return x.summary ?? x.message ?? '';
+}
+
 /** Elysia's own error kinds, as AppErrors. */
 function fromFramework(code: string | number, error: unknown): AppError | null {
   switch (code) {
     case 'VALIDATION': {
-      const v = error as { all?: Array<{ path?: string; summary?: string; message?: string }>; message?: string };
-      const details = (v.all ?? []).map((x) => ({ path: x.path ?? '', message: x.summary ?? x.message ?? '' }));
+      const v = error as { all?: Array<Parameters<typeof wordsOf>[0] & { path?: string }>; message?: string };
+      const details = (v.all ?? []).map((x) => ({ path: x.path ?? '', message: wordsOf(x) }));
       const first = details[0];
       return new AppError(
         'validation_failed',

@@ -32,7 +32,7 @@ export interface ClipDeps {
 
 /** A time given as epoch ms or ISO 8601. */
 export function timeOf(raw: string, field: string): number {
-  const n = /^\d{10,14}$/.test(raw) ? Number(raw) : Date.parse(raw);
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (!Number.isFinite(n))
     throw new AppError('validation_failed', `${field}: '${raw}' is neither epoch ms nor ISO 8601`);
   return n;

@@ -140,6 +140,10 @@ describe('recordings', () => {
     ]);
     expect((await app.api('/api/recordings/door/clip.mp4?start=soon&end=later')).status).toBe(422);
     expect((await app.api('/api/recordings/nope/clip.mp4?start=1&end=2')).status).toBe(404);
+    const hour = await json<{ error: { message: string } }>('/api/recordings/door/clip.mp4?start=0&end=7200000');
+    expect([hour.status, hour.body.error.message]).toEqual([400, 'a clip is at most 60 minutes']);
+    const sev = await json<{ error: { message: string } }>('/api/review?severity=urgent');
+    expect([sev.status, sev.body.error.message]).toEqual([422, "/severity: must be one of 'alert', 'detection'"]);
   });
 });
 
