@@ -90,7 +90,7 @@ export const demo: Command = {
 
 Everything a first try needs: pulls the embedding and detection models (from ../shared/models or
 upstream), registers the sample photos once, plays the sample person video in a loop through the
-built-in 'people' pipeline (when the config has no streams), creates an API key 'demo' (replacing
+built-in 'people' pipeline, recording around review items (when the config has no streams), creates an API key 'demo' (replacing
 an earlier one) and an admin user 'demo' with a new password, serves the API and the dashboard, and
 prints how to sign in and curl commands that work against it.`,
   options: { ...CONFIG_OPTION },
@@ -108,6 +108,8 @@ prints how to sign in and curl commands that work against it.`,
           url: await demoVideo(pathsOf(config).state),
           pipeline: 'people',
           loop: true,
+          // Recorded around what happens, so Review has clips to play.
+          record: { enabled: true, mode: 'events' },
         }) as StreamConfig,
       );
     }
