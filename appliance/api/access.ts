@@ -77,6 +77,7 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/recordings', need: scoped('streams:read') },
   { method: 'GET', path: '/api/recordings/:stream', need: scoped('streams:read') },
   { method: 'GET', path: '/api/recordings/:stream/clip.mp4', need: scoped('streams:read') },
+  { method: 'GET', path: '/api/recordings/:stream/play.mp4', need: scoped('streams:read') },
   { method: 'GET', path: '/ws/analysis', need: scoped('events:read') },
   { method: 'GET', path: '/ws/live/:id', need: scoped('streams:read') },
   { method: 'GET', path: '/api/stages', need: scoped('streams:read') },

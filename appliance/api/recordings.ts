@@ -16,6 +16,7 @@ export interface RecordingsPort {
   readonly freeBytes: number | null;
   timeline(stream: string, start: number, end: number): Promise<Array<{ start: number; end: number }>>;
   clip(stream: string, start: number, end: number): Promise<Clip>;
+  play(stream: string, start: number): Promise<{ mime: string; body: ReadableStream<Uint8Array>; start: number }>;
 }
 
 export interface ClipDeps {
@@ -122,6 +123,28 @@ export const recordingsApi = (d: ClipDeps) =>
         query: Q,
         detail: {
           summary: 'A clip of any range by stream copy (from the keyframe at or before start), with Range requests',
+        },
+      },
+    )
+    .get(
+      '/api/recordings/:stream/play.mp4',
+      async ({ params, query }) => {
+        if (!d.roll(params.stream)) throw new AppError('not_found', `stream ${params.stream} not found`);
+        const p = await d.recordings.play(params.stream, timeOf(query.start, 'start'));
+        return new Response(p.body, {
+          headers: {
+            'content-type': 'video/mp4',
+            'cache-control': 'no-store',
+            'x-mime': p.mime,
+            'x-play-start': new Date(p.start).toISOString(),
+          },
+        });
+      },
+      {
+        query: t.Object({ start: t.String({ maxLength: 40, description: 'Epoch ms or ISO 8601.' }) }),
+        detail: {
+          summary:
+            'Play from a moment to the end of that recorded stretch (an hour at most): fragmented MP4 for Media Source Extensions, its codec in X-Mime',
         },
       },
     )

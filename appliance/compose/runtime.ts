@@ -69,7 +69,7 @@ import { RecordingStore, ReviewStore } from '../store/recordings';
 import { Recordings } from '../record/service';
 import { ClipArchive } from '../record/archive';
 import { Reviews } from '../review/service';
-import { probeSegment, spawnCopy } from '../decode/copy';
+import { probeSegment, spawnCopy, spawnPlayback } from '../decode/copy';
 import { reviewMessage } from '../publish/topics';
 
 /** How often an open WebSocket's credential is checked again. */
@@ -341,6 +341,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       archive,
       spans: () => reviewStore.spans(),
       spawn: spawnCopy,
+      play: spawnPlayback,
       probe: probeSegment,
       minFreeBytes: config.recordings.min_free_mb * 1024 * 1024,
       intervalS: config.recordings.check_interval_s,

@@ -4,6 +4,7 @@
  * keyframes are. ffmpeg's last stderr lines are kept, scrubbed of credentials, for the log.
  */
 import { RingBuffer } from './frames';
+import { BoxSplitter, mimeOf, readInit } from './fmp4';
 import { scrub } from '../shared/scrub';
 
 const FFMPEG = process.env.FOVEA_FFMPEG ?? 'ffmpeg';
@@ -93,4 +94,51 @@ export async function probeSegment(path: string): Promise<SegmentProbe | null> {
   const proc = Bun.spawn([FFPROBE, ...probeArgs(path)], { stdin: 'ignore', stdout: 'pipe', stderr: 'ignore' });
   const text = await new Response(proc.stdout).text();
   return (await proc.exited) === 0 ? parseSegmentProbe(text) : null;
+}
+
+/** Recorded video as fragmented MP4 for a browser's Media Source: its codec string, and the bytes as they come. */
+export interface Playback {
+  mime: string;
+  /** From the init segment on; read at the player's pace (ffmpeg waits on the pipe); cancel stops ffmpeg. */
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * ffmpeg writing fragmented MP4 to stdout: waits for the init segment to read its codec, then hands
+ * the stream over with what was read already in front.
+ */
+export async function spawnPlayback(args: string[]): Promise<Playback> {
+  const proc = Bun.spawn(['nice', '-n', '5', FFMPEG, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const reader = proc.stdout.getReader();
+  const head: Uint8Array[] = [];
+  const boxes = new BoxSplitter();
+  let mime: string | null = null;
+  while (!mime) {
+    const { value, done } = await reader.read();
+    if (done) {
+      const err = (await new Response(proc.stderr).text()).trim().split('\n').at(-1);
+      throw new Error(`recorded video could not be read: ${scrub(err ?? `ffmpeg exited with ${proc.exitCode}`)}`);
+    }
+    head.push(value);
+    for (const b of boxes.push(value)) {
+      if (b.type !== 'moov') continue;
+      const info = readInit(b.bytes);
+      mime = info.codec ? mimeOf(info) : `video/mp4; codecs="${info.format}"`;
+    }
+  }
+  void new Response(proc.stderr).text().catch(() => undefined);
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const h of head) c.enqueue(h);
+    },
+    async pull(c) {
+      const { value, done } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    cancel() {
+      proc.kill('SIGKILL');
+    },
+  });
+  return { mime, body };
 }

@@ -11,6 +11,8 @@ export interface StoredSegment {
   path: string;
   start: number;
   end: number;
+  /** Keyframe times in seconds from its start, when known: a clip then says where it really starts. */
+  keyframes?: number[];
 }
 
 export interface ClipEntry {
@@ -44,7 +46,11 @@ export function planClip(segments: StoredSegment[], start: number, end: number):
   }));
   let gapMs = 0;
   for (let i = 1; i < hit.length; i++) gapMs += Math.max(0, hit[i]!.start - hit[i - 1]!.end);
-  return { entries, start: Math.max(start, first.start), end: Math.min(end, last.end), gapMs };
+  // Stream copy starts at the keyframe at or before the inpoint: that is where the clip begins.
+  const inS = entries[0]!.inpoint ?? 0;
+  const key = first.keyframes?.filter((k) => k <= inS + 1e-3).at(-1);
+  const begins = key !== undefined ? first.start + Math.round(key * 1000) : Math.max(start, first.start);
+  return { entries, start: begins, end: Math.min(end, last.end), gapMs };
 }
 
 /** ffconcat's quoting: a path in single quotes, a quote inside it escaped. */
@@ -82,5 +88,30 @@ export function clipArgs(listPath: string, outPath: string): string[] {
     '+faststart',
     '-y',
     outPath,
+  ];
+}
+
+/** The ffmpeg command that plays a plan's list as fragmented MP4 on stdout (a fragment per keyframe). */
+export function playArgs(listPath: string): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    listPath,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-movflags',
+    'empty_moov+default_base_moof+frag_keyframe',
+    '-f',
+    'mp4',
+    'pipe:1',
   ];
 }

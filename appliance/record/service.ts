@@ -8,17 +8,19 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StreamConfig } from '../config/schema';
 import { resolveSource } from '../decode/source';
-import type { SegmentProbe, SpawnCopy } from '../decode/copy';
+import type { Playback, SegmentProbe, SpawnCopy } from '../decode/copy';
 import { Recorder, type RecorderStatus } from './recorder';
 import { cacheOf, Maintainer, type IndexedSegment, type ItemSpan, type SegmentIndex } from './maintainer';
 import { recordArgs } from './segments';
-import { clipArgs, concatList, planClip } from './clip';
+import { clipArgs, concatList, planClip, playArgs } from './clip';
 import { AppError } from '../shared/errors';
 import { Periodic, type Timers } from '../shared/timers';
 import type { Logger } from '../shared/log';
 import { stableJson } from '../shared/json';
 
 export interface RecordingsDeps {
+  /** Recorded video as fragmented MP4 for a browser (the timeline's player). */
+  play?: (args: string[]) => Promise<Playback>;
   dir: string;
   index: SegmentIndex & { range(stream: string, start: number, end: number): Promise<IndexedSegment[]> };
   spans(): Promise<ItemSpan[]>;
@@ -181,6 +183,32 @@ export class Recordings {
     return runs;
   }
 
+  /**
+   * Play from `start` on (the keyframe at or before it) to the end of that recorded stretch, an hour
+   * at most, as fragmented MP4 at the player's pace; with where it starts (ms).
+   */
+  async play(stream: string, start: number): Promise<Playback & { start: number }> {
+    if (!this.d.play) throw new AppError('unavailable', 'playback is not set up on this box');
+    const run = (await this.timeline(stream, start - 1, start + MAX_CLIP_MS)).find((r) => r.end > start);
+    if (!run)
+      throw new AppError('not_found', `no recording of stream ${stream} at or after ${new Date(start).toISOString()}`);
+    const from = Math.max(start, run.start);
+    const segs = await this.d.index.range(stream, from, Math.min(run.end, from + MAX_CLIP_MS));
+    const plan = planClip(
+      segs.map((s) => ({ path: join(this.d.dir, s.path), start: s.start, end: s.end, keyframes: s.keyframes })),
+      from,
+      Math.min(run.end, from + MAX_CLIP_MS),
+    )!;
+    const list = join(this.d.dir, '.clips', `play-${Bun.randomUUIDv7()}.txt`);
+    await Bun.write(list, concatList(plan));
+    try {
+      return { ...(await this.d.play(playArgs(list))), start: plan.start };
+    } finally {
+      // ffmpeg has opened the list once it wrote the init segment.
+      await rm(list, { force: true });
+    }
+  }
+
   /** A clip of [start, end) by stream copy from the keyframe at or before start. Throws not_found with the reason. */
   async clip(stream: string, start: number, end: number): Promise<Clip> {
     if (!(end > start)) throw new AppError('bad_request', 'end must be after start');
@@ -188,7 +216,7 @@ export class Recordings {
       throw new AppError('bad_request', `a clip is at most ${MAX_CLIP_MS / 60_000} minutes`);
     const segs = await this.d.index.range(stream, start, end);
     const plan = planClip(
-      segs.map((s) => ({ path: join(this.d.dir, s.path), start: s.start, end: s.end })),
+      segs.map((s) => ({ path: join(this.d.dir, s.path), start: s.start, end: s.end, keyframes: s.keyframes })),
       start,
       end,
     );

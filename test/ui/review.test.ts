@@ -93,13 +93,21 @@ describe('review', () => {
 });
 
 describe('timeline', () => {
-  test('shows what is recorded; a click plays from there; an export downloads the asked range as MP4', async () => {
+  test('shows what is recorded; a click plays from there on, across segments; an export downloads the asked range as MP4', async () => {
+    const recorded = async () => {
+      const t = (await (await app.api('/api/recordings/door')).json()) as {
+        spans: Array<{ start: string; end: string }>;
+      };
+      const s = t.spans.at(-1)!;
+      return !!s && Date.parse(s.end) - Date.parse(s.start) >= 14_000 && s;
+    };
+    await waitFor(recorded, 60_000, '14 s recorded');
     await page.goto(`${app.url}/recordings/door`);
     await page.waitForSelector('.timeline .rec-span');
     const box = (await page.locator('.timeline').boundingBox())!;
     const span = (await page.locator('.timeline .rec-span').last().boundingBox())!;
-    // Into the recorded span, a little before its end.
-    const x = Math.max(span.x + 1, span.x + span.width - 8);
+    // Into the recorded span, a third of the way: several segments are left after it.
+    const x = span.x + span.width / 3;
     const win = await page.evaluate<{ start: number; end: number }>(
       `(() => { const t = document.querySelector('.timeline'); return { start: Number(t.getAttribute('aria-valuemin')), end: Number(t.getAttribute('aria-valuemax')) }; })()`,
     );
@@ -108,26 +116,17 @@ describe('timeline', () => {
     await page.waitForSelector('.recordings video.clip');
     await until(
       page,
-      `(() => { const v = document.querySelector('.recordings video.clip'); return !!v && v.readyState >= 2 && !v.seeking; })()`,
+      `(() => { const v = document.querySelector('.recordings video.clip'); return !!v && !!v.dataset.clipStart && v.readyState >= 2 && !v.seeking; })()`,
     );
-    // The player is at the clicked moment: the clip's start plus where it is.
-    const at = await page.evaluate<number>(
-      `(() => { const v = document.querySelector('.recordings video.clip'); return Number(v.dataset.clipStart) + v.currentTime * 1000; })()`,
-    );
+    // The player is at the clicked moment: where its video starts on the wall clock plus where it is.
+    const where = `(() => { const v = document.querySelector('.recordings video.clip'); return Number(v.dataset.clipStart) + v.currentTime * 1000; })()`;
+    const at = await page.evaluate<number>(where);
     expect(Math.abs(at - clicked)).toBeLessThan(2000);
+    // It plays on past the segment it started in (2 s segments), fed as it goes.
+    await until(page, `${where} > ${at + 4000}`, undefined, 30_000);
     await shot(page, 'timeline-desktop');
     // Export 6 s that are recorded: 12 s before the end of the newest span.
-    const last = await waitFor(
-      async () => {
-        const t = (await (await app.api('/api/recordings/door')).json()) as {
-          spans: Array<{ start: string; end: string }>;
-        };
-        const s = t.spans.at(-1)!;
-        return Date.parse(s.end) - Date.parse(s.start) >= 14_000 && s;
-      },
-      60_000,
-      '14 s recorded',
-    );
+    const last = await waitFor(recorded, 60_000, '14 s recorded');
     // On a keyframe: a clip by stream copy starts at the keyframe at or before the asked start.
     const seg = (
       await app.rt.db.all<{ s: Date }>(

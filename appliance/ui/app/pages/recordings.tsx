@@ -1,10 +1,11 @@
 /**
  * @module A stream's recordings on a timeline: what is recorded (a gap is a time with none), its
- * review items as marks, a click plays from that moment (a clip from there, cut by the box), and a
- * range exports as an MP4.
+ * review items as marks, a click plays from that moment on (fragmented MP4 through Media Source, to
+ * the end of the recorded stretch), and a range exports as an MP4.
  */
 import { useState } from 'preact/hooks';
-import { ClipPlayer, downloadClip } from '../components/clip';
+import { downloadClip } from '../components/clip';
+import { useRecordedVideo } from '../recorded-video';
 import { Badge, Card, ErrorLine } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
@@ -19,13 +20,35 @@ interface Timeline {
 const HOURS = [1, 6, 24] as const;
 /** The least a fitted view shows. */
 const MIN_VIEW_MS = 5 * 60_000;
-/** How much one click plays. */
-const PLAY_MS = 120_000;
 
 /** datetime-local to the millisecond (local time) <-> epoch ms. */
 const toLocal = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 23);
 const fromLocal = (v: string) => new Date(v).getTime();
 const clock = (ms: number) => new Date(ms).toLocaleTimeString();
+
+/** Plays from `from` on to the end of that recorded stretch (Media Source), and says where it is. */
+function RecordedPlayer(p: { id: string; from: number; label: string; onTime: (ms: number) => void }) {
+  const [video, setVideo] = useState<HTMLVideoElement | null>(null);
+  const state = useRecordedVideo(`api/recordings/${p.id}/play.mp4?start=${Math.round(p.from)}`, video);
+  return (
+    <>
+      <video
+        ref={setVideo}
+        class="clip"
+        controls
+        muted
+        playsInline
+        aria-label={p.label}
+        onTimeUpdate={(e) => {
+          const v = e.target as HTMLVideoElement;
+          if (v.dataset.clipStart) p.onTime(Number(v.dataset.clipStart) + v.currentTime * 1000);
+        }}
+      />
+      {state.status === 'loading' && <p class="muted">Loading the recording…</p>}
+      {state.status === 'unavailable' && <p class="why clip-missing">{state.why}</p>}
+    </>
+  );
+}
 
 /** The page, drawn afresh when its window changes (a new query). */
 export function Recordings(p: { id: string }) {
@@ -76,9 +99,6 @@ function RecordingsView(p: { id: string; query: URLSearchParams }) {
     seek(win.start + ((e.clientX - r.left) / r.width) * span);
   };
   const state = rec?.streams.find((s) => s.stream === p.id);
-  const playEnd = from
-    ? Math.min(from + PLAY_MS, spans.find((s) => s.start <= from && s.end >= from)?.end ?? from + PLAY_MS)
-    : 0;
   const ticks = Array.from({ length: 7 }, (_, i) => win.start + (span * i) / 6);
   return (
     <div class="recordings">
@@ -159,13 +179,12 @@ function RecordingsView(p: { id: string; query: URLSearchParams }) {
         </div>
         {data && !spans.length && <p class="empty">Nothing recorded in this window.</p>}
         {from && (
-          <ClipPlayer
+          <RecordedPlayer
             key={from}
-            path={`api/recordings/${id}/clip.mp4?start=${Math.round(from)}&end=${Math.round(playEnd)}`}
-            label={`recording of ${p.id} from ${clock(from)}`}
-            autoplay
-            seekTo={from}
+            id={id}
+            from={from}
             onTime={setPos}
+            label={`recording of ${p.id} from ${clock(from)}`}
           />
         )}
         <form
