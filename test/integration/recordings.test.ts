@@ -130,6 +130,36 @@ describe('recordings', () => {
     expect(dl.headers.get('content-disposition')).toMatch(/^attachment; filename="door-\d{4}-.*\.mp4"$/);
   }, 60_000);
 
+  test('play.mp4: fragmented MP4 from a moment on, its codec in X-Mime, where it starts in X-Play-Start', async () => {
+    const { body } = await json<{ spans: Array<{ start: string; end: string }> }>('/api/recordings/door');
+    const from = Date.parse(body.spans.at(-1)!.start) + 1500;
+    const r = await app.api(`/api/recordings/door/play.mp4?start=${from}`);
+    expect([r.status, r.headers.get('x-mime')]).toEqual([
+      200,
+      expect.stringMatching(/^video\/mp4; codecs="avc1\.[0-9a-f]{6}"$/),
+    ]);
+    // From the keyframe at or before the moment (one a second here).
+    const starts = Date.parse(r.headers.get('x-play-start')!);
+    expect(from - starts).toBeGreaterThanOrEqual(0);
+    expect(from - starts).toBeLessThanOrEqual(1000);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    const types = new Set<string>();
+    for (let at = 0; at + 8 <= bytes.length; ) {
+      const size = new DataView(bytes.buffer, bytes.byteOffset + at).getUint32(0);
+      types.add(new TextDecoder().decode(bytes.subarray(at + 4, at + 8)));
+      if (size < 8) break;
+      at += size;
+    }
+    expect([...types].filter((t) => ['ftyp', 'moov', 'moof', 'mdat'].includes(t)).sort()).toEqual([
+      'ftyp',
+      'mdat',
+      'moof',
+      'moov',
+    ]);
+    const none = await json<{ error: { message: string } }>('/api/recordings/door/play.mp4?start=2020-01-01T00:00:00Z');
+    expect(none.status).toBe(404);
+  });
+
   test('a range with no recording is 404 with the reason; a bad range is 422', async () => {
     const r = await json<{ error: { code: string; message: string } }>(
       '/api/recordings/door/clip.mp4?start=2020-01-01T00:00:00Z&end=2020-01-01T00:01:00Z',
@@ -215,6 +245,13 @@ describe('review items', () => {
     const it = (await json<{ items: Item[] }>('/api/review?severity=alert')).body.items.find(
       (i) => i.end && i.events.length,
     )!;
+    // Its post-roll recorded and indexed first (an item that just ended has it still to come).
+    await waitFor(
+      async () =>
+        ((await app.rt.recordings.status())[0]?.last ?? '') >= new Date(Date.parse(it.end!) + 2000).toISOString(),
+      30_000,
+      'the post-roll indexed',
+    );
     const r = await app.api(`/api/review/${it.id}/clip.mp4`);
     expect(r.status).toBe(200);
     const clip = await probe(new Uint8Array(await r.arrayBuffer()));

@@ -139,6 +139,13 @@ describe('clips from segments', () => {
     );
   });
 
+  test('with keyframes known, a clip says it starts at the keyframe at or before the asked start', () => {
+    const segs = [{ path: '/a.mp4', start: 10_000, end: 20_000, keyframes: [0, 4.8, 9.6] }];
+    expect(planClip(segs, 16_000, 19_000)!.start).toBe(14_800);
+    expect(planClip(segs, 14_800, 19_000)!.start).toBe(14_800);
+    expect(planClip(segs, 9_000, 19_000)!.start).toBe(10_000);
+  });
+
   test('a range with nothing recorded is null; a gap is measured; the span is clipped to the recording', () => {
     expect([planClip([S(0)], 20_000, 30_000), planClip([S(0)], 5_000, 5_000)]).toEqual([null, null]);
     const gap = planClip([S(0), S(2, 3_000)], 0, 40_000)!;
