@@ -75,12 +75,40 @@ export function dropsOf(down: string): Array<{ table: string; column: string | n
   return out;
 }
 
-/** A step's transactions (up or down): its text cut at lines that say `-- commit`. */
-export const phasesOf = (down: string): string[] =>
-  down
-    .split(/^-- commit$/m)
-    .map((p) => p.trim())
-    .filter(Boolean);
+/** A statement's first keyword, past its leading comment lines. */
+const verbOf = (statement: string) => /^\s*(?:--[^\n]*\n\s*)*(\w+)/.exec(statement)?.[1]?.toUpperCase() ?? '';
+
+/**
+ * A step's transactions (up or down): its text cut at lines that say `-- commit`, and wherever
+ * row changes (UPDATE, INSERT, DELETE) and ALTER TABLE meet: DuckDB cannot change the rows of a
+ * table altered in the same transaction, nor alter one whose rows it changed, which a step applied
+ * to empty tables never shows (010 and 011, going up again after a down, with images). Statements
+ * end with `;` at the end of a line.
+ */
+export function phasesOf(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(/^-- commit$/m)) {
+    let cur: string[] = [];
+    let altered = false;
+    let changed = false;
+    for (const st of part.split(/;[ \t]*$/m)) {
+      const verb = verbOf(st);
+      if (!verb) continue;
+      const dml = ['UPDATE', 'INSERT', 'DELETE'].includes(verb);
+      if ((altered && dml) || (changed && verb === 'ALTER')) {
+        out.push(`${cur.join(';\n')};`);
+        cur = [];
+        altered = false;
+        changed = false;
+      }
+      cur.push(st.trim());
+      if (verb === 'ALTER') altered = true;
+      if (dml) changed = true;
+    }
+    if (cur.length) out.push(`${cur.join(';\n')};`);
+  }
+  return out;
+}
 
 /** The stored rows that going down through `steps` would lose. */
 async function lossesOf(db: Db, steps: Migration[]): Promise<Loss[]> {
