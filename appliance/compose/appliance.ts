@@ -124,6 +124,12 @@ export class Appliance implements FleetHost {
     const keys = restartKeys(this.rt.config, config);
     if (keys.length === 0) {
       const r = await this.rt.streams.reconcile(config.streams, config.pipelines.dir, revision);
+      // Review rules and recording follow the streams: a stream whose recording changed restarts its recorders.
+      this.rt.reviews.apply(config.streams);
+      if (this.rt.recordings.differs(config.streams)) {
+        await this.rt.recordings.stop();
+        await this.rt.recordings.start(config.streams);
+      }
       this.rt.config = config;
       return [...r.added, ...r.changed];
     }

@@ -317,8 +317,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     const archive = sync
       ? new ClipArchive({
           streams: () =>
-            config.streams
-              .filter((s) => s.enabled && s.record.enabled)
+            recordings
+              .recorded()
               .map((s) => ({ id: s.id, upload: s.record.upload, preS: s.record.pre_s, postS: s.record.post_s })),
           clipless: (stream, severities, limit) => reviewStore.clipless(stream, severities, limit),
           clip: (stream, start, end) => recordings.clip(stream, start, end),

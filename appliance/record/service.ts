@@ -113,9 +113,9 @@ export class Recordings {
     }
   }
 
-  /** Run one maintainer pass now (tests, and a clip asked of the newest seconds). */
-  passNow(): Promise<void> {
-    return this.periodic?.run() ?? Promise.resolve();
+  /** The configs of the streams recorded now. */
+  recorded(): StreamConfig[] {
+    return [...this.recorders.values()].map((r) => r.cfg);
   }
 
   /** Whether the recording config of these streams differs from what runs (a fleet change). */

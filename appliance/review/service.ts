@@ -50,6 +50,8 @@ export function activityOf(f: Frame): ActivityFrame {
 
 interface Watched {
   grouper: ReviewGrouper;
+  /** The rules it groups by (a change starts it afresh). */
+  rules: string;
   lastFrame: number;
   gapMs: number;
   unwatch: () => void;
@@ -73,7 +75,8 @@ export class Reviews {
   apply(streams: StreamConfig[]): void {
     const want = new Map(streams.filter((s) => s.enabled).map((s) => [s.id, s.review]));
     for (const [id, w] of this.watched) {
-      if (want.has(id)) continue;
+      const rules = want.get(id);
+      if (rules && JSON.stringify(rules) === w.rules) continue;
       this.emit(w.grouper.flush());
       w.unwatch();
       this.watched.delete(id);
@@ -83,7 +86,13 @@ export class Reviews {
 
   private follow(id: string, rules: ReviewConfig): void {
     const grouper = new ReviewGrouper(id, rules, () => Bun.randomUUIDv7());
-    const w: Watched = { grouper, lastFrame: this.d.timers.now(), gapMs: rules.gap_s * 1000, unwatch: () => undefined };
+    const w: Watched = {
+      grouper,
+      rules: JSON.stringify(rules),
+      lastFrame: this.d.timers.now(),
+      gapMs: rules.gap_s * 1000,
+      unwatch: () => undefined,
+    };
     w.unwatch = this.d.watch(id, (f) => {
       w.lastFrame = this.d.timers.now();
       const msgs = grouper.update(activityOf(f));

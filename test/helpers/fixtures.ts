@@ -65,6 +65,8 @@ export interface Appliance extends AsyncDisposable {
   grpcPort: number | null;
   key: string;
   rt: Runtime;
+  /** The appliance itself (a config applied live, as the fleet agent does). */
+  box: Box;
   state: string;
   /** fetch with the API key set. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -83,6 +85,7 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
     grpcPort: box.grpcPort,
     key,
     rt,
+    box,
     state: dir.path,
     api: (path, init = {}) =>
       fetch(url + path, { ...init, headers: { 'x-api-key': key, ...(init.headers as object) } }),

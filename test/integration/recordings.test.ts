@@ -295,3 +295,21 @@ describe('events mode with a record input', () => {
       ).toBe(true);
   }, 120_000);
 });
+
+describe('a config applied live (as the fleet agent does)', () => {
+  test("turning a stream's recording off and on again restarts only the recorders, without a restart of the box", async () => {
+    const config = app.rt.config;
+    const off = {
+      ...config,
+      streams: config.streams.map((s) => (s.id === 'yard' ? { ...s, record: { ...s.record, enabled: false } } : s)),
+    };
+    await app.box.apply(off, null);
+    expect((await app.rt.recordings.status()).map((s) => s.stream)).toEqual(['door']);
+    await app.box.apply(config, null);
+    const again = await app.rt.recordings.status();
+    expect(again.map((s) => [s.stream, s.state])).toEqual([
+      ['door', 'recording'],
+      ['yard', 'recording'],
+    ]);
+  }, 60_000);
+});

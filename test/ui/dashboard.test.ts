@@ -308,11 +308,11 @@ describe('dashboard', () => {
 
   test('System shows health, the box, delivery, the fleet and, for an admin, backups, users and keys', async () => {
     loadTimes.system = await open(page, '/system', 'h2:text("Users and API keys")');
-    // Each card loads its own figures: wait until all eight are drawn.
+    // Each card loads its own figures: wait until all nine are drawn.
     const titles = await waitFor(
       async () => {
         const t = await page.$$eval('.system h2', (hs) => hs.map((h) => h.textContent));
-        return t.length === 8 && t;
+        return t.length === 9 && t;
       },
       15_000,
       'every System card',
@@ -322,6 +322,7 @@ describe('dashboard', () => {
       'Health',
       'This box',
       'Streams and inference',
+      'Recordings',
       'Delivery',
       'S3 sync',
       'Fleet',
