@@ -67,51 +67,30 @@ export function concatList(plan: ClipPlan): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** ffmpeg reading a plan's list by the concat demuxer, its video copied (no decode, no encode). */
+const concatCopy = (listPath: string) => [
+  '-hide_banner',
+  '-nostdin',
+  '-loglevel',
+  'error',
+  '-f',
+  'concat',
+  '-safe',
+  '0',
+  '-i',
+  listPath,
+  '-map',
+  '0:v:0',
+  '-c',
+  'copy',
+];
+
 /** The ffmpeg command that writes a plan's list as one MP4 (video copied; the index at the front). */
 export function clipArgs(listPath: string, outPath: string): string[] {
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-f',
-    'concat',
-    '-safe',
-    '0',
-    '-i',
-    listPath,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    '-movflags',
-    '+faststart',
-    '-y',
-    outPath,
-  ];
+  return [...concatCopy(listPath), '-movflags', '+faststart', '-y', outPath];
 }
 
 /** The ffmpeg command that plays a plan's list as fragmented MP4 on stdout (a fragment per keyframe). */
 export function playArgs(listPath: string): string[] {
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-f',
-    'concat',
-    '-safe',
-    '0',
-    '-i',
-    listPath,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    '-movflags',
-    'empty_moov+default_base_moof+frag_keyframe',
-    '-f',
-    'mp4',
-    'pipe:1',
-  ];
+  return [...concatCopy(listPath), '-movflags', 'empty_moov+default_base_moof+frag_keyframe', '-f', 'mp4', 'pipe:1'];
 }
