@@ -207,10 +207,13 @@ export class StreamRunner {
 
   /** Where live video for people comes from: the same source, and for a file the point decode has reached. */
   liveSource(): LiveSource {
-    const source = resolveSource(this.config);
+    // An input with the live role (a camera's main stream) is what people watch; else the analysed url.
+    const live = this.config.inputs.find((i) => i.roles.includes('live'));
+    const source = resolveSource(live ? { ...this.config, url: live.url } : this.config);
     return {
       source,
-      positionS: source.kind === 'file' ? this.lastPts : null,
+      // A file plays from where analysis is, when it is the file analysed.
+      positionS: source.kind === 'file' && !live ? this.lastPts : null,
       loop: this.config.loop,
       timeoutS: this.config.stall_s,
     };

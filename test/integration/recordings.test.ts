@@ -57,7 +57,7 @@ beforeAll(async () => {
       stream({
         id: 'yard',
         url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
-        inputs: [{ url: join(VIDEOS, 'car-detection.mp4'), roles: ['record'] }],
+        inputs: [{ url: join(VIDEOS, 'car-detection.mp4'), roles: ['record', 'live'] }],
         pipeline: 'people',
         realtime: true,
         loop: true,
@@ -278,6 +278,11 @@ describe('events mode with a record input', () => {
       'a kept segment of yard',
     );
     expect([seg.keyframes.length, seg.e.getTime() - seg.s.getTime() >= 4500]).toEqual([1, true]);
+    // The same input is what people watch live (the live role); the analysed stream stays the person clip.
+    expect([app.rt.streams.get('yard')!.liveSource().source.display, app.rt.streams.view('yard')!.url]).toEqual([
+      join(VIDEOS, 'car-detection.mp4'),
+      join(VIDEOS, 'one-by-one-person-detection.mp4'),
+    ]);
     // Each kept segment overlaps an item (with its pre- and post-roll); the rest were dropped.
     const items = (
       await json<{ items: Array<{ start: string; end: string | null }> }>('/api/review?stream=yard&limit=1000')
