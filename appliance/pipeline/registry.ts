@@ -14,6 +14,7 @@ import { embedStage } from './stages/embed';
 import { publishStage } from './stages/publish';
 import { classifyStage } from './stages/classify';
 import { annotateStage } from './stages/annotate';
+import { motionStage } from './stages/motion';
 
 const all: StageDef[] = [
   preprocessStage,
@@ -26,6 +27,7 @@ const all: StageDef[] = [
   publishStage,
   classifyStage,
   annotateStage,
+  motionStage,
 ] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));

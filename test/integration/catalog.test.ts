@@ -64,6 +64,7 @@ describe('catalog', () => {
         'embed@1',
         'event@1',
         'filter@1',
+        'motion@1',
         'preprocess@1',
         'publish@1',
         'store@1',

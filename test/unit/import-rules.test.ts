@@ -15,6 +15,7 @@ const ABOVE_ADAPTERS = [
   'api',
   'record',
   'review',
+  'motion',
   'compose',
   'cli',
   'pipeline',
@@ -97,6 +98,11 @@ const RULES: Rule[] = [
     from: 'publish',
     never: ['pipeline', 'ingest', 'runs', 'images', 'sync', 'fleet', 'api', 'compose', 'cli'],
     why: 'publish shapes and delivers messages; it knows frames and events only through contracts',
+  },
+  {
+    from: 'motion',
+    never: ALL.filter((f) => f !== 'shared' && f !== 'contracts' && f !== 'motion'),
+    why: 'motion is arithmetic on pixels: the stage that uses it hands it a frame, so it runs in a unit test alone',
   },
   {
     from: 'record',

@@ -1,0 +1,205 @@
+/**
+ * @module Motion on a small grey copy of a frame, as Frigate's improved motion detector finds it:
+ * the frame is cut to about 320 px wide and blurred; it is compared with a running average of the
+ * scene; pixels that differ by more than `threshold` (outside the masks) are grown by one pixel and
+ * grouped into boxes, and boxes smaller than `minArea` are noise. A sudden change of most of the
+ * picture (lights, an infrared switch, a camera that moved) resets the average instead of reporting a
+ * frame full of motion. Pure and allocation-light: one instance per stream.
+ */
+
+export interface MotionOptions {
+  /** Width of the grey copy (its height keeps the aspect ratio). */
+  width: number;
+  /** Grey levels a pixel must differ from the average by. */
+  threshold: number;
+  /** Smallest motion box, in pixels of the grey copy. */
+  minArea: number;
+  /** How fast the average follows the scene (0..1 per frame). */
+  alpha: number;
+  /** A share of changed pixels above this is a global change: the average starts again. */
+  resetShare: number;
+  /** Polygons (normalised 0..1) where motion is ignored. */
+  masks: Array<Array<[number, number]>>;
+}
+
+export const MOTION_DEFAULTS: MotionOptions = {
+  width: 320,
+  threshold: 30,
+  minArea: 16,
+  alpha: 0.02,
+  resetShare: 0.5,
+  masks: [],
+};
+
+/** A motion box, normalised to the frame (0..1). */
+export interface MotionBox {
+  box: [number, number, number, number];
+  /** Changed pixels in it, of the grey copy. */
+  pixels: number;
+}
+
+export interface MotionResult {
+  boxes: MotionBox[];
+  /** Share of the picture that changed (masked pixels left out). */
+  share: number;
+  /** The scene changed as a whole: the average started again, nothing is reported. */
+  reset: boolean;
+}
+
+/** Whether (x, y) is inside the polygon (ray casting). */
+function inside(x: number, y: number, poly: Array<[number, number]>): boolean {
+  let hit = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i]!;
+    const [xj, yj] = poly[j]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
+  }
+  return hit;
+}
+
+export class MotionDetector {
+  private avg: Float32Array | null = null;
+  private grey: Uint8Array = new Uint8Array(0);
+  private blurred: Uint8Array = new Uint8Array(0);
+  private changed: Uint8Array = new Uint8Array(0);
+  private grown: Uint8Array = new Uint8Array(0);
+  private labels: Int32Array = new Int32Array(0);
+  private mask: Uint8Array | null = null;
+  private w = 0;
+  private h = 0;
+
+  constructor(private readonly o: MotionOptions = MOTION_DEFAULTS) {}
+
+  /** Size the buffers for a frame of this shape (once per stream, again if the shape changes). */
+  private size(srcW: number, srcH: number): void {
+    const w = Math.min(this.o.width, srcW);
+    const h = Math.max(1, Math.round((srcH * w) / srcW));
+    if (w === this.w && h === this.h) return;
+    this.w = w;
+    this.h = h;
+    const n = w * h;
+    this.grey = new Uint8Array(n);
+    this.blurred = new Uint8Array(n);
+    this.changed = new Uint8Array(n);
+    this.grown = new Uint8Array(n);
+    this.labels = new Int32Array(n);
+    this.avg = null;
+    this.mask = null;
+    if (this.o.masks.length) {
+      const m = new Uint8Array(n);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const px = (x + 0.5) / w;
+          const py = (y + 0.5) / h;
+          if (this.o.masks.some((p) => inside(px, py, p))) m[y * w + x] = 1;
+        }
+      this.mask = m;
+    }
+  }
+
+  /** Grey (BT.601 luma, integer) of a packed 3-byte frame, sampled down to the copy's size. */
+  private toGrey(px: Uint8Array, srcW: number, srcH: number, order: 'bgr' | 'rgb'): void {
+    const { w, h, grey } = this;
+    const [r, b] = order === 'bgr' ? [2, 0] : [0, 2];
+    for (let y = 0; y < h; y++) {
+      const sy = Math.min(srcH - 1, Math.floor(((y + 0.5) * srcH) / h));
+      for (let x = 0; x < w; x++) {
+        const sx = Math.min(srcW - 1, Math.floor(((x + 0.5) * srcW) / w));
+        const i = (sy * srcW + sx) * 3;
+        grey[y * w + x] = (77 * px[i + r]! + 150 * px[i + 1]! + 29 * px[i + b]!) >> 8;
+      }
+    }
+  }
+
+  /** A 3x3 box blur (edges clamped), so sensor noise does not count as motion. */
+  private blur(): void {
+    const { w, h, grey, blurred } = this;
+    for (let y = 0; y < h; y++) {
+      const y0 = y > 0 ? y - 1 : 0;
+      const y1 = y < h - 1 ? y + 1 : h - 1;
+      for (let x = 0; x < w; x++) {
+        const x0 = x > 0 ? x - 1 : 0;
+        const x1 = x < w - 1 ? x + 1 : w - 1;
+        let s = 0;
+        for (let yy = y0; yy <= y1; yy++) for (let xx = x0; xx <= x1; xx++) s += grey[yy * w + xx]!;
+        blurred[y * w + x] = Math.round(s / ((y1 - y0 + 1) * (x1 - x0 + 1)));
+      }
+    }
+  }
+
+  /** Motion in one frame of packed BGR or RGB pixels. */
+  detect(px: Uint8Array, srcW: number, srcH: number, order: 'bgr' | 'rgb' = 'bgr'): MotionResult {
+    this.size(srcW, srcH);
+    this.toGrey(px, srcW, srcH, order);
+    this.blur();
+    const { w, h, blurred, changed, grown, mask } = this;
+    const n = w * h;
+    if (!this.avg) {
+      this.avg = Float32Array.from(blurred);
+      return { boxes: [], share: 0, reset: false };
+    }
+    const avg = this.avg;
+    let count = 0;
+    let open = 0;
+    for (let i = 0; i < n; i++) {
+      if (mask?.[i]) {
+        changed[i] = 0;
+        continue;
+      }
+      open++;
+      const c = Math.abs(blurred[i]! - avg[i]!) > this.o.threshold ? 1 : 0;
+      changed[i] = c;
+      count += c;
+    }
+    const share = open ? count / open : 0;
+    if (share > this.o.resetShare) {
+      avg.set(blurred);
+      return { boxes: [], share, reset: true };
+    }
+    const a = this.o.alpha;
+    for (let i = 0; i < n; i++) avg[i] = avg[i]! + a * (blurred[i]! - avg[i]!);
+    if (!count) return { boxes: [], share, reset: false };
+    // Grow by a pixel, so the parts of one moving thing join up.
+    grown.fill(0);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        if (!changed[y * w + x]) continue;
+        for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++)
+          for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) grown[yy * w + xx] = 1;
+      }
+    return { boxes: this.components(), share, reset: false };
+  }
+
+  /** Boxes of the connected changed regions (4-connected, by a stack flood fill). */
+  private components(): MotionBox[] {
+    const { w, h, grown, changed, labels } = this;
+    labels.fill(0);
+    const out: MotionBox[] = [];
+    const stack: number[] = [];
+    let next = 0;
+    for (let start = 0; start < w * h; start++) {
+      if (!grown[start] || labels[start]) continue;
+      next++;
+      let [x0, y0, x1, y1, pixels] = [w, h, -1, -1, 0];
+      stack.push(start);
+      labels[start] = next;
+      while (stack.length) {
+        const i = stack.pop()!;
+        const x = i % w;
+        const y = (i - x) / w;
+        if (changed[i]) pixels++;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        for (const j of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < h - 1 ? i + w : -1]) {
+          if (j < 0 || !grown[j] || labels[j]) continue;
+          labels[j] = next;
+          stack.push(j);
+        }
+      }
+      if (pixels >= this.o.minArea) out.push({ box: [x0 / w, y0 / h, (x1 + 1) / w, (y1 + 1) / h], pixels });
+    }
+    return out;
+  }
+}
