@@ -13,7 +13,8 @@
  * 300 photos through the API and into a stopped box, against the bare register path), api (requests/s
  * and latency per route and concurrency under autocannon, against a bare server and bare embedding),
  * guards (what the input guards and the detectors' own resize cost, against bare parses and resizes),
- * recording (the recorder's CPU against a bare `ffmpeg -c copy`; clip latency over HTTP).
+ * recording (the recorder's CPU against a bare `ffmpeg -c copy`; clip latency over HTTP), motion (motion@1
+ * per frame against a bare sharp grey resize).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -34,6 +35,7 @@ import { importBench } from './import';
 import { apiBench } from './api';
 import { guardsBench } from './guards';
 import { recordingBench } from './recording';
+import { motionBench } from './motion';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -53,6 +55,7 @@ const suites = process.argv.slice(2).length
       'api',
       'guards',
       'recording',
+      'motion',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -104,6 +107,7 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
   { suite: 'fleet', columns: ['boxes', 'what', 'median s', 'max s', 'notes'], rows: fleetBench },
   { suite: 'live-video', columns: ['input', 'what', 'CPU % (of 200)', 'kbit/s out', ''], rows: liveVideoBench },
   { suite: 'recording', columns: ['input', 'what', 'CPU % / p50 ms', 'p95 ms', 'notes'], rows: recordingBench },
+  { suite: 'motion', columns: ['input', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: motionBench },
   { suite: 'runs', columns: ['case', 'what', 'photos/s (or fps)', 'vs bare', 'notes'], rows: runsBench },
   {
     suite: 'analytics',

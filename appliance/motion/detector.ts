@@ -64,6 +64,12 @@ export class MotionDetector {
   private changed: Uint8Array = new Uint8Array(0);
   private grown: Uint8Array = new Uint8Array(0);
   private labels: Int32Array = new Int32Array(0);
+  /** Byte offset in a source row of each grey column, and the source row of each grey row. */
+  private xmap: Int32Array = new Int32Array(0);
+  private ymap: Int32Array = new Int32Array(0);
+  private srcW = 0;
+  /** Row sums of the separable blur. */
+  private rows: Uint16Array = new Uint16Array(0);
   private mask: Uint8Array | null = null;
   private w = 0;
   private h = 0;
@@ -74,10 +80,14 @@ export class MotionDetector {
   private size(srcW: number, srcH: number): void {
     const w = Math.min(this.o.width, srcW);
     const h = Math.max(1, Math.round((srcH * w) / srcW));
-    if (w === this.w && h === this.h) return;
+    if (w === this.w && h === this.h && srcW === this.srcW) return;
     this.w = w;
     this.h = h;
+    this.srcW = srcW;
     const n = w * h;
+    this.xmap = Int32Array.from({ length: w }, (_, x) => Math.min(srcW - 1, Math.floor(((x + 0.5) * srcW) / w)) * 3);
+    this.ymap = Int32Array.from({ length: h }, (_, y) => Math.min(srcH - 1, Math.floor(((y + 0.5) * srcH) / h)));
+    this.rows = new Uint16Array(n);
     this.grey = new Uint8Array(n);
     this.blurred = new Uint8Array(n);
     this.changed = new Uint8Array(n);
@@ -98,39 +108,44 @@ export class MotionDetector {
   }
 
   /** Grey (BT.601 luma, integer) of a packed 3-byte frame, sampled down to the copy's size. */
-  private toGrey(px: Uint8Array, srcW: number, srcH: number, order: 'bgr' | 'rgb'): void {
-    const { w, h, grey } = this;
+  private toGrey(px: Uint8Array, srcW: number, order: 'bgr' | 'rgb'): void {
+    const { w, h, grey, xmap, ymap } = this;
     const [r, b] = order === 'bgr' ? [2, 0] : [0, 2];
     for (let y = 0; y < h; y++) {
-      const sy = Math.min(srcH - 1, Math.floor(((y + 0.5) * srcH) / h));
+      const row = ymap[y]! * srcW * 3;
+      const o = y * w;
       for (let x = 0; x < w; x++) {
-        const sx = Math.min(srcW - 1, Math.floor(((x + 0.5) * srcW) / w));
-        const i = (sy * srcW + sx) * 3;
-        grey[y * w + x] = (77 * px[i + r]! + 150 * px[i + 1]! + 29 * px[i + b]!) >> 8;
+        const i = row + xmap[x]!;
+        grey[o + x] = (77 * px[i + r]! + 150 * px[i + 1]! + 29 * px[i + b]!) >> 8;
       }
     }
   }
 
-  /** A 3x3 box blur (edges clamped), so sensor noise does not count as motion. */
+  /**
+   * A 3x3 box blur (edges repeat the border pixel), so sensor noise does not count as motion: in two
+   * passes, three across then three down.
+   */
   private blur(): void {
-    const { w, h, grey, blurred } = this;
+    const { w, h, grey, blurred, rows } = this;
     for (let y = 0; y < h; y++) {
-      const y0 = y > 0 ? y - 1 : 0;
-      const y1 = y < h - 1 ? y + 1 : h - 1;
+      const o = y * w;
       for (let x = 0; x < w; x++) {
-        const x0 = x > 0 ? x - 1 : 0;
-        const x1 = x < w - 1 ? x + 1 : w - 1;
-        let s = 0;
-        for (let yy = y0; yy <= y1; yy++) for (let xx = x0; xx <= x1; xx++) s += grey[yy * w + xx]!;
-        blurred[y * w + x] = Math.round(s / ((y1 - y0 + 1) * (x1 - x0 + 1)));
+        const c = grey[o + x]!;
+        rows[o + x] = (x > 0 ? grey[o + x - 1]! : c) + c + (x < w - 1 ? grey[o + x + 1]! : c);
       }
+    }
+    for (let y = 0; y < h; y++) {
+      const o = y * w;
+      const up = y > 0 ? o - w : o;
+      const down = y < h - 1 ? o + w : o;
+      for (let x = 0; x < w; x++) blurred[o + x] = ((rows[up + x]! + rows[o + x]! + rows[down + x]!) * 7282) >> 16;
     }
   }
 
   /** Motion in one frame of packed BGR or RGB pixels. */
   detect(px: Uint8Array, srcW: number, srcH: number, order: 'bgr' | 'rgb' = 'bgr'): MotionResult {
     this.size(srcW, srcH);
-    this.toGrey(px, srcW, srcH, order);
+    this.toGrey(px, srcW, order);
     this.blur();
     const { w, h, blurred, changed, grown, mask } = this;
     const n = w * h;
