@@ -7,9 +7,9 @@ import { Elysia, t } from 'elysia';
 import { AppError } from '../shared/errors';
 import { fileResponse } from './range';
 import type { Clip } from '../record/service';
+import { withRoll } from '../record/retention';
 import type { StoredItem } from '../store/recordings';
-import { identityOf } from './auth';
-import { ownerOfIdentity } from '../auth/identity';
+import { ownerOf } from './auth';
 
 export interface RecordingsPort {
   status(): Promise<unknown[]>;
@@ -39,8 +39,6 @@ export function timeOf(raw: string, field: string): number {
   return n;
 }
 
-export const reviewerOf = (req: Request) => ownerOfIdentity(identityOf(req));
-
 const clipName = (stream: string, start: number) =>
   `${stream}-${new Date(start)
     .toISOString()
@@ -59,9 +57,8 @@ export function clipResponse(req: Request, stream: string, c: Clip, download: bo
 }
 
 /** The span of an item's clip: the item with its stream's pre- and post-roll (an open item: to now). */
-export function itemSpan(it: StoredItem, roll: { pre_s: number; post_s: number }, now: number) {
-  return { start: it.start - roll.pre_s * 1000, end: (it.end ?? now) + roll.post_s * 1000 };
-}
+export const itemSpan = (it: StoredItem, roll: { pre_s: number; post_s: number }, now: number) =>
+  withRoll(it, roll.pre_s, roll.post_s, now);
 
 const Q = t.Object({
   start: t.String({ maxLength: 40, description: 'Epoch ms or ISO 8601.' }),
@@ -87,7 +84,7 @@ export const recordingsApi = (d: ClipDeps) =>
         if (!(end > start)) throw new AppError('validation_failed', 'end must be after start');
         const [spans, items] = await Promise.all([
           d.recordings.timeline(params.stream, start, end),
-          d.items(params.stream, start, end, reviewerOf(request)),
+          d.items(params.stream, start, end, ownerOf(request)),
         ]);
         const iso = (ms: number) => new Date(ms).toISOString();
         return {
@@ -155,7 +152,7 @@ export const recordingsApi = (d: ClipDeps) =>
         if (!ev) throw new AppError('not_found', `event ${params.id} not found, or not from a stream`);
         const roll = d.roll(ev.stream);
         if (!roll) throw new AppError('not_found', `stream ${ev.stream} of event ${params.id} is not on this box`);
-        const it = ev.item ? await d.item(ev.item, reviewerOf(request)) : null;
+        const it = ev.item ? await d.item(ev.item, ownerOf(request)) : null;
         const span = it
           ? itemSpan(it, roll, Date.now())
           : { start: ev.ts - roll.pre_s * 1000, end: ev.ts + roll.post_s * 1000 };

@@ -6,7 +6,8 @@
 import { Elysia, t } from 'elysia';
 import { AppError } from '../shared/errors';
 import type { ItemQuery, StoredItem } from '../store/recordings';
-import { clipResponse, itemSpan, reviewerOf, timeOf, type RecordingsPort } from './recordings';
+import { clipResponse, itemSpan, timeOf, type RecordingsPort } from './recordings';
+import { ownerOf } from './auth';
 
 export interface ReviewDeps {
   list(q: ItemQuery): Promise<StoredItem[]>;
@@ -60,7 +61,7 @@ export const reviewApi = (d: ReviewDeps) =>
     .get(
       '/',
       async ({ query, request }) => {
-        const items = await d.list(queryOf(query, reviewerOf(request), query.limit ?? 100));
+        const items = await d.list(queryOf(query, ownerOf(request), query.limit ?? 100));
         return { items: items.map((it) => itemView(it, d.baseUrl(request))) };
       },
       {
@@ -71,7 +72,7 @@ export const reviewApi = (d: ReviewDeps) =>
     .post(
       '/reviewed',
       async ({ body, request }) => {
-        const user = reviewerOf(request);
+        const user = ownerOf(request);
         const reviewed = body.reviewed ?? true;
         let ids = body.ids ?? [];
         if (body.all) ids = (await d.list(queryOf(body.all, user, 100_000))).map((it) => it.id);
@@ -95,7 +96,7 @@ export const reviewApi = (d: ReviewDeps) =>
     .get(
       '/:id',
       async ({ params, request }) => {
-        const it = await d.get(params.id, reviewerOf(request));
+        const it = await d.get(params.id, ownerOf(request));
         if (!it) throw new AppError('not_found', `review item ${params.id} not found`);
         return itemView(it, d.baseUrl(request));
       },
@@ -106,7 +107,7 @@ export const reviewApi = (d: ReviewDeps) =>
       async ({ params, body, request }) => {
         if (!(await d.setKeep(params.id, body.keep)))
           throw new AppError('not_found', `review item ${params.id} not found`);
-        return itemView((await d.get(params.id, reviewerOf(request)))!, d.baseUrl(request));
+        return itemView((await d.get(params.id, ownerOf(request)))!, d.baseUrl(request));
       },
       {
         params: t.Object({ id: t.String({ format: 'uuid' }) }),
@@ -120,7 +121,7 @@ export const reviewApi = (d: ReviewDeps) =>
     .get(
       '/:id/clip.mp4',
       async ({ params, query, request }) => {
-        const it = await d.get(params.id, reviewerOf(request));
+        const it = await d.get(params.id, ownerOf(request));
         if (!it) throw new AppError('not_found', `review item ${params.id} not found`);
         const roll = d.roll(it.stream);
         if (!roll) throw new AppError('not_found', `stream ${it.stream} of item ${params.id} is not on this box`);

@@ -9,6 +9,7 @@
 import type { Severity } from '../contracts/reviews';
 import type { Logger } from '../shared/log';
 import type { Clip } from './service';
+import { withRoll } from './retention';
 
 export interface ArchivedStream {
   id: string;
@@ -54,11 +55,11 @@ export class ClipArchive {
       const todo = await this.d.clipless(s.id, severitiesOf(s.upload), BATCH + this.skipped.size);
       for (const it of todo) {
         if (this.skipped.has(it.id)) continue;
-        const end = it.end + s.postS * 1000;
+        const span = withRoll(it, s.preS, s.postS, this.d.now());
         // Wait for the post-roll to be recorded and indexed (or for long enough that it never will be).
-        if (until < end && this.d.now() - end < GIVE_UP_MS) continue;
+        if (until < span.end && this.d.now() - span.end < GIVE_UP_MS) continue;
         try {
-          const c = await this.d.clip(s.id, it.start - s.preS * 1000, end);
+          const c = await this.d.clip(s.id, span.start, span.end);
           await this.d.keep(it.id, s.id, c.path, new Date(it.start));
           kept++;
         } catch (e) {

@@ -9,7 +9,7 @@
 import { mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { dayOf, freeName, segmentStart } from './segments';
-import { toDelete, triage, type Item, type Retain } from './retention';
+import { toDelete, triage, withRoll, type Item, type Retain } from './retention';
 import type { SegmentProbe } from '../decode/copy';
 import type { RecordedSegment } from '../contracts/recordings';
 import type { Recorder } from './recorder';
@@ -123,9 +123,9 @@ export class Maintainer {
     return out;
   }
 
-  /** Probe a whole segment and index it where it lies; false when it is not whole. */
-  private async index(s: RecordedStream, path: string, name: string): Promise<boolean> {
-    const p = await this.d.probe(path);
+  /** Index a whole segment where it lies (probed here unless the caller did); false when it is not whole. */
+  private async index(s: RecordedStream, path: string, name: string, probed?: SegmentProbe): Promise<boolean> {
+    const p = probed ?? (await this.d.probe(path));
     const named = segmentStart(name)?.getTime();
     if (!p || named === undefined) return false;
     // A name has whole seconds (ffmpeg's strftime): a segment that follows the last one on (within
@@ -161,9 +161,7 @@ export class Maintainer {
   }
 
   private windows(s: RecordedStream, spans: ItemSpan[], now: number) {
-    return spans
-      .filter((it) => it.stream === s.id)
-      .map((it) => ({ start: it.start - s.preS * 1000, end: (it.end ?? now) + s.postS * 1000 }));
+    return spans.filter((it) => it.stream === s.id).map((it) => withRoll(it, s.preS, s.postS, now));
   }
 
   private async cache(s: RecordedStream, spans: ItemSpan[], now: number): Promise<void> {
@@ -199,7 +197,7 @@ export class Maintainer {
       );
       await rename(path, target);
       this.seen.delete(path);
-      await this.index(s, target, name.replace(/(?:-\d+)?\.mp4$/, '.mp4'));
+      await this.index(s, target, name.replace(/(?:-\d+)?\.mp4$/, '.mp4'), p);
     }
   }
 
@@ -212,10 +210,7 @@ export class Maintainer {
     const byId = new Map(this.streams.map((s) => [s.id, s]));
     const items: Item[] = spans
       .filter((it) => byId.has(it.stream))
-      .map((it) => {
-        const s = byId.get(it.stream)!;
-        return { ...it, start: it.start - s.preS * 1000, end: (it.end ?? now) + s.postS * 1000 };
-      });
+      .map((it) => withRoll(it, byId.get(it.stream)!.preS, byId.get(it.stream)!.postS, now));
     const rows = (await this.d.index.segments()).filter((r) => byId.has(r.stream));
     const free = await (this.d.freeBytes ?? fsFree)(this.d.dir);
     const gone = toDelete(

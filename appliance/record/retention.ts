@@ -73,6 +73,19 @@ export function toDelete(
   return segments.filter((s) => gone.has(s.id));
 }
 
+/**
+ * An item's span widened by its stream's pre- and post-roll (ms); an item still open reaches to
+ * `now`. What a clip of it covers, and what of the recording it protects.
+ */
+export function withRoll<T extends { start: number; end: number | null }>(
+  it: T,
+  preS: number,
+  postS: number,
+  now: number,
+): T & { end: number } {
+  return { ...it, start: it.start - preS * 1000, end: (it.end ?? now) + postS * 1000 };
+}
+
 /** What becomes of a complete segment in the cache. */
 export type Triage = 'keep' | 'drop' | 'wait';
 

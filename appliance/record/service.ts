@@ -81,7 +81,7 @@ export class Recordings {
 
   /** Record the streams that ask for it: reconcile the kept files with the index, then start. */
   async start(streams: StreamConfig[]): Promise<void> {
-    await mkdir(join(this.d.dir, '.clips'), { recursive: true });
+    // Clips cut before a restart are not reused: the folder starts empty.
     await rm(join(this.d.dir, '.clips'), { recursive: true, force: true });
     await mkdir(join(this.d.dir, '.clips'), { recursive: true });
     for (const c of streams.filter((s) => s.enabled && s.record.enabled))
