@@ -135,6 +135,10 @@ async function golden(values: Record<string, unknown>, root: string): Promise<nu
           Object.entries(tally(o.observed))
             .map(([k, n]) => `${n} ${k}`)
             .join(', ') || 'no events'
+        }${
+          o.gating
+            ? `; gating: the detector skipped ${Math.round(o.gating.skipped_share * 100)} % of frames, ran on regions on ${o.gating.detector_regions} and on the whole frame on ${o.gating.detector_full} (${o.gating.regions_per_frame ?? 0} calls a run)`
+            : ''
         }`,
       ),
   );

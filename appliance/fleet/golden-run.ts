@@ -12,6 +12,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { loadPipeline } from '../pipeline/catalog';
 import { instantiate, modelsOf, type RunningPipeline } from '../pipeline/compile';
 import { MemorySink } from '../pipeline/sink';
+import { GatingCounts, type GatingView } from '../pipeline/gating';
 import type { ModelPool } from '../pipeline/models';
 import type { Imaging } from '../imaging/port';
 import { runClip, type ClipDeps } from '../runs/clip';
@@ -44,6 +45,8 @@ export interface GoldenOutcome {
   ms: number;
   observed: Observed[];
   problems: FleetProblem[];
+  /** What motion gating did, when the pipeline's detector is gated on motion. */
+  gating: GatingView | null;
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -90,12 +93,14 @@ export async function clipPath(
 export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: GoldenDeps): Promise<GoldenOutcome> {
   const t0 = performance.now();
   const observed: Observed[] = [];
+  const gating = new GatingCounts();
   const end = (frames: number, problems: FleetProblem[]): GoldenOutcome => ({
     file: g.file,
     frames,
     ms: Math.round(performance.now() - t0),
     observed,
     problems,
+    gating: gating.view(),
   });
   let path: string;
   try {
@@ -128,6 +133,7 @@ export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: 
       timings: inner.timings,
       async run(frame) {
         await inner.run(frame);
+        if (!frame.final) gating.add(frame);
         for (const e of frame.events)
           if ('label' in e.event) observed.push({ type: e.event.type, label: e.event.label, ptsS: frame.ptsS });
       },

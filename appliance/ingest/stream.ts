@@ -10,6 +10,7 @@ import { Supervisor, type StreamStatus } from '../decode/supervisor';
 import type { RawFrame, SpawnDecoder } from '../decode/ffmpeg';
 import { DropOldestQueue } from '../pipeline/queue';
 import { emptyFrame, type Frame } from '../pipeline/types';
+import { GatingCounts, type GatingView } from '../pipeline/gating';
 import type { RunningPipeline } from '../pipeline/compile';
 import { letterboxOf, stretchOf, type Letterbox } from '../inference/detect/types';
 import { RateMeter, RecentValues } from './rate';
@@ -44,6 +45,8 @@ export interface StreamView extends Omit<StreamStatus, 'state'> {
   /** From a frame decoded to its results handed to the store and the publishers, over the last 512 frames. */
   latency_ms: { p50: number | null; p99: number | null };
   last_pipeline_error: string | null;
+  /** Motion gating (a detect stage gated on motion): what the detector did on the analysed frames. */
+  gating: GatingView | null;
 }
 
 /**
@@ -69,6 +72,7 @@ export class StreamRunner {
   private readonly outRate = new RateMeter();
   private readonly latency = new RecentValues();
   private analysed = 0;
+  private readonly gating = new GatingCounts();
   private failedFrames = 0;
   private inFlight = 0;
   private pipelineError: string | null = null;
@@ -266,6 +270,7 @@ export class StreamRunner {
         // Runs complete in frame order (the pipeline keeps it), so the last one to finish is the newest.
         this.recent = [this.recent.at(-1)!, frame].filter(Boolean);
         this.analysed++;
+        this.gating.add(frame);
         this.deps.analysed?.(frame);
         const now = this.deps.timers.now();
         this.outRate.mark(now);
@@ -315,6 +320,7 @@ export class StreamRunner {
       ),
       latency_ms: { p50: this.latency.percentile(50), p99: this.latency.percentile(99) },
       last_pipeline_error: this.pipelineError,
+      gating: this.gating.view(),
     };
   }
 }

@@ -209,6 +209,7 @@ export class Streams {
       stage_ms: {},
       latency_ms: { p50: null, p99: null },
       last_pipeline_error: null,
+      gating: null,
     };
   }
 

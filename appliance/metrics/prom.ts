@@ -174,6 +174,34 @@ export class Metrics {
       'Frames dropped by the bounded queue (the pipeline was behind).',
       (v) => v.dropped,
     );
+    const gated = (name: string, help: string, f: (g: NonNullable<StreamView['gating']>) => number) =>
+      this.counter(registers, name, help, ['stream'], (c, s) => {
+        for (const v of s.streams()) if (v.gating) c.labels(v.id).inc(f(v.gating));
+      });
+    gated(
+      'fovea_stream_motion_frames_total',
+      'Frames with motion (motion-gated streams).',
+      (g) => g.frames_with_motion,
+    );
+    gated(
+      'fovea_stream_detector_skipped_total',
+      'Frames that skipped the detector: no motion and no stationary check due.',
+      (g) => g.detector_skipped,
+    );
+    gated(
+      'fovea_stream_detector_calls_total',
+      'Detector calls on gated frames (each region one call, the whole frame one).',
+      (g) => g.detector_calls,
+    );
+    this.gauge(
+      registers,
+      'fovea_stream_stationary_objects',
+      'Tracked objects that are stationary now.',
+      ['stream'],
+      (g, s) => {
+        for (const v of s.streams()) if (v.gating) g.labels(v.id).set(v.gating.stationary);
+      },
+    );
     total('fovea_stream_decoder_restarts_total', 'Restarts of the stream decoder (ffmpeg).', (v) => v.restarts);
     level('fovea_stream_camera_fps', 'Frames decoded per second (Frigate: camera_fps).', (v) => v.fps_in);
     level('fovea_stream_process_fps', 'Frames analysed per second (Frigate: process_fps).', (v) => v.fps_out);

@@ -62,11 +62,21 @@ export function decodeSpecOf(p: Pipeline, catalog: Catalog, fps: number): Output
     );
   }
   const lb = m.input.letterbox ?? { align: 'top-left' as const, pad: 0 };
+  const pixfmt = m.input.color === 'BGR' ? ('bgr24' as const) : ('rgb24' as const);
+  // More pixels than the model takes: letterboxed to that size; the detect stage fits or cuts regions.
+  const size = (detect?.options as { decode_size?: [number, number] } | undefined)?.decode_size;
+  if (size && pre)
+    throw new AppError(
+      'config_invalid',
+      `${p.file}: detect.decode_size and a preprocess stage do not go together (preprocess fixes the decode size to the model's input)`,
+    );
+  if (size)
+    return { width: size[0], height: size[1], pixfmt, fps, fit: { mode: 'letterbox', align: 'top-left', pad: lb.pad } };
   const fit = o.fit ?? (m.input.resize === 'letterbox' ? 'letterbox' : 'stretch');
   return {
     width: m.input.width,
     height: m.input.height,
-    pixfmt: m.input.color === 'BGR' ? 'bgr24' : 'rgb24',
+    pixfmt,
     fps,
     fit:
       fit === 'letterbox'

@@ -3,6 +3,10 @@
  * first by IoU, then weak ones to the tracks still unmatched, so an occluded object keeps its id;
  * unmatched confident detections start tracks, and tracks unseen for `maxAge` frames end.
  * Greedy matching by IoU (best pair first) is exact enough at edge-box object counts. Pure.
+ *
+ * With motion gating the detector may not look at the whole frame (only at regions, or nowhere):
+ * a track it did not look at is held where it was, neither aged nor lost, as Frigate keeps a
+ * stationary object. Only a track the detector looked at and did not find ages.
  */
 import { iou } from '../inference/detect/nms';
 import type { Detection } from '../inference/detect/types';
@@ -28,6 +32,26 @@ export interface Track {
   age: number;
   firstSeen: number;
   lastSeen: number;
+  /** Looks (or holds) in a row that its box stayed where it stopped (IoU ≥ STILL_IOU with `rest`). */
+  still: number;
+  /** Where the track last came to rest. */
+  rest: [number, number, number, number];
+}
+
+/** A box that keeps this much overlap with where it stopped has not moved. */
+export const STILL_IOU = 0.9;
+/** Updates in a row without moving after which a track counts as stationary. */
+export const STATIONARY_AFTER = 10;
+
+/** Where the detector looked on a frame: undefined is the whole frame; [] is nowhere (the frame was skipped). */
+export type Looked = ReadonlyArray<readonly [number, number, number, number]> | undefined;
+
+/** Did the detector look where this box is (its centre in a looked region)? */
+export function lookedAt(box: readonly number[], looked: Looked): boolean {
+  if (looked === undefined) return true;
+  const cx = (box[0]! + box[2]!) / 2;
+  const cy = (box[1]! + box[3]!) / 2;
+  return looked.some((r) => cx >= r[0] && cx <= r[2] && cy >= r[1] && cy <= r[3]);
 }
 
 export interface TrackUpdate {
@@ -37,6 +61,8 @@ export interface TrackUpdate {
   started: Track[];
   /** Tracks that ended on this frame (not seen for maxAge frames). */
   ended: Track[];
+  /** Confirmed tracks that are stationary now. */
+  stationary: number;
 }
 
 export class Tracker {
@@ -56,7 +82,11 @@ export class Tracker {
     return this.tracks;
   }
 
-  update(dets: Detection[], timestamp: number): TrackUpdate {
+  /**
+   * One frame's detections. `looked`: where the detector looked (undefined: everywhere); a confirmed
+   * track outside it is held, reported at its last box, and does not age.
+   */
+  update(dets: Detection[], timestamp: number, looked?: Looked): TrackUpdate {
     const high = dets.filter((d) => d.score >= this.o.highScore);
     const low = dets.filter((d) => d.score < this.o.highScore && d.score >= this.o.lowScore);
     const matched = new Map<Detection, Track>();
@@ -78,7 +108,16 @@ export class Tracker {
     }
     const started: Track[] = [];
     for (const [d, t] of matched) {
-      Object.assign(t, { box: d.box, score: d.score, hits: t.hits + 1, age: 0, lastSeen: timestamp });
+      const moved = iou(d.box, t.rest) < STILL_IOU;
+      Object.assign(t, {
+        box: d.box,
+        score: d.score,
+        hits: t.hits + 1,
+        age: 0,
+        lastSeen: timestamp,
+        still: moved ? 0 : t.still + 1,
+        rest: moved ? d.box : t.rest,
+      });
       if (t.hits === this.o.minHits) started.push(t);
     }
     for (const d of high) {
@@ -93,13 +132,21 @@ export class Tracker {
         age: 0,
         firstSeen: timestamp,
         lastSeen: timestamp,
+        still: 0,
+        rest: d.box,
       };
       this.tracks.push(t);
       matched.set(d, t);
       if (this.o.minHits <= 1) started.push(t);
     }
     const ended: Track[] = [];
+    const held: Track[] = [];
     for (const t of free) {
+      if (!lookedAt(t.box, looked)) {
+        t.still += 1;
+        if (t.hits >= this.o.minHits) held.push(t);
+        continue;
+      }
       t.age += 1;
       if (t.age > this.o.maxAge) ended.push(t);
     }
@@ -108,6 +155,9 @@ export class Tracker {
       const t = matched.get(d);
       return { ...d, trackId: t && t.hits >= this.o.minHits ? t.id : null };
     });
-    return { tracked, started, ended: ended.filter((t) => t.hits >= this.o.minHits) };
+    for (const t of held)
+      tracked.push({ box: t.box, score: t.score, classId: t.classId, label: t.label, trackId: t.id });
+    const stationary = this.tracks.filter((t) => t.hits >= this.o.minHits && t.still >= STATIONARY_AFTER).length;
+    return { tracked, started, ended: ended.filter((t) => t.hits >= this.o.minHits), stationary };
   }
 }

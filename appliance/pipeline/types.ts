@@ -33,6 +33,15 @@ export interface Frame {
   /** Stage outputs that are not detections (an embedding, a class list), by stage name. */
   outputs: Record<string, unknown>;
   /**
+   * Where the detector looked, in source pixels: undefined is the whole frame, [] is nowhere (motion
+   * gating skipped it). The tracker holds the tracks it did not look at instead of ageing them.
+   */
+  looked?: Array<[number, number, number, number]>;
+  /** What motion gating did on this frame (set by a detect stage gated on motion). */
+  gate?: FrameGate;
+  /** Confirmed tracks that are stationary now (set by the track stage). */
+  stationary?: number;
+  /**
    * The original photo when this frame is one (a run's photo input): stages that crop or draw use
    * its full resolution instead of the model-size pixels. Detections are in its upright pixels.
    */
@@ -42,6 +51,15 @@ export interface Frame {
    * the tracker ends every live track, so their leave and end events are not lost.
    */
   final?: boolean;
+}
+
+export interface FrameGate {
+  /** The motion stage saw motion on this frame. */
+  motion: boolean;
+  /** The detector ran on the whole frame, on regions around motion, or not at all. */
+  detector: 'full' | 'regions' | 'skipped';
+  /** Regions the detector ran on (1 for the whole frame, 0 when skipped). */
+  regions: number;
 }
 
 export interface FrameEvent {

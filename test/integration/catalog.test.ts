@@ -81,7 +81,7 @@ describe('catalog', () => {
         ['objects', 'builtin', true],
       ],
       broken: expect.stringMatching(/broken\.yaml:3.*detect@9/),
-      people: [200, true, ['detect@1', 'track@1', 'event@1', 'store@1', 'publish@1']],
+      people: [200, true, ['motion@1', 'detect@1', 'track@1', 'event@1', 'store@1', 'publish@1']],
       missing: [404, 'not_found'],
     });
   });

@@ -109,7 +109,7 @@ test('a shadow at a stricter score (0.9): fewer detections and events reported, 
     expect(t.events.gained).toEqual({});
     expect(t.events.lost['enter person']).toBe(person(t.events.live, 'enter') - person(t.events.shadow, 'enter'));
   }
-  expect(Object.keys(report.stage_ms.shadow)).toEqual(['detect', 'track', 'events', 'store', 'publish']);
+  expect(Object.keys(report.stage_ms.shadow)).toEqual(['motion', 'detect', 'track', 'events', 'store', 'publish']);
   expect(report.cost.shadow_ms_per_frame).toBeGreaterThan(0);
 
   // The live side of the shadowed stream is the plain stream's, event for event.

@@ -1,14 +1,27 @@
 /**
  * @module `motion@1`: where the picture moves, on a small grey copy of the frame (motion/detector):
- * the boxes (normalised), the share of the picture that changed, and whether the scene changed as a
- * whole (a reset), in `outputs[<stage>]`. A stage after it may skip work on frames without motion.
+ * the boxes in source pixels (as detections are), the share of the picture that changed, and whether
+ * the scene changed as a whole (a reset), in `outputs[<stage>]`. A detect stage gated on it
+ * (`detect.motion`) skips frames without motion and looks only at regions around it.
  */
 import { Type } from '@sinclair/typebox';
-import { defineStage } from '../types';
-import { MOTION_DEFAULTS, MotionDetector, type MotionResult } from '../../motion/detector';
+import { defineStage, type Frame } from '../types';
+import { MOTION_DEFAULTS, MotionDetector } from '../../motion/detector';
+import { unletterbox, type Letterbox } from '../../inference/detect/types';
 import { PointT } from './filter';
 
-export type { MotionResult };
+/** What `motion@1` writes: boxes in source pixels. */
+export interface MotionOutput {
+  boxes: Array<{ box: [number, number, number, number]; pixels: number }>;
+  share: number;
+  reset: boolean;
+}
+
+/** A point normalised to the source picture, normalised to the decoded frame (with its padding). */
+function toFrame([x, y]: [number, number], lb: Letterbox, w: number, h: number): [number, number] {
+  const ry = lb.ratioY ?? lb.ratio;
+  return [(x * lb.srcWidth * lb.ratio + lb.padX) / w, (y * lb.srcHeight * ry + lb.padY) / h];
+}
 
 export const motionStage = defineStage({
   type: 'motion',
@@ -54,24 +67,37 @@ export const motionStage = defineStage({
     { additionalProperties: false },
   ),
   create(o, deps) {
-    const m = new MotionDetector({
-      width: o.width,
-      threshold: o.threshold,
-      minArea: o.min_area,
-      alpha: o.alpha,
-      resetShare: o.reset_share,
-      masks: o.masks as Array<Array<[number, number]>>,
-    });
+    // Masks are drawn on the camera's picture; the frame may be letterboxed, so they are placed on it
+    // once its geometry is known (and again if it changes).
+    let made: { m: MotionDetector; lb: Letterbox } | null = null;
+    const detector = (f: Frame) => {
+      if (made?.lb === f.letterbox) return made.m;
+      const masks = (o.masks as Array<Array<[number, number]>>).map((poly) =>
+        poly.map((p) => toFrame(p, f.letterbox, f.width, f.height)),
+      );
+      const opts = { width: o.width, threshold: o.threshold, minArea: o.min_area, alpha: o.alpha };
+      made = { m: new MotionDetector({ ...opts, resetShare: o.reset_share, masks }), lb: f.letterbox };
+      return made.m;
+    };
     const name = deps.stage ?? 'motion';
     return {
       run(frame) {
         if (frame.final) return;
-        frame.outputs[name] = m.detect(
+        const r = detector(frame).detect(
           frame.pixels,
           frame.width,
           frame.height,
           frame.pixfmt === 'bgr24' ? 'bgr' : 'rgb',
         );
+        const [w, h] = [frame.width, frame.height];
+        frame.outputs[name] = {
+          boxes: r.boxes.map((b) => ({
+            box: unletterbox([b.box[0] * w, b.box[1] * h, b.box[2] * w, b.box[3] * h], frame.letterbox),
+            pixels: b.pixels,
+          })),
+          share: r.share,
+          reset: r.reset,
+        } satisfies MotionOutput;
       },
     };
   },

@@ -6,7 +6,8 @@ import { Tracker } from '../tracker';
 export const trackStage = defineStage({
   type: 'track',
   version: 1,
-  description: 'Multi-object tracking with stable ids (ByteTrack-style IoU matching).',
+  description:
+    'Multi-object tracking with stable ids (ByteTrack-style IoU matching); tracks where the detector did not look are held.',
   options: Type.Object(
     {
       high_score: Type.Number({
@@ -47,8 +48,9 @@ export const trackStage = defineStage({
           frame.endedTracks = tracker.endAll().map((t) => t.id);
           return;
         }
-        const u = tracker.update(frame.detections, frame.ptsS);
+        const u = tracker.update(frame.detections, frame.ptsS, frame.looked);
         frame.tracked = u.tracked;
+        frame.stationary = u.stationary;
         frame.endedTracks = u.ended.map((t) => t.id);
       },
     };

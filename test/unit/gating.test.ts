@@ -1,0 +1,178 @@
+/**
+ * Motion gating's pure parts: the tracker holds what the detector did not look at, regions around
+ * motion, a region fitted into the model input and mapped back, and the stream's counts.
+ */
+import { describe, expect, test } from 'bun:test';
+import { lookedAt, STATIONARY_AFTER, Tracker } from '../../appliance/pipeline/tracker';
+import { planRegions, REGION_DEFAULTS } from '../../appliance/motion/regions';
+import { fitRegion, regionLetterbox } from '../../appliance/inference/fit';
+import { letterboxOf, toInput, unletterbox, type Detection } from '../../appliance/inference/detect/types';
+import { GatingCounts } from '../../appliance/pipeline/gating';
+
+const person = (x: number, score = 0.9): Detection => ({
+  label: 'person',
+  classId: 0,
+  score,
+  box: [x, 10, x + 20, 60],
+});
+const opts = { highScore: 0.5, lowScore: 0.1, matchIou: 0.3, maxAge: 2, minHits: 2 };
+
+describe('Tracker with gating', () => {
+  test('a track the detector did not look at is held at its box, not aged; one it looked at and missed ends', () => {
+    const t = new Tracker(opts);
+    t.update([person(0)], 1);
+    t.update([person(2)], 2);
+    // Ten skipped frames (looked nowhere): still there, reported where it was, nothing ends.
+    for (let i = 0; i < 10; i++) {
+      const u = t.update([], 3 + i, []);
+      expect([u.tracked.map((d) => [d.trackId, d.box[0]]), u.ended.length]).toEqual([[[1, 2]], 0]);
+    }
+    // A region elsewhere: still held. A region over it, without a detection: it ages and ends after maxAge.
+    expect(t.update([], 20, [[500, 0, 900, 400]]).tracked.length).toBe(1);
+    const looked = [t.update([], 21, [[0, 0, 100, 100]]), t.update([], 22, [[0, 0, 100, 100]]), t.update([], 23)];
+    expect(looked.map((u) => u.ended.map((e) => e.id))).toEqual([[], [], [1]]);
+  });
+
+  test('an object that stays put becomes stationary; one that moves is not', () => {
+    const t = new Tracker(opts);
+    let last = t.update([person(0)], 0);
+    for (let i = 1; i <= STATIONARY_AFTER + 1; i++) last = t.update([person(0)], i);
+    expect(last.stationary).toBe(1);
+    expect(t.update([person(5)], 99).stationary).toBe(0);
+  });
+
+  test('lookedAt: the centre of the box inside a looked region', () => {
+    expect(lookedAt([0, 0, 10, 10], undefined)).toBe(true);
+    expect(lookedAt([0, 0, 10, 10], [])).toBe(false);
+    expect(lookedAt([0, 0, 10, 10], [[4, 4, 6, 6]])).toBe(true);
+    expect(lookedAt([0, 0, 10, 10], [[6, 6, 20, 20]])).toBe(false);
+  });
+});
+
+describe('planRegions', () => {
+  const o = { ...REGION_DEFAULTS, side: 416 };
+  test('a small motion box gets one model-sized square around it, inside the frame', () => {
+    expect(planRegions([[100, 100, 140, 180]], 1664, 936, o)).toEqual([{ x: 0, y: 0, w: 416, h: 416 }]);
+    expect(planRegions([[800, 400, 840, 480]], 1664, 936, o)).toEqual([{ x: 612, y: 232, w: 416, h: 416 }]);
+  });
+
+  test('a big box gets a region larger than the model, with a margin; boxes inside one region add none', () => {
+    const r = planRegions(
+      [
+        [600, 300, 1000, 700],
+        [700, 400, 720, 420],
+      ],
+      1664,
+      936,
+      o,
+    );
+    expect(r).toEqual([{ x: 500, y: 200, w: 600, h: 600 }]);
+  });
+
+  test('far apart boxes are two regions; mostly overlapping ones are merged into one', () => {
+    expect(
+      planRegions(
+        [
+          [10, 10, 30, 30],
+          [1600, 900, 1620, 920],
+        ],
+        1664,
+        936,
+        o,
+      )?.length,
+    ).toBe(2);
+    expect(
+      planRegions(
+        [
+          [300, 300, 320, 320],
+          [400, 300, 420, 320],
+        ],
+        1664,
+        936,
+        o,
+      ),
+    ).toEqual([{ x: 102, y: 102, w: 416, h: 416 }]);
+    expect(
+      planRegions(
+        [
+          [100, 100, 500, 500],
+          [550, 100, 620, 200],
+        ],
+        1664,
+        936,
+        o,
+      ),
+    ).toEqual([{ x: 0, y: 0, w: 793, h: 600 }]);
+  });
+
+  test('no boxes: none; too many or too much of the frame, or a frame no larger than the model: the whole frame (null)', () => {
+    expect(planRegions([], 1664, 936, o)).toEqual([]);
+    const scattered = [50, 800, 1500].flatMap((x) =>
+      [50, 800].map((y): [number, number, number, number] => [x, y, x + 10, y + 10]),
+    );
+    expect(planRegions(scattered, 1664, 936, o)).toBeNull();
+    expect(planRegions([[0, 0, 900, 900]], 1664, 936, o)).toBeNull();
+    expect(planRegions([[10, 10, 20, 20]], 416, 416, o)).toBeNull();
+  });
+});
+
+describe('fitRegion', () => {
+  test('a region at the model size is copied pixel for pixel; a larger one is scaled and padded', () => {
+    const w = 8;
+    const h = 4;
+    const src = new Uint8Array(w * h * 3).map((_, i) => (Math.floor(i / 3) % w) * 10 + Math.floor(i / 3 / w));
+    const same = fitRegion(src, w, h, { x: 4, y: 0, w: 4, h: 4 }, { width: 4, height: 4, align: 'top-left', pad: 114 });
+    expect(same.scale).toBe(1);
+    expect(Array.from(same.pixels.filter((_, i) => i % 3 === 0))).toEqual([
+      40, 50, 60, 70, 41, 51, 61, 71, 42, 52, 62, 72, 43, 53, 63, 73,
+    ]);
+    const whole = fitRegion(
+      src,
+      w,
+      h,
+      { x: 0, y: 0, w: 8, h: 4 },
+      { width: 4, height: 4, align: 'top-left', pad: 114 },
+    );
+    expect(whole.scale).toBe(0.5);
+    // The lower half is padding; the upper half averages pixel pairs.
+    expect(Array.from(whole.pixels.slice(24))).toEqual(new Array(24).fill(114));
+    expect(whole.pixels[0]).toBe(6);
+  });
+
+  test("a box found in a region maps back to the source through the region and the frame's letterbox", () => {
+    // A 1920x1080 camera decoded at 832x468; a 416 region at (300, 40).
+    const frame = letterboxOf(1920, 1080, 832, 468, 'top-left');
+    const r = { x: 300, y: 40, w: 416, h: 416 };
+    const lb = regionLetterbox(frame, r, { scale: 1, offsetX: 0, offsetY: 0 });
+    const src: [number, number, number, number] = [900, 300, 1000, 500];
+    const inDecode = toInput(src, frame);
+    const inModel: [number, number, number, number] = [
+      inDecode[0] - 300,
+      inDecode[1] - 40,
+      inDecode[2] - 300,
+      inDecode[3] - 40,
+    ];
+    expect(unletterbox(inModel, lb).map((v) => Math.round(v))).toEqual(src);
+  });
+});
+
+describe('GatingCounts', () => {
+  test('counts motion, skips, regions and calls; nothing gated is null', () => {
+    const c = new GatingCounts();
+    expect(c.view()).toBeNull();
+    c.add({ gate: { motion: false, detector: 'skipped', regions: 0 } });
+    c.add({ gate: { motion: false, detector: 'skipped', regions: 0 } });
+    c.add({ gate: { motion: true, detector: 'regions', regions: 2 }, stationary: 1 });
+    c.add({ gate: { motion: false, detector: 'full', regions: 1 } });
+    expect(c.view()).toEqual({
+      frames_with_motion: 1,
+      detector_skipped: 2,
+      detector_regions: 1,
+      detector_full: 1,
+      detector_calls: 3,
+      skipped_share: 0.5,
+      regions_per_frame: 1.5,
+      stationary: 1,
+    });
+  });
+});
