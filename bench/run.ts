@@ -36,6 +36,8 @@ import { apiBench } from './api';
 import { guardsBench } from './guards';
 import { recordingBench } from './recording';
 import { motionBench } from './motion';
+import { camerasBench } from './cameras';
+import { gatingBench } from './gating';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -56,6 +58,8 @@ const suites = process.argv.slice(2).length
       'guards',
       'recording',
       'motion',
+      'gating',
+      'cameras',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -108,6 +112,12 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
   { suite: 'live-video', columns: ['input', 'what', 'CPU % (of 200)', 'kbit/s out', ''], rows: liveVideoBench },
   { suite: 'recording', columns: ['input', 'what', 'CPU % / p50 ms', 'p95 ms', 'notes'], rows: recordingBench },
   { suite: 'motion', columns: ['input', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: motionBench },
+  { suite: 'gating', columns: ['input', 'what', 'found / recall', 'frames', 'notes'], rows: gatingBench },
+  {
+    suite: 'cameras',
+    columns: ['cameras', 'what', 'cameras per box', 'CPU % (of 100)', 'detector skipped', 'notes'],
+    rows: camerasBench,
+  },
   { suite: 'runs', columns: ['case', 'what', 'photos/s (or fps)', 'vs bare', 'notes'], rows: runsBench },
   {
     suite: 'analytics',

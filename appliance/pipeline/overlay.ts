@@ -7,6 +7,7 @@ import type { Pipeline } from './file';
 import type { Frame } from './types';
 import { frameDetections } from './types';
 import type { Imaging } from '../imaging/port';
+import type { MotionOutput } from './stages/motion';
 import { pictureRegion, toInput } from '../inference/detect/types';
 
 export interface Overlay {
@@ -20,7 +21,14 @@ export interface Overlay {
   detections: Array<{ label: string; score: number; track_id: number | null; box: [number, number, number, number] }>;
   zones: Array<{ name: string; polygon: Array<[number, number]> }>;
   lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
+  /**
+   * Motion gating on this frame, when the pipeline has a motion stage: its motion boxes, the regions
+   * the detector ran on, and what it did (full, regions, skipped; null when it is not gated).
+   */
+  motion?: { boxes: Box[]; regions: Box[]; detector: 'full' | 'regions' | 'skipped' | null };
 }
+
+type Box = [number, number, number, number];
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
@@ -39,6 +47,14 @@ export function geometryOf(p: Pipeline): Pick<Overlay, 'zones' | 'lines'> {
 
 export function overlayOf(frame: Frame, pipeline: Pipeline): Overlay {
   const { srcWidth: w, srcHeight: h } = frame.letterbox;
+  const norm = (b: readonly number[]): Box => [
+    round4(b[0]! / w),
+    round4(b[1]! / h),
+    round4(b[2]! / w),
+    round4(b[3]! / h),
+  ];
+  const stage = pipeline.stages.find((s) => s.def.type === 'motion')?.name;
+  const m = stage ? (frame.outputs[stage] as MotionOutput | undefined) : undefined;
   return {
     stream: frame.stream,
     seq: frame.seq,
@@ -52,6 +68,13 @@ export function overlayOf(frame: Frame, pipeline: Pipeline): Overlay {
       box: [round4(d.box[0] / w), round4(d.box[1] / h), round4(d.box[2] / w), round4(d.box[3] / h)],
     })),
     ...geometryOf(pipeline),
+    ...(m && {
+      motion: {
+        boxes: m.boxes.map((b) => norm(b.box)),
+        regions: frame.gate?.detector === 'regions' ? (frame.looked ?? []).map(norm) : [],
+        detector: frame.gate?.detector ?? null,
+      },
+    }),
   };
 }
 

@@ -11,57 +11,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureModel, MODELS_DIR, tempDir, VIDEOS } from '../helpers/fixtures';
 import { foveaCli } from '../helpers/process';
-
-/** A built-in pipeline (people with classes, else objects), with the detector gated on motion or not, and a decode size. */
-function pipeline(o: { classes?: string[]; gated: boolean; decode?: [number, number] }): string {
-  const detect = [
-    '      model: yolox-nano@1',
-    '      score: 0.3',
-    ...(o.classes ? [`      classes: [${o.classes.join(', ')}]`] : []),
-    ...(o.gated ? ['      motion: motion'] : []),
-    ...(o.decode ? [`      decode_size: [${o.decode.join(', ')}]`] : []),
-  ];
-  return [
-    'input:\n  fps: 5\nstages:\n  motion:\n    type: motion@1\n  detect:\n    type: detect@1\n    needs: [motion]\n    options:',
-    ...detect,
-    o.classes
-      ? '  track:\n    type: track@1\n    needs: [detect]\n    options:\n      high_score: 0.45\n      min_hits: 3\n      max_age: 10'
-      : '  track:\n    type: track@1\n    needs: [detect]',
-    '  events:\n    type: event@1\n    needs: [track]\n    options:\n      snapshots: false\n      zones:\n        - name: scene\n          polygon: [[0, 0], [1, 0], [1, 1], [0, 1]]',
-    '',
-  ].join('\n');
-}
-
-interface Line {
-  file: string;
-  ok: boolean;
-  counts: Record<string, number>;
-  skipped: number | null;
-  regions: number | null;
-}
-
-/** One clip's line of the report: `golden/x.yaml: ok, N frames in T s: 7 enter bottle, …; gating: …`. */
-function parse(out: string): Record<string, Line> {
-  const lines: Record<string, Line> = {};
-  for (const l of out.split('\n')) {
-    const m = /^golden\/(\S+)\.yaml: (ok|FAILED), \d+ frames in [\d.]+ s: ([^;]*)(?:; gating: (.*))?$/.exec(l);
-    if (!m) continue;
-    const counts: Record<string, number> = {};
-    for (const part of m[3]!.split(', ')) {
-      const c = /^(\d+) (\w+) (.+)$/.exec(part);
-      if (c) counts[`${c[2]} ${c[3]}`] = Number(c[1]);
-    }
-    const g = m[4] ? /skipped (\d+) % of frames, ran on regions on (\d+)/.exec(m[4]) : null;
-    lines[m[1]!] = {
-      file: m[1]!,
-      ok: m[2] === 'ok',
-      counts,
-      skipped: g ? Number(g[1]) : null,
-      regions: g ? Number(g[2]) : null,
-    };
-  }
-  return lines;
-}
+import { gatingPipeline as pipeline, parseGoldenReport, type GoldenLine } from '../helpers/gating';
 
 const CLIPS = [
   { name: 'person', file: 'one-by-one-person-detection.mp4', classes: ['person'] },
@@ -78,9 +28,9 @@ let idleClip: string;
 const golden = (clip: string, pipelineName: string, expect: string) =>
   `clip:\n  path: ${clip}\npipeline: ${pipelineName}\nexpect:\n${expect}`;
 
-async function validate(): Promise<{ code: number; out: string; lines: Record<string, Line> }> {
+async function validate(): Promise<{ code: number; out: string; lines: Record<string, GoldenLine> }> {
   const v = await foveaCli(['fleet', 'validate', '--golden', '--config', config, repo]);
-  return { code: v.code, out: v.out, lines: parse(v.out) };
+  return { code: v.code, out: v.out, lines: parseGoldenReport(v.out) };
 }
 
 beforeAll(async () => {

@@ -163,7 +163,15 @@ describe('dashboard', () => {
       await Bun.sleep(2500);
       const b = await sample();
       played[id] = { framesAdvance: b.frames > a.frames, overlaysFollow: b.seq > a.seq };
-      if (id === 'table') await shot(tab, 'live-video-desktop');
+      if (id === 'table') {
+        await shot(tab, 'live-video-desktop');
+        // The motion toggle draws what gating did: motion boxes (and regions) over the picture; the
+        // card shows the gating figures.
+        await tab.check('.motion-toggle input');
+        await tab.waitForSelector('svg.overlay rect.motion-box', { timeout: 60_000 });
+        played.gating = await tab.textContent('[aria-label="motion gating"]');
+        await shot(tab, 'live-motion');
+      }
     }
     const whileWatched = remuxes();
     await tab.close();
@@ -173,6 +181,7 @@ describe('dashboard', () => {
       played: {
         table: { framesAdvance: true, overlaysFollow: true },
         cam: { framesAdvance: true, overlaysFollow: true },
+        gating: expect.stringMatching(/frames with motion.*detector skipped.*stationary objects/),
       },
       // The table's remux lingers 2 s after the tab moved to the camera (a reload does not restart it).
       whileWatched: expect.atLeast(1),

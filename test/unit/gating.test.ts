@@ -8,6 +8,11 @@ import { planRegions, REGION_DEFAULTS } from '../../appliance/motion/regions';
 import { fitRegion, regionLetterbox } from '../../appliance/inference/fit';
 import { letterboxOf, toInput, unletterbox, type Detection } from '../../appliance/inference/detect/types';
 import { GatingCounts } from '../../appliance/pipeline/gating';
+import { detectStage } from '../../appliance/pipeline/stages/detect';
+import { emptyFrame } from '../../appliance/pipeline/types';
+import { LABELS } from '../../appliance/pipeline/models';
+import { builtinCatalog, findModel } from '../../appliance/models/catalog';
+import { Value } from '@sinclair/typebox/value';
 
 const person = (x: number, score = 0.9): Detection => ({
   label: 'person',
@@ -174,5 +179,81 @@ describe('GatingCounts', () => {
       regions_per_frame: 1.5,
       stationary: 1,
     });
+  });
+});
+
+describe('detect@1 gated on motion (a fake model that counts its calls)', () => {
+  /** The detect stage on a fake YOLOX session; `found` frames answer one person at (8..40, 8..40) of the model input. */
+  async function gatedStage(o: Record<string, unknown>) {
+    const entry = findModel(builtinCatalog(), 'yolox-nano@1');
+    const calls: number[] = [];
+    let found = false;
+    const session = {
+      async run() {
+        calls.push(calls.length);
+        const data = new Float32Array(3549 * 85);
+        if (found) data.set([1, 1, Math.log(4), Math.log(4), 0.9, 0.9], 0);
+        return { output: { data, dims: [1, 3549, 85] } };
+      },
+    };
+    const options = Value.Default(detectStage.options, { motion: 'motion', ...o }) as never;
+    const stage = await detectStage.create(options, {
+      models: { get: async () => ({ entry, session, labels: LABELS.coco }) },
+    } as never);
+    return { stage, calls, setFound: (v: boolean) => (found = v) };
+  }
+  const frameOf = (w: number, h: number, boxes: Array<[number, number, number, number]>, reset = false) => {
+    const f = emptyFrame({
+      stream: 's',
+      seq: 0,
+      ptsS: 0,
+      decodedAt: 0,
+      width: w,
+      height: h,
+      pixfmt: 'bgr24',
+      pixels: new Uint8Array(w * h * 3),
+      letterbox: letterboxOf(w * 2, h * 2, w, h, 'top-left'),
+    });
+    f.outputs.motion = { boxes: boxes.map((box) => ({ box, pixels: 100 })), share: 0.01, reset };
+    return f;
+  };
+
+  test('skips frames without motion, runs regions on motion, and the whole frame when a check is due or the scene reset', async () => {
+    const { stage, calls } = await gatedStage({ stationary_interval: 5 });
+    const gates: Array<[string, number, number]> = [];
+    const step = async (f: ReturnType<typeof frameOf>) => {
+      await stage.run(f);
+      gates.push([f.gate!.detector, f.gate!.regions, calls.length]);
+      return f;
+    };
+    await step(frameOf(832, 468, [])); // the first frame: the whole frame
+    for (let i = 0; i < 3; i++) expect((await step(frameOf(832, 468, []))).looked).toEqual([]);
+    // Motion at (200..240, 200..300) of the source (half that in the frame): one 416 region around it, in source pixels.
+    const moving = await step(frameOf(832, 468, [[200, 200, 240, 300]]));
+    expect(moving.looked).toEqual([[0, 0, 832, 832]]);
+    await step(frameOf(832, 468, [])); // five frames since the whole one: due
+    await step(frameOf(832, 468, [], true)); // a reset: the whole frame again
+    expect(gates).toEqual([
+      ['full', 1, 1],
+      ['skipped', 0, 1],
+      ['skipped', 0, 1],
+      ['skipped', 0, 1],
+      ['regions', 1, 2],
+      ['full', 1, 3],
+      ['full', 1, 4],
+    ]);
+  });
+
+  test('something new keeps the detector on the whole frame for three more frames, though nothing moves', async () => {
+    const { stage, calls, setFound } = await gatedStage({ stationary_interval: 100 });
+    setFound(true);
+    const kinds: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const f = frameOf(416, 416, []);
+      await stage.run(f);
+      kinds.push(f.gate!.detector);
+      if (i === 0) expect(f.detections.map((d) => d.label)).toEqual(['person']);
+    }
+    expect([kinds, calls.length]).toEqual([['full', 'full', 'full', 'full', 'skipped', 'skipped'], 4]);
   });
 });

@@ -160,7 +160,8 @@ export const detectStage = defineStage({
         frame.gate = { motion: false, detector: 'skipped', regions: 0 };
         return;
       }
-      const due = motion.reset || since >= o.stationary_interval;
+      // The whole frame when a check is due, after a reset, or to confirm something new without motion.
+      const due = motion.reset || since >= o.stationary_interval || !moving;
       // Regions around the motion and around the objects last seen moving in it, in decode pixels.
       const plan = (): Rect[] | null => {
         if (!o.regions || due) return null;

@@ -15,9 +15,14 @@ export interface OverlayData {
   detections: Array<{ label: string; score: number; track_id: number | null; box: [number, number, number, number] }>;
   zones: Array<{ name: string; polygon: Array<[number, number]> }>;
   lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
+  /** Motion boxes and the regions the detector ran on (a pipeline gated on motion). */
+  motion?: { boxes: Box[]; regions: Box[]; detector: 'full' | 'regions' | 'skipped' | null };
 }
 
-export function Overlay(p: { data: OverlayData }) {
+type Box = [number, number, number, number];
+
+/** `motion`: draw the motion boxes (dashed) and the detector's regions too. */
+export function Overlay(p: { data: OverlayData; motion?: boolean }) {
   const { width: w, height: h } = p.data;
   const pt = ([x, y]: [number, number]) => `${x * w},${y * h}`;
   const ref = useRef<SVGSVGElement>(null);
@@ -57,6 +62,28 @@ export function Overlay(p: { data: OverlayData }) {
           </text>
         </g>
       ))}
+      {p.motion &&
+        p.data.motion?.boxes.map((b, i) => (
+          <rect
+            key={`m-${i}`}
+            class="motion-box"
+            x={b[0] * w}
+            y={b[1] * h}
+            width={(b[2] - b[0]) * w}
+            height={(b[3] - b[1]) * h}
+          />
+        ))}
+      {p.motion &&
+        p.data.motion?.regions.map((b, i) => (
+          <rect
+            key={`r-${i}`}
+            class="region"
+            x={b[0] * w}
+            y={b[1] * h}
+            width={(b[2] - b[0]) * w}
+            height={(b[3] - b[1]) * h}
+          />
+        ))}
       {p.data.detections.map((d, i) => {
         const [x1, y1, x2, y2] = d.box;
         return (

@@ -26,6 +26,14 @@ export interface StreamView {
   queue_depth: number;
   restarts: number;
   stage_ms: Record<string, number>;
+  /** Motion gating, when the detector is gated on motion. */
+  gating: {
+    frames_with_motion: number;
+    detector_skipped: number;
+    skipped_share: number;
+    regions_per_frame: number | null;
+    stationary: number;
+  } | null;
 }
 
 /** The newest frame of a stream (JPEG) with its overlay, fetched every `everyMs` while mounted. */
@@ -65,12 +73,12 @@ export function useLatestFrame(id: string, everyMs: number) {
 }
 
 /** A stream's newest analysed frame with its overlay, refreshed every `everyMs`. */
-export function LiveFrame(p: { id: string; everyMs: number }) {
+export function LiveFrame(p: { id: string; everyMs: number; motion?: boolean }) {
   const frame = useLatestFrame(p.id, p.everyMs);
   return frame ? (
     <>
       <img src={frame.url} alt={`latest frame of ${p.id}`} />
-      <Overlay data={frame.overlay} />
+      <Overlay data={frame.overlay} motion={p.motion} />
     </>
   ) : (
     <div class="img-placeholder">no frame yet</div>

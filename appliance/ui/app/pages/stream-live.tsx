@@ -42,6 +42,12 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
   const [video, setVideo] = useState<HTMLVideoElement | null>(null);
   const { state, overlay } = useLiveVideo(p.id, video);
   const playing = state.status === 'playing';
+  const [motion, setMotion] = useState(() => localStorage.getItem('fovea.live.motion') === '1');
+  const toggle = (on: boolean) => {
+    localStorage.setItem('fovea.live.motion', on ? '1' : '0');
+    setMotion(on);
+  };
+  const g = s?.gating ?? null;
   return (
     <div class="stream-live">
       <p>
@@ -49,10 +55,18 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
       </p>
       <div class="frame big" data-video={state.status}>
         <video ref={setVideo} class={playing ? '' : 'waiting'} muted playsInline aria-label={`live video of ${p.id}`} />
-        {playing ? overlay && <Overlay data={overlay} /> : <LiveFrame id={p.id} everyMs={250} />}
+        {playing ? (
+          overlay && <Overlay data={overlay} motion={motion} />
+        ) : (
+          <LiveFrame id={p.id} everyMs={250} motion={motion} />
+        )}
       </div>
       <p class="muted video-note" role="status">
         {say(state)}
+        <label class="motion-toggle">
+          <input type="checkbox" checked={motion} onChange={(e) => toggle(e.currentTarget.checked)} />
+          Motion and regions
+        </label>
       </p>
       {s && (
         <Card title={s.id} actions={<Badge state={s.state} title={s.last_error ?? undefined} />}>
@@ -66,6 +80,14 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
             <Figure label="queue" value={s.queue_depth} />
             <Figure label="restarts" value={s.restarts} />
           </div>
+          {g && (
+            <fieldset class="figures" aria-label="motion gating">
+              <Figure label="frames with motion" value={g.frames_with_motion} />
+              <Figure label="detector skipped" value={`${Math.round(g.skipped_share * 100)} %`} />
+              <Figure label="detector calls a run" value={g.regions_per_frame ?? '–'} />
+              <Figure label="stationary objects" value={g.stationary} />
+            </fieldset>
+          )}
           <p class="muted">
             pipeline <Link to={`/streams/${encodeURIComponent(s.id)}`}>{s.pipeline}</Link> · {s.url} ·{' '}
             <Link to={`/recordings/${encodeURIComponent(s.id)}`}>recordings</Link>
