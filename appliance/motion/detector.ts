@@ -71,6 +71,8 @@ export class MotionDetector {
   /** Row sums of the separable blur. */
   private rows: Uint16Array = new Uint16Array(0);
   private mask: Uint8Array | null = null;
+  /** Pixels of the grey copy under a mask. */
+  private masked = 0;
   private w = 0;
   private h = 0;
 
@@ -95,6 +97,7 @@ export class MotionDetector {
     this.labels = new Int32Array(n);
     this.avg = null;
     this.mask = null;
+    this.masked = 0;
     if (this.o.masks.length) {
       const m = new Uint8Array(n);
       for (let y = 0; y < h; y++)
@@ -104,6 +107,7 @@ export class MotionDetector {
           if (this.o.masks.some((p) => inside(px, py, p))) m[y * w + x] = 1;
         }
       this.mask = m;
+      this.masked = m.reduce((s, v) => s + v, 0);
     }
   }
 
@@ -154,25 +158,34 @@ export class MotionDetector {
       return { boxes: [], share: 0, reset: false };
     }
     const avg = this.avg;
+    const a = this.o.alpha;
+    const t = this.o.threshold;
     let count = 0;
-    let open = 0;
-    for (let i = 0; i < n; i++) {
-      if (mask?.[i]) {
-        changed[i] = 0;
-        continue;
+    // One pass: the difference with the average, the threshold, and the average's update (undone
+    // below by a reset, which is rare).
+    if (mask) {
+      for (let i = 0; i < n; i++) {
+        const d = blurred[i]! - avg[i]!;
+        avg[i] = avg[i]! + a * d;
+        const c = mask[i] ? 0 : d > t || d < -t ? 1 : 0;
+        changed[i] = c;
+        count += c;
       }
-      open++;
-      const c = Math.abs(blurred[i]! - avg[i]!) > this.o.threshold ? 1 : 0;
-      changed[i] = c;
-      count += c;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const d = blurred[i]! - avg[i]!;
+        avg[i] = avg[i]! + a * d;
+        const c = d > t || d < -t ? 1 : 0;
+        changed[i] = c;
+        count += c;
+      }
     }
+    const open = n - this.masked;
     const share = open ? count / open : 0;
     if (share > this.o.resetShare) {
       avg.set(blurred);
       return { boxes: [], share, reset: true };
     }
-    const a = this.o.alpha;
-    for (let i = 0; i < n; i++) avg[i] = avg[i]! + a * (blurred[i]! - avg[i]!);
     if (!count) return { boxes: [], share, reset: false };
     // Grow by a pixel, so the parts of one moving thing join up.
     grown.fill(0);

@@ -130,7 +130,7 @@ describe('runs', () => {
         counts: { succeeded: 20, failed: 1 },
         mostFound: true,
         cut: ['failed', expect.stringMatching(/corrupt or truncated/)],
-        cutSteps: ['skipped', 'skipped', 'skipped', 'skipped'],
+        cutSteps: ['skipped', 'skipped', 'skipped', 'skipped', 'skipped'],
         progress: { done: 21, total: 21, percent: 100 },
       });
       // The same messages, in the same order, on both; each run's seq counts up with no gap.
