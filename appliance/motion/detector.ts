@@ -31,6 +31,14 @@ export const MOTION_DEFAULTS: MotionOptions = {
   masks: [],
 };
 
+/** A part of the frame, in its pixels. */
+export interface Area {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /** A motion box, normalised to the frame (0..1). */
 export interface MotionBox {
   box: [number, number, number, number];
@@ -67,7 +75,7 @@ export class MotionDetector {
   /** Byte offset in a source row of each grey column, and the source row of each grey row. */
   private xmap: Int32Array = new Int32Array(0);
   private ymap: Int32Array = new Int32Array(0);
-  private srcW = 0;
+  private key = '';
   /** Row sums of the separable blur. */
   private rows: Uint16Array = new Uint16Array(0);
   private mask: Uint8Array | null = null;
@@ -79,16 +87,24 @@ export class MotionDetector {
   constructor(private readonly o: MotionOptions = MOTION_DEFAULTS) {}
 
   /** Size the buffers for a frame of this shape (once per stream, again if the shape changes). */
-  private size(srcW: number, srcH: number): void {
-    const w = Math.min(this.o.width, srcW);
-    const h = Math.max(1, Math.round((srcH * w) / srcW));
-    if (w === this.w && h === this.h && srcW === this.srcW) return;
+  private size(srcW: number, r: Area): void {
+    const w = Math.min(this.o.width, r.width);
+    const h = Math.max(1, Math.round((r.height * w) / r.width));
+    const key = `${srcW} ${r.left} ${r.top} ${r.width} ${r.height}`;
+    if (w === this.w && h === this.h && key === this.key) return;
     this.w = w;
     this.h = h;
-    this.srcW = srcW;
+
+    this.key = key;
     const n = w * h;
-    this.xmap = Int32Array.from({ length: w }, (_, x) => Math.min(srcW - 1, Math.floor(((x + 0.5) * srcW) / w)) * 3);
-    this.ymap = Int32Array.from({ length: h }, (_, y) => Math.min(srcH - 1, Math.floor(((y + 0.5) * srcH) / h)));
+    this.xmap = Int32Array.from(
+      { length: w },
+      (_, x) => (r.left + Math.min(r.width - 1, Math.floor(((x + 0.5) * r.width) / w))) * 3,
+    );
+    this.ymap = Int32Array.from(
+      { length: h },
+      (_, y) => r.top + Math.min(r.height - 1, Math.floor(((y + 0.5) * r.height) / h)),
+    );
     this.rows = new Uint16Array(n);
     this.grey = new Uint8Array(n);
     this.blurred = new Uint8Array(n);
@@ -146,9 +162,18 @@ export class MotionDetector {
     }
   }
 
-  /** Motion in one frame of packed BGR or RGB pixels. */
-  detect(px: Uint8Array, srcW: number, srcH: number, order: 'bgr' | 'rgb' = 'bgr'): MotionResult {
-    this.size(srcW, srcH);
+  /**
+   * Motion in one frame of packed BGR or RGB pixels, within `area` of it (the picture of a
+   * letterboxed frame; the whole frame by default). Boxes and masks are normalised to the area.
+   */
+  detect(
+    px: Uint8Array,
+    srcW: number,
+    srcH: number,
+    order: 'bgr' | 'rgb' = 'bgr',
+    area: Area = { left: 0, top: 0, width: srcW, height: srcH },
+  ): MotionResult {
+    this.size(srcW, area);
     this.toGrey(px, srcW, order);
     this.blur();
     const { w, h, blurred, changed, grown, mask } = this;

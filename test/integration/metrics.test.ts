@@ -47,7 +47,18 @@ test('/metrics: streams, inference, HTTP, files and process figures, valid for p
       v('fovea_stream_frames_decoded_total{stream="table"}')! >=
       v('fovea_stream_frames_analysed_total{stream="table"}')!,
     dropped: v('fovea_stream_frames_dropped_total{stream="table"}'),
-    inference: v('fovea_inference_duration_seconds_count{model="yolox-nano@1",provider="cpu"}')! >= 10,
+    inference: v('fovea_inference_duration_seconds_count{model="yolox-nano@1",provider="cpu"}')! >= 1,
+    // The built-in people pipeline is gated on motion: every detector call it counts is an inference
+    // (a frame in flight may have run its model before the stream counted it).
+    gating: {
+      calls:
+        v('fovea_stream_detector_calls_total{stream="table"}')! >= 1 &&
+        v('fovea_stream_detector_calls_total{stream="table"}')! <=
+          v('fovea_inference_duration_seconds_count{model="yolox-nano@1",provider="cpu"}')!,
+      skipped: v('fovea_stream_detector_skipped_total{stream="table"}') !== null,
+      motion: v('fovea_stream_motion_frames_total{stream="table"}') !== null,
+      stationary: v('fovea_stream_stationary_objects{stream="table"}') !== null,
+    },
     oneState: ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped']
       .map((s) => v(`fovea_stream_state{stream="table",state="${s}"}`))
       .reduce((a, b) => a! + b!, 0),
@@ -60,6 +71,7 @@ test('/metrics: streams, inference, HTTP, files and process figures, valid for p
     decoded: true,
     dropped: 0,
     inference: true,
+    gating: { calls: true, skipped: true, motion: true, stationary: true },
     oneState: 1,
     notFound: 1,
     refused: 1,

@@ -87,7 +87,8 @@ describe('motion@1', () => {
     expect(lookupStage('motion')?.version).toBe(1);
     const opts = Value.Default(motionStage.options, {}) as never;
     const stage = await motionStage.create(opts, { stage: 'moves' } as never);
-    const lb = { scale: 1, padX: 0, padY: 0, srcWidth: W, srcHeight: H } as never;
+    // The picture is the frame's top part (a letterbox with 40 px of padding below): boxes come back in source pixels.
+    const lb = { ratio: 0.5, padX: 0, padY: 0, srcWidth: W * 2, srcHeight: (H - 40) * 2 };
     const f = (px: Uint8Array) =>
       emptyFrame({
         stream: 's',
@@ -103,6 +104,9 @@ describe('motion@1', () => {
     await stage.run(f(frame(null)));
     const moving = f(frame([320, 180, 64]));
     await stage.run(moving);
-    expect((moving.outputs.moves as { boxes: unknown[] }).boxes.length).toBe(1);
+    const boxes = (moving.outputs.moves as { boxes: Array<{ box: number[] }> }).boxes;
+    expect(boxes.length).toBe(1);
+    // The square at (320..384, 180..244) of the frame is at twice that in the source, within the blur.
+    expect(boxes[0]!.box.map((v, i) => Math.abs(v - [640, 360, 768, 488][i]!) <= 8)).toEqual([true, true, true, true]);
   });
 });

@@ -5,9 +5,9 @@
  * (`detect.motion`) skips frames without motion and looks only at regions around it.
  */
 import { Type } from '@sinclair/typebox';
-import { defineStage, type Frame } from '../types';
+import { defineStage } from '../types';
 import { MOTION_DEFAULTS, MotionDetector } from '../../motion/detector';
-import { unletterbox, type Letterbox } from '../../inference/detect/types';
+import { pictureRegion } from '../../inference/detect/types';
 import { PointT } from './filter';
 
 /** What `motion@1` writes: boxes in source pixels. */
@@ -15,12 +15,6 @@ export interface MotionOutput {
   boxes: Array<{ box: [number, number, number, number]; pixels: number }>;
   share: number;
   reset: boolean;
-}
-
-/** A point normalised to the source picture, normalised to the decoded frame (with its padding). */
-function toFrame([x, y]: [number, number], lb: Letterbox, w: number, h: number): [number, number] {
-  const ry = lb.ratioY ?? lb.ratio;
-  return [(x * lb.srcWidth * lb.ratio + lb.padX) / w, (y * lb.srcHeight * ry + lb.padY) / h];
 }
 
 export const motionStage = defineStage({
@@ -67,32 +61,26 @@ export const motionStage = defineStage({
     { additionalProperties: false },
   ),
   create(o, deps) {
-    // Masks are drawn on the camera's picture; the frame may be letterboxed, so they are placed on it
-    // once its geometry is known (and again if it changes).
-    let made: { m: MotionDetector; lb: Letterbox } | null = null;
-    const detector = (f: Frame) => {
-      if (made?.lb === f.letterbox) return made.m;
-      const masks = (o.masks as Array<Array<[number, number]>>).map((poly) =>
-        poly.map((p) => toFrame(p, f.letterbox, f.width, f.height)),
-      );
-      const opts = { width: o.width, threshold: o.threshold, minArea: o.min_area, alpha: o.alpha };
-      made = { m: new MotionDetector({ ...opts, resetShare: o.reset_share, masks }), lb: f.letterbox };
-      return made.m;
-    };
+    // Motion is looked for on the picture only (not a letterbox's padding); masks, drawn on the
+    // camera's picture, and boxes are normalised to it.
+    const m = new MotionDetector({
+      width: o.width,
+      threshold: o.threshold,
+      minArea: o.min_area,
+      alpha: o.alpha,
+      resetShare: o.reset_share,
+      masks: o.masks as Array<Array<[number, number]>>,
+    });
     const name = deps.stage ?? 'motion';
     return {
       run(frame) {
         if (frame.final) return;
-        const r = detector(frame).detect(
-          frame.pixels,
-          frame.width,
-          frame.height,
-          frame.pixfmt === 'bgr24' ? 'bgr' : 'rgb',
-        );
-        const [w, h] = [frame.width, frame.height];
+        const p = pictureRegion(frame.letterbox, frame.width, frame.height);
+        const r = m.detect(frame.pixels, frame.width, frame.height, frame.pixfmt === 'bgr24' ? 'bgr' : 'rgb', p);
+        const { srcWidth: w, srcHeight: h } = frame.letterbox;
         frame.outputs[name] = {
           boxes: r.boxes.map((b) => ({
-            box: unletterbox([b.box[0] * w, b.box[1] * h, b.box[2] * w, b.box[3] * h], frame.letterbox),
+            box: [b.box[0] * w, b.box[1] * h, b.box[2] * w, b.box[3] * h] as [number, number, number, number],
             pixels: b.pixels,
           })),
           share: r.share,
