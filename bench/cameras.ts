@@ -15,7 +15,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODELS_DIR, startAppliance, stream, tempDir, VIDEOS, waitFor } from '../test/helpers/fixtures';
 import { foveaCli } from '../test/helpers/process';
-import { gatingPipeline, parseGoldenReport, type GoldenLine } from '../test/helpers/gating';
+import {
+  ffmpeg,
+  gatingPipeline,
+  idleThenPeople,
+  parseGoldenReport,
+  QUICK_H264,
+  type GoldenLine,
+} from '../test/helpers/gating';
 import { row } from './lib/stats';
 import { ffmpegArgs, type OutputSpec } from '../appliance/decode/ffmpeg-args';
 
@@ -32,12 +39,6 @@ function cpuTicks(): { busy: number; total: number } {
   return { busy: f.reduce((a, b) => a + b, 0) - idle, total: f.reduce((a, b) => a + b, 0) };
 }
 
-async function ffmpeg(args: string[]): Promise<void> {
-  const p = Bun.spawn(['ffmpeg', '-v', 'error', '-y', ...args], { stderr: 'pipe' });
-  if ((await p.exited) !== 0)
-    throw new Error(`bench cameras: ffmpeg ${args.join(' ')}: ${await new Response(p.stderr).text()}`);
-}
-
 /** The clip started `share` of the way in (what was before it is played after it): a camera's other phase. */
 async function phase(dir: string, c: Clip, share: number): Promise<Clip> {
   const probe = Bun.spawnSync(['ffprobe', '-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', c.path]);
@@ -50,14 +51,7 @@ async function phase(dir: string, c: Clip, share: number): Promise<Clip> {
     `[0:v]split[a][b];[a]trim=start=${at},setpts=PTS-STARTPTS[x];[b]trim=end=${at},setpts=PTS-STARTPTS[y];[x][y]concat=n=2:v=1:a=0[v]`,
     '-map',
     '[v]',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-pix_fmt',
-    'yuv420p',
+    ...QUICK_H264,
     path,
   ]);
   return { ...c, path };
@@ -83,31 +77,11 @@ export interface Clip {
  */
 export async function makeClips(dir: string, scale: string | null, fps: number | null = null): Promise<Clip[]> {
   // A sub-stream at `fps` is what Frigate advises for detection: the camera sends only what is analysed.
-  const enc = [
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-pix_fmt',
-    'yuv420p',
-    ...(fps ? ['-r', String(fps)] : []),
-  ];
+  const enc = [...QUICK_H264, ...(fps ? ['-r', String(fps)] : [])];
   const sz = scale ? `,scale=${scale}` : '';
   const tag = `${scale ? '1080p' : 'native'}${fps ? `-${fps}fps` : ''}`;
   const person = join(dir, `person-${tag}.mp4`);
-  const idle = [...Array(12).keys()];
-  await ffmpeg([
-    '-i',
-    join(VIDEOS, 'one-by-one-person-detection.mp4'),
-    '-filter_complex',
-    `[0:v]split=13${[...idle, 12].map((i) => `[s${i}]`).join('')};${idle.map((i) => `[s${i}]trim=0:5,setpts=PTS-STARTPTS[i${i}]`).join(';')};[s12]trim=6:26,setpts=PTS-STARTPTS[busy];${idle.map((i) => `[i${i}]`).join('')}[busy]concat=n=13:v=1:a=0${sz}[v]`,
-    '-map',
-    '[v]',
-    ...enc,
-    person,
-  ]);
+  await idleThenPeople(join(VIDEOS, 'one-by-one-person-detection.mp4'), person, 12, sz, fps ? ['-r', String(fps)] : []);
   const still = async (name: string, idleS: number, busyS: number) => {
     const out = join(dir, `${name}-${tag}.mp4`);
     await ffmpeg([

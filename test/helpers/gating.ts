@@ -54,3 +54,33 @@ export function gatingPipeline(o: { classes?: string[]; gated: boolean; decode?:
     '',
   ].join('\n');
 }
+
+/** H.264 the tests and benches make quickly: a keyframe a second or so. */
+export const QUICK_H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p'];
+
+/** ffmpeg, quiet; its error output is the exception's message. */
+export async function ffmpeg(args: string[]): Promise<void> {
+  const p = Bun.spawn(['ffmpeg', '-v', 'error', '-y', ...args], { stderr: 'pipe' });
+  if ((await p.exited) !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${await new Response(p.stderr).text()}`);
+}
+
+/**
+ * A camera that is idle most of the time: the person video's empty first five seconds `repeats`
+ * times over, then twenty seconds of people (from 6 s on). `filters` after it (`,scale=…`), and
+ * output options (`-r 5`).
+ */
+export async function idleThenPeople(
+  video: string,
+  out: string,
+  repeats: number,
+  filters = '',
+  options: string[] = [],
+): Promise<void> {
+  const idle = [...Array(repeats).keys()];
+  const graph = `[0:v]split=${repeats + 1}${[...idle, repeats].map((i) => `[s${i}]`).join('')};${idle
+    .map((i) => `[s${i}]trim=0:5,setpts=PTS-STARTPTS[i${i}]`)
+    .join(
+      ';',
+    )};[s${repeats}]trim=6:26,setpts=PTS-STARTPTS[busy];${idle.map((i) => `[i${i}]`).join('')}[busy]concat=n=${repeats + 1}:v=1:a=0${filters}[v]`;
+  await ffmpeg(['-i', video, '-filter_complex', graph, '-map', '[v]', ...QUICK_H264, ...options, out]);
+}

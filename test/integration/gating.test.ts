@@ -11,7 +11,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureModel, MODELS_DIR, tempDir, VIDEOS } from '../helpers/fixtures';
 import { foveaCli } from '../helpers/process';
-import { gatingPipeline as pipeline, parseGoldenReport, type GoldenLine } from '../helpers/gating';
+import { gatingPipeline as pipeline, idleThenPeople, parseGoldenReport, type GoldenLine } from '../helpers/gating';
 
 const CLIPS = [
   { name: 'person', file: 'one-by-one-person-detection.mp4', classes: ['person'] },
@@ -42,34 +42,9 @@ beforeAll(async () => {
   await mkdir(join(repo, 'golden'));
   config = join(dir.path, 'fovea.yaml');
   await writeFile(config, `state_dir: ${join(dir.path, 'state')}\nmodels:\n  dir: ${MODELS_DIR}\n  providers: [cpu]\n`);
-  // A camera that is idle most of the time: the empty first five seconds of the person video eight
-  // times over, then twenty seconds of people.
+  // A camera that is idle most of the time: forty empty seconds, then twenty of people.
   idleClip = join(dir.path, 'idle.mp4');
-  const parts = [...Array(8).keys()].map((i) => `[s${i}]trim=0:5,setpts=PTS-STARTPTS[i${i}]`);
-  const graph = `[0:v]split=9${[...Array(9).keys()].map((i) => `[s${i}]`).join('')};${parts.join(';')};[s8]trim=6:26,setpts=PTS-STARTPTS[busy];${[...Array(8).keys()].map((i) => `[i${i}]`).join('')}[busy]concat=n=9:v=1:a=0[v]`;
-  const ff = Bun.spawn(
-    [
-      'ffmpeg',
-      '-v',
-      'error',
-      '-y',
-      '-i',
-      join(VIDEOS, 'one-by-one-person-detection.mp4'),
-      '-filter_complex',
-      graph,
-      '-map',
-      '[v]',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-g',
-      '20',
-      idleClip,
-    ],
-    { stderr: 'pipe' },
-  );
-  if ((await ff.exited) !== 0) throw new Error(await new Response(ff.stderr).text());
+  await idleThenPeople(join(VIDEOS, 'one-by-one-person-detection.mp4'), idleClip, 8);
 }, 120_000);
 
 describe('motion gating', () => {
