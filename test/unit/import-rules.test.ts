@@ -16,6 +16,7 @@ const ABOVE_ADAPTERS = [
   'record',
   'review',
   'motion',
+  'notify',
   'compose',
   'cli',
   'pipeline',
@@ -103,6 +104,11 @@ const RULES: Rule[] = [
     from: 'motion',
     never: ALL.filter((f) => f !== 'shared' && f !== 'contracts' && f !== 'motion'),
     why: 'motion is arithmetic on pixels: the stage that uses it hands it a frame, so it runs in a unit test alone',
+  },
+  {
+    from: 'notify',
+    never: ['api', 'store', 'pipeline', 'ingest', 'record', 'review', 'publish'],
+    why: 'notifications decide and deliver to people: review items come in as contracts, subscriptions through a port',
   },
   {
     from: 'record',

@@ -31,6 +31,8 @@ import m013 from './013_run_owners.sql' with { type: 'text' };
 import m013down from './013_run_owners.down.sql' with { type: 'text' };
 import m014 from './014_recordings.sql' with { type: 'text' };
 import m014down from './014_recordings.down.sql' with { type: 'text' };
+import m015 from './015_notify.sql' with { type: 'text' };
+import m015down from './015_notify.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -55,4 +57,5 @@ export const migrations: Migration[] = [
   { version: 12, name: 'shadow', sql: m012, down: m012down },
   { version: 13, name: 'run_owners', sql: m013, down: m013down },
   { version: 14, name: 'recordings', sql: m014, down: m014down },
+  { version: 15, name: 'notify', sql: m015, down: m015down },
 ];
