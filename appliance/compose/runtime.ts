@@ -68,7 +68,12 @@ import type { RunExecutor } from '../runs/executor';
 import { RecordingStore, ReviewStore } from '../store/recordings';
 import { Recordings } from '../record/service';
 import { ClipArchive } from '../record/archive';
+import { join } from 'node:path';
 import { Reviews } from '../review/service';
+import { NotifyStore } from '../store/notify';
+import { clockOf, localMinuteOf, Notifier } from '../notify/service';
+import { vapidKeys } from '../notify/keys';
+import { sendPush } from '../notify/webpush';
 import { probeSegment, spawnCopy, spawnPlayback } from '../decode/copy';
 import { reviewMessage } from '../publish/topics';
 
@@ -127,8 +132,36 @@ export interface Runtime {
   /** Review items as the frames of the streams make them. */
   reviews: Reviews;
   reviewStore: ReviewStore;
+  /** Browsers' push subscriptions, and what sends to them (null: web push is off). */
+  notifyStore: NotifyStore;
+  notifier: Notifier | null;
   startedAt: Date;
   close(): Promise<void>;
+}
+
+/** Web push to subscribed browsers, with the box's VAPID keys (made at the first start), or null when off. */
+async function notifierOf(config: Config, state: string, store: NotifyStore, log: Logger): Promise<Notifier | null> {
+  const wp = config.notify.web_push;
+  if (!wp.enabled) return null;
+  const vapid = await vapidKeys(join(state, 'notify', 'vapid.json'));
+  return new Notifier({
+    store,
+    send: (target, payload) =>
+      sendPush(target, payload, {
+        vapid,
+        subject: wp.subject,
+        ttlS: wp.ttl_s,
+        urgency: 'high',
+        timeoutMs: wp.timeout_ms,
+      }),
+    now: Date.now,
+    localMinute: localMinuteOf,
+    timeOf: clockOf,
+    base: `${config.api.base_path.replace(/\/$/, '')}/`,
+    // Every signed-in role may see every stream's review items.
+    canSee: () => true,
+    log,
+  });
 }
 
 /** The box's own token-signing secret: 32 random bytes in a 0600 file, made at the first start. */
@@ -300,12 +333,18 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       log: log.child({ mod: 'ingest' }),
     });
     const reviewStore = new ReviewStore(db);
+    const notifyStore = new NotifyStore(db);
+    const notifier = await notifierOf(config, paths.state, notifyStore, log.child({ mod: 'notify' }));
+    // One review change at a time to the notifier, so two quick updates of an item cannot both pass its checks.
+    let notifying: Promise<void> = Promise.resolve();
     const reviews = new Reviews({
       put: (it) => reviewStore.put(it),
       endOpen: () => reviewStore.endOpen(),
       tell: (msg) => {
         hub.review(msg);
         if (mqttPub) void mqttPub.publish(reviewMessage(mqttPub.topics, msg, m.qos)).catch(() => undefined);
+        if (notifier)
+          notifying = notifying.then(() => notifier.review(msg)).catch((e) => log.warn('notify failed', { error: e }));
       },
       snapshots: snapshotter(images, sharpImaging),
       watch: (id, fn) => streams.watch(id, fn),
@@ -446,6 +485,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       recordings,
       reviews,
       reviewStore,
+      notifyStore,
+      notifier,
       startedAt,
       async close() {
         stats?.stop();

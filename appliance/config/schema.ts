@@ -686,6 +686,33 @@ export const SnapshotsConfig = obj("Event snapshots: the best frame of a track a
   }),
 });
 
+export const NotifyConfig = obj(
+  'Notifications to people: web push to the browsers they subscribe from the dashboard.',
+  {
+    web_push: obj('Web push (RFC 8030/8291/8292): the box sends through each browser’s push service.', {
+      enabled: Type.Boolean({ default: true, description: 'Send pushes for review items to subscribed browsers.' }),
+      subject: Type.String({
+        default: 'mailto:fovea@localhost',
+        pattern: '^(mailto:|https://)',
+        description:
+          'Who runs the box (a mailto: or https: URL), in every push’s VAPID claim: push services contact it about problems. Set it to a real address.',
+      }),
+      ttl_s: Type.Integer({
+        default: 3600,
+        minimum: 0,
+        maximum: 2_419_200,
+        description: 'Seconds a push service keeps a push for a browser that is offline.',
+      }),
+      timeout_ms: Type.Integer({
+        default: 5000,
+        minimum: 100,
+        maximum: 60_000,
+        description: 'How long one push may take before it counts as failed.',
+      }),
+    }),
+  },
+);
+
 export const WebhookConfig = Type.Object(
   {
     name: Type.String({
@@ -830,6 +857,7 @@ export const Config = Type.Object(
     streams: Type.Array(StreamConfig, { default: [], description: 'Video streams to analyse.' }),
     recordings: RecordingsConfig,
     snapshots: SnapshotsConfig,
+    notify: NotifyConfig,
     mqtt: MqttConfig,
     sync: SyncConfig,
     fleet: FleetConfig,

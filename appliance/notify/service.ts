@@ -112,3 +112,15 @@ export class Notifier {
     return r;
   }
 }
+
+/** The time of day on the box (its local zone), in minutes. */
+export function localMinuteOf(at: number): number {
+  const d = new Date(at);
+  return d.getHours() * 60 + d.getMinutes();
+}
+
+/** "14:02" on the box's clock. */
+export function clockOf(at: number): string {
+  const d = new Date(at);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}

@@ -6,52 +6,23 @@
  * connection, a service that hangs).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createECDH, randomBytes } from 'node:crypto';
-import * as ece from 'http_ece';
 import { importJWK, jwtVerify } from 'jose';
 import { newVapidKeys, sendPush, type PushOptions } from '../../appliance/notify/webpush';
 import { vapidKeys } from '../../appliance/notify/keys';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/fixtures';
+import { b64u, browser, open, pushService } from '../helpers/push';
 
-const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-
-/** A browser's side of a subscription: its ECDH key pair and auth secret. */
-function browser(endpoint: string) {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  const auth = randomBytes(16);
-  return { ecdh, auth, target: { endpoint, keys: { p256dh: b64u(ecdh.getPublicKey()), auth: b64u(auth) } } };
-}
-
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
-
-let server: ReturnType<typeof Bun.serve>;
-const received: Received[] = [];
+let service: ReturnType<typeof pushService>;
 let base: string;
+const received = () => service.received;
 
 beforeAll(() => {
-  server = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    async fetch(req) {
-      const path = new URL(req.url).pathname;
-      if (path === '/hang') return new Promise<Response>(() => {});
-      received.push({ path, headers: Object.fromEntries(req.headers), body: new Uint8Array(await req.arrayBuffer()) });
-      if (path === '/gone') return new Response('', { status: 410 });
-      if (path === '/unknown') return new Response('', { status: 404 });
-      if (path === '/broken') return new Response('', { status: 500 });
-      return new Response('', { status: 201 });
-    },
-  });
-  base = `http://127.0.0.1:${server.port}`;
+  service = pushService();
+  base = service.url;
 });
-afterAll(() => server.stop(true));
+afterAll(() => service.stop());
 
 const vapid = newVapidKeys();
 const opts: PushOptions = { vapid, subject: 'mailto:ops@example.org', ttlS: 600, urgency: 'high', timeoutMs: 2000 };
@@ -61,7 +32,7 @@ describe('web push', () => {
     const b = browser(`${base}/push/abc`);
     const payload = JSON.stringify({ title: 'Person at gate', body: 'Alert · 14:02', url: '/review/r1' });
     expect(await sendPush(b.target, payload, opts)).toEqual({ ok: true, status: 201 });
-    const r = received.at(-1)!;
+    const r = received().at(-1)!;
     expect([r.path, r.headers['content-encoding'], r.headers.ttl, r.headers.urgency]).toEqual([
       '/push/abc',
       'aes128gcm',
@@ -79,16 +50,8 @@ describe('web push', () => {
     const { payload: jwt } = await jwtVerify(m[1]!, key, { audience: base });
     expect(jwt.sub).toBe('mailto:ops@example.org');
     // RFC 8291: the browser's private key and auth secret open it; another subscription's do not.
-    const plain = ece.decrypt(Buffer.from(r.body), {
-      version: 'aes128gcm',
-      privateKey: b.ecdh,
-      authSecret: b64u(b.auth),
-    });
-    expect(JSON.parse(plain.toString())).toEqual(JSON.parse(payload));
-    const other = browser(`${base}/push/other`);
-    expect(() =>
-      ece.decrypt(Buffer.from(r.body), { version: 'aes128gcm', privateKey: other.ecdh, authSecret: b64u(other.auth) }),
-    ).toThrow();
+    expect(JSON.parse(open(b, r.body))).toEqual(JSON.parse(payload));
+    expect(() => open(browser(`${base}/push/other`), r.body)).toThrow();
   });
 
   test('410 and 404 mean the subscription is gone; 500, no server and a hang are failures to retry', async () => {
@@ -111,9 +74,9 @@ describe('web push', () => {
       'retry null',
     ]);
     // Keys that are not a P-256 point cannot be encrypted to: gone, without a request.
-    const before = received.length;
+    const before = received().length;
     const bad = await sendPush({ endpoint: `${base}/push/x`, keys: { p256dh: 'AAAA', auth: 'AAAA' } }, '{}', opts);
-    expect([bad.ok, !bad.ok && bad.gone, received.length]).toEqual([false, true, before]);
+    expect([bad.ok, !bad.ok && bad.gone, received().length]).toEqual([false, true, before]);
   });
 });
 
