@@ -69,6 +69,13 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/events', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id/clip.mp4', need: scoped('events:read') },
+  // Web push: each signed-in caller's own browsers (their rows are theirs alone).
+  { method: 'GET', path: '/api/notify/vapid', need: 'user' },
+  { method: 'GET', path: '/api/notify/subscriptions', need: 'user' },
+  { method: 'POST', path: '/api/notify/subscriptions', need: 'user' },
+  { method: 'PATCH', path: '/api/notify/subscriptions/:id', need: 'user' },
+  { method: 'DELETE', path: '/api/notify/subscriptions/:id', need: 'user' },
+  { method: 'POST', path: '/api/notify/subscriptions/:id/test', need: 'user' },
   { method: 'GET', path: '/api/review', need: scoped('events:read') },
   { method: 'POST', path: '/api/review/reviewed', need: scoped('events:read') },
   { method: 'GET', path: '/api/review/:id', need: scoped('events:read') },

@@ -17,6 +17,7 @@ import type { Backups } from '../backup/service';
 import type { Logger } from '../shared/log';
 import { VERSION } from '../shared/version';
 import { errorHandler } from './errors';
+import { notifyApi, type NotifyApiDeps } from './notify';
 import { authGuard, carryCaller, identityOf, viewerOf } from './auth';
 import { bodyLimits } from './body-limit';
 import { imagesApi } from './images';
@@ -93,6 +94,8 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   ui: Promise<UiBundle>;
   recordings: Recordings;
   reviewStore: ReviewStore;
+  /** Web push for the caller's browsers. */
+  notify: NotifyApiDeps;
 }
 
 export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
@@ -254,6 +257,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
         baseUrl,
       }),
     )
+    .use(notifyApi(rt.notify))
     .use(eventsApi(rt.db, baseUrl, c.auth, (viewer) => rt.runs.hidden(viewer)))
     .use(publishApi(rt))
     .use(syncApi(rt))

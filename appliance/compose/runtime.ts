@@ -135,16 +135,25 @@ export interface Runtime {
   /** Browsers' push subscriptions, and what sends to them (null: web push is off). */
   notifyStore: NotifyStore;
   notifier: Notifier | null;
+  /** The VAPID public key browsers subscribe with (null: web push is off). */
+  vapidPublicKey: string | null;
+  /** This box's name in the fleet (device_id, or the host name). */
+  device: string;
   startedAt: Date;
   close(): Promise<void>;
 }
 
 /** Web push to subscribed browsers, with the box's VAPID keys (made at the first start), or null when off. */
-async function notifierOf(config: Config, state: string, store: NotifyStore, log: Logger): Promise<Notifier | null> {
+async function notifierOf(
+  config: Config,
+  state: string,
+  store: NotifyStore,
+  log: Logger,
+): Promise<{ notifier: Notifier; publicKey: string } | { notifier: null; publicKey: null }> {
   const wp = config.notify.web_push;
-  if (!wp.enabled) return null;
+  if (!wp.enabled) return { notifier: null, publicKey: null };
   const vapid = await vapidKeys(join(state, 'notify', 'vapid.json'));
-  return new Notifier({
+  const notifier = new Notifier({
     store,
     send: (target, payload) =>
       sendPush(target, payload, {
@@ -162,6 +171,7 @@ async function notifierOf(config: Config, state: string, store: NotifyStore, log
     canSee: () => true,
     log,
   });
+  return { notifier, publicKey: vapid.publicKey };
 }
 
 /** The box's own token-signing secret: 32 random bytes in a 0600 file, made at the first start. */
@@ -334,7 +344,12 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
     });
     const reviewStore = new ReviewStore(db);
     const notifyStore = new NotifyStore(db);
-    const notifier = await notifierOf(config, paths.state, notifyStore, log.child({ mod: 'notify' }));
+    const { notifier, publicKey: vapidPublicKey } = await notifierOf(
+      config,
+      paths.state,
+      notifyStore,
+      log.child({ mod: 'notify' }),
+    );
     // One review change at a time to the notifier, so two quick updates of an item cannot both pass its checks.
     let notifying: Promise<void> = Promise.resolve();
     const reviews = new Reviews({
@@ -487,6 +502,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       reviewStore,
       notifyStore,
       notifier,
+      vapidPublicKey,
+      device,
       startedAt,
       async close() {
         stats?.stop();

@@ -14,6 +14,7 @@ import { openNvml, type Gpus } from '../gpu/nvml';
 import { VERSION } from '../shared/version';
 import { urlHost } from '../shared/url';
 import { AppError } from '../shared/errors';
+import { testPayload } from '../notify/payload';
 import { startGrpc, type GrpcServer } from '../grpc/server';
 
 /** What a server may have beyond the runtime: the fleet agent's API, a listen port other than the config's. */
@@ -73,6 +74,19 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
       exportIntervalS: rt.config.sync.export_interval_s,
       remoteUrls: async (keys) => (sync ? sync.queue.urls(keys) : new Map<string, string>()),
       ui: uiBundle(),
+      notify: {
+        publicKey: rt.vapidPublicKey,
+        list: (owner) => rt.notifyStore.list(owner),
+        get: (id) => rt.notifyStore.get(id),
+        subscribe: (s, id) => rt.notifyStore.subscribe(s, id),
+        setPrefs: (id, owner, prefs) => rt.notifyStore.setPrefs(id, owner, prefs),
+        remove: (id, owner) => rt.notifyStore.remove(id, owner),
+        test: async (s) => {
+          if (!rt.notifier) throw new AppError('conflict', 'web push is off on this box');
+          return rt.notifier.push(s, testPayload(`${rt.config.api.base_path.replace(/\/$/, '')}/`, rt.device));
+        },
+        allowLoopbackHttp: rt.config.notify.web_push.allow_loopback_http,
+      },
     },
     log,
     { fleet },

@@ -709,6 +709,11 @@ export const NotifyConfig = obj(
         maximum: 60_000,
         description: 'How long one push may take before it counts as failed.',
       }),
+      allow_loopback_http: Type.Boolean({
+        default: false,
+        description:
+          'Accept subscriptions to an http push service on loopback. For tests with a stand-in only: a real push service is https on a public host.',
+      }),
     }),
   },
 );

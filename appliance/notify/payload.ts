@@ -31,3 +31,12 @@ export function payloadOf(item: ReviewItem, base: string, time: string): PushPay
     tag: `fovea-review-${item.id}`,
   };
 }
+
+/** The test button's push: it says which box, and opens the dashboard. */
+export const testPayload = (base: string, device: string): PushPayload => ({
+  title: 'fovea: notifications work',
+  body: `Alerts from ${device} will reach this browser.`,
+  image: null,
+  url: base,
+  tag: 'fovea-test',
+});

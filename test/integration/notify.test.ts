@@ -1,7 +1,7 @@
 /**
- * Alerts reach a browser (issue 32, wired so far without the API): the person video through the
- * built-in people pipeline on a running appliance, with two browsers subscribed in its store. The
- * first person's review item becomes an alert, and the alert is pushed: the stand-in push service
+ * Alerts reach a browser (issue 32): a browser subscribes through the API (checked, listed, changed,
+ * tested, removed); then the person video runs through the built-in people pipeline on the
+ * appliance, with two browsers subscribed. The first person's review item becomes an alert, and the alert is pushed: the stand-in push service
  * gets a push that only the first browser's keys open, saying who and where, linking the item. The
  * second browser's push service answers 410, and the box forgets that subscription.
  */
@@ -16,21 +16,78 @@ let service: ReturnType<typeof pushService>;
 
 beforeAll(async () => {
   service = pushService();
-  app = await startAppliance({ streams: [personStream()] });
+  app = await startAppliance({ streams: [personStream()], notify: { web_push: { allow_loopback_http: true } } });
 }, 60_000);
 afterAll(async () => {
   await app?.[Symbol.asyncDispose]();
   service?.stop();
 });
 
+const json = (method: string, body?: unknown) => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  ...(body !== undefined && { body: JSON.stringify(body) }),
+});
+
+test('a browser subscribes through the API: checked, listed, its choices changed, a test push delivered', async () => {
+  const vapid = (await (await app.api('/api/notify/vapid')).json()) as { enabled: boolean; public_key: string };
+  expect([vapid.enabled, Buffer.from(vapid.public_key, 'base64url').length, vapid.public_key]).toEqual([
+    true,
+    65,
+    app.rt.vapidPublicKey!,
+  ]);
+  const b = browser(`${service.url}/push/test`);
+  // The box must not be aimed at its own network, nor take keys RFC 8291 cannot use.
+  const refused = await Promise.all(
+    [
+      { ...b.target, endpoint: 'https://169.254.169.254/latest/meta-data' },
+      { ...b.target, endpoint: 'http://10.0.0.5/push' },
+      { ...b.target, keys: { p256dh: 'AAAA', auth: b.target.keys.auth } },
+      { ...b.target, prefs: { severities: ['everything'] } },
+    ].map(async (body) => (await app.api('/api/notify/subscriptions', json('POST', body))).status),
+  );
+  expect(refused).toEqual([422, 422, 422, 422]);
+  const made = await app.api('/api/notify/subscriptions', json('POST', { ...b.target, expirationTime: null }));
+  const sub = (await made.json()) as {
+    id: string;
+    service: string;
+    prefs: { severities: string[]; cooldown_s: number };
+  };
+  expect([made.status, sub.service, sub.prefs.severities, sub.prefs.cooldown_s]).toEqual([
+    201,
+    new URL(service.url).host,
+    ['alert'],
+    60,
+  ]);
+  const changed = await app.api(
+    `/api/notify/subscriptions/${sub.id}`,
+    json('PATCH', { prefs: { cooldown_s: 5, quiet: { from: '22:00', to: '07:00' } } }),
+  );
+  expect(((await changed.json()) as { prefs: unknown }).prefs).toMatchObject({
+    cooldown_s: 5,
+    quiet: { from: '22:00', to: '07:00' },
+  });
+  const t = (await (await app.api(`/api/notify/subscriptions/${sub.id}/test`, json('POST'))).json()) as {
+    delivered: boolean;
+  };
+  const pushed = service.received.find((r) => r.path === '/push/test')!;
+  expect([t.delivered, JSON.parse(open(b, pushed.body)).title]).toEqual([true, 'fovea: notifications work']);
+  const list = (await (await app.api('/api/notify/subscriptions')).json()) as {
+    items: Array<{ id: string; sent: number }>;
+  };
+  expect(list.items.map((i) => [i.id, i.sent])).toEqual([[sub.id, 1]]);
+  expect([
+    (await app.api(`/api/notify/subscriptions/${sub.id}`, json('DELETE'))).status,
+    (await app.api(`/api/notify/subscriptions/${sub.id}`, json('DELETE'))).status,
+  ]).toEqual([204, 404]);
+}, 60_000);
+
 test('the first person in the video is an alert pushed to the subscribed browser; a gone browser is forgotten', async () => {
   const ann = browser(`${service.url}/push/ann`);
   const gone = browser(`${service.url}/gone`);
   const store = app.rt.notifyStore;
-  await store.subscribe(
-    { owner: 'ann', endpoint: ann.target.endpoint, keys: ann.target.keys, agent: 'test', prefs: {} },
-    'ann-1',
-  );
+  const made = await app.api('/api/notify/subscriptions', json('POST', ann.target));
+  const annId = ((await made.json()) as { id: string }).id;
   await store.subscribe(
     { owner: 'bob', endpoint: gone.target.endpoint, keys: gone.target.keys, agent: 'test', prefs: {} },
     'bob-1',
@@ -53,7 +110,7 @@ test('the first person in the video is an alert pushed to the subscribed browser
   expect({
     said: { ...said, body: said.body.replace(/\d\d:\d\d$/, 'HH:MM') },
     item: [item.stream, item.severity, item.labels.includes('person')],
-    ann: (await store.get('ann-1'))?.sent,
+    ann: (await store.get(annId))?.sent,
     counts: { sent: app.rt.notifier?.counts.sent, gone: app.rt.notifier?.counts.gone },
     keys: (await stat(join(app.state, 'notify', 'vapid.json'))).mode & 0o777,
   }).toEqual({
@@ -66,7 +123,7 @@ test('the first person in the video is an alert pushed to the subscribed browser
     },
     item: ['table', 'alert', true],
     ann: 1,
-    counts: { sent: 1, gone: 1 },
+    counts: { sent: 2, gone: 1 },
     keys: 0o600,
   });
 }, 120_000);

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { decide, DEFAULT_PREFS, isQuiet, matches, NotifyPrefsT } from '../../appliance/notify/rules';
 import { Value } from '@sinclair/typebox/value';
 import { payloadOf } from '../../appliance/notify/payload';
+import { subscriptionProblem } from '../../appliance/notify/endpoint';
 import { backoffS, Notifier, type Subscription } from '../../appliance/notify/service';
 import type { PushResult } from '../../appliance/notify/webpush';
 import type { ReviewItem, ReviewMessage } from '../../appliance/contracts/reviews';
@@ -203,5 +204,35 @@ describe('notification choices', () => {
         { ...DEFAULT_PREFS, __proto__x: 1 },
       ].map(ok),
     ).toEqual([false, false, false, false, false, false]);
+  });
+});
+
+describe('subscription endpoints', () => {
+  const keys = { p256dh: Buffer.alloc(65, 4).toString('base64url'), auth: Buffer.alloc(16, 1).toString('base64url') };
+  const check = (endpoint: string, allowLoopbackHttp = false, k = keys) =>
+    subscriptionProblem({ endpoint, keys: k }, { allowLoopbackHttp });
+  test('a public https push service is kept; this box, its network, http and bad keys are refused', () => {
+    expect(check('https://fcm.googleapis.com/fcm/send/abc')).toBeNull();
+    expect(check('https://updates.push.services.mozilla.com/wpush/v2/x')).toBeNull();
+    expect(
+      [
+        'http://fcm.googleapis.com/x',
+        'https://127.0.0.1/x',
+        'https://localhost:8080/x',
+        'https://10.1.2.3/x',
+        'https://192.168.1.1/x',
+        'https://172.20.0.1/x',
+        'https://169.254.169.254/latest',
+        'https://[::1]/x',
+        'https://[fd00::1]/x',
+        'https://box.local/x',
+        'https://user:pw@push.example.com/x',
+        'not a url',
+      ].map((e) => check(e) !== null),
+    ).toEqual(new Array(12).fill(true));
+    expect(check('http://127.0.0.1:9000/push', true)).toBeNull();
+    expect(check('http://10.0.0.1/push', true)).not.toBeNull();
+    expect(check('https://push.example.com/x', false, { ...keys, p256dh: 'AAAA' })).toMatch(/P-256/);
+    expect(check('https://push.example.com/x', false, { ...keys, auth: 'not base64!' })).toMatch(/16-byte/);
   });
 });
