@@ -39,6 +39,29 @@ export function modelsOf(p: Pipeline): string[] {
   return [...new Set(refs)];
 }
 
+/** A detector gated on motion names a motion@1 stage it needs (directly or through another stage), which runs before it. */
+function gateOf(p: Pipeline, detect: Pipeline['stages'][number]): void {
+  const gate = (detect.options as { motion?: string }).motion;
+  if (!gate) return;
+  const motion = p.stages.find((s) => s.name === gate);
+  if (motion?.def.type !== 'motion')
+    throw new AppError('config_invalid', `${p.file}: detect.motion '${gate}' is not a motion@1 stage of the pipeline`);
+  const needed = new Set<string>();
+  const visit = (name: string) => {
+    for (const n of p.stages.find((s) => s.name === name)?.needs ?? [])
+      if (!needed.has(n)) {
+        needed.add(n);
+        visit(n);
+      }
+  };
+  visit(detect.name);
+  if (!needed.has(gate))
+    throw new AppError(
+      'config_invalid',
+      `${p.file}: ${detect.name} is gated on '${gate}': add it to ${detect.name}.needs`,
+    );
+}
+
 export function decodeSpecOf(p: Pipeline, catalog: Catalog, fps: number): OutputSpec {
   const pre = p.stages.find((s) => s.def.type === 'preprocess');
   const detect = p.stages.find((s) => s.def.type === 'detect');
@@ -61,6 +84,7 @@ export function decodeSpecOf(p: Pipeline, catalog: Catalog, fps: number): Output
       `${p.file}: preprocess prepares ${o.model} but detect runs ${(detect.options as { model: string }).model}`,
     );
   }
+  if (detect) gateOf(p, detect);
   const lb = m.input.letterbox ?? { align: 'top-left' as const, pad: 0 };
   const pixfmt = m.input.color === 'BGR' ? ('bgr24' as const) : ('rgb24' as const);
   // More pixels than the model takes: letterboxed to that size; the detect stage fits or cuts regions.

@@ -122,6 +122,40 @@ describe('decode geometry', () => {
     );
     expect(() => decodeSpecOf(p, catalog, 5)).toThrow('preprocess prepares nanodet-m@1 but detect runs yolox-nano@1');
   });
+
+  test('decode_size sets the frame; a gated detector needs its motion stage; decode_size and preprocess do not mix', () => {
+    const gated = (detectLines: string, motion = '  moves:\n    type: motion@1\n') =>
+      parsePipeline(
+        good
+          .replace('stages:\n', `stages:\n${motion}`)
+          .replace(
+            '  detect:\n    type: detect@1\n    options:\n      score: 0.3\n      classes: [person]\n',
+            `  detect:\n    type: detect@1\n${detectLines}`,
+          ),
+        'p.yaml',
+      );
+    const sized = gated('    needs: [moves]\n    options: { motion: moves, decode_size: [832, 468] }\n');
+    expect(decodeSpecOf(sized, catalog, 5)).toEqual({
+      width: 832,
+      height: 468,
+      pixfmt: 'bgr24',
+      fps: 5,
+      fit: { mode: 'letterbox', align: 'top-left', pad: 114 },
+    });
+    expect(() => decodeSpecOf(gated('    options: { motion: moves }\n'), catalog, 5)).toThrow(
+      "detect is gated on 'moves': add it to detect.needs",
+    );
+    expect(() => decodeSpecOf(gated('    options: { motion: nope }\n'), catalog, 5)).toThrow(
+      "detect.motion 'nope' is not a motion@1 stage",
+    );
+    const both = gated(
+      '    needs: [pre]\n    options: { decode_size: [832, 468] }\n',
+      '  pre:\n    type: preprocess@1\n',
+    );
+    expect(() => decodeSpecOf(both, catalog, 5)).toThrow(
+      'detect.decode_size and a preprocess stage do not go together',
+    );
+  });
 });
 
 import { instantiate } from '../../appliance/pipeline/compile';
