@@ -1,58 +1,17 @@
 /**
- * Motion gating's pure parts: the tracker holds what the detector did not look at, regions around
- * motion, a region fitted into the model input and mapped back, and the stream's counts.
+ * Motion gating's pure parts: regions around motion, a region fitted into the model input and mapped
+ * back, the stream's counts, and the gated detect stage (the tracker's part is in pipeline-parts).
  */
 import { describe, expect, test } from 'bun:test';
-import { lookedAt, STATIONARY_AFTER, Tracker } from '../../appliance/pipeline/tracker';
 import { planRegions, REGION_DEFAULTS } from '../../appliance/motion/regions';
 import { fitRegion, regionLetterbox } from '../../appliance/inference/fit';
-import { letterboxOf, toInput, unletterbox, type Detection } from '../../appliance/inference/detect/types';
+import { letterboxOf, toInput, unletterbox } from '../../appliance/inference/detect/types';
 import { GatingCounts } from '../../appliance/pipeline/gating';
 import { detectStage } from '../../appliance/pipeline/stages/detect';
 import { emptyFrame } from '../../appliance/pipeline/types';
 import { LABELS } from '../../appliance/pipeline/models';
 import { builtinCatalog, findModel } from '../../appliance/models/catalog';
 import { Value } from '@sinclair/typebox/value';
-
-const person = (x: number, score = 0.9): Detection => ({
-  label: 'person',
-  classId: 0,
-  score,
-  box: [x, 10, x + 20, 60],
-});
-const opts = { highScore: 0.5, lowScore: 0.1, matchIou: 0.3, maxAge: 2, minHits: 2 };
-
-describe('Tracker with gating', () => {
-  test('a track the detector did not look at is held at its box, not aged; one it looked at and missed ends', () => {
-    const t = new Tracker(opts);
-    t.update([person(0)], 1);
-    t.update([person(2)], 2);
-    // Ten skipped frames (looked nowhere): still there, reported where it was, nothing ends.
-    for (let i = 0; i < 10; i++) {
-      const u = t.update([], 3 + i, []);
-      expect([u.tracked.map((d) => [d.trackId, d.box[0]]), u.ended.length]).toEqual([[[1, 2]], 0]);
-    }
-    // A region elsewhere: still held. A region over it, without a detection: it ages and ends after maxAge.
-    expect(t.update([], 20, [[500, 0, 900, 400]]).tracked.length).toBe(1);
-    const looked = [t.update([], 21, [[0, 0, 100, 100]]), t.update([], 22, [[0, 0, 100, 100]]), t.update([], 23)];
-    expect(looked.map((u) => u.ended.map((e) => e.id))).toEqual([[], [], [1]]);
-  });
-
-  test('an object that stays put becomes stationary; one that moves is not', () => {
-    const t = new Tracker(opts);
-    let last = t.update([person(0)], 0);
-    for (let i = 1; i <= STATIONARY_AFTER + 1; i++) last = t.update([person(0)], i);
-    expect(last.stationary).toBe(1);
-    expect(t.update([person(5)], 99).stationary).toBe(0);
-  });
-
-  test('lookedAt: the centre of the box inside a looked region', () => {
-    expect(lookedAt([0, 0, 10, 10], undefined)).toBe(true);
-    expect(lookedAt([0, 0, 10, 10], [])).toBe(false);
-    expect(lookedAt([0, 0, 10, 10], [[4, 4, 6, 6]])).toBe(true);
-    expect(lookedAt([0, 0, 10, 10], [[6, 6, 20, 20]])).toBe(false);
-  });
-});
 
 describe('planRegions', () => {
   const o = { ...REGION_DEFAULTS, side: 416 };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { Tracker } from '../../appliance/pipeline/tracker';
+import { lookedAt, STATIONARY_AFTER, Tracker } from '../../appliance/pipeline/tracker';
 import { checkGraph } from '../../appliance/pipeline/dag';
 import { anchorOf, crossing, inPolygon } from '../../appliance/pipeline/geometry';
 import type { Detection } from '../../appliance/inference/detect/types';
@@ -45,6 +45,37 @@ describe('Tracker', () => {
   });
 });
 
+describe('Tracker with gating', () => {
+  test('a track the detector did not look at is held at its box, not aged; one it looked at and missed ends', () => {
+    const t = new Tracker(opts);
+    t.update([person(0)], 1);
+    t.update([person(2)], 2);
+    // Ten skipped frames (looked nowhere): still there, reported where it was, nothing ends.
+    for (let i = 0; i < 10; i++) {
+      const u = t.update([], 3 + i, []);
+      expect([u.tracked.map((d) => [d.trackId, d.box[0]]), u.ended.length]).toEqual([[[1, 2]], 0]);
+    }
+    // A region elsewhere: still held. A region over it, without a detection: it ages and ends after maxAge.
+    expect(t.update([], 20, [[500, 0, 900, 400]]).tracked.length).toBe(1);
+    const looked = [t.update([], 21, [[0, 0, 100, 100]]), t.update([], 22, [[0, 0, 100, 100]]), t.update([], 23)];
+    expect(looked.map((u) => u.ended.map((e) => e.id))).toEqual([[], [], [1]]);
+  });
+
+  test('an object that stays put becomes stationary; one that moves is not', () => {
+    const t = new Tracker(opts);
+    let last = t.update([person(0)], 0);
+    for (let i = 1; i <= STATIONARY_AFTER + 1; i++) last = t.update([person(0)], i);
+    expect(last.stationary).toBe(1);
+    expect(t.update([person(5)], 99).stationary).toBe(0);
+  });
+
+  test('lookedAt: the centre of the box inside a looked region', () => {
+    expect(lookedAt([0, 0, 10, 10], undefined)).toBe(true);
+    expect(lookedAt([0, 0, 10, 10], [])).toBe(false);
+    expect(lookedAt([0, 0, 10, 10], [[4, 4, 6, 6]])).toBe(true);
+    expect(lookedAt([0, 0, 10, 10], [[6, 6, 20, 20]])).toBe(false);
+  });
+});
 describe('checkGraph', () => {
   test('orders stages by needs, keeping file order among equals', () => {
     expect(
