@@ -32,8 +32,11 @@ export function SeriesChart(p: {
     const el = box.current;
     if (!el || !p.times.length) return;
     let plot: uPlot | null = null;
+    let observer: ResizeObserver | null = null;
     let live = true;
-    const resize = () => plot?.setSize({ width: el.clientWidth, height: 280 });
+    const resize = () => {
+      if (plot && plot.width !== el.clientWidth) plot.setSize({ width: el.clientWidth, height: 280 });
+    };
     import('uplot')
       .then(({ default: UPlot }) => {
         if (!live) return;
@@ -96,12 +99,15 @@ export function SeriesChart(p: {
           [xs, ...p.lines.map((l) => l.values)] as uPlot.AlignedData,
           el,
         );
-        addEventListener('resize', resize);
+        // The chart follows its box, not only the window: a box that narrows as the page settles
+        // (or a phone turned) gets a narrower chart, never a page wider than the screen.
+        observer = new ResizeObserver(resize);
+        observer.observe(el);
       })
       .catch((e: Error) => setError(`the chart could not load: ${e.message}`));
     return () => {
       live = false;
-      removeEventListener('resize', resize);
+      observer?.disconnect();
       plot?.destroy();
     };
   }, [p.times, p.lines, p.range?.from, p.range?.to]);
