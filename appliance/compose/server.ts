@@ -14,7 +14,6 @@ import { openNvml, type Gpus } from '../gpu/nvml';
 import { VERSION } from '../shared/version';
 import { urlHost } from '../shared/url';
 import { AppError } from '../shared/errors';
-import { testPayload } from '../notify/payload';
 import { startGrpc, type GrpcServer } from '../grpc/server';
 
 /** What a server may have beyond the runtime: the fleet agent's API, a listen port other than the config's. */
@@ -83,7 +82,7 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
         remove: (id, owner) => rt.notifyStore.remove(id, owner),
         test: async (s) => {
           if (!rt.notifier) throw new AppError('conflict', 'web push is off on this box');
-          return rt.notifier.push(s, testPayload(`${rt.config.api.base_path.replace(/\/$/, '')}/`, rt.device));
+          return rt.notifier.test(s, rt.device);
         },
         allowLoopbackHttp: rt.config.notify.web_push.allow_loopback_http,
       },

@@ -7,7 +7,7 @@
  */
 import type { ReviewMessage } from '../contracts/reviews';
 import type { Logger } from '../shared/log';
-import { payloadOf, type PushPayload } from './payload';
+import { payloadOf, testPayload, type PushPayload } from './payload';
 import { decide, DEFAULT_PREFS, type NotifyPrefs } from './rules';
 import type { PushResult, PushTarget } from './webpush';
 
@@ -94,7 +94,12 @@ export class Notifier {
     );
   }
 
-  /** A push to one subscription (the test button too); how it went is recorded. */
+  /** The test button's push, to one subscription: it names the box and opens the dashboard. */
+  test(s: Subscription, device: string): Promise<PushResult> {
+    return this.push(s, testPayload(this.d.base, device));
+  }
+
+  /** A push to one subscription; how it went is recorded. */
   async push(s: Subscription, payload: PushPayload, now = this.d.now()): Promise<PushResult> {
     const r = await this.d.send({ endpoint: s.endpoint, keys: s.keys }, JSON.stringify(payload));
     if (r.ok) {

@@ -25,9 +25,6 @@ import type { MotionOutput } from './motion';
 /** Frames the detector keeps running after it found a new object (a tracker confirms in 2 to 3). */
 const CONFIRM_FRAMES = 3;
 
-const intersects = (a: readonly number[], b: readonly number[]) =>
-  a[0]! < b[2]! && b[0]! < a[2]! && a[1]! < b[3]! && b[1]! < a[3]!;
-
 export const detectStage = defineStage({
   type: 'detect',
   version: 1,
@@ -166,7 +163,7 @@ export const detectStage = defineStage({
       const plan = (): Rect[] | null => {
         if (!o.regions || due) return null;
         const boxes = motion.boxes.map((b) => b.box as Box);
-        for (const d of previous) if (motion.boxes.some((b) => intersects(b.box, d.box))) boxes.push(d.box);
+        for (const d of previous) if (motion.boxes.some((b) => iou(b.box, d.box) > 0)) boxes.push(d.box);
         const side = Math.min(input.width, input.height);
         return planRegions(
           boxes.map((b) => toInput(b, frame.letterbox)),
