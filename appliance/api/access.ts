@@ -28,6 +28,8 @@ export const ACCESS: Rule[] = [
   // The dashboard: its pages and content-hashed assets are static; what they show comes from /api.
   ...PAGES.map((path) => ({ method: 'GET', path, need: 'public' as const })),
   { method: 'GET', path: '/assets/:name', need: 'public' },
+  // The service worker that shows pushes: at the base, so that its scope is the whole dashboard.
+  { method: 'GET', path: '/sw.js', need: 'public' },
 
   { method: 'POST', path: '/api/auth/login', need: 'public' },
   { method: 'POST', path: '/api/auth/refresh', need: 'public' },
@@ -76,6 +78,8 @@ export const ACCESS: Rule[] = [
   { method: 'PATCH', path: '/api/notify/subscriptions/:id', need: 'user' },
   { method: 'DELETE', path: '/api/notify/subscriptions/:id', need: 'user' },
   { method: 'POST', path: '/api/notify/subscriptions/:id/test', need: 'user' },
+  // A pushed thumbnail: the signed link in the (end-to-end encrypted) push is its credential.
+  { method: 'GET', path: '/api/notify/thumbnail/:id', need: 'public' },
   { method: 'GET', path: '/api/review', need: scoped('events:read') },
   { method: 'POST', path: '/api/review/reviewed', need: scoped('events:read') },
   { method: 'GET', path: '/api/review/:id', need: scoped('events:read') },

@@ -10,7 +10,11 @@ import type { Budget } from '../auth/limits';
 
 export type { Budget };
 
-const MEDIA = [/^\/api\/images\/[^/]+\/(thumbnail|preview|file)\/?$/, /^\/api\/streams\/[^/]+\/(frame|latest)\/?$/];
+const MEDIA = [
+  /^\/api\/images\/[^/]+\/(thumbnail|preview|file)\/?$/,
+  /^\/api\/streams\/[^/]+\/(frame|latest)\/?$/,
+  /^\/api\/notify\/thumbnail\/[^/]+\/?$/,
+];
 
 export function budgetOf(method: string, path: string, kind: Identity['kind'] | null): Budget {
   if (method !== 'GET') return 'clients';

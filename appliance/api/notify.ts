@@ -2,7 +2,8 @@
  * @module /api/notify: web push for the signed-in caller. The box's VAPID public key (what a browser
  * subscribes with); the caller's browsers (subscriptions) with their choices and delivery record;
  * adding one (checked: an https push service, RFC 8291 keys), changing its choices, removing it,
- * and a test push. A subscription is its owner's alone: another user's is not found.
+ * and a test push. A subscription is its owner's alone: another user's is not found. The thumbnail a
+ * push links opens by its signature, with no credential: the browser fetches it, not the page.
  */
 import { Elysia, t } from 'elysia';
 import { AppError } from '../shared/errors';
@@ -25,6 +26,10 @@ export interface NotifyApiDeps {
   remove(id: string, owner: string): Promise<boolean>;
   /** A test push to the subscription, recorded as any other. */
   test(s: SubscriptionRow): Promise<PushResult>;
+  /** Does a push's signed link open this image's thumbnail now (notify/links.ts)? */
+  linkOpens(image: string, exp: number, sig: string): boolean;
+  /** An image's thumbnail (JPEG). */
+  thumbnail(image: string): Promise<Blob>;
   /** Tests only: a push-service stand-in on loopback http. */
   allowLoopbackHttp: boolean;
 }
@@ -57,6 +62,29 @@ export const notifyApi = (d: NotifyApiDeps) => {
     .get('/vapid', () => ({ enabled: d.publicKey !== null, public_key: d.publicKey }), {
       detail: { summary: "The box's VAPID public key, for PushManager.subscribe" },
     })
+    .get(
+      '/thumbnail/:id',
+      async ({ params, query }) => {
+        // A link that does not open is "not found", as an image the caller may not see is.
+        if (!d.linkOpens(params.id, Number(query.exp), query.sig))
+          throw new AppError('not_found', `image ${params.id} not found`);
+        return new Response(await d.thumbnail(params.id), {
+          headers: {
+            'content-type': 'image/jpeg',
+            'cache-control': 'private, max-age=3600',
+            'x-content-type-options': 'nosniff',
+          },
+        });
+      },
+      {
+        params: t.Object({ id: t.String({ maxLength: 64 }) }),
+        query: t.Object({ exp: t.String({ maxLength: 12 }), sig: t.String({ maxLength: 64 }) }),
+        detail: {
+          summary:
+            "A pushed item's thumbnail, by the signed link in the push (the browser fetches it without credentials)",
+        },
+      },
+    )
     .get('/subscriptions', async ({ request }) => ({ items: (await d.list(ownerOf(request))).map(view) }), {
       detail: { summary: "The caller's browsers subscribed to pushes" },
     })

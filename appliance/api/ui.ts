@@ -1,6 +1,7 @@
 /**
  * @module The dashboard over HTTP: each page path (ui/app/routes.ts) answers the app's page, so deep
  * links and reloads work; `assets/<name>-<hash>.<ext>` are content-hashed and cached for a year;
+ * `sw.js` is the service worker that shows pushes, at the base so that its scope is the whole app;
  * `api.base_path` puts the app under a reverse proxy's sub-path (the proxy strips it; links keep it).
  * Assets and pages are static: the rate limits and the credential check are for /api only.
  */
@@ -50,6 +51,11 @@ export const uiApi = (ui: Promise<UiBundle>, basePath: string) => {
     return new Response(f.body, {
       headers: { 'content-type': f.type, 'cache-control': 'public, max-age=31536000, immutable' },
     });
+  });
+  // The service worker: one address for good, so it is revalidated each time (browsers check it daily anyway).
+  app.get('/sw.js', async () => {
+    const f = (await ui).assets.get('sw.js')!;
+    return new Response(f.body, { headers: { 'content-type': f.type, 'cache-control': 'no-cache' } });
   });
   for (const p of PAGES) app.get(p, page);
   return app;

@@ -73,6 +73,7 @@ import { Reviews } from '../review/service';
 import { NotifyStore } from '../store/notify';
 import { clockOf, localMinuteOf, Notifier } from '../notify/service';
 import { vapidKeys } from '../notify/keys';
+import { ThumbLinks } from '../notify/links';
 import { sendPush } from '../notify/webpush';
 import { probeSegment, spawnCopy, spawnPlayback } from '../decode/copy';
 import { reviewMessage } from '../publish/topics';
@@ -135,6 +136,8 @@ export interface Runtime {
   /** Browsers' push subscriptions, and what sends to them (null: web push is off). */
   notifyStore: NotifyStore;
   notifier: Notifier | null;
+  /** The signed thumbnail links pushes carry. */
+  thumbLinks: ThumbLinks;
   /** The VAPID public key browsers subscribe with (null: web push is off). */
   vapidPublicKey: string | null;
   /** This box's name in the fleet (device_id, or the host name). */
@@ -148,6 +151,7 @@ async function notifierOf(
   config: Config,
   state: string,
   store: NotifyStore,
+  links: ThumbLinks,
   log: Logger,
 ): Promise<{ notifier: Notifier; publicKey: string } | { notifier: null; publicKey: null }> {
   const wp = config.notify.web_push;
@@ -167,6 +171,7 @@ async function notifierOf(
     localMinute: localMinuteOf,
     timeOf: clockOf,
     base: `${config.api.base_path.replace(/\/$/, '')}/`,
+    thumb: (image, now) => links.path(image, now),
     // Every signed-in role may see every stream's review items.
     canSee: () => true,
     log,
@@ -301,7 +306,10 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       Date.now,
       config.api.login.refresh_reuse_grace_s,
     );
-    const access = new AccessTokens(await boxSecret(paths.authSecret), config.api.login.access_ttl_s);
+    const secret = await boxSecret(paths.authSecret);
+    const access = new AccessTokens(secret, config.api.login.access_ttl_s);
+    // A push's thumbnail link lasts as long as the push service keeps the push, and an hour to look.
+    const thumbLinks = new ThumbLinks(secret, config.notify.web_push.ttl_s + 3600);
     const auth = new Authenticator({ keys, users, access, external: jwt });
     const limits = new DoorLimits({
       clients: config.api.rate_limit_per_minute,
@@ -348,6 +356,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       config,
       paths.state,
       notifyStore,
+      thumbLinks,
       log.child({ mod: 'notify' }),
     );
     // One review change at a time to the notifier, so two quick updates of an item cannot both pass its checks.
@@ -502,6 +511,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       reviewStore,
       notifyStore,
       notifier,
+      thumbLinks,
       vapidPublicKey,
       device,
       startedAt,

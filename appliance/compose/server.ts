@@ -84,6 +84,8 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
           if (!rt.notifier) throw new AppError('conflict', 'web push is off on this box');
           return rt.notifier.test(s, rt.device);
         },
+        linkOpens: (image, exp, sig) => rt.thumbLinks.opens(image, exp, sig, Date.now()),
+        thumbnail: async (image) => rt.images.open((await rt.images.get(image)).thumb_key),
         allowLoopbackHttp: rt.config.notify.web_push.allow_loopback_http,
       },
     },

@@ -1,7 +1,7 @@
 /**
  * @module What a push says about a review item: a title (what, where), a body (severity, zones, the
  * time on the box), the thumbnail's address and the page that opens the item. Pushes are small (a
- * push service takes about 4 KB), so the picture goes as an address the service worker fetches.
+ * push service takes about 4 KB), so the picture goes as an address the browser fetches.
  * Pure: the box's local time comes in formatted.
  */
 import type { ReviewItem } from '../contracts/reviews';
@@ -9,7 +9,7 @@ import type { ReviewItem } from '../contracts/reviews';
 export interface PushPayload {
   title: string;
   body: string;
-  /** The thumbnail, a path under the dashboard's base, or null. */
+  /** The thumbnail's signed link (links.ts), a path under the dashboard's base, or null. */
   image: string | null;
   /** The page that opens the item. */
   url: string;
@@ -19,14 +19,17 @@ export interface PushPayload {
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** `base`: the dashboard's path prefix ("/" or "/fovea/"); `time`: the item's start, as the box tells time. */
-export function payloadOf(item: ReviewItem, base: string, time: string): PushPayload {
+/**
+ * `base`: the dashboard's path prefix ("/" or "/fovea/"); `time`: the item's start, as the box tells
+ * time; `thumb`: the signed link of an image, under the base.
+ */
+export function payloadOf(item: ReviewItem, base: string, time: string, thumb: (image: string) => string): PushPayload {
   const what = item.labels.length ? item.labels.map(cap).join(', ') : 'Activity';
   const where = item.zones.length ? ` in ${item.zones.join(', ')}` : '';
   return {
     title: `${what} at ${item.stream}`,
     body: `${cap(item.severity)}${where} · ${time}`,
-    image: item.thumb ? `${base}api/images/${encodeURIComponent(item.thumb)}/thumbnail` : null,
+    image: item.thumb ? `${base}${thumb(item.thumb)}` : null,
     url: `${base}review/${encodeURIComponent(item.id)}`,
     tag: `fovea-review-${item.id}`,
   };

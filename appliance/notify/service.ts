@@ -47,6 +47,8 @@ export interface NotifyDeps {
   timeOf: (at: number) => string;
   /** The dashboard's base path ("/" or "/fovea/"). */
   base: string;
+  /** A signed link to an image's thumbnail made at `now`, under the base (links.ts). */
+  thumb: (image: string, now: number) => string;
   /** May this user see this stream's items? */
   canSee: (owner: string, stream: string) => boolean;
   log: Logger;
@@ -77,7 +79,7 @@ export class Notifier {
     const now = this.d.now();
     const minute = this.d.localMinute(now);
     const subs = await this.d.store.list();
-    const payload = payloadOf(m.after, this.d.base, this.d.timeOf(m.after.start));
+    const payload = payloadOf(m.after, this.d.base, this.d.timeOf(m.after.start), (image) => this.d.thumb(image, now));
     await Promise.all(
       subs.map(async (s) => {
         if (!this.d.canSee(s.owner, m.after.stream)) return;

@@ -1,6 +1,7 @@
 /**
  * @module Builds the dashboard (ui/app, Preact) with Bun's bundler into content-hashed files held in
- * memory: `index.html` (a template: the base path is put in per request) and `assets/<name>-<hash>.<ext>`.
+ * memory: `index.html` (a template: the base path is put in per request), `assets/<name>-<hash>.<ext>`,
+ * and the service worker `sw.js`.
  * The compiled binary builds them at build time and embeds them (scripts/build.ts); from source they
  * are built once at start.
  */
@@ -11,7 +12,7 @@ export interface UiFile {
   type: string;
 }
 
-/** The built dashboard: the page template and its assets by name (`assets/main-1a2b3c.js`). */
+/** The built dashboard: the page template and its assets by name (`assets/main-1a2b3c.js`, and `sw.js`). */
 export interface UiBundle {
   index: string;
   assets: Map<string, UiFile>;
@@ -46,6 +47,14 @@ export async function buildUi(): Promise<UiBundle> {
     if (o.kind === 'entry-point') entry = name;
     if (ext === 'css') css = name;
   }
+  // The service worker keeps one address (a browser registers it by URL): sw.js, at the base.
+  const sw = await Bun.build({
+    entrypoints: [join(import.meta.dir, 'sw', 'sw.ts')],
+    target: 'browser',
+    minify: true,
+  });
+  if (!sw.success) throw new AggregateError(sw.logs, 'the service worker did not build');
+  assets.set('sw.js', { body: new Uint8Array(await sw.outputs[0]!.arrayBuffer()), type: TYPES.js! });
   const template = await Bun.file(join(import.meta.dir, 'index.html')).text();
   const index = template
     .replace('__CSS__', css ? `<link rel="stylesheet" href="assets/${css}">` : '')

@@ -125,11 +125,11 @@ describe('single binary', () => {
         await fetch(`${url}/api/events?stream=bottles&type=count&label=bottle`, { headers })
       ).json()) as { total: number };
       expect([stream.frames_analysed, events.total]).toEqual([expect.above(50), expect.above(0)]);
-      // The dashboard and the docs viewer are inside the binary: a deep link, its assets, the page in Chromium.
+      // The dashboard (with its service worker) and the docs viewer are inside the binary: a deep link, its assets, the page in Chromium.
       const html = await (await fetch(`${url}/review`)).text();
       const assets = [...html.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1]!);
       const statuses = await Promise.all(
-        [...assets, 'docs/assets/swagger-ui-bundle.js'].map(async (a) => (await fetch(`${url}/${a}`)).status),
+        [...assets, 'docs/assets/swagger-ui-bundle.js', 'sw.js'].map(async (a) => (await fetch(`${url}/${a}`)).status),
       );
       await using browser = await startBrowser();
       const page = await browser.page(url);
@@ -138,7 +138,7 @@ describe('single binary', () => {
       await shot(page, 'binary-login');
       expect({ assets: assets.length, statuses, problems: page.problems }).toEqual({
         assets: 2,
-        statuses: [200, 200, 200],
+        statuses: [200, 200, 200, 200],
         problems: [],
       });
     } finally {

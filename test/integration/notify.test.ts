@@ -3,7 +3,8 @@
  * tested, removed); then the person video runs through the built-in people pipeline on the
  * appliance, with two browsers subscribed. The first person's review item becomes an alert, and the alert is pushed: the stand-in push service
  * gets a push that only the first browser's keys open, saying who and where, linking the item. The
- * second browser's push service answers 410, and the box forgets that subscription.
+ * second browser's push service answers 410, and the box forgets that subscription. The push's
+ * thumbnail link opens without a credential; a forged one does not.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { stat } from 'node:fs/promises';
@@ -107,12 +108,21 @@ test('the first person in the video is an alert pushed to the subscribed browser
     labels: string[];
   };
   await waitFor(async () => (await store.get('bob-1')) === null, 10_000, 'the gone subscription removed');
+  // The browser fetches the pushed thumbnail itself, with no credential: its signed link opens it,
+  // and only it; the same image by its ordinary address needs a credential.
+  const thumb = await fetch(`${app.url}${said.image}`);
+  const bytes = new Uint8Array(await thumb.arrayBuffer());
+  const forged = said.image!.replace(/sig=[^&]+/, `sig=${'A'.repeat(43)}`);
+  const image = decodeURIComponent(said.image!.split('/').pop()!.split('?')[0]!);
   expect({
     said: { ...said, body: said.body.replace(/\d\d:\d\d$/, 'HH:MM') },
     item: [item.stream, item.severity, item.labels.includes('person')],
     ann: (await store.get(annId))?.sent,
     counts: { sent: app.rt.notifier?.counts.sent, gone: app.rt.notifier?.counts.gone },
     keys: (await stat(join(app.state, 'notify', 'vapid.json'))).mode & 0o777,
+    thumb: [thumb.status, thumb.headers.get('content-type'), bytes[0], bytes[1]],
+    forged: (await fetch(`${app.url}${forged}`)).status,
+    plain: (await fetch(`${app.url}/api/images/${image}/thumbnail`)).status,
   }).toEqual({
     said: {
       title: 'Person at table',
@@ -125,5 +135,8 @@ test('the first person in the video is an alert pushed to the subscribed browser
     ann: 1,
     counts: { sent: 2, gone: 1 },
     keys: 0o600,
+    thumb: [200, 'image/jpeg', 0xff, 0xd8],
+    forged: 404,
+    plain: 401,
   });
 }, 120_000);

@@ -407,6 +407,7 @@ describe('dashboard', () => {
       ['/explore', '.library-head'],
       ['/streams', '.stream-list a'],
       ['/system', 'h2:text("Health")'],
+      ['/notifications', '.this-browser'],
     ] as const) {
       await open(page, path, ready);
       const stops = [];
@@ -444,6 +445,7 @@ describe('dashboard', () => {
       '/explore': clean,
       '/streams': clean,
       '/system': clean,
+      '/notifications': clean,
       stream: '/live/table',
       event: expect.stringMatching(/^\/events\/[0-9a-f-]{36}$/),
     });

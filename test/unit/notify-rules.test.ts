@@ -3,6 +3,8 @@ import { describe, expect, test } from 'bun:test';
 import { decide, DEFAULT_PREFS, isQuiet, matches, NotifyPrefsT } from '../../appliance/notify/rules';
 import { Value } from '@sinclair/typebox/value';
 import { payloadOf } from '../../appliance/notify/payload';
+import { ThumbLinks } from '../../appliance/notify/links';
+import { notificationOf } from '../../appliance/ui/sw/notification';
 import { subscriptionProblem } from '../../appliance/notify/endpoint';
 import { backoffS, Notifier, type Subscription } from '../../appliance/notify/service';
 import type { PushResult } from '../../appliance/notify/webpush';
@@ -70,18 +72,48 @@ describe('notification rules', () => {
 
 describe('push payload', () => {
   test('says what and where, links the item and its thumbnail under the dashboard base', () => {
-    expect(payloadOf(item({ thumb: 'img 1' }), '/fovea/', '14:02')).toEqual({
+    const link = (image: string) => `thumb/${encodeURIComponent(image)}?sig`;
+    expect(payloadOf(item({ thumb: 'img 1' }), '/fovea/', '14:02', link)).toEqual({
       title: 'Person at gate',
       body: 'Alert in drive · 14:02',
-      image: '/fovea/api/images/img%201/thumbnail',
+      image: '/fovea/thumb/img%201?sig',
       url: '/fovea/review/r1',
       tag: 'fovea-review-r1',
     });
-    expect(payloadOf(item({ labels: [], zones: [], severity: 'detection' }), '/', '09:00')).toMatchObject({
+    expect(payloadOf(item({ labels: [], zones: [], severity: 'detection' }), '/', '09:00', link)).toMatchObject({
       title: 'Activity at gate',
       body: 'Detection · 09:00',
       image: null,
     });
+  });
+});
+
+describe('thumbnail links', () => {
+  const secret = new Uint8Array(32).fill(7);
+  const links = new ThumbLinks(secret, 3600);
+  const at = 1_800_000_000_000;
+  const parts = (path: string) => {
+    const u = new URL(path, 'http://box/');
+    return [
+      decodeURIComponent(u.pathname.split('/').pop()!),
+      Number(u.searchParams.get('exp')),
+      u.searchParams.get('sig')!,
+    ] as const;
+  };
+  test('a link opens its own image until it expires, and nothing else', () => {
+    const path = links.path('img 1', at);
+    expect(path).toStartWith('api/notify/thumbnail/img%201?exp=');
+    const [image, exp, sig] = parts(path);
+    expect([image, exp]).toEqual(['img 1', at / 1000 + 3600]);
+    expect(links.opens(image, exp, sig, at + 3_599_000)).toBe(true);
+    expect(links.opens(image, exp, sig, at + 3_600_000)).toBe(false);
+    expect(links.opens('img 2', exp, sig, at)).toBe(false);
+    expect(links.opens(image, exp + 86_400, sig, at)).toBe(false);
+    expect(links.opens(image, exp, `${sig.slice(0, -2)}AA`, at)).toBe(false);
+    expect(links.opens(image, exp, '', at)).toBe(false);
+    expect(links.opens(image, Number.NaN, sig, at)).toBe(false);
+    // Another box (another secret) cannot make links for this one.
+    expect(new ThumbLinks(new Uint8Array(32).fill(8), 3600).opens(image, exp, sig, at)).toBe(false);
   });
 });
 
@@ -145,6 +177,7 @@ describe('Notifier', () => {
       localMinute: () => 600,
       timeOf: () => '10:00',
       base: '/',
+      thumb: (image) => `thumb/${image}`,
       canSee: () => true,
       log: {
         info() {},
@@ -234,5 +267,39 @@ describe('subscription endpoints', () => {
     expect(check('http://10.0.0.1/push', true)).not.toBeNull();
     expect(check('https://push.example.com/x', false, { ...keys, p256dh: 'AAAA' })).toMatch(/P-256/);
     expect(check('https://push.example.com/x', false, { ...keys, auth: 'not base64!' })).toMatch(/16-byte/);
+  });
+});
+
+describe("the service worker's notification", () => {
+  const scope = 'https://box.example/fovea/';
+  test("shows the box's payload, its links resolved under the scope", () => {
+    const p = JSON.stringify({
+      title: 'Person at gate',
+      body: 'Alert · 14:02',
+      image: '/fovea/api/notify/thumbnail/i?exp=1&sig=s',
+      url: '/fovea/review/r1',
+      tag: 'fovea-review-r1',
+    });
+    expect(notificationOf(p, scope)).toEqual({
+      title: 'Person at gate',
+      options: {
+        body: 'Alert · 14:02',
+        tag: 'fovea-review-r1',
+        image: 'https://box.example/fovea/api/notify/thumbnail/i?exp=1&sig=s',
+        icon: 'https://box.example/fovea/api/notify/thumbnail/i?exp=1&sig=s',
+        data: { url: 'https://box.example/fovea/review/r1' },
+      },
+    });
+  });
+  test('a push that is not the box JSON still shows; links off the box open the dashboard instead', () => {
+    expect(notificationOf(null, scope)).toEqual({ title: 'fovea', options: { body: '', data: { url: scope } } });
+    expect(notificationOf('plain words', scope).options.body).toBe('plain words');
+    expect(notificationOf('[1,2]', scope).title).toBe('fovea');
+    const away = notificationOf(
+      JSON.stringify({ title: 7, url: 'https://evil.example/x', image: 'javascript:alert(1)' }),
+      scope,
+    );
+    expect(away).toEqual({ title: 'fovea', options: { body: '', data: { url: scope } } });
+    expect(notificationOf(JSON.stringify({ title: 'x'.repeat(500) }), scope).title).toHaveLength(200);
   });
 });

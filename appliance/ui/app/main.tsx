@@ -21,6 +21,7 @@ import { NewRun, Runs } from './pages/runs';
 import { RunPage } from './pages/run';
 import { Analytics } from './pages/analytics';
 import { SessionEditor, Sessions } from './pages/sessions';
+import { Notifications } from './pages/notifications';
 import 'uplot/dist/uPlot.min.css';
 import { currentPath, Link, navigate, useRoute } from './router';
 import { SessionContext, type Session } from './session';
@@ -90,6 +91,8 @@ function Pages() {
       return <SessionEditor id={params.id!} />;
     case '/system':
       return <System />;
+    case '/notifications':
+      return <Notifications />;
     default:
       return <NotFound />;
   }

@@ -39,11 +39,20 @@ export function useRoute() {
   };
 }
 
-export function Link(p: { to: string; class?: string; children: ComponentChildren; 'aria-current'?: 'page' }) {
+export function Link(p: {
+  to: string;
+  class?: string;
+  children: ComponentChildren;
+  title?: string;
+  'aria-label'?: string;
+  'aria-current'?: 'page';
+}) {
   return (
     <a
       href={basePath() + p.to.replace(/^\//, '')}
       class={p.class}
+      title={p.title}
+      aria-label={p['aria-label']}
       aria-current={p['aria-current']}
       onClick={(e) => {
         if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;

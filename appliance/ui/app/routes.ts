@@ -23,6 +23,7 @@ export const PAGES = [
   '/analytics/sessions/new',
   '/analytics/sessions/:id',
   '/system',
+  '/notifications',
 ] as const;
 
 export type Page = (typeof PAGES)[number];

@@ -64,6 +64,25 @@ export function Layout(p: { children: ComponentChildren }) {
               Sign in
             </a>
           )}
+          {!anonymous && (
+            <Link
+              to="/notifications"
+              class="button ghost bell"
+              aria-label="Notifications"
+              title="Notifications"
+              aria-current={path.startsWith('/notifications') ? 'page' : undefined}
+            >
+              <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                <path
+                  d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15zM10 20a2 2 0 0 0 4 0"
+                  fill="none"
+                  stroke="currentColor"
+                  stroke-width="1.8"
+                  stroke-linejoin="round"
+                />
+              </svg>
+            </Link>
+          )}
           {authRequired && !anonymous && (
             <>
               <span class="me" title={me.kind ?? ''}>
