@@ -68,6 +68,7 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/shadow', need: scoped('streams:read', true) },
   { method: 'GET', path: '/api/shadow/:stream', need: scoped('streams:read', true) },
   { method: 'PATCH', path: '/api/streams/:id', need: scoped('streams:write') },
+  { method: 'PUT', path: '/api/streams/:id/detection', need: scoped('streams:write') },
   { method: 'GET', path: '/api/events', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id', need: scoped('events:read', true) },
   { method: 'GET', path: '/api/events/:id/clip.mp4', need: scoped('events:read') },

@@ -139,5 +139,20 @@ export const streamsApi = (streams: Streams, imaging: Imaging, live: LiveVideo) 
         }),
         detail: { summary: "Change a stream's pipeline or overrides at run time (not saved to the config file)" },
       },
+    )
+    .put(
+      '/:id/detection',
+      ({ params, body }) => {
+        if (!streams.setDetection(params.id, body.enabled))
+          throw new AppError('not_found', `stream ${params.id} not found`);
+        return streams.view(params.id);
+      },
+      {
+        body: t.Object({ enabled: t.Boolean() }, { additionalProperties: false }),
+        detail: {
+          summary:
+            "Switch a stream's detection on or off (as Home Assistant's switch does); the stream still decodes, shows and records. Until the box restarts.",
+        },
+      },
     );
 };

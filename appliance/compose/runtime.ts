@@ -74,6 +74,7 @@ import { NotifyStore } from '../store/notify';
 import { clockOf, localMinuteOf, Notifier } from '../notify/service';
 import { vapidKeys } from '../notify/keys';
 import { ThumbLinks } from '../notify/links';
+import { homeAssistantOf } from './homeassistant';
 import { sendPush } from '../notify/webpush';
 import { probeSegment, spawnCopy, spawnPlayback } from '../decode/copy';
 import { reviewMessage } from '../publish/topics';
@@ -350,6 +351,17 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       timers: realTimers,
       log: log.child({ mod: 'ingest' }),
     });
+    // Home Assistant's discovery and states, over the box's MQTT (none without a broker).
+    const ha = mqttPub
+      ? homeAssistantOf(config, {
+          mqtt: mqttPub,
+          streams,
+          images,
+          state: paths.state,
+          device,
+          log: log.child({ mod: 'homeassistant' }),
+        })
+      : null;
     const reviewStore = new ReviewStore(db);
     const notifyStore = new NotifyStore(db);
     const { notifier, publicKey: vapidPublicKey } = await notifierOf(
@@ -367,6 +379,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       tell: (msg) => {
         hub.review(msg);
         if (mqttPub) void mqttPub.publish(reviewMessage(mqttPub.topics, msg, m.qos)).catch(() => undefined);
+        ha?.review(msg);
         if (notifier)
           notifying = notifying.then(() => notifier.review(msg)).catch((e) => log.warn('notify failed', { error: e }));
       },
@@ -536,6 +549,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         sockets.stop();
         await sink.flush();
         hub.shutdown();
+        await ha?.close();
         await mqttPub?.close();
         await models.close();
         await library?.close();

@@ -779,6 +779,21 @@ export const MqttConfig = obj('MQTT publishing (off while url is empty).', {
     maximum: 3600,
     description: 'Seconds between two messages on the stats topic.',
   }),
+  home_assistant: Type.Object(
+    {
+      enabled: Type.Boolean({
+        default: true,
+        description:
+          'Announce each stream to Home Assistant by MQTT discovery (occupancy, counts, a snapshot camera, a detection switch); off withdraws what this box announced.',
+      }),
+      prefix: Type.String({
+        default: 'homeassistant',
+        pattern: '^[^#+/]+$',
+        description: "Home Assistant's discovery prefix (its MQTT integration's setting).",
+      }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
 });
 
 export const FleetConfig = obj('Configuration from a fleet Git repo (off while repo is empty).', {

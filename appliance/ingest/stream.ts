@@ -47,6 +47,8 @@ export interface StreamView extends Omit<StreamStatus, 'state'> {
   last_pipeline_error: string | null;
   /** Motion gating (a detect stage gated on motion): what the detector did on the analysed frames. */
   gating: GatingView | null;
+  /** Detection on, or switched off (frames still decode, show and record). */
+  detection: boolean;
 }
 
 /**
@@ -63,6 +65,8 @@ export interface FrameTap {
 
 export class StreamRunner {
   private tapped: FrameTap | null = null;
+  /** Detection on (the default) or switched off: frames still decode, show and record. */
+  detection = true;
   /** A file read faster than real time: decode waits for the pipeline. */
   private readonly pausable: boolean;
   private readonly queue: DropOldestQueue<RawFrame & { at: number; final?: boolean }>;
@@ -259,6 +263,7 @@ export class StreamRunner {
       ...(f.picture && { picture: f.picture }),
     });
     if (f.final) frame.final = true;
+    if (!this.detection) frame.detectOff = true;
     const tap = this.tapped;
     // A file read at full speed always has a full queue (decode waits for the pipeline): that is not load.
     tap?.offer(frame, !this.pausable && this.queue.depth * 2 >= this.config.queue);
@@ -321,6 +326,7 @@ export class StreamRunner {
       latency_ms: { p50: this.latency.percentile(50), p99: this.latency.percentile(99) },
       last_pipeline_error: this.pipelineError,
       gating: this.gating.view(),
+      detection: this.detection,
     };
   }
 }

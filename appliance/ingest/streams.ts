@@ -93,6 +93,9 @@ export class Streams {
   private readonly revisionNow = () => this.revision;
   private readonly watchers = new KeyedListeners<string, Frame>();
   private readonly waiting = new Map<string, Waiting>();
+  /** Streams whose detection is switched off; kept across a stream's restarts, not across the box's. */
+  private readonly detectOff = new Set<string>();
+  private readonly changes = new Set<() => void>();
 
   constructor(private readonly deps: StreamDeps) {}
 
@@ -126,7 +129,7 @@ export class Streams {
 
   private async runner(cfg: StreamConfig, plan: { pipeline: Pipeline; out: OutputSpec }): Promise<StreamRunner> {
     const running = await this.instantiate(cfg.id, plan.pipeline);
-    return new StreamRunner(cfg, running, plan.out, {
+    const r = new StreamRunner(cfg, running, plan.out, {
       spawn: this.deps.spawn,
       gpuScale: this.deps.gpuScale,
       timers: this.deps.timers,
@@ -134,6 +137,39 @@ export class Streams {
       analysed: (frame) => this.watchers.emit(cfg.id, frame),
       pictureWidth: this.deps.pictureWidth ?? 0,
     });
+    r.detection = !this.detectOff.has(cfg.id);
+    return r;
+  }
+
+  /** Switch a stream's detection on or off; false when there is no such stream. */
+  setDetection(id: string, on: boolean): boolean {
+    if (!this.running.has(id) && !this.waiting.has(id)) return false;
+    if (on) this.detectOff.delete(id);
+    else this.detectOff.add(id);
+    const r = this.running.get(id);
+    if (r) r.detection = on;
+    this.deps.log.info(on ? 'detection switched on' : 'detection switched off', { stream: id });
+    return true;
+  }
+
+  /** Is the stream's detection on? */
+  detection(id: string): boolean {
+    return !this.detectOff.has(id);
+  }
+
+  /** Be told when the set of streams or their configs change (started, changed, removed). */
+  onChange(fn: () => void): () => void {
+    this.changes.add(fn);
+    return () => this.changes.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.changes) fn();
+  }
+
+  /** The configs of the streams there are: running, and waiting for their models. */
+  configs(): StreamConfig[] {
+    return [...this.running.values()].map((r) => r.config).concat([...this.waiting.values()].map((w) => w.cfg));
   }
 
   /** Build a stream without starting it, with its shadow: everything that can fail on config fails here. */
@@ -158,6 +194,7 @@ export class Streams {
       if (fetcher && missing.length) this.await(c, missing, fetcher);
       else this.launch(c, await this.build(c));
     }
+    this.changed();
   }
 
   private launch(c: StreamConfig, r: StreamRunner): void {
@@ -210,6 +247,7 @@ export class Streams {
       latency_ms: { p50: null, p99: null },
       last_pipeline_error: null,
       gating: null,
+      detection: !this.detectOff.has(w.cfg.id),
     };
   }
 
@@ -227,6 +265,7 @@ export class Streams {
     if ('swap' in next)
       this.deps.log.info('pipeline swapped', { stream: id, pipeline: cfg.pipeline, overrides: cfg.overrides });
     else this.deps.log.info('stream restarted for a new decode size', { stream: id, pipeline: cfg.pipeline });
+    this.changed();
     return runner;
   }
 
@@ -311,6 +350,7 @@ export class Streams {
     for (const id of [...this.running.keys()]) {
       if (plans.has(id)) continue;
       await this.stop(id);
+      this.detectOff.delete(id);
       out.removed.push(id);
     }
     this.deps.pipelinesDir = pipelinesDir;
@@ -322,6 +362,7 @@ export class Streams {
       await this.commit(c, built.get(c.id)!);
     }
     this.deps.log.info('streams reconciled', { ...out });
+    this.changed();
     return out;
   }
 

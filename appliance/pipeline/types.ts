@@ -39,6 +39,11 @@ export interface Frame {
   looked?: Array<[number, number, number, number]>;
   /** What motion gating did on this frame (set by a detect stage gated on motion). */
   gate?: FrameGate;
+  /**
+   * Detection is switched off on this stream (Home Assistant's switch, the API): the detector finds
+   * nothing, so tracks end as on empty frames; decoding, the live view and recording go on.
+   */
+  detectOff?: boolean;
   /** Confirmed tracks that are stationary now (set by the track stage). */
   stationary?: number;
   /**

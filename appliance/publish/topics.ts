@@ -22,6 +22,12 @@ export const topics = (prefix: string, device: string) => {
     detections: (stream: string) => `${base}/${level(stream)}/detections`,
     count: (stream: string, label: string) => `${base}/${level(stream)}/${level(label)}`,
     available: `${base}/available`,
+    /** Retained: a stream's state for Home Assistant (detection on or off, counts per label and zone). */
+    haState: (stream: string) => `${base}/${level(stream)}/ha/state`,
+    /** Retained: a stream's latest snapshot, a base64 JPEG (Home Assistant's camera). */
+    haSnapshot: (stream: string) => `${base}/${level(stream)}/ha/snapshot`,
+    /** ON or OFF here switches a stream's detection (Frigate's `<camera>/detect/set`). */
+    detectSet: (stream: string) => `${base}/${level(stream)}/detect/set`,
     /** Review items: new, update and end with before and after (Frigate's `frigate/reviews`). */
     reviews: `${base}/reviews`,
     stats: `${base}/stats`,

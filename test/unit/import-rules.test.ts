@@ -17,6 +17,7 @@ const ABOVE_ADAPTERS = [
   'review',
   'motion',
   'notify',
+  'homeassistant',
   'compose',
   'cli',
   'pipeline',
@@ -109,6 +110,11 @@ const RULES: Rule[] = [
     from: 'notify',
     never: ['api', 'store', 'pipeline', 'ingest', 'record', 'review', 'publish'],
     why: 'notifications decide and deliver to people: review items come in as contracts, subscriptions through a port',
+  },
+  {
+    from: 'homeassistant',
+    never: ['api', 'store', 'pipeline', 'ingest', 'record', 'review', 'publish', 'notify', 'images'],
+    why: 'Home Assistant is told what streams, frames and items show: they come in as contracts and ports, messages go out through one',
   },
   {
     from: 'record',

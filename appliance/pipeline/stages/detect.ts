@@ -132,7 +132,7 @@ export const detectStage = defineStage({
       return {
         async run(frame) {
           if (frame.final) return;
-          frame.detections = await whole(frame);
+          frame.detections = frame.detectOff ? [] : await whole(frame);
         },
       };
     }
@@ -146,6 +146,13 @@ export const detectStage = defineStage({
     // sees a new (perhaps still) object often enough to confirm it.
     let confirm = 0;
     const gated = async (frame: Frame): Promise<void> => {
+      if (frame.detectOff) {
+        // Switched off: nothing found; when it is switched on again, the whole frame is looked at first.
+        frame.detections = previous = [];
+        since = Number.POSITIVE_INFINITY;
+        confirm = 0;
+        return;
+      }
       const motion = frame.outputs[motionStage] as MotionOutput | undefined;
       if (!motion)
         throw new AppError('config_invalid', `detect: the motion stage '${motionStage}' did not run before it (needs)`);
