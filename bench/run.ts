@@ -14,7 +14,8 @@
  * and latency per route and concurrency under autocannon, against a bare server and bare embedding),
  * guards (what the input guards and the detectors' own resize cost, against bare parses and resizes),
  * recording (the recorder's CPU against a bare `ffmpeg -c copy`; clip latency over HTTP), motion (motion@1
- * per frame against a bare sharp grey resize).
+ * per frame against a bare sharp grey resize), notify (an alert to its web push received, against a bare
+ * sendPush; and from the person video's frames).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,6 +39,7 @@ import { recordingBench } from './recording';
 import { motionBench } from './motion';
 import { camerasBench } from './cameras';
 import { gatingBench } from './gating';
+import { notifyBench } from './notify';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -60,6 +62,7 @@ const suites = process.argv.slice(2).length
       'motion',
       'gating',
       'cameras',
+      'notify',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -131,6 +134,7 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
     rows: apiBench,
   },
   { suite: 'guards', columns: ['input', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: guardsBench },
+  { suite: 'notify', columns: ['case', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: notifyBench },
 ];
 for (const t of TABLES) {
   if (!suites.includes(t.suite)) continue;

@@ -51,6 +51,7 @@ function bindMetrics(rt: Runtime, fleet: FleetControl | null): void {
     ws: () => ({ clients: rt.hub.size }),
     gpus: () => gpus().sample(),
     shadows: () => rt.shadows.list(),
+    pushes: () => rt.notifier?.counts ?? null,
   });
 }
 

@@ -34,6 +34,8 @@ export interface MetricSources {
   gpus(): GpuSample[];
   /** The reports of the shadow pipelines running now. */
   shadows(): ShadowReport[];
+  /** Web push: pushes sent, failed, gone, and held back by reason (null: web push is off). */
+  pushes(): { sent: number; failed: number; gone: number; held: Record<string, number> } | null;
 }
 
 const STREAM_STATES = ['connecting', 'running', 'backoff', 'unauthorized', 'failed', 'stopped'] as const;
@@ -209,6 +211,9 @@ export class Metrics {
       Math.max(0, Math.round((v.fps_in - v.fps_out) * 10) / 10),
     );
     level('fovea_stream_queue_depth', 'Frames waiting for the pipeline.', (v) => v.queue_depth);
+    level('fovea_stream_detection_enabled', '1 while detection is on, 0 while it is switched off.', (v) =>
+      v.detection ? 1 : 0,
+    );
     this.gauge(
       registers,
       'fovea_stream_state',
@@ -308,6 +313,25 @@ export class Metrics {
   }
 
   private serviceMetrics(registers: Registry[]): void {
+    this.counter(
+      registers,
+      'fovea_push_notifications_total',
+      "Web pushes to people's browsers, by outcome: sent, failed (retried after a backoff), gone (404/410: the subscription removed).",
+      ['outcome'],
+      (c, s) => {
+        const p = s.pushes();
+        if (p) for (const o of ['sent', 'failed', 'gone'] as const) c.labels(o).inc(p[o]);
+      },
+    );
+    this.counter(
+      registers,
+      'fovea_push_held_total',
+      "Pushes not sent, by reason: the person's quiet hours, snooze or cooldown, or the browser's backoff after failures.",
+      ['reason'],
+      (c, s) => {
+        for (const [reason, n] of Object.entries(s.pushes()?.held ?? {})) c.labels(reason).inc(n);
+      },
+    );
     this.gauge(registers, 'fovea_mqtt_connected', '1 while the MQTT broker is connected.', [], (g, s) => {
       const m = s.mqtt();
       if (m) g.set(m.connected ? 1 : 0);

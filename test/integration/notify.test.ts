@@ -48,6 +48,38 @@ test('a browser subscribes through the API: checked, listed, its choices changed
     ].map(async (body) => (await app.api('/api/notify/subscriptions', json('POST', body))).status),
   );
   expect(refused).toEqual([422, 422, 422, 422]);
+  // Keys that reach for prototypes are dropped as the body is read: nothing polluted, nothing of
+  // them stored. A body far over the limit, sent chunked (no length to check first), is refused as
+  // it arrives.
+  const hostile = await app.api('/api/notify/subscriptions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `{"endpoint":"${service.url}/push/hostile","keys":{"p256dh":"${b.target.keys.p256dh}","auth":"${b.target.keys.auth}","__proto__":{"polluted":"yes"}},"prefs":{"__proto__":{"polluted":"yes"}}}`,
+  });
+  const big = new ReadableStream({
+    start(c) {
+      for (let i = 0; i < 64; i++) c.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      c.close();
+    },
+  });
+  const oversize = await app.api('/api/notify/subscriptions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: big,
+  });
+  const dropped = (await hostile.json()) as { id: string; prefs: object };
+  const stored = await app.rt.db.all<{ prefs: string; p256dh: string }>(
+    'SELECT prefs, p256dh FROM push_subscriptions WHERE id = ?',
+    [dropped.id],
+  );
+  expect([
+    hostile.status,
+    Object.hasOwn(dropped.prefs, '__proto__'),
+    stored[0]!.prefs.includes('__proto__') || stored[0]!.prefs.includes('polluted'),
+    oversize.status,
+    ({} as Record<string, unknown>).polluted,
+  ]).toEqual([201, false, false, 413, undefined]);
+  await app.api(`/api/notify/subscriptions/${dropped.id}`, { method: 'DELETE' });
   const made = await app.api('/api/notify/subscriptions', json('POST', { ...b.target, expirationTime: null }));
   const sub = (await made.json()) as {
     id: string;

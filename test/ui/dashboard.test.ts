@@ -172,6 +172,19 @@ describe('dashboard', () => {
         played.gating = await tab.textContent('[aria-label="motion gating"]');
         await shot(tab, 'live-motion');
       }
+      if (id === 'cam') {
+        // Detection switched off from the page (as Home Assistant's switch does), then on again.
+        const detection = async () =>
+          ((await (await app.api('/api/streams/cam')).json()) as { detection: boolean }).detection;
+        await tab.click('text=Turn detection off');
+        await tab.waitForSelector('.badge[data-state=detection_off]');
+        const off = await detection();
+        await shot(tab, 'live-detection-off');
+        await tab.click('text=Turn detection on');
+        await tab.waitForSelector('text=Turn detection off');
+        await waitFor(detection, 10_000, 'detection on again');
+        played.detection = { off, badgeGone: (await tab.$('.badge[data-state=detection_off]')) === null };
+      }
     }
     const whileWatched = remuxes();
     await tab.close();
@@ -182,6 +195,7 @@ describe('dashboard', () => {
         table: { framesAdvance: true, overlaysFollow: true },
         cam: { framesAdvance: true, overlaysFollow: true },
         gating: expect.stringMatching(/frames with motion.*detector skipped.*stationary objects/),
+        detection: { off: false, badgeGone: true },
       },
       // The table's remux lingers 2 s after the tab moved to the camera (a reload does not restart it).
       whileWatched: expect.atLeast(1),

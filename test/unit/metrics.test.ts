@@ -14,6 +14,7 @@ function metricsOver(sources: Partial<MetricSources>): Metrics {
     ws: () => null,
     gpus: () => [],
     shadows: () => [],
+    pushes: () => null,
     sync: async () => null,
     files: async () => ({ db_bytes: 0, objects_bytes: 0 }),
     ...sources,
@@ -45,6 +46,24 @@ describe('Metrics', () => {
       v('fovea_db_file_bytes'),
       v('fovea_objects_local_bytes'),
     ]).toEqual([{ sync: 2, files: 2 }, 3, 4, 1, 5, 6]);
+  });
+
+  test('web push outcomes and what was held back, by reason; none while web push is off', async () => {
+    const on = await metricsOver({
+      pushes: () => ({ sent: 4, failed: 1, gone: 2, held: { quiet: 3, backoff: 1 } }),
+    }).text();
+    const off = await metricsOver({}).text();
+    const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('fovea_push_'));
+    expect([lines(on), lines(off)]).toEqual([
+      [
+        'fovea_push_notifications_total{outcome="sent"} 4',
+        'fovea_push_notifications_total{outcome="failed"} 1',
+        'fovea_push_notifications_total{outcome="gone"} 2',
+        'fovea_push_held_total{reason="quiet"} 3',
+        'fovea_push_held_total{reason="backoff"} 1',
+      ],
+      [],
+    ]);
   });
 
   test('GPU series per GPU from NVML; a box without GPUs has none, not zeros; an unread field is left out', async () => {

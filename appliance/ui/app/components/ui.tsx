@@ -32,6 +32,7 @@ const STATE_TONE: Record<string, string> = {
   recording: 'ok',
   disk_full: 'bad',
   ended: 'mute',
+  detection_off: 'warn',
 };
 
 export function Badge(p: { state: string; title?: string }) {

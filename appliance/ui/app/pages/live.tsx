@@ -26,6 +26,8 @@ export interface StreamView {
   queue_depth: number;
   restarts: number;
   stage_ms: Record<string, number>;
+  /** Detection on, or switched off (Home Assistant's switch, or the stream's page). */
+  detection: boolean;
   /** Motion gating, when the detector is gated on motion. */
   gating: {
     frames_with_motion: number;
@@ -95,6 +97,9 @@ function StreamCard(p: { s: StreamView }) {
       <div class="stream-meta">
         <strong>{s.id}</strong>
         <Badge state={s.state} title={s.last_error ?? undefined} />
+        {s.detection === false && (
+          <Badge state="detection_off" title="Detection is switched off: the stream still shows and records" />
+        )}
       </div>
       {s.last_error && s.state !== 'running' && <p class="why">{s.last_error}</p>}
       {s.decoder_note && <p class="why">{s.decoder_note}</p>}

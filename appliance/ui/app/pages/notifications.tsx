@@ -286,26 +286,17 @@ function BrowserCard(p: {
             <input type="checkbox" name="quiet" checked={quiet} onChange={(e) => setQuiet(e.currentTarget.checked)} />
             Quiet hours
           </label>
-          <label>
-            From
-            <input
-              name="quiet_from"
-              type="time"
-              disabled={!quiet}
-              required={quiet}
-              defaultValue={s.prefs.quiet?.from ?? '22:00'}
-            />
-          </label>
-          <label>
-            To
-            <input
-              name="quiet_to"
-              type="time"
-              disabled={!quiet}
-              required={quiet}
-              defaultValue={s.prefs.quiet?.to ?? '07:00'}
-            />
-          </label>
+          {(
+            [
+              ['From', 'quiet_from', s.prefs.quiet?.from ?? '22:00'],
+              ['To', 'quiet_to', s.prefs.quiet?.to ?? '07:00'],
+            ] as const
+          ).map(([label, name, value]) => (
+            <label key={name}>
+              {label}
+              <input name={name} type="time" disabled={!quiet} required={quiet} defaultValue={value} />
+            </label>
+          ))}
         </div>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>

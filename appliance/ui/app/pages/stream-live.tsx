@@ -3,12 +3,14 @@
  * with the detections of each analysed frame drawn over it; where live video cannot play, its newest
  * analysed frames four times a second, and why. Below, its state and figures.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { sendJson } from '../api';
 import { Overlay } from '../components/overlay';
-import { Badge, Card, Figure } from '../components/ui';
+import { Badge, Card, ErrorLine, Figure } from '../components/ui';
 import { usePoll } from '../hooks';
 import { useLiveVideo, type VideoState } from '../live-video';
 import { Link } from '../router';
+import { useSession } from '../session';
 import { LiveFrame, type StreamView } from './live';
 
 const say = (v: VideoState) =>
@@ -48,6 +50,22 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
     setMotion(on);
   };
   const g = s?.gating ?? null;
+  const { can } = useSession();
+  const [switched, setSwitched] = useState<{ on: boolean } | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  // What was just asked wins over a poll that left before the answer.
+  const detecting = switched?.on ?? s?.detection ?? true;
+  useEffect(() => {
+    if (switched && s?.detection === switched.on) setSwitched(null);
+  }, [s?.detection, switched]);
+  const switchDetection = (on: boolean) => {
+    setFailed(null);
+    setSwitched({ on });
+    sendJson(`api/streams/${encodeURIComponent(p.id)}/detection`, 'PUT', { enabled: on }).catch((e: Error) => {
+      setSwitched(null);
+      setFailed(e.message);
+    });
+  };
   return (
     <div class="stream-live">
       <p>
@@ -69,8 +87,29 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
         </label>
       </p>
       {s && (
-        <Card title={s.id} actions={<Badge state={s.state} title={s.last_error ?? undefined} />}>
+        <Card
+          title={s.id}
+          actions={
+            <span class="card-actions">
+              {!detecting && <Badge state="detection_off" />}
+              <Badge state={s.state} title={s.last_error ?? undefined} />
+            </span>
+          }
+        >
           {s.last_error && <p class="why">{s.last_error}</p>}
+          {!detecting && (
+            <p class="why">
+              Detection is off: the stream still shows live and records, and nothing is detected or alerted.
+            </p>
+          )}
+          {can('streams:write') && (
+            <p>
+              <button type="button" class="detection-toggle" onClick={() => switchDetection(!detecting)}>
+                {detecting ? 'Turn detection off' : 'Turn detection on'}
+              </button>
+            </p>
+          )}
+          <ErrorLine error={failed} />
           {s.decoder_note && <p class="why">{s.decoder_note}</p>}
           <div class="figures">
             <Figure label="camera fps" value={s.fps_in} />
