@@ -18,6 +18,7 @@ const ABOVE_ADAPTERS = [
   'motion',
   'notify',
   'homeassistant',
+  'classifiers',
   'compose',
   'cli',
   'pipeline',
@@ -117,6 +118,11 @@ const RULES: Rule[] = [
     why: 'Home Assistant is told what streams, frames and items show: they come in as contracts and ports, messages go out through one',
   },
   {
+    from: 'classifiers',
+    never: ABOVE_ADAPTERS.filter((f) => f !== 'classifiers'),
+    why: 'training, evaluating and writing a head is arithmetic on embeddings: it knows no store, stage or door',
+  },
+  {
     from: 'record',
     never: ['review', 'ingest', 'pipeline', 'store'],
     why: 'recording knows segments and spans, not frames or items: the review items reach it as spans through a port',
@@ -171,10 +177,15 @@ const RULES: Rule[] = [
       ['@elysiajs/openapi', 'api/', 'HTTP lives in api/'],
       ['@grpc/grpc-js', 'grpc/server.ts', 'one gRPC server; the runs service it calls knows nothing of it'],
       ['@grpc/proto-loader', 'grpc/server.ts', 'the .proto is loaded in one place'],
-      ['protobufjs', 'grpc/server.ts', 'the .proto is parsed in one place'],
       ['preact', 'ui/app/', 'Preact is the browser side only'],
     ] as const
   ).map(([pkg, only, why]) => ({ pkg, only: [only], why })),
+  {
+    pkg: 'protobufjs',
+    only: ['grpc/server.ts', 'classifiers/onnx.ts'],
+    why: "each schema is parsed in one place: the gRPC door's .proto, and the part of ONNX's a classifier head is written with",
+  },
+  { pkg: 'web-push', only: ['notify/webpush.ts'], why: 'one web push sender: encryption and VAPID in one place' },
 ];
 
 const edges = await readGraph(ROOT);
