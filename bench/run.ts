@@ -15,7 +15,8 @@
  * guards (what the input guards and the detectors' own resize cost, against bare parses and resizes),
  * recording (the recorder's CPU against a bare `ffmpeg -c copy`; clip latency over HTTP), motion (motion@1
  * per frame against a bare sharp grey resize), notify (an alert to its web push received, against a bare
- * sendPush; and from the person video's frames).
+ * sendPush; and from the person video's frames), classifiers (a linear head on real COCO crops: accuracy at
+ * 5, 10, 20 examples per class; training time; cost per crop).
  * FOVEA_BENCH_SIZES=10000,100000,1000000 changes the synthetic sizes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,6 +41,7 @@ import { motionBench } from './motion';
 import { camerasBench } from './cameras';
 import { gatingBench } from './gating';
 import { notifyBench } from './notify';
+import { classifiersBench } from './classifiers';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -63,6 +65,7 @@ const suites = process.argv.slice(2).length
       'gating',
       'cameras',
       'notify',
+      'classifiers',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -135,6 +138,7 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
   },
   { suite: 'guards', columns: ['input', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: guardsBench },
   { suite: 'notify', columns: ['case', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: notifyBench },
+  { suite: 'classifiers', columns: ['examples', 'what', 'figure', '', 'notes'], rows: classifiersBench },
 ];
 for (const t of TABLES) {
   if (!suites.includes(t.suite)) continue;

@@ -79,6 +79,16 @@ export const ACCESS: Rule[] = [
   { method: 'PATCH', path: '/api/notify/subscriptions/:id', need: 'user' },
   { method: 'DELETE', path: '/api/notify/subscriptions/:id', need: 'user' },
   { method: 'POST', path: '/api/notify/subscriptions/:id/test', need: 'user' },
+  // Classifiers trained on the box: read with images:read; made, taught, evaluated and saved by operators.
+  { method: 'GET', path: '/api/classifiers', need: scoped('images:read') },
+  { method: 'POST', path: '/api/classifiers', need: scoped('images:write') },
+  { method: 'GET', path: '/api/classifiers/:name', need: scoped('images:read') },
+  { method: 'DELETE', path: '/api/classifiers/:name', need: scoped('images:write') },
+  { method: 'POST', path: '/api/classifiers/:name/examples', need: scoped('images:write') },
+  { method: 'GET', path: '/api/classifiers/:name/examples', need: scoped('images:read') },
+  { method: 'DELETE', path: '/api/classifiers/:name/examples/:id', need: scoped('images:write') },
+  { method: 'POST', path: '/api/classifiers/:name/evaluate', need: scoped('images:write') },
+  { method: 'POST', path: '/api/classifiers/:name/save', need: scoped('images:write') },
   // A pushed thumbnail: the signed link in the (end-to-end encrypted) push is its credential.
   { method: 'GET', path: '/api/notify/thumbnail/:id', need: 'public' },
   { method: 'GET', path: '/api/review', need: scoped('events:read') },

@@ -19,6 +19,7 @@ import { VERSION } from '../shared/version';
 import { errorHandler } from './errors';
 import { notifyApi, type NotifyApiDeps } from './notify';
 import { authGuard, carryCaller, identityOf, viewerOf } from './auth';
+import { classifiersApi, type ClassifiersApiDeps } from './classifiers';
 import { bodyLimits } from './body-limit';
 import { imagesApi } from './images';
 import { searchApi } from './search';
@@ -96,6 +97,8 @@ export interface AppDeps extends HealthDeps, PublishDeps, SyncDeps {
   reviewStore: ReviewStore;
   /** Web push for the caller's browsers. */
   notify: NotifyApiDeps;
+  /** Classifiers trained on the box. */
+  classifiers: Omit<ClassifiersApiDeps, 'authRequired'>;
 }
 
 export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; fleet?: FleetControl | null } = {}) {
@@ -258,6 +261,7 @@ export function createApp(rt: AppDeps, log: Logger, opts: { now?: () => number; 
       }),
     )
     .use(notifyApi(rt.notify))
+    .use(classifiersApi({ ...rt.classifiers, authRequired: c.auth }))
     .use(eventsApi(rt.db, baseUrl, c.auth, (viewer) => rt.runs.hidden(viewer)))
     .use(publishApi(rt))
     .use(syncApi(rt))

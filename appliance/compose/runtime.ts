@@ -75,6 +75,9 @@ import { clockOf, localMinuteOf, Notifier } from '../notify/service';
 import { vapidKeys } from '../notify/keys';
 import { ThumbLinks } from '../notify/links';
 import { homeAssistantOf } from './homeassistant';
+import { classifiersOf } from './classifiers';
+import type { Classifiers } from '../classifiers/service';
+import type { ClassifierStore } from '../store/classifiers';
 import { sendPush } from '../notify/webpush';
 import { probeSegment, spawnCopy, spawnPlayback } from '../decode/copy';
 import { reviewMessage } from '../publish/topics';
@@ -137,6 +140,9 @@ export interface Runtime {
   /** Browsers' push subscriptions, and what sends to them (null: web push is off). */
   notifyStore: NotifyStore;
   notifier: Notifier | null;
+  /** Classifiers trained on the box, and their examples. */
+  classifiers: Classifiers;
+  classifierStore: ClassifierStore;
   /** The signed thumbnail links pushes carry. */
   thumbLinks: ThumbLinks;
   /** The VAPID public key browsers subscribe with (null: web push is off). */
@@ -362,6 +368,12 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
           log: log.child({ mod: 'homeassistant' }),
         })
       : null;
+    const { store: classifierStore, service: classifiers } = classifiersOf({
+      db,
+      catalog,
+      embedder,
+      state: paths.state,
+    });
     const reviewStore = new ReviewStore(db);
     const notifyStore = new NotifyStore(db);
     const { notifier, publicKey: vapidPublicKey } = await notifierOf(
@@ -524,6 +536,8 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       reviewStore,
       notifyStore,
       notifier,
+      classifiers,
+      classifierStore,
       thumbLinks,
       vapidPublicKey,
       device,

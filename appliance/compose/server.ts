@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { Runtime } from './runtime';
 import { createApp } from '../api/app';
+import { pictureEmbedder } from './classifiers';
 import { uiBundle } from '../ui/assets';
 import type { FleetControl } from '../api/fleet';
 import { readPair, watchPair, type TlsPair } from '../api/tls';
@@ -74,6 +75,15 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
       exportIntervalS: rt.config.sync.export_interval_s,
       remoteUrls: async (keys) => (sync ? sync.queue.urls(keys) : new Map<string, string>()),
       ui: uiBundle(),
+      classifiers: {
+        service: rt.classifiers,
+        list: () => rt.classifierStore.list(),
+        counts: (name) => rt.classifierStore.counts(name),
+        examples: (name, cls, limit, offset) => rt.classifierStore.examples(name, cls, limit, offset),
+        removeExample: (name, id) => rt.classifierStore.removeExample(name, id),
+        remove: (name) => rt.classifierStore.remove(name),
+        embed: pictureEmbedder(rt),
+      },
       notify: {
         publicKey: rt.vapidPublicKey,
         list: (owner) => rt.notifyStore.list(owner),

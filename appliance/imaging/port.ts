@@ -95,4 +95,6 @@ export interface Imaging {
   annotateJpeg(data: Uint8Array, boxes: LabelledBox[], maxPixels: number, quality?: number): Promise<Uint8Array>;
   /** RGB pixels of a region of a raw frame, stretched to w x h. */
   rawRegionRgb(img: RawImage, region: Region, w: number, h: number): Promise<Uint8Array>;
+  /** JPEG of a box [x1, y1, x2, y2] of a photo, in its upright pixels (clamped; under 8 px a side refused). */
+  cropJpeg(data: Uint8Array, box: [number, number, number, number], maxPixels: number): Promise<Uint8Array>;
 }

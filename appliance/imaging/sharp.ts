@@ -325,6 +325,37 @@ async function rawRegionRgb(img: RawImage, region: Region, w: number, h: number)
   return px;
 }
 
+/**
+ * JPEG of a box of a photo (upright pixels, clamped to the picture): a classifier's example. A box
+ * under 8 px a side once clamped is refused.
+ */
+async function cropJpeg(
+  data: Uint8Array,
+  box: [number, number, number, number],
+  maxPixels: number,
+): Promise<Uint8Array> {
+  const { width, height } = await uprightSize(data, maxPixels);
+  const left = Math.max(0, Math.floor(Math.min(box[0], box[2])));
+  const top = Math.max(0, Math.floor(Math.min(box[1], box[3])));
+  const right = Math.min(width, Math.ceil(Math.max(box[0], box[2])));
+  const bottom = Math.min(height, Math.ceil(Math.max(box[1], box[3])));
+  if (right - left < 8 || bottom - top < 8)
+    throw new AppError(
+      'validation_failed',
+      `the box ${JSON.stringify(box)} leaves under 8 px of a ${width}×${height} picture`,
+    );
+  try {
+    return await sharp(data, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .rotate()
+      .extract({ left, top, width: right - left, height: bottom - top })
+      .flatten({ background: '#000000' })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+  } catch (e) {
+    decodeFail(e);
+  }
+}
+
 /** The Imaging port, implemented with sharp. */
 export const sharpImaging: Imaging = {
   probe,
@@ -338,4 +369,5 @@ export const sharpImaging: Imaging = {
   decodeRaw,
   annotateJpeg,
   rawRegionRgb,
+  cropJpeg,
 };

@@ -33,6 +33,8 @@ import m014 from './014_recordings.sql' with { type: 'text' };
 import m014down from './014_recordings.down.sql' with { type: 'text' };
 import m015 from './015_notify.sql' with { type: 'text' };
 import m015down from './015_notify.down.sql' with { type: 'text' };
+import m016 from './016_classifiers.sql' with { type: 'text' };
+import m016down from './016_classifiers.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -58,4 +60,5 @@ export const migrations: Migration[] = [
   { version: 13, name: 'run_owners', sql: m013, down: m013down },
   { version: 14, name: 'recordings', sql: m014, down: m014down },
   { version: 15, name: 'notify', sql: m015, down: m015down },
+  { version: 16, name: 'classifiers', sql: m016, down: m016down },
 ];

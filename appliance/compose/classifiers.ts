@@ -1,0 +1,67 @@
+/**
+ * @module Classifiers wired to the box: their store, the embedding model examples are embedded with
+ * (its catalog sha256 goes on every head's card), heads written under `<state>/classifiers/<name>/`
+ * (`head.onnx` and `card.json`, each written whole), and pictures embedded for labelling (a whole
+ * picture's stored embedding when it is this model's, else the picture or its box embedded anew).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema';
+import type { Db } from '../store/duckdb';
+import { ClassifierStore } from '../store/classifiers';
+import { getEmbedding } from '../store/images';
+import { Classifiers, type Box } from '../classifiers/service';
+import type { Embedder } from '../inference/embedder';
+import type { ImageService } from '../images/service';
+import type { Imaging } from '../imaging/port';
+import { findModel, type Catalog } from '../models/catalog';
+import { writeAtomic } from '../shared/atomic';
+import { VERSION } from '../shared/version';
+
+export function classifiersOf(deps: { db: Db; catalog: Catalog; embedder: Embedder; state: string }): {
+  store: ClassifierStore;
+  service: Classifiers;
+} {
+  const store = new ClassifierStore(deps.db);
+  let sha256 = '';
+  try {
+    sha256 = findModel(deps.catalog, deps.embedder.modelRef).sha256;
+  } catch {
+    // A model outside the catalog (tests' own files): its card says so by an empty sha256.
+  }
+  const service = new Classifiers({
+    store,
+    embedding: { ref: deps.embedder.modelRef, sha256 },
+    write: async (name, onnx, card) => {
+      const dir = join(deps.state, 'classifiers', name);
+      await mkdir(dir, { recursive: true });
+      const sum = createHash('sha256').update(onnx).digest('hex');
+      await writeAtomic(join(dir, 'head.onnx'), onnx, 0o644);
+      await writeAtomic(
+        join(dir, 'card.json'),
+        new TextEncoder().encode(`${JSON.stringify({ ...card, onnx_sha256: sum }, null, 2)}\n`),
+        0o644,
+      );
+      return sum;
+    },
+    newId: () => Bun.randomUUIDv7(),
+    now: Date.now,
+    version: VERSION,
+  });
+  return { store, service };
+}
+
+/** The embedding of a picture `viewer` may see, whole or a box of it (for labelling). */
+export const pictureEmbedder =
+  (rt: { db: Db; images: ImageService; imaging: Imaging; embedder: Embedder; config: Config }) =>
+  async (item: { id: string; box: Box | null }, viewer: { user: string | null; admin: boolean }) => {
+    const row = await rt.images.get(item.id, viewer);
+    if (!item.box) {
+      const stored = await getEmbedding(rt.db, row.id);
+      if (stored && stored.model_id === rt.embedder.modelRef) return Float32Array.from(stored.embedding);
+    }
+    const data = new Uint8Array(await (await rt.images.open(row.storage_key)).arrayBuffer());
+    const picture = item.box ? await rt.imaging.cropJpeg(data, item.box, rt.config.api.max_pixels) : data;
+    return rt.embedder.embed(picture);
+  };

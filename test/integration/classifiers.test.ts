@@ -1,0 +1,171 @@
+/**
+ * Classifiers through the API on a real box (issue 33): COCO photos registered; the box's own
+ * detector finds people and vehicles in them; a classifier "kind" (person / vehicle) is made and
+ * taught with boxes of those photos, some at once; what is wrong is refused with why and stores
+ * nothing (an unknown class, a picture that is not there or is someone else's private one, a box of
+ * nothing); labelling the same box again changes its class; evaluation says accuracy, per-class
+ * precision and recall and the confusion; save writes an ONNX head whose file onnxruntime runs and
+ * whose card names the embedding model.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { COCO, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+
+let app: Appliance;
+const keys: Record<string, string> = {};
+/** Boxes of people and vehicles the box's detector found, by class, in registered photos. */
+const found: Record<'person' | 'vehicle', Array<{ image_id: string; box: number[] }>> = { person: [], vehicle: [] };
+
+const as = (who: string, path: string, init: RequestInit = {}) =>
+  fetch(app.url + path, { ...init, headers: { 'x-api-key': keys[who]!, ...(init.headers as object) } });
+const json = (method: string, body?: unknown) => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  ...(body !== undefined && { body: JSON.stringify(body) }),
+});
+
+beforeAll(async () => {
+  app = await startAppliance({});
+  for (const [name, role] of [
+    ['ann', 'operator'],
+    ['bob', 'operator'],
+    ['vic', 'viewer'],
+  ] as const) {
+    const u = await app.rt.users.create(name, role, null);
+    keys[name] = await app.rt.keys.create(`k-${name}`, { user_id: u.id });
+  }
+  for (const f of readdirSync(COCO).sort()) {
+    if (found.person.length >= 8 && found.vehicle.length >= 8) break;
+    const path = join(COCO, f);
+    const res = await as('ann', '/api/images', { method: 'POST', body: form({ file: [await fileBlob(path), f] }) });
+    const id = ((await res.json()) as { image_id: string }).image_id;
+    const out = await app.rt.detectOnce('objects', {}, new Uint8Array(await Bun.file(path).arrayBuffer()));
+    for (const d of out.detections) {
+      const cls = d.label === 'person' ? 'person' : ['car', 'truck', 'bus'].includes(d.label) ? 'vehicle' : null;
+      const [x1, y1, x2, y2] = d.box as [number, number, number, number];
+      if (cls && d.score >= 0.5 && x2 - x1 >= 24 && y2 - y1 >= 24 && found[cls].length < 8)
+        found[cls].push({ image_id: id, box: d.box });
+    }
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await app?.[Symbol.asyncDispose]();
+});
+
+test('a classifier is made with its checks; taught with boxes, refused what is wrong, relabelled; evaluated and saved as a head onnxruntime runs', async () => {
+  expect([found.person.length, found.vehicle.length]).toEqual([8, 8]);
+  const make = (body: unknown, who = 'ann') => as(who, '/api/classifiers', json('POST', body));
+  const refused = await Promise.all(
+    [
+      { name: 'Bad Name', kind: 'object', label: 'x', classes: ['a', 'b'] },
+      { name: 'one', kind: 'object', label: 'x', classes: ['only'] },
+      { name: 'nolabel', kind: 'object', classes: ['a', 'b'] },
+      { name: 'gate', kind: 'state', classes: ['open', 'closed'] },
+      { name: 'twice', kind: 'object', label: 'x', classes: ['a', 'a'] },
+    ].map(async (b) => (await make(b)).status),
+  );
+  expect(refused).toEqual([422, 422, 422, 422, 422]);
+  expect(
+    (await make({ name: 'kind', kind: 'object', label: 'thing', classes: ['person', 'vehicle'] }, 'vic')).status,
+  ).toBe(403);
+  const made = await make({ name: 'kind', kind: 'object', label: 'thing', classes: ['person', 'vehicle'] });
+  expect([made.status, (await make({ name: 'kind', kind: 'object', label: 'y', classes: ['a', 'b'] })).status]).toEqual(
+    [201, 409],
+  );
+  const evaluate = () => as('ann', '/api/classifiers/kind/evaluate', json('POST', {}));
+  const early = await evaluate();
+  expect([early.status, ((await early.json()) as { error: { message: string } }).error.message]).toEqual([
+    422,
+    'label at least 2 examples of each class first: person has 0, vehicle has 0',
+  ]);
+
+  const label = (cls: string, items: unknown[], who = 'ann') =>
+    as(who, '/api/classifiers/kind/examples', json('POST', { class: cls, items }));
+  // A selection at once, then one by one.
+  expect((await label('person', found.person.slice(0, 6))).status).toBe(201);
+  for (const v of found.vehicle.slice(0, 6)) expect((await label('vehicle', [v])).status).toBe(201);
+  // Bob's private photo is not Ann's to label; nor is a class the classifier lacks, a picture that is
+  // not there, or a box of nothing. None of these stores anything, not even the good item beside it.
+  const bobs = await as('bob', '/api/images', {
+    method: 'POST',
+    body: form({ file: [await fileBlob(join(COCO, readdirSync(COCO).sort()[0]!)), 'b.jpg'], private: 'true' }),
+  });
+  const bobId = ((await bobs.json()) as { image_id: string }).image_id;
+  const bad = await Promise.all([
+    label('cat', [found.person[6]]),
+    label('person', [found.person[6], { image_id: bobId }]),
+    label('person', [found.person[6], { image_id: '01900000-0000-7000-8000-000000000000' }]),
+    label('person', [{ ...found.person[6]!, box: [5, 5, 6, 6] }]),
+  ]);
+  expect(bad.map((r) => r.status)).toEqual([422, 404, 404, 422]);
+  const counts = async () =>
+    ((await (await as('vic', '/api/classifiers/kind')).json()) as { examples: Record<string, number> }).examples;
+  expect(await counts()).toEqual({ person: 6, vehicle: 6 });
+  // The same box labelled again changes its class: still 12 examples.
+  await label('vehicle', [found.person[5]]);
+  expect(await counts()).toEqual({ person: 5, vehicle: 7 });
+  await label('person', [found.person[5]]);
+
+  const e = (await (await evaluate()).json()) as {
+    folds: number;
+    accuracy: number;
+    classes: Array<{ name: string; examples: number; precision: number | null; recall: number }>;
+    confusion: number[][];
+  };
+  expect(e.folds).toBe(5);
+  expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12);
+  expect(e.classes.map((c) => [c.name, c.examples])).toEqual([
+    ['person', 6],
+    ['vehicle', 6],
+  ]);
+  expect(e.accuracy).toBeGreaterThanOrEqual(0.75);
+
+  const saved = await as('ann', '/api/classifiers/kind/save', json('POST', {}));
+  const card = (await saved.json()) as {
+    onnx_sha256: string;
+    embedding_model: string;
+    evaluation: { accuracy: number };
+    classes: string[];
+  };
+  const file = new Uint8Array(await Bun.file(join(app.state, 'classifiers', 'kind', 'head.onnx')).arrayBuffer());
+  expect([saved.status, card.embedding_model, card.evaluation.accuracy, card.classes]).toEqual([
+    200,
+    app.rt.embedder.modelRef,
+    e.accuracy,
+    ['person', 'vehicle'],
+  ]);
+  expect(createHash('sha256').update(file).digest('hex')).toBe(card.onnx_sha256);
+  // The head runs in onnxruntime on crops it was not taught with, and names what they are.
+  const session = await ort.InferenceSession.create(file);
+  const right = [];
+  for (const [cls, k] of [
+    ['person', 0],
+    ['vehicle', 1],
+  ] as const)
+    for (const it of found[cls].slice(6)) {
+      const x = await app.rt.embedder.embed(
+        await app.rt.imaging.cropJpeg(
+          new Uint8Array(
+            await (await app.rt.images.open((await app.rt.images.get(it.image_id)).storage_key)).arrayBuffer(),
+          ),
+          it.box as [number, number, number, number],
+          1 << 26,
+        ),
+      );
+      const p = (await session.run({ embedding: new ort.Tensor('float32', x, [1, x.length]) })).probs!
+        .data as Float32Array;
+      right.push((p[k]! > 0.5) as boolean);
+    }
+  await session.release();
+  expect(right.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+  const listed = (await (await as('vic', '/api/classifiers')).json()) as {
+    items: Array<{ name: string; trained: { onnx_sha256: string } }>;
+  };
+  expect(listed.items.map((c) => [c.name, c.trained.onnx_sha256])).toEqual([['kind', card.onnx_sha256]]);
+  expect((await as('ann', '/api/classifiers/kind', { method: 'DELETE' })).status).toBe(204);
+  expect((await as('vic', '/api/classifiers/kind')).status).toBe(404);
+}, 120_000);
