@@ -22,6 +22,7 @@ import { RunPage } from './pages/run';
 import { Analytics } from './pages/analytics';
 import { SessionEditor, Sessions } from './pages/sessions';
 import { Notifications } from './pages/notifications';
+import { Classifiers } from './pages/classifiers';
 import 'uplot/dist/uPlot.min.css';
 import { currentPath, Link, navigate, useRoute } from './router';
 import { SessionContext, type Session } from './session';
@@ -93,6 +94,8 @@ function Pages() {
       return <System />;
     case '/notifications':
       return <Notifications />;
+    case '/classifiers':
+      return <Classifiers />;
     default:
       return <NotFound />;
   }

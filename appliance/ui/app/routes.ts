@@ -24,6 +24,7 @@ export const PAGES = [
   '/analytics/sessions/:id',
   '/system',
   '/notifications',
+  '/classifiers',
 ] as const;
 
 export type Page = (typeof PAGES)[number];

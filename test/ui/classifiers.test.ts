@@ -1,0 +1,89 @@
+/**
+ * Classifiers in a real browser (issue 33): the Classifiers page is reached from Explore; a
+ * classifier is made in its form (one class only is refused with the server's words); photos selected in
+ * Explore are labelled as one class and then another ("Label as"); the page shows the examples per
+ * class, evaluates (accuracy, the confusion matrix with precision and recall) and saves the head,
+ * which the API then lists. One appliance, one browser. Screenshots: classifiers-*.png.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { COCO, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+import { PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
+
+let app: Appliance;
+let browser: Browsing;
+let page: Page & { problems: string[] };
+const ids: string[] = [];
+
+beforeAll(async () => {
+  app = await startAppliance({ api: { auth: false, rate_limit_per_minute: 1_000_000 } });
+  for (const f of readdirSync(COCO).sort().slice(0, 8)) {
+    const r = await app.api('/api/images', {
+      method: 'POST',
+      body: form({ file: [await fileBlob(join(COCO, f)), f] }),
+    });
+    ids.push(((await r.json()) as { image_id: string }).image_id);
+  }
+  browser = await startBrowser();
+  page = await browser.page(app.url);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.[Symbol.asyncDispose]();
+  await app?.[Symbol.asyncDispose]();
+});
+
+test('make a classifier, label a selection in Explore as one class and another, evaluate and save', async () => {
+  await page.goto(`${app.url}/explore`);
+  await page.click('.library-head >> text=Classifiers');
+  await page.waitForURL(/\/classifiers$/);
+  await page.fill('input[name=label]', 'scene');
+  await page.fill('input[name=name]', 'scenes');
+  await page.fill('input[name=classes]', 'indoor');
+  await page.click('text=Make classifier');
+  const refused = await page.locator('.classifiers .error').textContent();
+  expect(refused).toContain('classes');
+  await page.fill('input[name=classes]', 'indoor, outdoor');
+  await page.click('text=Make classifier');
+  await page.locator('.classifier >> text=scenes').waitFor();
+
+  const label = async (which: string[], as: string) => {
+    await page.goto(`${app.url}/explore`);
+    for (const id of which) await page.check(`.tile[data-image="${id}"] .tile-select`);
+    await page.waitForSelector(`form.bulk >> text=${which.length} selected`);
+    await page.selectOption('form.bulk select[aria-label="Label as"]', `scenes/${as}`);
+    await page.click('form.bulk button:text("Label")');
+    await page.locator(`text=Labelled ${which.length} as scenes: ${as}.`).waitFor();
+  };
+  await label(ids.slice(0, 4), 'indoor');
+  await shot(page, 'classifiers-label');
+  await label(ids.slice(4, 8), 'outdoor');
+
+  await page.goto(`${app.url}/classifiers`);
+  const card = page.locator('.classifier');
+  await card.waitFor();
+  expect(await card.locator('.figure').allTextContents()).toEqual(['4indoor examples', '4outdoor examples']);
+  await card.locator('button:text("Evaluate")').click();
+  await card.locator('table.confusion').waitFor();
+  const cells = await card.locator('table.confusion tbody td').allTextContents();
+  // Two rows of two counts, then precision and recall: the counts add up to the 8 examples.
+  const counts = [cells[0], cells[1], cells[4], cells[5]].map(Number);
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(8);
+  await shot(page, 'classifiers-evaluated');
+  await card.locator('button:text("Save")').click();
+  await card.locator('text=/^Saved /').waitFor();
+  const listed = (await (await app.api('/api/classifiers')).json()) as {
+    items: Array<{ name: string; trained: { onnx_sha256: string } | null }>;
+  };
+  expect(listed.items.map((c) => [c.name, /^[0-9a-f]{64}$/.test(c.trained?.onnx_sha256 ?? '')])).toEqual([
+    ['scenes', true],
+  ]);
+  const phone = await browser.page(app.url, PHONE);
+  await phone.goto(`${app.url}/classifiers`);
+  await phone.locator('.classifier table.confusion').waitFor();
+  await shot(phone, 'classifiers-phone');
+  expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
+  expect([...page.problems, ...phone.problems]).toEqual([]);
+}, 120_000);
