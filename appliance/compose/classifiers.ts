@@ -19,7 +19,8 @@ import { findModel, type Catalog } from '../models/catalog';
 import { writeAtomic } from '../shared/atomic';
 import { VERSION } from '../shared/version';
 
-export function classifiersOf(deps: { db: Db; catalog: Catalog; embedder: Embedder; state: string }): {
+/** `dir`: where heads are written (paths.classifiers). */
+export function classifiersOf(deps: { db: Db; catalog: Catalog; embedder: Embedder; dir: string }): {
   store: ClassifierStore;
   service: Classifiers;
 } {
@@ -34,7 +35,7 @@ export function classifiersOf(deps: { db: Db; catalog: Catalog; embedder: Embedd
     store,
     embedding: { ref: deps.embedder.modelRef, sha256 },
     write: async (name, onnx, card) => {
-      const dir = join(deps.state, 'classifiers', name);
+      const dir = join(deps.dir, name);
       await mkdir(dir, { recursive: true });
       const sum = createHash('sha256').update(onnx).digest('hex');
       await writeAtomic(join(dir, 'head.onnx'), onnx, 0o644);

@@ -22,7 +22,7 @@ export const gpuOptionsOf = (config: Config, paths: Pick<Paths, 'trtCache'>): Gp
 /** The model pool of a box (or a command) with this config's models dir, providers and threads. */
 export const modelPoolOf = (
   config: Config,
-  paths: Pick<Paths, 'models' | 'trtCache'>,
+  paths: Pick<Paths, 'models' | 'trtCache'> & Partial<Pick<Paths, 'classifiers'>>,
   catalog: Catalog,
   log: Logger,
   observe?: InferenceObserver,
@@ -30,6 +30,7 @@ export const modelPoolOf = (
   new ModelPool({
     catalog,
     dir: paths.models,
+    heads: paths.classifiers,
     providers: config.models.providers,
     threads: config.models.threads,
     spin: config.models.spin,

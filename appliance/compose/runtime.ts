@@ -372,7 +372,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       db,
       catalog,
       embedder,
-      state: paths.state,
+      dir: paths.classifiers,
     });
     const reviewStore = new ReviewStore(db);
     const notifyStore = new NotifyStore(db);

@@ -25,6 +25,7 @@ export interface Paths {
   fleet: string;
   backups: string;
   recordings: string;
+  classifiers: string;
 }
 
 export function pathsOf(config: Config): Paths {
@@ -45,6 +46,7 @@ export function pathsOf(config: Config): Paths {
     fleet: join(state, 'fleet'),
     backups: config.backup.dir ? resolve(config.backup.dir) : join(state, 'backups'),
     recordings: config.recordings.dir ? resolve(config.recordings.dir) : join(state, 'recordings'),
+    classifiers: join(state, 'classifiers'),
   };
 }
 
@@ -68,6 +70,9 @@ export const PATH_DOCS: Record<keyof Paths, { what: string; key?: string }> = {
   users: { what: 'users: names, roles, argon2id password hashes, reset-token hashes (mode 0600)' },
   sessions: { what: 'refresh-token families, hashed, for rotation and reuse detection (mode 0600)' },
   authSecret: { what: "the box's own 32-byte token-signing secret, made at first start (mode 0600)" },
+  classifiers: {
+    what: 'classifiers trained on the box: `<name>/head.onnx` (the head) and `<name>/card.json` (its classes, evaluation and embedding model)',
+  },
   pipelines: { what: 'pipeline YAML files of this box, beside the built-in ones', key: 'pipelines.dir' },
   runs: {
     what: "pipeline runs' files: `<run id>/in/` (uploaded inputs) and `<run id>/out/` (annotated outputs), removed with the run",

@@ -34,7 +34,8 @@ export interface InstantiateHooks {
 export function modelsOf(p: Pipeline): string[] {
   const refs = p.stages.flatMap((s) => {
     const m = (s.options as { model?: unknown }).model;
-    return typeof m === 'string' ? [m] : [];
+    // custom/<name> is a head trained on this box, not a catalog model to pull.
+    return typeof m === 'string' && !m.startsWith('custom/') ? [m] : [];
   });
   return [...new Set(refs)];
 }

@@ -14,6 +14,10 @@ import {
   type Provider,
 } from '../inference/onnx';
 import type { Logger } from '../shared/log';
+import { AppError } from '../shared/errors';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const lines = (text: string) =>
   text
@@ -29,13 +33,34 @@ export interface LoadedModel {
   labels: readonly string[];
 }
 
+/** What a classifier head's card says that a stage needs (classifiers/service.ts writes it). */
+export interface HeadCard {
+  name: string;
+  kind: 'object' | 'state';
+  classes: string[];
+  object_label: string | null;
+  stream: string | null;
+  region: [number, number, number, number] | null;
+  embedding_model: string;
+  embedding_sha256: string;
+  onnx_sha256: string;
+}
+
+export interface LoadedHead {
+  card: HeadCard;
+  session: InferenceSession;
+}
+
 export class ModelPool {
   private open = new Map<string, Promise<LoadedModel>>();
+  private heads = new Map<string, Promise<LoadedHead>>();
 
   constructor(
     private readonly o: {
       catalog: Catalog;
       dir: string;
+      /** Where classifiers trained on the box keep their heads (`<name>/head.onnx`, `<name>/card.json`). */
+      heads?: string;
       providers: Provider[];
       threads: number;
       spin?: boolean;
@@ -76,7 +101,54 @@ export class ModelPool {
     return p;
   }
 
+  /**
+   * A classifier head trained on the box (`custom/<name>`), with its card; the file must be the one
+   * its card names (sha256). Opened once per file.
+   */
+  head(name: string): Promise<LoadedHead> {
+    const dir = this.o.heads;
+    if (!dir || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name))
+      return Promise.reject(new AppError('config_invalid', `no classifier custom/${name} on this box`));
+    const cardPath = join(dir, name, 'card.json');
+    const onnxPath = join(dir, name, 'head.onnx');
+    return (async () => {
+      let card: HeadCard;
+      try {
+        card = JSON.parse(await readFile(cardPath, 'utf8')) as HeadCard;
+      } catch {
+        throw new AppError('config_invalid', `no classifier custom/${name} on this box (train and save it first)`);
+      }
+      const bytes = await readFile(onnxPath);
+      const sum = createHash('sha256').update(bytes).digest('hex');
+      if (sum !== card.onnx_sha256)
+        throw new AppError(
+          'config_invalid',
+          `the head of custom/${name} is not the one its card names (sha256 ${sum.slice(0, 12)}…, card ${String(card.onnx_sha256).slice(0, 12)}…)`,
+        );
+      let p = this.heads.get(sum);
+      if (!p) {
+        p = openSession(onnxPath, {
+          providers: ['cpu'],
+          threads: 1,
+          log: this.o.log,
+          ref: `custom/${name}`,
+          observe: this.o.observe,
+        }).then((session) => ({ card, session }));
+        p.catch(() => this.heads.delete(sum));
+        this.heads.set(sum, p);
+      }
+      const loaded = await p;
+      return { ...loaded, card };
+    })();
+  }
+
   async close(): Promise<void> {
+    for (const p of this.heads.values())
+      await p.then(
+        (m) => m.session.close(),
+        () => undefined,
+      );
+    this.heads.clear();
     for (const p of this.open.values())
       await p.then(
         (m) => m.session.close(),

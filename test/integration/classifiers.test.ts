@@ -5,7 +5,8 @@
  * nothing (an unknown class, a picture that is not there or is someone else's private one, a box of
  * nothing); labelling the same box again changes its class; evaluation says accuracy, per-class
  * precision and recall and the confusion; save writes an ONNX head whose file onnxruntime runs and
- * whose card names the embedding model.
+ * whose card names the embedding model; classify@1 with model custom/kind runs it in a pipeline, and
+ * refuses a head made for another embedding model or not the file its card names.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readdirSync } from 'node:fs';
@@ -162,6 +163,45 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
     }
   await session.release();
   expect(right.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+  // classify@1 with model custom/kind in a pipeline: each person and vehicle the detector finds gets
+  // the head's class; a head made for another embedding model, or not the file its card names, is refused.
+  const dir = app.rt.streams.pipelinesDir;
+  await Bun.write(
+    join(dir, 'kinds.yaml'),
+    'description: people and vehicles, told apart by a classifier trained on the box\nstages:\n  detect:\n    type: detect@1\n    options:\n      model: yolox-nano@1\n      score: 0.5\n  kind:\n    type: classify@1\n    needs: [detect]\n    options:\n      model: custom/kind\n      classes: [person, car, truck, bus]\n',
+  );
+  const photo = (it: { image_id: string }) =>
+    app.rt.images
+      .get(it.image_id)
+      .then(async (r) => new Uint8Array(await (await app.rt.images.open(r.storage_key)).arrayBuffer()));
+  type Kinds = { detections: Array<{ label: string; classes: Array<{ label: string; score: number }> }> };
+  const told: string[] = [];
+  for (const it of [found.person[7]!, found.vehicle[7]!]) {
+    const out = await app.rt.detectOnce('kinds', {}, await photo(it));
+    for (const d of (out.outputs.kind as Kinds).detections)
+      told.push(`${d.label === 'person' ? 'person' : 'vehicle'}=${d.classes[0]!.label}`);
+  }
+  const agree = told.filter((t) => t.split('=')[0] === t.split('=')[1]).length;
+  expect(told.length).toBeGreaterThanOrEqual(2);
+  expect(agree / told.length).toBeGreaterThanOrEqual(0.6);
+  const cardPath = join(app.state, 'classifiers', 'kind', 'card.json');
+  const cardText = await Bun.file(cardPath).text();
+  await Bun.write(
+    cardPath,
+    cardText.replace(/"embedding_sha256": "[0-9a-f]*"/, `"embedding_sha256": "${'0'.repeat(64)}"`),
+  );
+  const other = await app.rt.detectOnce('kinds', {}, await photo(found.person[7]!)).catch((e: Error) => e.message);
+  await Bun.write(cardPath, cardText);
+  await Bun.write(join(app.state, 'classifiers', 'kind', 'head.onnx'), new Uint8Array([...file, 0]));
+  const tampered = await app.rt.detectOnce('kinds', {}, await photo(found.person[7]!)).catch((e: Error) => e.message);
+  await Bun.write(join(app.state, 'classifiers', 'kind', 'head.onnx'), file);
+  expect([other, tampered]).toEqual([
+    expect.stringMatching(
+      /custom\/kind was made for mobilenetv2-embed@1 \(sha256 000000000000…\); this box's mobilenetv2-embed@1 is [0-9a-f]{12}…/,
+    ),
+    expect.stringContaining('the head of custom/kind is not the one its card names'),
+  ]);
+
   const listed = (await (await as('vic', '/api/classifiers')).json()) as {
     items: Array<{ name: string; trained: { onnx_sha256: string } }>;
   };

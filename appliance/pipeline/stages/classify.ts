@@ -3,6 +3,12 @@
  * default) on the whole picture or on each detection's crop: top-k labels and scores, on the frame
  * (`outputs.<stage>`) and on each detection (`classes`). On a photo the crops come from the original
  * at full resolution; on a video frame from the model-size picture.
+ *
+ * `model: custom/<name>` runs a classifier trained on the box (docs/classifiers.md): each crop is
+ * embedded with the embedding model its card names, cut as that model cuts a photo (the centre
+ * square of the short side's crop fraction), and its head gives the classes. The head's kind picks
+ * what is cut: an object head takes the detections of its label (or of `classes`), a state head its
+ * region of the picture. A head made for another embedding model is refused, naming both.
  */
 import { Type } from '@sinclair/typebox';
 import { defineStage, frameDetections, type Frame } from '../types';
@@ -10,6 +16,10 @@ import { softmax, toTensor, topK } from '../../inference/preprocess';
 import { pictureRegion, toInput } from '../../inference/detect/types';
 import type { RawImage, Region } from '../../imaging/port';
 import { AppError } from '../../shared/errors';
+import { l2normalize } from '../../inference/preprocess';
+import { findModel, refOf, type ModelEntry } from '../../models/catalog';
+import type { ModelPool } from '../models';
+import type { Imaging } from '../../imaging/port';
 
 export interface Classified {
   label: string;
@@ -31,6 +41,77 @@ function regionOf(box: readonly number[], w: number, h: number): Region | null {
   return right - left >= 1 && bottom - top >= 1 ? { left, top, width: right - left, height: bottom - top } : null;
 }
 
+/** The picture to crop from, and how a detection box maps into it. */
+async function sourceOf(frame: Frame, imaging: Imaging) {
+  if (frame.photo) {
+    const raw = await imaging.decodeRaw(frame.photo, 1e9);
+    return {
+      raw,
+      map: (b: readonly number[]) => b,
+      whole: { left: 0, top: 0, width: raw.width, height: raw.height },
+    };
+  }
+  const raw: RawImage = { pixels: frame.pixels, width: frame.width, height: frame.height, pixfmt: frame.pixfmt };
+  return {
+    raw,
+    map: (b: readonly number[]) => toInput(b, frame.letterbox),
+    whole: pictureRegion(frame.letterbox, frame.width, frame.height),
+  };
+}
+
+/** The centre of a region that a centre-crop model keeps of a photo: `keep` of its short side, square. */
+export function centreCrop(r: Region, keep: number): Region {
+  const side = Math.max(1, Math.round(Math.min(r.width, r.height) * keep));
+  return {
+    left: r.left + Math.floor((r.width - side) / 2),
+    top: r.top + Math.floor((r.height - side) / 2),
+    width: side,
+    height: side,
+  };
+}
+
+/** A head trained on the box (`custom/<name>`): its card, and what classifies a region. */
+async function customHead(
+  model: string,
+  deps: { models: ModelPool; imaging: Imaging },
+  keepScore: (probs: Float32Array) => Classified[],
+) {
+  const h = await deps.models.head(model.slice('custom/'.length));
+  let entry: ModelEntry;
+  try {
+    entry = findModel(deps.models.catalog, h.card.embedding_model);
+  } catch {
+    throw new AppError(
+      'config_invalid',
+      `classify: ${model} was trained on ${h.card.embedding_model} embeddings, which this box's catalog does not have`,
+    );
+  }
+  if (h.card.embedding_sha256 && entry.sha256 && h.card.embedding_sha256 !== entry.sha256)
+    throw new AppError(
+      'config_invalid',
+      `classify: ${model} was made for ${h.card.embedding_model} (sha256 ${h.card.embedding_sha256.slice(0, 12)}…); this box's ${refOf(entry)} is ${entry.sha256.slice(0, 12)}…`,
+    );
+  const em = await deps.models.get(refOf(entry));
+  const { input } = em.entry;
+  const outName = em.entry.output.name || em.session.outputNames[0]!;
+  const keep = input.resize === 'center-crop' && input.short_side ? input.width / input.short_side : 1;
+  const dims = input.layout === 'NCHW' ? [1, 3, input.height, input.width] : [1, input.height, input.width, 3];
+  const classify = async (img: RawImage, region: Region): Promise<Classified[]> => {
+    const rgb = await deps.imaging.rawRegionRgb(img, centreCrop(region, keep), input.width, input.height);
+    const out = await em.session.run(
+      { [input.name]: { data: toTensor(rgb, input.width, input.height, input), dims } },
+      [outName],
+    );
+    const embedding = l2normalize(Float32Array.from(out[outName]!.data as Float32Array));
+    const p = await h.session.run({ embedding: { data: embedding, dims: [1, embedding.length] } }, ['probs']);
+    return keepScore(p.probs!.data as Float32Array).map((c) => ({
+      label: h.card.classes[Number(c.label)] ?? c.label,
+      score: c.score,
+    }));
+  };
+  return { card: h.card, classify };
+}
+
 export const classifyStage = defineStage({
   type: 'classify',
   version: 1,
@@ -38,7 +119,11 @@ export const classifyStage = defineStage({
   description: 'Classify the whole picture or each detection crop: top-k labels and scores.',
   options: Type.Object(
     {
-      model: Type.String({ default: 'mobilenetv2-classify@1', description: 'Catalog id@version of a classifier.' }),
+      model: Type.String({
+        default: 'mobilenetv2-classify@1',
+        description:
+          'Catalog id@version of a classifier, or custom/<name>: a head trained on this box (docs/classifiers.md).',
+      }),
       target: Type.Union([Type.Literal('image'), Type.Literal('detections')], {
         default: 'image',
         description: 'The whole picture, or each detection crop.',
@@ -54,6 +139,44 @@ export const classifyStage = defineStage({
     { additionalProperties: false },
   ),
   async create(o, deps) {
+    const keepScore = (probs: Float32Array): Classified[] =>
+      topK(probs, o.top_k)
+        .filter((c) => c.score >= o.min_score)
+        .map((c) => ({ label: String(c.index), score: Math.round(c.score * 1e4) / 1e4 }));
+    if (o.model.startsWith('custom/')) {
+      const head = await customHead(o.model, deps, keepScore);
+      const labels = o.classes.length ? o.classes : head.card.object_label ? [head.card.object_label] : [];
+      return {
+        async run(frame) {
+          if (frame.final) return;
+          const src = await sourceOf(frame, deps.imaging);
+          const result: ClassifyOutput = { image: null, detections: [] };
+          if (head.card.kind === 'state' && head.card.region) {
+            const [x1, y1, x2, y2] = head.card.region;
+            const w = src.whole;
+            const region = regionOf(
+              [w.left + x1 * w.width, w.top + y1 * w.height, w.left + x2 * w.width, w.top + y2 * w.height],
+              src.raw.width,
+              src.raw.height,
+            );
+            if (region) result.image = await head.classify(src.raw, region);
+          } else
+            for (const [index, d] of frameDetections(frame).entries()) {
+              if (result.detections.length >= o.max_crops) break;
+              if (labels.length && !labels.includes(d.label)) continue;
+              const region = regionOf(src.map(d.box), src.raw.width, src.raw.height);
+              if (!region) continue;
+              result.detections.push({
+                index,
+                label: d.label,
+                box: d.box,
+                classes: await head.classify(src.raw, region),
+              });
+            }
+          frame.outputs[deps.stage ?? 'classify'] = result;
+        },
+      };
+    }
     const m = await deps.models.get(o.model);
     const { input, output } = m.entry;
     if (m.entry.task !== 'classify')
@@ -69,31 +192,12 @@ export const classifyStage = defineStage({
       );
       const data = out[outName]!.data as Float32Array;
       const probs = output.decoder === 'softmax' ? softmax(data) : data;
-      return topK(probs, o.top_k)
-        .filter((c) => c.score >= o.min_score)
-        .map((c) => ({ label: m.labels[c.index] ?? String(c.index), score: Math.round(c.score * 1e4) / 1e4 }));
-    };
-    /** The picture to crop from, and how a detection box maps into it. */
-    const sourceOf = async (frame: Frame) => {
-      if (frame.photo) {
-        const raw = await deps.imaging.decodeRaw(frame.photo, 1e9);
-        return {
-          raw,
-          map: (b: readonly number[]) => b,
-          whole: { left: 0, top: 0, width: raw.width, height: raw.height },
-        };
-      }
-      const raw: RawImage = { pixels: frame.pixels, width: frame.width, height: frame.height, pixfmt: frame.pixfmt };
-      return {
-        raw,
-        map: (b: readonly number[]) => toInput(b, frame.letterbox),
-        whole: pictureRegion(frame.letterbox, frame.width, frame.height),
-      };
+      return keepScore(probs).map((c) => ({ label: m.labels[Number(c.label)] ?? c.label, score: c.score }));
     };
     return {
       async run(frame) {
         if (frame.final) return;
-        const src = await sourceOf(frame);
+        const src = await sourceOf(frame, deps.imaging);
         const result: ClassifyOutput = { image: null, detections: [] };
         if (o.target === 'image') result.image = await classify(src.raw, src.whole);
         else {
