@@ -33,6 +33,7 @@ const object = (n: number): TrackedObjectState => ({
   zones: ['door'],
   track_id: n,
   snapshot_url: null,
+  sub_label: null,
 });
 
 /** A subscriber that resolves when it has `n` messages on `topic`. */

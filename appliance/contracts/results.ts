@@ -12,6 +12,8 @@ export interface Detection {
   classId: number;
   score: number;
   box: [number, number, number, number];
+  /** What a classifier trained on the box says the object is (person · delivery 0.93), when one ran. */
+  subLabel?: { label: string; score: number };
 }
 
 /** What the event engine emits for a tracked object (coordinates normalised, ts in seconds). */

@@ -18,7 +18,15 @@ export interface Overlay {
   /** The source frame's size, for the aspect ratio. */
   width: number;
   height: number;
-  detections: Array<{ label: string; score: number; track_id: number | null; box: [number, number, number, number] }>;
+  detections: Array<{
+    label: string;
+    score: number;
+    track_id: number | null;
+    box: [number, number, number, number];
+    /** What a classifier trained on the box says it is, with its score. */
+    sub_label?: string;
+    sub_score?: number;
+  }>;
   zones: Array<{ name: string; polygon: Array<[number, number]> }>;
   lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
   /**
@@ -66,6 +74,7 @@ export function overlayOf(frame: Frame, pipeline: Pipeline): Overlay {
       score: round4(d.score),
       track_id: d.trackId,
       box: [round4(d.box[0] / w), round4(d.box[1] / h), round4(d.box[2] / w), round4(d.box[3] / h)],
+      ...(d.subLabel && { sub_label: d.subLabel.label, sub_score: round4(d.subLabel.score) }),
     })),
     ...geometryOf(pipeline),
     ...(m && {
@@ -84,7 +93,7 @@ export function frameImage(frame: Frame, imaging: Imaging, boxes: boolean): Prom
   const drawn = boxes
     ? frameDetections(frame).map((d) => ({
         box: toInput(d.box, frame.letterbox),
-        label: `${d.label}${d.trackId === null ? '' : ` #${d.trackId}`} ${Math.round(d.score * 100)}%`,
+        label: `${d.label}${d.subLabel ? ` · ${d.subLabel.label}` : ''}${d.trackId === null ? '' : ` #${d.trackId}`} ${Math.round(d.score * 100)}%`,
       }))
     : [];
   return imaging.frameJpeg(frame, crop, drawn, 80);

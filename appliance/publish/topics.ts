@@ -55,6 +55,8 @@ export interface TrackedObjectState {
   zones: string[];
   track_id: number;
   snapshot_url: string | null;
+  /** Frigate's `sub_label`: [name, score] from a classifier trained on the box, or null. */
+  sub_label: [string, number] | null;
 }
 
 /** The events topic payload: Frigate's shape (`type`, `before`, `after`) plus fovea's own event. */

@@ -21,7 +21,15 @@ export interface ItemOutput {
   /** Frames analysed (a clip). */
   frames?: number;
   frames_failed?: number;
-  detections: Array<{ label: string; score: number; box: number[]; track_id: number | null }>;
+  detections: Array<{
+    label: string;
+    score: number;
+    box: number[];
+    track_id: number | null;
+    /** A classifier trained on the box: what the object is, and how sure. */
+    sub_label?: string;
+    sub_score?: number;
+  }>;
   /** Detections by label (a clip: over all frames). */
   labels: Record<string, number>;
   outputs: Record<string, unknown>;
@@ -66,6 +74,7 @@ export function detectionsOf(frame: Frame): ItemOutput['detections'] {
     score: Math.round(d.score * 1e4) / 1e4,
     box: d.box.map(round),
     track_id: d.trackId,
+    ...(d.subLabel && { sub_label: d.subLabel.label, sub_score: d.subLabel.score }),
   }));
 }
 

@@ -174,13 +174,21 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
     app.rt.images
       .get(it.image_id)
       .then(async (r) => new Uint8Array(await (await app.rt.images.open(r.storage_key)).arrayBuffer()));
-  type Kinds = { detections: Array<{ label: string; classes: Array<{ label: string; score: number }> }> };
+  type Kinds = {
+    detections: Array<{ index: number; label: string; classes: Array<{ label: string; score: number }> }>;
+  };
   const told: string[] = [];
+  const subLabelled: boolean[] = [];
   for (const it of [found.person[7]!, found.vehicle[7]!]) {
     const out = await app.rt.detectOnce('kinds', {}, await photo(it));
-    for (const d of (out.outputs.kind as Kinds).detections)
+    for (const d of (out.outputs.kind as Kinds).detections) {
       told.push(`${d.label === 'person' ? 'person' : 'vehicle'}=${d.classes[0]!.label}`);
+      // The run's detections (its export) carry the sub-label: person · person 0.93.
+      const det = out.detections[d.index]!;
+      subLabelled.push(det.sub_label === d.classes[0]!.label && det.sub_score === d.classes[0]!.score);
+    }
   }
+  expect(subLabelled.every(Boolean)).toBe(true);
   const agree = told.filter((t) => t.split('=')[0] === t.split('=')[1]).length;
   expect(told.length).toBeGreaterThanOrEqual(2);
   expect(agree / told.length).toBeGreaterThanOrEqual(0.6);

@@ -52,6 +52,7 @@ test('a broker restart mid-run loses no event and keeps the order; the outbox dr
         zones: [],
         track_id: n,
         snapshot_url: null,
+        sub_label: null,
       },
       1,
       null,

@@ -25,6 +25,7 @@ describe('MQTT topics', () => {
       zones: ['porch'],
       track_id: 3,
       snapshot_url: null,
+      sub_label: null,
     };
     expect([eventMessage(t, 'new', null, after, 1, 'abc123'), countMessage(t, 'door', 'person', 2, 1)]).toEqual([
       {
@@ -129,4 +130,49 @@ test('stats are published every interval with each stream and the outbox', () =>
       outbox: { depth: 0, bytes: 0, oldest_age_s: null, dropped_frames: 0 },
     },
   ]);
+});
+
+describe('publish@1 and sub-labels', () => {
+  test("a track's sub-label rides on its events; when a classifier names it (or names it otherwise) an update goes out", async () => {
+    const { publishStage } = await import('../../appliance/pipeline/stages/publish');
+    const { emptyFrame } = await import('../../appliance/pipeline/types');
+    const { letterboxOf } = await import('../../appliance/inference/detect/types');
+    const sent: Array<[string, [string, number] | null]> = [];
+    const stage = await publishStage.create({ events: true, detections_per_s: 0, counts: false }, {
+      publisher: {
+        object: async (type: string, _b: unknown, after: { sub_label: [string, number] | null }) =>
+          void sent.push([type, after.sub_label]),
+      },
+      log: { warn() {}, info() {}, error() {}, debug() {} },
+      revision: () => null,
+      sessionId: '0190abcd-0000-7000-8000-000000000000',
+    } as never);
+    const frame = (sub?: { label: string; score: number }) => {
+      const f = emptyFrame({
+        stream: 's',
+        seq: 0,
+        ptsS: 0,
+        decodedAt: 0,
+        width: 8,
+        height: 8,
+        pixfmt: 'bgr24',
+        pixels: new Uint8Array(8 * 8 * 3),
+        letterbox: letterboxOf(8, 8, 8, 8, 'top-left'),
+      });
+      f.tracked = [
+        { label: 'person', classId: 0, score: 0.9, box: [1, 1, 4, 4], trackId: 7, ...(sub && { subLabel: sub }) },
+      ];
+      return f;
+    };
+    await stage.run(frame());
+    await stage.run(frame({ label: 'delivery', score: 0.93 }));
+    await stage.run(frame({ label: 'delivery', score: 0.95 }));
+    await stage.run(frame({ label: 'resident', score: 0.6 }));
+    await stage.settle?.();
+    expect(sent).toEqual([
+      ['new', null],
+      ['update', ['delivery', 0.93]],
+      ['update', ['resident', 0.6]],
+    ]);
+  });
 });

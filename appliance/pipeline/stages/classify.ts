@@ -59,6 +59,12 @@ async function sourceOf(frame: Frame, imaging: Imaging) {
   };
 }
 
+/** Give the frame's detection `index` (tracked, or untracked) its sub-label. */
+function subLabelOf(frame: Frame, index: number, sub: Classified): void {
+  const d = frame.tracked.length > 0 || frame.detections.length === 0 ? frame.tracked[index] : frame.detections[index];
+  if (d) d.subLabel = { label: sub.label, score: sub.score };
+}
+
 /** The centre of a region that a centre-crop model keeps of a photo: `keep` of its short side, square. */
 export function centreCrop(r: Region, keep: number): Region {
   const side = Math.max(1, Math.round(Math.min(r.width, r.height) * keep));
@@ -135,6 +141,12 @@ export const classifyStage = defineStage({
         description: 'detections: only detections with these labels (empty: all).',
       }),
       max_crops: Type.Integer({ default: 20, minimum: 1, maximum: 500, description: 'detections: at most this many.' }),
+      every_s: Type.Number({
+        default: 1,
+        minimum: 0,
+        description:
+          'custom/ heads on video: seconds between two classifications of the same tracked object (its sub-label is the best class it was given).',
+      }),
     },
     { additionalProperties: false },
   ),
@@ -146,8 +158,11 @@ export const classifyStage = defineStage({
     if (o.model.startsWith('custom/')) {
       const head = await customHead(o.model, deps, keepScore);
       const labels = o.classes.length ? o.classes : head.card.object_label ? [head.card.object_label] : [];
+      // Each track's sub-label (its best class so far) and when it was last classified.
+      const tracks = new Map<number, { sub: Classified; at: number }>();
       return {
         async run(frame) {
+          for (const id of frame.endedTracks) tracks.delete(id);
           if (frame.final) return;
           const src = await sourceOf(frame, deps.imaging);
           const result: ClassifyOutput = { image: null, detections: [] };
@@ -162,16 +177,19 @@ export const classifyStage = defineStage({
             if (region) result.image = await head.classify(src.raw, region);
           } else
             for (const [index, d] of frameDetections(frame).entries()) {
-              if (result.detections.length >= o.max_crops) break;
               if (labels.length && !labels.includes(d.label)) continue;
-              const region = regionOf(src.map(d.box), src.raw.width, src.raw.height);
-              if (!region) continue;
-              result.detections.push({
-                index,
-                label: d.label,
-                box: d.box,
-                classes: await head.classify(src.raw, region),
-              });
+              const known = d.trackId === null ? undefined : tracks.get(d.trackId);
+              const due = !known || frame.ptsS - known.at >= o.every_s;
+              if (due && result.detections.length < o.max_crops) {
+                const region = regionOf(src.map(d.box), src.raw.width, src.raw.height);
+                if (!region) continue;
+                const classes = await head.classify(src.raw, region);
+                result.detections.push({ index, label: d.label, box: d.box, classes });
+                const top = classes[0];
+                const best = known && (!top || known.sub.score >= top.score) ? known.sub : top;
+                if (d.trackId !== null && best) tracks.set(d.trackId, { sub: best, at: frame.ptsS });
+                if (best) subLabelOf(frame, index, best);
+              } else if (known) subLabelOf(frame, index, known.sub);
             }
           frame.outputs[deps.stage ?? 'classify'] = result;
         },

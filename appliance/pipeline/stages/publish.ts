@@ -52,9 +52,12 @@ export const publishStage = defineStage({
               zones: prev?.zones ?? [],
               track_id: d.trackId,
               snapshot_url: prev?.snapshot_url ?? null,
+              sub_label: d.subLabel ? [d.subLabel.label, d.subLabel.score] : (prev?.sub_label ?? null),
             };
             objects.set(d.trackId, now);
             if (!prev) await send('new', null, now);
+            // A classifier named it, or named it otherwise: an update, as Frigate sends one.
+            else if (now.sub_label?.[0] !== prev.sub_label?.[0]) await send('update', prev, now);
           }
           for (const e of frame.events) {
             const ev = e.event;

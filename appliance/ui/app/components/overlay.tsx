@@ -12,7 +12,14 @@ export interface OverlayData {
   seq?: number;
   width: number;
   height: number;
-  detections: Array<{ label: string; score: number; track_id: number | null; box: [number, number, number, number] }>;
+  detections: Array<{
+    label: string;
+    score: number;
+    track_id: number | null;
+    box: [number, number, number, number];
+    sub_label?: string;
+    sub_score?: number;
+  }>;
   zones: Array<{ name: string; polygon: Array<[number, number]> }>;
   lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
   /** Motion boxes and the regions the detector ran on (a pipeline gated on motion). */
@@ -91,6 +98,7 @@ export function Overlay(p: { data: OverlayData; motion?: boolean }) {
             <rect x={x1 * w} y={y1 * h} width={(x2 - x1) * w} height={(y2 - y1) * h} />
             <text x={x1 * w + 2} y={Math.max(size, y1 * h - 3)}>
               {d.label}
+              {d.sub_label ? ` · ${d.sub_label} ${Math.round((d.sub_score ?? 0) * 100)}%` : ''}
               {d.track_id !== null ? ` #${d.track_id}` : ''} {Math.round(d.score * 100)}%
             </text>
           </g>
