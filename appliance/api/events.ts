@@ -52,7 +52,7 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
           image_id: t.Optional(t.String({ maxLength: 64, description: 'The event whose snapshot this image is.' })),
           stream: t.Optional(t.String()),
           label: t.Optional(t.String()),
-          type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count' })),
+          type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count, state' })),
           zone: t.Optional(t.String({ description: 'Events of this zone (enter, leave, dwell).' })),
           line: t.Optional(t.String({ description: 'Crossings of this line.' })),
           from: t.Optional(t.String()),

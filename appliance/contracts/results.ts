@@ -28,7 +28,12 @@ export type ObjectEvent =
       label: string;
       ts: number;
     }
-  | { type: 'count'; label: string; count: number; ts: number };
+  | { type: 'count'; label: string; count: number; ts: number }
+  /** A state classifier (`label`: its name) confirmed a new state of its region. */
+  | { type: 'state'; label: string; state: string; previous: string | null; score: number; ts: number };
+
+/** The events the event engine makes from tracked objects (all but a state classifier's). */
+export type TrackEvent = Exclude<ObjectEvent, { type: 'state' }>;
 
 /** A pipeline run has finished: stored as an event, so WebSocket replay and webhooks deliver it. */
 export interface RunCompletedEvent {

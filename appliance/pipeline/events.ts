@@ -4,7 +4,7 @@
  * cross happens at most once per track and zone or line, so a box jittering on an edge does not
  * flood subscribers. Coordinates are normalised (0..1). Pure: state lives in the instance.
  */
-import type { ObjectEvent } from '../contracts/results';
+import type { ObjectEvent, TrackEvent } from '../contracts/results';
 import { anchorOf, crossing, inPolygon, type Point } from './geometry';
 
 export interface Zone {
@@ -54,12 +54,12 @@ export class EventEngine {
   ) {}
 
   /** Events of one frame: the objects seen on it, and the tracks that ended on it. */
-  update(objects: TrackedObject[], endedTrackIds: number[], ts: number): ObjectEvent[] {
-    const events: ObjectEvent[] = [];
+  update(objects: TrackedObject[], endedTrackIds: number[], ts: number): TrackEvent[] {
+    const events: TrackEvent[] = [];
     for (const o of objects) {
       const p = anchorOf(o.box, this.frame.width, this.frame.height);
       const s = this.state.get(o.trackId) ?? { anchor: p, inside: new Map(), fired: new Set(), label: o.label };
-      const once = (key: string, e: ObjectEvent) => {
+      const once = (key: string, e: TrackEvent) => {
         if (!s.fired.has(key)) {
           s.fired.add(key);
           events.push(e);
@@ -120,10 +120,10 @@ export class EventEngine {
     return events;
   }
 
-  private countChanges(objects: TrackedObject[], ts: number): ObjectEvent[] {
+  private countChanges(objects: TrackedObject[], ts: number): TrackEvent[] {
     const now = new Map<string, number>();
     for (const o of objects) now.set(o.label, (now.get(o.label) ?? 0) + 1);
-    const out: ObjectEvent[] = [];
+    const out: TrackEvent[] = [];
     for (const label of new Set([...now.keys(), ...this.counts.keys()])) {
       const c = now.get(label) ?? 0;
       if (c !== (this.counts.get(label) ?? 0)) out.push({ type: 'count', label, count: c, ts });

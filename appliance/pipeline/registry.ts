@@ -15,6 +15,7 @@ import { publishStage } from './stages/publish';
 import { classifyStage } from './stages/classify';
 import { annotateStage } from './stages/annotate';
 import { motionStage } from './stages/motion';
+import { stateStage } from './stages/state';
 
 const all: StageDef[] = [
   preprocessStage,
@@ -28,6 +29,7 @@ const all: StageDef[] = [
   classifyStage,
   annotateStage,
   motionStage,
+  stateStage,
 ] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));

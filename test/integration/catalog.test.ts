@@ -67,6 +67,7 @@ describe('catalog', () => {
         'motion@1',
         'preprocess@1',
         'publish@1',
+        'state@1',
         'store@1',
         'track@1',
       ],

@@ -120,3 +120,35 @@ describe('ONNX', () => {
     await session.release();
   });
 });
+
+describe('state hysteresis', () => {
+  test('a state is taken after `confirm` agreeing looks at min_score or more; one doubtful look flips nothing', async () => {
+    const { StateMachine } = await import('../../appliance/pipeline/state-machine');
+    const m = new StateMachine(2, 0.6);
+    const seen = (
+      [
+        ['away', 0.9],
+        ['away', 0.8],
+        ['at', 0.95],
+        ['away', 0.7],
+        ['at', 0.9],
+        ['at', 0.5],
+        ['at', 0.9],
+        ['at', 0.9],
+        ['at', 0.99],
+      ] as const
+    ).map(([s, p]) => m.see(s, p));
+    expect(seen).toEqual([
+      null,
+      { state: 'away', previous: null, score: 0.8 },
+      null,
+      null,
+      null,
+      null,
+      null,
+      { state: 'at', previous: 'away', score: 0.9 },
+      null,
+    ]);
+    expect(m.state).toBe('at');
+  });
+});
