@@ -14,6 +14,7 @@ import { demo } from './cli/demo';
 import { version, configCmd } from './cli/misc';
 import { watch, token } from './cli/watch';
 import { fleet } from './cli/fleet';
+import { classifiers } from './cli/classifiers';
 import { user } from './cli/user';
 import { backup, restore } from './cli/backup';
 import { images } from './cli/images';
@@ -34,6 +35,7 @@ const commands: Command[] = [
   watch,
   token,
   fleet,
+  classifiers,
   configCmd,
   version,
 ];
@@ -41,7 +43,7 @@ const commands: Command[] = [
 const usage = `Usage: fovea <command> [options]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
 
 Run 'fovea <command> --help' for a command's options.`;
 

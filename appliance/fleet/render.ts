@@ -5,8 +5,10 @@
  * are references and never values, that every stream's pipeline exists and every pipeline parses
  * with models the catalog knows. Nothing here touches a running appliance.
  */
+import { createHash } from 'node:crypto';
 import { checkGolden } from './golden';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { Config } from '../config/schema';
 import { check, lineOf, parseYaml } from '../config/validate';
@@ -155,6 +157,44 @@ export function renderDevice(repo: FleetRepo, device: string, pipelinesDir: stri
 }
 
 /** Every pipeline file of the repo: it parses (stages, options, graph), and its models are in the catalog. */
+const modelProblem = (catalog: Catalog, ref: string): string | null => {
+  try {
+    findModel(catalog, ref);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
+
+/**
+ * A classifier a pipeline of the repo uses (`custom/<name>`) must be in the repo, as
+ * `classifiers/<name>/` with its card and head (the head the card names), made for an embedding
+ * model of the catalog with the catalog's sha256.
+ */
+function classifierProblem(dir: string, name: string, catalog: Catalog): string | null {
+  const at = `classifiers/${name}/`;
+  let card: { onnx_sha256?: string; embedding_model?: string; embedding_sha256?: string };
+  let head: Buffer;
+  try {
+    card = JSON.parse(readFileSync(join(dir, at, 'card.json'), 'utf8'));
+    head = readFileSync(join(dir, at, 'head.onnx'));
+  } catch {
+    return `custom/${name} needs ${at}card.json and ${at}head.onnx in the repo (fovea classifiers export ${name} <repo>)`;
+  }
+  if (createHash('sha256').update(head).digest('hex') !== card.onnx_sha256)
+    return `${at}head.onnx is not the head its card.json names (onnx_sha256)`;
+  const ref = String(card.embedding_model ?? '');
+  let entry: ReturnType<typeof findModel>;
+  try {
+    entry = findModel(catalog, ref);
+  } catch {
+    return `custom/${name} was trained on ${ref || 'an unnamed model'} embeddings, which the catalog does not have`;
+  }
+  if (card.embedding_sha256 && entry.sha256 && card.embedding_sha256 !== entry.sha256)
+    return `custom/${name} was made for ${ref} (sha256 ${card.embedding_sha256.slice(0, 12)}…); the catalog's is ${entry.sha256.slice(0, 12)}…`;
+  return null;
+}
+
 export function checkPipelines(repo: FleetRepo, catalog: Catalog): FleetProblem[] {
   const problems: FleetProblem[] = [];
   for (const [name, path] of repo.pipelines) {
@@ -166,12 +206,11 @@ export function checkPipelines(repo: FleetRepo, catalog: Catalog): FleetProblem[
       for (const s of p.stages) {
         const model = (s.options as { model?: unknown }).model;
         if (typeof model !== 'string') continue;
-        try {
-          findModel(catalog, model);
-        } catch (e) {
-          const path = `/stages/${s.name}/options/model`;
-          problems.push({ file, line: lineOf(parsed.doc, parsed.lc, path), path, message: (e as Error).message });
-        }
+        const path = `/stages/${s.name}/options/model`;
+        const problem = model.startsWith('custom/')
+          ? classifierProblem(repo.dir, model.slice('custom/'.length), catalog)
+          : modelProblem(catalog, model);
+        if (problem) problems.push({ file, line: lineOf(parsed.doc, parsed.lc, path), path, message: problem });
       }
     } catch (e) {
       const details = (e instanceof AppError ? e.details : null) as Array<{

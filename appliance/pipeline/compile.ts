@@ -3,6 +3,7 @@
  * needs: the input of its detect model (ffmpeg scales and letterboxes to it, in the model's channel
  * order).
  */
+import { dirname, isAbsolute } from 'node:path';
 import type { Pipeline } from './file';
 import type { StageDeps, StageInstance, Frame } from './types';
 import type { OutputSpec } from '../decode/ffmpeg-args';
@@ -153,7 +154,11 @@ export async function instantiate(
     for (const s of p.stages)
       stages.push({
         name: s.name,
-        inst: await s.def.create(s.options as never, { ...deps, stage: s.name }),
+        inst: await s.def.create(s.options as never, {
+          ...deps,
+          stage: s.name,
+          ...(isAbsolute(p.file) && { pipelineDir: dirname(p.file) }),
+        }),
         retry: s.retry,
       });
   } catch (e) {

@@ -17,6 +17,7 @@ import type { Logger } from '../shared/log';
 import { AppError } from '../shared/errors';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const lines = (text: string) =>
@@ -102,21 +103,28 @@ export class ModelPool {
   }
 
   /**
-   * A classifier head trained on the box (`custom/<name>`), with its card; the file must be the one
-   * its card names (sha256). Opened once per file.
+   * A classifier head (`custom/<name>`), with its card: from the first of `dirs` that has it (a
+   * fleet revision's `classifiers/`), else the one trained on this box. The file must be the one its
+   * card names (sha256). Opened once per file.
    */
-  head(name: string): Promise<LoadedHead> {
-    const dir = this.o.heads;
-    if (!dir || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name))
-      return Promise.reject(new AppError('config_invalid', `no classifier custom/${name} on this box`));
-    const cardPath = join(dir, name, 'card.json');
-    const onnxPath = join(dir, name, 'head.onnx');
+  head(name: string, dirs: string[] = []): Promise<LoadedHead> {
+    const all = [...dirs, ...(this.o.heads ? [this.o.heads] : [])];
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name))
+      return Promise.reject(new AppError('config_invalid', `custom/${name} is not a classifier name`));
     return (async () => {
+      const dir = all.find((d) => existsSync(join(d, name, 'card.json')));
+      if (!dir)
+        throw new AppError(
+          'config_invalid',
+          `no classifier custom/${name} on this box (train and save it, or add it to the fleet repo)`,
+        );
+      const cardPath = join(dir, name, 'card.json');
+      const onnxPath = join(dir, name, 'head.onnx');
       let card: HeadCard;
       try {
         card = JSON.parse(await readFile(cardPath, 'utf8')) as HeadCard;
       } catch {
-        throw new AppError('config_invalid', `no classifier custom/${name} on this box (train and save it first)`);
+        throw new AppError('config_invalid', `${cardPath} is not JSON`);
       }
       const bytes = await readFile(onnxPath);
       const sum = createHash('sha256').update(bytes).digest('hex');

@@ -98,6 +98,11 @@ export interface StageDeps {
   sessionId: string;
   /** The stage's name in its pipeline (set for each stage as it is made): where it puts its outputs. */
   stage?: string;
+  /**
+   * The directory of the pipeline's file (none for a built-in): a fleet revision's classifiers sit
+   * beside its pipelines (`<revision>/classifiers/<name>/`).
+   */
+  pipelineDir?: string;
   /** The fleet revision the box runs now, stamped on what a stage stores and publishes (null: local config). */
   revision: () => string | null;
   snapshots: SnapshotPort | null;

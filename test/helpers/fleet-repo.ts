@@ -29,7 +29,7 @@ export interface FleetRepo {
   /** The bare remote: the URL boxes are given. */
   remote: string;
   work: string;
-  /** Write files (YAML values are stringified), commit them all and push; returns the commit SHA. */
+  /** Write files (text and bytes as they are, other values as YAML), commit them all and push; returns the commit SHA. */
   commit(
     message: string,
     files: Record<string, unknown>,
@@ -53,7 +53,7 @@ export async function fleetRepo(dir: string): Promise<FleetRepo> {
       const branch = opts.branch ?? 'main';
       for (const [path, v] of Object.entries(files)) {
         await mkdir(dirname(join(work, path)), { recursive: true });
-        await writeFile(join(work, path), typeof v === 'string' ? v : stringify(v));
+        await writeFile(join(work, path), typeof v === 'string' || v instanceof Uint8Array ? v : stringify(v));
       }
       for (const path of opts.remove ?? []) await rm(join(work, path), { force: true });
       await git(work, 'add', '-A');

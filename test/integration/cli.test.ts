@@ -29,6 +29,7 @@ describe('fovea CLI', () => {
       'watch',
       'token',
       'fleet',
+      'classifiers',
       'config',
       'version',
     ];

@@ -11,6 +11,7 @@ import type { Imaging, RawImage, Region } from '../../imaging/port';
 import { AppError } from '../../shared/errors';
 import { findModel, refOf, type ModelEntry } from '../../models/catalog';
 import type { ModelPool } from '../models';
+import { dirname, join } from 'node:path';
 
 export interface Classified {
   label: string;
@@ -64,10 +65,14 @@ export function centreCrop(r: Region, keep: number): Region {
 /** A head trained on the box (`custom/<name>`): its card, and what classifies a region. */
 export async function customHead(
   model: string,
-  deps: { models: ModelPool; imaging: Imaging },
+  deps: { models: ModelPool; imaging: Imaging; pipelineDir?: string },
   keepScore: (probs: Float32Array) => Classified[],
 ) {
-  const h = await deps.models.head(model.slice('custom/'.length));
+  // A fleet revision's classifiers sit beside its pipelines; the box's own come after them.
+  const h = await deps.models.head(
+    model.slice('custom/'.length),
+    deps.pipelineDir ? [join(dirname(deps.pipelineDir), 'classifiers')] : [],
+  );
   let entry: ModelEntry;
   try {
     entry = findModel(deps.models.catalog, h.card.embedding_model);
