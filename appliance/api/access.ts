@@ -88,6 +88,9 @@ export const ACCESS: Rule[] = [
   { method: 'GET', path: '/api/classifiers/:name/examples', need: scoped('images:read') },
   { method: 'DELETE', path: '/api/classifiers/:name/examples/:id', need: scoped('images:write') },
   { method: 'POST', path: '/api/classifiers/:name/evaluate', need: scoped('images:write') },
+  { method: 'GET', path: '/api/classifiers/:name/inbox', need: scoped('images:read') },
+  { method: 'POST', path: '/api/classifiers/:name/inbox/:id', need: scoped('images:write') },
+  { method: 'DELETE', path: '/api/classifiers/:name/inbox/:id', need: scoped('images:write') },
   { method: 'POST', path: '/api/classifiers/:name/save', need: scoped('images:write') },
   // A pushed thumbnail: the signed link in the (end-to-end encrypted) push is its credential.
   { method: 'GET', path: '/api/notify/thumbnail/:id', need: 'public' },

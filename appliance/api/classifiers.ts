@@ -8,7 +8,7 @@
 import { Elysia, t } from 'elysia';
 import { AppError } from '../shared/errors';
 import type { Box, Classifier, Classifiers } from '../classifiers/service';
-import type { ExampleRow } from '../store/classifiers';
+import type { ExampleRow, InboxRow } from '../store/classifiers';
 import { ownerOf, viewerOf } from './auth';
 
 export interface ClassifiersApiDeps {
@@ -17,6 +17,8 @@ export interface ClassifiersApiDeps {
   counts(name: string): Promise<Record<string, number>>;
   examples(name: string, cls: string | null, limit: number, offset: number): Promise<ExampleRow[]>;
   removeExample(name: string, id: string): Promise<boolean>;
+  inbox(name: string, id?: string | null): Promise<InboxRow[]>;
+  removeInbox(name: string, id: string): Promise<boolean>;
   remove(name: string): Promise<boolean>;
   /** The embedding of a picture `viewer` may see (or of a box of it). */
   embed(
@@ -186,6 +188,62 @@ export const classifiersApi = (d: ClassifiersApiDeps) =>
       {
         params: t.Object({ name: t.String({ maxLength: 64 }), id: t.String({ maxLength: 64 }) }),
         detail: { summary: 'Forget one example' },
+      },
+    )
+    .get(
+      '/:name/inbox',
+      async ({ params }) => {
+        await d.service.get(params.name);
+        return {
+          items: (await d.inbox(params.name)).map((r) => ({
+            id: r.id,
+            image_id: r.imageId,
+            box: r.box,
+            stream: r.stream,
+            reason: r.reason,
+            guess: r.guess,
+            score: r.score,
+            created: new Date(r.created).toISOString(),
+          })),
+        };
+      },
+      {
+        params: t.Object({ name: t.String({ maxLength: 64 }) }),
+        detail: { summary: 'The "to label" inbox: crops the classifier (or the detector) was unsure of, newest first' },
+      },
+    )
+    .post(
+      '/:name/inbox/:id',
+      async ({ params, body, request }) => {
+        const [item] = await d.inbox(params.name, params.id);
+        if (!item) throw new AppError('not_found', `no inbox item ${params.id}`);
+        const viewer = viewerOf(request, d.authRequired);
+        await d.service.label(
+          params.name,
+          body.class,
+          [{ source: 'image', id: item.imageId, box: item.box }],
+          (it) => d.embed(it, viewer),
+          ownerOf(request),
+        );
+        await d.removeInbox(params.name, params.id);
+        return { labelled: 1, examples: await d.counts(params.name) };
+      },
+      {
+        params: t.Object({ name: t.String({ maxLength: 64 }), id: t.String({ maxLength: 64 }) }),
+        body: t.Object({ class: ClassName }, { additionalProperties: false }),
+        detail: { summary: 'Label an inbox crop: it becomes an example of the class, and leaves the inbox' },
+      },
+    )
+    .delete(
+      '/:name/inbox/:id',
+      async ({ params, set }) => {
+        if (!(await d.removeInbox(params.name, params.id)))
+          throw new AppError('not_found', `no inbox item ${params.id}`);
+        set.status = 204;
+      },
+      {
+        params: t.Object({ name: t.String({ maxLength: 64 }), id: t.String({ maxLength: 64 }) }),
+        detail: { summary: 'Dismiss an inbox crop without labelling it' },
       },
     )
     .post('/:name/evaluate', async ({ params, body }) => d.service.evaluate(params.name, body?.folds), {

@@ -17,6 +17,7 @@ import type { ImageService } from '../images/service';
 import type { Imaging } from '../imaging/port';
 import { findModel, type Catalog } from '../models/catalog';
 import { writeAtomic } from '../shared/atomic';
+import type { InboxPort, SnapshotPort } from '../pipeline/types';
 import { VERSION } from '../shared/version';
 
 /** `dir`: where heads are written (paths.classifiers). */
@@ -66,3 +67,13 @@ export const pictureEmbedder =
     const picture = item.box ? await rt.imaging.cropJpeg(data, item.box, rt.config.api.max_pixels) : data;
     return rt.embedder.embed(picture);
   };
+
+/** The "to label" inbox: the crop's frame kept as a snapshot image, and the box in it, with the guess. */
+export const inboxOf = (snapshots: SnapshotPort, store: ClassifierStore): InboxPort => ({
+  async propose(frame, box, item) {
+    const id = Bun.randomUUIDv7();
+    const snap = await snapshots.take(frame, box, { label: item.guess ?? 'unsure', eventType: 'inbox', eventId: id });
+    if (!snap.imageId || !snap.box) return;
+    await store.addInbox({ id, ...item, imageId: snap.imageId, box: snap.box, stream: frame.stream });
+  },
+});

@@ -75,7 +75,7 @@ import { clockOf, localMinuteOf, Notifier } from '../notify/service';
 import { vapidKeys } from '../notify/keys';
 import { ThumbLinks } from '../notify/links';
 import { homeAssistantOf } from './homeassistant';
-import { classifiersOf } from './classifiers';
+import { classifiersOf, inboxOf } from './classifiers';
 import type { Classifiers } from '../classifiers/service';
 import type { ClassifierStore } from '../store/classifiers';
 import { sendPush } from '../notify/webpush';
@@ -342,7 +342,15 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
           .catch(() => undefined);
       },
     });
+    const { store: classifierStore, service: classifiers } = classifiersOf({
+      db,
+      catalog,
+      embedder,
+      dir: paths.classifiers,
+    });
+    const snapshots = snapshotter(images, sharpImaging);
     const streams = new Streams({
+      inbox: inboxOf(snapshots, classifierStore),
       shadows,
       pipelinesDir: paths.pipelines,
       models,
@@ -368,12 +376,6 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
           log: log.child({ mod: 'homeassistant' }),
         })
       : null;
-    const { store: classifierStore, service: classifiers } = classifiersOf({
-      db,
-      catalog,
-      embedder,
-      dir: paths.classifiers,
-    });
     const reviewStore = new ReviewStore(db);
     const notifyStore = new NotifyStore(db);
     const { notifier, publicKey: vapidPublicKey } = await notifierOf(

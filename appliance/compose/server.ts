@@ -81,6 +81,8 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
         counts: (name) => rt.classifierStore.counts(name),
         examples: (name, cls, limit, offset) => rt.classifierStore.examples(name, cls, limit, offset),
         removeExample: (name, id) => rt.classifierStore.removeExample(name, id),
+        inbox: (name, id) => rt.classifierStore.inbox(name, id ?? null),
+        removeInbox: (name, id) => rt.classifierStore.removeInbox(name, id),
         remove: (name) => rt.classifierStore.remove(name),
         embed: pictureEmbedder(rt),
       },

@@ -10,7 +10,7 @@ import type { Pipeline } from '../pipeline/file';
 import type { OutputSpec } from '../decode/ffmpeg-args';
 import type { ModelPool } from '../pipeline/models';
 import type { ResultSink } from '../pipeline/sink';
-import type { Frame, SnapshotPort } from '../pipeline/types';
+import type { Frame, InboxPort, SnapshotPort } from '../pipeline/types';
 import type { SpawnDecoder } from '../decode/ffmpeg';
 import type { Imaging } from '../imaging/port';
 import { recordedAtOf, StreamRunner, type FrameTap, type StreamView } from './stream';
@@ -28,6 +28,8 @@ export interface StreamDeps {
   models: ModelPool;
   sink: ResultSink;
   snapshots: SnapshotPort | null;
+  /** Crops for the classifiers' "to label" inbox. */
+  inbox?: InboxPort | null;
   imaging: Imaging;
   publisher: import('../publish/port').Publisher | null;
   spawn: SpawnDecoder;
@@ -112,6 +114,7 @@ export class Streams {
       models: d.models,
       sink: d.sink,
       snapshots: d.snapshots,
+      inbox: d.inbox ?? null,
       imaging: d.imaging,
       publisher: d.publisher,
       outputs: null,

@@ -32,18 +32,21 @@ export function snapshotter(images: SnapshotRegistry, imaging: Imaging): Snapsho
       const picture = frame.picture ? await frame.picture : null;
       let jpeg: Uint8Array;
       let annotated: Uint8Array | undefined;
+      let inImage: [number, number, number, number];
       if (picture) {
         // The camera's picture: the box (in source pixels) scaled to its width.
         const { width } = await imaging.probe(picture, MAX_PIXELS);
         const k = width / (frame.letterbox.srcWidth || width);
         const scaled = box.map((v) => v * k) as [number, number, number, number];
         jpeg = picture;
+        inImage = scaled;
         annotated = await imaging.annotateJpeg(picture, [{ box: scaled, label: meta.label }], MAX_PIXELS);
       } else {
         // The part of the frame that is picture, not letterbox padding, and the box in frame pixels.
         const crop = pictureRegion(frame.letterbox, frame.width, frame.height);
         const inFrame = toInput(box, frame.letterbox);
         jpeg = await imaging.snapshotJpeg(frame, crop, inFrame, meta.label);
+        inImage = [inFrame[0] - crop.left, inFrame[1] - crop.top, inFrame[2] - crop.left, inFrame[3] - crop.top];
       }
       const row = await images.register({
         ...(annotated && { annotated }),
@@ -54,7 +57,7 @@ export function snapshotter(images: SnapshotRegistry, imaging: Imaging): Snapsho
         tags: ['snapshot', frame.stream, meta.label, meta.eventType],
         origin: { kind: 'snapshot', stream: frame.stream, eventId: meta.eventId },
       });
-      return { key: row.storage_key, imageId: row.id };
+      return { key: row.storage_key, imageId: row.id, box: inImage };
     },
   };
 }

@@ -80,7 +80,17 @@ export interface SnapshotPort {
     frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream' | 'picture'>,
     box: [number, number, number, number],
     meta: { label: string; eventType: string; eventId: string },
-  ): Promise<{ key: string; imageId: string | null }>;
+  ): Promise<{ key: string; imageId: string | null; box?: [number, number, number, number] }>;
+}
+
+/** The "to label" inbox of classifiers trained on the box: crops someone should label. */
+export interface InboxPort {
+  /** Keep the frame's picture and a box of it (source pixels) for a person to label for `classifier`. */
+  propose(
+    frame: Parameters<SnapshotPort['take']>[0],
+    box: [number, number, number, number],
+    item: { classifier: string; reason: 'unsure' | 'detector'; guess: string | null; score: number | null },
+  ): Promise<void>;
 }
 
 export interface StageInstance {
@@ -106,6 +116,8 @@ export interface StageDeps {
   /** The fleet revision the box runs now, stamped on what a stage stores and publishes (null: local config). */
   revision: () => string | null;
   snapshots: SnapshotPort | null;
+  /** Crops for the classifiers' "to label" inbox (none in runs). */
+  inbox?: InboxPort | null;
   imaging: import('../imaging/port').Imaging;
   publisher: import('../publish/port').Publisher | null;
   /** Where a stage keeps files it makes (an annotated image): a run's output folder; null on a stream. */

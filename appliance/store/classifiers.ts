@@ -30,6 +30,17 @@ export interface ExampleRow {
   created: number;
 }
 
+export interface InboxRow {
+  id: string;
+  imageId: string;
+  box: [number, number, number, number];
+  stream: string;
+  reason: string;
+  guess: string | null;
+  score: number | null;
+  created: number;
+}
+
 export interface NewExample {
   id: string;
   class: string;
@@ -108,6 +119,7 @@ export class ClassifierStore {
     return this.db.transaction(async (tx) => {
       const had = await tx.all('SELECT 1 FROM classifiers WHERE name = ?', [name]);
       await tx.run('DELETE FROM classifier_examples WHERE classifier = ?', [name]);
+      await tx.run('DELETE FROM classifier_inbox WHERE classifier = ?', [name]);
       await tx.run('DELETE FROM classifiers WHERE name = ?', [name]);
       return had.length > 0;
     });
@@ -184,6 +196,58 @@ export class ClassifierStore {
       [classifier],
     );
     return rows.map((r) => ({ class: r.class, embedding: Float32Array.from(r.embedding) }));
+  }
+
+  /** A crop for the "to label" inbox. */
+  async addInbox(r: {
+    id: string;
+    classifier: string;
+    imageId: string;
+    box: [number, number, number, number];
+    stream: string;
+    reason: string;
+    guess: string | null;
+    score: number | null;
+  }): Promise<void> {
+    await this.db.run(
+      `INSERT INTO classifier_inbox (id, classifier, image_id, box, stream, reason, guess, score)
+       VALUES (?, ?, ?, ?::JSON, ?, ?, ?, ?)`,
+      [r.id, r.classifier, r.imageId, JSON.stringify(r.box), r.stream, r.reason, r.guess, r.score],
+    );
+  }
+
+  /** The inbox of a classifier, newest first; or one item of it by id. */
+  async inbox(classifier: string, id: string | null = null, limit = 200): Promise<InboxRow[]> {
+    const rows = await this.db.all<{
+      id: string;
+      image_id: string;
+      box: string;
+      stream: string;
+      reason: string;
+      guess: string | null;
+      score: number | null;
+      created_at: Date;
+    }>(
+      `SELECT id, image_id, box, stream, reason, guess, score, created_at FROM classifier_inbox
+       WHERE classifier = ? ${id !== null ? 'AND id = ?' : ''} ORDER BY created_at DESC, id LIMIT ${limit}`,
+      id !== null ? [classifier, id] : [classifier],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      imageId: r.image_id,
+      box: JSON.parse(r.box),
+      stream: r.stream,
+      reason: r.reason,
+      guess: r.guess,
+      score: r.score,
+      created: r.created_at.getTime(),
+    }));
+  }
+
+  async removeInbox(classifier: string, id: string): Promise<boolean> {
+    const had = await this.db.all('SELECT 1 FROM classifier_inbox WHERE classifier = ? AND id = ?', [classifier, id]);
+    await this.db.run('DELETE FROM classifier_inbox WHERE classifier = ? AND id = ?', [classifier, id]);
+    return had.length > 0;
   }
 
   async removeExample(classifier: string, id: string): Promise<boolean> {

@@ -6,14 +6,16 @@
  * nothing); labelling the same box again changes its class; evaluation says accuracy, per-class
  * precision and recall and the confusion; save writes an ONNX head whose file onnxruntime runs and
  * whose card names the embedding model; classify@1 with model custom/kind runs it in a pipeline, and
- * refuses a head made for another embedding model or not the file its card names.
+ * refuses a head made for another embedding model or not the file its card names; on a live stream
+ * its unsure crops go to the "to label" inbox, at most as many as the cap, and labelling one there
+ * makes an example.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { COCO, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+import { COCO, fileBlob, form, startAppliance, stream, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
 
 let app: Appliance;
 const keys: Record<string, string> = {};
@@ -209,6 +211,50 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
     ),
     expect.stringContaining('the head of custom/kind is not the one its card names'),
   ]);
+
+  // The "to label" inbox, from a live stream: every crop counts as unsure here (inbox_below above 1),
+  // and the cap keeps it to 3 an hour, one per tracked person.
+  await Bun.write(
+    join(dir, 'kinds-live.yaml'),
+    'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.3, classes: [person] }\n  track:\n    type: track@1\n    needs: [detect]\n  kind:\n    type: classify@1\n    needs: [track]\n    options: { model: custom/kind, classes: [person], inbox_below: 1.01, inbox_per_hour: 3, every_s: 1 }\n',
+  );
+  await app.rt.streams.reconcile(
+    [
+      stream({
+        id: 'door',
+        url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+        pipeline: 'kinds-live',
+        fps: 5,
+        loop: true,
+        realtime: true,
+      }),
+    ],
+    dir,
+    null,
+  );
+  type Inbox = { items: Array<{ id: string; image_id: string; box: number[]; reason: string; guess: string }> };
+  const inbox = async () => ((await (await as('vic', '/api/classifiers/kind/inbox')).json()) as Inbox).items;
+  await waitFor(async () => (await inbox()).length === 3, 90_000, 'three crops in the inbox');
+  const frames = app.rt.streams.get('door')!.view().frames_analysed;
+  await waitFor(
+    () => app.rt.streams.get('door')!.view().frames_analysed >= frames + 25,
+    30_000,
+    'five more seconds of video',
+  );
+  const items = await inbox();
+  await app.rt.streams.reconcile([], dir, null);
+  expect([items.length, items.every((i) => i.reason === 'unsure' && ['person', 'vehicle'].includes(i.guess))]).toEqual([
+    3,
+    true,
+  ]);
+  const before = await counts();
+  const labelled = await as('ann', `/api/classifiers/kind/inbox/${items[0]!.id}`, json('POST', { class: 'person' }));
+  expect([labelled.status, await counts()]).toEqual([200, { ...before, person: before.person! + 1 }]);
+  expect((await as('ann', `/api/classifiers/kind/inbox/${items[1]!.id}`, { method: 'DELETE' })).status).toBe(204);
+  expect([
+    (await inbox()).map((i) => i.id),
+    (await as('ann', `/api/classifiers/kind/inbox/${items[1]!.id}`, json('POST', { class: 'person' }))).status,
+  ]).toEqual([[items[2]!.id], 404]);
 
   const listed = (await (await as('vic', '/api/classifiers')).json()) as {
     items: Array<{ name: string; trained: { onnx_sha256: string } }>;

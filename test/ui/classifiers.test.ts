@@ -3,13 +3,14 @@
  * classifier is made in its form (one class only is refused with the server's words); photos selected in
  * Explore are labelled as one class and then another ("Label as"); the page shows the examples per
  * class, evaluates (accuracy, the confusion matrix with precision and recall) and saves the head,
- * which the API then lists. One appliance, one browser. Screenshots: classifiers-*.png.
+ * which the API then lists; a crop in the "to label" inbox is labelled with one click. One appliance,
+ * one browser. Screenshots: classifiers-*.png.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { COCO, fileBlob, form, startAppliance, type Appliance } from '../helpers/fixtures';
+import { COCO, fileBlob, form, startAppliance, waitFor, type Appliance } from '../helpers/fixtures';
 import { PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
 
 let app: Appliance;
@@ -80,6 +81,28 @@ test('make a classifier, label a selection in Explore as one class and another, 
   expect(listed.items.map((c) => [c.name, /^[0-9a-f]{64}$/.test(c.trained?.onnx_sha256 ?? '')])).toEqual([
     ['scenes', true],
   ]);
+  // A crop in the "to label" inbox (a live stream puts them there: test/integration/classifiers.test.ts):
+  // one click labels it, and the examples grow.
+  await app.rt.classifierStore.addInbox({
+    id: 'inbox-1',
+    classifier: 'scenes',
+    imageId: ids[0]!,
+    box: [10, 10, 200, 200],
+    stream: 'cam',
+    reason: 'unsure',
+    guess: 'outdoor',
+    score: 0.52,
+  });
+  await page.reload();
+  await card.locator('.inbox >> text=To label (1)').waitFor();
+  await shot(page, 'classifiers-inbox');
+  await card.locator('.inbox li[data-inbox="inbox-1"] button:text("indoor")').click();
+  await card.locator('.inbox').waitFor({ state: 'detached' });
+  await waitFor(
+    async () => (await card.locator('.figure').allTextContents())[0] === '5indoor examples',
+    10_000,
+    'five indoor examples',
+  );
   const phone = await browser.page(app.url, PHONE);
   await phone.goto(`${app.url}/classifiers`);
   await phone.locator('.classifier table.confusion').waitFor();

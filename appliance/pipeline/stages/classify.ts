@@ -11,7 +11,7 @@
  * region of the picture. A head made for another embedding model is refused, naming both.
  */
 import { Type } from '@sinclair/typebox';
-import { defineStage, frameDetections } from '../types';
+import { defineStage, frameDetections, type Frame } from '../types';
 import { softmax, toTensor, topK } from '../../inference/preprocess';
 import type { RawImage, Region } from '../../imaging/port';
 import { AppError } from '../../shared/errors';
@@ -49,6 +49,24 @@ export const classifyStage = defineStage({
         description: 'detections: only detections with these labels (empty: all).',
       }),
       max_crops: Type.Integer({ default: 20, minimum: 1, maximum: 500, description: 'detections: at most this many.' }),
+      inbox_below: Type.Number({
+        default: 0.6,
+        minimum: 0,
+        maximum: 1.01,
+        description: 'custom/ heads: a crop whose best class scores below this goes to the "to label" inbox.',
+      }),
+      inbox_detector_below: Type.Number({
+        default: 0.4,
+        minimum: 0,
+        maximum: 1.01,
+        description: 'custom/ heads: a detection the detector scored below this goes to the inbox too (0: none).',
+      }),
+      inbox_per_hour: Type.Integer({
+        default: 20,
+        minimum: 0,
+        maximum: 3600,
+        description: 'custom/ heads: at most this many crops an hour to the inbox, one per tracked object (0: none).',
+      }),
       every_s: Type.Number({
         default: 1,
         minimum: 0,
@@ -68,9 +86,39 @@ export const classifyStage = defineStage({
       const labels = o.classes.length ? o.classes : head.card.object_label ? [head.card.object_label] : [];
       // Each track's sub-label (its best class so far) and when it was last classified.
       const tracks = new Map<number, { sub: Classified; at: number }>();
+      // The inbox: the wall-clock times of the crops sent in the last hour, and the tracks already sent.
+      const sent: number[] = [];
+      const proposed = new Set<number>();
+      const propose = (
+        frame: Frame,
+        box: [number, number, number, number],
+        trackId: number | null,
+        top: Classified | undefined,
+        detScore: number,
+      ) => {
+        const reason =
+          top && top.score < o.inbox_below ? 'unsure' : detScore < o.inbox_detector_below ? 'detector' : null;
+        if (!reason || !deps.inbox || o.inbox_per_hour === 0 || (trackId !== null && proposed.has(trackId))) return;
+        const now = frame.decodedAt;
+        while (sent.length && now - sent[0]! >= 3_600_000) sent.shift();
+        if (sent.length >= o.inbox_per_hour) return;
+        sent.push(now);
+        if (trackId !== null) proposed.add(trackId);
+        void deps.inbox
+          .propose(frame, box, {
+            classifier: head.card.name,
+            reason,
+            guess: top?.label ?? null,
+            score: top?.score ?? null,
+          })
+          .catch((e: unknown) => deps.log.warn('a crop for the inbox was not kept', { error: e }));
+      };
       return {
         async run(frame) {
-          for (const id of frame.endedTracks) tracks.delete(id);
+          for (const id of frame.endedTracks) {
+            tracks.delete(id);
+            proposed.delete(id);
+          }
           if (frame.final) return;
           const src = await sourceOf(frame, deps.imaging);
           const result: ClassifyOutput = { image: null, detections: [] };
@@ -97,6 +145,7 @@ export const classifyStage = defineStage({
                 const best = known && (!top || known.sub.score >= top.score) ? known.sub : top;
                 if (d.trackId !== null && best) tracks.set(d.trackId, { sub: best, at: frame.ptsS });
                 if (best) subLabelOf(frame, index, best);
+                propose(frame, d.box, d.trackId, top, d.score);
               } else if (known) subLabelOf(frame, index, known.sub);
             }
           frame.outputs[deps.stage ?? 'classify'] = result;

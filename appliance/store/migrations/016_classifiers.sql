@@ -30,3 +30,17 @@ CREATE TABLE IF NOT EXISTS classifier_examples (
   UNIQUE (classifier, key)
 );
 CREATE INDEX IF NOT EXISTS classifier_examples_classifier ON classifier_examples (classifier);
+-- The "to label" inbox: crops a classifier was unsure of (or the detector was), kept as the picture
+-- they were cut from (an image) and the box in it, with the classifier's guess and why.
+CREATE TABLE IF NOT EXISTS classifier_inbox (
+  id VARCHAR PRIMARY KEY,
+  classifier VARCHAR NOT NULL,
+  image_id VARCHAR NOT NULL,
+  box JSON NOT NULL,
+  stream VARCHAR NOT NULL,
+  reason VARCHAR NOT NULL,
+  guess VARCHAR,
+  score DOUBLE,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS classifier_inbox_classifier ON classifier_inbox (classifier);

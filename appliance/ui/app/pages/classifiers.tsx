@@ -4,8 +4,8 @@
  * head saved last; a form to make one. Examples are labelled in Explore (a selection, "Label as").
  */
 import { useState } from 'preact/hooks';
-import { sendJson } from '../api';
-import { Card, ErrorLine, Figure, when } from '../components/ui';
+import { api, sendJson } from '../api';
+import { ApiImage, Card, ErrorLine, Figure, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
@@ -148,11 +148,82 @@ function ClassifierCard(p: { c: ClassifierView; canWrite: boolean; reload: () =>
           </table>
         </div>
       )}
+      <Inbox c={c} canWrite={p.canWrite} onLabelled={p.reload} />
       <p class="muted">
         embedding model {c.embedding_model}
         {c.trained && ` · head ${c.trained.onnx_sha256.slice(0, 12)}…`}
       </p>
     </Card>
+  );
+}
+
+interface InboxItem {
+  id: string;
+  image_id: string;
+  reason: string;
+  guess: string | null;
+  score: number | null;
+  stream: string;
+}
+
+/** The crops the classifier (or the detector) was unsure of: label each, or dismiss it. */
+function Inbox(p: { c: ClassifierView; canWrite: boolean; onLabelled: () => void }) {
+  const { data, reload } = usePoll<{ items: InboxItem[] }>(`api/classifiers/${p.c.name}/inbox`, 10_000);
+  const [error, setError] = useState<string | null>(null);
+  if (!data?.items.length) return null;
+  const act = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      setError(null);
+      reload();
+      p.onLabelled();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <div class="inbox">
+      <h3>To label ({data.items.length})</h3>
+      <ul>
+        {data.items.slice(0, 12).map((it) => (
+          <li key={it.id} data-inbox={it.id}>
+            <ApiImage
+              path={`api/images/${it.image_id}/thumbnail`}
+              alt={`${it.stream}: ${it.guess ?? 'unsure'}`}
+              class="thumb"
+            />
+            <span class="muted">
+              {it.reason === 'unsure' ? `unsure: ${it.guess} ${pct(it.score)}` : 'the detector was unsure'}
+            </span>
+            {p.canWrite && (
+              <span class="row-actions">
+                {p.c.classes.map((k) => (
+                  <button
+                    key={k}
+                    type="button"
+                    onClick={() =>
+                      void act(() => sendJson(`api/classifiers/${p.c.name}/inbox/${it.id}`, 'POST', { class: k }))
+                    }
+                  >
+                    {k}
+                  </button>
+                ))}
+                <button
+                  type="button"
+                  class="ghost"
+                  onClick={() =>
+                    void act(() => api(`api/classifiers/${p.c.name}/inbox/${it.id}`, { method: 'DELETE' }))
+                  }
+                >
+                  Dismiss
+                </button>
+              </span>
+            )}
+          </li>
+        ))}
+      </ul>
+      <ErrorLine error={error} />
+    </div>
   );
 }
 
