@@ -59,8 +59,11 @@ export class Occupancy {
     const counts = Object.fromEntries(this.labels.map((l) => [l, 0]));
     for (const t of tracked) if (t.trackId !== null && Object.hasOwn(counts, t.label)) counts[t.label]!++;
     const zones = Object.fromEntries(this.zones.map((z) => [z, Object.fromEntries(this.labels.map((l) => [l, 0]))]));
-    for (const t of this.inside.values())
-      for (const z of t.zones) if (zones[z] && Object.hasOwn(zones[z], t.label)) zones[z][t.label]!++;
+    // Only tracks in view now: one the tracker lost for a moment is in no count until it is seen again.
+    const inView = new Set(tracked.flatMap((t) => (t.trackId === null ? [] : [t.trackId])));
+    for (const [id, t] of this.inside)
+      if (inView.has(id))
+        for (const z of t.zones) if (zones[z] && Object.hasOwn(zones[z], t.label)) zones[z][t.label]!++;
     return { detect: detect ? 'ON' : 'OFF', counts, zones };
   }
 }

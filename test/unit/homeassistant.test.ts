@@ -114,7 +114,16 @@ describe('occupancy', () => {
       counts: { person: 0, car: 1 },
       zones: { drive: { person: 0, car: 0 } },
     });
-    expect(o.update({ tracked: [], events: [], endedTracks: [3] }, false)).toEqual({
+    // A track the tracker lost for a moment (not ended) is in no count, its zone's included.
+    expect(o.update({ tracked: [track(9)], events: [ev('enter', 9)], endedTracks: [] }, true)).toMatchObject({
+      counts: { person: 1 },
+      zones: { drive: { person: 1 } },
+    });
+    expect(o.update({ tracked: [track(3, 'car')], events: [], endedTracks: [] }, true)).toMatchObject({
+      counts: { person: 0, car: 1 },
+      zones: { drive: { person: 0, car: 0 } },
+    });
+    expect(o.update({ tracked: [], events: [], endedTracks: [3, 9] }, false)).toEqual({
       detect: 'OFF',
       counts: { person: 0, car: 0 },
       zones: { drive: { person: 0, car: 0 } },
