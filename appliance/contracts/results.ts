@@ -35,6 +35,11 @@ export type ObjectEvent =
 /** The events the event engine makes from tracked objects (all but a state classifier's). */
 export type TrackEvent = Exclude<ObjectEvent, { type: 'state' }>;
 
+/** What a classifier trained on the box named the object when its event happened: [name, score]. */
+export interface SubLabelled {
+  sub_label?: [string, number];
+}
+
 /** A pipeline run has finished: stored as an event, so WebSocket replay and webhooks deliver it. */
 export interface RunCompletedEvent {
   type: 'runCompleted';

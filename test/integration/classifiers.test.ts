@@ -216,7 +216,7 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
   // and the cap keeps it to 3 an hour, one per tracked person.
   await Bun.write(
     join(dir, 'kinds-live.yaml'),
-    'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.3, classes: [person] }\n  track:\n    type: track@1\n    needs: [detect]\n  kind:\n    type: classify@1\n    needs: [track]\n    options: { model: custom/kind, classes: [person], inbox_below: 1.01, inbox_per_hour: 3, every_s: 1 }\n',
+    'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.3, classes: [person] }\n  track:\n    type: track@1\n    needs: [detect]\n  kind:\n    type: classify@1\n    needs: [track]\n    options: { model: custom/kind, classes: [person], inbox_below: 1.01, inbox_per_hour: 3, every_s: 1 }\n  events:\n    type: event@1\n    needs: [kind]\n    options: { snapshots: false, zones: [{ name: scene, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }\n  store:\n    type: store@1\n    needs: [events]\n',
   );
   await app.rt.streams.reconcile(
     [
@@ -243,6 +243,15 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
   );
   const items = await inbox();
   await app.rt.streams.reconcile([], dir, null);
+  // The events of a named track carry its sub-label: stored, and so on the feed and to webhooks.
+  await app.rt.sink.flush();
+  const entered = (
+    (await (await as('vic', '/api/events?stream=door&type=enter&limit=20')).json()) as {
+      items: Array<{ detail: { sub_label?: [string, number] } }>;
+    }
+  ).items;
+  expect(entered.length).toBeGreaterThan(0);
+  expect(entered.every((e) => ['person', 'vehicle'].includes(e.detail.sub_label?.[0] ?? ''))).toBe(true);
   expect([items.length, items.every((i) => i.reason === 'unsure' && ['person', 'vehicle'].includes(i.guess))]).toEqual([
     3,
     true,

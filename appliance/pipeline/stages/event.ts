@@ -8,6 +8,7 @@ import { defineStage, type Frame } from '../types';
 import { EventEngine, type TrackedObject } from '../events';
 import { PointT, PolygonT } from './filter';
 import type { Point } from '../geometry';
+import type { ObjectEvent, SubLabelled } from '../../contracts/results';
 
 interface Best {
   score: number;
@@ -54,6 +55,8 @@ export const eventStage = defineStage({
   create(o, deps) {
     let engine: EventEngine | null = null;
     const best = new Map<number, Best>();
+    // What a classifier (classify@1 with a custom head, before this stage) named each track last.
+    const named = new Map<number, [string, number]>();
     return {
       async run(frame) {
         engine ??= new EventEngine(
@@ -68,6 +71,7 @@ export const eventStage = defineStage({
         for (const d of frame.tracked) {
           if (d.trackId === null) continue;
           objects.push({ trackId: d.trackId, label: d.label, score: d.score, box: d.box });
+          if (d.subLabel) named.set(d.trackId, [d.subLabel.label, d.subLabel.score]);
           const b = best.get(d.trackId);
           if (o.snapshots && (!b || (d.score > b.score && !b.snap))) {
             best.set(d.trackId, {
@@ -99,9 +103,14 @@ export const eventStage = defineStage({
               deps.log.warn('snapshot failed; event kept without it', { error: e, event: ev.type });
             }
           }
-          frame.events.push({ id, event: ev, snapshotKey, imageId });
+          const sub = 'trackId' in ev ? named.get(ev.trackId) : undefined;
+          const event: ObjectEvent & SubLabelled = sub ? { ...ev, sub_label: sub } : ev;
+          frame.events.push({ id, event, snapshotKey, imageId });
         }
-        for (const id of frame.endedTracks) best.delete(id);
+        for (const id of frame.endedTracks) {
+          best.delete(id);
+          named.delete(id);
+        }
       },
     };
   },

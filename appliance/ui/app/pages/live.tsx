@@ -200,10 +200,16 @@ export function describe(e: EventView): string {
     const d = (e as EventView & { detail?: { status?: string; succeeded?: number; total?: number } }).detail;
     return `run of ${e.label} ${(d?.status ?? 'finished').replace(/_/g, ' ')} (${d?.succeeded ?? 0}/${d?.total ?? 0})`;
   }
-  if (e.type === 'cross')
-    return `${e.label} #${e.track_id} crossed ${e.line} (${(e.direction ?? '').replace(/_/g, ' ')})`;
+  const detail = (
+    e as EventView & { detail?: { sub_label?: [string, number]; state?: string; previous?: string | null } }
+  ).detail;
+  if (e.type === 'state')
+    return `${e.label}: ${detail?.state ?? '?'}${detail?.previous ? ` (was ${detail.previous})` : ''}`;
+  // A classifier trained on the box named the object: person · delivery.
+  const what = detail?.sub_label ? `${e.label} · ${detail.sub_label[0]}` : e.label;
+  if (e.type === 'cross') return `${what} #${e.track_id} crossed ${e.line} (${(e.direction ?? '').replace(/_/g, ' ')})`;
   if (e.type === 'count') return `${e.count} × ${e.label}`;
-  return `${e.label} #${e.track_id} ${e.type === 'dwell' ? 'dwells in' : e.type === 'enter' ? 'entered' : 'left'} ${e.zone}`;
+  return `${what} #${e.track_id} ${e.type === 'dwell' ? 'dwells in' : e.type === 'enter' ? 'entered' : 'left'} ${e.zone}`;
 }
 
 function Ticker() {
