@@ -226,7 +226,7 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
         pipeline: 'kinds-live',
         fps: 5,
         loop: true,
-        realtime: true,
+        realtime: false,
       }),
     ],
     dir,
