@@ -135,7 +135,15 @@ export async function runGolden(g: FleetYaml<GoldenFile> & { name: string }, d: 
         await inner.run(frame);
         if (!frame.final) gating.add(frame);
         for (const e of frame.events)
-          if ('label' in e.event) observed.push({ type: e.event.type, label: e.event.label, ptsS: frame.ptsS });
+          if ('label' in e.event) {
+            const sub = (e.event as { sub_label?: [string, number] }).sub_label?.[0];
+            observed.push({
+              type: e.event.type,
+              label: e.event.label,
+              ptsS: frame.ptsS,
+              ...(sub && { subLabel: sub }),
+            });
+          }
       },
       close: () => inner.close(),
     };

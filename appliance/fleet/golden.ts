@@ -20,6 +20,13 @@ const Expectation = Type.Object(
       ['any', 'enter', 'leave', 'dwell', 'cross', 'count'].map((t) => Type.Literal(t)),
       { default: 'any', description: 'The event type counted; any: every type.' },
     ),
+    sub_label: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Count only events whose object a classifier trained on the box named so (classify@1 with model custom/<name>, before the event stage).',
+      }),
+    ),
     count: Type.Integer({ minimum: 0, description: 'How many such events the clip gives.' }),
     tolerance: Type.Integer({ default: 0, minimum: 0, description: 'How far the count may be off, either way.' }),
     from_s: Type.Number({
@@ -64,11 +71,12 @@ export const GoldenFile = Type.Object(
 );
 export type GoldenFile = Static<typeof GoldenFile>;
 
-/** One event a run observed: its type, label and second of the clip. */
+/** One event a run observed: its type, label, second of the clip, and the sub-label a classifier gave its object. */
 export interface Observed {
   type: string;
   label: string;
   ptsS: number;
+  subLabel?: string;
 }
 
 /** The golden files of a fleet repo checkout, each checked; a bad file is a problem, not a throw. */
@@ -117,6 +125,7 @@ export function counted(e: Expectation, observed: readonly Observed[]): number {
   return observed.filter(
     (o) =>
       o.label === e.label &&
+      (e.sub_label === undefined || o.subLabel === e.sub_label) &&
       (e.event === 'any' || o.type === e.event) &&
       o.ptsS >= e.from_s &&
       (e.to_s === undefined || o.ptsS < e.to_s),
@@ -124,7 +133,7 @@ export function counted(e: Expectation, observed: readonly Observed[]): number {
 }
 
 const describeExpectation = (e: Expectation) =>
-  `${e.count}${e.tolerance ? ` ± ${e.tolerance}` : ''} ${e.event === 'any' ? '' : `'${e.event}' `}events of '${e.label}'${
+  `${e.count}${e.tolerance ? ` ± ${e.tolerance}` : ''} ${e.event === 'any' ? '' : `'${e.event}' `}events of '${e.label}${e.sub_label ? ` · ${e.sub_label}` : ''}'${
     e.from_s > 0 || e.to_s !== undefined ? ` from ${e.from_s} s${e.to_s !== undefined ? ` to ${e.to_s} s` : ''}` : ''
   }`;
 

@@ -24,6 +24,7 @@ const observed: Observed[] = [
   { type: 'leave', label: 'person', ptsS: 4 },
   { type: 'enter', label: 'person', ptsS: 12 },
   { type: 'enter', label: 'car', ptsS: 2 },
+  { type: 'enter', label: 'person', ptsS: 20, subLabel: 'delivery' },
 ];
 
 describe('golden files', () => {
@@ -35,8 +36,10 @@ describe('golden files', () => {
       counted(e({ event: 'enter', to_s: 12 }), observed),
       counted(e({ from_s: 4 }), observed),
       counted(e({ label: 'dog' }), observed),
-    ]).toEqual([3, 2, 1, 2, 0]);
-    expect(tally(observed)).toEqual({ 'enter person': 2, 'leave person': 1, 'enter car': 1 });
+      counted(e({ sub_label: 'delivery' }), observed),
+      counted(e({ sub_label: 'resident' }), observed),
+    ]).toEqual([4, 3, 1, 3, 0, 1, 0]);
+    expect(tally(observed)).toEqual({ 'enter person': 3, 'leave person': 1, 'enter car': 1 });
   });
 
   test('a broken expectation is a problem at its line; one within its tolerance is not', async () => {
