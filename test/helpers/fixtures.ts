@@ -96,6 +96,19 @@ export async function startAppliance(overrides: Record<string, unknown> = {}, st
   };
 }
 
+/** Users of a running appliance, each with an API key of their own: name → key. */
+export async function usersWithKeys(
+  app: Appliance,
+  users: ReadonlyArray<readonly [string, 'viewer' | 'operator' | 'admin']>,
+): Promise<Record<string, string>> {
+  const keys: Record<string, string> = {};
+  for (const [name, role] of users) {
+    const u = await app.rt.users.create(name, role, null);
+    keys[name] = await app.rt.keys.create(`k-${name}`, { user_id: u.id });
+  }
+  return keys;
+}
+
 export function form(fields: Record<string, string | Blob | [Blob, string]>): FormData {
   const f = new FormData();
   for (const [k, v] of Object.entries(fields)) {

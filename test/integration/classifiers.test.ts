@@ -15,7 +15,17 @@ import { readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { COCO, fileBlob, form, startAppliance, stream, VIDEOS, waitFor, type Appliance } from '../helpers/fixtures';
+import {
+  COCO,
+  fileBlob,
+  form,
+  startAppliance,
+  stream,
+  usersWithKeys,
+  VIDEOS,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 
 let app: Appliance;
 const keys: Record<string, string> = {};
@@ -32,14 +42,14 @@ const json = (method: string, body?: unknown) => ({
 
 beforeAll(async () => {
   app = await startAppliance({});
-  for (const [name, role] of [
-    ['ann', 'operator'],
-    ['bob', 'operator'],
-    ['vic', 'viewer'],
-  ] as const) {
-    const u = await app.rt.users.create(name, role, null);
-    keys[name] = await app.rt.keys.create(`k-${name}`, { user_id: u.id });
-  }
+  Object.assign(
+    keys,
+    await usersWithKeys(app, [
+      ['ann', 'operator'],
+      ['bob', 'operator'],
+      ['vic', 'viewer'],
+    ]),
+  );
   for (const f of readdirSync(COCO).sort()) {
     if (found.person.length >= 8 && found.vehicle.length >= 8) break;
     const path = join(COCO, f);

@@ -7,7 +7,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { COCO, fileBlob, form, startAppliance, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import {
+  COCO,
+  fileBlob,
+  form,
+  startAppliance,
+  tempDir,
+  usersWithKeys,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 import sharp from 'sharp';
 import { cameraPhoto, exiftool } from '../helpers/exif';
 import { record } from '../helpers/ws';
@@ -24,15 +33,15 @@ const PHOTOS = readdirSync(COCO)
 
 beforeAll(async () => {
   app = await startAppliance({});
-  for (const [name, role] of [
-    ['ann', 'operator'],
-    ['bob', 'operator'],
-    ['vic', 'viewer'],
-    ['ada', 'admin'],
-  ] as const) {
-    const u = await app.rt.users.create(name, role, null);
-    keys[name] = await app.rt.keys.create(`k-${name}`, { user_id: u.id });
-  }
+  Object.assign(
+    keys,
+    await usersWithKeys(app, [
+      ['ann', 'operator'],
+      ['bob', 'operator'],
+      ['vic', 'viewer'],
+      ['ada', 'admin'],
+    ]),
+  );
 }, 60_000);
 
 afterAll(async () => {
