@@ -356,7 +356,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       models,
       fetcher,
       sink,
-      snapshots: snapshotter(images, sharpImaging),
+      snapshots,
       imaging: sharpImaging,
       publisher: fanout([mqttPub, hub]),
       spawn: spawnFfmpeg,
@@ -397,7 +397,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
         if (notifier)
           notifying = notifying.then(() => notifier.review(msg)).catch((e) => log.warn('notify failed', { error: e }));
       },
-      snapshots: snapshotter(images, sharpImaging),
+      snapshots,
       watch: (id, fn) => streams.watch(id, fn),
       timers: realTimers,
       log: log.child({ mod: 'review' }),
@@ -450,7 +450,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       images,
       imaging: sharpImaging,
       publisher: fanout([mqttPub, hub]),
-      snapshots: snapshotter(images, sharpImaging),
+      snapshots,
       reporters: [hub, mqttPub, runWatchers],
       streams,
       log,

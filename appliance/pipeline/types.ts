@@ -154,8 +154,13 @@ export function emptyFrame(
 }
 
 /** The detections a frame reports: with track ids when a track stage ran, else untracked (null ids). */
+/** Whose results a frame reports: its tracked objects, or its detections when nothing tracks them. */
+const tracks = (frame: Frame) => frame.tracked.length > 0 || frame.detections.length === 0;
+
 export function frameDetections(frame: Frame): Array<Detection & { trackId: number | null }> {
-  return frame.tracked.length > 0 || frame.detections.length === 0
-    ? frame.tracked
-    : frame.detections.map((d) => ({ ...d, trackId: null }));
+  return tracks(frame) ? frame.tracked : frame.detections.map((d) => ({ ...d, trackId: null }));
 }
+
+/** The frame's own object behind `frameDetections(frame)[index]` (to change it in place). */
+export const frameObject = (frame: Frame, index: number): Detection | undefined =>
+  tracks(frame) ? frame.tracked[index] : frame.detections[index];

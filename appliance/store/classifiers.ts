@@ -199,16 +199,7 @@ export class ClassifierStore {
   }
 
   /** A crop for the "to label" inbox. */
-  async addInbox(r: {
-    id: string;
-    classifier: string;
-    imageId: string;
-    box: [number, number, number, number];
-    stream: string;
-    reason: string;
-    guess: string | null;
-    score: number | null;
-  }): Promise<void> {
+  async addInbox(r: Omit<InboxRow, 'created'> & { classifier: string }): Promise<void> {
     await this.db.run(
       `INSERT INTO classifier_inbox (id, classifier, image_id, box, stream, reason, guess, score)
        VALUES (?, ?, ?, ?::JSON, ?, ?, ?, ?)`,

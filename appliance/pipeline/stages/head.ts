@@ -4,7 +4,7 @@
  * (`custom/<name>`, docs/classifiers.md): its card, checked against this box's embedding model, and
  * what classifies a region with it (cut as the embedding model cuts a photo, embedded, the head run).
  */
-import type { Frame } from '../types';
+import { frameObject, type Frame } from '../types';
 import { l2normalize, toTensor } from '../../inference/preprocess';
 import { pictureRegion, toInput } from '../../inference/detect/types';
 import type { Imaging, RawImage, Region } from '../../imaging/port';
@@ -47,7 +47,7 @@ export async function sourceOf(frame: Frame, imaging: Imaging) {
 
 /** Give the frame's detection `index` (tracked, or untracked) its sub-label. */
 export function subLabelOf(frame: Frame, index: number, sub: Classified): void {
-  const d = frame.tracked.length > 0 || frame.detections.length === 0 ? frame.tracked[index] : frame.detections[index];
+  const d = frameObject(frame, index);
   if (d) d.subLabel = { label: sub.label, score: sub.score };
 }
 
