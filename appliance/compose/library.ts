@@ -72,6 +72,7 @@ function openSync(
     bucket,
     pathOf: (k) => objects.pathOf(k),
     concurrency: c.concurrency,
+    offlineProbeMaxS: c.offline_probe_max_s,
     log: log.child({ mod: 'sync' }),
   });
   const r = c.retention;

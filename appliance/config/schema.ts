@@ -604,6 +604,13 @@ export const SyncConfig = obj('Upload of images and snapshots to a central S3 bu
     description: 'Use ${env:…}, ${file:…} or ${cred:…}, never the value.',
   }),
   concurrency: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Uploads at once.' }),
+  offline_probe_max_s: Type.Integer({
+    default: 30,
+    minimum: 1,
+    maximum: 3600,
+    description:
+      'While the bucket is unreachable it is probed at 1, 2, 5, 10, 20 s, then at most this often: how soon the backlog moves once the link is back.',
+  }),
   multipart_threshold_bytes: Type.Integer({
     default: 16 * 1024 * 1024,
     minimum: 5 * 1024 * 1024,

@@ -49,12 +49,13 @@ export function retryDelayMs(attempts: number, random: number): number {
 }
 
 /**
- * Between two probes of a bucket that does not take uploads: an unreachable one every 30 s at
- * most (cheap, and the backlog should move soon after the link is back), one that refuses the
- * credentials or does not exist every 5 min at most (a person has to fix it).
+ * Between two probes of a bucket that does not take uploads: an unreachable one every `offlineMaxS`
+ * (30 s by default) at most (cheap, and the backlog should move soon after the link is back), one
+ * that refuses the credentials or does not exist every 5 min at most (a person has to fix it).
  */
-export const PROBE_OFFLINE_S = [1, 2, 5, 10, 20, 30];
+const PROBE_OFFLINE_S = [1, 2, 5, 10, 20];
 
-export function probeDelayMs(failures: number, offline: boolean, random: number): number {
-  return jitteredMs(offline ? PROBE_OFFLINE_S : BACKOFF_S, failures, 0.25, random);
+export function probeDelayMs(failures: number, offline: boolean, random: number, offlineMaxS = 30): number {
+  const steps = offline ? [...PROBE_OFFLINE_S.filter((s) => s < offlineMaxS), offlineMaxS] : BACKOFF_S;
+  return jitteredMs(steps, failures, 0.25, random);
 }

@@ -24,6 +24,8 @@ export interface SyncDeps {
   /** The local file of a content key. */
   pathOf(key: string): string;
   concurrency: number;
+  /** The longest wait between two probes of an unreachable bucket, in seconds (30 by default). */
+  offlineProbeMaxS?: number;
   log: Logger;
   random?: () => number;
   /** The clock of backoffs, throughput and the mark flush (real by default). */
@@ -249,7 +251,12 @@ export class SyncWorker extends BackgroundLoop {
     // Let the uploads in flight finish failing first.
     while (this.inFlight.size && !this.stopped) await this.nap.sleep(50);
     await this.nap.sleep(
-      probeDelayMs(++this.blockedFailures, this.state === 'offline', (this.d.random ?? Math.random)()),
+      probeDelayMs(
+        ++this.blockedFailures,
+        this.state === 'offline',
+        (this.d.random ?? Math.random)(),
+        this.d.offlineProbeMaxS,
+      ),
     );
     if (this.stopped) return;
     try {

@@ -21,6 +21,8 @@ test("alerts' clips reach the bucket under their content key, also those that en
     prefix: 'site',
     path_style: true,
     ...S3_KEY,
+    // The backlog moves within 2 s of the bucket's return (30 s by default).
+    offline_probe_max_s: 2,
   };
   await s3.stop();
   await using app = await startAppliance({

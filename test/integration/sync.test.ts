@@ -37,6 +37,8 @@ const syncConfig = (endpoint: string, over: Record<string, unknown> = {}) => ({
     path_style: true,
     ...S3_KEY,
     concurrency: 4,
+    // The backlog moves within 2 s of the bucket's return (30 s by default).
+    offline_probe_max_s: 2,
     multipart_threshold_bytes: 16 << 20,
     part_size_bytes: 8 << 20,
     presign_expiry_s: 600,

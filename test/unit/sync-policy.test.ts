@@ -25,6 +25,9 @@ describe('sync policy', () => {
 
   test('an unreachable bucket is probed every 30 s at most; a refusing one every 5 min at most', () => {
     expect([1, 6, 50].map((f) => probeDelayMs(f, true, 0))).toEqual([1000, 30_000, 30_000]);
+    // A shorter ceiling cuts the schedule there; a longer one adds a last step.
+    expect([1, 3, 4, 50].map((f) => probeDelayMs(f, true, 0, 3))).toEqual([1000, 3000, 3000, 3000]);
+    expect([5, 6, 50].map((f) => probeDelayMs(f, true, 0, 120))).toEqual([20_000, 120_000, 120_000]);
     expect([1, 50].map((f) => probeDelayMs(f, false, 0))).toEqual([1000, 300_000]);
   });
 });
