@@ -75,6 +75,7 @@ export async function notifyBench(): Promise<string[]> {
           end: null,
           severity: 'alert',
           labels: ['person'],
+          sub_labels: [],
           zones: [],
           tracks: [i],
           events: [],

@@ -25,8 +25,17 @@ export interface ClassifiersApiDeps {
     item: { source: string; id: string; box: Box | null },
     viewer: { user: string | null; admin: boolean },
   ): Promise<Float32Array>;
+  /** Examples from what the box saw (see compose/classifiers exampleSources). */
+  sources: {
+    event(id: string): Promise<{ id: string; box: Box }>;
+    review(id: string, user: string): Promise<Array<{ id: string; box: Box }>>;
+    frame(name: string): Promise<{ id: string; box: Box }>;
+  };
   authRequired: boolean;
 }
+
+/** Up to this many pictures are labelled by one request (a review item may give several). */
+const MAX_ITEMS = 500;
 
 const Name = t.String({
   pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
@@ -118,10 +127,25 @@ export const classifiersApi = (d: ClassifiersApiDeps) =>
       '/:name/examples',
       async ({ params, body, request, set }) => {
         const viewer = viewerOf(request, d.authRequired);
+        await d.service.get(params.name);
+        const pictures: Array<{ source: 'image'; id: string; box: Box | null }> = [];
+        for (const i of body.items) {
+          const got =
+            'image_id' in i
+              ? [{ id: i.image_id, box: (i.box as Box | undefined) ?? null }]
+              : 'event_id' in i
+                ? [await d.sources.event(i.event_id)]
+                : 'review_id' in i
+                  ? await d.sources.review(i.review_id, viewer.user ?? '')
+                  : [await d.sources.frame(params.name)];
+          pictures.push(...got.map((g) => ({ source: 'image' as const, ...g })));
+        }
+        if (pictures.length > MAX_ITEMS)
+          throw new AppError('validation_failed', `${pictures.length} pictures at once; at most ${MAX_ITEMS}`);
         const added = await d.service.label(
           params.name,
           body.class,
-          body.items.map((i) => ({ source: 'image', id: i.image_id, box: (i.box as Box | undefined) ?? null })),
+          pictures,
           (item) => d.embed(item, viewer),
           ownerOf(request),
         );
@@ -134,19 +158,36 @@ export const classifiersApi = (d: ClassifiersApiDeps) =>
           {
             class: ClassName,
             items: t.Array(
-              t.Object(
-                { image_id: t.String({ maxLength: 64 }), box: t.Optional(BoxT) },
-                { additionalProperties: false },
-              ),
-              {
-                minItems: 1,
-                maxItems: 500,
-              },
+              t.Union([
+                t.Object(
+                  { image_id: t.String({ maxLength: 64 }), box: t.Optional(BoxT) },
+                  { additionalProperties: false, description: 'A picture, or a box of it.' },
+                ),
+                t.Object(
+                  { event_id: t.String({ maxLength: 64 }) },
+                  { additionalProperties: false, description: "An event's object, cut from its snapshot." },
+                ),
+                t.Object(
+                  { review_id: t.String({ maxLength: 64 }) },
+                  { additionalProperties: false, description: "A review item's objects, one per tracked object." },
+                ),
+                t.Object(
+                  { frame: t.Literal('latest') },
+                  {
+                    additionalProperties: false,
+                    description: "A state classifier's region, cut from its stream's latest frame.",
+                  },
+                ),
+              ]),
+              { minItems: 1, maxItems: MAX_ITEMS },
             ),
           },
           { additionalProperties: false },
         ),
-        detail: { summary: 'Label pictures (or boxes of them) as one class: one, or a selection at once' },
+        detail: {
+          summary:
+            "Label as one class: pictures or boxes of them, events' objects, review items' objects, or a state classifier's region of the live frame; one or a selection at once",
+        },
       },
     )
     .get(

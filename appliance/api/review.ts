@@ -23,6 +23,9 @@ const Filters = {
   stream: t.Optional(t.String({ maxLength: 64 })),
   severity: t.Optional(t.Union([t.Literal('alert'), t.Literal('detection')])),
   label: t.Optional(t.String({ maxLength: 64 })),
+  sub_label: t.Optional(
+    t.String({ maxLength: 64, description: "Items with an object of this sub-label (a classifier's class)." }),
+  ),
   zone: t.Optional(t.String({ maxLength: 64 })),
   after: t.Optional(t.String({ maxLength: 40, description: 'Items that end after this (epoch ms or ISO 8601).' })),
   before: t.Optional(t.String({ maxLength: 40, description: 'Items that start before this.' })),
@@ -37,6 +40,7 @@ const queryOf = (q: FilterQuery, user: string, limit: number): ItemQuery => ({
   stream: q.stream,
   severity: q.severity,
   label: q.label,
+  subLabel: q.sub_label,
   zone: q.zone,
   after: q.after ? timeOf(q.after, 'after') : undefined,
   before: q.before ? timeOf(q.before, 'before') : undefined,

@@ -19,6 +19,11 @@ import { findModel, type Catalog } from '../models/catalog';
 import { writeAtomic } from '../shared/atomic';
 import type { InboxPort, SnapshotPort } from '../pipeline/types';
 import { VERSION } from '../shared/version';
+import { AppError } from '../shared/errors';
+import { getEvent } from '../store/results';
+import type { ReviewStore } from '../store/recordings';
+import type { Streams } from '../ingest/streams';
+import type { SubLabelled } from '../contracts/results';
 
 /** `dir`: where heads are written (paths.classifiers). */
 export function classifiersOf(deps: { db: Db; catalog: Catalog; embedder: Embedder; dir: string }): {
@@ -75,5 +80,59 @@ export const inboxOf = (snapshots: SnapshotPort, store: ClassifierStore): InboxP
     const snap = await snapshots.take(frame, box, { label: item.guess ?? 'unsure', eventType: 'inbox', eventId: id });
     if (!snap.imageId || !snap.box) return;
     await store.addInbox({ id, ...item, imageId: snap.imageId, box: snap.box, stream: frame.stream });
+  },
+});
+
+type Crop = { id: string; box: Box };
+const snapshotBoxOf = (payload: string) => (JSON.parse(payload) as SubLabelled).snapshot_box ?? null;
+
+/**
+ * Examples from what the box saw, as pictures and boxes to label: an event's object (its snapshot
+ * and where the object is in it), a review item's objects (one per tracked object), and a state
+ * classifier's region cut from its stream's latest frame (kept as a snapshot image, like the inbox's).
+ */
+export const exampleSources = (rt: {
+  db: Db;
+  reviewStore: ReviewStore;
+  streams: Streams;
+  snapshots: SnapshotPort;
+  classifiers: Classifiers;
+}) => ({
+  async event(id: string): Promise<Crop> {
+    const e = await getEvent(rt.db, id);
+    if (!e) throw new AppError('not_found', `no event ${id}`);
+    const box = snapshotBoxOf(e.payload);
+    if (!e.image_id || !box) throw new AppError('validation_failed', `event ${id} has no snapshot of its object`);
+    return { id: e.image_id, box };
+  },
+  async review(id: string, user: string): Promise<Crop[]> {
+    const it = await rt.reviewStore.get(id, user);
+    if (!it) throw new AppError('not_found', `no review item ${id}`);
+    const byTrack = new Map<string, Crop>();
+    for (const eventId of it.events) {
+      const e = await getEvent(rt.db, eventId);
+      const box = e && snapshotBoxOf(e.payload);
+      const track = String(e?.track_id ?? eventId);
+      if (e?.image_id && box && !byTrack.has(track)) byTrack.set(track, { id: e.image_id, box });
+    }
+    if (!byTrack.size) throw new AppError('validation_failed', `review item ${id} has no snapshot of an object`);
+    return [...byTrack.values()];
+  },
+  async frame(name: string): Promise<Crop> {
+    const c = await rt.classifiers.get(name);
+    if (c.kind !== 'state' || !c.stream || !c.region)
+      throw new AppError('validation_failed', `${name} is an object classifier: label its objects, not frames`);
+    const frame = rt.streams.get(c.stream)?.latest;
+    if (!frame) throw new AppError('conflict', `stream ${c.stream} has no analysed frame yet`);
+    const w = frame.letterbox.srcWidth || frame.width;
+    const h = frame.letterbox.srcHeight || frame.height;
+    const [x1, y1, x2, y2] = c.region;
+    const snap = await rt.snapshots.take(frame, [x1 * w, y1 * h, x2 * w, y2 * h], {
+      label: name,
+      eventType: 'label',
+      eventId: Bun.randomUUIDv7(),
+    });
+    if (!snap.imageId || !snap.box) throw new AppError('unavailable', `the frame of ${c.stream} could not be kept`);
+    return { id: snap.imageId, box: snap.box };
   },
 });

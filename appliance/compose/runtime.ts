@@ -25,6 +25,7 @@ import type { Logger } from '../shared/log';
 import type { ModelPool } from '../pipeline/models';
 import { DuckDbSink, eventsAfter, seqOfEvent } from '../store/results';
 import { snapshotter } from '../pipeline/snapshots';
+import type { SnapshotPort } from '../pipeline/types';
 import { Streams } from '../ingest/streams';
 import { ffmpegFilters, spawnFfmpeg } from '../decode/ffmpeg';
 import { every, realTimers } from '../shared/timers';
@@ -143,6 +144,8 @@ export interface Runtime {
   /** Classifiers trained on the box, and their examples. */
   classifiers: Classifiers;
   classifierStore: ClassifierStore;
+  /** Frames kept as snapshot images (events, review thumbnails, the inbox, frames labelled from Live). */
+  snapshots: SnapshotPort;
   /** The signed thumbnail links pushes carry. */
   thumbLinks: ThumbLinks;
   /** The VAPID public key browsers subscribe with (null: web push is off). */
@@ -540,6 +543,7 @@ export async function openRuntime(config: Config, log: Logger, opts: RuntimeOpti
       notifier,
       classifiers,
       classifierStore,
+      snapshots,
       thumbLinks,
       vapidPublicKey,
       device,

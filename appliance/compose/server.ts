@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { Runtime } from './runtime';
 import { createApp } from '../api/app';
-import { pictureEmbedder } from './classifiers';
+import { exampleSources, pictureEmbedder } from './classifiers';
 import { uiBundle } from '../ui/assets';
 import type { FleetControl } from '../api/fleet';
 import { readPair, watchPair, type TlsPair } from '../api/tls';
@@ -85,6 +85,7 @@ export function appOf(rt: Runtime, log: Logger, fleet: FleetControl | null = nul
         removeInbox: (name, id) => rt.classifierStore.removeInbox(name, id),
         remove: (name) => rt.classifierStore.remove(name),
         embed: pictureEmbedder(rt),
+        sources: exampleSources(rt),
       },
       notify: {
         publicKey: rt.vapidPublicKey,

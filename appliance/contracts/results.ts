@@ -38,6 +38,8 @@ export type TrackEvent = Exclude<ObjectEvent, { type: 'state' }>;
 /** What a classifier trained on the box named the object when its event happened: [name, score]. */
 export interface SubLabelled {
   sub_label?: [string, number];
+  /** Where the object is in the event's snapshot, [x1, y1, x2, y2] in its pixels: the crop to label. */
+  snapshot_box?: [number, number, number, number];
 }
 
 /** A pipeline run has finished: stored as an event, so WebSocket replay and webhooks deliver it. */

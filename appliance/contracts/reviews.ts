@@ -14,6 +14,8 @@ export interface ReviewItem {
   end: number | null;
   severity: Severity;
   labels: string[];
+  /** Its objects' sub-labels from a classifier (delivery), distinct, as each object's stands now. */
+  sub_labels: string[];
   zones: string[];
   /** The tracked objects' ids in the stream's tracker. */
   tracks: number[];

@@ -22,7 +22,7 @@ export interface ActivityFrame {
   /** ms since the epoch. */
   ts: number;
   /** Tracked objects, with their box centre normalised to 0..1. */
-  objects: Array<{ trackId: number; label: string; cx: number; cy: number }>;
+  objects: Array<{ trackId: number; label: string; cx: number; cy: number; subLabel?: string | null }>;
   events: Array<{ id: string; type: string; trackId: number | null; zone: string | null; imageId: string | null }>;
 }
 
@@ -41,6 +41,8 @@ const matches = (list: string[], v: string) => list.length === 0 || list.include
 
 export class ReviewGrouper {
   private item: ReviewItem | null = null;
+  /** The open item's objects' sub-labels, by track: an object renamed by its classifier keeps one. */
+  private subs = new Map<number, string>();
   private lastActive = 0;
   private readonly tracks = new Map<number, TrackState>();
 
@@ -98,6 +100,7 @@ export class ReviewGrouper {
       end: null,
       severity: 'detection',
       labels: [],
+      sub_labels: [],
       zones: [],
       tracks: [],
       events: [],
@@ -110,6 +113,8 @@ export class ReviewGrouper {
       for (const z of a.t.zones) if (!it.zones.includes(z)) it.zones.push(z);
       if (!it.tracks.includes(a.id)) it.tracks.push(a.id);
     }
+    for (const o of f.objects) if (o.subLabel && it.tracks.includes(o.trackId)) this.subs.set(o.trackId, o.subLabel);
+    it.sub_labels = [...new Set(this.subs.values())];
     for (const e of f.events) {
       if (e.type === 'count' || e.trackId === null || !it.tracks.includes(e.trackId)) continue;
       if (!it.events.includes(e.id)) it.events.push(e.id);
@@ -144,6 +149,7 @@ export class ReviewGrouper {
     const before = structuredClone(this.item!);
     const after = { ...structuredClone(before), end: Math.max(end, before.start) };
     this.item = null;
+    this.subs.clear();
     return { type: 'end', before, after };
   }
 }

@@ -99,6 +99,7 @@ interface RawItem {
   end_ts: Date | null;
   severity: Severity;
   labels: string[];
+  sub_labels: string[] | null;
   zones: string[];
   tracks: bigint[];
   events: string[];
@@ -117,6 +118,7 @@ const itemOf = (r: RawItem): StoredItem => ({
   end: r.end_ts ? r.end_ts.getTime() : null,
   severity: r.severity,
   labels: r.labels,
+  sub_labels: r.sub_labels ?? [],
   zones: r.zones,
   tracks: r.tracks.map(Number),
   events: r.events,
@@ -130,6 +132,8 @@ export interface ItemQuery {
   stream?: string;
   severity?: Severity;
   label?: string;
+  /** Items with an object of this sub-label. */
+  subLabel?: string;
   zone?: string;
   /** ms; items that overlap [after, before). */
   after?: number;
@@ -146,10 +150,10 @@ export class ReviewStore {
   /** Write an item as it is now (new, changed or ended); its keep mark and reads stay. */
   async put(it: ReviewItem): Promise<void> {
     await this.db.run(
-      `INSERT INTO review_items (id, stream, start_ts, end_ts, severity, labels, zones, tracks, events, thumb, updated_at)
-       VALUES (?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?::BIGINT[], ?, ?, now())
+      `INSERT INTO review_items (id, stream, start_ts, end_ts, severity, labels, sub_labels, zones, tracks, events, thumb, updated_at)
+       VALUES (?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?::BIGINT[], ?, ?, now())
        ON CONFLICT (id) DO UPDATE SET end_ts = excluded.end_ts, severity = excluded.severity, labels = excluded.labels,
-         zones = excluded.zones, tracks = excluded.tracks, events = excluded.events, thumb = excluded.thumb,
+         sub_labels = excluded.sub_labels, zones = excluded.zones, tracks = excluded.tracks, events = excluded.events, thumb = excluded.thumb,
          updated_at = excluded.updated_at`,
       [
         it.id,
@@ -158,6 +162,7 @@ export class ReviewStore {
         it.end === null ? null : ts(it.end),
         it.severity,
         it.labels,
+        it.sub_labels,
         it.zones,
         JSON.stringify(it.tracks),
         it.events,
@@ -189,6 +194,7 @@ export class ReviewStore {
     if (q.stream) where.push('i.stream = ?') && params.push(q.stream);
     if (q.severity) where.push('i.severity = ?') && params.push(q.severity);
     if (q.label) where.push('list_contains(i.labels, ?)') && params.push(q.label);
+    if (q.subLabel) where.push('list_contains(i.sub_labels, ?)') && params.push(q.subLabel);
     if (q.zone) where.push('list_contains(i.zones, ?)') && params.push(q.zone);
     if (q.after !== undefined) where.push('coalesce(i.end_ts, now()) >= ?::TIMESTAMPTZ') && params.push(ts(q.after));
     if (q.before !== undefined) where.push('i.start_ts < ?::TIMESTAMPTZ') && params.push(ts(q.before));

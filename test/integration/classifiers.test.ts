@@ -228,20 +228,19 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
     join(dir, 'kinds-live.yaml'),
     'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.3, classes: [person] }\n  track:\n    type: track@1\n    needs: [detect]\n  kind:\n    type: classify@1\n    needs: [track]\n    options: { model: custom/kind, classes: [person], inbox_below: 1.01, inbox_per_hour: 3, every_s: 1 }\n  events:\n    type: event@1\n    needs: [kind]\n    options: { snapshots: false, zones: [{ name: scene, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }\n  store:\n    type: store@1\n    needs: [events]\n',
   );
-  await app.rt.streams.reconcile(
-    [
-      stream({
-        id: 'door',
-        url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
-        pipeline: 'kinds-live',
-        fps: 5,
-        loop: true,
-        realtime: false,
-      }),
-    ],
-    dir,
-    null,
-  );
+  const live = [
+    stream({
+      id: 'door',
+      url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+      pipeline: 'kinds-live',
+      fps: 5,
+      loop: true,
+      realtime: false,
+      review: { gap_s: 1, max_s: 5 },
+    }),
+  ];
+  await app.rt.streams.reconcile(live, dir, null);
+  app.rt.reviews.apply(live);
   type Inbox = { items: Array<{ id: string; image_id: string; box: number[]; reason: string; guess: string }> };
   const inbox = async () => ((await (await as('vic', '/api/classifiers/kind/inbox')).json()) as Inbox).items;
   await waitFor(async () => (await inbox()).length === 3, 90_000, 'three crops in the inbox');
@@ -253,6 +252,25 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
   );
   const items = await inbox();
   await app.rt.streams.reconcile([], dir, null);
+  app.rt.reviews.apply([]);
+  // Review items name their objects' sub-labels, and are found by them.
+  type Reviewed = { items: Array<{ id: string; labels: string[]; sub_labels: string[] }> };
+  const reviewed = ((await (await as('vic', '/api/review?stream=door&limit=50')).json()) as Reviewed).items;
+  const named = reviewed.filter((i) => i.sub_labels.length);
+  const byName = ((await (await as('vic', '/api/review?stream=door&sub_label=person&limit=50')).json()) as Reviewed)
+    .items;
+  expect([
+    named.length > 0,
+    named.every((i) => i.sub_labels.every((n) => ['person', 'vehicle'].includes(n))),
+    byName.map((i) => i.id).sort(),
+  ]).toEqual([
+    true,
+    true,
+    reviewed
+      .filter((i) => i.sub_labels.includes('person'))
+      .map((i) => i.id)
+      .sort(),
+  ]);
   // The events of a named track carry its sub-label: stored, and so on the feed and to webhooks.
   await app.rt.sink.flush();
   const entered = (
@@ -282,3 +300,103 @@ test('a classifier is made with its checks; taught with boxes, refused what is w
   expect((await as('ann', '/api/classifiers/kind', { method: 'DELETE' })).status).toBe(204);
   expect((await as('vic', '/api/classifiers/kind')).status).toBe(404);
 }, 120_000);
+
+test("examples from what the box saw: an event's object, a review item's objects, a state classifier's region of the live frame", async () => {
+  const dir = app.rt.streams.pipelinesDir;
+  await Bun.write(
+    join(dir, 'seen.yaml'),
+    'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.4, classes: [person] }\n  track:\n    type: track@1\n    needs: [detect]\n  events:\n    type: event@1\n    needs: [track]\n    options: { zones: [{ name: scene, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }\n  store:\n    type: store@1\n    needs: [events]\n',
+  );
+  const streams = [
+    stream({
+      id: 'hall',
+      url: join(VIDEOS, 'one-by-one-person-detection.mp4'),
+      pipeline: 'seen',
+      fps: 5,
+      loop: true,
+      realtime: false,
+      review: { gap_s: 1, max_s: 5 },
+    }),
+  ];
+  await app.rt.streams.reconcile(streams, dir, null);
+  app.rt.reviews.apply(streams);
+  type Ev = { id: string; image_id: string | null; detail: { snapshot_box?: number[] } };
+  type Item = { id: string; events: string[]; tracks: number[] };
+  const snapped = await waitFor(
+    async () => {
+      await app.rt.sink.flush();
+      const evs = (
+        (await (await as('vic', '/api/events?stream=hall&type=enter&limit=50')).json()) as { items: Ev[] }
+      ).items.filter((e) => e.image_id && e.detail.snapshot_box);
+      return evs.length >= 2 && evs;
+    },
+    60_000,
+    'events with a snapshot of their object',
+  );
+  const item = await waitFor(
+    async () =>
+      ((await (await as('vic', '/api/review?stream=hall&limit=20')).json()) as { items: Item[] }).items.find((i) =>
+        i.events.some((e) => snapped.some((s) => s.id === e)),
+      ),
+    30_000,
+    'a review item with one of those events',
+  );
+  // A state classifier's region of the stream's latest frame, while the stream runs.
+  const make = (body: object) => as('ann', '/api/classifiers', json('POST', body));
+  expect((await make({ name: 'who', kind: 'object', label: 'person', classes: ['staff', 'guest'] })).status).toBe(201);
+  expect(
+    (
+      await make({
+        name: 'hall-light',
+        kind: 'state',
+        stream: 'hall',
+        region: [0.5, 0, 1, 0.5],
+        classes: ['on', 'off'],
+      })
+    ).status,
+  ).toBe(201);
+  const label = (name: string, body: object) => as('ann', `/api/classifiers/${name}/examples`, json('POST', body));
+  const frame = await label('hall-light', { class: 'on', items: [{ frame: 'latest' }] });
+  const notState = await label('who', { class: 'staff', items: [{ frame: 'latest' }] });
+  await app.rt.streams.reconcile([], dir, null);
+  app.rt.reviews.apply([]);
+
+  type Ex = { items: Array<{ class: string; image_id: string; box: number[] }> };
+  const examples = async (name: string) =>
+    ((await (await as('vic', `/api/classifiers/${name}/examples`)).json()) as Ex).items;
+  const [state] = await examples('hall-light');
+  const picture = await as('vic', `/api/images/${state!.image_id}`);
+  const { width, height } = (await picture.json()) as { width: number; height: number };
+  expect([
+    frame.status,
+    notState.status,
+    ((await notState.json()) as { error: { message: string } }).error.message,
+  ]).toEqual([201, 422, 'who is an object classifier: label its objects, not frames']);
+  // The region, in the kept frame's pixels.
+  expect(state!.box.map((v, i) => Math.round((v / (i % 2 ? height : width)) * 100) / 100)).toEqual([0.5, 0, 1, 0.5]);
+
+  // One event's object: its snapshot, and the object's box in it.
+  const one = await label('who', { class: 'staff', items: [{ event_id: snapped[0]!.id }] });
+  expect(one.status).toBe(201);
+  expect((await examples('who')).map((e) => [e.class, e.image_id, e.box])).toEqual([
+    ['staff', snapped[0]!.image_id, snapped[0]!.detail.snapshot_box],
+  ]);
+  // A review item: each of its objects once. A bad item in the request stores nothing of it.
+  const bad = await label('who', {
+    class: 'guest',
+    items: [{ review_id: item.id }, { event_id: '0193a000-0000-7000-8000-000000000000' }],
+  });
+  const badEvent = await label('who', { class: 'guest', items: [{ event_id: 'not-an-id' }] });
+  expect([bad.status, badEvent.status, (await examples('who')).length]).toEqual([404, 404, 1]);
+  const many = await label('who', { class: 'guest', items: [{ review_id: item.id }] });
+  const byItem = (await examples('who')).filter((e) => e.class === 'guest');
+  const answer = (await many.json()) as { labelled: number };
+  expect([
+    many.status,
+    answer.labelled === byItem.length,
+    byItem.length >= 1 && byItem.length <= item.tracks.length,
+    new Set(byItem.map((e) => `${e.image_id}${e.box}`)).size === byItem.length,
+  ]).toEqual([201, true, true, true]);
+  expect((await label('who', { class: 'guest', items: [{ frame: 'now' }] })).status).toBe(422);
+  for (const n of ['who', 'hall-light']) await as('ann', `/api/classifiers/${n}`, { method: 'DELETE' });
+}, 150_000);

@@ -17,6 +17,7 @@ const item = (over: Partial<ReviewItem> = {}): ReviewItem => ({
   end: null,
   severity: 'alert',
   labels: ['person'],
+  sub_labels: [],
   zones: ['drive'],
   tracks: [1],
   events: ['e1'],

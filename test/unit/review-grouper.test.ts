@@ -39,12 +39,31 @@ describe('ReviewGrouper', () => {
       end: 3000,
       severity: 'alert',
       labels: ['car', 'person'],
+      sub_labels: [],
       zones: [],
       tracks: [1, 2],
       events: [],
       thumb: null,
     });
     expect(g.update(frame(9000, [car(3, 0.1)]))[0]!.after.id).toBe('item-2');
+  });
+
+  test("sub-labels: each object's as it stands now, distinct; a new item starts with none", () => {
+    const g = grouper();
+    const named = (trackId: number, cx: number, subLabel: string | null) => ({ ...person(trackId, cx), subLabel });
+    expect(g.update(frame(0, [named(1, 0.1, null)]))[0]!.after.sub_labels).toEqual([]);
+    expect(g.update(frame(1000, [named(1, 0.2, 'other')]))[0]!.after.sub_labels).toEqual(['other']);
+    // The classifier changes its mind about track 1: the item says only the newer name.
+    expect(g.update(frame(2000, [named(1, 0.3, 'delivery'), named(2, 0.5, 'delivery')]))[0]!.after.sub_labels).toEqual([
+      'delivery',
+    ]);
+    // An object gone from view keeps its name in the item.
+    expect(
+      g.update(frame(3000, [named(2, 0.6, 'resident'), { ...car(3, 0.1), subLabel: 'van' }]))[0]!.after.sub_labels,
+    ).toEqual(['delivery', 'resident', 'van']);
+    const [end] = g.update(frame(20_000, []));
+    expect([end!.type, end!.after.sub_labels]).toEqual(['end', ['delivery', 'resident', 'van']]);
+    expect(g.update(frame(21_000, [person(5, 0.1)]))[0]!.after.sub_labels).toEqual([]);
   });
 
   test('a still object stops being activity after 10 s: a parked car does not hold an item open', () => {

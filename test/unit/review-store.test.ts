@@ -21,6 +21,7 @@ const item = (n: number, over: Partial<ReviewItem> = {}): ReviewItem => ({
   end: T + n * 60_000 + 20_000,
   severity: 'alert',
   labels: ['person'],
+  sub_labels: [],
   zones: [],
   tracks: [n],
   events: [`e${n}`],
@@ -32,7 +33,7 @@ describe('ReviewStore', () => {
   test('reviewed is per user; unreviewed come first, newest first; the filters', async () => {
     await store.put(item(1));
     await store.put(item(2, { severity: 'detection', labels: ['car'], zones: ['drive'] }));
-    await store.put(item(3, { stream: 'yard' }));
+    await store.put(item(3, { stream: 'yard', sub_labels: ['delivery'] }));
     await store.markReviewed([item(3).id], 'ann', true);
     const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id.slice(-1));
     expect(ids(await store.list({ user: 'ann', limit: 10 }))).toEqual(['2', '1', '3']);
@@ -42,6 +43,8 @@ describe('ReviewStore', () => {
     expect(ids(await store.list({ user: 'ann', severity: 'detection', limit: 10 }))).toEqual(['2']);
     expect(ids(await store.list({ user: 'ann', label: 'car', zone: 'drive', limit: 10 }))).toEqual(['2']);
     expect(ids(await store.list({ user: 'ann', stream: 'yard', limit: 10 }))).toEqual(['3']);
+    expect(ids(await store.list({ user: 'ann', subLabel: 'delivery', limit: 10 }))).toEqual(['3']);
+    expect((await store.get(item(3).id, 'ann'))?.sub_labels).toEqual(['delivery']);
     expect(ids(await store.list({ user: 'ann', after: T + 150_000, limit: 10 }))).toEqual(['3']);
     expect(ids(await store.list({ user: 'ann', before: T + 90_000, limit: 10 }))).toEqual(['1']);
     await store.markReviewed([item(3).id], 'ann', false);

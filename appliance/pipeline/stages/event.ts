@@ -4,7 +4,7 @@
  * snapshot of that frame to the track's events (one snapshot per track, reused by its later events).
  */
 import { Type } from '@sinclair/typebox';
-import { defineStage, type Frame } from '../types';
+import { defineStage, type Frame, type SnapshotPort } from '../types';
 import { EventEngine, type TrackedObject } from '../events';
 import { PointT, PolygonT } from './filter';
 import type { Point } from '../geometry';
@@ -14,7 +14,7 @@ interface Best {
   score: number;
   box: [number, number, number, number];
   frame: Pick<Frame, 'pixels' | 'width' | 'height' | 'pixfmt' | 'letterbox' | 'stream' | 'picture'>;
-  snap: Promise<{ key: string; imageId: string | null }> | null;
+  snap: ReturnType<SnapshotPort['take']> | null;
 }
 
 export const eventStage = defineStage({
@@ -94,17 +94,22 @@ export const eventStage = defineStage({
           const id = Bun.randomUUIDv7();
           let snapshotKey: string | null = null;
           let imageId: string | null = null;
+          let inSnapshot: [number, number, number, number] | undefined;
           const b = 'trackId' in ev ? best.get(ev.trackId) : undefined;
           if (b && deps.snapshots) {
             b.snap ??= deps.snapshots.take(b.frame, b.box, { label: ev.label, eventType: ev.type, eventId: id });
             try {
-              ({ key: snapshotKey, imageId } = await b.snap);
+              ({ key: snapshotKey, imageId, box: inSnapshot } = await b.snap);
             } catch (e) {
               deps.log.warn('snapshot failed; event kept without it', { error: e, event: ev.type });
             }
           }
           const sub = 'trackId' in ev ? named.get(ev.trackId) : undefined;
-          const event: ObjectEvent & SubLabelled = sub ? { ...ev, sub_label: sub } : ev;
+          const event: ObjectEvent & SubLabelled = {
+            ...ev,
+            ...(sub && { sub_label: sub }),
+            ...(inSnapshot && imageId && { snapshot_box: inSnapshot.map(Math.round) as typeof inSnapshot }),
+          };
           frame.events.push({ id, event, snapshotKey, imageId });
         }
         for (const id of frame.endedTracks) {

@@ -35,6 +35,8 @@ import m015 from './015_notify.sql' with { type: 'text' };
 import m015down from './015_notify.down.sql' with { type: 'text' };
 import m016 from './016_classifiers.sql' with { type: 'text' };
 import m016down from './016_classifiers.down.sql' with { type: 'text' };
+import m017 from './017_review_sub_labels.sql' with { type: 'text' };
+import m017down from './017_review_sub_labels.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -61,4 +63,5 @@ export const migrations: Migration[] = [
   { version: 14, name: 'recordings', sql: m014, down: m014down },
   { version: 15, name: 'notify', sql: m015, down: m015down },
   { version: 16, name: 'classifiers', sql: m016, down: m016down },
+  { version: 17, name: 'review_sub_labels', sql: m017, down: m017down },
 ];

@@ -9,7 +9,7 @@ import { ClipPlayer, downloadClip } from '../components/clip';
 import { Card, ErrorLine, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
-import { lasted, type ReviewItem } from './review';
+import { lasted, type ReviewItem, whatOf } from './review';
 
 export function ReviewItemPage(p: { id: string }) {
   const path = `api/review/${encodeURIComponent(p.id)}`;
@@ -38,7 +38,7 @@ export function ReviewItemPage(p: { id: string }) {
       <ErrorLine error={it ? problem : (error ?? problem)} />
       {it && (
         <Card
-          title={`${it.labels.join(', ') || 'activity'} on ${it.stream}`}
+          title={`${whatOf(it)} on ${it.stream}`}
           actions={<span class={`badge ${it.severity}`}>{it.severity}</span>}
         >
           <ClipPlayer path={`${path}/clip.mp4`} label={`clip of the item on ${it.stream}`} />

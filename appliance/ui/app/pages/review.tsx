@@ -18,6 +18,7 @@ export interface ReviewItem {
   end: string | null;
   severity: 'alert' | 'detection';
   labels: string[];
+  sub_labels: string[];
   zones: string[];
   tracks: number[];
   events: string[];
@@ -25,6 +26,10 @@ export interface ReviewItem {
   keep: boolean;
   reviewed: boolean;
 }
+
+/** What an item saw: its labels, and its objects' sub-labels when a classifier named them (person · delivery). */
+export const whatOf = (it: Pick<ReviewItem, 'labels' | 'sub_labels'>) =>
+  `${it.labels.join(', ') || 'activity'}${it.sub_labels?.length ? ` · ${it.sub_labels.join(', ')}` : ''}`;
 
 export const lasted = (it: Pick<ReviewItem, 'start' | 'end'>) => {
   const s = Math.round(((it.end ? Date.parse(it.end) : Date.now()) - Date.parse(it.start)) / 1000);
@@ -167,7 +172,7 @@ export function Review() {
                   {hover === it.id && <Preview id={it.id} />}
                 </span>
                 <span class="item-what">
-                  <b>{it.labels.join(', ') || 'activity'}</b> on {it.stream}
+                  <b>{whatOf(it)}</b> on {it.stream}
                   {it.zones.length > 0 && <span class="muted"> in {it.zones.join(', ')}</span>}
                 </span>
                 <span class="item-when">
