@@ -379,7 +379,7 @@ test("examples from what the box saw: an event's object, a review item's objects
   const one = await label('who', { class: 'staff', items: [{ event_id: snapped[0]!.id }] });
   expect(one.status).toBe(201);
   expect((await examples('who')).map((e) => [e.class, e.image_id, e.box])).toEqual([
-    ['staff', snapped[0]!.image_id, snapped[0]!.detail.snapshot_box],
+    ['staff', snapped[0]!.image_id!, snapped[0]!.detail.snapshot_box!],
   ]);
   // A review item: each of its objects once. A bad item in the request stores nothing of it.
   const bad = await label('who', {

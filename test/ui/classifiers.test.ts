@@ -3,14 +3,25 @@
  * classifier is made in its form (one class only is refused with the server's words); photos selected in
  * Explore are labelled as one class and then another ("Label as"); the page shows the examples per
  * class, evaluates (accuracy, the confusion matrix with precision and recall) and saves the head,
- * which the API then lists; a crop in the "to label" inbox is labelled with one click. One appliance,
+ * which the API then lists; a crop in the "to label" inbox is labelled with one click. An event's
+ * object, a review item's objects and a state classifier's region of the live frame are labelled
+ * from their pages. One appliance,
  * one browser. Screenshots: classifiers-*.png.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { COCO, fileBlob, form, startAppliance, waitFor, type Appliance } from '../helpers/fixtures';
+import {
+  COCO,
+  fileBlob,
+  form,
+  personStream,
+  startAppliance,
+  stream,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 import { PHONE, shot, startBrowser, type Browsing } from '../helpers/browser';
 
 let app: Appliance;
@@ -110,3 +121,71 @@ test('make a classifier, label a selection in Explore as one class and another, 
   expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
   expect([...page.problems, ...phone.problems]).toEqual([]);
 }, 120_000);
+
+test("label from what the box saw: an event's object, a review item's objects, the live frame's region", async () => {
+  const streams = [
+    stream({
+      ...personStream('hall'),
+      realtime: false,
+      pipeline: 'people',
+      review: { gap_s: 1, max_s: 5 },
+    }),
+  ];
+  await app.rt.streams.reconcile(streams, app.rt.streams.pipelinesDir, null);
+  app.rt.reviews.apply(streams);
+  const post = (path: string, body: object) =>
+    app.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await post('/api/classifiers', { name: 'who', kind: 'object', label: 'person', classes: ['staff', 'guest'] });
+  await post('/api/classifiers', {
+    name: 'table',
+    kind: 'state',
+    stream: 'hall',
+    region: [0.2, 0.4, 0.8, 1],
+    classes: ['busy', 'free'],
+  });
+  type Ev = { id: string; image_id: string | null; detail: { snapshot_box?: number[] } };
+  const event = await waitFor(
+    async () => {
+      await app.rt.sink.flush();
+      const r = (await (await app.api('/api/events?stream=hall&type=enter&limit=20')).json()) as { items: Ev[] };
+      return r.items.find((e) => e.image_id && e.detail.snapshot_box);
+    },
+    60_000,
+    'an event with a snapshot of its object',
+  );
+  const item = await waitFor(
+    async () =>
+      (
+        (await (await app.api('/api/review?stream=hall')).json()) as { items: Array<{ id: string; events: string[] }> }
+      ).items.find((i) => i.events.length),
+    30_000,
+    'a review item with events',
+  );
+  const labelOn = async (path: string, as: string, button: string) => {
+    await page.goto(`${app.url}${path}`);
+    await page.selectOption('select[aria-label="Label as"]', as);
+    await page.click(`.label-as button:text("${button}")`);
+    return (await page.locator('.label-as [role=status]').textContent()) ?? '';
+  };
+  const onLive = await labelOn('/live/hall', 'table/busy', 'Label this frame');
+  await shot(page, 'classifiers-live-frame');
+  // Only a state classifier of this stream is offered for its frames.
+  const offered = await page.locator('select[aria-label="Label as"] option').allTextContents();
+  await app.rt.streams.reconcile([], app.rt.streams.pipelinesDir, null);
+  app.rt.reviews.apply([]);
+  const onEvent = await labelOn(`/events/${event.id}`, 'who/staff', 'Label');
+  await shot(page, 'classifiers-event');
+  const onItem = await labelOn(`/review/${item.id}`, 'who/guest', 'Label its objects');
+  expect([onLive, offered, onEvent, onItem]).toEqual([
+    'Labelled 1 as table: busy.',
+    ['Label as…', 'table: busy', 'table: free'],
+    'Labelled 1 as who: staff.',
+    expect.stringMatching(/^Labelled \d+ as who: guest\.$/),
+  ]);
+  const examples = (await (await app.api('/api/classifiers/who/examples')).json()) as {
+    items: Array<{ class: string; image_id: string; box: number[] }>;
+  };
+  // The event's object is an example (of guest, if the review item holds the same object: relabelled).
+  expect(examples.items.find((e) => e.image_id === event.image_id)).toMatchObject({ box: event.detail.snapshot_box });
+  expect(page.problems).toEqual([]);
+}, 150_000);

@@ -9,24 +9,9 @@ import { ApiImage, Card, ErrorLine, Figure, when } from '../components/ui';
 import { usePoll } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
+import type { ClassifierView, Evaluation } from '../components/label-as';
 
-export interface ClassifierView {
-  name: string;
-  kind: 'object' | 'state';
-  classes: string[];
-  label: string | null;
-  stream: string | null;
-  embedding_model: string;
-  examples: Record<string, number>;
-  trained: { evaluation: Evaluation; trained_at: string; onnx_sha256: string } | null;
-}
-
-interface Evaluation {
-  folds: number;
-  accuracy: number;
-  classes: Array<{ name: string; examples: number; precision: number | null; recall: number }>;
-  confusion: number[][];
-}
+export type { ClassifierView };
 
 const pct = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)} %`);
 

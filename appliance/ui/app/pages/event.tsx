@@ -4,6 +4,7 @@ import { api, sendJson } from '../api';
 import { ApiImage, Card, ErrorLine, when } from '../components/ui';
 import { ClipPlayer } from '../components/clip';
 import { usePoll } from '../hooks';
+import { LabelAs } from '../components/label-as';
 import { Link, navigate } from '../router';
 import { type EventView, describe } from './live';
 
@@ -45,7 +46,9 @@ export function Hits(p: { hits: Hit[] }) {
 }
 
 export function EventDetail(p: { id: string }) {
-  const { data: e, error } = usePoll<EventView & { session_id: string }>(`api/events/${encodeURIComponent(p.id)}`);
+  const { data: e, error } = usePoll<EventView & { session_id: string; detail?: { snapshot_box?: number[] } }>(
+    `api/events/${encodeURIComponent(p.id)}`,
+  );
   const [hits, setHits] = useState<Hit[] | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
   const similar = async () => {
@@ -99,6 +102,12 @@ export function EventDetail(p: { id: string }) {
             </button>
           )}
           <ErrorLine error={searchError} />
+          {e.image_id && e.detail?.snapshot_box && (
+            <LabelAs
+              fits={(c) => c.kind === 'object' && (!c.label || c.label === e.label)}
+              items={() => [{ event_id: e.id }]}
+            />
+          )}
         </Card>
       )}
       {e && !e.stream.startsWith('run:') && (

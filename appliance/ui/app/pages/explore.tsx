@@ -14,8 +14,7 @@ import { ApiImage, Card, ErrorLine } from '../components/ui';
 import { type LibraryImage, PhotoPane } from '../components/photo-pane';
 import { useSession } from '../session';
 import { Link, navigate, useRoute } from '../router';
-import { usePoll } from '../hooks';
-import type { ClassifierView } from './classifiers';
+import { LabelAs } from '../components/label-as';
 import { messageOf, uploadFile } from '../upload';
 import { type Hit, Hits } from './event';
 
@@ -185,24 +184,7 @@ export function Explore() {
     void refreshQuota();
   };
 
-  const classifiers = usePoll<{ items: ClassifierView[] }>(can('images:read') ? 'api/classifiers' : null);
-  const [labelAs, setLabelAs] = useState('');
   const [labelled, setLabelled] = useState<string | null>(null);
-  /** Label every selected photo as one class of a classifier (whole pictures). */
-  const labelSelected = async () => {
-    const [name, cls] = [labelAs.slice(0, labelAs.indexOf('/')), labelAs.slice(labelAs.indexOf('/') + 1)];
-    try {
-      const r = await sendJson<{ labelled: number }>(`api/classifiers/${encodeURIComponent(name)}/examples`, 'POST', {
-        class: cls,
-        items: [...selected].map((image_id) => ({ image_id })),
-      });
-      setBulkError(null);
-      setLabelled(`Labelled ${r.labelled} as ${name}: ${cls}.`);
-      setSelected(new Set());
-    } catch (e) {
-      setBulkError((e as Error).message);
-    }
-  };
 
   /** Tag, or make private or shared, every selected photo at once. */
   const bulk = async (change: Record<string, unknown>) => {
@@ -390,23 +372,14 @@ export function Explore() {
               New run…
             </button>
           )}
-          {can('images:write') && !!classifiers.data?.items.length && (
-            <>
-              <select aria-label="Label as" value={labelAs} onChange={(e) => setLabelAs(e.currentTarget.value)}>
-                <option value="">Label as…</option>
-                {classifiers.data.items.map((c) =>
-                  c.classes.map((k) => (
-                    <option key={`${c.name}/${k}`} value={`${c.name}/${k}`}>
-                      {c.name}: {k}
-                    </option>
-                  )),
-                )}
-              </select>
-              <button type="button" class="ghost" disabled={!labelAs} onClick={() => void labelSelected()}>
-                Label
-              </button>
-            </>
-          )}
+          <LabelAs
+            fits={() => true}
+            items={() => [...selected].map((image_id) => ({ image_id }))}
+            onDone={(said) => {
+              setLabelled(said);
+              setSelected(new Set());
+            }}
+          />
           <button type="button" class="ghost" onClick={() => setSelected(new Set())}>
             Clear
           </button>

@@ -8,6 +8,7 @@ import { api, sendJson } from '../api';
 import { ClipPlayer, downloadClip } from '../components/clip';
 import { Card, ErrorLine, when } from '../components/ui';
 import { usePoll } from '../hooks';
+import { LabelAs } from '../components/label-as';
 import { Link, navigate } from '../router';
 import { lasted, type ReviewItem, whatOf } from './review';
 
@@ -85,6 +86,13 @@ export function ReviewItemPage(p: { id: string }) {
             </button>
             <Link to={`/recordings/${encodeURIComponent(it.stream)}?at=${Date.parse(it.start)}`}>Timeline</Link>
           </div>
+          {it.events.length > 0 && (
+            <LabelAs
+              fits={(c) => c.kind === 'object' && (!c.label || it.labels.includes(c.label))}
+              items={() => [{ review_id: it.id }]}
+              action="Label its objects"
+            />
+          )}
         </Card>
       )}
     </div>

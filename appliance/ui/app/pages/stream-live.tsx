@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { sendJson } from '../api';
 import { Overlay } from '../components/overlay';
 import { Badge, Card, ErrorLine, Figure } from '../components/ui';
+import { LabelAs } from '../components/label-as';
 import { usePoll } from '../hooks';
 import { useLiveVideo, type VideoState } from '../live-video';
 import { Link } from '../router';
@@ -110,6 +111,11 @@ function StreamLiveView(p: { id: string; s: StreamView | null }) {
             </p>
           )}
           <ErrorLine error={failed} />
+          <LabelAs
+            fits={(c) => c.kind === 'state' && c.stream === s.id}
+            items={() => [{ frame: 'latest' }]}
+            action="Label this frame"
+          />
           {s.decoder_note && <p class="why">{s.decoder_note}</p>}
           <div class="figures">
             <Figure label="camera fps" value={s.fps_in} />
