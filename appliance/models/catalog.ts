@@ -20,7 +20,13 @@ export const ModelInput = Type.Object(
     scale: Type.Number({ description: 'Applied to 0..255 pixels before mean/std.' }),
     mean: Triple,
     std: Triple,
-    resize: Type.Union([Type.Literal('center-crop'), Type.Literal('letterbox'), Type.Literal('stretch')]),
+    resize: Type.Union(
+      [Type.Literal('center-crop'), Type.Literal('letterbox'), Type.Literal('stretch'), Type.Literal('text')],
+      {
+        description:
+          'text: a text detector takes the picture with its longer side at most width, both sides multiples of 32; a text recogniser, a line at height, up to width wide.',
+      },
+    ),
     short_side: Type.Optional(
       Type.Integer({ minimum: 1, description: 'center-crop: resize the short side to this first.' }),
     ),
@@ -45,6 +51,8 @@ export const ModelOutput = Type.Object(
       Type.Literal('softmax'),
       Type.Literal('yolox'),
       Type.Literal('nanodet'),
+      Type.Literal('db'),
+      Type.Literal('ctc'),
     ]),
     dims: Type.Optional(Type.Integer({ minimum: 1 })),
     strides: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
@@ -57,7 +65,13 @@ export const ModelEntry = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
     version: Type.Integer({ minimum: 1 }),
-    task: Type.Union([Type.Literal('detect'), Type.Literal('embed'), Type.Literal('classify')]),
+    task: Type.Union([
+      Type.Literal('detect'),
+      Type.Literal('embed'),
+      Type.Literal('classify'),
+      Type.Literal('text-detect'),
+      Type.Literal('text-recognize'),
+    ]),
     title: Type.String(),
     licence: Type.String(),
     available: Type.Boolean({ default: true, description: 'false: described but not obtainable; pull skips it.' }),
@@ -65,14 +79,21 @@ export const ModelEntry = Type.Object(
     sha256: Sha,
     source: Type.Object(
       {
-        url: Type.String(),
+        url: Type.String({
+          description:
+            'The pinned upstream file: https://…, or npm:<package>@<version>/<path> for a model an npm package ships (read from node_modules).',
+        }),
         sha256: Type.Optional(Sha),
         derive: Type.Optional(Type.Literal('expose-embedding')),
         derived_sha256: Type.Optional(Sha),
       },
       { additionalProperties: false },
     ),
-    labels: Type.Optional(Type.Union([Type.Literal('coco'), Type.Literal('imagenet')])),
+    labels: Type.Optional(
+      Type.Union([Type.Literal('coco'), Type.Literal('imagenet'), Type.Literal('ppocr-keys-v1')], {
+        description: "The class names (a text recogniser's: its characters, class i from 1).",
+      }),
+    ),
     input: ModelInput,
     output: ModelOutput,
     text_encoder: Type.Optional(

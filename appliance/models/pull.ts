@@ -24,7 +24,29 @@ export interface PullOptions {
   upstream?: boolean;
 }
 
-export type PullOutcome = 'present' | 'mirror' | 'download';
+export type PullOutcome = 'present' | 'mirror' | 'download' | 'npm';
+
+/** Where installed npm packages are: the working directory's node_modules, then the checkout's. */
+const NODE_MODULES = [join(process.cwd(), 'node_modules'), join(import.meta.dir, '../../node_modules')];
+
+/**
+ * The file of an `npm:<package>@<version>/<path>` source, from an installed copy of exactly that
+ * version (its sha256 is checked by the caller), or null when none is installed.
+ */
+export async function fromNpm(url: string, dirs: string[] = NODE_MODULES): Promise<Uint8Array | null> {
+  const m = /^npm:((?:@[a-z0-9._-]+\/)?[a-z0-9._-]+)@([0-9A-Za-z.+-]+)\/(.+)$/.exec(url);
+  if (!m) throw new AppError('config_invalid', `${url} is not npm:<package>@<version>/<path>`);
+  const [, pkg, version, path] = m as unknown as [string, string, string, string];
+  if (path.split('/').includes('..')) throw new AppError('config_invalid', `${url}: the path leaves the package`);
+  for (const dir of dirs) {
+    const manifest = Bun.file(join(dir, pkg, 'package.json'));
+    if (!(await manifest.exists())) continue;
+    if (((await manifest.json()) as { version?: string }).version !== version) continue;
+    const file = Bun.file(join(dir, pkg, path));
+    if (await file.exists()) return new Uint8Array(await file.arrayBuffer());
+  }
+  return null;
+}
 
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -74,6 +96,20 @@ async function source(
       const data = await readIfValid(join(opts.mirror, name), [want]);
       if (data) return { data, from: 'mirror' };
     }
+  }
+  if (m.source.url.startsWith('npm:')) {
+    const data = await fromNpm(m.source.url);
+    if (!data)
+      throw new AppError(
+        'model_unavailable',
+        `model ${refOf(m)} comes from ${m.source.url.slice(4)}: run npm install in a checkout, or put ${m.file} in the mirror (${opts.mirror || 'none set'})`,
+      );
+    if (sha256(data) !== want)
+      throw new AppError(
+        'model_checksum_mismatch',
+        `model ${refOf(m)}: ${m.source.url} has sha256 ${sha256(data)}, expected ${want}`,
+      );
+    return { data, from: 'npm' };
   }
   if (opts.upstream === false)
     throw new AppError(

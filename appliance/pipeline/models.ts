@@ -4,6 +4,7 @@
  */
 import cocoText from '../../models/labels/coco.txt' with { type: 'text' };
 import imagenetText from '../../models/labels/imagenet.txt' with { type: 'text' };
+import ppocrKeysText from '../../models/labels/ppocr-keys-v1.txt' with { type: 'text' };
 import { findModel, refOf, type Catalog, type ModelEntry } from '../models/catalog';
 import { verifiedPath } from '../models/pull';
 import {
@@ -26,7 +27,12 @@ const lines = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-export const LABELS: Record<string, readonly string[]> = { coco: lines(cocoText), imagenet: lines(imagenetText) };
+export const LABELS: Record<string, readonly string[]> = {
+  coco: lines(cocoText),
+  imagenet: lines(imagenetText),
+  // A recogniser's characters, one a line, untrimmed: one of them is the ideographic space.
+  'ppocr-keys-v1': ppocrKeysText.replace(/\r?\n$/, '').split(/\r?\n/),
+};
 
 export interface LoadedModel {
   entry: ModelEntry;
