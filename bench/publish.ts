@@ -34,6 +34,8 @@ const object = (n: number): TrackedObjectState => ({
   track_id: n,
   snapshot_url: null,
   sub_label: null,
+  recognized_license_plate: null,
+  recognized_license_plate_score: null,
 });
 
 /** A subscriber that resolves when it has `n` messages on `topic`. */

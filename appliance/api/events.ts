@@ -35,6 +35,8 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
             type: query.type,
             zone: query.zone,
             line: query.line,
+            text: query.text,
+            textFuzzy: query.text_fuzzy,
             from: parseDate(query.from, 'from'),
             to: parseDate(query.to, 'to'),
             hiddenStreams: hiddenRuns
@@ -55,6 +57,17 @@ export const eventsApi = (db: Db, baseUrl: (r: Request) => string, authRequired 
           type: t.Optional(t.String({ description: 'enter, leave, cross, dwell, count, state' })),
           zone: t.Optional(t.String({ description: 'Events of this zone (enter, leave, dwell).' })),
           line: t.Optional(t.String({ description: 'Crossings of this line.' })),
+          text: t.Optional(
+            t.String({
+              minLength: 1,
+              maxLength: 64,
+              description:
+                'Events of objects whose read text (a plate) is this, as plates compare: NA52 BUU is na52buu.',
+            }),
+          ),
+          text_fuzzy: t.Optional(
+            t.Integer({ minimum: 0, maximum: 3, description: 'text: up to this many edited characters (default 0).' }),
+          ),
           from: t.Optional(t.String()),
           to: t.Optional(t.String()),
           page: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000 })),

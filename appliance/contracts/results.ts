@@ -14,6 +14,8 @@ export interface Detection {
   box: [number, number, number, number];
   /** What a classifier trained on the box says the object is (person · delivery 0.93), when one ran. */
   subLabel?: { label: string; score: number };
+  /** The text read on the object (a plate: NA52BUU), its best reading so far, when ocr@1 ran. */
+  text?: { text: string; score: number };
 }
 
 /** What the event engine emits for a tracked object (coordinates normalised, ts in seconds). */
@@ -38,6 +40,8 @@ export type TrackEvent = Exclude<ObjectEvent, { type: 'state' }>;
 /** What a classifier trained on the box named the object when its event happened: [name, score]. */
 export interface SubLabelled {
   sub_label?: [string, number];
+  /** The text read on the object (a plate), and its score, when ocr@1 read one. */
+  text?: [string, number];
   /** Where the object is in the event's snapshot, [x1, y1, x2, y2] in its pixels: the crop to label. */
   snapshot_box?: [number, number, number, number];
 }

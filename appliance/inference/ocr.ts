@@ -40,41 +40,46 @@ export const READ_DEFAULTS: ReadOptions = { detSide: 640, db: DB_DEFAULTS, minSc
 
 const up32 = (v: number) => Math.max(32, Math.round(v / 32) * 32);
 
-/** Read the text lines of `region` of a w x h RGB picture. */
+/** The RGB pixels of a rectangle of the picture, stretched to w x h. */
+export type Cut = (r: Rect, w: number, h: number) => Promise<Uint8Array>;
+
+/** A cutter over a w x h RGB buffer (bilinear, in this thread). */
+export const cutRgb =
+  (rgb: Uint8Array, width: number, height: number): Cut =>
+  async (r, w, h) =>
+    fitRegion(rgb, width, height, r, { width: w, height: h, align: 'top-left', pad: 0, stretch: true }).pixels;
+
+/** Read the text lines of `region` (source pixels) of a picture. */
 export async function readText(
   m: TextModels,
-  rgb: Uint8Array,
-  w: number,
-  h: number,
+  cut: Cut,
   region: Rect,
   o: ReadOptions = READ_DEFAULTS,
 ): Promise<TextLine[]> {
-  const long = Math.max(region.w, region.h);
-  const k0 = o.detSide / long;
+  const k0 = o.detSide / Math.max(region.w, region.h);
   const dw = up32(region.w * k0);
   const dh = up32(region.h * k0);
-  const fitted = fitRegion(rgb, w, h, region, { width: dw, height: dh, align: 'top-left', pad: 0 });
   const detOut = await m.det.session.run(
-    { [m.det.input]: { data: toTensor(fitted.pixels, dw, dh, m.det.spec), dims: [1, 3, dh, dw] } },
+    { [m.det.input]: { data: toTensor(await cut(region, dw, dh), dw, dh, m.det.spec), dims: [1, 3, dh, dw] } },
     [m.det.output],
   );
   const map = detOut[m.det.output]!;
   const [mh, mw] = [map.dims[2]!, map.dims[3]!];
+  const [kx, ky] = [region.w / mw, region.h / mh];
   const lines: TextLine[] = [];
   for (const t of textBoxes(map.data, mw, mh, o.db)) {
     const box: Box = [
-      region.x + t.box[0] / fitted.scale,
-      region.y + t.box[1] / fitted.scale,
-      Math.min(region.x + region.w, region.x + t.box[2] / fitted.scale),
-      Math.min(region.y + region.h, region.y + t.box[3] / fitted.scale),
+      region.x + t.box[0] * kx,
+      region.y + t.box[1] * ky,
+      region.x + t.box[2] * kx,
+      region.y + t.box[3] * ky,
     ];
     const r = { x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] };
     if (r.w < 2 || r.h < 2) continue;
     const rh = m.rec.height;
     const rw = Math.min(m.rec.maxWidth, Math.max(16, Math.ceil((rh * r.w) / r.h / 8) * 8));
-    const crop = fitRegion(rgb, w, h, r, { width: rw, height: rh, align: 'top-left', pad: 128 });
     const recOut = await m.rec.session.run(
-      { [m.rec.input]: { data: toTensor(crop.pixels, rw, rh, m.rec.spec), dims: [1, 3, rh, rw] } },
+      { [m.rec.input]: { data: toTensor(await cut(r, rw, rh), rw, rh, m.rec.spec), dims: [1, 3, rh, rw] } },
       [m.rec.output],
     );
     const p = recOut[m.rec.output]!;

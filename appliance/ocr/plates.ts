@@ -45,16 +45,22 @@ export interface TextRules {
   charset: string | null;
   /** A reading must match this, once kept to the charset (null: any). */
   pattern: RegExp | null;
-  /** Compare as plates (upper case, letters and digits). */
+  /**
+   * Compare as plates (upper case, letters and digits). Without a pattern, a plate has 4 to 10
+   * characters with a letter and a digit: a bus's destination or a route number is not one.
+   */
   plate: boolean;
 }
+
+const PLATE_LIKE = /^(?=.*\p{L})(?=.*\p{N}).{4,10}$/u;
 
 /** A reading as the rules keep it, or null when nothing of it fits. */
 export function keepReading(text: string, r: TextRules): string | null {
   let t = r.plate ? plateOf(text) : text.trim();
   if (r.charset) t = [...t].filter((c) => r.charset!.includes(c)).join('');
-  if (!t || (r.pattern && !r.pattern.test(t))) return null;
-  return t;
+  if (!t) return null;
+  if (r.pattern) return r.pattern.test(t) ? t : null;
+  return !r.plate || PLATE_LIKE.test(t) ? t : null;
 }
 
 export type BestBy = 'confident' | 'frequent';

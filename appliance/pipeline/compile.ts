@@ -34,9 +34,11 @@ export interface InstantiateHooks {
 /** The catalog models a pipeline's stages use (each stage's `model` option), each once. */
 export function modelsOf(p: Pipeline): string[] {
   const refs = p.stages.flatMap((s) => {
-    const m = (s.options as { model?: unknown }).model;
-    // custom/<name> is a head trained on this box, not a catalog model to pull.
-    return typeof m === 'string' && !m.startsWith('custom/') ? [m] : [];
+    const o = s.options as { model?: unknown; detector?: unknown; recognizer?: unknown };
+    // custom/<name> is a head trained on this box, not a catalog model to pull; ocr@1 names two.
+    return [o.model, o.detector, o.recognizer].filter(
+      (m): m is string => typeof m === 'string' && !m.startsWith('custom/'),
+    );
   });
   return [...new Set(refs)];
 }

@@ -26,6 +26,8 @@ export interface Overlay {
     /** What a classifier trained on the box says it is, with its score. */
     sub_label?: string;
     sub_score?: number;
+    /** The text ocr@1 read on it (a plate). */
+    text?: string;
   }>;
   zones: Array<{ name: string; polygon: Array<[number, number]> }>;
   lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
@@ -75,6 +77,7 @@ export function overlayOf(frame: Frame, pipeline: Pipeline): Overlay {
       track_id: d.trackId,
       box: [round4(d.box[0] / w), round4(d.box[1] / h), round4(d.box[2] / w), round4(d.box[3] / h)],
       ...(d.subLabel && { sub_label: d.subLabel.label, sub_score: round4(d.subLabel.score) }),
+      ...(d.text && { text: d.text.text }),
     })),
     ...geometryOf(pipeline),
     ...(m && {
@@ -93,7 +96,7 @@ export function frameImage(frame: Frame, imaging: Imaging, boxes: boolean): Prom
   const drawn = boxes
     ? frameDetections(frame).map((d) => ({
         box: toInput(d.box, frame.letterbox),
-        label: `${d.label}${d.subLabel ? ` · ${d.subLabel.label}` : ''}${d.trackId === null ? '' : ` #${d.trackId}`} ${Math.round(d.score * 100)}%`,
+        label: `${d.label}${d.subLabel ? ` · ${d.subLabel.label}` : ''}${d.text ? ` · ${d.text.text}` : ''}${d.trackId === null ? '' : ` #${d.trackId}`} ${Math.round(d.score * 100)}%`,
       }))
     : [];
   return imaging.frameJpeg(frame, crop, drawn, 80);

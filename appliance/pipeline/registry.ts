@@ -16,6 +16,7 @@ import { classifyStage } from './stages/classify';
 import { annotateStage } from './stages/annotate';
 import { motionStage } from './stages/motion';
 import { stateStage } from './stages/state';
+import { ocrStage } from './stages/ocr';
 
 const all: StageDef[] = [
   preprocessStage,
@@ -30,6 +31,7 @@ const all: StageDef[] = [
   annotateStage,
   motionStage,
   stateStage,
+  ocrStage,
 ] as unknown as StageDef[];
 
 export const registry: ReadonlyMap<string, StageDef> = new Map(all.map((d) => [`${d.type}@${d.version}`, d]));

@@ -57,6 +57,9 @@ export interface TrackedObjectState {
   snapshot_url: string | null;
   /** Frigate's `sub_label`: [name, score] from a classifier trained on the box, or null. */
   sub_label: [string, number] | null;
+  /** Frigate's `recognized_license_plate` and its score: the text ocr@1 read on the object, or null. */
+  recognized_license_plate: string | null;
+  recognized_license_plate_score: number | null;
 }
 
 /** The events topic payload: Frigate's shape (`type`, `before`, `after`) plus fovea's own event. */

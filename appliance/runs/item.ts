@@ -29,6 +29,9 @@ export interface ItemOutput {
     /** A classifier trained on the box: what the object is, and how sure. */
     sub_label?: string;
     sub_score?: number;
+    /** Text read on the object (ocr@1: a plate), and its score. */
+    text?: string;
+    text_score?: number;
   }>;
   /** Detections by label (a clip: over all frames). */
   labels: Record<string, number>;
@@ -75,6 +78,7 @@ export function detectionsOf(frame: Frame): ItemOutput['detections'] {
     box: d.box.map(round),
     track_id: d.trackId,
     ...(d.subLabel && { sub_label: d.subLabel.label, sub_score: d.subLabel.score }),
+    ...(d.text && { text: d.text.text, text_score: d.text.score }),
   }));
 }
 

@@ -3,6 +3,7 @@
  * their detections, and events), batched by group commit through the appender, and the event
  * queries behind /api/events.
  */
+import { plateOf } from '../ocr/plates';
 import type { Db, AppendValue, ColumnKind, SqlParam } from './duckdb';
 import { Batcher } from '../shared/batcher';
 import {
@@ -247,7 +248,14 @@ export interface EventFilters {
   to?: Date;
   /** Streams left out (the runs the caller may not see, as `run:<id>`). */
   hiddenStreams?: string[];
+  /** Events whose object's read text (ocr@1) is this, compared as plates are (upper case, letters and digits)… */
+  text?: string;
+  /** …within this many edited characters (0: exact). */
+  textFuzzy?: number;
 }
+
+/** An event's read text as plates are compared: upper case, letters and digits (ocr/plates.ts plateOf). */
+const EVENT_TEXT = "regexp_replace(upper(json_extract_string(payload, '$.text[0]')), '[^\\p{L}\\p{N}]', '', 'g')";
 
 const EVENT_COLUMNS = `CAST(id AS VARCHAR) AS id, CAST(session_id AS VARCHAR) AS session_id, stream, timestamp, type, label, track_id, zone, line,
   direction, count, snapshot_key, CAST(image_id AS VARCHAR) AS image_id, CAST(payload AS VARCHAR) AS payload, seq, revision`;
@@ -269,6 +277,14 @@ export async function listEvents(
   if (f.image_id) {
     params.push(f.image_id);
     parts.push(`image_id = TRY_CAST($${params.length} AS UUID)`);
+  }
+  if (f.text !== undefined) {
+    params.push(plateOf(f.text));
+    parts.push(
+      f.textFuzzy
+        ? `levenshtein(${EVENT_TEXT}, $${params.length}) <= ${Math.trunc(f.textFuzzy)}`
+        : `${EVENT_TEXT} = $${params.length}`,
+    );
   }
   const dates = whereOf({ from: f.from, to: f.to }, params.length + 1, 'timestamp');
   const where = [...parts, dates.sql].join(' AND ');

@@ -53,6 +53,8 @@ test('a broker restart mid-run loses no event and keeps the order; the outbox dr
         track_id: n,
         snapshot_url: null,
         sub_label: null,
+        recognized_license_plate: null,
+        recognized_license_plate_score: null,
       },
       1,
       null,

@@ -108,11 +108,19 @@ describe('plates', () => {
 
   test('a reading kept to a charset and checked against a pattern', () => {
     const uk = { charset: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', pattern: /^[A-Z]{2}[0-9]{2}[A-Z]{3}$/, plate: true };
+    const any = { charset: null, pattern: null, plate: true };
     expect([
       keepReading('NA52 BUU', uk),
       keepReading('Metrocentre', uk),
-      keepReading('J.P.Morgan', { charset: null, pattern: null, plate: false }),
-    ]).toEqual(['NA52BUU', null, 'J.P.Morgan']);
+      keepReading('J.P.Morgan', { ...any, plate: false }),
+      // Without a pattern a plate has a letter and a digit, 4 to 10 of them: not a destination or a route.
+      [
+        keepReading('METROCENTRE', any),
+        keepReading('96', any),
+        keepReading('ALM 89B', any),
+        keepReading('5-2227', any),
+      ],
+    ]).toEqual(['NA52BUU', null, 'J.P.Morgan', [null, null, 'ALM89B', null]]);
   });
 
   test("a track's best reading: the most confident, or the most frequent (ties to the more confident)", () => {

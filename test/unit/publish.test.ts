@@ -26,6 +26,8 @@ describe('MQTT topics', () => {
       track_id: 3,
       snapshot_url: null,
       sub_label: null,
+      recognized_license_plate: null,
+      recognized_license_plate_score: null,
     };
     expect([eventMessage(t, 'new', null, after, 1, 'abc123'), countMessage(t, 'door', 'person', 2, 1)]).toEqual([
       {

@@ -57,6 +57,8 @@ export const eventStage = defineStage({
     const best = new Map<number, Best>();
     // What a classifier (classify@1 with a custom head, before this stage) named each track last.
     const named = new Map<number, [string, number]>();
+    // What ocr@1 (before this stage) read on each track: its best reading so far.
+    const read = new Map<number, [string, number]>();
     return {
       async run(frame) {
         engine ??= new EventEngine(
@@ -72,6 +74,7 @@ export const eventStage = defineStage({
           if (d.trackId === null) continue;
           objects.push({ trackId: d.trackId, label: d.label, score: d.score, box: d.box });
           if (d.subLabel) named.set(d.trackId, [d.subLabel.label, d.subLabel.score]);
+          if (d.text) read.set(d.trackId, [d.text.text, d.text.score]);
           const b = best.get(d.trackId);
           if (o.snapshots && (!b || (d.score > b.score && !b.snap))) {
             best.set(d.trackId, {
@@ -105,9 +108,11 @@ export const eventStage = defineStage({
             }
           }
           const sub = 'trackId' in ev ? named.get(ev.trackId) : undefined;
+          const text = 'trackId' in ev ? read.get(ev.trackId) : undefined;
           const event: ObjectEvent & SubLabelled = {
             ...ev,
             ...(sub && { sub_label: sub }),
+            ...(text && { text }),
             ...(inSnapshot && imageId && { snapshot_box: inSnapshot.map(Math.round) as typeof inSnapshot }),
           };
           frame.events.push({ id, event, snapshotKey, imageId });
@@ -115,6 +120,7 @@ export const eventStage = defineStage({
         for (const id of frame.endedTracks) {
           best.delete(id);
           named.delete(id);
+          read.delete(id);
         }
       },
     };

@@ -53,11 +53,17 @@ export const publishStage = defineStage({
               track_id: d.trackId,
               snapshot_url: prev?.snapshot_url ?? null,
               sub_label: d.subLabel ? [d.subLabel.label, d.subLabel.score] : (prev?.sub_label ?? null),
+              recognized_license_plate: d.text?.text ?? prev?.recognized_license_plate ?? null,
+              recognized_license_plate_score: d.text?.score ?? prev?.recognized_license_plate_score ?? null,
             };
             objects.set(d.trackId, now);
             if (!prev) await send('new', null, now);
-            // A classifier named it, or named it otherwise: an update, as Frigate sends one.
-            else if (now.sub_label?.[0] !== prev.sub_label?.[0]) await send('update', prev, now);
+            // A classifier named it, or named it otherwise, or its plate reads otherwise: an update, as Frigate sends one.
+            else if (
+              now.sub_label?.[0] !== prev.sub_label?.[0] ||
+              now.recognized_license_plate !== prev.recognized_license_plate
+            )
+              await send('update', prev, now);
           }
           for (const e of frame.events) {
             const ev = e.event;

@@ -19,6 +19,7 @@ export interface OverlayData {
     box: [number, number, number, number];
     sub_label?: string;
     sub_score?: number;
+    text?: string;
   }>;
   zones: Array<{ name: string; polygon: Array<[number, number]> }>;
   lines: Array<{ name: string; a: [number, number]; b: [number, number] }>;
@@ -99,6 +100,7 @@ export function Overlay(p: { data: OverlayData; motion?: boolean }) {
             <text x={x1 * w + 2} y={Math.max(size, y1 * h - 3)}>
               {d.label}
               {d.sub_label ? ` · ${d.sub_label} ${Math.round((d.sub_score ?? 0) * 100)}%` : ''}
+              {d.text ? ` · ${d.text}` : ''}
               {d.track_id !== null ? ` #${d.track_id}` : ''} {Math.round(d.score * 100)}%
             </text>
           </g>

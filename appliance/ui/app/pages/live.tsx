@@ -201,12 +201,14 @@ export function describe(e: EventView): string {
     return `run of ${e.label} ${(d?.status ?? 'finished').replace(/_/g, ' ')} (${d?.succeeded ?? 0}/${d?.total ?? 0})`;
   }
   const detail = (
-    e as EventView & { detail?: { sub_label?: [string, number]; state?: string; previous?: string | null } }
+    e as EventView & {
+      detail?: { sub_label?: [string, number]; text?: [string, number]; state?: string; previous?: string | null };
+    }
   ).detail;
   if (e.type === 'state')
     return `${e.label}: ${detail?.state ?? '?'}${detail?.previous ? ` (was ${detail.previous})` : ''}`;
-  // A classifier trained on the box named the object: person · delivery.
-  const what = detail?.sub_label ? `${e.label} · ${detail.sub_label[0]}` : e.label;
+  // A classifier trained on the box named the object (person · delivery), or its plate was read (car · NA52BUU).
+  const what = [e.label, detail?.sub_label?.[0], detail?.text?.[0]].filter(Boolean).join(' · ');
   if (e.type === 'cross') return `${what} #${e.track_id} crossed ${e.line} (${(e.direction ?? '').replace(/_/g, ' ')})`;
   if (e.type === 'count') return `${e.count} × ${e.label}`;
   return `${what} #${e.track_id} ${e.type === 'dwell' ? 'dwells in' : e.type === 'enter' ? 'entered' : 'left'} ${e.zone}`;
