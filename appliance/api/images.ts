@@ -211,6 +211,7 @@ export const imagesApi = (d: ImagesDeps) =>
             owner: query.owner === 'mine' ? ownerOf(request) : query.owner,
             private: bool(query.private, 'private'),
             camera: query.camera || undefined,
+            text: query.text || undefined,
             takenFrom: parseDate(query.taken_from, 'taken_from'),
             takenTo: parseDate(query.taken_to, 'taken_to'),
             hasGps: bool(query.has_gps, 'has_gps'),
@@ -234,6 +235,12 @@ export const imagesApi = (d: ImagesDeps) =>
           ),
           private: t.Optional(t.String({ description: 'true: only private images; false: only shared ones.' })),
           camera: t.Optional(t.String({ maxLength: 200, description: 'Camera make or model containing this text.' })),
+          text: t.Optional(
+            t.String({
+              maxLength: 200,
+              description: 'Text read in the photo (a run with ocr@1 over it) containing this, any case.',
+            }),
+          ),
           taken_from: t.Optional(t.String({ description: 'ISO 8601: taken at or after.' })),
           taken_to: t.Optional(t.String({ description: 'ISO 8601: taken at or before.' })),
           has_gps: t.Optional(t.String({ description: 'true: only photos with a location; false: only without.' })),

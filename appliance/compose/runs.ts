@@ -3,6 +3,7 @@
  * the real stages (the model pool shared with live streams, the result sink, the library for
  * registered outputs), progress to WebSocket and MQTT, completion into the events table.
  */
+import { setImageText } from '../store/images';
 import type { Config } from '../config/schema';
 import type { Paths } from '../config/paths';
 import type { Db } from '../store/duckdb';
@@ -86,6 +87,7 @@ export async function openRuns(d: RunsDeps): Promise<OpenedRuns> {
         })
       ).id,
     clip: { spawn: spawnFfmpeg, timers: realTimers, log },
+    setImageText: (id, text) => setImageText(d.db, id, text),
   });
   const executor = new RunExecutor({
     db: d.db,

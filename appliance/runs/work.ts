@@ -17,6 +17,7 @@ import type { RunSpec } from './model';
 import { detectionsOf, labelCounts, runDecodeSpec, runPhoto, type ItemOutput } from './item';
 import { runClip, type ClipDeps } from './clip';
 import { messageOf } from '../shared/errors';
+import type { OcrOutput } from '../pipeline/stages/ocr';
 
 export interface WorkDeps {
   catalog: Catalog;
@@ -33,6 +34,20 @@ export interface WorkDeps {
     meta: { fileName: string; name: string | null; tags: string[]; owner: string; private: boolean },
   ): Promise<string>;
   clip: ClipDeps;
+  /** Keep the text ocr@1 read in a registered image, so the library is searched by it. */
+  setImageText(id: string, text: string): Promise<void>;
+}
+
+/** The lines ocr@1 stages read in a photo (on the picture and on its objects), in order, one a line. */
+export function textOf(pipeline: Pipeline, outputs: Record<string, unknown>): string | null {
+  const lines: string[] = [];
+  for (const s of pipeline.stages) {
+    if (s.def.type !== 'ocr') continue;
+    const o = outputs[s.name] as OcrOutput | undefined;
+    for (const l of o?.image ?? []) lines.push(l.text);
+    for (const d of o?.detections ?? []) for (const l of d.lines) lines.push(l.text);
+  }
+  return lines.length ? lines.join('\n') : null;
 }
 
 /** A wait that ends early (rejecting) when the run is canceled or the box stops. */
@@ -124,6 +139,8 @@ export class PipelineWork implements ItemWork {
       data,
     );
     output.registered = await this.register(spec, run, item, data, output, frame.outputs);
+    const text = item.kind === 'image' ? textOf(pipeline, frame.outputs) : null;
+    if (text !== null) await this.d.setImageText(item.source, text);
     return output;
   }
 

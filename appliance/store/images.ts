@@ -64,6 +64,8 @@ export interface Filters {
   withoutTags?: string[];
   /** Not these ids (a search by an image leaves the image itself out). */
   notIds?: string[];
+  /** Text read in the photo (ocr@1 in a run) containing this (any case). */
+  text?: string;
 }
 
 const COLUMNS = `CAST(id AS VARCHAR) AS id, vec_key, storage_key, thumb_key, file_name, CAST(size_bytes AS DOUBLE) AS size_bytes, mime,
@@ -84,7 +86,8 @@ export const narrows = (f: Filters): boolean =>
     f.takenTo ||
     f.hasGps !== undefined ||
     f.withoutTags?.length ||
-    f.notIds?.length
+    f.notIds?.length ||
+    f.text
   );
 
 /** WHERE clause and parameters for the filters, numbered from `start`; dates apply to `dateColumn`. */
@@ -116,6 +119,10 @@ export function whereOf(f: Filters, start: number, dateColumn = 'created_at'): {
   if (f.ids) {
     parts.push(`list_contains($${n++}, CAST(id AS VARCHAR))`);
     params.push(f.ids);
+  }
+  if (f.text) {
+    parts.push(`id IN (SELECT image_id FROM image_text WHERE text ILIKE $${n++} ESCAPE '\\')`);
+    params.push(`%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
   if (f.camera) {
     parts.push(`camera_model ILIKE $${n++} ESCAPE '\\'`);
@@ -323,7 +330,25 @@ export async function knownHashes(sql: Sql, owner: string, hashes: string[]): Pr
 }
 
 export async function deleteImage(tx: Sql, id: string): Promise<void> {
+  await tx.run('DELETE FROM image_text WHERE image_id = TRY_CAST($1 AS UUID)', [id]);
   await tx.run('DELETE FROM images WHERE id = TRY_CAST($1 AS UUID)', [id]);
+}
+
+/** Keep the text read in a photo (its lines, one a line); a later reading replaces it. */
+export async function setImageText(sql: Sql, id: string, text: string): Promise<void> {
+  await sql.run(
+    `INSERT INTO image_text VALUES (TRY_CAST($1 AS UUID), $2, now())
+     ON CONFLICT (image_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at`,
+    [id, text],
+  );
+}
+
+/** The text read in a photo, or null. */
+export async function imageText(sql: Sql, id: string): Promise<string | null> {
+  const rows = await sql.all<{ text: string }>('SELECT text FROM image_text WHERE image_id = TRY_CAST($1 AS UUID)', [
+    id,
+  ]);
+  return rows[0]?.text ?? null;
 }
 
 /** How many rows still point at an object (content-addressed objects may be shared). */

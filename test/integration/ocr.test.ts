@@ -6,7 +6,17 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { COCO, ensureModel, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import {
+  COCO,
+  ensureModel,
+  fileBlob,
+  form,
+  startAppliance,
+  stream,
+  tempDir,
+  waitFor,
+  type Appliance,
+} from '../helpers/fixtures';
 
 let app: Appliance;
 const photo = async (f: string) => new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer());
@@ -116,4 +126,49 @@ test('a pattern that is not a regular expression, or a detector that reads no te
     expect.stringContaining('pattern ([A-Z is not a regular expression'),
     expect.stringContaining('yolox-nano@1 is not a text detector (task detect)'),
   ]);
+});
+
+test("a run over library photos gives each photo's text, and the library is searched by it", async () => {
+  const ids: Record<string, string> = {};
+  for (const f of ['000000000885.jpg', '000000005477.jpg', '000000000139.jpg']) {
+    const r = await app.api('/api/images', {
+      method: 'POST',
+      body: form({ file: [await fileBlob(join(COCO, f)), f] }),
+    });
+    ids[f] = ((await r.json()) as { image_id: string }).image_id;
+  }
+  const started = await app.api('/api/runs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ pipeline: 'signs', inputs: Object.values(ids).map((image_id) => ({ image_id })) }),
+  });
+  const runId = ((await started.json()) as { run_id: string }).run_id;
+  type Run = { status: string };
+  await waitFor(
+    async () => ((await (await app.api(`/api/runs/${runId}`)).json()) as Run).status === 'succeeded',
+    120_000,
+    'the run',
+  );
+  type Items = { items: Array<{ output: { outputs: { read: { image: Array<{ text: string }> } } } }> };
+  const items = ((await (await app.api(`/api/runs/${runId}`)).json()) as Items).items;
+  const found = async (q: string) =>
+    (
+      (await (await app.api(`/api/images?text=${encodeURIComponent(q)}`)).json()) as {
+        items: Array<{ image_id: string }>;
+      }
+    ).items.map((i) => i.image_id);
+  expect(items.map((i) => i.output.outputs.read.image.map((l) => l.text))).toEqual([
+    expect.arrayContaining(['J.P.Morgan', 'POLO']),
+    // The airline's name, read by eye: POLSKIE LINIE LOTNICZE (the recogniser drops some spaces).
+    [expect.stringMatching(/^POLSKIE ?LINIE ?LOTNICZE$/)],
+    [],
+  ]);
+  expect([await found('morgan'), await found('lotnicze'), await found('100%_')]).toEqual([
+    [ids['000000000885.jpg']],
+    [ids['000000005477.jpg']],
+    [],
+  ]);
+  // A deleted photo takes its text with it.
+  await app.api(`/api/images/${ids['000000000885.jpg']}`, { method: 'DELETE' });
+  expect(await found('morgan')).toEqual([]);
 });

@@ -37,6 +37,8 @@ import m016 from './016_classifiers.sql' with { type: 'text' };
 import m016down from './016_classifiers.down.sql' with { type: 'text' };
 import m017 from './017_review_sub_labels.sql' with { type: 'text' };
 import m017down from './017_review_sub_labels.down.sql' with { type: 'text' };
+import m018 from './018_image_text.sql' with { type: 'text' };
+import m018down from './018_image_text.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -64,4 +66,5 @@ export const migrations: Migration[] = [
   { version: 15, name: 'notify', sql: m015, down: m015down },
   { version: 16, name: 'classifiers', sql: m016, down: m016down },
   { version: 17, name: 'review_sub_labels', sql: m017, down: m017down },
+  { version: 18, name: 'image_text', sql: m018, down: m018down },
 ];
