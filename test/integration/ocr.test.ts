@@ -164,8 +164,8 @@ test("a run over library photos gives each photo's text, and the library is sear
     [],
   ]);
   expect([await found('morgan'), await found('lotnicze'), await found('100%_')]).toEqual([
-    [ids['000000000885.jpg']],
-    [ids['000000005477.jpg']],
+    [ids['000000000885.jpg']!],
+    [ids['000000005477.jpg']!],
     [],
   ]);
   // A deleted photo takes its text with it.
