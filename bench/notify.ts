@@ -76,6 +76,7 @@ export async function notifyBench(): Promise<string[]> {
           severity: 'alert',
           labels: ['person'],
           sub_labels: [],
+          texts: [],
           zones: [],
           tracks: [i],
           events: [],

@@ -16,6 +16,8 @@ export interface ReviewItem {
   labels: string[];
   /** Its objects' sub-labels from a classifier (delivery), distinct, as each object's stands now. */
   sub_labels: string[];
+  /** The text read on its objects (plates, by ocr@1), distinct, as each object's best reading stands now. */
+  texts: string[];
   zones: string[];
   /** The tracked objects' ids in the stream's tracker. */
   tracks: number[];

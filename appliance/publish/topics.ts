@@ -100,7 +100,14 @@ function reviewState(it: ReviewItem) {
     end_time: it.end === null ? null : it.end / 1000,
     severity: it.severity,
     thumb_image_id: it.thumb,
-    data: { detections: it.events, objects: it.labels, sub_labels: it.sub_labels, zones: it.zones, tracks: it.tracks },
+    data: {
+      detections: it.events,
+      objects: it.labels,
+      sub_labels: it.sub_labels,
+      texts: it.texts,
+      zones: it.zones,
+      tracks: it.tracks,
+    },
   };
 }
 

@@ -22,7 +22,14 @@ export interface ActivityFrame {
   /** ms since the epoch. */
   ts: number;
   /** Tracked objects, with their box centre normalised to 0..1. */
-  objects: Array<{ trackId: number; label: string; cx: number; cy: number; subLabel?: string | null }>;
+  objects: Array<{
+    trackId: number;
+    label: string;
+    cx: number;
+    cy: number;
+    subLabel?: string | null;
+    text?: string | null;
+  }>;
   events: Array<{ id: string; type: string; trackId: number | null; zone: string | null; imageId: string | null }>;
 }
 
@@ -43,6 +50,8 @@ export class ReviewGrouper {
   private item: ReviewItem | null = null;
   /** The open item's objects' sub-labels, by track: an object renamed by its classifier keeps one. */
   private subs = new Map<number, string>();
+  /** The open item's objects' read text (plates), by track. */
+  private texts = new Map<number, string>();
   private lastActive = 0;
   private readonly tracks = new Map<number, TrackState>();
 
@@ -101,6 +110,7 @@ export class ReviewGrouper {
       severity: 'detection',
       labels: [],
       sub_labels: [],
+      texts: [],
       zones: [],
       tracks: [],
       events: [],
@@ -113,8 +123,13 @@ export class ReviewGrouper {
       for (const z of a.t.zones) if (!it.zones.includes(z)) it.zones.push(z);
       if (!it.tracks.includes(a.id)) it.tracks.push(a.id);
     }
-    for (const o of f.objects) if (o.subLabel && it.tracks.includes(o.trackId)) this.subs.set(o.trackId, o.subLabel);
+    for (const o of f.objects) {
+      if (!it.tracks.includes(o.trackId)) continue;
+      if (o.subLabel) this.subs.set(o.trackId, o.subLabel);
+      if (o.text) this.texts.set(o.trackId, o.text);
+    }
     it.sub_labels = [...new Set(this.subs.values())];
+    it.texts = [...new Set(this.texts.values())];
     for (const e of f.events) {
       if (e.type === 'count' || e.trackId === null || !it.tracks.includes(e.trackId)) continue;
       if (!it.events.includes(e.id)) it.events.push(e.id);
@@ -150,6 +165,7 @@ export class ReviewGrouper {
     const after = { ...structuredClone(before), end: Math.max(end, before.start) };
     this.item = null;
     this.subs.clear();
+    this.texts.clear();
     return { type: 'end', before, after };
   }
 }

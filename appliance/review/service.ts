@@ -38,6 +38,7 @@ export function activityOf(f: Frame): ActivityFrame {
         cx: (d.box[0] + d.box[2]) / 2 / w,
         cy: (d.box[1] + d.box[3]) / 2 / h,
         subLabel: d.subLabel?.label ?? null,
+        text: d.text?.text ?? null,
       })),
     events: f.events.map((e) => ({
       id: e.id,

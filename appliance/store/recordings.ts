@@ -100,6 +100,7 @@ interface RawItem {
   severity: Severity;
   labels: string[];
   sub_labels: string[] | null;
+  texts: string[] | null;
   zones: string[];
   tracks: bigint[];
   events: string[];
@@ -119,6 +120,7 @@ const itemOf = (r: RawItem): StoredItem => ({
   severity: r.severity,
   labels: r.labels,
   sub_labels: r.sub_labels ?? [],
+  texts: r.texts ?? [],
   zones: r.zones,
   tracks: r.tracks.map(Number),
   events: r.events,
@@ -150,10 +152,10 @@ export class ReviewStore {
   /** Write an item as it is now (new, changed or ended); its keep mark and reads stay. */
   async put(it: ReviewItem): Promise<void> {
     await this.db.run(
-      `INSERT INTO review_items (id, stream, start_ts, end_ts, severity, labels, sub_labels, zones, tracks, events, thumb, updated_at)
-       VALUES (?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?::BIGINT[], ?, ?, now())
+      `INSERT INTO review_items (id, stream, start_ts, end_ts, severity, labels, sub_labels, texts, zones, tracks, events, thumb, updated_at)
+       VALUES (?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?::BIGINT[], ?, ?, now())
        ON CONFLICT (id) DO UPDATE SET end_ts = excluded.end_ts, severity = excluded.severity, labels = excluded.labels,
-         sub_labels = excluded.sub_labels, zones = excluded.zones, tracks = excluded.tracks, events = excluded.events, thumb = excluded.thumb,
+         sub_labels = excluded.sub_labels, texts = excluded.texts, zones = excluded.zones, tracks = excluded.tracks, events = excluded.events, thumb = excluded.thumb,
          updated_at = excluded.updated_at`,
       [
         it.id,
@@ -163,6 +165,7 @@ export class ReviewStore {
         it.severity,
         it.labels,
         it.sub_labels,
+        it.texts,
         it.zones,
         JSON.stringify(it.tracks),
         it.events,

@@ -351,7 +351,7 @@ describe('analytics over recordings of three days', () => {
     const down = await foveaCli(['db', 'migrate', '--to', '8', '--yes', '--config', file]);
     expect([down.code, down.out]).toEqual([
       0,
-      expect.stringContaining('reverted: 18, 17, 16, 15, 14, 13, 12, 11, 10, 9'),
+      expect.stringContaining('reverted: 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9'),
     ]);
     db = await Db.open(join(state, 'fovea.duckdb'));
     const tables = await db.all<{ t: string }>(

@@ -85,10 +85,13 @@ test("on video: a tracked bus's plate rides on its events, and events are found 
     join(pipelines, 'plates-live.yaml'),
     'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.4, classes: [bus] }\n  track:\n    type: track@1\n    needs: [detect]\n  plate:\n    type: ocr@1\n    needs: [track]\n    options: { every_n: 5 }\n  events:\n    type: event@1\n    needs: [plate]\n    options: { snapshots: false, zones: [{ name: stop, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }\n  store:\n    type: store@1\n    needs: [events]\n',
   );
-  await app.rt.streams.reconcile([stream({ id: 'stop', url: clip, pipeline: 'plates-live', fps: 5 })], pipelines, null);
+  const streams = [stream({ id: 'stop', url: clip, pipeline: 'plates-live', fps: 5, review: { gap_s: 1, max_s: 5 } })];
+  await app.rt.streams.reconcile(streams, pipelines, null);
+  app.rt.reviews.apply(streams);
   await waitFor(() => app.rt.streams.get('stop')?.view().state === 'stopped', 60_000, 'the clip analysed');
   await app.rt.sink.flush();
   await app.rt.streams.reconcile([], pipelines, null);
+  app.rt.reviews.apply([]);
   type Events = { items: Array<{ type: string; label: string; detail: { text?: [string, number] } }> };
   const events = async (q: string) => ((await (await app.api(`/api/events?stream=stop${q}`)).json()) as Events).items;
   const all = await events('');
@@ -106,6 +109,13 @@ test("on video: a tracked bus's plate rides on its events, and events are found 
     tracked.length,
     0,
   ]);
+  // Review shows the plate.
+  const reviewed = (
+    (await (await app.api('/api/review?stream=stop&severity=detection')).json()) as {
+      items: Array<{ labels: string[]; texts: string[] }>;
+    }
+  ).items;
+  expect(reviewed.map((i) => [i.labels, i.texts])).toContainEqual([['bus'], ['NA52BUU']]);
   const bad = await app.api('/api/events?text=NA52BUU&text_fuzzy=9');
   expect(bad.status).toBe(422);
 });

@@ -30,7 +30,7 @@ test('down to 8 and up again with an image stored: every step applies', async ()
   const row = await db.all<{ owner: string; sha256: string }>('SELECT owner, sha256 FROM images');
   expect([down.reverted.at(-1), up, row]).toEqual([
     9,
-    [9, 10, 11, 12, 13, 14, 15, 16, 17, 18],
+    [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
     [{ owner: 'box', sha256: 'a'.repeat(64) }],
   ]);
   db.close();

@@ -18,6 +18,7 @@ const item = (over: Partial<ReviewItem> = {}): ReviewItem => ({
   severity: 'alert',
   labels: ['person'],
   sub_labels: [],
+  texts: [],
   zones: ['drive'],
   tracks: [1],
   events: ['e1'],

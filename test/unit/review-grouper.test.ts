@@ -40,6 +40,7 @@ describe('ReviewGrouper', () => {
       severity: 'alert',
       labels: ['car', 'person'],
       sub_labels: [],
+      texts: [],
       zones: [],
       tracks: [1, 2],
       events: [],
@@ -64,6 +65,17 @@ describe('ReviewGrouper', () => {
     const [end] = g.update(frame(20_000, []));
     expect([end!.type, end!.after.sub_labels]).toEqual(['end', ['delivery', 'resident', 'van']]);
     expect(g.update(frame(21_000, [person(5, 0.1)]))[0]!.after.sub_labels).toEqual([]);
+  });
+
+  test("read text (plates): each object's best reading as it stands now, distinct", () => {
+    const g = grouper();
+    const read = (trackId: number, cx: number, text: string | null) => ({ ...car(trackId, cx), text });
+    expect(g.update(frame(0, [read(1, 0.1, null)]))[0]!.after.texts).toEqual([]);
+    expect(g.update(frame(1000, [read(1, 0.2, 'NA52BUV')]))[0]!.after.texts).toEqual(['NA52BUV']);
+    expect(g.update(frame(2000, [read(1, 0.3, 'NA52BUU'), read(2, 0.6, 'ALM89B')]))[0]!.after.texts).toEqual([
+      'NA52BUU',
+      'ALM89B',
+    ]);
   });
 
   test('a still object stops being activity after 10 s: a parked car does not hold an item open', () => {

@@ -22,6 +22,7 @@ const item = (n: number, over: Partial<ReviewItem> = {}): ReviewItem => ({
   severity: 'alert',
   labels: ['person'],
   sub_labels: [],
+  texts: [],
   zones: [],
   tracks: [n],
   events: [`e${n}`],

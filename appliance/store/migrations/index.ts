@@ -39,6 +39,8 @@ import m017 from './017_review_sub_labels.sql' with { type: 'text' };
 import m017down from './017_review_sub_labels.down.sql' with { type: 'text' };
 import m018 from './018_image_text.sql' with { type: 'text' };
 import m018down from './018_image_text.down.sql' with { type: 'text' };
+import m019 from './019_review_texts.sql' with { type: 'text' };
+import m019down from './019_review_texts.down.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -67,4 +69,5 @@ export const migrations: Migration[] = [
   { version: 16, name: 'classifiers', sql: m016, down: m016down },
   { version: 17, name: 'review_sub_labels', sql: m017, down: m017down },
   { version: 18, name: 'image_text', sql: m018, down: m018down },
+  { version: 19, name: 'review_texts', sql: m019, down: m019down },
 ];

@@ -19,6 +19,7 @@ export interface ReviewItem {
   severity: 'alert' | 'detection';
   labels: string[];
   sub_labels: string[];
+  texts: string[];
   zones: string[];
   tracks: number[];
   events: string[];
@@ -28,8 +29,8 @@ export interface ReviewItem {
 }
 
 /** What an item saw: its labels, and its objects' sub-labels when a classifier named them (person · delivery). */
-export const whatOf = (it: Pick<ReviewItem, 'labels' | 'sub_labels'>) =>
-  `${it.labels.join(', ') || 'activity'}${it.sub_labels?.length ? ` · ${it.sub_labels.join(', ')}` : ''}`;
+export const whatOf = (it: Pick<ReviewItem, 'labels' | 'sub_labels' | 'texts'>) =>
+  [it.labels.join(', ') || 'activity', it.sub_labels?.join(', '), it.texts?.join(', ')].filter(Boolean).join(' · ');
 
 export const lasted = (it: Pick<ReviewItem, 'start' | 'end'>) => {
   const s = Math.round(((it.end ? Date.parse(it.end) : Date.now()) - Date.parse(it.start)) / 1000);
