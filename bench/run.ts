@@ -42,6 +42,7 @@ import { camerasBench } from './cameras';
 import { gatingBench } from './gating';
 import { notifyBench } from './notify';
 import { classifiersBench } from './classifiers';
+import { ocrBench } from './ocr';
 
 const suites = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -66,6 +67,7 @@ const suites = process.argv.slice(2).length
       'cameras',
       'notify',
       'classifiers',
+      'ocr',
     ];
 const header = ['| case | what | p50 ms | p95 ms | recall@10 | notes |', '|---|---|---|---|---|---|'];
 console.log(`fovea bench, ${new Date().toISOString()}, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -139,6 +141,7 @@ const TABLES: Array<{ suite: string; columns: string[]; rows: () => Promise<stri
   { suite: 'guards', columns: ['input', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: guardsBench },
   { suite: 'notify', columns: ['case', 'what', 'p50 ms', 'p95 ms', 'notes'], rows: notifyBench },
   { suite: 'classifiers', columns: ['examples', 'what', 'figure', '', 'notes'], rows: classifiersBench },
+  { suite: 'ocr', columns: ['input', 'what', 'figure', '', 'notes'], rows: ocrBench },
 ];
 for (const t of TABLES) {
   if (!suites.includes(t.suite)) continue;
