@@ -2,7 +2,7 @@
  * @module Explore: the image library as a grid grouped by day (pages load as you scroll; off-screen
  * days are not laid out), drag-and-drop upload of many files with per-file progress and errors
  * (private if asked) and the quota they count against, search by dropping a photo (scores and a
- * threshold), filters (tag, mine, private, event snapshots, sorted by taken or added), a photo's
+ * threshold), filters (tag, text read in the photos, mine, private, event snapshots, sorted by taken or added), a photo's
  * pane to edit it in place with its EXIF, step through the list and find similar photos (opened
  * from a search result as /explore?photo=<id>), a selection to tag or make private at once,
  * delete for operators.
@@ -22,6 +22,8 @@ type ImageView = LibraryImage;
 
 interface Filters {
   tag: string;
+  /** Text read in the photos (a run with ocr@1 over them) containing this. */
+  text: string;
   mine: boolean;
   privateOnly: boolean;
   /** Event snapshots with the photos (the library leaves them out by default). */
@@ -49,6 +51,7 @@ function useLibrary(f: Filters, version: number) {
     try {
       const qs = new URLSearchParams({ page: String(page), limit: String(PAGE), sort: f.sort });
       if (f.tag) qs.set('tag', f.tag);
+      if (f.text) qs.set('text', f.text);
       if (f.mine) qs.set('owner', 'mine');
       if (f.privateOnly) qs.set('private', 'true');
       if (f.snapshots) qs.set('snapshots', 'include');
@@ -65,7 +68,7 @@ function useLibrary(f: Filters, version: number) {
   };
   useEffect(() => {
     void load(1);
-  }, [f.tag, f.mine, f.privateOnly, f.snapshots, f.sort, version]);
+  }, [f.tag, f.text, f.mine, f.privateOnly, f.snapshots, f.sort, version]);
   const more = () => {
     if (total !== null && items.length < total) void load(Math.floor(items.length / PAGE) + 1);
   };
@@ -132,6 +135,7 @@ export function Explore() {
   const { can, me } = useSession();
   const [filters, setFilters] = useState<Filters>({
     tag: '',
+    text: '',
     mine: false,
     privateOnly: false,
     snapshots: false,
@@ -313,6 +317,16 @@ export function Explore() {
             value={filters.tag}
             onChange={(e) => set({ tag: (e.target as HTMLInputElement).value.trim() })}
             placeholder="all"
+          />
+        </label>
+        <label title="Text read in the photos by a run with ocr@1">
+          Text
+          <input
+            name="text"
+            value={filters.text}
+            maxLength={200}
+            onChange={(e) => set({ text: (e.target as HTMLInputElement).value.trim() })}
+            placeholder="any"
           />
         </label>
         {me.user_id && (

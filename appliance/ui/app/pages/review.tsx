@@ -190,14 +190,14 @@ export function Review() {
             <ClipPlayer
               key={current.id}
               path={`api/review/${current.id}/clip.mp4`}
-              label={`clip of ${current.labels.join(', ')} on ${current.stream}`}
+              label={`clip of ${whatOf(current)} on ${current.stream}`}
               autoplay
               videoRef={(v) => {
                 video.current = v;
               }}
             />
             <p>
-              <b>{current.labels.join(', ')}</b> on {current.stream}, {when(current.start)} ·{' '}
+              <b>{whatOf(current)}</b> on {current.stream}, {when(current.start)} ·{' '}
               {current.end ? lasted(current) : 'ongoing'}
             </p>
             <div class="actions">
