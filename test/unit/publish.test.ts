@@ -178,3 +178,49 @@ describe('publish@1 and sub-labels', () => {
     ]);
   });
 });
+
+describe('publish@1 and read plates', () => {
+  test("a track's plate rides as Frigate's recognized_license_plate; a changed reading sends an update", async () => {
+    const { publishStage } = await import('../../appliance/pipeline/stages/publish');
+    const { emptyFrame } = await import('../../appliance/pipeline/types');
+    const { letterboxOf } = await import('../../appliance/inference/detect/types');
+    const sent: Array<[string, string | null, number | null]> = [];
+    const stage = await publishStage.create({ events: true, detections_per_s: 0, counts: false }, {
+      publisher: {
+        object: async (
+          type: string,
+          _b: unknown,
+          after: { recognized_license_plate: string | null; recognized_license_plate_score: number | null },
+        ) => void sent.push([type, after.recognized_license_plate, after.recognized_license_plate_score]),
+      },
+      log: { warn() {}, info() {}, error() {}, debug() {} },
+      revision: () => null,
+      sessionId: '0190abcd-0000-7000-8000-000000000000',
+    } as never);
+    const frame = (text?: { text: string; score: number }) => {
+      const f = emptyFrame({
+        stream: 's',
+        seq: 0,
+        ptsS: 0,
+        decodedAt: 0,
+        width: 8,
+        height: 8,
+        pixfmt: 'bgr24',
+        pixels: new Uint8Array(8 * 8 * 3),
+        letterbox: letterboxOf(8, 8, 8, 8, 'top-left'),
+      });
+      f.tracked = [{ label: 'car', classId: 2, score: 0.9, box: [1, 1, 4, 4], trackId: 3, ...(text && { text }) }];
+      return f;
+    };
+    await stage.run(frame());
+    await stage.run(frame({ text: 'NA52BUV', score: 0.8 }));
+    await stage.run(frame());
+    await stage.run(frame({ text: 'NA52BUU', score: 0.97 }));
+    await stage.settle?.();
+    expect(sent).toEqual([
+      ['new', null, null],
+      ['update', 'NA52BUV', 0.8],
+      ['update', 'NA52BUU', 0.97],
+    ]);
+  });
+});
