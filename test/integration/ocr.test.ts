@@ -6,30 +6,21 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import {
-  COCO,
-  ensureModel,
-  fileBlob,
-  form,
-  startAppliance,
-  stream,
-  tempDir,
-  waitFor,
-  type Appliance,
-} from '../helpers/fixtures';
+import { COCO, ensureModel, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import { busClip, OCR_MODELS, runOverPhotos, writeOcrPipelines } from '../helpers/ocr';
 
 let app: Appliance;
 const photo = async (f: string) => new Uint8Array(await Bun.file(join(COCO, f)).arrayBuffer());
 
 beforeAll(async () => {
-  await ensureModel('yolox-nano@1', 'mobilenetv2-embed@1', 'ppocr-det@4', 'ppocr-rec@4');
+  await ensureModel(...OCR_MODELS);
   app = await startAppliance({});
   const dir = app.rt.streams.pipelinesDir;
   await Bun.write(
     join(dir, 'plates.yaml'),
     'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.4, classes: [car, truck, bus] }\n  plate:\n    type: ocr@1\n    needs: [detect]\n    options: { plates: { known: { "ALM 89B": red bus }, fuzzy: 1 } }\n',
   );
-  await Bun.write(join(dir, 'signs.yaml'), 'stages:\n  read:\n    type: ocr@1\n    options: { target: image }\n');
+  await writeOcrPipelines(app, false);
 }, 180_000);
 
 afterAll(async () => {
@@ -59,32 +50,8 @@ test('signs read on the whole picture', async () => {
 
 test("on video: a tracked bus's plate rides on its events, and events are found by the plate, exactly or within an edit", async () => {
   await using dir = await tempDir('fovea-ocr-');
-  // Three seconds of the bus photo as a camera would send it.
-  const clip = join(dir.path, 'bus.mp4');
-  const made = Bun.spawnSync([
-    'ffmpeg',
-    '-v',
-    'error',
-    '-loop',
-    '1',
-    '-i',
-    join(COCO, '000000002006.jpg'),
-    '-t',
-    '3',
-    '-r',
-    '5',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'libx264',
-    clip,
-  ]);
-  expect(made.exitCode).toBe(0);
+  const clip = await busClip(dir.path, 3);
   const pipelines = app.rt.streams.pipelinesDir;
-  await Bun.write(
-    join(pipelines, 'plates-live.yaml'),
-    'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.4, classes: [bus] }\n  track:\n    type: track@1\n    needs: [detect]\n  plate:\n    type: ocr@1\n    needs: [track]\n    options: { every_n: 5 }\n  events:\n    type: event@1\n    needs: [plate]\n    options: { snapshots: false, zones: [{ name: stop, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }\n  store:\n    type: store@1\n    needs: [events]\n',
-  );
   const streams = [stream({ id: 'stop', url: clip, pipeline: 'plates-live', fps: 5, review: { gap_s: 1, max_s: 5 } })];
   await app.rt.streams.reconcile(streams, pipelines, null);
   app.rt.reviews.apply(streams);
@@ -139,26 +106,9 @@ test('a pattern that is not a regular expression, or a detector that reads no te
 });
 
 test("a run over library photos gives each photo's text, and the library is searched by it", async () => {
-  const ids: Record<string, string> = {};
-  for (const f of ['000000000885.jpg', '000000005477.jpg', '000000000139.jpg']) {
-    const r = await app.api('/api/images', {
-      method: 'POST',
-      body: form({ file: [await fileBlob(join(COCO, f)), f] }),
-    });
-    ids[f] = ((await r.json()) as { image_id: string }).image_id;
-  }
-  const started = await app.api('/api/runs', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ pipeline: 'signs', inputs: Object.values(ids).map((image_id) => ({ image_id })) }),
-  });
-  const runId = ((await started.json()) as { run_id: string }).run_id;
-  type Run = { status: string };
-  await waitFor(
-    async () => ((await (await app.api(`/api/runs/${runId}`)).json()) as Run).status === 'succeeded',
-    120_000,
-    'the run',
-  );
+  const files = ['000000000885.jpg', '000000005477.jpg', '000000000139.jpg'];
+  const { ids: list, runId } = await runOverPhotos(app, 'signs', files);
+  const ids = Object.fromEntries(files.map((f, i) => [f, list[i]!]));
   type Items = { items: Array<{ output: { outputs: { read: { image: Array<{ text: string }> } } } }> };
   const items = ((await (await app.api(`/api/runs/${runId}`)).json()) as Items).items;
   const found = async (q: string) =>

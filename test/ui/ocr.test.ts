@@ -5,19 +5,9 @@
  * One appliance, one browser. Screenshots: ocr-*.png.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import {
-  COCO,
-  ensureModel,
-  fileBlob,
-  form,
-  startAppliance,
-  stream,
-  tempDir,
-  waitFor,
-  type Appliance,
-} from '../helpers/fixtures';
+import { ensureModel, startAppliance, stream, tempDir, waitFor, type Appliance } from '../helpers/fixtures';
+import { busClip, OCR_MODELS, runOverPhotos, writeOcrPipelines } from '../helpers/ocr';
 import { shot, startBrowser, until, type Browsing } from '../helpers/browser';
 
 let app: Appliance;
@@ -26,35 +16,12 @@ let page: Page & { problems: string[] };
 let clips: { path: string } & AsyncDisposable;
 
 beforeAll(async () => {
-  await ensureModel('yolox-nano@1', 'mobilenetv2-embed@1', 'ppocr-det@4', 'ppocr-rec@4');
+  await ensureModel(...OCR_MODELS);
   clips = await tempDir('fovea-ui-ocr-');
-  const clip = join(clips.path, 'bus.mp4');
-  const made = Bun.spawnSync([
-    'ffmpeg',
-    '-v',
-    'error',
-    '-loop',
-    '1',
-    '-i',
-    join(COCO, '000000002006.jpg'),
-    '-t',
-    '4',
-    '-r',
-    '5',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'libx264',
-    clip,
-  ]);
-  if (made.exitCode !== 0) throw new Error('ffmpeg did not make the clip');
+  const clip = await busClip(clips.path, 4);
   app = await startAppliance({ api: { auth: false, rate_limit_per_minute: 1_000_000 } });
+  await writeOcrPipelines(app, true);
   const dir = app.rt.streams.pipelinesDir;
-  await Bun.write(
-    join(dir, 'plates-live.yaml'),
-    'stages:\n  detect:\n    type: detect@1\n    options: { model: yolox-nano@1, score: 0.4, classes: [bus] }\n  track:\n    type: track@1\n    needs: [detect]\n  plate:\n    type: ocr@1\n    needs: [track]\n    options: { every_n: 5 }\n  events:\n    type: event@1\n    needs: [plate]\n    options: { zones: [{ name: stop, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }\n  store:\n    type: store@1\n    needs: [events]\n',
-  );
-  await Bun.write(join(dir, 'signs.yaml'), 'stages:\n  read:\n    type: ocr@1\n    options: { target: image }\n');
   const streams = [
     stream({
       id: 'stop',
@@ -99,25 +66,7 @@ test('Live draws the plate; the Events list and Review read it', async () => {
 }, 120_000);
 
 test("Explore's Text filter finds the photos a run read", async () => {
-  const ids: string[] = [];
-  for (const f of ['000000000885.jpg', '000000000139.jpg']) {
-    const r = await app.api('/api/images', {
-      method: 'POST',
-      body: form({ file: [await fileBlob(join(COCO, f)), f] }),
-    });
-    ids.push(((await r.json()) as { image_id: string }).image_id);
-  }
-  const started = await app.api('/api/runs', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ pipeline: 'signs', inputs: ids.map((image_id) => ({ image_id })) }),
-  });
-  const runId = ((await started.json()) as { run_id: string }).run_id;
-  await waitFor(
-    async () => ((await (await app.api(`/api/runs/${runId}`)).json()) as { status: string }).status === 'succeeded',
-    60_000,
-    'the run',
-  );
+  const { ids } = await runOverPhotos(app, 'signs', ['000000000885.jpg', '000000000139.jpg']);
   await page.goto(`${app.url}/explore`);
   await page.waitForSelector(`.tile[data-image="${ids[1]}"]`);
   await page.fill('.library-head input[name=text]', 'morgan');

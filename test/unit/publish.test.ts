@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { countMessage, eventMessage, level, topics } from '../../appliance/publish/topics';
+import { countMessage, eventMessage, level, topics, type TrackedObjectState } from '../../appliance/publish/topics';
+import type { Detection } from '../../appliance/contracts/results';
 import { makeRoom } from '../../appliance/store/outbox-policy';
 
 describe('MQTT topics', () => {
@@ -134,42 +135,44 @@ test('stats are published every interval with each stream and the outbox', () =>
   ]);
 });
 
+/** publish@1 with events on, whose tracked-object messages go to `sent`; and a frame of one tracked object. */
+async function objectStage(sent: (type: string, after: TrackedObjectState) => void) {
+  const { publishStage } = await import('../../appliance/pipeline/stages/publish');
+  const { emptyFrame } = await import('../../appliance/pipeline/types');
+  const { letterboxOf } = await import('../../appliance/inference/detect/types');
+  const stage = await publishStage.create({ events: true, detections_per_s: 0, counts: false }, {
+    publisher: { object: async (type: string, _b: unknown, after: TrackedObjectState) => void sent(type, after) },
+    log: { warn() {}, info() {}, error() {}, debug() {} },
+    revision: () => null,
+    sessionId: '0190abcd-0000-7000-8000-000000000000',
+  } as never);
+  const frame = (tracked: Partial<Detection>) => {
+    const f = emptyFrame({
+      stream: 's',
+      seq: 0,
+      ptsS: 0,
+      decodedAt: 0,
+      width: 8,
+      height: 8,
+      pixfmt: 'bgr24',
+      pixels: new Uint8Array(8 * 8 * 3),
+      letterbox: letterboxOf(8, 8, 8, 8, 'top-left'),
+    });
+    f.tracked = [{ label: 'person', classId: 0, score: 0.9, box: [1, 1, 4, 4], trackId: 7, ...tracked }];
+    return f;
+  };
+  return { stage, frame };
+}
+
 describe('publish@1 and sub-labels', () => {
   test("a track's sub-label rides on its events; when a classifier names it (or names it otherwise) an update goes out", async () => {
-    const { publishStage } = await import('../../appliance/pipeline/stages/publish');
-    const { emptyFrame } = await import('../../appliance/pipeline/types');
-    const { letterboxOf } = await import('../../appliance/inference/detect/types');
     const sent: Array<[string, [string, number] | null]> = [];
-    const stage = await publishStage.create({ events: true, detections_per_s: 0, counts: false }, {
-      publisher: {
-        object: async (type: string, _b: unknown, after: { sub_label: [string, number] | null }) =>
-          void sent.push([type, after.sub_label]),
-      },
-      log: { warn() {}, info() {}, error() {}, debug() {} },
-      revision: () => null,
-      sessionId: '0190abcd-0000-7000-8000-000000000000',
-    } as never);
-    const frame = (sub?: { label: string; score: number }) => {
-      const f = emptyFrame({
-        stream: 's',
-        seq: 0,
-        ptsS: 0,
-        decodedAt: 0,
-        width: 8,
-        height: 8,
-        pixfmt: 'bgr24',
-        pixels: new Uint8Array(8 * 8 * 3),
-        letterbox: letterboxOf(8, 8, 8, 8, 'top-left'),
-      });
-      f.tracked = [
-        { label: 'person', classId: 0, score: 0.9, box: [1, 1, 4, 4], trackId: 7, ...(sub && { subLabel: sub }) },
-      ];
-      return f;
-    };
-    await stage.run(frame());
-    await stage.run(frame({ label: 'delivery', score: 0.93 }));
-    await stage.run(frame({ label: 'delivery', score: 0.95 }));
-    await stage.run(frame({ label: 'resident', score: 0.6 }));
+    const { stage, frame } = await objectStage((type, after) => sent.push([type, after.sub_label]));
+    const named = (sub?: { label: string; score: number }) => frame(sub ? { subLabel: sub } : {});
+    await stage.run(named());
+    await stage.run(named({ label: 'delivery', score: 0.93 }));
+    await stage.run(named({ label: 'delivery', score: 0.95 }));
+    await stage.run(named({ label: 'resident', score: 0.6 }));
     await stage.settle?.();
     expect(sent).toEqual([
       ['new', null],
@@ -181,41 +184,15 @@ describe('publish@1 and sub-labels', () => {
 
 describe('publish@1 and read plates', () => {
   test("a track's plate rides as Frigate's recognized_license_plate; a changed reading sends an update", async () => {
-    const { publishStage } = await import('../../appliance/pipeline/stages/publish');
-    const { emptyFrame } = await import('../../appliance/pipeline/types');
-    const { letterboxOf } = await import('../../appliance/inference/detect/types');
     const sent: Array<[string, string | null, number | null]> = [];
-    const stage = await publishStage.create({ events: true, detections_per_s: 0, counts: false }, {
-      publisher: {
-        object: async (
-          type: string,
-          _b: unknown,
-          after: { recognized_license_plate: string | null; recognized_license_plate_score: number | null },
-        ) => void sent.push([type, after.recognized_license_plate, after.recognized_license_plate_score]),
-      },
-      log: { warn() {}, info() {}, error() {}, debug() {} },
-      revision: () => null,
-      sessionId: '0190abcd-0000-7000-8000-000000000000',
-    } as never);
-    const frame = (text?: { text: string; score: number }) => {
-      const f = emptyFrame({
-        stream: 's',
-        seq: 0,
-        ptsS: 0,
-        decodedAt: 0,
-        width: 8,
-        height: 8,
-        pixfmt: 'bgr24',
-        pixels: new Uint8Array(8 * 8 * 3),
-        letterbox: letterboxOf(8, 8, 8, 8, 'top-left'),
-      });
-      f.tracked = [{ label: 'car', classId: 2, score: 0.9, box: [1, 1, 4, 4], trackId: 3, ...(text && { text }) }];
-      return f;
-    };
-    await stage.run(frame());
-    await stage.run(frame({ text: 'NA52BUV', score: 0.8 }));
-    await stage.run(frame());
-    await stage.run(frame({ text: 'NA52BUU', score: 0.97 }));
+    const { stage, frame } = await objectStage((type, after) =>
+      sent.push([type, after.recognized_license_plate, after.recognized_license_plate_score]),
+    );
+    const read = (text?: { text: string; score: number }) => frame({ label: 'car', ...(text && { text }) });
+    await stage.run(read());
+    await stage.run(read({ text: 'NA52BUV', score: 0.8 }));
+    await stage.run(read());
+    await stage.run(read({ text: 'NA52BUU', score: 0.97 }));
     await stage.settle?.();
     expect(sent).toEqual([
       ['new', null, null],
