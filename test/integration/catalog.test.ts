@@ -65,6 +65,7 @@ describe('catalog', () => {
         'event@1',
         'filter@1',
         'motion@1',
+        'ocr@1',
         'preprocess@1',
         'publish@1',
         'state@1',
