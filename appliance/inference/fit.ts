@@ -18,8 +18,6 @@ export interface FitSpec {
   height: number;
   align: 'top-left' | 'center';
   pad: number;
-  /** Fill the input, scaling width and height apart (the aspect ratio is not kept; `scale` is the smaller). */
-  stretch?: boolean;
 }
 
 export interface Fitted {
@@ -34,10 +32,8 @@ export interface Fitted {
 export function fitRegion(src: Uint8Array, w: number, h: number, r: Rect, spec: FitSpec): Fitted {
   if (src.length !== w * h * 3) throw new Error(`expected ${w * h * 3} bytes, got ${src.length}`);
   const k = Math.min(spec.width / r.w, spec.height / r.h);
-  const kx = spec.stretch ? spec.width / r.w : k;
-  const ky = spec.stretch ? spec.height / r.h : k;
-  const fw = Math.max(1, Math.min(spec.width, Math.round(r.w * kx)));
-  const fh = Math.max(1, Math.min(spec.height, Math.round(r.h * ky)));
+  const fw = Math.max(1, Math.min(spec.width, Math.round(r.w * k)));
+  const fh = Math.max(1, Math.min(spec.height, Math.round(r.h * k)));
   const [ox, oy] =
     spec.align === 'center' ? [Math.floor((spec.width - fw) / 2), Math.floor((spec.height - fh) / 2)] : [0, 0];
   const out = new Uint8Array(spec.width * spec.height * 3).fill(spec.pad);
@@ -46,14 +42,14 @@ export function fitRegion(src: Uint8Array, w: number, h: number, r: Rect, spec: 
   const x1 = new Int32Array(fw);
   const wx = new Float32Array(fw);
   for (let u = 0; u < fw; u++) {
-    const sx = Math.min(Math.max(r.x + (u + 0.5) / kx - 0.5, 0), w - 1);
+    const sx = Math.min(Math.max(r.x + (u + 0.5) / k - 0.5, 0), w - 1);
     const a = Math.floor(sx);
     x0[u] = a * 3;
     x1[u] = Math.min(a + 1, w - 1) * 3;
     wx[u] = sx - a;
   }
   for (let v = 0; v < fh; v++) {
-    const sy = Math.min(Math.max(r.y + (v + 0.5) / ky - 0.5, 0), h - 1);
+    const sy = Math.min(Math.max(r.y + (v + 0.5) / k - 0.5, 0), h - 1);
     const b = Math.floor(sy);
     const wy = sy - b;
     const row0 = b * w * 3;

@@ -7,7 +7,7 @@
  */
 import { ctcGreedy } from '../ocr/ctc';
 import { DB_DEFAULTS, textBoxes, type Box, type DbOptions } from '../ocr/db';
-import { fitRegion, type Rect } from './fit';
+import type { Rect } from './fit';
 import { toTensor, type TensorSpec } from './preprocess';
 import type { InferenceSession } from './onnx-session';
 
@@ -42,12 +42,6 @@ const up32 = (v: number) => Math.max(32, Math.round(v / 32) * 32);
 
 /** The RGB pixels of a rectangle of the picture, stretched to w x h. */
 export type Cut = (r: Rect, w: number, h: number) => Promise<Uint8Array>;
-
-/** A cutter over a w x h RGB buffer (bilinear, in this thread). */
-export const cutRgb =
-  (rgb: Uint8Array, width: number, height: number): Cut =>
-  async (r, w, h) =>
-    fitRegion(rgb, width, height, r, { width: w, height: h, align: 'top-left', pad: 0, stretch: true }).pixels;
 
 /** Read the text lines of `region` (source pixels) of a picture. */
 export async function readText(

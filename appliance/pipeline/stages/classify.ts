@@ -15,7 +15,7 @@ import { defineStage, frameDetections, type Frame } from '../types';
 import { softmax, toTensor, topK } from '../../inference/preprocess';
 import type { RawImage, Region } from '../../imaging/port';
 import { AppError } from '../../shared/errors';
-import { customHead, regionOf, sourceOf, subLabelOf, type Classified } from './head';
+import { customHead, fractionBox, regionOf, sourceOf, subLabelOf, type Classified } from './head';
 
 export type { Classified };
 
@@ -123,13 +123,7 @@ export const classifyStage = defineStage({
           const src = await sourceOf(frame, deps.imaging);
           const result: ClassifyOutput = { image: null, detections: [] };
           if (head.card.kind === 'state' && head.card.region) {
-            const [x1, y1, x2, y2] = head.card.region;
-            const w = src.whole;
-            const region = regionOf(
-              [w.left + x1 * w.width, w.top + y1 * w.height, w.left + x2 * w.width, w.top + y2 * w.height],
-              src.raw.width,
-              src.raw.height,
-            );
+            const region = regionOf(fractionBox(src.whole, head.card.region), src.raw.width, src.raw.height);
             if (region) result.image = await head.classify(src.raw, region);
           } else
             for (const [index, d] of frameDetections(frame).entries()) {

@@ -27,6 +27,14 @@ export function regionOf(box: readonly number[], w: number, h: number): Region |
   return right - left >= 1 && bottom - top >= 1 ? { left, top, width: right - left, height: bottom - top } : null;
 }
 
+/** A box given as 0–1 of the picture ([x1, y1, x2, y2]), in the pixels of the picture's `whole` region. */
+export const fractionBox = (whole: Region, f: readonly number[]): [number, number, number, number] => [
+  whole.left + f[0]! * whole.width,
+  whole.top + f[1]! * whole.height,
+  whole.left + f[2]! * whole.width,
+  whole.top + f[3]! * whole.height,
+];
+
 /** The picture to crop from, and how a detection box maps into it. */
 export async function sourceOf(frame: Frame, imaging: Imaging) {
   if (frame.photo) {

@@ -15,7 +15,7 @@ import { keepReading, knownPlate, TrackTexts, type TextRules } from '../../ocr/p
 import { AppError } from '../../shared/errors';
 import type { ModelPool } from '../models';
 import type { Imaging } from '../../imaging/port';
-import { regionOf, sourceOf } from './head';
+import { fractionBox, regionOf, sourceOf } from './head';
 
 export interface OcrOutput {
   /** The picture's (or region's) lines, when the target is the image. */
@@ -184,14 +184,8 @@ export const ocrStage = defineStage({
         const cut = cutterOf(deps.imaging, src.raw);
         const result: OcrOutput = { image: null, detections: [] };
         if (o.target === 'image') {
-          const w = src.whole;
-          const [x1, y1, x2, y2] = o.region ?? [0, 0, 1, 1];
-          const r = {
-            x: w.left + x1 * w.width,
-            y: w.top + y1 * w.height,
-            w: (x2 - x1) * w.width,
-            h: (y2 - y1) * w.height,
-          };
+          const [x1, y1, x2, y2] = fractionBox(src.whole, o.region ?? [0, 0, 1, 1]);
+          const r = { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
           result.image =
             r.w >= 1 && r.h >= 1
               ? await readText(models, cut, r, { ...read, detSide: Math.max(read.detSide, 960) })
@@ -203,6 +197,8 @@ export const ocrStage = defineStage({
             if (d.trackId !== null) seen.set(d.trackId, n + 1);
             const region = regionOf(src.map(d.box), src.raw.width, src.raw.height);
             const due = n % o.every_n === 0 && result.detections.length < o.max_crops;
+            // An untracked object's reading is this frame's; a tracked one's, its best so far.
+            let untracked: { text: string; score: number } | undefined;
             if (due && region && Math.min(region.width, region.height) >= o.min_size) {
               const r = { x: region.left, y: region.top, w: region.width, h: region.height };
               const lines = await readText(models, cut, r, read);
@@ -214,12 +210,10 @@ export const ocrStage = defineStage({
                 .filter((l): l is { text: string; score: number } => !!l.text)
                 .sort((a, b) => b.text.length - a.text.length || b.score - a.score)[0];
               if (kept && d.trackId !== null) texts.add(d.trackId, kept.text, kept.score);
-              const best = d.trackId === null ? kept : texts.best(d.trackId);
-              if (best) name(frameObject(frame, index), best);
-            } else if (d.trackId !== null) {
-              const best = texts.best(d.trackId);
-              if (best) name(frameObject(frame, index), best);
+              else untracked = kept;
             }
+            const best = d.trackId === null ? untracked : texts.best(d.trackId);
+            if (best) name(frameObject(frame, index), best);
           }
         frame.outputs[deps.stage ?? 'ocr'] = result;
       },
